@@ -1,0 +1,51 @@
+"""dpnb: source-to-source reverse-mode automatic differentiation for Python and NumPy, made for Jupyter.
+
+>>> from dpnb import gradient
+>>> gradient(lambda a, b: a * b, 2, 3)
+(3.0, 2.0)
+"""
+from .errors import DifferentiationError, NoRuleError, NonScalarOutputError, UnsupportedSyntaxError
+from .tangents import NoTangent, Tangent, ZeroTangent
+from .rules import adjoint, nograd, rrule
+from .api import (
+    adjoint_source,
+    derivative,
+    gradient,
+    jacobian,
+    pullback,
+    refresh,
+    withgradient,
+)
+from .params import Params
+
+
+def ignore_derivatives(x):
+    """Return `x`; no gradient flows through it.
+
+    >>> from dpnb import gradient, ignore_derivatives
+    >>> gradient(lambda x: x * ignore_derivatives(x), 3.0)
+    (3.0,)
+    """
+    return x
+
+
+nograd(ignore_derivatives)
+
+
+def load_ipython_extension(ip):
+    from .magics import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip):
+    from .magics import unload_ipython_extension as unload
+
+    unload(ip)
+
+
+__all__ = [
+    "gradient", "withgradient", "pullback", "derivative", "jacobian", "adjoint_source", "refresh",
+    "rrule", "adjoint", "nograd", "ignore_derivatives", "NoTangent", "ZeroTangent", "Tangent", "Params",
+    "DifferentiationError", "UnsupportedSyntaxError", "NoRuleError", "NonScalarOutputError",
+]

@@ -1,0 +1,200 @@
+"""The public entry points: gradient, withgradient, pullback, derivative, jacobian, adjoint_source."""
+import numbers
+import sys
+from collections import namedtuple
+from fractions import Fraction
+
+import numpy as np
+
+from .core import load, runtime
+from .errors import NonScalarOutputError
+from .tangents import AbstractZero
+
+WithGradient = namedtuple("WithGradient", ["val", "grad"])
+
+
+class _deep_recursion:
+    """The adjoint adds frames per call: give it room for what the primal can do."""
+
+    def __enter__(self):
+        self.old = sys.getrecursionlimit()
+        if self.old < 20000:
+            sys.setrecursionlimit(max(3 * self.old, 3000))
+        return self
+
+    def __exit__(self, *exc):
+        sys.setrecursionlimit(self.old)
+        return False
+
+
+def _forward(f, args):
+    with _deep_recursion():
+        return runtime.call(f, *args)
+
+
+def _seed(y):
+    t = type(y)
+    if t is float or t is int:
+        return 1.0
+    if isinstance(y, Fraction):
+        return Fraction(1)
+    if isinstance(y, np.ndarray):
+        if y.ndim == 0 and not np.iscomplexobj(y):
+            return np.ones((), dtype=y.dtype if np.issubdtype(y.dtype, np.floating) else np.float64)
+        raise NonScalarOutputError(y)
+    if isinstance(y, (np.floating, np.integer)):
+        return y.dtype.type(1) if isinstance(y, np.floating) else 1.0
+    if isinstance(y, numbers.Real) and not isinstance(y, bool):
+        return 1.0
+    raise NonScalarOutputError(y)
+
+
+def _finish(bar, arg):
+    """What gradient hands back for one argument: None for no gradient, plain numbers for numbers."""
+    if bar is None or isinstance(bar, AbstractZero):
+        return None
+    if isinstance(arg, bool) or isinstance(arg, (str, bytes)):
+        return None
+    if type(arg) in (float, int) and isinstance(bar, np.generic):
+        return float(bar) if not np.iscomplexobj(bar) else complex(bar)
+    if type(arg) in (float, int) and isinstance(bar, np.ndarray) and bar.ndim == 0:
+        return float(bar)
+    if type(arg) is int and type(bar) is int:
+        return float(bar)
+    return bar
+
+
+def _finish_all(bars, args):
+    return tuple(_finish(b, a) for b, a in zip(bars, args))
+
+
+def pullback(f, *args):
+    """`(y, back)`: the value of `f(*args)` and its pullback; `back(dy)` returns one tangent per argument.
+
+    >>> y, back = pullback(lambda a, b: a * b, 2.0, 3.0)
+    >>> y, back(1.0), back(2.0)
+    (6.0, (3.0, 2.0), (6.0, 4.0))
+    """
+    y, pb = _forward(f, args)
+
+    def back(dy):
+        with _deep_recursion():
+            bars = pb(dy)
+        return _finish_all(bars[1:], args)
+
+    return y, back
+
+
+def withgradient(f, *args):
+    """The value of `f(*args)` and its gradient, as a named tuple `(val, grad)`.
+
+    >>> withgradient(lambda x: x ** 2, 3.0)
+    WithGradient(val=9.0, grad=(6.0,))
+    """
+    from .params import Params, params_gradient
+
+    if len(args) == 1 and isinstance(args[0], Params):
+        return params_gradient(f, args[0], with_value=True)
+    y, pb = _forward(f, args)
+    seed = _seed(y)
+    with _deep_recursion():
+        bars = pb(seed)
+    return WithGradient(y, _finish_all(bars[1:], args))
+
+
+def gradient(f, *args):
+    """The gradient of the scalar `f(*args)` with respect to each argument.
+
+    >>> gradient(lambda x: 3*x**2 + 2*x + 1, 5)
+    (32.0,)
+    >>> from fractions import Fraction
+    >>> gradient(lambda x: 3*x**2 + 2*x + 1, Fraction(1, 4))
+    (Fraction(7, 2),)
+    """
+    return withgradient(f, *args).grad
+
+
+def derivative(f):
+    """Zygote's `f'`: the derivative of a scalar function of one scalar.
+
+    >>> derivative(lambda x: 5*x + 3)(10)
+    5.0
+    """
+
+    def df(x):
+        (g,) = gradient(f, x)
+        return 0.0 if g is None else g
+
+    df.__name__ = f"derivative_of_{getattr(f, '__name__', 'f')}"
+    return df
+
+
+def jacobian(f, *args):
+    """Per argument, the Jacobian of `f(*args)`: shape `np.shape(y) + np.shape(arg)`.
+
+    >>> jacobian(lambda x: x ** 2, np.array([1.0, 2.0]))[0]
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    y, pb = _forward(f, args)
+    ys = np.shape(y)
+    yarr = np.asarray(y)
+    n = int(np.prod(ys)) if ys else 1
+    out = [None] * len(args)
+    rows = [[] for _ in args]
+    for k in range(n):
+        e = np.zeros(n, dtype=np.result_type(yarr.dtype, np.float64))
+        e[k] = 1.0
+        dy = e.reshape(ys) if ys else 1.0
+        if isinstance(y, (list, tuple)):
+            dy = type(y)(e) if isinstance(y, list) else tuple(e)
+        with _deep_recursion():
+            bars = pb(dy)[1:]
+        for i, (b, a) in enumerate(zip(bars, args)):
+            rows[i].append(None if b is None else np.asarray(b, dtype=float).reshape(np.shape(a)))
+    for i, a in enumerate(args):
+        if all(r is None for r in rows[i]):
+            continue
+        full = [np.zeros(np.shape(a)) if r is None else r for r in rows[i]]
+        out[i] = np.stack(full).reshape(ys + np.shape(a))
+    return tuple(out)
+
+
+def adjoint_source(f, *example_args):
+    """The generated forward pass and pullback of `f`, as Python source.
+
+    With example arguments, the version specialised for their types; without,
+    the one for plain floats.
+
+    >>> print(adjoint_source(lambda x: 5*x + 3))
+    def _lambda(x):
+        _t1 = 5 * x
+        _t2 = _t1 + 3
+        def _lambda_pullback(y_bar):
+            x_bar = 5 * y_bar
+            return (None, x_bar)
+        return (_t2, _lambda_pullback)
+    """
+    f = _unwrap(f)
+    key = tuple(map(type, example_args)) if example_args else None
+    return load.adjoint_source(f, key)
+
+
+def _unwrap(f):
+    import types
+
+    while not isinstance(f, types.FunctionType):
+        if isinstance(f, types.MethodType):
+            f = f.__func__
+        elif hasattr(f, "__wrapped__"):
+            f = f.__wrapped__
+        elif isinstance(getattr(type(f), "__call__", None), types.FunctionType):
+            f = type(f).__call__
+        else:
+            raise TypeError(f"adjoint_source needs a Python function, got {type(f).__name__}")
+    return f
+
+
+def refresh():
+    """Empty every cache of compiled adjoints (the IPython extension does this selectively)."""
+    load.refresh()

@@ -1,0 +1,63 @@
+"""Every identifier the generated code introduces comes from here.
+
+Generated names never collide with a name of the user's function: a `Namer` is
+built from every identifier in the function's source and hands out fresh ones.
+"""
+import ast
+import itertools
+
+#: prefix of temporaries in the normalized forward pass
+TEMP = "_t"
+#: suffix of cotangent (adjoint) variables: `x` -> `x_bar`
+BAR = "_bar"
+#: the pullback's argument
+SEED = "y_bar"
+
+
+class Namer:
+    def __init__(self, tree):
+        self.taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        self.taken |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in _all_args(n)}
+        self.taken |= {
+            n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        }
+        self._bars = {}
+        self._counters = {}
+
+    def fresh(self, base):
+        """A new name starting with `base` (`_t` -> `_t1`, `_t2`, ...)."""
+        counter = self._counters.setdefault(base, itertools.count(1))
+        while True:
+            name = f"{base}{next(counter)}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def exact(self, name):
+        """`name` itself if free, else a numbered variant."""
+        if name not in self.taken:
+            self.taken.add(name)
+            return name
+        return self.fresh(name)
+
+    def temp(self):
+        return self.fresh(TEMP)
+
+    def bar(self, var):
+        """The cotangent variable of forward variable `var` (stable per var)."""
+        try:
+            return self._bars[var]
+        except KeyError:
+            base = var.lstrip("_") if var.startswith(TEMP) else var
+            name = self.exact(f"{base}{BAR}" if not var.startswith("_") else f"{var}{BAR}")
+            self._bars[var] = name
+            return name
+
+
+def _all_args(a):
+    out = list(a.posonlyargs) + list(a.args) + list(a.kwonlyargs)
+    if a.vararg:
+        out.append(a.vararg)
+    if a.kwarg:
+        out.append(a.kwarg)
+    return out

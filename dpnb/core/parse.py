@@ -1,0 +1,144 @@
+"""Stage 1 — parse: find the source of a function and return its AST.
+
+`function_source(fn)` returns a `Source`: the `FunctionDef` of `fn` (a lambda is
+turned into a one-statement `FunctionDef`), its file name, and the names it
+reads from its closure and its globals. Line numbers in the tree are the user's
+own, so the compiled adjoint reports the user's file and line.
+
+Lambdas sharing a line are told apart by the column of the code object's first
+instruction (`co_positions`). Code with no retrievable source (built by `exec`
+of a string, or a C function) raises `NoRuleError`.
+"""
+import ast
+import linecache
+import textwrap
+
+from ..errors import NoRuleError
+
+_file_trees = {}
+#: code objects compiled by dpnb itself (nested defs and lambdas in generated code) -> node
+GENERATED_SOURCE = {}
+
+
+class Source:
+    def __init__(self, node, filename, is_lambda, name):
+        self.node = node  # ast.FunctionDef, decorators stripped
+        self.filename = filename
+        self.is_lambda = is_lambda
+        self.name = name
+
+
+def _tree_for(filename, module_globals):
+    lines = linecache.getlines(filename, module_globals)
+    if not lines:
+        return None
+    text = "".join(lines)
+    key = (filename, hash(text))
+    tree = _file_trees.get(key)
+    if tree is None:
+        try:
+            tree = ast.parse(text, filename=filename)
+        except SyntaxError:
+            return None
+        _file_trees[key] = tree
+    return tree
+
+
+def _first_position(code):
+    for pos in code.co_positions():
+        line, _, col, end_col = pos
+        if line is not None and col is not None and line >= code.co_firstlineno and end_col != col:
+            return line, col
+    return code.co_firstlineno, 0
+
+
+def _span_contains(node, line, col):
+    start = (node.lineno, node.col_offset)
+    end = (node.end_lineno, node.end_col_offset)
+    return start <= (line, col) < end
+
+
+def _nargs(a):
+    return len(a.posonlyargs) + len(a.args)
+
+
+def find_node(code, tree):
+    """The FunctionDef or Lambda node of `tree` that `code` was compiled from."""
+    name = code.co_name
+    first = code.co_firstlineno
+    if name == "<lambda>":
+        line, col = _first_position(code)
+        best = None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Lambda) and node.lineno <= line <= node.end_lineno:
+                if _span_contains(node.body, line, col) and _nargs(node.args) == code.co_argcount:
+                    if best is None or _span_size(node) < _span_size(best):
+                        best = node
+        return best
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            if start == first or node.lineno == first:
+                return node
+    return None
+
+
+def _span_size(node):
+    return (node.end_lineno - node.lineno) * 10_000 + (node.end_col_offset - node.col_offset)
+
+
+def function_source(fn):
+    """The `Source` of the Python function `fn`, or `NoRuleError` if it has none."""
+    code = fn.__code__
+    node = GENERATED_SOURCE.get(code)
+    filename = code.co_filename
+    if node is None:
+        tree = _tree_for(filename, getattr(fn, "__globals__", None))
+        if tree is not None:
+            node = find_node(code, tree)
+        if node is None:
+            node = _node_from_getsource(fn)
+    if node is None:
+        raise NoRuleError(fn, f"its source is not available (defined in {filename!r})")
+    return Source(as_function_def(node, code.co_name), filename, isinstance(node, ast.Lambda), code.co_name)
+
+
+def _node_from_getsource(fn):
+    import inspect
+
+    try:
+        src = textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return None
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        return None
+    first = fn.__code__.co_firstlineno
+    ast.increment_lineno(tree, first - 1)
+    return find_node(fn.__code__, tree)
+
+
+def as_function_def(node, name):
+    """A copy of `node` as a FunctionDef with no decorators (a lambda gets `return <body>`)."""
+    if isinstance(node, ast.Lambda):
+        ret = ast.Return(value=node.body)
+        ast.copy_location(ret, node.body)
+        fdef = ast.FunctionDef(
+            name="_lambda" if name == "<lambda>" else name,
+            args=node.args,
+            body=[ret],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+        )
+        ast.copy_location(fdef, node)
+        fdef.end_lineno, fdef.end_col_offset = node.end_lineno, node.end_col_offset
+        return fdef
+    if isinstance(node, ast.AsyncFunctionDef):
+        return node  # rejected by analyze
+    import copy
+
+    fdef = copy.copy(node)
+    fdef.decorator_list = []
+    return fdef

@@ -1,0 +1,575 @@
+"""Stage 6 — runtime: what generated code calls while it runs.
+
+`call(f, *args)` is the one dispatch point: a registered rule wins; else a
+Python function is source-transformed (cached); else bound methods, callable
+objects, `functools.partial` and `__wrapped__` are unwrapped; else
+`NoRuleError`. Every runtime operation returns `(value, pullback)` with the
+rule protocol: `pullback(y_bar) -> (f_bar, *arg_bars)`.
+"""
+import builtins
+import functools
+import math
+import operator
+import types
+
+import numpy as np
+
+from ..errors import DifferentiationError, NoRuleError
+from ..rules import registry
+from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
+from ..tangents import AbstractZero, Tangent, accumulate
+from . import load
+
+_FunctionType = types.FunctionType
+_MethodType = types.MethodType
+_BuiltinMethod = types.BuiltinMethodType
+_lookup = registry.lookup
+
+
+def _const_pullback(n):
+    nones = (None,) * (n + 1)
+
+    def constant_pullback(y_bar):
+        return nones
+
+    return constant_pullback
+
+
+_CONST_PB = [_const_pullback(n) for n in range(8)]
+
+
+def const_pb(n):
+    return _CONST_PB[n] if n < 8 else _const_pullback(n)
+
+
+def transform_call(f, args):
+    """Call the source-transformed adjoint of the Python function `f`."""
+    adj = load.adjoint_for(f, tuple(map(type, args)))
+    return adj.instance(f)(*args)
+
+
+def call(f, *args):
+    """(y, pullback) for `f(*args)`; pullback(y_bar) -> (f_bar, *arg_bars)."""
+    if type(f) is _FunctionType:
+        try:
+            rule = RULES.get(f)
+        except TypeError:
+            rule = None
+        if rule is not None:
+            return rule(*args)
+        if f in registry.CONSTANTS:
+            return f(*args), const_pb(len(args))
+        return transform_call(f, args)
+    rule = _lookup(f)
+    if rule is not None:
+        if rule is CONSTANT:
+            return f(*args), const_pb(len(args))
+        return rule(*args)
+    return _call_other(f, args, None)
+
+
+def _call_other(f, args, kwargs):
+    kw = kwargs or {}
+    tf = type(f)
+    if tf is _MethodType:
+        return _shift(call_kw(f.__func__, (f.__self__,) + tuple(args), kw), kwargs is not None)
+    if tf is _BuiltinMethod:
+        owner = f.__self__
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            desc = getattr(type(owner), f.__name__, None)
+            rule = _lookup(desc) if desc is not None else None
+            if rule is CONSTANT:
+                y = f(*args, **kw)
+                return y, _method_const_pb(len(args), kwargs is not None)
+            if rule is not None:
+                y, pb = rule(owner, *args, **kw)
+                return y, _method_pb(pb, len(args), kwargs is not None)
+    if isinstance(f, functools.partial):
+        return _partial_call(f, args, kw, kwargs is not None)
+    if isinstance(f, type):
+        return _construct(f, args, kw, kwargs is not None)
+    callm = getattr(tf, "__call__", None)
+    if isinstance(callm, _FunctionType):
+        return _shift(call_kw(callm, (f,) + tuple(args), kw), kwargs is not None)
+    wrapped = getattr(f, "__wrapped__", None)
+    if wrapped is not None:
+        if kwargs is None:
+            return call(wrapped, *args)
+        return call_kw(wrapped, tuple(args), kw)
+    if isinstance(f, np.ufunc) or callable(f):
+        raise NoRuleError(f)
+    raise TypeError(f"{type(f).__name__!r} object is not callable")
+
+
+def _method_const_pb(n, kwform):
+    if kwform:
+        return lambda y_bar: (None, None, None)
+    return const_pb(n)
+
+
+def _method_pb(pb, n, kwform):
+    """Rule pullback (None, self_bar, *arg_bars) -> the bound method's: (self_bar, *arg_bars)."""
+    if kwform:
+
+        def method_pullback(y_bar):
+            bars = pb(y_bar)
+            return bars[1], tuple(bars[2:]), None
+
+    else:
+
+        def method_pullback(y_bar):
+            return pb(y_bar)[1:]
+
+    return method_pullback
+
+
+def _shift(result, kwform):
+    """Results of calling f.__func__(self, ...) -> bound method protocol (self_bar as f_bar)."""
+    y, pb = result
+    if kwform:
+
+        def bound_pullback(y_bar):
+            f_bar, args_bar, kwargs_bar = pb(y_bar)
+            args_bar = tuple(args_bar) if args_bar is not None else None
+            if args_bar is None:
+                return None, None, kwargs_bar
+            return args_bar[0], args_bar[1:], kwargs_bar
+
+    else:
+
+        def bound_pullback(y_bar):
+            bars = pb(y_bar)
+            return bars[1:]
+
+    return y, bound_pullback
+
+
+def _partial_call(p, args, kw, kwform):
+    full_args = tuple(p.args) + tuple(args)
+    full_kw = {**p.keywords, **kw}
+    y, pb = call_kw(p.func, full_args, full_kw)
+    n0 = len(p.args)
+
+    def partial_pullback(y_bar):
+        f_bar, args_bar, kwargs_bar = pb(y_bar)
+        args_bar = tuple(args_bar) if args_bar is not None else (None,) * len(full_args)
+        rest = args_bar[n0:]
+        if kwform:
+            return None, rest, kwargs_bar
+        return (None,) + rest
+
+    return y, partial_pullback
+
+
+def _construct(cls, args, kw, kwform):
+    from .objects import construct
+
+    return construct(cls, args, kw, kwform)
+
+
+def call_kw(f, args, kwargs):
+    """(y, pullback) for `f(*args, **kwargs)`; pullback -> (f_bar, args_bar, kwargs_bar)."""
+    if type(f) is _FunctionType:
+        rule = RULES.get(f)
+        if rule is None and f not in registry.CONSTANTS:
+            return _transform_kw(f, args, kwargs)
+    else:
+        rule = _lookup(f)
+        if rule is None:
+            return _call_other(f, args, kwargs)
+    if rule is CONSTANT or (rule is None):
+        y = f(*args, **kwargs)
+        return y, lambda y_bar: (None, None, None)
+    y, pb = rule(*args, **kwargs)
+    n = len(args)
+
+    def rule_kw_pullback(y_bar):
+        bars = pb(y_bar)
+        return bars[0], tuple(bars[1 : n + 1]), None
+
+    return y, rule_kw_pullback
+
+
+def _transform_kw(f, args, kwargs):
+    """Call a transformed function with keywords; map its parameter cotangents back to the call."""
+    args = tuple(args)
+    y, pb = transform_call_kw(f, args, kwargs)
+    code = f.__code__
+    nparams = code.co_argcount
+    names = code.co_varnames[: nparams + code.co_kwonlyargcount]
+    has_varargs = bool(code.co_flags & 0x04)
+    has_varkw = bool(code.co_flags & 0x08)
+    npos = len(args)
+
+    def kw_pullback(y_bar):
+        bars = pb(y_bar)
+        f_bar = bars[0]
+        pbars = bars[1:]
+        # parameter order: positional params, *args, keyword-only, **kwargs
+        pos_bars = list(pbars[:nparams])
+        i = nparams
+        var_bar = None
+        if has_varargs:
+            var_bar = pbars[i]
+            i += 1
+        kwonly_bars = pbars[i : i + code.co_kwonlyargcount]
+        i += code.co_kwonlyargcount
+        varkw_bar = pbars[i] if has_varkw else None
+        args_bar = pos_bars[: min(npos, nparams)]
+        if npos > nparams:
+            extra = tuple(var_bar) if var_bar is not None else (None,) * (npos - nparams)
+            args_bar += list(extra)
+        kwargs_bar = {}
+        by_name = dict(zip(names[:nparams], pos_bars))
+        by_name.update(zip(names[nparams:], kwonly_bars))
+        for k in kwargs:
+            if k in by_name and (k not in names[:npos]):
+                kwargs_bar[k] = by_name[k]
+            elif varkw_bar is not None:
+                kwargs_bar[k] = varkw_bar.get(k)
+        return f_bar, tuple(args_bar), kwargs_bar
+
+    return y, kw_pullback
+
+
+def transform_call_kw(f, args, kwargs):
+    adj = load.adjoint_for(f, tuple(map(type, args[: f.__code__.co_argcount])))
+    return adj.instance(f)(*args, **kwargs)
+
+
+def callmethod(obj, name, *args):
+    """(y, pullback) for obj.name(*args); pullback -> (obj_bar, *arg_bars)."""
+    m, pb0 = getattr_(obj, name)
+    y, pb = call(m, *args)
+    if pb0 is None:
+        return y, pb
+
+    def method_call_pullback(y_bar):
+        bars = pb(y_bar)
+        m_bar = bars[0]
+        return (pb0(m_bar) if m_bar is not None else None,) + tuple(bars[1:])
+
+    return y, method_call_pullback
+
+
+def callmethod_kw(obj, name, args, kwargs):
+    m, pb0 = getattr_(obj, name)
+    y, pb = call_kw(m, args, kwargs)
+
+    def method_call_kw_pullback(y_bar):
+        m_bar, args_bar, kwargs_bar = pb(y_bar)
+        obj_bar = pb0(m_bar) if (pb0 is not None and m_bar is not None) else None
+        return obj_bar, args_bar, kwargs_bar
+
+    return y, method_call_kw_pullback
+
+
+# --- attributes ------------------------------------------------------------------------
+
+_NO_GRAD_OWNERS = (types.ModuleType, type, str, bytes, bool, type(None), int)
+
+
+def _self_pullback(m_bar):
+    return m_bar
+
+
+def getattr_(obj, name):
+    """(value, pullback) for obj.name; pullback(value_bar) -> obj_bar (or pullback None)."""
+    t = type(obj)
+    key = (t, name)
+    rule = ATTRIBUTE_RULES.get(key)
+    if rule is not None:
+        y, pb = rule(obj)
+        return y, lambda y_bar: pb(y_bar)[1]
+    if key in CONSTANT_ATTRIBUTES or isinstance(obj, _NO_GRAD_OWNERS):
+        return getattr(obj, name), None
+    cls_attr = _class_attr(t, name)
+    if isinstance(cls_attr, property) and cls_attr.fget is not None:
+        y, pb = call(cls_attr.fget, obj)
+
+        def property_pullback(y_bar):
+            return pb(y_bar)[1]
+
+        return y, property_pullback
+    value = getattr(obj, name)
+    if isinstance(value, (_MethodType, _BuiltinMethod)) and getattr(value, "__self__", None) is obj:
+        return value, _self_pullback  # a bound method's tangent is its object's
+    if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
+        if callable(value):
+            return value, _self_pullback
+        raise NoRuleError(_Attr(t, name), "an attribute of a NumPy array")
+    if hasattr(obj, "_fields") and isinstance(obj, tuple):  # named tuple field
+        idx = obj._fields.index(name) if name in obj._fields else None
+        if idx is not None:
+            fields = obj._fields
+
+            def namedtuple_field_pullback(y_bar):
+                return type(obj)(*[y_bar if f == name else None for f in fields])
+
+            return value, namedtuple_field_pullback
+    if isinstance(cls_attr, (staticmethod, classmethod)) or (cls_attr is not None and isinstance(value, type)):
+        return value, None
+
+    def field_pullback(y_bar):
+        return Tangent(t, {name: y_bar})
+
+    return value, field_pullback
+
+
+class _Attr:
+    def __init__(self, t, name):
+        self.__qualname__ = f"{t.__name__}.{name}"
+        self.__module__ = t.__module__
+
+
+def _class_attr(t, name):
+    for klass in t.__mro__:
+        d = klass.__dict__
+        if name in d:
+            return d[name]
+    return None
+
+
+# --- operators ---------------------------------------------------------------------------
+
+_PRIMITIVE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple, str, dict)
+
+
+def _is_user(x):
+    return not isinstance(x, _PRIMITIVE) and not _is_number(x)
+
+
+def _is_number(x):
+    import numbers
+
+    return isinstance(x, numbers.Number)
+
+
+def _binop(opfunc, name, rname):
+    rule_key = opfunc
+
+    def binop(a, b):
+        if _is_user(a) or _is_user(b):
+            return _user_binop(a, b, name, rname, opfunc)
+        return RULES[rule_key](a, b)
+
+    binop.__name__ = name.strip("_")
+    return binop
+
+
+def _user_binop(a, b, name, rname, opfunc):
+    ta, tb = type(a), type(b)
+    order = []
+    if tb is not ta and issubclass(tb, ta) and _class_attr(tb, rname) is not None:
+        order.append(("r", tb))
+    order.append(("l", ta))
+    if tb is not ta:
+        order.append(("r", tb))
+    for side, t in order:
+        meth = _class_attr(t, name if side == "l" else rname)
+        if meth is None:
+            continue
+        if side == "l":
+            y, pb = call(meth, a, b)
+            if y is NotImplemented:
+                continue
+            return y, pb
+        y, pb = call(meth, b, a)
+        if y is NotImplemented:
+            continue
+
+        def reflected_pullback(y_bar, pb=pb):
+            f_bar, b_bar, a_bar = pb(y_bar)
+            return f_bar, a_bar, b_bar
+
+        return y, reflected_pullback
+    # no user method: a primitive rule may still apply (e.g. Fraction)
+    rule = RULES.get(opfunc)
+    if rule is not None:
+        return rule(a, b)
+    raise TypeError(f"unsupported operand type(s) for {name}: {ta.__name__!r} and {tb.__name__!r}")
+
+
+def _unop(opfunc, name):
+    def unop(a):
+        if _is_user(a):
+            meth = _class_attr(type(a), name)
+            if meth is None:
+                raise TypeError(f"bad operand type for unary op: {type(a).__name__!r}")
+            return call(meth, a)
+        return RULES[opfunc](a)
+
+    unop.__name__ = name.strip("_")
+    return unop
+
+
+def getitem(obj, idx):
+    if _is_user(obj):
+        meth = _class_attr(type(obj), "__getitem__")
+        if isinstance(meth, _FunctionType):
+            return call(meth, obj, idx)
+    return RULES[operator.getitem](obj, idx)
+
+
+# --- cotangents of structures -------------------------------------------------------------
+
+
+def iter_bar(seq, bars_reversed):
+    """The cotangent of an iterated sequence from its items' cotangents (collected backwards)."""
+    if all(b is None for b in bars_reversed):
+        return None
+    bars = bars_reversed[::-1]
+    return structure_bar(seq, bars)
+
+
+def structure_bar(seq, bars):
+    t = type(seq)
+    if t is list:
+        return list(bars) + [None] * (len(seq) - len(bars))
+    if t is tuple:
+        return tuple(bars) + (None,) * (len(seq) - len(bars))
+    if hasattr(seq, "_fields") and isinstance(seq, tuple):
+        return t(*(list(bars) + [None] * (len(seq) - len(bars))))
+    if t is np.ndarray:
+        out = np.zeros(seq.shape, dtype=_float_dtype(seq))
+        for i, b in enumerate(bars):
+            if b is not None:
+                out[i] = b
+        return out
+    if t is dict:
+        return None  # iterating a dict yields its keys, which carry no gradient
+    if t is range or t is str:
+        return None
+    raise DifferentiationError(
+        f"cannot send gradients back through iteration over a {t.__name__}; "
+        "iterate over a list, tuple or array (e.g. list(...)) instead"
+    )
+
+
+def _float_dtype(x):
+    return x.dtype if np.issubdtype(x.dtype, np.inexact) else np.float64
+
+
+def unpack_bar(value, bars, star):
+    if star is not None:
+        bars = list(bars)
+        starred = bars[star]
+        n = len(value) - (len(bars) - 1)
+        expanded = list(starred) if starred is not None else [None] * n
+        bars = bars[:star] + expanded + bars[star + 1 :]
+    if all(b is None for b in bars):
+        return None
+    return structure_bar(value, list(bars))
+
+
+def literal_bar(g, parts):
+    """Split the cotangent of a literal with starred parts: parts[i] is the starred value or None."""
+    out = []
+    k = 0
+    for p in parts:
+        if p is None:
+            out.append(g[k])
+            k += 1
+        else:
+            n = len(p)
+            out.append(structure_bar(p, list(g[k : k + n])) if any(x is not None for x in g[k : k + n]) else None)
+            k += n
+    return tuple(out)
+
+
+def dict_sub_bar(g, m):
+    out = {k: g[k] for k in m if k in g and g[k] is not None}
+    return out or None
+
+
+def list_bar(g, t):
+    if g is None:
+        return [None] * len(t)
+    return list(g)
+
+
+def dict_bar(g, t):
+    if g is None:
+        return {}
+    return dict(g)
+
+
+def field(t, name):
+    if t is None:
+        return None
+    if isinstance(t, Tangent):
+        return t.fields.get(name)
+    if isinstance(t, dict):
+        return t.get(name)
+    return None
+
+
+def closure_tangent(names, bars):
+    fields = {n: b for n, b in zip(names, bars) if b is not None}
+    if not fields:
+        return None
+    return Tangent(types.FunctionType, fields)
+
+
+def leaf(value, bar):
+    """A global read received a cotangent: account it to implicit parameters, if any are tracked."""
+    ctx = _PARAMS[-1] if _PARAMS else None
+    if ctx is not None and bar is not None:
+        ctx.visit(value, bar)
+
+
+_PARAMS = []
+
+
+def log_base(a):
+    """log(a) for the exponent's cotangent of a ** b (0 at a == 0, nan for a < 0)."""
+    if isinstance(a, complex):
+        import cmath
+
+        return cmath.log(a) if a != 0 else 0
+    if a > 0:
+        return math.log(a)
+    if a == 0:
+        return 0 * a
+    return math.nan
+
+
+def pow_base_bar(g, a, b):
+    if b == 0:
+        return g * 0
+    return g * b * a ** (b - 1)
+
+
+HELPERS = {
+    "call": call,
+    "call_kw": call_kw,
+    "callmethod": callmethod,
+    "callmethod_kw": callmethod_kw,
+    "getattr": getattr_,
+    "getitem": getitem,
+    "acc": accumulate,
+    "iter_bar": iter_bar,
+    "unpack_bar": unpack_bar,
+    "literal_bar": literal_bar,
+    "dict_sub_bar": dict_sub_bar,
+    "list_bar": list_bar,
+    "dict_bar": dict_bar,
+    "field": field,
+    "closure_tangent": closure_tangent,
+    "leaf": leaf,
+    "log_base": log_base,
+    "pow_base_bar": pow_base_bar,
+    "range": builtins.range,
+    "slice": builtins.slice,
+    "add": _binop(operator.add, "__add__", "__radd__"),
+    "sub": _binop(operator.sub, "__sub__", "__rsub__"),
+    "mul": _binop(operator.mul, "__mul__", "__rmul__"),
+    "truediv": _binop(operator.truediv, "__truediv__", "__rtruediv__"),
+    "floordiv": _binop(operator.floordiv, "__floordiv__", "__rfloordiv__"),
+    "mod": _binop(operator.mod, "__mod__", "__rmod__"),
+    "pow": _binop(operator.pow, "__pow__", "__rpow__"),
+    "matmul": _binop(operator.matmul, "__matmul__", "__rmatmul__"),
+    "neg": _unop(operator.neg, "__neg__"),
+    "pos": _unop(operator.pos, "__pos__"),
+}
+del AbstractZero

@@ -1,0 +1,62 @@
+"""Un-broadcasting: sum a cotangent back to the shape of the operand it belongs to.
+
+Every binary NumPy rule calls `unbroadcast` and nothing else for this.
+"""
+import numbers
+
+import numpy as np
+
+
+def unbroadcast(g, x):
+    """Sum `g` down to the shape of `x` (an array, a NumPy scalar or a Python number).
+
+    >>> unbroadcast(np.ones((2, 3)), np.zeros(3))
+    array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), 1.0)
+    6.0
+    """
+    tg = type(g)
+    if tg is not np.ndarray:
+        if isinstance(x, np.ndarray) and tg is not np.ndarray:
+            # a scalar cotangent for an array operand: only when x is 0-d
+            return np.asarray(g, dtype=_float_dtype(x)).reshape(x.shape) if x.ndim == 0 else g
+        return g
+    if isinstance(x, np.ndarray):
+        shape = x.shape
+        if g.shape != shape:
+            g = _sum_to(g, shape)
+        if not np.issubdtype(x.dtype, np.inexact) or g.dtype != x.dtype:
+            g = _as_float_like(g, x)
+        return g
+    # x is a Python or NumPy scalar
+    s = g.sum() if g.ndim else g[()]
+    if isinstance(x, complex) or np.iscomplexobj(x):
+        return complex(s) if type(x) is complex else s
+    if type(x) in (float, int) and not np.iscomplexobj(s):
+        return float(s)
+    if isinstance(x, numbers.Rational) and not isinstance(x, (int, np.integer)):
+        return s
+    return s
+
+
+def _sum_to(g, shape):
+    nd = g.ndim - len(shape)
+    if nd > 0:
+        g = g.sum(axis=tuple(range(nd)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def _float_dtype(x):
+    dt = x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype
+    return dt if np.issubdtype(dt, np.inexact) else np.float64
+
+
+def _as_float_like(g, x):
+    """Integer and boolean primals get float64 cotangents; float32 stays float32."""
+    want = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.result_type(g.dtype, np.float64)
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        g = g.real
+    return g.astype(want, copy=False)

@@ -1,0 +1,322 @@
+"""The one registry of differentiation rules, keyed by the callable itself.
+
+A rule is a function `rule(*args, **kwargs) -> (y, pullback)` and
+`pullback(y_bar) -> (f_bar, *arg_bars)`, ChainRules' convention: the callable's
+own tangent first, then one entry per positional argument, `None` for zero.
+Keyword arguments are treated as non-differentiable by rules.
+
+Three forms feed the registry:
+
+- `constant(f, ...)` / `nograd(f)`: a callable whose result carries no gradient;
+- `scalar_rule(f, "d/dx1", "d/dx2", ns=...)`: an elementwise rule written as
+  expressions of the inputs `x` (or `x1`, `x2`, ...) and the output `y`; the
+  generic pullback broadcasts once, and the expression is inlined into the
+  generated adjoint when the operands are plain numbers;
+- `register(f, rule)`: a full rule, pullback named `<fn>_pullback`.
+
+Pullbacks are only ever called with a cotangent that is not `None`.
+"""
+import ast
+import itertools
+
+from ..errors import DifferentiationError
+from ..tangents import AbstractZero
+
+#: callable -> rule
+RULES = {}
+#: callables whose results carry no gradient
+CONSTANTS = set()
+#: callable -> ScalarRule, for the ones written as expressions (inlinable)
+SCALAR_RULES = {}
+#: callables that map numbers to numbers (their result is a plain number when the inputs are)
+NUMBER_CLOSED = set()
+#: bumped on every (re)registration; caches compare it
+_generation = itertools.count(1)
+generation = [0]
+#: listeners called with the callable when its rule changes (the adjoint cache)
+_listeners = []
+
+
+def _hashable(f):
+    try:
+        hash(f)
+        return True
+    except TypeError:
+        return False
+
+
+def _changed(f):
+    generation[0] = next(_generation)
+    for listener in _listeners:
+        listener(f)
+
+
+def on_rule_change(listener):
+    _listeners.append(listener)
+    return listener
+
+
+def register(f, rule, *, number_closed=False):
+    """Register the full rule `rule` for the callable `f` (internal: no validation wrapper)."""
+    replaced = f in RULES or f in CONSTANTS
+    RULES[f] = rule
+    CONSTANTS.discard(f)
+    SCALAR_RULES.pop(f, None)
+    if number_closed:
+        NUMBER_CLOSED.add(f)
+    if replaced:
+        _changed(f)
+    return rule
+
+
+def constant(*fs):
+    """Mark callables as non-differentiable: their results carry no gradient."""
+    for f in fs:
+        if not _hashable(f):
+            continue
+        replaced = f in RULES
+        RULES.pop(f, None)
+        SCALAR_RULES.pop(f, None)
+        CONSTANTS.add(f)
+        if replaced:
+            _changed(f)
+    return fs[0] if len(fs) == 1 else fs
+
+
+def lookup(f):
+    """The rule for `f`, `CONSTANT` if it is constant, else None."""
+    try:
+        r = RULES.get(f)
+        if r is not None:
+            return r
+        if f in CONSTANTS:
+            return CONSTANT
+    except TypeError:  # unhashable callable
+        return None
+    return None
+
+
+CONSTANT = object()
+
+
+class ScalarRule:
+    """An elementwise rule given by partial-derivative expressions.
+
+    `partials[i]` is an `ast.expr` in the argument names `argnames` and the
+    output name `y`; free names resolve in `namespace`.
+    """
+
+    def __init__(self, f, argnames, partials, namespace, sources):
+        self.f = f
+        self.argnames = argnames
+        self.partials = partials
+        self.namespace = namespace
+        self.sources = sources
+        self.free_names = sorted(
+            {
+                n.id
+                for p in partials
+                if p is not None
+                for n in ast.walk(p)
+                if isinstance(n, ast.Name) and n.id not in argnames and n.id != "y"
+            }
+        )
+
+
+def scalar_rule(f, *partials, ns, number_closed=True, name=None):
+    """Register an elementwise rule for `f` from its partial derivatives.
+
+    Each partial is a string in `x` (one argument) or `x1, x2, ...` and the output
+    `y`, or None for an argument with no derivative. The names in the strings
+    resolve in the namespace `ns` (a module or dict).
+
+    >>> import math
+    >>> from dpnb.rules.registry import scalar_rule, RULES
+    >>> _ = scalar_rule(math.sinh, "cosh(x)", ns=math)
+    >>> y, back = RULES[math.sinh](0.0)
+    >>> back(2.0)
+    (None, 2.0)
+    """
+    from .broadcast import unbroadcast
+
+    n = len(partials)
+    argnames = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
+    namespace = dict(vars(ns)) if not isinstance(ns, dict) else dict(ns)
+    exprs = [None if p is None else ast.parse(p, mode="eval").body for p in partials]
+    fname = name or getattr(f, "__name__", "f")
+    # One compiled function returning every partial, evaluated lazily in the pullback.
+    body = ", ".join("None" if p is None else f"({p})" for p in partials)
+    src = f"def {fname}_partials({', '.join(argnames)}, y):\n    return ({body},)\n"
+    code_ns = dict(namespace)
+    exec(compile(src, f"<dpnb rule {fname}>", "exec"), code_ns)
+    partials_fn = code_ns[f"{fname}_partials"]
+
+    if n == 1:
+
+        def rule(x, **kwargs):
+            y = f(x, **kwargs)
+
+            def pullback(y_bar):
+                (d,) = partials_fn(x, y)
+                return None, unbroadcast(y_bar * d, x)
+
+            pullback.__name__ = pullback.__qualname__ = f"{fname}_pullback"
+            return y, pullback
+
+    else:
+
+        def rule(*args, **kwargs):
+            y = f(*args, **kwargs)
+
+            def pullback(y_bar):
+                ds = partials_fn(*args, y)
+                return (None,) + tuple(
+                    None if d is None else unbroadcast(y_bar * d, a) for d, a in zip(ds, args)
+                )
+
+            pullback.__name__ = pullback.__qualname__ = f"{fname}_pullback"
+            return y, pullback
+
+    rule.__name__ = rule.__qualname__ = f"{fname}_rrule"
+    register(f, rule, number_closed=number_closed)
+    SCALAR_RULES[f] = ScalarRule(f, argnames, exprs, namespace, partials)
+    return rule
+
+
+def scalar_rules(table, ns):
+    """Register many scalar rules: `table` maps callables to partial strings (or tuples)."""
+    for f, partials in table.items():
+        if isinstance(partials, str):
+            partials = (partials,)
+        scalar_rule(f, *partials, ns=ns)
+
+
+# --- the public, validated registration API -------------------------------------------
+
+
+def _rule_name(f):
+    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
+
+
+def _checked(f, user_rule, style):
+    """Wrap a user rule: validate the pullback's arity, turn NoTangent/ZeroTangent into None."""
+    rule_name = _rule_name(user_rule)
+    fname = _rule_name(f)
+
+    def rule(*args, **kwargs):
+        out = user_rule(*args, **kwargs)
+        try:
+            y, user_pullback = out
+        except (TypeError, ValueError):
+            raise DifferentiationError(
+                f"rule {rule_name} for {fname} must return (y, pullback), got {type(out).__name__}"
+            ) from None
+        nargs = len(args)
+
+        def pullback(y_bar):
+            bars = user_pullback(y_bar)
+            if not isinstance(bars, tuple):
+                bars = (bars,) if style == "adjoint" and nargs == 1 else bars
+            if not isinstance(bars, tuple):
+                raise DifferentiationError(
+                    f"the pullback of rule {rule_name} for {fname} must return a tuple, "
+                    f"got {type(bars).__name__}"
+                )
+            expected = nargs + 1 if style == "rrule" else nargs
+            if len(bars) != expected:
+                what = "the function's own tangent and one per argument" if style == "rrule" else "one per argument"
+                raise DifferentiationError(
+                    f"the pullback of rule {rule_name} for {fname} returned {len(bars)} tangents, "
+                    f"expected {expected} ({what})"
+                )
+            if style == "adjoint":
+                bars = (None,) + bars
+            return tuple(None if isinstance(b, AbstractZero) else b for b in bars)
+
+        pullback.__name__ = getattr(user_pullback, "__name__", "pullback")
+        pullback.__qualname__ = getattr(user_pullback, "__qualname__", "pullback")
+        return y, pullback
+
+    rule.__name__ = getattr(user_rule, "__name__", "rule")
+    rule.__qualname__ = getattr(user_rule, "__qualname__", "rule")
+    rule.__wrapped__ = user_rule
+    return rule
+
+
+def rrule(f):
+    """Register a ChainRules-style rule for the callable `f` (a decorator).
+
+    The rule returns `(y, pullback)`; `pullback(dy)` returns the function's own
+    tangent first, then one tangent per positional argument.
+
+    >>> from dpnb import rrule, NoTangent, gradient
+    >>> def add(a, b):
+    ...     return a + b
+    >>> @rrule(add)
+    ... def add_rrule(a, b):
+    ...     def add_pullback(dy):
+    ...         return NoTangent(), dy, dy
+    ...     return add(a, b), add_pullback
+    >>> gradient(lambda x: add(x, 2.0), 1.0)
+    (1.0,)
+    """
+
+    def decorate(user_rule):
+        register(f, _checked(f, user_rule, "rrule"))
+        return user_rule
+
+    return decorate
+
+
+def adjoint(f):
+    """Register a Zygote `@adjoint`-style rule: the pullback returns the arguments' tangents only.
+
+    >>> from dpnb import adjoint, gradient
+    >>> def mul(a, b):
+    ...     return a * b
+    >>> @adjoint(mul)
+    ... def mul_adjoint(a, b):
+    ...     return mul(a, b), lambda d: (d * b, d * a)
+    >>> gradient(mul, 2.0, 3.0)
+    (3.0, 2.0)
+    """
+
+    def decorate(user_rule):
+        register(f, _checked(f, user_rule, "adjoint"))
+        return user_rule
+
+    return decorate
+
+
+def nograd(f):
+    """Mark `f` as constant: its result carries no gradient (usable as a decorator).
+
+    >>> from dpnb import nograd, gradient
+    >>> @nograd
+    ... def scale():
+    ...     return 3.0
+    >>> gradient(lambda x: scale() * x, 2.0)
+    (3.0,)
+    """
+    constant(f)
+    return f
+
+
+# --- attributes of types with no Python source (ndarray.T, complex.real, ...) ----------
+
+#: (type, name) -> rule(obj) -> (y, pullback); pullback(y_bar) -> (None, obj_bar)
+ATTRIBUTE_RULES = {}
+#: (type, name) pairs whose value carries no gradient (ndarray.shape, .dtype, ...)
+CONSTANT_ATTRIBUTES = set()
+
+
+def register_attribute(cls, name, rule):
+    """Register the rule for reading attribute `name` of instances of `cls`."""
+    ATTRIBUTE_RULES[(cls, name)] = rule
+    return rule
+
+
+def constant_attribute(cls, *names):
+    """Mark attributes of `cls` as carrying no gradient."""
+    for n in names:
+        CONSTANT_ATTRIBUTES.add((cls, n))
