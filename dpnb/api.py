@@ -8,33 +8,33 @@ import numpy as np
 
 from .core import load, runtime
 from .errors import NonScalarOutputError
+from .params import Params, params_gradient
 from .tangents import AbstractZero
 
 WithGradient = namedtuple("WithGradient", ["val", "grad"])
 
 
-class _deep_recursion:
-    """The adjoint adds frames per call: give it room for what the primal can do."""
+_depth = [False]
 
-    def __enter__(self):
-        self.old = sys.getrecursionlimit()
-        if self.old < 20000:
-            sys.setrecursionlimit(max(3 * self.old, 3000))
-        return self
 
-    def __exit__(self, *exc):
-        sys.setrecursionlimit(self.old)
-        return False
+def _ensure_depth():
+    """Adjoints add a frame per call: give the recursion limit room for what the primal can do."""
+    if not _depth[0]:
+        _depth[0] = True
+        limit = sys.getrecursionlimit()
+        if limit < 3000:
+            sys.setrecursionlimit(3 * limit)
 
 
 def _forward(f, args):
-    with _deep_recursion():
-        return runtime.call(f, *args)
+    if not _depth[0]:
+        _ensure_depth()
+    return runtime.call(f, *args)
 
 
 def _seed(y):
     t = type(y)
-    if t is float or t is int:
+    if t is float or t is int or t is np.float64:
         return 1.0
     if isinstance(y, Fraction):
         return Fraction(1)
@@ -51,6 +51,9 @@ def _seed(y):
 
 def _finish(bar, arg):
     """What gradient hands back for one argument: None for no gradient, plain numbers for numbers."""
+    tb = type(bar)
+    if tb is float or (tb is np.ndarray and type(arg) is np.ndarray):
+        return bar
     if bar is None or isinstance(bar, AbstractZero):
         return None
     if isinstance(arg, bool) or isinstance(arg, (str, bytes)):
@@ -65,7 +68,7 @@ def _finish(bar, arg):
 
 
 def _finish_all(bars, args):
-    return tuple(_finish(b, a) for b, a in zip(bars, args))
+    return tuple(map(_finish, bars, args))
 
 
 def pullback(f, *args):
@@ -78,8 +81,7 @@ def pullback(f, *args):
     y, pb = _forward(f, args)
 
     def back(dy):
-        with _deep_recursion():
-            bars = pb(dy)
+        bars = pb(dy)
         return _finish_all(bars[1:], args)
 
     return y, back
@@ -91,14 +93,10 @@ def withgradient(f, *args):
     >>> withgradient(lambda x: x ** 2, 3.0)
     WithGradient(val=9.0, grad=(6.0,))
     """
-    from .params import Params, params_gradient
-
-    if len(args) == 1 and isinstance(args[0], Params):
+    if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0], with_value=True)
     y, pb = _forward(f, args)
-    seed = _seed(y)
-    with _deep_recursion():
-        bars = pb(seed)
+    bars = pb(_seed(y))
     return WithGradient(y, _finish_all(bars[1:], args))
 
 
@@ -111,7 +109,11 @@ def gradient(f, *args):
     >>> gradient(lambda x: 3*x**2 + 2*x + 1, Fraction(1, 4))
     (Fraction(7, 2),)
     """
-    return withgradient(f, *args).grad
+    if len(args) == 1 and type(args[0]) is Params:
+        return params_gradient(f, args[0])
+    y, pb = _forward(f, args)
+    bars = pb(_seed(y))
+    return _finish_all(bars[1:], args)
 
 
 def derivative(f):
@@ -148,8 +150,7 @@ def jacobian(f, *args):
         dy = e.reshape(ys) if ys else 1.0
         if isinstance(y, (list, tuple)):
             dy = type(y)(e) if isinstance(y, list) else tuple(e)
-        with _deep_recursion():
-            bars = pb(dy)[1:]
+        bars = pb(dy)[1:]
         for i, (b, a) in enumerate(zip(bars, args)):
             rows[i].append(None if b is None else np.asarray(b, dtype=float).reshape(np.shape(a)))
     for i, a in enumerate(args):

@@ -68,6 +68,10 @@ def reject_unsupported(fdef, filename):
 # --- kinds --------------------------------------------------------------------------
 
 NUMBER_TYPES = (int, float, complex)
+#: attributes that never carry a gradient, whatever the object (array metadata, type information)
+NONDIFF_ATTRIBUTES = frozenset(
+    {"shape", "ndim", "dtype", "size", "itemsize", "nbytes", "strides", "__class__", "__name__", "__qualname__"}
+)
 
 
 def kind_of_type(t):
@@ -213,6 +217,8 @@ class Analysis:
         if isinstance(v, ast.Compare):
             return "const", False
         if isinstance(v, ast.Attribute):
+            if v.attr in NONDIFF_ATTRIBUTES:
+                return "const", False
             ok, value = self.static_value(v)
             if ok:
                 return ("num", False) if isinstance(value, (int, float)) and not isinstance(value, bool) else ("const", False)
@@ -382,7 +388,9 @@ def _assignments(body):
             yield [s.target.id], (lambda an, b=s: ("any", _build_active(an, b)))
         elif isinstance(s, Native):
             names = assigned_names(s)
-            if names:
+            if names and isinstance(s.stmt, ast.FunctionDef):
+                yield names, (lambda an: ("any", True))
+            elif names:
                 yield names, (lambda an: ("const", False))
 
 

@@ -255,6 +255,15 @@ class Emitter:
         elif isinstance(s, Append):
             lb = self.builds[-1]
             self.accumulate(st, s.value, call(ast.Attribute(value=N(lb), attr="pop", ctx=ast.Load())), False, out)
+        elif isinstance(s, Native) and isinstance(s.stmt, ast.FunctionDef):
+            cur = self.take(st, s.stmt.name) if self.an.differentiated(s.stmt.name) else None
+            if cur is not None:
+                g, definite = cur
+                body_fn = self.closure_contribs(s.stmt, lambda: N(g))
+                if body_fn is not None:
+                    block = []
+                    self.guarded(st, g, definite, block, body_fn)
+                    out.extend(block)
         elif isinstance(s, SetKey):
             db = self.builds[-1]
             pre = []
@@ -277,13 +286,15 @@ class Emitter:
         self.materialize(inner, block)
         if not block:
             return
+        orelse = []
         for var, (holder, d) in inner.h.items():
             if var not in st.h:
-                out.append(assign(self.canon(var), C(None)))
+                if self.canon(var) != g:
+                    orelse.append(assign(self.canon(var), C(None)))
                 st.h[var] = [self.canon(var), False]
             else:
                 st.h[var] = [self.canon(var), st.h[var][1] and d]
-        out.append(ast.If(test=is_none_test(g), body=block, orelse=[]))
+        out.append(ast.If(test=is_none_test(g), body=block, orelse=orelse))
 
     def bwd_assign(self, s, st, out):
         target = s.targets[0]
@@ -302,8 +313,13 @@ class Emitter:
             if body_fn is None:
                 return
             block = []
-            self.guarded(st, g, definite, block, body_fn)
-            stmts = pre + block
+
+            def full(st2, blk, pre=pre, body_fn=body_fn):
+                blk.extend(pre)
+                body_fn(st2, blk)
+
+            self.guarded(st, g, definite, block, full)
+            stmts = block
             self.rename_fwd(stmts, s, pre_out := [])
             out.extend(pre_out + stmts)
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -704,7 +720,7 @@ class Emitter:
         g, definite = cur
         name = self.dvar("_lb" if isinstance(s, ListBuild) else "_db")
         fn = "list_bar" if isinstance(s, ListBuild) else "dict_bar"
-        first = assign(name, call(self.helper(fn), N(g), copy.deepcopy(s.target)))
+        first = assign(name, call(self.helper(fn), N(g), N(s.target.id)))
         pre = []
         self.rename_fwd([first], s, pre)
         self.builds.append(name)

@@ -7,6 +7,7 @@ written inline. A rule registered later invalidates the adjoints that inlined
 the old one.
 """
 import ast
+import copy
 import types
 
 from ..rules import registry
@@ -177,6 +178,10 @@ def build(fn, key):
     fwd = emitter.run()
     if src.is_lambda:
         fwd.name = "_lambda"
+    shown = copy.copy(fwd)
+    # inside the factory the forward pass must not shadow the user's own name
+    # (a recursive call reads the global); the code object gets its name back below
+    fwd.name = namer.exact("_dpnb_forward")
     user_free = list(fn.__code__.co_freevars)
     factory_params = list(helper_values) + [v for v in user_free if v not in helper_values]
     factory = ast.FunctionDef(
@@ -199,6 +204,9 @@ def build(fn, key):
     fwd_code = template.__code__
     if src.is_lambda:
         fwd_code = fwd_code.replace(co_name="<lambda>", co_qualname=fn.__code__.co_qualname)
+    else:
+        fwd_code = fwd_code.replace(co_name=fn.__code__.co_name)
+    if src.is_lambda:
         template = types.FunctionType(fwd_code, fn.__globals__, "<lambda>", template.__defaults__, template.__closure__)
     else:
         fwd_code = fwd_code.replace(co_qualname=fn.__code__.co_qualname)
@@ -209,7 +217,7 @@ def build(fn, key):
     for f in emitter.inline_deps:
         _DEPENDENTS.setdefault(f, set()).add(fn.__code__)
     direct = not fn.__code__.co_freevars
-    return Adjoint(template, fwd, normalized, fn.__code__, direct)
+    return Adjoint(template, shown, normalized, fn.__code__, direct)
 
 
 def _register_nested(code, normalized):

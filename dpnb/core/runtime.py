@@ -42,9 +42,16 @@ def const_pb(n):
     return _CONST_PB[n] if n < 8 else _const_pullback(n)
 
 
+_CACHE = load.CACHE
+
+
 def transform_call(f, args):
     """Call the source-transformed adjoint of the Python function `f`."""
-    adj = load.adjoint_for(f, tuple(map(type, args)))
+    key = tuple(map(type, args))
+    per = _CACHE.get(f.__code__)
+    adj = per.get(key) if per is not None else None
+    if adj is None:
+        adj = load.adjoint_for(f, key)
     return adj.instance(f)(*args)
 
 
@@ -241,8 +248,6 @@ def callmethod(obj, name, *args):
     """(y, pullback) for obj.name(*args); pullback -> (obj_bar, *arg_bars)."""
     m, pb0 = getattr_(obj, name)
     y, pb = call(m, *args)
-    if pb0 is None:
-        return y, pb
 
     def method_call_pullback(y_bar):
         bars = pb(y_bar)
@@ -258,7 +263,7 @@ def callmethod_kw(obj, name, args, kwargs):
 
     def method_call_kw_pullback(y_bar):
         m_bar, args_bar, kwargs_bar = pb(y_bar)
-        obj_bar = pb0(m_bar) if (pb0 is not None and m_bar is not None) else None
+        obj_bar = pb0(m_bar) if m_bar is not None else None
         return obj_bar, args_bar, kwargs_bar
 
     return y, method_call_kw_pullback
@@ -267,6 +272,10 @@ def callmethod_kw(obj, name, args, kwargs):
 # --- attributes ------------------------------------------------------------------------
 
 _NO_GRAD_OWNERS = (types.ModuleType, type, str, bytes, bool, type(None), int)
+
+
+def _none_pullback(y_bar):
+    return None
 
 
 def _self_pullback(m_bar):
@@ -282,7 +291,7 @@ def getattr_(obj, name):
         y, pb = rule(obj)
         return y, lambda y_bar: pb(y_bar)[1]
     if key in CONSTANT_ATTRIBUTES or isinstance(obj, _NO_GRAD_OWNERS):
-        return getattr(obj, name), None
+        return getattr(obj, name), _none_pullback
     cls_attr = _class_attr(t, name)
     if isinstance(cls_attr, property) and cls_attr.fget is not None:
         y, pb = call(cls_attr.fget, obj)
@@ -308,7 +317,7 @@ def getattr_(obj, name):
 
             return value, namedtuple_field_pullback
     if isinstance(cls_attr, (staticmethod, classmethod)) or (cls_attr is not None and isinstance(value, type)):
-        return value, None
+        return value, _none_pullback
 
     def field_pullback(y_bar):
         return Tangent(t, {name: y_bar})

@@ -1,0 +1,68 @@
+"""The IPython extension, driven through a real InteractiveShell."""
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from dpnb.magics import load_ipython_extension, unload_ipython_extension
+
+
+@pytest.fixture
+def ip():
+    shell = InteractiveShell.instance()
+    load_ipython_extension(shell)
+    yield shell
+    unload_ipython_extension(shell)
+
+
+def shown_text(captured):
+    """Everything the captured cell printed or displayed, as plain text."""
+    parts = [captured.stdout]
+    for output in captured.outputs:
+        parts.append(output.data.get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def test_adjoint_source_of_a_lambda(ip):
+    with capture_output() as captured:
+        ip.run_line_magic("adjoint_source", "(lambda x: 5*x + 3)")
+    text = shown_text(captured)
+    assert "x_bar" in text
+
+
+def test_adjoint_source_of_a_notebook_function(ip):
+    ip.run_cell("def square_plus_one(x):\n    return x * x + 1\n")
+    with capture_output() as captured:
+        ip.run_cell("%adjoint_source square_plus_one")
+    assert "x_bar" in shown_text(captured)
+
+
+def test_adjoint_source_is_highlighted(ip):
+    with capture_output() as captured:
+        ip.run_line_magic("adjoint_source", "lambda x: 5*x + 3")
+    assert "text/html" in captured.outputs[0].data
+
+
+def test_adjoint_source_needs_an_expression(ip):
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError):
+        ip.run_line_magic("adjoint_source", "")
+
+
+def test_unload_removes_the_magic():
+    shell = InteractiveShell.instance()
+    load_ipython_extension(shell)
+    assert "adjoint_source" in shell.magics_manager.magics["line"]
+    unload_ipython_extension(shell)
+    assert "adjoint_source" not in shell.magics_manager.magics["line"]
+
+
+def test_load_ext_by_package_name():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "dpnb")
+    try:
+        assert "adjoint_source" in shell.magics_manager.magics["line"]
+    finally:
+        shell.run_line_magic("unload_ext", "dpnb")
+    assert "adjoint_source" not in shell.magics_manager.magics["line"]
