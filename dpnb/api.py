@@ -9,7 +9,9 @@ import numpy as np
 from .core import load, runtime
 from .errors import NonScalarOutputError
 from .params import Params, params_gradient
-from .tangents import AbstractZero
+import types
+
+from .tangents import AbstractZero, Tangent
 
 WithGradient = namedtuple("WithGradient", ["val", "grad"])
 
@@ -30,6 +32,19 @@ def _forward(f, args):
     if not _depth[0]:
         _ensure_depth()
     return runtime.call(f, *args)
+
+
+def _backward(pb, dy):
+    """Run a pullback; then put back array contents the backward pass restored, and clear the store."""
+    try:
+        return pb(dy)
+    finally:
+        if runtime.RESTORED:
+            for a, idx, new in reversed(runtime.RESTORED):
+                a[idx] = new
+            runtime.RESTORED.clear()
+        if runtime.STORE:
+            runtime.STORE.clear()
 
 
 def _seed(y):
@@ -64,7 +79,45 @@ def _finish(bar, arg):
         return float(bar)
     if type(arg) is int and type(bar) is int:
         return float(bar)
+    return complete(bar, arg)
+
+
+def complete(bar, primal):
+    """A cotangent in the shape SPEC §3 gives: objects get every field, in their order."""
+    if bar is None or isinstance(bar, AbstractZero):
+        return None
+    t = type(bar)
+    if t is Tangent:
+        if isinstance(primal, types.FunctionType) or primal is None:
+            return bar
+        names = _field_names(primal)
+        fields = {n: complete(bar.fields.get(n), getattr(primal, n, None)) for n in names}
+        for n, b in bar.fields.items():
+            if n not in fields:
+                fields[n] = complete(b, getattr(primal, n, None))
+        return Tangent(type(primal), fields)
+    if t is dict and isinstance(primal, dict):
+        return {k: complete(v, primal.get(k)) for k, v in bar.items() if v is not None}
+    if t in (list, tuple) and isinstance(primal, (list, tuple)) and len(bar) == len(primal):
+        return t(complete(b, p) for b, p in zip(bar, primal))
+    if isinstance(bar, tuple) and hasattr(bar, "_fields") and isinstance(primal, tuple):
+        return type(bar)(*(complete(b, p) for b, p in zip(bar, primal)))
+    if type(primal) in (float, int) and isinstance(bar, np.generic):
+        return float(bar)
     return bar
+
+
+def _field_names(obj):
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj):
+        return [f.name for f in dataclasses.fields(obj)]
+    names = list(getattr(obj, "__dict__", {}))
+    for klass in type(obj).__mro__:
+        for s in getattr(klass, "__slots__", ()):
+            if s not in names and not s.startswith("__"):
+                names.append(s)
+    return names
 
 
 def _finish_all(bars, args):
@@ -81,7 +134,7 @@ def pullback(f, *args):
     y, pb = _forward(f, args)
 
     def back(dy):
-        bars = pb(dy)
+        bars = _backward(pb, dy)
         return _finish_all(bars[1:], args)
 
     return y, back
@@ -96,7 +149,7 @@ def withgradient(f, *args):
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0], with_value=True)
     y, pb = _forward(f, args)
-    bars = pb(_seed(y))
+    bars = _backward(pb, _seed(y))
     return WithGradient(y, _finish_all(bars[1:], args))
 
 
@@ -112,7 +165,7 @@ def gradient(f, *args):
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0])
     y, pb = _forward(f, args)
-    bars = pb(_seed(y))
+    bars = _backward(pb, _seed(y))
     return _finish_all(bars[1:], args)
 
 
@@ -150,7 +203,7 @@ def jacobian(f, *args):
         dy = e.reshape(ys) if ys else 1.0
         if isinstance(y, (list, tuple)):
             dy = type(y)(e) if isinstance(y, list) else tuple(e)
-        bars = pb(dy)[1:]
+        bars = _backward(pb, dy)[1:]
         for i, (b, a) in enumerate(zip(bars, args)):
             rows[i].append(None if b is None else np.asarray(b, dtype=float).reshape(np.shape(a)))
     for i, a in enumerate(args):

@@ -278,6 +278,8 @@ class Analysis:
             for targets, info_fn in assigns:
                 kind, active = info_fn(self)
                 for t in targets:
+                    if t not in self.kind:
+                        continue
                     nk = "num" if self.kind[t] == "num" and kind == "num" else "any"
                     if kind == "const" and t not in self.params:
                         nk = self.kind[t] if self.kind[t] != "num" else "num"
@@ -298,6 +300,11 @@ class Analysis:
         ret = _return_atom(self.fdef.body)
         if isinstance(ret, ast.Name):
             useful.add(ret.id)
+        # an object that outlives the call (an argument, a global, a closure variable) and is
+        # changed in place is an output too: what was stored in it needs its cotangent
+        for name in _mutated_objects(self.fdef.body):
+            if name in self.params or name not in self.assigned:
+                useful.add(name)
         deps = list(_dependencies(self.fdef.body))
         changed = True
         while changed:
@@ -381,6 +388,19 @@ def _assignments(body):
                 yield [t.id], (lambda an, v=s.value: an._rhs_info(v))
             elif isinstance(t, (ast.Tuple, ast.List)):
                 yield _target_names(t), (lambda an, v=s.value: ("any", an._rhs_info(v)[1]))
+            elif isinstance(t, (ast.Attribute, ast.Subscript)) and isinstance(t.value, ast.Name):
+                # storing a value into an object makes the object carry its gradient
+                yield [t.value.id], (lambda an, v=s.value: ("any", an.atom_info(v)[1]))
+            if (
+                isinstance(s.value, ast.Call)
+                and isinstance(s.value.func, ast.Attribute)
+                and isinstance(s.value.func.value, ast.Name)
+            ):
+                call_args = [a.value if isinstance(a, ast.Starred) else a for a in s.value.args]
+                call_args += [k.value for k in s.value.keywords]
+                yield [s.value.func.value.id], (
+                    lambda an, args=call_args: ("any", any(an.atom_info(a)[1] for a in args))
+                )
         elif isinstance(s, ast.For):
             yield _target_names(s.target), (lambda an, v=s.iter: ("any", an.atom_info(v)[1]))
         elif isinstance(s, (ListBuild, DictBuild)):
@@ -448,6 +468,17 @@ def free_names_of_function(node):
     for b in body:
         loads.update(_names_in(b))
     return loads - bound
+
+
+def _mutated_objects(body):
+    for s in _walk_stmts(body):
+        if isinstance(s, ast.Assign):
+            t = s.targets[0]
+            if isinstance(t, (ast.Attribute, ast.Subscript)) and isinstance(t.value, ast.Name):
+                yield t.value.id
+            v = s.value
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and isinstance(v.func.value, ast.Name):
+                yield v.func.value.id
 
 
 def _dependencies(body):

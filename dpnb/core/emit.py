@@ -18,6 +18,7 @@ How the backward pass gets what it needs:
 """
 import ast
 import copy
+import types
 
 from ..rules import registry
 from .analyze import free_names_of_function
@@ -92,7 +93,8 @@ class Emitter:
         self.uses_tape = False
         self.builds = []  # stack of backward list/dict builders
         self.inline_deps = set()
-        self.flags_assigned = {}
+        self.accepts_none = False
+        self.mutates_params = False
 
     def helper(self, key):
         return self.h(key)
@@ -299,6 +301,9 @@ class Emitter:
     def bwd_assign(self, s, st, out):
         target = s.targets[0]
         value = s.value
+        if isinstance(target, ast.Name) and isinstance(value, ast.Call) and self.is_method(value):
+            self.bwd_method_call(s, st, out)
+            return
         if isinstance(target, ast.Name):
             if not self.an.differentiated(target.id) or not self._differentiable_rhs(s):
                 return
@@ -325,15 +330,81 @@ class Emitter:
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.bwd_unpack(s, st, out)
         else:
-            if self.wants(target.value):
-                from ..errors import UnsupportedSyntaxError
+            self.bwd_mutation(s, st, out)
 
-                raise UnsupportedSyntaxError(
-                    "assigning to an item or attribute of a value being differentiated",
-                    self.an.filename,
-                    s.lineno,
-                    "build a new dict/list/object instead (mutation support is coming)",
-                )
+    def bwd_method_call(self, s, st, out):
+        """t = obj.m(...): the pullback takes the cotangents of t and of obj (which it may change)."""
+        v = s.value
+        t = s.targets[0].id
+        pb = self.pb_name.get(id(s))
+        if pb is None:
+            return
+        obj = v.func.value
+        cur = self.take(st, t) if self.an.differentiated(t) else None
+        obj_in = st.h.get(obj.id) if self.wants(obj) else None
+        if cur is None and not self.wants(obj):
+            return
+        if cur is None:
+            self.accepts_none = True
+        g = N(cur[0]) if cur else C(None)
+        if self.kw_form(v):
+            atoms = [v.args[0].value, v.keywords[0].value]
+        else:
+            atoms = list(v.args)
+        names = []
+        pairs = []
+        obj_new = None
+        if self.wants(obj):
+            obj_new = self.dvar()
+            names.append(S(obj_new))
+        else:
+            names.append(S("_"))
+        for atom in atoms:
+            if self.wants(atom):
+                d = self.dvar()
+                names.append(S(d))
+                pairs.append((atom, N(d), False))
+            else:
+                names.append(S("_"))
+        block = [
+            ast.Assign(
+                targets=[ast.Tuple(elts=names, ctx=ast.Store())],
+                value=call(N(pb), g, N(obj_in[0]) if obj_in else C(None)),
+            )
+        ]
+        if obj_new is not None:
+            st.h.pop(obj.id, None)
+            self.accumulate(st, obj, N(obj_new), False, block)
+        for atom, expr, definite in pairs:
+            self.accumulate(st, atom, expr, definite, block)
+        pre = []
+        self.rename_fwd(block, s, pre)
+        out.extend(pre + block)
+
+    def bwd_mutation(self, s, st, out):
+        """obj.a = v / obj[i] = v: the pullback maps obj's cotangent after to before, and gives v's."""
+        target = s.targets[0]
+        obj = target.value
+        pb = self.pb_name.get(id(s))
+        if pb is None or not self.wants(obj):
+            return
+        self.accepts_none = True
+        if obj.id in self.an.params:
+            self.mutates_params = True
+        obj_in = st.h.get(obj.id)
+        obj_new = self.dvar()
+        v_new = self.dvar() if self.wants(s.value) else "_"
+        block = [
+            ast.Assign(
+                targets=[ast.Tuple(elts=[S(obj_new), S(v_new)], ctx=ast.Store())],
+                value=call(N(pb), N(obj_in[0]) if obj_in else C(None)),
+            )
+        ]
+        st.h.pop(obj.id, None)
+        self.accumulate(st, obj, N(obj_new), False, block)
+        if v_new != "_":
+            self.accumulate(st, s.value, N(v_new), False, block)
+        out.extend(block)
 
     def _differentiable_rhs(self, s):
         return self.an.atom_info(s.targets[0])[1] if False else True
@@ -375,7 +446,7 @@ class Emitter:
 
             return body
 
-        def unpacked(pb, n_out, atoms):
+        def unpacked(pb, n_out, atoms, always=False):
             """`_, a_c, b_c = pb(g)` then accumulate each."""
             names = []
             pairs = []
@@ -387,6 +458,9 @@ class Emitter:
                 else:
                     names.append(S("_"))
             if not pairs:
+                if always:
+                    # the callee's pullback may still account cotangents of globals it read (Params)
+                    return [ast.Expr(value=call(N(pb), G()))], lambda st, block: None
                 return [], None
             lhs = ast.Tuple(elts=names, ctx=ast.Store()) if n_out > 1 else names[0]
             pre = [ast.Assign(targets=[lhs], value=call(N(pb), G()))]
@@ -427,9 +501,11 @@ class Emitter:
                     return unpacked(pb, 3, [obj, v.args[0].value, v.keywords[0].value])
                 return unpacked(pb, 1 + len(v.args), [obj] + list(v.args))
             fatom = v.func if isinstance(v.func, ast.Name) and not self.callee_is_constant(v) else None
+            fvalue = self.an.callee_value(v.func)
+            python_callee = fvalue is None or isinstance(fvalue, types.FunctionType)
             if self.kw_form(v):
-                return unpacked(pb, 3, [fatom, v.args[0].value, v.keywords[0].value])
-            return unpacked(pb, 1 + len(v.args), [fatom] + list(v.args))
+                return unpacked(pb, 3, [fatom, v.args[0].value, v.keywords[0].value], python_callee)
+            return unpacked(pb, 1 + len(v.args), [fatom] + list(v.args), python_callee)
         if isinstance(v, (ast.Tuple, ast.List)):
             if any(isinstance(e, ast.Starred) for e in v.elts):
                 parts = ast.Tuple(
@@ -797,7 +873,14 @@ class Emitter:
         if pb is None:
             return s
         v = s.value
-        t = s.targets[0].id
+        target = s.targets[0]
+        if isinstance(target, ast.Attribute):
+            node = assign(pb, call(self.helper("setattr"), target.value, C(target.attr), v))
+            return ast.copy_location(node, s)
+        if isinstance(target, ast.Subscript):
+            node = assign(pb, call(self.helper("setitem"), target.value, _index_expr(target.slice, self.helper("slice")), v))
+            return ast.copy_location(node, s)
+        t = target.id
         if isinstance(v, ast.BinOp):
             rhs = call(self.helper(_BINOP_HELPER[type(v.op)]), v.left, v.right)
         elif isinstance(v, ast.UnaryOp):
@@ -824,8 +907,20 @@ class Emitter:
     # --- which statements get a pullback from the runtime ------------------------------
     def plan(self, stmts):
         for s in stmts:
+            if isinstance(s, ast.Assign) and isinstance(s.targets[0], (ast.Attribute, ast.Subscript)):
+                if self.wants(s.targets[0].value):
+                    name = self.namer.fresh("_set_pb")
+                    self.pb_name[id(s)] = name
+                    self._register_assign(name, s)
+                continue
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
                 t = s.targets[0].id
+                v = s.value
+                if isinstance(v, ast.Call) and self.is_method(v) and self.wants(v.func.value) and not self.callee_is_constant(v):
+                    name = self.namer.fresh(f"{t}_pb")
+                    self.pb_name[id(s)] = name
+                    self._register_assign(name, s)
+                    continue
                 if not self.an.differentiated(t):
                     continue
                 v = s.value
@@ -859,11 +954,21 @@ class Emitter:
         body = body[:-1]
         self.plan(body)
         pb_name = self.namer.exact(f"{fdef.name.strip('_') or 'f'}_pullback")
+        self.pullback_name = pb_name
 
         st = State()
         if self.wants(ret.value):
             st.h[ret.value.id] = [self.seed, True]
         bwd = self.bwd_block(body, st)
+        if self.accepts_none:
+            # mutations are undone even when no cotangent reaches the result:
+            # the pullback may be called with None, so the seed is not assumed set
+            self.accepts_none = False
+            st = State()
+            if self.wants(ret.value):
+                st.h[ret.value.id] = [self.seed, False]
+            bwd = self.bwd_block(body, st)
+            self.accepts_none = True
         self.materialize_params(st, bwd)
         bwd.append(ast.Return(value=self.result_tuple(st, bwd)))
         if self.uses_tape:

@@ -28,9 +28,11 @@ LOCAL_HELPERS = {"tape", "push", "pop"}
 class Adjoint:
     """A compiled adjoint: `template` has the user's signature and returns (y, pullback)."""
 
-    __slots__ = ("template", "source", "normalized", "code", "direct")
+    __slots__ = ("template", "source", "normalized", "code", "direct", "mutates_params", "source_location")
 
-    def __init__(self, template, source, normalized, code, direct):
+    def __init__(self, template, source, normalized, code, direct, mutates_params=False):
+        self.mutates_params = mutates_params
+        self.source_location = f"{code.co_filename}, line {code.co_firstlineno}"
         self.template = template
         self.source = source
         self.normalized = normalized
@@ -217,7 +219,13 @@ def build(fn, key):
     for f in emitter.inline_deps:
         _DEPENDENTS.setdefault(f, set()).add(fn.__code__)
     direct = not fn.__code__.co_freevars
-    return Adjoint(template, shown, normalized, fn.__code__, direct)
+    if emitter.accepts_none:
+        from . import runtime
+
+        for c in fwd_code.co_consts:
+            if isinstance(c, types.CodeType) and c.co_name == emitter.pullback_name:
+                runtime.ACCEPTS_NONE.add(c)
+    return Adjoint(template, shown, normalized, fn.__code__, direct, emitter.mutates_params)
 
 
 def _register_nested(code, normalized):

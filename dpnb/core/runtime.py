@@ -19,6 +19,7 @@ from ..rules import registry
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
 from ..tangents import AbstractZero, Tangent, accumulate
 from . import load
+from .mutation import MUTATING, STORE, deposit, setattr_, setitem, withdraw
 
 _FunctionType = types.FunctionType
 _MethodType = types.MethodType
@@ -45,13 +46,20 @@ def const_pb(n):
 _CACHE = load.CACHE
 
 
-def transform_call(f, args):
+def transform_call(f, args, allow_mutation=False):
     """Call the source-transformed adjoint of the Python function `f`."""
     key = tuple(map(type, args))
     per = _CACHE.get(f.__code__)
     adj = per.get(key) if per is not None else None
     if adj is None:
         adj = load.adjoint_for(f, key)
+    if adj.mutates_params and not allow_mutation:
+        raise DifferentiationError(
+            f"{f.__qualname__} assigns to an attribute or item of one of its arguments "
+            f"({adj.source_location}); dpnb follows such changes in methods of the object itself "
+            "(self.x = ...) and in objects created inside the differentiated code. Return the new "
+            "value instead, or make the change a method of the object"
+        )
     return adj.instance(f)(*args)
 
 
@@ -79,7 +87,9 @@ def _call_other(f, args, kwargs):
     kw = kwargs or {}
     tf = type(f)
     if tf is _MethodType:
-        return _shift(call_kw(f.__func__, (f.__self__,) + tuple(args), kw), kwargs is not None)
+        if kwargs is None:
+            return _shift(call(f.__func__, f.__self__, *args), False)
+        return _shift(call_kw(f.__func__, (f.__self__,) + tuple(args), kw), True)
     if tf is _BuiltinMethod:
         owner = f.__self__
         if owner is not None and not isinstance(owner, types.ModuleType):
@@ -97,7 +107,9 @@ def _call_other(f, args, kwargs):
         return _construct(f, args, kw, kwargs is not None)
     callm = getattr(tf, "__call__", None)
     if isinstance(callm, _FunctionType):
-        return _shift(call_kw(callm, (f,) + tuple(args), kw), kwargs is not None)
+        if kwargs is None:
+            return _shift(call(callm, f, *args), False)
+        return _shift(call_kw(callm, (f,) + tuple(args), kw), True)
     wrapped = getattr(f, "__wrapped__", None)
     if wrapped is not None:
         if kwargs is None:
@@ -174,6 +186,12 @@ def _construct(cls, args, kw, kwform):
     return construct(cls, args, kw, kwform)
 
 
+#: code objects of generated pullbacks that may be called with None (they undo mutations)
+ACCEPTS_NONE = set()
+#: array assignments undone by the running backward pass, re-applied when it is over
+RESTORED = []
+
+
 def call_kw(f, args, kwargs):
     """(y, pullback) for `f(*args, **kwargs)`; pullback -> (f_bar, args_bar, kwargs_bar)."""
     if type(f) is _FunctionType:
@@ -197,10 +215,10 @@ def call_kw(f, args, kwargs):
     return y, rule_kw_pullback
 
 
-def _transform_kw(f, args, kwargs):
+def _transform_kw(f, args, kwargs, allow_mutation=False):
     """Call a transformed function with keywords; map its parameter cotangents back to the call."""
     args = tuple(args)
-    y, pb = transform_call_kw(f, args, kwargs)
+    y, pb = transform_call_kw(f, args, kwargs, allow_mutation)
     code = f.__code__
     nparams = code.co_argcount
     names = code.co_varnames[: nparams + code.co_kwonlyargcount]
@@ -239,32 +257,147 @@ def _transform_kw(f, args, kwargs):
     return y, kw_pullback
 
 
-def transform_call_kw(f, args, kwargs):
+def transform_call_kw(f, args, kwargs, allow_mutation=False):
     adj = load.adjoint_for(f, tuple(map(type, args[: f.__code__.co_argcount])))
+    if adj.mutates_params and not allow_mutation:
+        return transform_call(f, args)  # raises the explanation
     return adj.instance(f)(*args, **kwargs)
 
 
+def _plain_method(obj, m):
+    """The Python function behind the bound method `m` of `obj`, if it is to be transformed."""
+    if type(m) is _MethodType and m.__self__ is obj:
+        func = m.__func__
+        if type(func) is _FunctionType and func not in RULES and func not in registry.CONSTANTS:
+            return func
+    return None
+
+
 def callmethod(obj, name, *args):
-    """(y, pullback) for obj.name(*args); pullback -> (obj_bar, *arg_bars)."""
+    """(y, pullback) for obj.name(*args); pullback(y_bar, obj_after) -> (obj_before, *arg_bars).
+
+    The pullback receives the cotangent of `obj` after the call, because the
+    method may have changed `obj`, and returns its cotangent before the call.
+    """
+    desc = _class_attr(type(obj), name)
+    if desc is not None:
+        try:
+            mrule = MUTATING.get(desc)
+        except TypeError:
+            mrule = None
+        if mrule is not None:
+            return mrule(obj, *args)
     m, pb0 = getattr_(obj, name)
+    n = len(args)
+    func = _plain_method(obj, m)
+    if func is not None:
+        y, fpb = _transform_method(func, obj, args, None)
+
+        def method_pullback(y_bar, obj_after):
+            if y_bar is None and not accepts_none(fpb):
+                return (obj_after,) + (None,) * n
+            deposit(obj, obj_after)
+            bars = fpb(y_bar)
+            before = accumulate(bars[0], withdraw(obj, None))
+            return (before,) + tuple(bars[1:])
+
+        return y, method_pullback
     y, pb = call(m, *args)
 
-    def method_call_pullback(y_bar):
+    def method_call_pullback(y_bar, obj_after):
+        if y_bar is None:
+            return (obj_after,) + (None,) * n
         bars = pb(y_bar)
         m_bar = bars[0]
-        return (pb0(m_bar) if m_bar is not None else None,) + tuple(bars[1:])
+        return (accumulate(obj_after, pb0(m_bar) if m_bar is not None else None),) + tuple(bars[1:])
 
     return y, method_call_pullback
 
 
+def _transform_method(func, obj, args, kwargs):
+    """Run the adjoint of func(obj, *args, **kwargs); pullback -> (self_bar, *arg_bars) [or kw form]."""
+    if kwargs is None:
+        code = func.__code__
+        if code.co_argcount == len(args) + 1 and not code.co_flags & 0x0C:
+            y, pb = transform_call(func, (obj,) + tuple(args), allow_mutation=True)
+
+            def pullback(y_bar):
+                return pb(y_bar)[1:]
+
+            return y, _accepting(pullback, pb)
+        y, pb = _transform_kw(func, (obj,) + tuple(args), {}, True)
+
+        def kw_pullback(y_bar):
+            _, args_bar, _ = pb(y_bar)
+            return tuple(args_bar)
+
+        return y, _accepting(kw_pullback, pb)
+    y, pb = _transform_kw(func, (obj,) + tuple(args), kwargs, True)
+
+    def kw_pullback2(y_bar):
+        _, args_bar, kwargs_bar = pb(y_bar)
+        args_bar = tuple(args_bar)
+        return args_bar[0], args_bar[1:], kwargs_bar
+
+    return y, _accepting(kw_pullback2, pb)
+
+
+class _accepting:
+    """A pullback wrapper that remembers whether the generated pullback inside accepts None."""
+
+    __slots__ = ("f", "accepts_none")
+
+    def __init__(self, f, inner):
+        self.f = f
+        self.accepts_none = accepts_none(inner)
+
+    def __call__(self, y_bar):
+        return self.f(y_bar)
+
+
+def accepts_none(pb):
+    """May `pb` be called with None (does it undo mutations)?"""
+    return getattr(pb, "__code__", None) in ACCEPTS_NONE or getattr(pb, "accepts_none", False)
+
+
 def callmethod_kw(obj, name, args, kwargs):
+    """obj.name(*args, **kwargs); pullback(y_bar, obj_after) -> (obj_before, args_bar, kwargs_bar)."""
+    desc = _class_attr(type(obj), name)
+    if desc is not None:
+        try:
+            mrule = MUTATING.get(desc)
+        except TypeError:
+            mrule = None
+        if mrule is not None:
+            y, mpb = mrule(obj, *args, **kwargs)
+            n = len(args)
+
+            def mutating_kw_pullback(y_bar, obj_after):
+                bars = mpb(y_bar, obj_after)
+                return bars[0], tuple(bars[1 : n + 1]), None
+
+            return y, mutating_kw_pullback
     m, pb0 = getattr_(obj, name)
+    func = _plain_method(obj, m)
+    if func is not None:
+        y, fpb = _transform_method(func, obj, args, kwargs)
+
+        def method_kw_pullback(y_bar, obj_after):
+            if y_bar is None and not accepts_none(fpb):
+                return obj_after, None, None
+            deposit(obj, obj_after)
+            self_bar, args_bar, kwargs_bar = fpb(y_bar)
+            return accumulate(self_bar, withdraw(obj, None)), args_bar, kwargs_bar
+
+        return y, method_kw_pullback
     y, pb = call_kw(m, args, kwargs)
 
-    def method_call_kw_pullback(y_bar):
+    def method_call_kw_pullback(y_bar, obj_after):
+        if y_bar is None:
+            return obj_after, None, None
         m_bar, args_bar, kwargs_bar = pb(y_bar)
         obj_bar = pb0(m_bar) if m_bar is not None else None
-        return obj_bar, args_bar, kwargs_bar
+        return accumulate(obj_after, obj_bar), args_bar, kwargs_bar
 
     return y, method_call_kw_pullback
 
@@ -556,6 +689,8 @@ HELPERS = {
     "callmethod_kw": callmethod_kw,
     "getattr": getattr_,
     "getitem": getitem,
+    "setattr": setattr_,
+    "setitem": setitem,
     "acc": accumulate,
     "iter_bar": iter_bar,
     "unpack_bar": unpack_bar,
