@@ -104,6 +104,9 @@ def complete(bar, primal):
         return type(bar)(*(complete(b, p) for b, p in zip(bar, primal)))
     if type(primal) in (float, int) and isinstance(bar, np.generic):
         return float(bar)
+    if type(primal) is np.ndarray and type(bar) is not np.ndarray and np.ndim(bar) == 0:
+        dt = primal.dtype if primal.dtype.kind in "fc" else np.float64
+        return np.asarray(bar, dtype=dt).reshape(primal.shape)
     return bar
 
 

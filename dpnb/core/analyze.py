@@ -29,6 +29,7 @@ _UNSUPPORTED = {
     ast.AsyncWith: "`async with`",
     ast.AsyncFunctionDef: "`async def`",
     ast.Global: "`global` assignment",
+    ast.Nonlocal: "`nonlocal` assignment",
     ast.ClassDef: "a class definition inside a differentiated function",
     ast.Try: "`try`",
     ast.With: "`with`",
@@ -41,6 +42,7 @@ if hasattr(ast, "TryStar"):
 _HINTS = {
     "`global` assignment": "return the value instead, or keep it in a dict or object passed in",
     "`yield`": "differentiate a function that returns a list instead of a generator",
+    "`nonlocal` assignment": "return the new value from the inner function, or keep the state in a dict or object",
 }
 
 
@@ -52,10 +54,15 @@ def reject_unsupported(fdef, filename):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.Lambda)):
                 # nested functions are transformed when they are called; their
-                # default values and decorators run here
+                # default values and decorators run here. A nested `nonlocal` changes
+                # this function's variables, so it is refused here.
                 for d in getattr(child, "decorator_list", []):
                     visit(d, False)
                 visit(child.args, False)
+                for inner in ast.walk(child):
+                    if isinstance(inner, ast.Nonlocal):
+                        what = "`nonlocal` assignment"
+                        raise UnsupportedSyntaxError(what, filename, inner.lineno, _HINTS.get(what))
                 continue
             what = _UNSUPPORTED.get(type(child))
             if what is not None:
@@ -156,7 +163,7 @@ class Analysis:
                 return True
             for lp in loops:
                 lo, hi = self.loop_span[lp]
-                if lo < q <= hi:
+                if lo <= q <= hi:
                     return True
         return False
 
@@ -280,7 +287,7 @@ class Analysis:
                 for t in targets:
                     if t not in self.kind:
                         continue
-                    nk = "num" if self.kind[t] == "num" and kind == "num" else "any"
+                    nk = self.kind[t] if kind == "keep" else ("num" if self.kind[t] == "num" and kind == "num" else "any")
                     if kind == "const" and t not in self.params:
                         nk = self.kind[t] if self.kind[t] != "num" else "num"
                         nk = "any" if nk == "any" else nk
@@ -401,6 +408,13 @@ def _assignments(body):
                 yield [s.value.func.value.id], (
                     lambda an, args=call_args: ("any", any(an.atom_info(a)[1] for a in args))
                 )
+            elif isinstance(s.value, ast.Call):
+                # a Python function may store one argument in another
+                call_args = [a.value if isinstance(a, ast.Starred) else a for a in s.value.args]
+                call_args += [k.value for k in s.value.keywords]
+                names = [a.id for a in call_args if isinstance(a, ast.Name)]
+                if len(names) > 1:
+                    yield names, (lambda an, args=call_args, f=s.value.func: _python_call_activity(an, f, args))
         elif isinstance(s, ast.For):
             yield _target_names(s.target), (lambda an, v=s.iter: ("any", an.atom_info(v)[1]))
         elif isinstance(s, (ListBuild, DictBuild)):
@@ -412,6 +426,13 @@ def _assignments(body):
                 yield names, (lambda an: ("any", True))
             elif names:
                 yield names, (lambda an: ("const", False))
+
+
+def _python_call_activity(an, func, args):
+    f = an.callee_value(func)
+    if f is not None and not isinstance(f, types.FunctionType):
+        return "keep", False
+    return "keep", any(an.atom_info(a)[1] for a in args)
 
 
 def _build_active(an, b):

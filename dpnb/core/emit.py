@@ -633,6 +633,15 @@ class Emitter:
                 out.append((b, ast.UnaryOp(op=ast.USub(), operand=binop(G(), ast.Mult(), binop(A(), ast.FloorDiv(), B()))), True))
         return out
 
+    def _may_mutate_args(self, v):
+        if self.callee_is_constant(v):
+            return False
+        f = self.an.callee_value(v.func)
+        if f is not None and not isinstance(f, types.FunctionType):
+            return False
+        args = [a.value if isinstance(a, ast.Starred) else a for a in v.args] + [k.value for k in v.keywords]
+        return any(self.wants(a) and self.an.kind.get(a.id) != "num" for a in args if isinstance(a, ast.Name))
+
     def static(self, node):
         return self.an.static_value(node)[0]
 
@@ -922,6 +931,11 @@ class Emitter:
                     self._register_assign(name, s)
                     continue
                 if not self.an.differentiated(t):
+                    if isinstance(v, ast.Call) and not self.is_method(v) and self._may_mutate_args(v):
+                        # run it through dpnb: a function that changes its arguments is reported
+                        name = self.namer.fresh(f"{t}_pb")
+                        self.pb_name[id(s)] = name
+                        self._register_assign(name, s)
                     continue
                 v = s.value
                 needs = False

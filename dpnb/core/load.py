@@ -178,6 +178,10 @@ def build(fn, key):
 
     emitter = Emitter(an, namer, helpers, normalized)
     fwd = emitter.run()
+    # defaults and annotations belong to the user's definition (evaluated where it ran);
+    # the compiled adjoint gets the user's default values as __defaults__ below
+    fwd.args = _bare_arguments(fwd.args)
+    fwd.returns = None
     if src.is_lambda:
         fwd.name = "_lambda"
     shown = copy.copy(fwd)
@@ -226,6 +230,17 @@ def build(fn, key):
             if isinstance(c, types.CodeType) and c.co_name == emitter.pullback_name:
                 runtime.ACCEPTS_NONE.add(c)
     return Adjoint(template, shown, normalized, fn.__code__, direct, emitter.mutates_params)
+
+
+def _bare_arguments(a):
+    import copy as _copy
+
+    a = _copy.deepcopy(a)
+    for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
+        arg.annotation = None
+    a.defaults = []
+    a.kw_defaults = [None] * len(a.kwonlyargs)
+    return a
 
 
 def _register_nested(code, normalized):

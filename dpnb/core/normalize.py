@@ -307,6 +307,32 @@ def rename(node, mapping):
     return _Renamer(mapping).visit(copy.deepcopy(node))
 
 
+_FOLD = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+    ast.Pow: lambda a, b: a**b if abs(b) <= 64 else None,
+}
+
+
+def _fold(a, op, b):
+    """A constant for an operation on two number literals (constant folding), else None."""
+    if not (isinstance(a, ast.Constant) and isinstance(b, ast.Constant)):
+        return None
+    x, y = a.value, b.value
+    ok = lambda v: isinstance(v, (int, float, complex)) and not isinstance(v, bool)  # noqa: E731
+    if not (ok(x) and ok(y)) or type(op) not in _FOLD:
+        return None
+    try:
+        v = _FOLD[type(op)](x, y)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return ast.Constant(value=v) if ok(v) else None
+
+
 def is_atom(e):
     return isinstance(e, (ast.Name, ast.Constant))
 
@@ -473,6 +499,9 @@ class ANF:
     def e_BinOp(self, e, out):
         a = self.expr(e.left, out)
         b = self.expr(e.right, out)
+        folded = _fold(a, e.op, b)
+        if folded is not None:
+            return folded
         return self.bind(ast.BinOp(left=a, op=e.op, right=b), out, e)
 
     def e_UnaryOp(self, e, out):

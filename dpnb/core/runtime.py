@@ -74,13 +74,27 @@ def call(f, *args):
             return rule(*args)
         if f in registry.CONSTANTS:
             return f(*args), const_pb(len(args))
-        return transform_call(f, args)
+        code = f.__code__
+        if code.co_argcount == len(args) and not code.co_kwonlyargcount and not code.co_flags & 0x0C:
+            return transform_call(f, args)
+        return _positional(_transform_kw(f, args, {}))
     rule = _lookup(f)
     if rule is not None:
         if rule is CONSTANT:
             return f(*args), const_pb(len(args))
         return rule(*args)
     return _call_other(f, args, None)
+
+
+def _positional(result):
+    """A keyword-protocol (y, pullback) as a positional one: pullback -> (f_bar, *arg_bars)."""
+    y, pb = result
+
+    def positional_pullback(y_bar):
+        f_bar, args_bar, _ = pb(y_bar)
+        return (f_bar,) + tuple(args_bar)
+
+    return y, positional_pullback
 
 
 def _call_other(f, args, kwargs):
@@ -248,7 +262,7 @@ def _transform_kw(f, args, kwargs, allow_mutation=False):
         by_name = dict(zip(names[:nparams], pos_bars))
         by_name.update(zip(names[nparams:], kwonly_bars))
         for k in kwargs:
-            if k in by_name and (k not in names[:npos]):
+            if k in by_name and (k not in names[: min(npos, nparams)]):
                 kwargs_bar[k] = by_name[k]
             elif varkw_bar is not None:
                 kwargs_bar[k] = varkw_bar.get(k)
@@ -581,6 +595,9 @@ def structure_bar(seq, bars):
     if t is dict:
         return None  # iterating a dict yields its keys, which carry no gradient
     if t is range or t is str:
+        return None
+    if hasattr(seq, "__next__"):
+        # an iterator made outside the differentiated code: its items are inputs nobody asked about
         return None
     raise DifferentiationError(
         f"cannot send gradients back through iteration over a {t.__name__}; "
