@@ -34,17 +34,26 @@ def _forward(f, args):
     return runtime.call(f, *args)
 
 
+_call = runtime.call
+_RESTORED = runtime.RESTORED
+_STORE = runtime.STORE
+
+
+def _after_backward():
+    """Put back array contents the backward pass restored, and clear the store of cotangents."""
+    for a, idx, new in reversed(_RESTORED):
+        a[idx] = new
+    _RESTORED.clear()
+    _STORE.clear()
+
+
 def _backward(pb, dy):
-    """Run a pullback; then put back array contents the backward pass restored, and clear the store."""
+    """Run a pullback, then tidy up after it (see `_after_backward`)."""
     try:
         return pb(dy)
     finally:
-        if runtime.RESTORED:
-            for a, idx, new in reversed(runtime.RESTORED):
-                a[idx] = new
-            runtime.RESTORED.clear()
-        if runtime.STORE:
-            runtime.STORE.clear()
+        if _RESTORED or _STORE:
+            _after_backward()
 
 
 def _seed(y):
@@ -165,8 +174,22 @@ def gradient(f, *args):
     >>> gradient(lambda x: 3*x**2 + 2*x + 1, Fraction(1, 4))
     (Fraction(7, 2),)
     """
-    if len(args) == 1 and type(args[0]) is Params:
-        return params_gradient(f, args[0])
+    if len(args) == 1:
+        a = args[0]
+        if type(a) is Params:
+            return params_gradient(f, a)
+        # the common case, kept short: one argument
+        if not _depth[0]:
+            _ensure_depth()
+        y, pb = _call(f, a)
+        ty = type(y)
+        try:
+            bars = pb(1.0 if ty is float or ty is int else _seed(y))
+        finally:
+            if _RESTORED or _STORE:
+                _after_backward()
+        b = bars[1]
+        return (b,) if type(b) is float and type(a) is float else (_finish(b, a),)
     y, pb = _forward(f, args)
     bars = _backward(pb, _seed(y))
     return _finish_all(bars[1:], args)

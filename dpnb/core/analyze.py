@@ -113,7 +113,9 @@ def _is_constant_value(v):
 
 
 class Analysis:
-    def __init__(self, fdef, arg_kinds, fn_globals, freevars, static_value):
+    def __init__(self, fdef, arg_kinds, fn_globals, freevars, static_value, code=None):
+        self.code = code  # the user's code object: calls to it with the same kinds are direct
+        self.return_kind = "num"  # assumed for direct recursive calls, checked below
         self.fdef = fdef
         self.arg_kinds = arg_kinds  # param name -> 'num' | 'any' | 'const'
         self.globals = fn_globals
@@ -130,6 +132,11 @@ class Analysis:
         self.kind = {}
         self.active = {}
         self._infer()
+        ret = _return_atom(fdef.body)
+        if self.return_kind == "num" and (ret is None or self.atom_info(ret)[0] != "num"):
+            self.return_kind = "any"
+            self.kind, self.active = {}, {}
+            self._infer()
         self.useful = set()
         self._usefulness()
 
@@ -238,6 +245,8 @@ class Analysis:
                 r = registry.lookup(f)
                 if r is registry.CONSTANT:
                     return "const", False
+            if self.is_self_call(v):
+                return self.return_kind, True
             args = [a.value if isinstance(a, ast.Starred) else a for a in v.args]
             args += [k.value for k in v.keywords]
             infos = [self.atom_info(a) for a in args]
@@ -266,6 +275,21 @@ class Analysis:
         if isinstance(v, (ast.Lambda,)):
             return "any", True
         return "any", True
+
+    def is_self_call(self, v):
+        """A recursive call with arguments of the kinds this adjoint is specialised for."""
+        if self.code is None or not isinstance(v.func, ast.Name) or v.keywords:
+            return False
+        f = self.callee_value(v.func)
+        if not isinstance(f, types.FunctionType) or f.__code__ is not self.code or f.__closure__:
+            return False
+        positional = [a.arg for a in self.fdef.args.posonlyargs + self.fdef.args.args]
+        if len(v.args) != len(positional) or any(isinstance(a, ast.Starred) for a in v.args):
+            return False
+        if self.fdef.args.vararg or self.fdef.args.kwonlyargs or self.fdef.args.kwarg:
+            return False
+        kinds = [self.arg_kinds.get(p, "any") for p in positional]
+        return all(self.atom_info(a)[0] == k or (k == "const" and not self.atom_info(a)[1]) for a, k in zip(v.args, kinds))
 
     def _static(self, node):
         return self.static_value(node)[0]

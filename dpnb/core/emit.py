@@ -77,7 +77,8 @@ class State:
 
 
 class Emitter:
-    def __init__(self, an, namer, helpers, fdef, scalar_inline=True):
+    def __init__(self, an, namer, helpers, fdef, scalar_inline=True, forward_name="_dpnb_forward", me=None):
+        self.forward_name = forward_name
         self.an = an
         self.namer = namer
         self.h = helpers  # helper key -> generated name
@@ -150,7 +151,16 @@ class Emitter:
                 self.write(st, var, expr, definite, out)
             return
         holder, d = cur
-        if d and definite and self.an.kind.get(var) == "num":
+        num = self.an.kind.get(var) == "num"
+        if num and not definite and isinstance(expr, ast.Name):
+            # x_bar = x_bar if c is None else x_bar + c   (or c, if x_bar may be None too)
+            plus = binop(N(holder), ast.Add(), N(expr.id))
+            if not d:
+                plus = ast.IfExp(test=is_none_test(holder, negate=True), body=N(expr.id), orelse=plus)
+            new = ast.IfExp(test=is_none_test(expr.id, negate=True), body=N(holder), orelse=plus)
+            self.write(st, var, new, d, out)
+            return
+        if d and definite and num:
             new = binop(N(holder), ast.Add(), expr)
         elif definite and self.an.kind.get(var) == "num" and isinstance(expr, (ast.Name, ast.BinOp, ast.UnaryOp)):
             # x_bar = c if x_bar is None else x_bar + c
@@ -906,6 +916,15 @@ class Emitter:
                     rhs = call(self.helper("callmethod"), v.func.value, C(v.func.attr), *v.args)
             elif self.kw_form(v):
                 rhs = call(self.helper("call_kw"), v.func, v.args[0].value, v.keywords[0].value)
+            elif self.an.is_self_call(v):
+                # direct recursion: this very adjoint, while the name still means this function
+                me = self.helper(("me", self.an.code))
+                slow = "call_num" if self.an.return_kind == "num" else "call"
+                rhs = ast.IfExp(
+                    test=ast.Compare(left=copy.deepcopy(v.func), ops=[ast.Is()], comparators=[N(me)]),
+                    body=call(self.forward_name, *[copy.deepcopy(a) for a in v.args]),
+                    orelse=call(self.helper(slow), v.func, *v.args),
+                )
             else:
                 rhs = call(self.helper("call"), v.func, *v.args)
         else:

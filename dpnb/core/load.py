@@ -28,10 +28,17 @@ LOCAL_HELPERS = {"tape", "push", "pop"}
 class Adjoint:
     """A compiled adjoint: `template` has the user's signature and returns (y, pullback)."""
 
-    __slots__ = ("template", "source", "normalized", "code", "direct", "mutates_params", "source_location")
+    __slots__ = ("template", "source", "normalized", "code", "direct", "mutates_params", "source_location", "fast")
 
-    def __init__(self, template, source, normalized, code, direct, mutates_params=False):
+    def __init__(self, template, source, normalized, code, direct, mutates_params=False, nargs=None):
         self.mutates_params = mutates_params
+        plain = (
+            nargs == code.co_argcount
+            and not code.co_kwonlyargcount
+            and not code.co_flags & 0x0C
+            and code not in RULED_CODES
+        )
+        self.fast = template if (direct and plain and not mutates_params and template.__kwdefaults__ is None) else None
         self.source_location = f"{code.co_filename}, line {code.co_firstlineno}"
         self.template = template
         self.source = source
@@ -51,8 +58,16 @@ class Adjoint:
         return new
 
 
+#: code objects of functions that have a rule of their own: never on the fast path
+RULED_CODES = set()
+
+
 @registry.on_rule_change
 def _rule_changed(f):
+    code = getattr(f, "__code__", None)
+    if code is not None and isinstance(f, types.FunctionType):
+        RULED_CODES.add(code)
+        CACHE.pop(code, None)
     try:
         codes = _DEPENDENTS.pop(f, ())
     except TypeError:
@@ -154,7 +169,7 @@ def build(fn, key):
     normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename)
     params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args]
     arg_kinds = {p: kind_of_type(t) for p, t in zip(params, key)}
-    an = Analysis(normalized, arg_kinds, fn.__globals__, fn.__code__.co_freevars, static_value)
+    an = Analysis(normalized, arg_kinds, fn.__globals__, fn.__code__.co_freevars, static_value, fn.__code__)
     an.filename = filename
 
     helper_names = {}
@@ -163,7 +178,10 @@ def build(fn, key):
     def helpers(k):
         name = helper_names.get(k)
         if name is None:
-            if isinstance(k, tuple):  # ("ns", scalar rule, free name)
+            if isinstance(k, tuple) and k[0] == "me":  # the user's function, for direct recursion
+                name = namer.exact("_" + (fn.__name__ if fn.__name__.isidentifier() else "self") + "_fn")
+                helper_values[name] = fn
+            elif isinstance(k, tuple):  # ("ns", scalar rule, free name)
                 _, rule, free = k
                 name = namer.exact(free)
                 helper_values[name] = rule.namespace[free]
@@ -176,7 +194,8 @@ def build(fn, key):
             helper_names[k] = name
         return name
 
-    emitter = Emitter(an, namer, helpers, normalized)
+    forward_name = namer.exact("_dpnb_forward")
+    emitter = Emitter(an, namer, helpers, normalized, forward_name=forward_name)
     fwd = emitter.run()
     # defaults and annotations belong to the user's definition (evaluated where it ran);
     # the compiled adjoint gets the user's default values as __defaults__ below
@@ -187,7 +206,7 @@ def build(fn, key):
     shown = copy.copy(fwd)
     # inside the factory the forward pass must not shadow the user's own name
     # (a recursive call reads the global); the code object gets its name back below
-    fwd.name = namer.exact("_dpnb_forward")
+    fwd.name = forward_name
     user_free = list(fn.__code__.co_freevars)
     factory_params = list(helper_values) + [v for v in user_free if v not in helper_values]
     factory = ast.FunctionDef(
@@ -219,6 +238,8 @@ def build(fn, key):
         template = types.FunctionType(fwd_code, fn.__globals__, fn.__name__, template.__defaults__, template.__closure__)
     template.__defaults__ = fn.__defaults__
     template.__kwdefaults__ = fn.__kwdefaults__
+    if forward_name in fwd_code.co_freevars:  # direct recursion calls the finished template
+        template.__closure__[fwd_code.co_freevars.index(forward_name)].cell_contents = template
     _register_nested(fwd_code, normalized)
     for f in emitter.inline_deps:
         _DEPENDENTS.setdefault(f, set()).add(fn.__code__)
@@ -229,7 +250,7 @@ def build(fn, key):
         for c in fwd_code.co_consts:
             if isinstance(c, types.CodeType) and c.co_name == emitter.pullback_name:
                 runtime.ACCEPTS_NONE.add(c)
-    return Adjoint(template, shown, normalized, fn.__code__, direct, emitter.mutates_params)
+    return Adjoint(template, shown, normalized, fn.__code__, direct, emitter.mutates_params, len(key))
 
 
 def _bare_arguments(a):

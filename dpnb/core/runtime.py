@@ -8,6 +8,7 @@ rule protocol: `pullback(y_bar) -> (f_bar, *arg_bars)`.
 """
 import builtins
 import functools
+from fractions import Fraction
 import math
 import operator
 import types
@@ -48,7 +49,7 @@ _CACHE = load.CACHE
 
 def transform_call(f, args, allow_mutation=False):
     """Call the source-transformed adjoint of the Python function `f`."""
-    key = tuple(map(type, args))
+    key = (type(args[0]),) if len(args) == 1 else tuple(map(type, args))
     per = _CACHE.get(f.__code__)
     adj = per.get(key) if per is not None else None
     if adj is None:
@@ -66,6 +67,13 @@ def transform_call(f, args, allow_mutation=False):
 def call(f, *args):
     """(y, pullback) for `f(*args)`; pullback(y_bar) -> (f_bar, *arg_bars)."""
     if type(f) is _FunctionType:
+        per = _CACHE.get(f.__code__)
+        if per is not None:
+            adj = per.get((type(args[0]),) if len(args) == 1 else tuple(map(type, args)))
+            if adj is not None:
+                t = adj.fast  # set when nothing but calling the compiled adjoint is needed
+                if t is not None and f.__defaults__ is t.__defaults__:
+                    return t(*args)
         try:
             rule = RULES.get(f)
         except TypeError:
@@ -75,8 +83,17 @@ def call(f, *args):
         if f in registry.CONSTANTS:
             return f(*args), const_pb(len(args))
         code = f.__code__
-        if code.co_argcount == len(args) and not code.co_kwonlyargcount and not code.co_flags & 0x0C:
-            return transform_call(f, args)
+        if not code.co_kwonlyargcount and not code.co_flags & 0x0C:
+            if code.co_argcount == len(args):
+                return transform_call(f, args)
+            if code.co_argcount > len(args):  # defaults fill the rest
+                y, pb = transform_call(f, args)
+                n = len(args) + 1
+
+                def defaults_pullback(y_bar):
+                    return pb(y_bar)[:n]
+
+                return y, defaults_pullback
         return _positional(_transform_kw(f, args, {}))
     rule = _lookup(f)
     if rule is not None:
@@ -84,6 +101,17 @@ def call(f, *args):
             return f(*args), const_pb(len(args))
         return rule(*args)
     return _call_other(f, args, None)
+
+
+def call_num(f, *args):
+    """`call` for a call whose result the adjoint treats as a plain number (direct recursion)."""
+    y, pb = call(f, *args)
+    if type(y) not in _SCALAR_TYPES and not isinstance(y, (int, float, complex, np.number)):
+        raise DifferentiationError(
+            f"{getattr(f, '__qualname__', f)!r} was redefined since its adjoint was compiled; "
+            "call dpnb.refresh()"
+        )
+    return y, pb
 
 
 def _positional(result):
@@ -501,10 +529,57 @@ def _is_number(x):
     return isinstance(x, numbers.Number)
 
 
+# plain numbers: the chain rule inline, without the broadcasting machinery of the rules
+_SCALAR_TYPES = frozenset({int, float, complex, Fraction, np.float64})
+
+
+def _add_numbers(a, b):
+    def add_pullback(g):
+        return None, g, g
+
+    return a + b, add_pullback
+
+
+def _sub_numbers(a, b):
+    def sub_pullback(g):
+        return None, g, -g
+
+    return a - b, sub_pullback
+
+
+def _mul_numbers(a, b):
+    def mul_pullback(g):
+        return None, g * b, g * a
+
+    return a * b, mul_pullback
+
+
+def _truediv_numbers(a, b):
+    y = a / b
+
+    def truediv_pullback(g):
+        a_bar = g / b
+        return None, a_bar, -a_bar * y
+
+    return y, truediv_pullback
+
+
+_NUMBER_RULES = {
+    "__add__": _add_numbers,
+    "__sub__": _sub_numbers,
+    "__mul__": _mul_numbers,
+    "__truediv__": _truediv_numbers,
+}
+
+
 def _binop(opfunc, name, rname):
     rule_key = opfunc
+    fast = _NUMBER_RULES.get(name)
+    scalars = _SCALAR_TYPES
 
     def binop(a, b):
+        if fast is not None and type(a) in scalars and type(b) in scalars:
+            return fast(a, b)
         if _is_user(a) or _is_user(b):
             return _user_binop(a, b, name, rname, opfunc)
         return RULES[rule_key](a, b)
@@ -702,6 +777,7 @@ def pow_base_bar(g, a, b):
 HELPERS = {
     "call": call,
     "call_kw": call_kw,
+    "call_num": call_num,
     "callmethod": callmethod,
     "callmethod_kw": callmethod_kw,
     "getattr": getattr_,

@@ -64,7 +64,7 @@ def register(f, rule, *, number_closed=False):
     SCALAR_RULES.pop(f, None)
     if number_closed:
         NUMBER_CLOSED.add(f)
-    if replaced:
+    if replaced or hasattr(f, "__code__"):
         _changed(f)
     return rule
 
@@ -78,7 +78,7 @@ def constant(*fs):
         RULES.pop(f, None)
         SCALAR_RULES.pop(f, None)
         CONSTANTS.add(f)
-        if replaced:
+        if replaced or hasattr(f, "__code__"):
             _changed(f)
     return fs[0] if len(fs) == 1 else fs
 
