@@ -31,8 +31,6 @@ _UNSUPPORTED = {
     ast.Global: "`global` assignment",
     ast.Nonlocal: "`nonlocal` assignment",
     ast.ClassDef: "a class definition inside a differentiated function",
-    ast.Try: "`try`",
-    ast.With: "`with`",
     ast.Match: "`match`",
     ast.Delete: "`del`",
 }
@@ -157,8 +155,14 @@ class Analysis:
                 self._number(s.body, inner)
                 self.loop_span[id(s)] = (p, len(self.pos))
                 del start
-            elif isinstance(s, (ListBuild, DictBuild)):
+            elif isinstance(s, (ListBuild, DictBuild, ast.With)):
                 self._number(s.body, loops)
+            elif isinstance(s, ast.Try):
+                self._number(s.body, loops)
+                for h in s.handlers:
+                    self._number(h.body, loops)
+                self._number(s.orelse, loops)
+                self._number(s.finalbody, loops)
             self.end = len(self.pos)
 
     def reassigned_after(self, name, stmt):
@@ -382,6 +386,10 @@ def _target_names(t):
 
 
 def assigned_names(s):
+    if isinstance(s, ast.With):
+        return [n for item in s.items if item.optional_vars is not None for n in _target_names(item.optional_vars)]
+    if isinstance(s, ast.Try):
+        return [h.name for h in s.handlers if h.name]
     if isinstance(s, ast.Assign):
         return [n for t in s.targets for n in _target_names(t)]
     if isinstance(s, ast.For):
@@ -405,8 +413,14 @@ def _walk_stmts(stmts):
         if isinstance(s, ast.If):
             yield from _walk_stmts(s.body)
             yield from _walk_stmts(s.orelse)
-        elif isinstance(s, (ast.For, ast.While, ListBuild, DictBuild)):
+        elif isinstance(s, (ast.For, ast.While, ListBuild, DictBuild, ast.With)):
             yield from _walk_stmts(s.body)
+        elif isinstance(s, ast.Try):
+            yield from _walk_stmts(s.body)
+            for h in s.handlers:
+                yield from _walk_stmts(h.body)
+            yield from _walk_stmts(s.orelse)
+            yield from _walk_stmts(s.finalbody)
 
 
 def _assignments(body):
@@ -444,6 +458,10 @@ def _assignments(body):
         elif isinstance(s, (ListBuild, DictBuild)):
             builds[s.target.id] = s
             yield [s.target.id], (lambda an, b=s: ("any", _build_active(an, b)))
+        elif isinstance(s, (ast.With, ast.Try)):
+            names = assigned_names(s)
+            if names:
+                yield names, (lambda an: ("const", False))
         elif isinstance(s, Native):
             names = assigned_names(s)
             if names and isinstance(s.stmt, ast.FunctionDef):

@@ -94,6 +94,7 @@ class Emitter:
         self.uses_tape = False
         self.builds = []  # stack of backward list/dict builders
         self.inline_deps = set()
+        self.try_info = {}
         self.accepts_none = False
         self.mutates_params = False
 
@@ -264,6 +265,8 @@ class Emitter:
             self.bwd_loop(s, st, out)
         elif isinstance(s, (ListBuild, DictBuild)):
             self.bwd_build(s, st, out)
+        elif isinstance(s, (ast.Try, ast.With)):
+            self.bwd_try(s, st, out)
         elif isinstance(s, Append):
             lb = self.builds[-1]
             self.accumulate(st, s.value, call(ast.Attribute(value=N(lb), attr="pop", ctx=ast.Load())), False, out)
@@ -286,9 +289,9 @@ class Emitter:
             out.extend(pre + body)
         # Native, Return, Break: nothing to do
 
-    def guarded(self, st, g, definite, out, emit_body):
-        """Run emit_body(state, block) under `if g is not None` unless g is known to be set."""
-        if definite:
+    def guarded(self, st, g, definite, out, emit_body, test=None):
+        """Run emit_body(state, block) under `if g is not None` (or `if test`) unless g is known set."""
+        if definite and test is None:
             emit_body(st, out)
             return
         self.materialize(st, out)
@@ -299,14 +302,18 @@ class Emitter:
         if not block:
             return
         orelse = []
+        for var in list(st.h):
+            if var not in inner.h:  # taken inside the block: None there, as it was before otherwise
+                block.append(assign(self.canon(var), C(None)))
+                inner.h[var] = [self.canon(var), False]
         for var, (holder, d) in inner.h.items():
             if var not in st.h:
-                if self.canon(var) != g:
+                if self.canon(var) != g or test is not None:
                     orelse.append(assign(self.canon(var), C(None)))
                 st.h[var] = [self.canon(var), False]
             else:
                 st.h[var] = [self.canon(var), st.h[var][1] and d]
-        out.append(ast.If(test=is_none_test(g), body=block, orelse=orelse))
+        out.append(ast.If(test=test if test is not None else is_none_test(g), body=block, orelse=orelse))
 
     def bwd_assign(self, s, st, out):
         target = s.targets[0]
@@ -727,6 +734,57 @@ class Emitter:
         out.extend(pre)
         out.append(ast.If(test=cond, body=b1 or [ast.Pass()], orelse=b2))
 
+    def bwd_try(self, s, st, out):
+        """try/with: replay `finally`, then the branch that ran, then the statements of the body that finished."""
+        handlers = getattr(s, "handlers", [])
+        finalbody = getattr(s, "finalbody", [])
+        orelse = getattr(s, "orelse", [])
+        self.materialize(st, out)
+        code = []
+        code += self.bwd_block(finalbody, st)
+        self.materialize(st, code)
+        info = {"done": self.namer.fresh("_done"), "caught": self.namer.fresh("_caught") if handlers else None}
+        for name in info.values():
+            if name:
+                self.fwd_temps.add(name)
+                self._register_assign(name, s)
+        if handlers:
+            branches = []
+            s0 = st.copy()
+            b0 = self.bwd_block(orelse, s0)
+            branches.append((s0, b0))
+            for h in handlers:
+                sh = st.copy()
+                branches.append((sh, self.bwd_block(h.body, sh)))
+            if any(b for _, b in branches) or any(x.h != st.h for x, _ in branches):
+                self.join(st, branches)
+                node = None
+                for i in reversed(range(len(branches))):
+                    test = ast.Compare(left=N(info["caught"]), ops=[ast.Eq()], comparators=[C(i)])
+                    body = branches[i][1] or [ast.Pass()]
+                    node = ast.If(test=test, body=body, orelse=[node] if node is not None else [])
+                code.append(node)
+        else:
+            code += self.bwd_block(orelse, st)
+        # the body: statement i counts only if it finished (the progress counter passed it)
+        for i in reversed(range(len(s.body))):
+            stmt = s.body[i]
+            test = ast.Compare(left=N(info["done"]), ops=[ast.Gt()], comparators=[C(i)])
+            self.guarded(st, None, True, code, lambda st2, blk, stmt=stmt: self.bwd_stmt(stmt, st2, blk), test=test)
+        if not code:
+            self.try_info.pop(id(s), None)
+            return
+        self.try_info[id(s)] = info
+        # the statement's own reads (its progress counter and handler number): saved like operands
+        pre = []
+        mapping = self.saved(s, [n for n in info.values() if n], pre)
+        if mapping:
+            for node in code:
+                for n in ast.walk(node):
+                    if isinstance(n, ast.Name) and n.id in mapping:
+                        n.id = mapping[n.id]
+        out.extend(pre + code)
+
     def loop_touched(self, s):
         names = set()
         defined_here = set()
@@ -877,6 +935,8 @@ class Emitter:
         elif isinstance(s, SetKey):
             tgt = ast.Subscript(value=copy.deepcopy(s.target), slice=s.key, ctx=ast.Store())
             out.append(ast.copy_location(ast.Assign(targets=[tgt], value=s.value), s))
+        elif isinstance(s, (ast.Try, ast.With)):
+            self.fwd_try(s, out)
         elif isinstance(s, Native):
             out.append(s.stmt)
         elif isinstance(s, ast.Break):
@@ -886,6 +946,39 @@ class Emitter:
         else:
             out.append(s)
         self.after(s, out)
+
+    def fwd_try(self, s, out):
+        info = self.try_info.get(id(s))
+        body = []
+        tape = self.helper("tape") if self.uses_tape and info else None
+        mark = self.namer.fresh("_mark") if tape else None
+        if info:
+            out.append(assign(info["done"], C(0)))
+            if info["caught"]:
+                out.append(assign(info["caught"], C(0)))
+            if mark:
+                out.append(assign(mark, call(self.helper("len"), N(tape))))
+        for i, stmt in enumerate(s.body):
+            self.fwd_stmt(stmt, body)
+            if info:
+                body.append(assign(info["done"], C(i + 1)))
+                if mark:
+                    body.append(assign(mark, call(self.helper("len"), N(tape))))
+        if isinstance(s, ast.With):
+            node = ast.With(items=s.items, body=body, type_comment=None)
+        else:
+            handlers = []
+            for k, h in enumerate(s.handlers):
+                hb = []
+                if info:
+                    hb.append(assign(info["caught"], C(k + 1)))
+                    if mark:
+                        # what the unfinished statement pushed is not replayed
+                        hb.append(ast.Delete(targets=[ast.Subscript(value=N(tape), slice=ast.Slice(lower=N(mark), upper=None, step=None), ctx=ast.Del())]))
+                hb += self.fwd_block(h.body)
+                handlers.append(ast.copy_location(ast.ExceptHandler(type=h.type, name=h.name, body=hb or [ast.Pass()]), h))
+            node = ast.Try(body=body or [ast.Pass()], handlers=handlers, orelse=self.fwd_block(s.orelse), finalbody=self.fwd_block(s.finalbody))
+        out.append(ast.copy_location(node, s))
 
     def fwd_assign(self, s):
         pb = self.pb_name.get(id(s))
@@ -975,8 +1068,14 @@ class Emitter:
             elif isinstance(s, ast.If):
                 self.plan(s.body)
                 self.plan(s.orelse)
-            elif isinstance(s, (ast.For, ast.While, ListBuild, DictBuild)):
+            elif isinstance(s, (ast.For, ast.While, ListBuild, DictBuild, ast.With)):
                 self.plan(s.body)
+            elif isinstance(s, ast.Try):
+                self.plan(s.body)
+                for h in s.handlers:
+                    self.plan(h.body)
+                self.plan(s.orelse)
+                self.plan(s.finalbody)
 
     # --- the whole function -------------------------------------------------------------
     def run(self):

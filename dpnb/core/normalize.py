@@ -198,6 +198,10 @@ class Structurer:
             elif isinstance(s, ast.Raise):
                 out.append(s)
                 s_exits, s_always = set(), True
+            elif isinstance(s, (ast.Try, ast.With)):
+                node, s_exits = self.compound(s)
+                out.append(node)
+                s_always = False
             elif isinstance(s, (ast.For, ast.While)):
                 out.extend(self.loop(s))
                 s_exits = {"R"} if self._loop_may_return else set()
@@ -227,6 +231,28 @@ class Structurer:
             stmts = [None] * (i + 1) + rest
             i += 1
         return out, exits, False
+
+    def compound(self, s):
+        """try / with: their blocks are structured like any other; what they may exit through adds up."""
+        exits = set()
+        node = copy.copy(s)
+        node.body, e, _ = self.block(s.body, tail=False)
+        exits |= e
+        if isinstance(s, ast.Try):
+            handlers = []
+            for h in s.handlers:
+                h2 = copy.copy(h)
+                h2.body, e, _ = self.block(h.body, tail=False)
+                h2.body = h2.body or [ast.Pass()]
+                exits |= e
+                handlers.append(h2)
+            node.handlers = handlers
+            node.orelse, e, _ = self.block(s.orelse, tail=False)
+            exits |= e
+            node.finalbody, e, _ = self.block(s.finalbody, tail=False)
+            exits |= e
+        node.body = node.body or [ast.Pass()]
+        return node, exits
 
     def _check_no_exit(self, s):
         for node in ast.walk(s):
@@ -463,6 +489,22 @@ class ANF:
     def s_While(self, s, out):
         node = ast.While(test=s.test, body=self.body(s.body), orelse=[])
         self.emit(out, node, s)
+
+    def s_Try(self, s, out):
+        handlers = []
+        for h in s.handlers:
+            handlers.append(
+                ast.copy_location(ast.ExceptHandler(type=h.type, name=h.name, body=self.body(h.body)), h)
+            )
+        node = ast.Try(body=self.body(s.body), handlers=handlers, orelse=self.body(s.orelse), finalbody=self.body(s.finalbody))
+        self.emit(out, node, s)
+
+    def s_With(self, s, out):
+        items = []
+        for item in s.items:
+            ctx = self.expr(item.context_expr, out)
+            items.append(ast.withitem(context_expr=ctx, optional_vars=item.optional_vars))
+        self.emit(out, ast.With(items=items, body=self.body(s.body), type_comment=None), s)
 
     def s_Break(self, s, out):
         out.append(ast.Break())

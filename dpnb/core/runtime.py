@@ -797,6 +797,7 @@ HELPERS = {
     "log_base": log_base,
     "pow_base_bar": pow_base_bar,
     "range": builtins.range,
+    "len": builtins.len,
     "slice": builtins.slice,
     "add": _binop(operator.add, "__add__", "__radd__"),
     "sub": _binop(operator.sub, "__sub__", "__rsub__"),
