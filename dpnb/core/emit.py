@@ -421,7 +421,9 @@ class Emitter:
         self.accumulate(st, obj, N(obj_new), False, block)
         if v_new != "_":
             self.accumulate(st, s.value, N(v_new), False, block)
-        out.extend(block)
+        pre = []
+        self.rename_fwd(block, s, pre)
+        out.extend(pre + block)
 
     def _differentiable_rhs(self, s):
         return self.an.atom_info(s.targets[0])[1] if False else True
@@ -994,7 +996,10 @@ class Emitter:
             return ast.copy_location(node, s)
         t = target.id
         if isinstance(v, ast.BinOp):
-            rhs = call(self.helper(_BINOP_HELPER[type(v.op)]), v.left, v.right)
+            name = _BINOP_HELPER[type(v.op)]
+            if getattr(v, "dpnb_inplace", False):
+                name = "i" + name
+            rhs = call(self.helper(name), v.left, v.right)
         elif isinstance(v, ast.UnaryOp):
             rhs = call(self.helper(_UNARY_HELPER[type(v.op)]), v.operand)
         elif isinstance(v, ast.Attribute):

@@ -171,7 +171,7 @@ def _array_setitem(a, idx, value):
         if obj_after is None:
             return None, None
         g = np.array(obj_after, copy=True)
-        piece = g[idx]
+        piece = np.array(g[idx], copy=True)  # a copy: zeroing g below must not change it
         g[idx] = 0
         from ..rules.broadcast import unbroadcast
 

@@ -416,7 +416,9 @@ class ANF:
         if isinstance(t, ast.Name):
             cur = _name(t.id)
             value = self.expr(s.value, out)
-            self.assign(t, self.op(ast.BinOp(left=cur, op=s.op, right=value), out, s), out, s)
+            node = ast.BinOp(left=cur, op=s.op, right=value)
+            node.dpnb_inplace = True  # arrays and lists change in place, as in Python
+            self.assign(t, self.op(node, out, s), out, s)
         elif isinstance(t, ast.Attribute):
             obj = self.expr(t.value, out)
             cur = self.bind(ast.Attribute(value=obj, attr=t.attr, ctx=ast.Load()), out, s)

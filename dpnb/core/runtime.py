@@ -621,6 +621,35 @@ def _user_binop(a, b, name, rname, opfunc):
     raise TypeError(f"unsupported operand type(s) for {name}: {ta.__name__!r} and {tb.__name__!r}")
 
 
+def _inplace(opfunc, name, binop):
+    """a op= b: arrays and lists change in place (aliases see it, as in Python), other values rebind."""
+    iname = "__i" + name[2:]
+
+    def inplace_op(a, b):
+        ta = type(a)
+        if ta is np.ndarray:
+            old = a.copy()
+            _, pb = RULES[opfunc](old, b)
+            getattr(a, iname)(b)  # numpy's own in-place operator: same casting rules as `a op= b`
+
+            def inplace_pullback(y_bar):
+                a[...] = old  # earlier pullbacks see a as it was
+                RESTORED.append((a, Ellipsis, a_new))
+                return pb(y_bar)
+
+            a_new = a.copy()
+            return a, inplace_pullback
+        if ta is list and name in ("__add__", "__mul__"):
+            old = list(a)
+            _, pb = RULES[opfunc](old, b)
+            getattr(a, iname)(b)
+            return a, pb
+        return binop(a, b)
+
+    inplace_op.__name__ = iname.strip("_")
+    return inplace_op
+
+
 def _unop(opfunc, name):
     def unop(a):
         if _is_user(a):
@@ -810,4 +839,10 @@ HELPERS = {
     "neg": _unop(operator.neg, "__neg__"),
     "pos": _unop(operator.pos, "__pos__"),
 }
+for _name, _op, _dunder in [
+    ("add", operator.add, "__add__"), ("sub", operator.sub, "__sub__"), ("mul", operator.mul, "__mul__"),
+    ("truediv", operator.truediv, "__truediv__"), ("floordiv", operator.floordiv, "__floordiv__"),
+    ("mod", operator.mod, "__mod__"), ("pow", operator.pow, "__pow__"), ("matmul", operator.matmul, "__matmul__"),
+]:
+    HELPERS["i" + _name] = _inplace(_op, _dunder, HELPERS[_name])
 del AbstractZero
