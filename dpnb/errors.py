@@ -61,3 +61,18 @@ def describe_callable(func):
 
 def _short(func):
     return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or "func"
+
+
+def user_location():
+    """'file, line N' of the innermost frame outside dpnb (the user's line being run)."""
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not os.path.abspath(fn).startswith(here):
+            return f"{fn}, line {f.f_lineno}"
+        f = f.f_back
+    return "<unknown>"

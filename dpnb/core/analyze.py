@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from ..rules import registry
-from .normalize import Append, DictBuild, ListBuild, Native, SetKey
+from .normalize import UFUNC_AT, Append, DictBuild, ListBuild, Native, SetKey
 
 _UNSUPPORTED = {
     ast.Yield: "`yield`",
@@ -192,6 +192,8 @@ class Analysis:
                 return "num", False
             return "any", False
         name = a.id
+        if name == UFUNC_AT:
+            return "const", False
         if name in self.locals:
             return self.kind.get(name, "num"), self.active.get(name, False)
         if name in self.freevars:

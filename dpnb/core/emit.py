@@ -22,7 +22,7 @@ import types
 
 from ..rules import registry
 from .analyze import free_names_of_function
-from .normalize import Append, DictBuild, ListBuild, Native, SetKey
+from .normalize import UFUNC_AT, Append, DictBuild, ListBuild, Native, SetKey
 
 _BINOP_HELPER = {
     ast.Add: "add",
@@ -407,7 +407,7 @@ class Emitter:
             return
         self.accepts_none = True
         if obj.id in self.an.params:
-            self.mutates_params = True
+            self.mutates_params = f"{self.an.filename}, line {s.lineno}"
         obj_in = st.h.get(obj.id)
         obj_new = self.dvar()
         v_new = self.dvar() if self.wants(s.value) else "_"
@@ -999,6 +999,12 @@ class Emitter:
             name = _BINOP_HELPER[type(v.op)]
             if getattr(v, "dpnb_inplace", False):
                 name = "i" + name
+                if isinstance(v.left, ast.Name) and v.left.id in self.an.params:
+                    # changing an argument in place is refused at run time (if it is an array or list)
+                    where = f"{self.an.filename}, line {getattr(s, 'lineno', '?')}"
+                    rhs = call(self.helper("inplace_arg"), C(name), C(v.left.id), C(where), v.left, v.right)
+                    node = ast.Assign(targets=[ast.Tuple(elts=[S(t), S(pb)], ctx=ast.Store())], value=rhs)
+                    return ast.copy_location(node, s)
             rhs = call(self.helper(name), v.left, v.right)
         elif isinstance(v, ast.UnaryOp):
             rhs = call(self.helper(_UNARY_HELPER[type(v.op)]), v.operand)
@@ -1024,7 +1030,12 @@ class Emitter:
                     orelse=call(self.helper(slow), v.func, *v.args),
                 )
             else:
-                rhs = call(self.helper("call"), v.func, *v.args)
+                func = v.func
+                if isinstance(func, ast.Name) and func.id == UFUNC_AT:
+                    func = N(self.helper("ufunc_at"))
+                rhs = call(self.helper("call"), func, *v.args)
+        elif isinstance(v, ast.BinOp) is False and False:
+            pass
         else:
             return s
         node = ast.Assign(targets=[ast.Tuple(elts=[S(t), S(pb)], ctx=ast.Store())], value=rhs)

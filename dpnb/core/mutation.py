@@ -348,3 +348,26 @@ def dict_clear_rrule(d):
         return (None,)
 
     return None, clear_pullback
+
+
+def _refuse_in_place(name, alternative):
+    def in_place_rrule(a, *args, **kwargs):
+        from ..errors import user_location
+
+        raise DifferentiationError(
+            f"ndarray.{name}() changes the array in place ({user_location()}), which dpnb does not "
+            f"differentiate; use {alternative} instead"
+        )
+
+    in_place_rrule.__name__ = f"ndarray_{name}_rrule"
+    return in_place_rrule
+
+
+for _name, _alt in [
+    ("sort", "a = np.sort(a)"),
+    ("partition", "a = np.partition(a, k)"),
+    ("fill", "a = np.full_like(a, value)"),
+    ("put", "a = a.copy(); a[idx] = v (on an array made inside the function)"),
+    ("resize", "a = np.resize(a, shape)"),
+]:
+    MUTATING[getattr(np.ndarray, _name)] = _refuse_in_place(_name, _alt)

@@ -36,6 +36,10 @@ import copy
 from ..errors import UnsupportedSyntaxError
 
 
+#: the name standing for "ufunc.at, rebinding its first argument" in normalized code
+UFUNC_AT = "__dpnb_ufunc_at__"
+
+
 class Append(ast.stmt):
     _fields = ("target", "value")
 
@@ -396,6 +400,21 @@ class ANF:
     def s_Expr(self, s, out):
         if isinstance(s.value, ast.Constant):
             return  # docstrings and bare constants
+        v = s.value
+        if (
+            isinstance(v, ast.Call)
+            and isinstance(v.func, ast.Attribute)
+            and v.func.attr == "at"
+            and self.is_static(v.func.value)
+            and v.args
+            and isinstance(v.args[0], ast.Name)
+            and not v.keywords
+        ):
+            # np.add.at(a, idx, v) changes `a`: written as a = <ufunc at>(np.add, a, idx, v)
+            args = [self.bind(v.func.value, out, s)] + [self.expr(a, out) for a in v.args]
+            call = ast.Call(func=_name(UFUNC_AT), args=args, keywords=[])
+            self.emit(out, _assign(_store(v.args[0].id), self.bind(call, out, s)), s)
+            return
         atom = self.expr(s.value, out)
         del atom
 

@@ -57,7 +57,7 @@ def transform_call(f, args, allow_mutation=False):
     if adj.mutates_params and not allow_mutation:
         raise DifferentiationError(
             f"{f.__qualname__} assigns to an attribute or item of one of its arguments "
-            f"({adj.source_location}); dpnb follows such changes in methods of the object itself "
+            f"({adj.mutates_params}); dpnb follows such changes in methods of the object itself "
             "(self.x = ...) and in objects created inside the differentiated code. Return the new "
             "value instead, or make the change a method of the object"
         )
@@ -839,6 +839,47 @@ HELPERS = {
     "neg": _unop(operator.neg, "__neg__"),
     "pos": _unop(operator.pos, "__pos__"),
 }
+def inplace_arg(opname, name, where, a, b):
+    if type(a) in (np.ndarray, list):
+        raise DifferentiationError(
+            f"`{name} {_OP_SYMBOL.get(opname[1:], '?')}= ...` changes the argument {name} in place ({where}); "
+            f"dpnb does not follow changes to arguments being differentiated: write "
+            f"`{name} = {name} {_OP_SYMBOL.get(opname[1:], '?')} ...` instead"
+        )
+    return HELPERS[opname](a, b)
+
+
+_OP_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**", "matmul": "@"}
+
+
+def ufunc_at(ufunc, a, idx, *v):
+    """`ufunc.at(a, idx[, v])`, written as a function of `a` that returns `a` (changed in place)."""
+    if ufunc not in (np.add, np.subtract):
+        raise NoRuleError(ufunc.at, "only np.add.at and np.subtract.at are differentiable")
+    old = a.copy()
+    ufunc.at(a, idx, *v)
+    new = a.copy()
+
+    def ufunc_at_pullback(y_bar):
+        a[...] = old
+        RESTORED.append((a, Ellipsis, new))
+        if not v:
+            return None, None, y_bar, None
+        g = np.asarray(y_bar)[idx]
+        if ufunc is np.subtract:
+            g = -g
+        from ..rules.broadcast import unbroadcast
+
+        return None, None, y_bar, None, unbroadcast(g, v[0])
+
+    return a, ufunc_at_pullback
+
+
+registry.register(ufunc_at, ufunc_at)
+HELPERS["inplace_arg"] = inplace_arg
+HELPERS["ufunc_at"] = ufunc_at
+
+
 for _name, _op, _dunder in [
     ("add", operator.add, "__add__"), ("sub", operator.sub, "__sub__"), ("mul", operator.mul, "__mul__"),
     ("truediv", operator.truediv, "__truediv__"), ("floordiv", operator.floordiv, "__floordiv__"),

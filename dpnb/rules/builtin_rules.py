@@ -1,0 +1,431 @@
+"""Rules for builtins: abs, min, max, sum, pow, float, complex, round, divmod, the
+sequence builders (list, tuple, zip, enumerate, reversed, sorted), the higher-order
+map and functools.reduce, dict construction and dict/list methods.
+
+`zip`, `enumerate`, `reversed` and `map` return iterators in Python; their rules
+return a materialized list (iterating it behaves the same) so that the pullback
+can hand each argument the cotangents of its elements, in the argument's kind.
+`dict.items()` and `dict.values()` likewise return lists.
+"""
+import functools
+import numbers
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import DifferentiationError
+from ._common import accumulate, has_tangent, seq_bar, to_like, unbroadcast_to, zero_like
+from .operator_rules import abs_rrule, pow_rrule
+from .registry import register, register_attribute
+
+
+def _nones(args):
+    return (None,) * len(args)
+
+
+# --- numbers ------------------------------------------------------------------------------
+
+
+def _pow3_rrule(base, exp, *mod):
+    if mod:  # modular exponentiation: integers only, no gradient
+        y = pow(base, exp, *mod)
+
+        def pow_pullback(y_bar):
+            return None, None, None, None
+
+        return y, pow_pullback
+    return pow_rrule(base, exp)
+
+
+def float_rrule(x=0.0):
+    y = float(x)
+
+    def float_pullback(y_bar):
+        if not has_tangent(x) or isinstance(x, (str, bytes)):
+            return None, None
+        if isinstance(x, Fraction):
+            return None, Fraction(y_bar) if isinstance(y_bar, float) and np.isfinite(y_bar) else y_bar
+        return None, to_like(y_bar, x)
+
+    return y, float_pullback
+
+
+def complex_rrule(real=0, imag=0):
+    y = complex(real, imag)
+
+    def complex_pullback(y_bar):
+        # y = real + 1j * imag: with Re(y_bar * dy) pairing, real gets y_bar, imag gets 1j * y_bar
+        # (each projected on the reals when that argument is real)
+        y_bar = complex(y_bar)
+        re_bar = None if not has_tangent(real) or isinstance(real, str) else unbroadcast_to(y_bar, real)
+        im_bar = None if not has_tangent(imag) else unbroadcast_to(1j * y_bar, imag)
+        return None, re_bar, im_bar
+
+    return y, complex_pullback
+
+
+def _complex_rrule(*args):
+    y, pullback = complex_rrule(*args)
+
+    def complex_pullback(y_bar):
+        return pullback(y_bar)[: len(args) + 1]
+
+    return y, complex_pullback
+
+
+def round_rrule(number, *ndigits):
+    y = round(number, *ndigits)
+
+    def round_pullback(y_bar):
+        # piecewise constant: a zero gradient (not None)
+        return (None, zero_like(number)) + _nones(ndigits)
+
+    return y, round_pullback
+
+
+def divmod_rrule(a, b):
+    q, r = y = divmod(a, b)
+
+    def divmod_pullback(y_bar):
+        r_bar = y_bar[1]
+        if r_bar is None:
+            return None, zero_like(a), zero_like(b)
+        # a % b = a - (a // b) * b; the quotient is piecewise constant
+        return None, unbroadcast_to(r_bar, a), unbroadcast_to(-r_bar * q, b) if has_tangent(b) else None
+
+    return y, divmod_pullback
+
+
+register(abs, abs_rrule, number_closed=True)
+register(pow, _pow3_rrule, number_closed=True)
+register(float, float_rrule, number_closed=True)
+register(complex, _complex_rrule, number_closed=True)
+register(round, round_rrule, number_closed=True)
+register(divmod, divmod_rrule)
+
+
+# --- min, max, sum ------------------------------------------------------------------------
+
+
+def _extremum(pick, name):
+    def rule(*args, **kwargs):
+        key = kwargs.get("key")
+        if len(args) == 1:
+            items = list(args[0])
+            if not items and "default" in kwargs:
+                y = kwargs["default"]
+                return y, _named_pullback(name, lambda y_bar: (None, None))
+            index = pick(range(len(items)), key=lambda i: items[i] if key is None else key(items[i]))
+            y = items[index]
+
+            def pullback(y_bar):
+                bars = [None] * len(items)
+                bars[index] = y_bar
+                return None, seq_bar(args[0], bars)
+
+        else:
+            index = pick(range(len(args)), key=lambda i: args[i] if key is None else key(args[i]))
+            y = args[index]
+
+            def pullback(y_bar):
+                bars = [None] * len(args)
+                bars[index] = _same_kind(y_bar, args[index])
+                return (None,) + tuple(bars)
+
+        # the first of several equal values is chosen, as Python's min/max do
+        return y, _named_pullback(name, pullback)
+
+    rule.__name__ = rule.__qualname__ = f"{name}_rrule"
+    return rule
+
+
+def _named_pullback(name, pb):
+    pb.__name__ = pb.__qualname__ = f"{name}_pullback"
+    return pb
+
+
+def _same_kind(bar, x):
+    return unbroadcast_to(bar, x) if has_tangent(x) else None
+
+
+min_rrule = _extremum(min, "min")
+max_rrule = _extremum(max, "max")
+
+
+def sum_rrule(iterable, *start, **kwargs):
+    items = list(iterable)
+    y = sum(items, *start, **kwargs)
+
+    def sum_pullback(y_bar):
+        if isinstance(iterable, np.ndarray):
+            # every row (or entry) of the array gets y_bar
+            bar = to_like(np.broadcast_to(np.asarray(y_bar), iterable.shape).copy(), iterable)
+        else:
+            bar = seq_bar(iterable, [_same_kind(y_bar, item) for item in items])
+        return (None, bar) + tuple(_same_kind(y_bar, s) for s in start)
+
+    return y, sum_pullback
+
+
+register(min, min_rrule)
+register(max, max_rrule)
+register(sum, sum_rrule)
+
+
+# --- sequences ----------------------------------------------------------------------------
+
+
+def list_rrule(*iterable):
+    y = list(*iterable)
+
+    def list_pullback(y_bar):
+        if not iterable:
+            return (None,)
+        return None, seq_bar(iterable[0], y_bar)
+
+    return y, list_pullback
+
+
+def tuple_rrule(*iterable):
+    y = tuple(*iterable)
+
+    def tuple_pullback(y_bar):
+        if not iterable:
+            return (None,)
+        return None, seq_bar(iterable[0], y_bar)
+
+    return y, tuple_pullback
+
+
+def zip_rrule(*iterables, **kwargs):
+    materialized = [it if isinstance(it, (list, tuple, str, range, np.ndarray)) else list(it) for it in iterables]
+    y = list(zip(*materialized, **kwargs))
+
+    def zip_pullback(y_bar):
+        out = [None]
+        for j, (it, items) in enumerate(zip(iterables, materialized)):
+            bars = [None] * len(items)
+            for i, t in enumerate(y_bar):
+                if t is not None:
+                    bars[i] = t[j]
+            out.append(seq_bar(it, bars))
+        return tuple(out)
+
+    return y, zip_pullback
+
+
+def enumerate_rrule(iterable, *start_arg):
+    has_start = bool(start_arg)
+    start = start_arg[0] if start_arg else 0
+    items = iterable if isinstance(iterable, (list, tuple, np.ndarray)) else list(iterable)
+    y = list(enumerate(items, start))
+
+    def enumerate_pullback(y_bar):
+        bars = [None if t is None else t[1] for t in y_bar]
+        return (None, seq_bar(iterable, bars)) + ((None,) if has_start else ())
+
+    return y, enumerate_pullback
+
+
+def reversed_rrule(seq):
+    y = list(reversed(seq))
+
+    def reversed_pullback(y_bar):
+        return None, seq_bar(seq, list(reversed(y_bar)))
+
+    return y, reversed_pullback
+
+
+def sorted_rrule(iterable, **kwargs):
+    items = list(iterable)
+    key = kwargs.get("key")
+    # the permutation sorted() applies (stable, also with reverse=True)
+    order = sorted(
+        range(len(items)),
+        key=(lambda i: items[i]) if key is None else (lambda i: key(items[i])),
+        reverse=kwargs.get("reverse", False),
+    )
+    y = [items[i] for i in order]
+
+    def sorted_pullback(y_bar):
+        bars = [None] * len(items)
+        for j, i in enumerate(order):
+            bars[i] = y_bar[j]
+        return None, seq_bar(iterable, bars)
+
+    return y, sorted_pullback
+
+
+register(list, list_rrule)
+register(tuple, tuple_rrule)
+register(zip, zip_rrule)
+register(enumerate, enumerate_rrule)
+register(reversed, reversed_rrule)
+register(sorted, sorted_rrule)
+
+
+# --- higher order -------------------------------------------------------------------------
+
+
+def map_rrule(f, *iterables):
+    from ..core.runtime import call
+
+    materialized = [it if isinstance(it, (list, tuple, np.ndarray)) else list(it) for it in iterables]
+    results = [call(f, *args) for args in zip(*materialized)]
+    y = [r[0] for r in results]
+
+    def map_pullback(y_bar):
+        f_bar = None
+        columns = [[None] * len(items) for items in materialized]
+        for i, ((_, back), bar) in enumerate(zip(results, y_bar)):
+            if bar is None:
+                continue
+            f_b, *arg_bars = back(bar)
+            f_bar = accumulate(f_bar, f_b)
+            for j, b in enumerate(arg_bars):
+                columns[j][i] = accumulate(columns[j][i], b)
+        return (None, f_bar) + tuple(seq_bar(it, col) for it, col in zip(iterables, columns))
+
+    return y, map_pullback
+
+
+def reduce_rrule(function, iterable, *initial):
+    from ..core.runtime import call
+
+    items = list(iterable)
+    if initial:
+        acc, first = initial[0], 0
+    elif items:
+        acc, first = items[0], 1
+    else:
+        raise TypeError("reduce() of empty iterable with no initial value")
+    backs = []
+    for item in items[first:]:
+        acc, back = call(function, acc, item)
+        backs.append(back)
+    y = acc
+
+    def reduce_pullback(y_bar):
+        f_bar = None
+        bars = [None] * len(items)
+        acc_bar = y_bar
+        for k in range(len(backs) - 1, -1, -1):
+            if acc_bar is None:
+                break
+            f_b, acc_bar, item_bar = backs[k](acc_bar)
+            f_bar = accumulate(f_bar, f_b)
+            bars[first + k] = item_bar
+        init_bar = ()
+        if initial:
+            init_bar = (acc_bar,)
+        elif items:
+            bars[0] = acc_bar
+        return (None, f_bar, seq_bar(iterable, bars)) + init_bar
+
+    return y, reduce_pullback
+
+
+register(map, map_rrule)
+register(functools.reduce, reduce_rrule)
+
+
+# --- dicts and list methods ---------------------------------------------------------------
+
+
+def dict_rrule(*args, **kwargs):
+    y = dict(*args, **kwargs)
+    if any(has_tangent(v) and isinstance(v, (numbers.Number, np.ndarray)) for v in kwargs.values()):
+        raise DifferentiationError(
+            "dict(key=value) with differentiable values has no differentiation rule "
+            "(keyword arguments carry no gradient); write the dict literal {'key': value}"
+        )
+
+    def dict_pullback(y_bar):
+        if not args:
+            return (None,)
+        source = args[0]
+        if isinstance(source, dict):
+            return None, {k: v for k, v in y_bar.items() if k in source}
+        pairs = list(source) if not isinstance(source, (list, tuple)) else source
+        # with repeated keys the last pair wins, so only the last one gets the gradient
+        last = {k: i for i, (k, _) in enumerate(pairs)}
+        bars = [
+            (None, y_bar.get(k)) if last[k] == i and y_bar.get(k) is not None else None
+            for i, (k, _) in enumerate(pairs)
+        ]
+        return None, seq_bar(source, bars)
+
+    return y, dict_pullback
+
+
+def dict_get_rrule(self, key, *default):
+    found = key in self
+    y = self.get(key, *default)
+
+    def get_pullback(y_bar):
+        if found:
+            return (None, {key: y_bar}, None) + _nones(default)
+        return (None, None, None) + tuple(y_bar for _ in default)
+
+    return y, get_pullback
+
+
+def dict_values_rrule(self):
+    keys = list(self)
+    y = [self[k] for k in keys]
+
+    def values_pullback(y_bar):
+        return None, {k: b for k, b in zip(keys, y_bar) if b is not None}
+
+    return y, values_pullback
+
+
+def dict_items_rrule(self):
+    y = list(self.items())
+
+    def items_pullback(y_bar):
+        return None, {k: t[1] for (k, _), t in zip(y, y_bar) if t is not None and t[1] is not None}
+
+    return y, items_pullback
+
+
+def dict_copy_rrule(self):
+    y = self.copy()
+    return y, _named_pullback("copy", lambda y_bar: (None, dict(y_bar)))
+
+
+def list_copy_rrule(self):
+    y = self.copy()
+    return y, _named_pullback("copy", lambda y_bar: (None, list(y_bar)))
+
+
+register(dict, dict_rrule)
+register(dict.get, dict_get_rrule)
+register(dict.values, dict_values_rrule)
+register(dict.items, dict_items_rrule)
+register(dict.copy, dict_copy_rrule)
+register(list.copy, list_copy_rrule)
+
+
+# --- attributes and methods of complex numbers --------------------------------------------
+
+
+def complex_conjugate_rrule(self):
+    y = self.conjugate()
+    return y, _named_pullback("conjugate", lambda y_bar: (None, complex(y_bar).conjugate()))
+
+
+register(complex.conjugate, complex_conjugate_rrule, number_closed=True)
+
+
+def real_attribute_rrule(obj):
+    return obj.real, _named_pullback("real", lambda y_bar: (None, complex(np.real(y_bar))))
+
+
+def imag_attribute_rrule(obj):
+    # Re(z_bar * dz) = y_bar * Im(dz) for z_bar = -1j * y_bar
+    return obj.imag, _named_pullback("imag", lambda y_bar: (None, -1j * np.real(y_bar)))
+
+
+register_attribute(complex, "real", real_attribute_rrule)
+register_attribute(complex, "imag", imag_attribute_rrule)
