@@ -35,6 +35,10 @@ _BINOP_HELPER = {
     ast.MatMult: "matmul",
 }
 _UNARY_HELPER = {ast.USub: "neg", ast.UAdd: "pos"}
+_NEED_HELPERS = {
+    "add_left", "add_right", "sub_left", "sub_right", "mul_left", "mul_right",
+    "truediv_left", "truediv_right", "pow_left",
+}
 
 
 def N(id):
@@ -997,6 +1001,9 @@ class Emitter:
         t = target.id
         if isinstance(v, ast.BinOp):
             name = _BINOP_HELPER[type(v.op)]
+            wl, wr = self.wants(v.left), self.wants(v.right)
+            if wl != wr and not getattr(v, "dpnb_inplace", False) and name + ("_left" if wl else "_right") in _NEED_HELPERS:
+                name += "_left" if wl else "_right"  # only one operand needs a cotangent
             if getattr(v, "dpnb_inplace", False):
                 name = "i" + name
                 if isinstance(v.left, ast.Name) and v.left.id in self.an.params:

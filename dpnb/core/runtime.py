@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import DifferentiationError, NoRuleError
 from ..rules import registry
+from ..rules.broadcast import unbroadcast
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
 from ..tangents import AbstractZero, Tangent, accumulate
 from . import load
@@ -572,20 +573,104 @@ _NUMBER_RULES = {
 }
 
 
-def _binop(opfunc, name, rname):
+# arrays (with plain numbers): one broadcasting reduction per operand that wants a cotangent;
+# `need` says which (1: the left operand, 2: the right one, 3: both)
+def _add_arrays(a, b, need):
+    def add_pullback(g):
+        return None, (unbroadcast(g, a) if need & 1 else None), (unbroadcast(g, b) if need & 2 else None)
+
+    return a + b, add_pullback
+
+
+def _sub_arrays(a, b, need):
+    def sub_pullback(g):
+        return None, (unbroadcast(g, a) if need & 1 else None), (unbroadcast(-g, b) if need & 2 else None)
+
+    return a - b, sub_pullback
+
+
+def _mul_arrays(a, b, need):
+    def mul_pullback(g):
+        return (
+            None,
+            unbroadcast(g * b, a) if need & 1 else None,
+            unbroadcast(g * a, b) if need & 2 else None,
+        )
+
+    return a * b, mul_pullback
+
+
+def _truediv_arrays(a, b, need):
+    y = a / b
+
+    def truediv_pullback(g):
+        a_bar = g / b
+        b_bar = None
+        if need & 2:
+            b_bar = a_bar * y
+            np.negative(b_bar, out=b_bar)  # a fresh array of ours: negated in place
+            b_bar = unbroadcast(b_bar, b)
+        return None, (unbroadcast(a_bar, a) if need & 1 else None), b_bar
+
+    return y, truediv_pullback
+
+
+def _pow_arrays(a, b, need):
+    if need & 2 or type(b) is np.ndarray:
+        return None  # the exponent's cotangent: the general rule
+    y = a**b
+
+    def pow_pullback(g):
+        if b == 0:
+            return None, unbroadcast(g * 0.0, a), None
+        d = b * a ** (b - 1) if b != 2 else 2 * a
+        if type(d) is np.ndarray and d.shape == np.shape(g) and d.dtype == np.result_type(d, g):
+            d *= g  # a fresh array of ours: scaled in place
+            return None, unbroadcast(d, a), None
+        return None, unbroadcast(g * d, a), None
+
+    return y, pow_pullback
+
+
+_ARRAY_RULES = {
+    "__add__": _add_arrays,
+    "__sub__": _sub_arrays,
+    "__mul__": _mul_arrays,
+    "__truediv__": _truediv_arrays,
+    "__pow__": _pow_arrays,
+}
+_ARRAY_OPERAND = frozenset({np.ndarray, int, float, np.float64, np.float32})
+
+
+def _binop(opfunc, name, rname, need=3):
     rule_key = opfunc
     fast = _NUMBER_RULES.get(name)
+    arrays = _ARRAY_RULES.get(name)
     scalars = _SCALAR_TYPES
+    operand = _ARRAY_OPERAND
 
     def binop(a, b):
-        if fast is not None and type(a) in scalars and type(b) in scalars:
+        ta, tb = type(a), type(b)
+        if fast is not None and ta in scalars and tb in scalars:
             return fast(a, b)
+        if arrays is not None and ta in operand and tb in operand and _real_arrays(a, b):
+            r = arrays(a, b, need)
+            if r is not None:
+                return r
         if _is_user(a) or _is_user(b):
             return _user_binop(a, b, name, rname, opfunc)
         return RULES[rule_key](a, b)
 
     binop.__name__ = name.strip("_")
     return binop
+
+
+def _real_arrays(a, b):
+    """Both operands real floating (or Python numbers): the fast array path applies."""
+    for x in (a, b):
+        if type(x) is np.ndarray and x.dtype.kind != "f":
+            return False
+    return True
 
 
 def _user_binop(a, b, name, rname, opfunc):
@@ -829,6 +914,15 @@ HELPERS = {
     "len": builtins.len,
     "slice": builtins.slice,
     "add": _binop(operator.add, "__add__", "__radd__"),
+    "add_left": _binop(operator.add, "__add__", "__radd__", 1),
+    "add_right": _binop(operator.add, "__add__", "__radd__", 2),
+    "sub_left": _binop(operator.sub, "__sub__", "__rsub__", 1),
+    "sub_right": _binop(operator.sub, "__sub__", "__rsub__", 2),
+    "mul_left": _binop(operator.mul, "__mul__", "__rmul__", 1),
+    "mul_right": _binop(operator.mul, "__mul__", "__rmul__", 2),
+    "truediv_left": _binop(operator.truediv, "__truediv__", "__rtruediv__", 1),
+    "truediv_right": _binop(operator.truediv, "__truediv__", "__rtruediv__", 2),
+    "pow_left": _binop(operator.pow, "__pow__", "__rpow__", 1),
     "sub": _binop(operator.sub, "__sub__", "__rsub__"),
     "mul": _binop(operator.mul, "__mul__", "__rmul__"),
     "truediv": _binop(operator.truediv, "__truediv__", "__rtruediv__"),
