@@ -106,7 +106,8 @@ def complete(bar, primal):
                 fields[n] = complete(b, getattr(primal, n, None))
         return Tangent(type(primal), fields)
     if t is dict and isinstance(primal, dict):
-        return {k: complete(v, primal.get(k)) for k, v in bar.items() if v is not None}
+        keys = [k for k in primal if k in bar] + [k for k in bar if k not in primal]
+        return {k: complete(bar[k], primal.get(k)) for k in keys if bar[k] is not None}
     if t in (list, tuple) and isinstance(primal, (list, tuple)) and len(bar) == len(primal):
         return t(complete(b, p) for b, p in zip(bar, primal))
     if isinstance(bar, tuple) and hasattr(bar, "_fields") and isinstance(primal, tuple):
