@@ -16,20 +16,8 @@ from .api import (
     refresh,
     withgradient,
 )
-from .params import Params
-
-
-def ignore_derivatives(x):
-    """Return `x`; no gradient flows through it.
-
-    >>> from dpnb import gradient, ignore_derivatives
-    >>> gradient(lambda x: x * ignore_derivatives(x), 3.0)
-    (3.0,)
-    """
-    return x
-
-
-nograd(ignore_derivatives)
+from .params import Params, Grads
+from .control import checkpointed, hook, ignore_derivatives
 
 
 def load_ipython_extension(ip):
@@ -46,6 +34,6 @@ def unload_ipython_extension(ip):
 
 __all__ = [
     "gradient", "withgradient", "pullback", "derivative", "jacobian", "adjoint_source", "refresh",
-    "rrule", "adjoint", "nograd", "ignore_derivatives", "NoTangent", "ZeroTangent", "Tangent", "Params",
+    "rrule", "adjoint", "nograd", "ignore_derivatives", "hook", "checkpointed", "Grads", "NoTangent", "ZeroTangent", "Tangent", "Params",
     "DifferentiationError", "UnsupportedSyntaxError", "NoRuleError", "NonScalarOutputError",
 ]

@@ -1,0 +1,67 @@
+"""Controlling the backward pass: `ignore_derivatives`, `hook`, `checkpointed`."""
+from .rules.registry import constant, register
+
+
+def ignore_derivatives(x):
+    """Return `x`; no gradient flows through it.
+
+    >>> from dpnb import gradient, ignore_derivatives
+    >>> gradient(lambda x: x * ignore_derivatives(x), 3.0)
+    (3.0,)
+    """
+    return x
+
+
+constant(ignore_derivatives)
+
+
+def hook(fn, x):
+    """Return `x`; in the backward pass, its gradient `g` is replaced by `fn(g)`.
+
+    >>> import numpy as np
+    >>> from dpnb import gradient, hook
+    >>> clip = lambda g: np.clip(g, -1.0, 1.0)
+    >>> gradient(lambda x: np.sum(hook(clip, x) ** 2), np.array([0.2, 3.0]))
+    (array([0.4, 1. ]),)
+    """
+    return x
+
+
+def hook_rrule(fn, x):
+    def hook_pullback(y_bar):
+        return None, None, fn(y_bar)
+
+    return x, hook_pullback
+
+
+register(hook, hook_rrule)
+
+
+def checkpointed(f, *args):
+    """`f(*args)`, keeping none of its intermediate values: the backward pass recomputes them.
+
+    This trades time for memory on long chains; `f` runs twice, so it should
+    have no side effects.
+
+    >>> import numpy as np
+    >>> from dpnb import gradient, checkpointed
+    >>> layer = lambda x: np.tanh(x) * 2.0
+    >>> gradient(lambda x: np.sum(checkpointed(layer, x)), np.array([0.0, 1.0]))
+    (array([2.        , 0.83994868]),)
+    """
+    return f(*args)
+
+
+def checkpointed_rrule(f, *args):
+    y = f(*args)  # run plainly: nothing is kept for the backward pass but f and args
+
+    def checkpointed_pullback(y_bar):
+        from .core.runtime import call
+
+        _, pb = call(f, *args)  # the forward pass again, this time keeping what its pullback needs
+        return (None,) + tuple(pb(y_bar))
+
+    return y, checkpointed_pullback
+
+
+register(checkpointed, checkpointed_rrule)
