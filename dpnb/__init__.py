@@ -11,6 +11,7 @@ from .api import (
     adjoint_source,
     derivative,
     gradient,
+    hessian,
     jacobian,
     pullback,
     refresh,
@@ -33,7 +34,7 @@ def unload_ipython_extension(ip):
 
 
 __all__ = [
-    "gradient", "withgradient", "pullback", "derivative", "jacobian", "adjoint_source", "refresh",
+    "gradient", "hessian", "withgradient", "pullback", "derivative", "jacobian", "adjoint_source", "refresh",
     "rrule", "adjoint", "nograd", "ignore_derivatives", "hook", "checkpointed", "Grads", "NoTangent", "ZeroTangent", "Tangent", "Params",
     "DifferentiationError", "UnsupportedSyntaxError", "NoRuleError", "NonScalarOutputError",
 ]

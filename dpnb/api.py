@@ -279,3 +279,27 @@ def _unwrap(f):
 def refresh():
     """Empty every cache of compiled adjoints (the IPython extension does this selectively)."""
     load.refresh()
+
+
+def hessian(f, x):
+    """The Hessian of the scalar `f` at `x`: shape `np.shape(x) * 2` (a number for scalar `x`).
+
+    dpnb differentiates its own generated gradient code (reverse over reverse),
+    so loops, branches, recursion and calls are all fine.
+
+    >>> hessian(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    if np.ndim(x) == 0:
+        (h,) = gradient(lambda v: gradient(f, v)[0], x)
+        return 0.0 if h is None else h
+    (h,) = jacobian(lambda v: gradient(f, v)[0], x)
+    if h is None:
+        return np.zeros(np.shape(x) * 2)
+    return h
+
+
+from .core import higher as _higher  # noqa: E402
+
+_higher.install(gradient)

@@ -81,7 +81,8 @@ class State:
 
 
 class Emitter:
-    def __init__(self, an, namer, helpers, fdef, scalar_inline=True, forward_name="_dpnb_forward", me=None):
+    def __init__(self, an, namer, helpers, fdef, scalar_inline=True, forward_name="_dpnb_forward", me=None, ho=False):
+        self.ho = ho  # the dialect dpnb can differentiate again: tape operations as list methods
         self.forward_name = forward_name
         self.an = an
         self.namer = namer
@@ -105,6 +106,16 @@ class Emitter:
     def helper(self, key):
         return self.h(key)
 
+    def push_expr(self, value):
+        if self.ho:
+            return call(ast.Attribute(value=N(self.helper("tape")), attr="append", ctx=ast.Load()), value)
+        return call(self.helper("push"), value)
+
+    def pop_expr(self):
+        if self.ho:
+            return call(ast.Attribute(value=N(self.helper("tape_copy")), attr="pop", ctx=ast.Load()))
+        return call(self.helper("pop"))
+
     # --- cotangent bookkeeping --------------------------------------------------------
     def canon(self, var):
         name = self.namer.bar(var)
@@ -124,6 +135,14 @@ class Emitter:
 
     def take(self, st, var):
         return st.h.pop(var, None)
+
+    def protect(self, st, g, out):
+        """The name of a taken cotangent, moved aside if a write to a canonical name could clobber it."""
+        if any(self.canon(u) == g and hv[0] != g for u, hv in st.h.items()):
+            tmp = self.dvar()
+            out.append(assign(tmp, N(g)))
+            return tmp
+        return g
 
     def release(self, st, name, out, busy=()):
         """Move every variable whose cotangent sits in `name` to its own canonical name."""
@@ -236,7 +255,7 @@ class Emitter:
         # pops, in the reverse order of the pushes
         pushes = [n for n, snap in self.saves.get(id(stmt), []) if snap is None and n in mapping]
         for name in reversed(pushes):
-            pre.append(assign(mapping[name], call(self.helper("pop"))))
+            pre.append(assign(mapping[name], self.pop_expr()))
         return mapping
 
     def rename_fwd(self, stmts, stmt, pre):
@@ -335,6 +354,7 @@ class Emitter:
             if isinstance(value, (ast.Name, ast.Constant)):
                 self.accumulate(st, value, N(g), definite, out)
                 return
+            g = self.protect(st, g, out)
             pre, body_fn = self.adjoint_of(s, g)
             if body_fn is None:
                 return
@@ -731,7 +751,7 @@ class Emitter:
         elif self.an.in_loop(s):
             self.if_mode[id(s)] = ("push", None)
             self.uses_tape = True
-            cond = call(self.helper("pop"))
+            cond = self.pop_expr()
         else:
             flag = self.namer.fresh("_branch")
             self.fwd_temps.add(flag)
@@ -899,7 +919,7 @@ class Emitter:
     def after(self, s, out):
         for name, snap in self.saves.get(id(s), []):
             if snap is None:
-                out.append(ast.Expr(value=call(self.helper("push"), N(name))))
+                out.append(ast.Expr(value=self.push_expr(N(name))))
             else:
                 out.append(assign(snap, N(name)))
 
@@ -916,8 +936,8 @@ class Emitter:
                     b1.append(assign(name, C(True)))
                     b2.append(assign(name, C(False)))
                 elif kind == "push":
-                    b1.append(ast.Expr(value=call(self.helper("push"), C(True))))
-                    b2.append(ast.Expr(value=call(self.helper("push"), C(False))))
+                    b1.append(ast.Expr(value=self.push_expr(C(True))))
+                    b2.append(ast.Expr(value=self.push_expr(C(False))))
             node = ast.If(test=s.test, body=b1 or [ast.Pass()], orelse=b2)
             out.append(ast.copy_location(node, s))
         elif isinstance(s, (ast.For, ast.While)):
@@ -1127,8 +1147,11 @@ class Emitter:
         self.materialize_params(st, bwd)
         bwd.append(ast.Return(value=self.result_tuple(st, bwd)))
         if self.uses_tape:
-            pop = self.helper("pop")
-            bwd.insert(0, assign(pop, ast.Attribute(value=call(ast.Attribute(value=N(self.helper("tape")), attr="copy", ctx=ast.Load())), attr="pop", ctx=ast.Load())))
+            copied = call(ast.Attribute(value=N(self.helper("tape")), attr="copy", ctx=ast.Load()))
+            if self.ho:
+                bwd.insert(0, assign(self.helper("tape_copy"), copied))
+            else:
+                bwd.insert(0, assign(self.helper("pop"), ast.Attribute(value=copied, attr="pop", ctx=ast.Load())))
         pullback = ast.FunctionDef(
             name=pb_name,
             args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=self.seed)], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
@@ -1141,7 +1164,8 @@ class Emitter:
         if self.uses_tape:
             tape = self.helper("tape")
             fwd.insert(0, assign(tape, ast.List(elts=[], ctx=ast.Load())))
-            fwd.insert(1, assign(self.helper("push"), ast.Attribute(value=N(tape), attr="append", ctx=ast.Load())))
+            if not self.ho:
+                fwd.insert(1, assign(self.helper("push"), ast.Attribute(value=N(tape), attr="append", ctx=ast.Load())))
         fwd.append(pullback)
         fwd.append(ast.copy_location(ast.Return(value=ast.Tuple(elts=[ret.value, N(pb_name)], ctx=ast.Load())), ret))
         new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd, decorator_list=[], returns=None, type_comment=None)

@@ -22,7 +22,9 @@ CACHE = {}
 #: callable whose rule was inlined -> set of code objects to drop when it changes
 _DEPENDENTS = {}
 
-LOCAL_HELPERS = {"tape", "push", "pop"}
+LOCAL_HELPERS = {"tape", "push", "pop", "tape_copy"}
+#: (code, argument types) -> Adjoint in the dialect that can be differentiated again
+CACHE_HO = {}
 
 
 class Adjoint:
@@ -79,6 +81,7 @@ def _rule_changed(f):
 def refresh():
     """Empty every cache of compiled adjoints."""
     CACHE.clear()
+    CACHE_HO.clear()
     _DEPENDENTS.clear()
 
 
@@ -158,7 +161,16 @@ def _static_resolver(fn, local):
     return resolve
 
 
-def build(fn, key):
+def adjoint_for_ho(fn, key):
+    """The adjoint of `fn` in the dialect dpnb differentiates again (second derivatives)."""
+    k = (fn.__code__, key)
+    adj = CACHE_HO.get(k)
+    if adj is None:
+        adj = CACHE_HO[k] = build(fn, key, ho=True)
+    return adj
+
+
+def build(fn, key, ho=False):
     src = function_source(fn)
     fdef = src.node
     filename = src.filename
@@ -195,7 +207,7 @@ def build(fn, key):
         return name
 
     forward_name = namer.exact("_dpnb_forward")
-    emitter = Emitter(an, namer, helpers, normalized, forward_name=forward_name)
+    emitter = Emitter(an, namer, helpers, normalized, forward_name=forward_name, ho=ho)
     fwd = emitter.run()
     # defaults and annotations belong to the user's definition (evaluated where it ran);
     # the compiled adjoint gets the user's default values as __defaults__ below
@@ -241,6 +253,13 @@ def build(fn, key):
     if forward_name in fwd_code.co_freevars:  # direct recursion calls the finished template
         template.__closure__[fwd_code.co_freevars.index(forward_name)].cell_contents = template
     _register_nested(fwd_code, normalized)
+    if ho:
+        # the generated code is itself differentiable: its source is the emitted tree
+        GENERATED_SOURCE[fwd_code] = shown
+        pb_node = next(n for n in shown.body if isinstance(n, ast.FunctionDef) and n.name == emitter.pullback_name)
+        for c in fwd_code.co_consts:
+            if isinstance(c, types.CodeType) and c.co_name == emitter.pullback_name:
+                GENERATED_SOURCE[c] = pb_node
     for f in emitter.inline_deps:
         _DEPENDENTS.setdefault(f, set()).add(fn.__code__)
     direct = not fn.__code__.co_freevars

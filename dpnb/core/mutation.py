@@ -246,17 +246,20 @@ def list_insert_rrule(xs, i, v):
 
 
 @mutating(list.pop)
-def list_pop_rrule(xs, i=-1):
+def list_pop_rrule(xs, *index):
+    i = index[0] if index else -1
     j = i + len(xs) if i < 0 else i
     y = xs.pop(i)
+    rest = (None,) * len(index)
+    n_after = len(xs)  # the list may change again before the backward pass
 
     def pop_pullback(y_bar, obj_after):
         after = _after(xs, obj_after)
         if after is None and y_bar is None:
-            return None, None
-        before = list(after) if after is not None else [None] * len(xs)
+            return (None,) + rest
+        before = list(after) if after is not None else [None] * n_after
         before.insert(j, y_bar)
-        return before, None
+        return (before,) + rest
 
     return y, pop_pullback
 
@@ -304,7 +307,8 @@ def dict_update_rrule(d, other=(), **kw):
 
 
 @mutating(dict.setdefault)
-def dict_setdefault_rrule(d, k, default=None):
+def dict_setdefault_rrule(d, k, *default_arg):
+    default = default_arg[0] if default_arg else None
     existed = k in d
     y = d.setdefault(k, default)
 
@@ -313,9 +317,9 @@ def dict_setdefault_rrule(d, k, default=None):
         before = dict(after) if after else {}
         if existed:
             before[k] = accumulate(before.get(k), y_bar)
-            return (before or None), None, None
+            return ((before or None), None) + (None,) * len(default_arg)
         default_bar = accumulate(before.pop(k, None), y_bar)
-        return (before or None), None, default_bar
+        return ((before or None), None) + ((default_bar,) if default_arg else ())
 
     return y, setdefault_pullback
 
@@ -328,13 +332,15 @@ def dict_pop_rrule(d, k, default=_MISSING):
     existed = k in d
     y = d.pop(k) if default is _MISSING else d.pop(k, default)
 
+    has_default = default is not _MISSING
+
     def pop_pullback(y_bar, obj_after):
         after = _after(d, obj_after)
         before = dict(after) if after else {}
         if existed:
             before[k] = accumulate(before.get(k), y_bar)
-            return (before or None), None, None
-        return (before or None), None, y_bar
+            return ((before or None), None) + ((None,) if has_default else ())
+        return ((before or None), None) + ((y_bar,) if has_default else ())
 
     return y, pop_pullback
 

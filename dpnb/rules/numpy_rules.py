@@ -35,7 +35,7 @@ from ._common import (
     unbroadcast_to,
     zero_like,
 )
-from .registry import RULES, register, register_attribute, scalar_rule
+from .registry import compile_partials, RULES, register, register_attribute, scalar_rule
 
 #: the namespace of the scalar-rule expressions below (Python floats: they keep float32 float32)
 NS = dict(vars(np))
@@ -65,8 +65,8 @@ def elementwise(f, *partials, ns=NS):
     n = len(partials)
     names = ["x"] if n == 1 else [f"x{i + 1}" for i in range(n)]
     body = ", ".join("None" if p is None else f"({p})" for p in partials)
-    partials_fn = eval(f"lambda {', '.join(names)}, y: ({body},)", dict(ns))
     fname = getattr(f, "__name__", "f")
+    partials_fn = compile_partials(f"np_{fname}", names, body, dict(ns))
 
     def rule(*args, **kwargs):
         y = f(*args, **kwargs)

@@ -123,6 +123,19 @@ class ScalarRule:
         )
 
 
+def compile_partials(fname, argnames, body, namespace):
+    """`<fname>_partials(*argnames, y)` returning the tuple `body`; its source stays readable
+    (registered with linecache), so dpnb can differentiate it again for second derivatives."""
+    import linecache
+
+    src = f"def {fname}_partials({', '.join(argnames)}, y):\n    return ({body},)\n"
+    filename = f"<dpnb rule {fname}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    code_ns = dict(namespace)
+    exec(compile(src, filename, "exec"), code_ns)
+    return code_ns[f"{fname}_partials"]
+
+
 def scalar_rule(f, *partials, ns, number_closed=True, name=None):
     """Register an elementwise rule for `f` from its partial derivatives.
 
@@ -146,10 +159,7 @@ def scalar_rule(f, *partials, ns, number_closed=True, name=None):
     fname = name or getattr(f, "__name__", "f")
     # One compiled function returning every partial, evaluated lazily in the pullback.
     body = ", ".join("None" if p is None else f"({p})" for p in partials)
-    src = f"def {fname}_partials({', '.join(argnames)}, y):\n    return ({body},)\n"
-    code_ns = dict(namespace)
-    exec(compile(src, f"<dpnb rule {fname}>", "exec"), code_ns)
-    partials_fn = code_ns[f"{fname}_partials"]
+    partials_fn = compile_partials(fname, argnames, body, namespace)
 
     if n == 1:
 
