@@ -13,6 +13,7 @@ from .api import (
     gradient,
     hessian,
     jacobian,
+    jvp,
     pullback,
     refresh,
     withgradient,
@@ -34,7 +35,7 @@ def unload_ipython_extension(ip):
 
 
 __all__ = [
-    "gradient", "hessian", "withgradient", "pullback", "derivative", "jacobian", "adjoint_source", "refresh",
+    "gradient", "hessian", "withgradient", "pullback", "derivative", "jacobian", "jvp", "adjoint_source", "refresh",
     "rrule", "adjoint", "nograd", "ignore_derivatives", "hook", "checkpointed", "Grads", "NoTangent", "ZeroTangent", "Tangent", "Params",
     "DifferentiationError", "UnsupportedSyntaxError", "NoRuleError", "NonScalarOutputError",
 ]

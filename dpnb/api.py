@@ -300,6 +300,38 @@ def hessian(f, x):
     return h
 
 
+def jvp(f, primals, tangents):
+    """Forward mode (Zygote's `pushforward`): `(f(*primals), J·tangents)`.
+
+    The Jacobian-vector product is the gradient of the (linear) pullback
+    `u -> <back(u), tangents>`, which dpnb differentiates like any code.
+
+    >>> jvp(lambda x: x ** 3, (2.0,), (1.0,))
+    (8.0, 12.0)
+    """
+    from .core.higher import call_ho
+
+    primals, tangents = tuple(primals), tuple(tangents)
+    y, pb = call_ho(f, *primals)
+    u0 = np.zeros(np.shape(y)) if isinstance(y, np.ndarray) else 0.0 * y
+
+    def pushed(u):
+        return _pairing(pb(u), tangents)
+
+    (ydot,) = gradient(pushed, u0)
+    if ydot is None:
+        ydot = np.zeros(np.shape(y)) if isinstance(y, np.ndarray) else 0.0
+    return y, ydot
+
+
+def _pairing(bars, tangents):
+    total = 0.0
+    for b, t in zip(bars[1:], tangents):
+        if b is not None and t is not None:
+            total = total + np.sum(b * t)
+    return total
+
+
 from .core import higher as _higher  # noqa: E402
 
 _higher.install(gradient)
