@@ -203,6 +203,10 @@ def build(fn, key, ho=False):
                     from . import runtime
 
                     helper_values[name] = runtime.HELPERS[k]
+                    if ho and k in ("call", "call_num"):
+                        from .higher import call_ho  # callees in the differentiable dialect too
+
+                        helper_values[name] = call_ho
             helper_names[k] = name
         return name
 
