@@ -131,6 +131,20 @@ def main(argv=None):
             f"{t['dpnb'] / t['primal']:11.2f}× {_fmt(fc)}",
             flush=True,
         )
+    if not a.filter or "hessian" in a.filter:
+        from dpnb import hessian
+
+        x = workloads.HESS_X
+        H = hessian(workloads.hess_f, x)
+        if not np.allclose(H, workloads.hess_hand(x)):
+            raise SystemExit("hessian: dpnb and the hand-written Hessian disagree")
+        times = {"dpnb": [], "hand": []}
+        for _ in range(3 if a.quick else 7):
+            times["dpnb"].append(_per_call(hessian, (workloads.hess_f, x), 1))
+            times["hand"].append(_per_call(workloads.hess_hand, (x,), 20))
+        t_d, t_h = statistics.median(times["dpnb"]), statistics.median(times["hand"])
+        print(f"\nhessian of a 100-dimensional function: dpnb {_fmt(t_d)}, hand-written Hessian-vector "
+              f"products {_fmt(t_h)}, ratio {t_d / t_h:.1f}× (goal ≤ 3×)")
     if not a.filter or "memory" in a.filter or "MLP" in a.filter:
         w = next(w for w in workloads.ALL if "classes" in w.name)
         mine = peak_memory(_grad_fn(w), w.args)

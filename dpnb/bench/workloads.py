@@ -171,3 +171,24 @@ NUMPY = [
 ]
 
 ALL = SCALAR + NUMPY
+
+
+# --- second order ---------------------------------------------------------------------------
+
+HESS_A = _rng.standard_normal((100, 100))
+HESS_A = HESS_A @ HESS_A.T / 100
+HESS_X = _rng.standard_normal(100)
+
+
+def hess_f(x):
+    return 0.5 * x @ (HESS_A @ x) + np.sum(np.sin(x))
+
+
+def hess_hvp(x, v):
+    """A hand-written Hessian-vector product of hess_f."""
+    return HESS_A @ v - np.sin(x) * v
+
+
+def hess_hand(x):
+    """The Hessian by hand, one Hessian-vector product per column."""
+    return np.stack([hess_hvp(x, e) for e in np.eye(x.size)], axis=1)
