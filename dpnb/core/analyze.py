@@ -269,11 +269,10 @@ class Analysis:
                 and (f in registry.NUMBER_CLOSED if _hashable(f) else False)
             ):
                 return "num", active
-            if f is not None and not _is_constant_value(f) and f is not None and not args:
-                active = True
-            if f is None or not _is_constant_value(f):
-                active = True if not infos and f is None else active
-            return "any", active or (f is not None and isinstance(f, types.FunctionType))
+            # Python functions and classes may read globals (implicit parameters): their
+            # results count as active even with constant arguments
+            python_callee = f is None or isinstance(f, (types.FunctionType, type))
+            return "any", active or python_callee
         if isinstance(v, (ast.Tuple, ast.List, ast.Set)):
             return "any", any(self.atom_info(e.value if isinstance(e, ast.Starred) else e)[1] for e in v.elts)
         if isinstance(v, ast.Dict):

@@ -545,7 +545,7 @@ class Emitter:
                 return unpacked(pb, 1 + len(v.args), [obj] + list(v.args))
             fatom = v.func if isinstance(v.func, ast.Name) and not self.callee_is_constant(v) else None
             fvalue = self.an.callee_value(v.func)
-            python_callee = fvalue is None or isinstance(fvalue, types.FunctionType)
+            python_callee = fvalue is None or isinstance(fvalue, (types.FunctionType, type))
             if self.kw_form(v):
                 return unpacked(pb, 3, [fatom, v.args[0].value, v.keywords[0].value], python_callee)
             return unpacked(pb, 1 + len(v.args), [fatom] + list(v.args), python_callee)
@@ -680,7 +680,7 @@ class Emitter:
         if self.callee_is_constant(v):
             return False
         f = self.an.callee_value(v.func)
-        if f is not None and not isinstance(f, types.FunctionType):
+        if f is not None and not isinstance(f, (types.FunctionType, type)):
             return False
         args = [a.value if isinstance(a, ast.Starred) else a for a in v.args] + [k.value for k in v.keywords]
         return any(self.wants(a) and self.an.kind.get(a.id) != "num" for a in args if isinstance(a, ast.Name))
@@ -1040,7 +1040,13 @@ class Emitter:
         elif isinstance(v, ast.Subscript):
             rhs = call(self.helper("getitem"), v.value, _index_expr(v.slice, self.helper("slice")))
         elif isinstance(v, ast.Call):
-            if self.is_method(v):
+            sup = getattr(v, "dpnb_super", None)
+            if sup is not None:
+                if self.kw_form(v):
+                    rhs = call(self.helper("callmethod_super_kw"), sup, v.func.value, C(v.func.attr), v.args[0].value, v.keywords[0].value)
+                else:
+                    rhs = call(self.helper("callmethod_super"), sup, v.func.value, C(v.func.attr), *v.args)
+            elif self.is_method(v):
                 if self.kw_form(v):
                     rhs = call(self.helper("callmethod_kw"), v.func.value, C(v.func.attr), v.args[0].value, v.keywords[0].value)
                 else:

@@ -368,7 +368,8 @@ def is_atom(e):
 
 
 class ANF:
-    def __init__(self, namer, is_static, filename):
+    def __init__(self, namer, is_static, filename, first_param=None):
+        self.first_param = first_param  # for super()
         self.namer = namer
         self.is_static = is_static  # Name/Attribute chain -> bool (a global module path)
         self.filename = filename
@@ -673,6 +674,26 @@ class ANF:
 
     def e_Call(self, e, out):
         f = e.func
+        if (
+            isinstance(f, ast.Attribute)
+            and isinstance(f.value, ast.Call)
+            and isinstance(f.value.func, ast.Name)
+            and f.value.func.id == "super"
+            and self.first_param
+        ):
+            # super().m(...) is a method call on self, looked up from the next class in the MRO
+            sup = f.value
+            cls = sup.args[0] if len(sup.args) == 2 else _name("__class__")
+            obj = sup.args[1] if len(sup.args) == 2 else _name(self.first_param)
+            call = ast.Call(func=ast.Attribute(value=obj, attr=f.attr, ctx=ast.Load()), args=e.args, keywords=e.keywords)
+            ast.copy_location(call, e)
+            atom = self.e_Call(call, out)
+            assign = out[-1]
+            assign.value.dpnb_super = self.expr(cls, out[:-1] if False else out)
+            # keep the assignment last
+            out.remove(assign)
+            out.append(assign)
+            return atom
         if self.is_static(f):
             func = f
         elif isinstance(f, ast.Attribute):
@@ -762,7 +783,8 @@ class ANF:
 def normalize(fdef, namer, is_static, filename):
     """Structure control flow, then flatten to one operation per line (see module doc)."""
     structured = Structurer(namer, filename).function(fdef.body)
-    body = ANF(namer, is_static, filename).body(structured)
+    positional = fdef.args.posonlyargs + fdef.args.args
+    body = ANF(namer, is_static, filename, positional[0].arg if positional else None).body(structured)
     new = ast.FunctionDef(
         name=fdef.name, args=fdef.args, body=body, decorator_list=[], returns=None, type_comment=None
     )

@@ -20,7 +20,9 @@ def _field_bar(y_bar, name, i):
 def construct(cls, args, kw, kwform):
     if issubclass(cls, tuple) and hasattr(cls, "_fields"):
         names = list(cls._fields)
-    elif dataclasses.is_dataclass(cls) and "__init__" in cls.__dict__ and not _has_source(cls.__init__):
+    elif dataclasses.is_dataclass(cls) and not _has_source(_init_of(cls)):
+        if hasattr(cls, "__post_init__"):
+            return _construct_dataclass_with_post_init(cls, args, kw, kwform)
         names = [f.name for f in dataclasses.fields(cls) if f.init]
     else:
         return _construct_with_init(cls, args, kw, kwform)
@@ -67,3 +69,48 @@ def _construct_with_init(cls, args, kw, kwform):
         return (None,) + tuple(bars[1:])
 
     return obj, constructor_pullback
+
+
+def _init_of(cls):
+    for klass in cls.__mro__:
+        if "__init__" in klass.__dict__:
+            return klass.__dict__["__init__"]
+    return None
+
+
+def _construct_dataclass_with_post_init(cls, args, kw, kwform):
+    """A dataclass whose generated __init__ calls __post_init__: the fields are set here, and
+    __post_init__ (which may change them) is transformed like any method."""
+    from .mutation import deposit, withdraw
+    from .runtime import _class_attr, _transform_method, accepts_none
+
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    values = {}
+    for i, f in enumerate(fields):
+        if i < len(args):
+            values[f.name] = args[i]
+        elif f.name in kw:
+            values[f.name] = kw[f.name]
+        elif f.default is not dataclasses.MISSING:
+            values[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            values[f.name] = f.default_factory()
+        else:
+            raise TypeError(f"{cls.__name__}() missing argument {f.name!r}")
+    obj = object.__new__(cls)
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
+    _, pb = _transform_method(_class_attr(cls, "__post_init__"), obj, (), None)
+    names = [f.name for f in fields]
+    n = len(args)
+
+    def post_init_constructor_pullback(y_bar):
+        deposit(obj, y_bar)
+        self_bar = pb(None)[0] if accepts_none(pb) else None
+        self_bar = withdraw(obj, self_bar)
+        bars = [_field_bar(self_bar, name, i) if self_bar is not None else None for i, name in enumerate(names)]
+        if kwform:
+            return None, tuple(bars[:n]), {k: bars[names.index(k)] for k in kw if k in names}
+        return (None,) + tuple(bars[:n])
+
+    return obj, post_init_constructor_pullback

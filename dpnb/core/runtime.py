@@ -297,7 +297,7 @@ def _transform_kw(f, args, kwargs, allow_mutation=False):
                 kwargs_bar[k] = varkw_bar.get(k)
         return f_bar, tuple(args_bar), kwargs_bar
 
-    return y, kw_pullback
+    return y, _accepting(kw_pullback, pb)
 
 
 def transform_call_kw(f, args, kwargs, allow_mutation=False):
@@ -401,6 +401,40 @@ class _accepting:
 def accepts_none(pb):
     """May `pb` be called with None (does it undo mutations)?"""
     return getattr(pb, "__code__", None) in ACCEPTS_NONE or getattr(pb, "accepts_none", False)
+
+
+def callmethod_super(cls, obj, name, *args):
+    """super(cls, obj).name(*args), with the method-call pullback (y_bar, obj_after)."""
+    return _super_call(cls, obj, name, args, None)
+
+
+def callmethod_super_kw(cls, obj, name, args, kwargs):
+    return _super_call(cls, obj, name, tuple(args), kwargs)
+
+
+def _super_call(cls, obj, name, args, kwargs):
+    m = getattr(super(cls, obj), name)
+    n = len(args)
+    func = m.__func__ if type(m) is _MethodType else None
+    if type(func) is _FunctionType and func not in RULES:
+        y, fpb = _transform_method(func, obj, args, kwargs)
+
+        def super_pullback(y_bar, obj_after):
+            if y_bar is None and not accepts_none(fpb):
+                return (obj_after,) + ((None,) * n if kwargs is None else (None, None))
+            deposit(obj, obj_after)
+            bars = fpb(y_bar)
+            if kwargs is None:
+                return (accumulate(bars[0], withdraw(obj, None)),) + tuple(bars[1:])
+            return accumulate(bars[0], withdraw(obj, None)), bars[1], bars[2]
+
+        return y, super_pullback
+    if name == "__init__" and not args and not kwargs:  # object.__init__: nothing to do
+        m()
+        return None, lambda y_bar, obj_after: (obj_after,)
+    if kwargs is None:
+        return callmethod(super(cls, obj), name, *args)
+    return callmethod_kw(super(cls, obj), name, args, kwargs)
 
 
 def callmethod_kw(obj, name, args, kwargs):
@@ -683,8 +717,8 @@ def _user_binop(a, b, name, rname, opfunc):
         order.append(("r", tb))
     for side, t in order:
         meth = _class_attr(t, name if side == "l" else rname)
-        if meth is None:
-            continue
+        if not isinstance(meth, _FunctionType):
+            continue  # a built-in type's own operator does not know the user's class
         if side == "l":
             y, pb = call(meth, a, b)
             if y is NotImplemented:
@@ -894,6 +928,8 @@ HELPERS = {
     "call_num": call_num,
     "callmethod": callmethod,
     "callmethod_kw": callmethod_kw,
+    "callmethod_super": callmethod_super,
+    "callmethod_super_kw": callmethod_super_kw,
     "getattr": getattr_,
     "getitem": getitem,
     "setattr": setattr_,

@@ -7,6 +7,8 @@ argument's shape and a floating dtype for an array, a list for a list, a tuple
 (`bool`, `str`, `None`, boolean arrays). The functions here do those conversions
 in one place so that rules stay one-liners.
 """
+import cmath
+import math
 import numbers
 from fractions import Fraction
 
@@ -71,6 +73,10 @@ def unbroadcast_to(g, x):
     if g is None or not has_tangent(x):
         return None
     tx = type(x)
+    if (tx is float or tx is int) and type(g) is float:
+        return g  # plain numbers: nothing to reduce
+    if not isinstance(x, (np.ndarray, np.generic, numbers.Number, list, tuple)):
+        return g  # a user object (its cotangent is a Tangent): nothing to reduce
     if tx is list or tx is tuple or (isinstance(x, tuple) and hasattr(x, "_fields")):
         arr = np.asarray(x)
         if arr.dtype.kind not in "iufc":
@@ -78,6 +84,8 @@ def unbroadcast_to(g, x):
         return to_like(unbroadcast(np.asarray(g), arr), x)
     g = unbroadcast(g, x)
     g = _real_if_needed(g, x)
+    if tx is np.ndarray and type(g) is not np.ndarray:  # a 0-d array operand
+        g = np.asarray(g, dtype=float_dtype(x)).reshape(x.shape)
     if tx is float or tx is int:
         if type(g) is not float and isinstance(g, (np.floating, np.integer)):
             g = float(g)
@@ -234,9 +242,6 @@ def pow_bars(a, b, y, y_bar):
 
 
 def _pow_bars_number(a, b, y, y_bar):
-    import cmath
-    import math
-
     a_bar = b_bar = None
     if has_tangent(a):
         if b == 0:

@@ -35,7 +35,35 @@ from ._common import (
     unbroadcast_to,
     zero_like,
 )
-from .registry import compile_partials, RULES, register, register_attribute, scalar_rule
+from . import registry
+from .registry import RULES, compile_partials, register_attribute, scalar_rule
+
+
+def _exact_arity(rule):
+    """Wrap `rule` so that its pullback returns exactly one cotangent per positional
+    argument of the call (rules written with NumPy's signature list the defaults too)."""
+
+    # plain Python only: second derivatives differentiate rules with the source transform
+    def wrapped(*args, **kwargs):
+        y, pullback = rule(*args, **kwargs)
+        return y, _fitted(pullback, len(args) + 1)
+
+    for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
+        setattr(wrapped, attr, getattr(rule, attr, None))
+    return wrapped
+
+
+def _fitted(pullback, n):
+    def fitted_pullback(y_bar):
+        bars = pullback(y_bar)
+        return bars[:n] + (None,) * (n - len(bars))
+
+    return fitted_pullback
+
+
+def register(f, rule, *, number_closed=False):
+    """`registry.register`, with the pullback fitted to the call's positional arguments."""
+    return registry.register(f, _exact_arity(rule), number_closed=number_closed)
 
 #: the namespace of the scalar-rule expressions below (Python floats: they keep float32 float32)
 NS = dict(vars(np))
@@ -886,7 +914,8 @@ def broadcast_arrays_rrule(*args, **kwargs):
 
 register(np.swapaxes, swapaxes_rrule)
 register(np.ndarray.swapaxes, swapaxes_rrule)
-register(np.matrix_transpose, matrix_transpose_rrule)
+if hasattr(np, "matrix_transpose"):  # NumPy >= 2
+    register(np.matrix_transpose, matrix_transpose_rrule)
 register(np.moveaxis, moveaxis_rrule)
 register(np.broadcast_to, broadcast_to_rrule)
 register(np.broadcast_arrays, broadcast_arrays_rrule)
