@@ -344,6 +344,9 @@ class Emitter:
         if isinstance(target, ast.Name) and isinstance(value, ast.Call) and self.is_method(value):
             self.bwd_method_call(s, st, out)
             return
+        if isinstance(target, ast.Name) and isinstance(value, ast.Call) and self.deposit_candidates(value):
+            self.bwd_python_call(s, st, out)
+            return
         if isinstance(target, ast.Name):
             if not self.an.differentiated(target.id) or not self._differentiable_rhs(s):
                 return
@@ -418,6 +421,75 @@ class Emitter:
             self.accumulate(st, obj, N(obj_new), False, block)
         for atom, expr, definite in pairs:
             self.accumulate(st, atom, expr, definite, block)
+        pre = []
+        self.rename_fwd(block, s, pre)
+        out.extend(pre + block)
+
+    def deposit_candidates(self, v):
+        """Arguments of a call to a Python function that it may change in place (user variables
+        that may hold lists, dicts or objects): their cotangents travel through the store."""
+        if self.pb_name.get(id(v)) is None and False:
+            return []
+        if self.kw_form(v) or getattr(v, "dpnb_super", None) is not None:
+            return []
+        f = self.an.callee_value(v.func)
+        if f is not None and not isinstance(f, (types.FunctionType, type)):
+            return []
+        if self.callee_is_constant(v):
+            return []
+        out = []
+        for a in v.args:
+            if isinstance(a, ast.Name) and not a.id.startswith("_") and self.wants(a) and self.an.kind.get(a.id) != "num":
+                if a.id not in [x.id for x in out]:
+                    out.append(a)
+        return out
+
+    def bwd_python_call(self, s, st, out):
+        """t = f(a, b) where f may change a or b: deposit their cotangents, run f's pullback
+        (even with no cotangent for t, if it undoes changes), take back what is left."""
+        v = s.value
+        t = s.targets[0].id
+        pb = self.pb_name.get(id(s))
+        if pb is None:
+            return
+        cur = self.take(st, t) if self.an.differentiated(t) else None
+        g = N(self.protect(st, cur[0], out)) if cur else C(None)
+        block = []
+        movers = self.deposit_candidates(v)
+        self.materialize(st, block)
+        for a in movers:
+            if a.id in st.h:
+                block.append(assign(self.canon(a.id), call(self.helper("deposit_arg"), N(a.id), N(self.canon(a.id)))))
+                st.h[a.id] = [self.canon(a.id), False]
+        fatom = v.func if isinstance(v.func, ast.Name) and not self.callee_is_constant(v) else None
+        atoms = [fatom] + list(v.args)
+        names, pairs = [], []
+        for atom in atoms:
+            if atom is not None and self.wants(atom):
+                d = self.dvar()
+                names.append(S(d))
+                pairs.append((atom, N(d), False))
+            else:
+                names.append(S("_"))
+        res = self.dvar()
+        block.append(assign(res, call(self.helper("effect_pb"), N(pb), g)))
+        inner = []
+        if pairs:
+            inner.append(ast.Assign(targets=[ast.Tuple(elts=names, ctx=ast.Store())], value=N(res)))
+        sub = st.copy()
+        for atom, expr, definite in pairs:
+            self.accumulate(sub, atom, expr, definite, inner)
+        self.materialize(sub, inner)
+        orelse = []
+        for var, hv in sub.h.items():
+            if var not in st.h:
+                orelse.append(assign(self.canon(var), C(None)))
+        st.h = {var: [self.canon(var), False] for var in sub.h}
+        if inner:
+            block.append(ast.If(test=is_none_test(res), body=inner, orelse=orelse))
+        for a in movers:
+            block.append(assign(self.canon(a.id), call(self.helper("withdraw_arg"), N(a.id), N(self.canon(a.id)) if a.id in st.h else C(None))))
+            st.h[a.id] = [self.canon(a.id), False]
         pre = []
         self.rename_fwd(block, s, pre)
         out.extend(pre + block)

@@ -288,20 +288,21 @@ def list_clear_rrule(xs):
 
 
 @mutating(dict.update)
-def dict_update_rrule(d, other=(), **kw):
-    other = dict(other)
-    other.update(kw)
-    d.update(other)
+def dict_update_rrule(d, *positional, **kw):
+    other = dict(positional[0]) if positional else {}
+    given = dict(other)
+    given.update(kw)
+    d.update(given)
 
     def update_pullback(y_bar, obj_after):
         after = _after(d, obj_after)
-        if not after:
-            return None, None
-        before = dict(after)
-        other_bar = {k: before.pop(k) for k in other if before.get(k) is not None}
-        for k in other:
-            before.pop(k, None)
-        return (before or None), (other_bar or None)
+        before = dict(after) if after else {}
+        written = {k: before.pop(k, None) for k in given}
+        pos_bar = {k: written[k] for k in other if written[k] is not None and (k not in kw)}
+        out = (before or None,) + ((pos_bar or None,) if positional else ())
+        if kw:
+            out += ({k: written[k] for k in kw},)
+        return out
 
     return None, update_pullback
 

@@ -49,6 +49,9 @@ def _construct_with_init(cls, args, kw, kwform):
     from .mutation import deposit, withdraw
 
     init = _class_attr(cls, "__init__")
+    if init is object.__init__ and not args and not kw:
+        obj = object.__new__(cls) if _class_attr(cls, "__new__") in (None, object.__new__) else cls()
+        return obj, (lambda y_bar: (None, (), {})) if kwform else (lambda y_bar: (None,))
     if not hasattr(init, "__code__"):
         raise NoRuleError(cls, "its __init__ has no Python source")
     new = _class_attr(cls, "__new__")

@@ -55,12 +55,12 @@ def transform_call(f, args, allow_mutation=False):
     adj = per.get(key) if per is not None else None
     if adj is None:
         adj = load.adjoint_for(f, key)
-    if adj.mutates_params and not allow_mutation:
+    if adj.mutates_params and allow_mutation is None:
         raise DifferentiationError(
             f"{f.__qualname__} assigns to an attribute or item of one of its arguments "
-            f"({adj.mutates_params}); dpnb follows such changes in methods of the object itself "
-            "(self.x = ...) and in objects created inside the differentiated code. Return the new "
-            "value instead, or make the change a method of the object"
+            f"({adj.mutates_params}), and that argument is being differentiated: dpnb cannot send its "
+            "gradient back past the change. Work on a copy (x = x.copy()), or use the out-of-place "
+            "form (e.g. np.where, or build a new list/dict)"
         )
     return adj.instance(f)(*args)
 
@@ -94,7 +94,7 @@ def call(f, *args):
                 def defaults_pullback(y_bar):
                     return pb(y_bar)[:n]
 
-                return y, defaults_pullback
+                return y, _accepting(defaults_pullback, pb)
         return _positional(_transform_kw(f, args, {}))
     rule = _lookup(f)
     if rule is not None:
@@ -115,6 +115,33 @@ def call_num(f, *args):
     return y, pb
 
 
+def effect_pb(pb, y_bar):
+    """pb(y_bar), or None when nothing reaches the result and pb undoes no changes."""
+    if y_bar is None and not accepts_none(pb):
+        return None
+    return pb(y_bar)
+
+
+def deposit_arg(x, bar):
+    """Before the pullback of a Python function runs: hand it the cotangent of a mutable argument
+    (which it may have changed). Returns what stays with the caller."""
+    if bar is None or type(x) is np.ndarray or not _MUTABLE(x):
+        return bar
+    deposit(x, bar)
+    return None
+
+
+def withdraw_arg(x, bar):
+    """After that pullback: the argument's cotangent, with whatever the callee did not take."""
+    if not STORE:
+        return bar
+    return withdraw(x, bar)
+
+
+def _MUTABLE(x):
+    return isinstance(x, (list, dict)) or (hasattr(x, "__dict__") and not isinstance(x, (type, types.ModuleType, types.FunctionType)))
+
+
 def _positional(result):
     """A keyword-protocol (y, pullback) as a positional one: pullback -> (f_bar, *arg_bars)."""
     y, pb = result
@@ -123,7 +150,7 @@ def _positional(result):
         f_bar, args_bar, _ = pb(y_bar)
         return (f_bar,) + tuple(args_bar)
 
-    return y, positional_pullback
+    return y, _accepting(positional_pullback, pb)
 
 
 def _call_other(f, args, kwargs):
@@ -451,7 +478,8 @@ def callmethod_kw(obj, name, args, kwargs):
 
             def mutating_kw_pullback(y_bar, obj_after):
                 bars = mpb(y_bar, obj_after)
-                return bars[0], tuple(bars[1 : n + 1]), None
+                kw_bar = bars[n + 1] if len(bars) > n + 1 else None
+                return bars[0], tuple(bars[1 : n + 1]), kw_bar
 
             return y, mutating_kw_pullback
     m, pb0 = getattr_(obj, name)
@@ -783,8 +811,20 @@ def _unop(opfunc, name):
 
 
 def getitem(obj, idx):
+    t = type(obj)
+    if (t is list or t is tuple) and type(idx) is int:
+        # the length now: the list may grow or shrink before the backward pass
+        n = len(obj)
+        i = idx + n if idx < 0 else idx
+
+        def sequence_getitem_pullback(y_bar):
+            bar = [None] * n
+            bar[i] = y_bar
+            return None, (bar if t is list else tuple(bar)), None
+
+        return obj[idx], sequence_getitem_pullback
     if _is_user(obj):
-        meth = _class_attr(type(obj), "__getitem__")
+        meth = _class_attr(t, "__getitem__")
         if isinstance(meth, _FunctionType):
             return call(meth, obj, idx)
     return RULES[operator.getitem](obj, idx)
@@ -926,6 +966,9 @@ HELPERS = {
     "call": call,
     "call_kw": call_kw,
     "call_num": call_num,
+    "deposit_arg": deposit_arg,
+    "effect_pb": effect_pb,
+    "withdraw_arg": withdraw_arg,
     "callmethod": callmethod,
     "callmethod_kw": callmethod_kw,
     "callmethod_super": callmethod_super,

@@ -15,9 +15,6 @@ try:
 except ImportError:
     from _fd import check_gradient
 
-pytestmark = pytest.mark.xfail(strict=False, reason="issue 3: structures")
-
-
 d = {}
 
 
