@@ -31,10 +31,10 @@ def _ensure_depth():
 def _forward(f, args):
     if not _depth[0]:
         _ensure_depth()
-    return runtime.call(f, *args)
+    return runtime.call_top(f, *args)
 
 
-_call = runtime.call
+_call = runtime.call_top
 _RESTORED = runtime.RESTORED
 _STORE = runtime.STORE
 

@@ -1164,6 +1164,11 @@ class Emitter:
                     self._register_assign(name, s)
                     continue
                 if not self.an.differentiated(t):
+                    if isinstance(v, ast.Call) and getattr(v, "dpnb_out", False):
+                        name = self.namer.fresh(f"{t}_pb")
+                        self.pb_name[id(s)] = name
+                        self._register_assign(name, s)
+                        continue
                     if isinstance(v, ast.Call) and not self.is_method(v) and self._may_mutate_args(v):
                         # run it through dpnb: a function that changes its arguments is reported
                         name = self.namer.fresh(f"{t}_pb")

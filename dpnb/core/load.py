@@ -143,7 +143,15 @@ def _static_resolver(fn, local):
                     return True, getattr(base, node.attr)
                 except AttributeError:
                     return False, None
-            if ok and isinstance(base, type) and node.attr in vars(base) and not isinstance(vars(base)[node.attr], property):
+            if ok and isinstance(base, type) and isinstance(node.value, ast.Name):
+                # Class.method / Class.CONSTANT of a global class: a plain function or value
+                attr = None
+                for klass in base.__mro__:
+                    if node.attr in vars(klass):
+                        attr = vars(klass)[node.attr]
+                        break
+                if isinstance(attr, types.FunctionType):
+                    return True, attr
                 return False, None
         return False, None
 

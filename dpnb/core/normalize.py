@@ -716,6 +716,8 @@ class ANF:
             args=[ast.Starred(value=targs, ctx=ast.Load())],
             keywords=[ast.keyword(arg=None, value=kwargs)],
         )
+        if any(kw.arg == "out" for kw in e.keywords):
+            call.dpnb_out = True  # writes into an argument: always run through dpnb (to refuse it)
         return self.bind(call, out, e)
 
     def e_Lambda(self, e, out):

@@ -48,14 +48,14 @@ def const_pb(n):
 _CACHE = load.CACHE
 
 
-def transform_call(f, args, allow_mutation=False):
+def transform_call(f, args, allow_mutation=True):
     """Call the source-transformed adjoint of the Python function `f`."""
     key = (type(args[0]),) if len(args) == 1 else tuple(map(type, args))
     per = _CACHE.get(f.__code__)
     adj = per.get(key) if per is not None else None
     if adj is None:
         adj = load.adjoint_for(f, key)
-    if adj.mutates_params and allow_mutation is None:
+    if adj.mutates_params and not allow_mutation:
         raise DifferentiationError(
             f"{f.__qualname__} assigns to an attribute or item of one of its arguments "
             f"({adj.mutates_params}), and that argument is being differentiated: dpnb cannot send its "
@@ -102,6 +102,16 @@ def call(f, *args):
             return f(*args), const_pb(len(args))
         return rule(*args)
     return _call_other(f, args, None)
+
+
+def call_top(f, *args):
+    """`call` for the function `gradient` was given: changing its arguments in place is refused,
+    since they are what is being differentiated."""
+    if type(f) is _FunctionType and f not in RULES and f not in registry.CONSTANTS:
+        code = f.__code__
+        if code.co_argcount == len(args) and not code.co_kwonlyargcount and not code.co_flags & 0x0C:
+            return transform_call(f, args, allow_mutation=False)
+    return call(f, *args)
 
 
 def call_num(f, *args):
@@ -264,6 +274,13 @@ RESTORED = []
 
 def call_kw(f, args, kwargs):
     """(y, pullback) for `f(*args, **kwargs)`; pullback -> (f_bar, args_bar, kwargs_bar)."""
+    if "out" in kwargs and kwargs["out"] is not None and isinstance(f, np.ufunc):
+        from ..errors import user_location
+
+        raise DifferentiationError(
+            f"np.{f.__name__}(..., out=...) writes into an existing array ({user_location()}), which dpnb "
+            f"does not differentiate; use the out-of-place form: a = np.{f.__name__}(...)"
+        )
     if type(f) is _FunctionType:
         rule = RULES.get(f)
         if rule is None and f not in registry.CONSTANTS:
@@ -327,10 +344,10 @@ def _transform_kw(f, args, kwargs, allow_mutation=False):
     return y, _accepting(kw_pullback, pb)
 
 
-def transform_call_kw(f, args, kwargs, allow_mutation=False):
+def transform_call_kw(f, args, kwargs, allow_mutation=True):
     adj = load.adjoint_for(f, tuple(map(type, args[: f.__code__.co_argcount])))
     if adj.mutates_params and not allow_mutation:
-        return transform_call(f, args)  # raises the explanation
+        return transform_call(f, args, allow_mutation=False)  # raises the explanation
     return adj.instance(f)(*args, **kwargs)
 
 
@@ -1050,6 +1067,37 @@ def ufunc_at(ufunc, a, idx, *v):
 
 registry.register(ufunc_at, ufunc_at)
 HELPERS["inplace_arg"] = inplace_arg
+
+
+def dict_pop_value_rrule(d, k, *default):
+    """d.pop called through a value (map(d.pop, ...)): a read of the key, which is then gone."""
+    existed = k in d
+    y = d.pop(k, *default)
+
+    def dict_pop_pullback(y_bar):
+        if existed:
+            return (None, {k: y_bar}, None) + (None,) * len(default)
+        return (None, None, None) + ((y_bar,) if default else ())
+
+    return y, dict_pop_pullback
+
+
+registry.register(dict.pop, dict_pop_value_rrule)
+
+
+def tuple_new_rrule(cls, iterable=()):
+    """tuple.__new__(cls, iterable), which named tuples' _make uses."""
+    items = list(iterable)
+    y = tuple.__new__(cls, items)
+
+    def tuple_new_pullback(y_bar):
+        bars = list(y_bar) if y_bar is not None else [None] * len(items)
+        return None, None, structure_bar(iterable, bars) if isinstance(iterable, (list, tuple)) else bars
+
+    return y, tuple_new_pullback
+
+
+registry.register(tuple.__new__, tuple_new_rrule)
 HELPERS["ufunc_at"] = ufunc_at
 
 

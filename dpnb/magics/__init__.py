@@ -55,7 +55,9 @@ class DpnbMagics(Magics):
         import dpnb
         from IPython.display import Code, display
 
-        func = self.shell.ev(expr)
+        # compile through IPython's cache so that a lambda written here has source dpnb can read
+        filename = self.shell.compile.cache(expr)
+        func = eval(compile(expr, filename, "eval"), self.shell.user_ns)
         display(Code(dpnb.adjoint_source(func), language="python"))
 
 
