@@ -271,7 +271,7 @@ class Analysis:
                 return "num", active
             # Python functions and classes may read globals (implicit parameters): their
             # results count as active even with constant arguments
-            python_callee = f is None or isinstance(f, (types.FunctionType, type))
+            python_callee = f is None or (_hashable(f) and registry.lookup(f) is None)
             return "any", active or python_callee
         if isinstance(v, (ast.Tuple, ast.List, ast.Set)):
             return "any", any(self.atom_info(e.value if isinstance(e, ast.Starred) else e)[1] for e in v.elts)

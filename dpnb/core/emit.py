@@ -617,7 +617,7 @@ class Emitter:
                 return unpacked(pb, 1 + len(v.args), [obj] + list(v.args))
             fatom = v.func if isinstance(v.func, ast.Name) and not self.callee_is_constant(v) else None
             fvalue = self.an.callee_value(v.func)
-            python_callee = fvalue is None or isinstance(fvalue, (types.FunctionType, type))
+            python_callee = fvalue is None or registry.lookup(fvalue) is None
             if self.kw_form(v):
                 return unpacked(pb, 3, [fatom, v.args[0].value, v.keywords[0].value], python_callee)
             return unpacked(pb, 1 + len(v.args), [fatom] + list(v.args), python_callee)
@@ -997,6 +997,8 @@ class Emitter:
 
     def fwd_stmt(self, s, out):
         if isinstance(s, ast.Assign):
+            if getattr(s, "dpnb_skip", False):
+                return
             out.append(self.fwd_assign(s))
         elif isinstance(s, ast.If):
             b1 = self.fwd_block(s.body)
@@ -1084,11 +1086,13 @@ class Emitter:
             return s
         v = s.value
         target = s.targets[0]
+        wb = getattr(s, "dpnb_writeback", False)
         if isinstance(target, ast.Attribute):
-            node = assign(pb, call(self.helper("setattr"), target.value, C(target.attr), v))
+            node = assign(pb, call(self.helper("writeback_attr" if wb else "setattr"), target.value, C(target.attr), v))
             return ast.copy_location(node, s)
         if isinstance(target, ast.Subscript):
-            node = assign(pb, call(self.helper("setitem"), target.value, _index_expr(target.slice, self.helper("slice")), v))
+            helper = "writeback_item" if wb else "setitem"
+            node = assign(pb, call(self.helper(helper), target.value, _index_expr(target.slice, self.helper("slice")), v))
             return ast.copy_location(node, s)
         t = target.id
         if isinstance(v, ast.BinOp):
@@ -1150,6 +1154,9 @@ class Emitter:
     def plan(self, stmts):
         for s in stmts:
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], (ast.Attribute, ast.Subscript)):
+                if getattr(s, "dpnb_writeback", False) and not self.wants(s.targets[0].value):
+                    s.dpnb_skip = True  # nothing to undo: the write-back is not even run
+                    continue
                 if self.wants(s.targets[0].value):
                     name = self.namer.fresh("_set_pb")
                     self.pb_name[id(s)] = name

@@ -378,3 +378,69 @@ for _name, _alt in [
     ("resize", "a = np.resize(a, shape)"),
 ]:
     MUTATING[getattr(np.ndarray, _name)] = _refuse_in_place(_name, _alt)
+
+
+# --- write-backs: obj was changed in place, and obj is container[key] ------------------------
+
+
+def writeback_item(container, key, obj):
+    """container[key] is obj, changed in place: nothing to do now; backward, the pullback of
+    `container[key] = obj` (container's cotangent after -> before, and obj's)."""
+    t = type(container)
+    if t is dict:
+
+        def dict_writeback_pullback(after):
+            after = withdraw(container, after)
+            if not after:
+                return None, None
+            before = dict(after)
+            return (before or None), before.pop(key, None)
+
+        return dict_writeback_pullback
+    if t is list:
+        n = len(container)
+        i = key + n if isinstance(key, int) and key < 0 else key
+
+        def list_writeback_pullback(after):
+            after = withdraw(container, after)
+            if after is None:
+                return None, None
+            before = list(after)
+            if isinstance(i, int):
+                piece, before[i] = before[i], None
+                return before, piece
+            return after, None
+
+        return list_writeback_pullback
+    if t is np.ndarray:
+
+        def array_writeback_pullback(after):
+            if after is None:
+                return None, None
+            g = np.array(after, copy=True)
+            piece = np.array(g[key], copy=True)
+            g[key] = 0
+            return g, piece
+
+        return array_writeback_pullback
+
+    def other_writeback_pullback(after):
+        return after, None
+
+    return other_writeback_pullback
+
+
+def writeback_attr(container, name, obj):
+    """container.name is obj, changed in place (see writeback_item)."""
+
+    def attr_writeback_pullback(after):
+        after = withdraw(container, after)
+        if after is None:
+            return None, None
+        if isinstance(after, Tangent):
+            fields = dict(after.fields)
+            piece = fields.pop(name, None)
+            return (Tangent(after.primal_type, fields) if fields else None), piece
+        return after, None
+
+    return attr_writeback_pullback

@@ -36,6 +36,13 @@ import copy
 from ..errors import UnsupportedSyntaxError
 
 
+#: methods known not to change their object (no write-back needed for nested objects)
+PURE_METHODS = frozenset(
+    "sum mean prod max min std var dot reshape transpose copy get keys values items ravel flatten "
+    "astype tolist item count index cumsum cumprod clip squeeze swapaxes conj round all any argmax "
+    "argmin nonzero startswith endswith format join split strip lower upper replace".split()
+)
+
 #: the name standing for "ufunc.at, rebinding its first argument" in normalized code
 UFUNC_AT = "__dpnb_ufunc_at__"
 
@@ -440,20 +447,48 @@ class ANF:
             node.dpnb_inplace = True  # arrays and lists change in place, as in Python
             self.assign(t, self.op(node, out, s), out, s)
         elif isinstance(t, ast.Attribute):
-            obj = self.expr(t.value, out)
+            wb = []
+            obj = self.reach(t.value, out, wb, s)
             cur = self.bind(ast.Attribute(value=obj, attr=t.attr, ctx=ast.Load()), out, s)
             value = self.expr(s.value, out)
             new = self.op(ast.BinOp(left=cur, op=s.op, right=value), out, s)
             self.emit(out, _assign(ast.Attribute(value=obj, attr=t.attr, ctx=ast.Store()), new), s)
+            self.writeback(wb, out, s)
         elif isinstance(t, ast.Subscript):
-            obj = self.expr(t.value, out)
+            wb = []
+            obj = self.reach(t.value, out, wb, s)
             idx = self.index(t.slice, out)
             cur = self.bind(ast.Subscript(value=obj, slice=idx, ctx=ast.Load()), out, s)
             value = self.expr(s.value, out)
             new = self.op(ast.BinOp(left=cur, op=s.op, right=value), out, s)
             self.emit(out, _assign(ast.Subscript(value=obj, slice=copy.deepcopy(idx), ctx=ast.Store()), new), s)
+            self.writeback(wb, out, s)
         else:
             raise UnsupportedSyntaxError("this augmented assignment target", self.filename, s.lineno)
+
+    def reach(self, e, out, writebacks, like):
+        """The atom for object expression `e`; if `e` is itself an item or attribute of a container,
+        note a write-back (container[key] = obj) to emit after the object is changed in place."""
+        if isinstance(e, ast.Subscript):
+            c = self.reach(e.value, out, writebacks, like)
+            k = self.index(e.slice, out)
+            obj = self.bind(ast.Subscript(value=c, slice=k, ctx=ast.Load()), out, like)
+            node = _assign(ast.Subscript(value=c, slice=copy.deepcopy(k), ctx=ast.Store()), obj)
+            node.dpnb_writeback = True
+            writebacks.append(node)
+            return obj
+        if isinstance(e, ast.Attribute) and not self.is_static(e):
+            c = self.reach(e.value, out, writebacks, like)
+            obj = self.bind(ast.Attribute(value=c, attr=e.attr, ctx=ast.Load()), out, like)
+            node = _assign(ast.Attribute(value=c, attr=e.attr, ctx=ast.Store()), obj)
+            node.dpnb_writeback = True
+            writebacks.append(node)
+            return obj
+        return self.expr(e, out)
+
+    def writeback(self, writebacks, out, like):
+        for node in reversed(writebacks):
+            self.emit(out, node, like)
 
     def op(self, node, out, like):
         return self.bind(node, out, like)
@@ -483,12 +518,16 @@ class ANF:
             for e, tmp in later:
                 self.assign(e, _name(tmp), out, like)
         elif isinstance(target, ast.Attribute):
-            obj = self.expr(target.value, out)
+            wb = []
+            obj = self.reach(target.value, out, wb, like)
             self.emit(out, _assign(ast.Attribute(value=obj, attr=target.attr, ctx=ast.Store()), atom), like)
+            self.writeback(wb, out, like)
         elif isinstance(target, ast.Subscript):
-            obj = self.expr(target.value, out)
+            wb = []
+            obj = self.reach(target.value, out, wb, like)
             idx = self.index(target.slice, out)
             self.emit(out, _assign(ast.Subscript(value=obj, slice=idx, ctx=ast.Store()), atom), like)
+            self.writeback(wb, out, like)
         elif isinstance(target, ast.Starred):
             raise UnsupportedSyntaxError("a starred assignment target outside a tuple", self.filename, like.lineno)
         else:
@@ -694,12 +733,23 @@ class ANF:
             out.remove(assign)
             out.append(assign)
             return atom
+        wb = []
         if self.is_static(f):
             func = f
         elif isinstance(f, ast.Attribute):
-            func = ast.Attribute(value=self.expr(f.value, out), attr=f.attr, ctx=ast.Load())
+            if f.attr in PURE_METHODS:
+                func = ast.Attribute(value=self.expr(f.value, out), attr=f.attr, ctx=ast.Load())
+            else:  # the method may change its object: write it back into its container
+                func = ast.Attribute(value=self.reach(f.value, out, wb, e), attr=f.attr, ctx=ast.Load())
         else:
             func = self.expr(f, out)
+        if wb:
+            atom = self._call(e, func, out)
+            self.writeback(wb, out, e)
+            return atom
+        return self._call(e, func, out)
+
+    def _call(self, e, func, out):
         simple = not e.keywords and not any(isinstance(a, ast.Starred) for a in e.args)
         if simple:
             args = [self.expr(a, out) for a in e.args]

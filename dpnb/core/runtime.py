@@ -21,7 +21,7 @@ from ..rules.broadcast import unbroadcast
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
 from ..tangents import AbstractZero, Tangent, accumulate
 from . import load
-from .mutation import MUTATING, STORE, deposit, setattr_, setitem, withdraw
+from .mutation import MUTATING, STORE, deposit, setattr_, setitem, withdraw, writeback_attr, writeback_item
 
 _FunctionType = types.FunctionType
 _MethodType = types.MethodType
@@ -993,6 +993,8 @@ HELPERS = {
     "getattr": getattr_,
     "getitem": getitem,
     "setattr": setattr_,
+    "writeback_attr": writeback_attr,
+    "writeback_item": writeback_item,
     "setitem": setitem,
     "acc": accumulate,
     "iter_bar": iter_bar,
