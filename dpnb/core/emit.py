@@ -100,6 +100,7 @@ class Emitter:
         self.builds = []  # stack of backward list/dict builders
         self.inline_deps = set()
         self.try_info = {}
+        self.try_partial = {}
         self.accepts_none = False
         self.mutates_params = False
 
@@ -865,10 +866,17 @@ class Emitter:
         else:
             code += self.bwd_block(orelse, st)
         # the body: statement i counts only if it finished (the progress counter passed it)
+        partial = []
         for i in reversed(range(len(s.body))):
             stmt = s.body[i]
-            test = ast.Compare(left=N(info["done"]), ops=[ast.Gt()], comparators=[C(i)])
+            # a nested try/with keeps its own progress: it counts as soon as it started
+            op = ast.GtE() if isinstance(stmt, (ast.Try, ast.With)) else ast.Gt()
+            test = ast.Compare(left=N(info["done"]), ops=[op], comparators=[C(i)])
+            before = len(code)
             self.guarded(st, None, True, code, lambda st2, blk, stmt=stmt: self.bwd_stmt(stmt, st2, blk), test=test)
+            if len(code) > before and isinstance(stmt, (ast.For, ast.While, ListBuild, DictBuild)):
+                partial.append((i, getattr(stmt, "lineno", s.lineno)))
+        self.try_partial[id(s)] = partial
         if not code:
             self.try_info.pop(id(s), None)
             return
@@ -1071,6 +1079,14 @@ class Emitter:
             for k, h in enumerate(s.handlers):
                 hb = []
                 if info:
+                    for i, line in self.try_partial.get(id(s), []):
+                        # an exception left a loop or branch half done: its finished part would be lost
+                        where = f"{self.an.filename}, line {line}"
+                        hb.append(ast.If(
+                            test=ast.Compare(left=N(info["done"]), ops=[ast.Eq()], comparators=[C(i)]),
+                            body=[ast.Expr(value=call(self.helper("partial_statement"), C(where)))],
+                            orelse=[],
+                        ))
                     hb.append(assign(info["caught"], C(k + 1)))
                     if mark:
                         # what the unfinished statement pushed is not replayed

