@@ -251,10 +251,11 @@ def adjoint_source(f, *example_args):
     def _lambda(x):
         _t1 = 5 * x
         _t2 = _t1 + 3
-        def _lambda_pullback(y_bar):
+    <BLANKLINE>
+        def lambda_pullback(y_bar):
             x_bar = 5 * y_bar
             return (None, x_bar)
-        return (_t2, _lambda_pullback)
+        return (_t2, lambda_pullback)
     """
     f = _unwrap(f)
     key = tuple(map(type, example_args)) if example_args else None
