@@ -76,8 +76,11 @@ def _seed(y):
 def _finish(bar, arg):
     """What gradient hands back for one argument: None for no gradient, plain numbers for numbers."""
     tb = type(bar)
-    if tb is float or (tb is np.ndarray and type(arg) is np.ndarray):
+    if tb is float:
         return bar
+    if tb is np.ndarray and type(arg) is np.ndarray:
+        # internal cotangents may be broadcast views: hand back an array of its own
+        return bar if bar.flags.writeable else bar.copy()
     if bar is None or isinstance(bar, AbstractZero):
         return None
     if isinstance(arg, bool) or isinstance(arg, (str, bytes)):
@@ -114,6 +117,8 @@ def complete(bar, primal):
         return type(bar)(*(complete(b, p) for b, p in zip(bar, primal)))
     if type(primal) in (float, int) and isinstance(bar, np.generic):
         return float(bar)
+    if type(bar) is np.ndarray and not bar.flags.writeable:
+        bar = bar.copy()
     if type(primal) is np.ndarray and type(bar) is not np.ndarray and np.ndim(bar) == 0:
         dt = primal.dtype if primal.dtype.kind in "fc" else np.float64
         return np.asarray(bar, dtype=dt).reshape(primal.shape)

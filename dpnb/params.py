@@ -8,6 +8,8 @@ identity) are summed into a `Grads`.
 import numbers
 import types
 
+import numpy as np
+
 from .tangents import Tangent, accumulate, scale
 
 
@@ -159,6 +161,9 @@ def params_gradient(f, ps, with_value=False):
     finally:
         runtime._PARAMS.pop()
     ctx.visit(f, bars[0])
+    for k, v in ctx.grads.items():
+        if isinstance(v, np.ndarray) and not v.flags.writeable:
+            ctx.grads[k] = v.copy()  # an array of its own, not a broadcast view
     grads = Grads(ps, ctx.grads)
     if with_value:
         return api.WithGradient(y, grads)

@@ -37,7 +37,7 @@ _BINOP_HELPER = {
 _UNARY_HELPER = {ast.USub: "neg", ast.UAdd: "pos"}
 _NEED_HELPERS = {
     "add_left", "add_right", "sub_left", "sub_right", "mul_left", "mul_right",
-    "truediv_left", "truediv_right", "pow_left",
+    "truediv_left", "truediv_right", "pow_left", "matmul_left", "matmul_right",
 }
 
 

@@ -719,7 +719,38 @@ def _pow_arrays(a, b, need):
     return y, pow_pullback
 
 
+def _matmul_arrays(a, b, need):
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim > 2 or b.ndim > 2:
+        return None
+    y = a @ b
+
+    def matmul_pullback(g):
+        a_bar = b_bar = None
+        if a.ndim == 2 and b.ndim == 2:
+            if need & 1:
+                a_bar = g @ b.T
+            if need & 2:
+                b_bar = a.T @ g
+        elif a.ndim == 2:  # matrix @ vector
+            if need & 1:
+                a_bar = np.outer(g, b)
+            if need & 2:
+                b_bar = a.T @ g
+        elif b.ndim == 2:  # vector @ matrix
+            if need & 1:
+                a_bar = b @ g
+            if need & 2:
+                b_bar = np.outer(a, g)
+        else:
+            a_bar = g * b if need & 1 else None
+            b_bar = g * a if need & 2 else None
+        return None, a_bar, b_bar
+
+    return y, matmul_pullback
+
+
 _ARRAY_RULES = {
+    "__matmul__": _matmul_arrays,
     "__add__": _add_arrays,
     "__sub__": _sub_arrays,
     "__mul__": _mul_arrays,
@@ -1030,6 +1061,8 @@ HELPERS = {
     "truediv_left": _binop(operator.truediv, "__truediv__", "__rtruediv__", 1),
     "truediv_right": _binop(operator.truediv, "__truediv__", "__rtruediv__", 2),
     "pow_left": _binop(operator.pow, "__pow__", "__rpow__", 1),
+    "matmul_left": _binop(operator.matmul, "__matmul__", "__rmatmul__", 1),
+    "matmul_right": _binop(operator.matmul, "__matmul__", "__rmatmul__", 2),
     "sub": _binop(operator.sub, "__sub__", "__rsub__"),
     "mul": _binop(operator.mul, "__mul__", "__rmul__"),
     "truediv": _binop(operator.truediv, "__truediv__", "__rtruediv__"),

@@ -453,6 +453,14 @@ def _max_sig(a, axis=None, out=None, keepdims=False, initial=None, where=True):
 
 def sum_rrule(a, *args, **kwargs):
     y = np.sum(a, *args, **kwargs)
+    if not args and not kwargs and type(a) is np.ndarray and a.dtype.kind == "f":
+        # the whole array: its cotangent is y_bar everywhere, a broadcast view (no buffer filled)
+        shape, dtype = a.shape, a.dtype
+
+        def sum_all_pullback(y_bar):
+            return None, np.broadcast_to(np.asarray(y_bar, dtype=dtype), shape)
+
+        return y, sum_all_pullback
 
     def sum_pullback(y_bar):
         A = np.asarray(a)
