@@ -396,21 +396,9 @@ class Emitter:
             atoms = [v.args[0].value, v.keywords[0].value]
         else:
             atoms = list(v.args)
-        names = []
-        pairs = []
-        obj_new = None
-        if self.wants(obj):
-            obj_new = self.dvar()
-            names.append(S(obj_new))
-        else:
-            names.append(S("_"))
-        for atom in atoms:
-            if self.wants(atom):
-                d = self.dvar()
-                names.append(S(d))
-                pairs.append((atom, N(d), False))
-            else:
-                names.append(S("_"))
+        obj_new = self.dvar() if self.wants(obj) else None
+        names, pairs = self.receivers(atoms)
+        names.insert(0, S(obj_new) if obj_new else S("_"))
         block = [
             ast.Assign(
                 targets=[ast.Tuple(elts=names, ctx=ast.Store())],
@@ -425,6 +413,19 @@ class Emitter:
         pre = []
         self.rename_fwd(block, s, pre)
         out.extend(pre + block)
+
+    def receivers(self, atoms):
+        """Fresh names to unpack a pullback's results into (`_` where no cotangent is wanted),
+        and the (atom, name, definite) contributions they make."""
+        names, pairs = [], []
+        for atom in atoms:
+            if atom is not None and self.wants(atom):
+                d = self.dvar()
+                names.append(S(d))
+                pairs.append((atom, N(d), False))
+            else:
+                names.append(S("_"))
+        return names, pairs
 
     def deposit_candidates(self, v):
         """Arguments of a call to a Python function that it may change in place (user variables
@@ -463,15 +464,7 @@ class Emitter:
                 block.append(assign(self.canon(a.id), call(self.helper("deposit_arg"), N(a.id), N(self.canon(a.id)))))
                 st.h[a.id] = [self.canon(a.id), False]
         fatom = v.func if isinstance(v.func, ast.Name) and not self.callee_is_constant(v) else None
-        atoms = [fatom] + list(v.args)
-        names, pairs = [], []
-        for atom in atoms:
-            if atom is not None and self.wants(atom):
-                d = self.dvar()
-                names.append(S(d))
-                pairs.append((atom, N(d), False))
-            else:
-                names.append(S("_"))
+        names, pairs = self.receivers([fatom] + list(v.args))
         res = self.dvar()
         block.append(assign(res, call(self.helper("effect_pb"), N(pb), g)))
         inner = []
@@ -564,15 +557,7 @@ class Emitter:
 
         def unpacked(pb, n_out, atoms, always=False):
             """`_, a_c, b_c = pb(g)` then accumulate each."""
-            names = []
-            pairs = []
-            for atom in atoms:
-                if atom is not None and self.wants(atom):
-                    d = self.dvar()
-                    names.append(S(d))
-                    pairs.append((atom, N(d), False))
-                else:
-                    names.append(S("_"))
+            names, pairs = self.receivers(atoms)
             if not pairs:
                 if always:
                     # the callee's pullback may still account cotangents of globals it read (Params)

@@ -359,6 +359,17 @@ def transform_call_kw(f, args, kwargs, allow_mutation=True):
     return adj.instance(f)(*args, **kwargs)
 
 
+def _mutating_rule(obj, name):
+    """The rule of a built-in method that changes its object (list.append, dict.update, ...)."""
+    desc = _class_attr(type(obj), name)
+    if desc is None:
+        return None
+    try:
+        return MUTATING.get(desc)
+    except TypeError:
+        return None
+
+
 def _plain_method(obj, m):
     """The Python function behind the bound method `m` of `obj`, if it is to be transformed."""
     if type(m) is _MethodType and m.__self__ is obj:
@@ -374,14 +385,9 @@ def callmethod(obj, name, *args):
     The pullback receives the cotangent of `obj` after the call, because the
     method may have changed `obj`, and returns its cotangent before the call.
     """
-    desc = _class_attr(type(obj), name)
-    if desc is not None:
-        try:
-            mrule = MUTATING.get(desc)
-        except TypeError:
-            mrule = None
-        if mrule is not None:
-            return mrule(obj, *args)
+    mrule = _mutating_rule(obj, name)
+    if mrule is not None:
+        return mrule(obj, *args)
     m, pb0 = getattr_(obj, name)
     n = len(args)
     func = _plain_method(obj, m)
@@ -491,22 +497,17 @@ def _super_call(cls, obj, name, args, kwargs):
 
 def callmethod_kw(obj, name, args, kwargs):
     """obj.name(*args, **kwargs); pullback(y_bar, obj_after) -> (obj_before, args_bar, kwargs_bar)."""
-    desc = _class_attr(type(obj), name)
-    if desc is not None:
-        try:
-            mrule = MUTATING.get(desc)
-        except TypeError:
-            mrule = None
-        if mrule is not None:
-            y, mpb = mrule(obj, *args, **kwargs)
-            n = len(args)
+    mrule = _mutating_rule(obj, name)
+    if mrule is not None:
+        y, mpb = mrule(obj, *args, **kwargs)
+        n = len(args)
 
-            def mutating_kw_pullback(y_bar, obj_after):
-                bars = mpb(y_bar, obj_after)
-                kw_bar = bars[n + 1] if len(bars) > n + 1 else None
-                return bars[0], tuple(bars[1 : n + 1]), kw_bar
+        def mutating_kw_pullback(y_bar, obj_after):
+            bars = mpb(y_bar, obj_after)
+            kw_bar = bars[n + 1] if len(bars) > n + 1 else None
+            return bars[0], tuple(bars[1 : n + 1]), kw_bar
 
-            return y, mutating_kw_pullback
+        return y, mutating_kw_pullback
     m, pb0 = getattr_(obj, name)
     func = _plain_method(obj, m)
     if func is not None:

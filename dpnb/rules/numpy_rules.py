@@ -173,24 +173,24 @@ for _f, _p in BINARY.items():
     elementwise(_f, *_p)
 
 
-def fmax_rrule(x1, x2, **kwargs):
-    y = np.fmax(x1, x2, **kwargs)
+def _fmax_fmin(f, first_wins):
+    """fmax/fmin: the cotangent goes to the operand chosen (the first on ties, the other when it is nan)."""
 
-    def fmax_pullback(y_bar):
-        first = (np.greater_equal(x1, x2)) | np.isnan(x2)
-        return None, unbroadcast_to(np.where(first, y_bar, 0), x1), unbroadcast_to(np.where(first, 0, y_bar), x2)
+    def rule(x1, x2, **kwargs):
+        y = f(x1, x2, **kwargs)
 
-    return y, fmax_pullback
+        def pullback(y_bar):
+            first = first_wins(x1, x2) | np.isnan(x2)
+            return None, unbroadcast_to(np.where(first, y_bar, 0), x1), unbroadcast_to(np.where(first, 0, y_bar), x2)
+
+        pullback.__name__ = pullback.__qualname__ = f"{f.__name__}_pullback"
+        return y, pullback
+
+    return _named(f"{f.__name__}_rrule", rule)
 
 
-def fmin_rrule(x1, x2, **kwargs):
-    y = np.fmin(x1, x2, **kwargs)
-
-    def fmin_pullback(y_bar):
-        first = (np.less_equal(x1, x2)) | np.isnan(x2)
-        return None, unbroadcast_to(np.where(first, y_bar, 0), x1), unbroadcast_to(np.where(first, 0, y_bar), x2)
-
-    return y, fmin_pullback
+fmax_rrule = _fmax_fmin(np.fmax, np.greater_equal)
+fmin_rrule = _fmax_fmin(np.fmin, np.less_equal)
 
 
 def power_rrule(x1, x2, **kwargs):
