@@ -107,6 +107,14 @@ def call(f, *args):
 def call_top(f, *args):
     """`call` for the function `gradient` was given: changing its arguments in place is refused,
     since they are what is being differentiated."""
+    if type(f) is _FunctionType:
+        per = _CACHE.get(f.__code__)
+        if per is not None:
+            adj = per.get((type(args[0]),) if len(args) == 1 else tuple(map(type, args)))
+            if adj is not None:
+                t = adj.fast  # None for adjoints that change their arguments
+                if t is not None and f.__defaults__ is t.__defaults__:
+                    return t(*args)
     if type(f) is _FunctionType and f not in RULES and f not in registry.CONSTANTS:
         code = f.__code__
         if code.co_argcount == len(args) and not code.co_kwonlyargcount and not code.co_flags & 0x0C:

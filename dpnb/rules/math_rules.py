@@ -8,7 +8,7 @@ so float constants are fine here. The non-differentiable functions of `math`
 import math
 
 from ._common import pow_bars, seq_bar, unbroadcast_to
-from .registry import register, scalar_rules
+from .registry import inline_partials, register, scalar_rules
 
 
 def digamma(x):
@@ -191,3 +191,9 @@ register(math.prod, prod_rrule)
 register(math.fsum, fsum_rrule)
 register(math.modf, modf_rrule)
 register(math.frexp, frexp_rrule)
+
+
+# the one-argument log, and two-argument forms, inlined for plain numbers (the full rules above
+# handle every arity)
+inline_partials(math.log, "1 / x", ns=math)
+inline_partials(math.atan2, "x2 / (x1 * x1 + x2 * x2)", "-x1 / (x1 * x1 + x2 * x2)", ns=math)

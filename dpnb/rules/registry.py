@@ -193,6 +193,23 @@ def scalar_rule(f, *partials, ns, number_closed=True, name=None):
     return rule
 
 
+def inline_partials(f, *partials, ns):
+    """Partials the transform inlines for plain numbers, for one arity of `f`, leaving `f`'s full
+    rule (which handles every arity) in place.
+
+    >>> import math
+    >>> from dpnb.rules.registry import SCALAR_RULES
+    >>> SCALAR_RULES[math.log].argnames
+    ('x',)
+    """
+    n = len(partials)
+    argnames = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
+    namespace = dict(vars(ns)) if not isinstance(ns, dict) else dict(ns)
+    exprs = [None if p is None else ast.parse(p, mode="eval").body for p in partials]
+    SCALAR_RULES[f] = ScalarRule(f, argnames, exprs, namespace, partials)
+    NUMBER_CLOSED.add(f)
+
+
 def scalar_rules(table, ns):
     """Register many scalar rules: `table` maps callables to partial strings (or tuples)."""
     for f, partials in table.items():
