@@ -735,6 +735,8 @@ def _matmul_arrays(a, b, need):
 
     def matmul_pullback(g):
         a_bar = b_bar = None
+        if type(g) is np.ndarray and not g.flags.c_contiguous:
+            g = np.ascontiguousarray(g)  # a broadcast view: BLAS wants contiguous memory
         if a.ndim == 2 and b.ndim == 2:
             if need & 1:
                 a_bar = g @ b.T
