@@ -151,10 +151,8 @@ class Analysis:
                 self._number(s.orelse, loops)
             elif isinstance(s, (ast.For, ast.While)):
                 inner = loops + (id(s),)
-                start = len(self.pos)
                 self._number(s.body, inner)
                 self.loop_span[id(s)] = (p, len(self.pos))
-                del start
             elif isinstance(s, (ListBuild, DictBuild, ast.With)):
                 self._number(s.body, loops)
             elif isinstance(s, ast.Try):

@@ -349,7 +349,7 @@ class Emitter:
             self.bwd_python_call(s, st, out)
             return
         if isinstance(target, ast.Name):
-            if not self.an.differentiated(target.id) or not self._differentiable_rhs(s):
+            if not self.an.differentiated(target.id):
                 return
             cur = self.take(st, target.id)
             if cur is None:
@@ -369,9 +369,9 @@ class Emitter:
                 body_fn(st2, blk)
 
             self.guarded(st, g, definite, block, full)
-            stmts = block
-            self.rename_fwd(stmts, s, pre_out := [])
-            out.extend(pre_out + stmts)
+            pre = []
+            self.rename_fwd(block, s, pre)
+            out.extend(pre + block)
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.bwd_unpack(s, st, out)
         else:
@@ -430,8 +430,6 @@ class Emitter:
     def deposit_candidates(self, v):
         """Arguments of a call to a Python function that it may change in place (user variables
         that may hold lists, dicts or objects): their cotangents travel through the store."""
-        if self.pb_name.get(id(v)) is None and False:
-            return []
         if self.kw_form(v) or getattr(v, "dpnb_super", None) is not None:
             return []
         f = self.an.callee_value(v.func)
@@ -514,9 +512,6 @@ class Emitter:
         pre = []
         self.rename_fwd(block, s, pre)
         out.extend(pre + block)
-
-    def _differentiable_rhs(self, s):
-        return self.an.atom_info(s.targets[0])[1] if False else True
 
     def bwd_unpack(self, s, st, out):
         target = s.targets[0]
@@ -613,7 +608,6 @@ class Emitter:
                     elts=[copy.deepcopy(e.value) if isinstance(e, ast.Starred) else C(None) for e in v.elts],
                     ctx=ast.Load(),
                 )
-                d = self.dvar()
                 atoms = [e.value if isinstance(e, ast.Starred) else e for e in v.elts]
                 names = [S(self.dvar()) if self.wants(a) else S("_") for a in atoms]
                 pre = [
@@ -622,7 +616,6 @@ class Emitter:
                         value=call(self.helper("literal_bar"), G(), parts),
                     )
                 ]
-                del d
                 pairs = [(a, N(n.id), False) for a, n in zip(atoms, names) if n.id != "_"]
                 return pre, contribs(pairs) if pairs else None
             pairs = [
@@ -721,9 +714,7 @@ class Emitter:
                     d = binop(G(), ast.Mult(), binop(C(c), ast.Mult(), binop(A(), ast.Pow(), C(c - 1))))
                 out = [(a, d, True)]
             else:
-                d = binop(G(), ast.Mult(), binop(B(), ast.Mult(), binop(A(), ast.Pow(), binop(B(), ast.Sub(), C(1)))))
                 out = [(a, call(self.helper("pow_base_bar"), G(), A(), B()), True)]
-                del d
                 if self.wants(b):
                     out.append((b, binop(binop(G(), ast.Mult(), N(t)), ast.Mult(), call(self.helper("log_base"), A())), True))
         elif isinstance(op, ast.FloorDiv):
@@ -1144,8 +1135,6 @@ class Emitter:
                 if isinstance(func, ast.Name) and func.id == UFUNC_AT:
                     func = N(self.helper("ufunc_at"))
                 rhs = call(self.helper("call"), func, *v.args)
-        elif isinstance(v, ast.BinOp) is False and False:
-            pass
         else:
             return s
         node = ast.Assign(targets=[ast.Tuple(elts=[S(t), S(pb)], ctx=ast.Store())], value=rhs)
@@ -1235,7 +1224,6 @@ class Emitter:
                 st.h[ret.value.id] = [self.seed, False]
             bwd = self.bwd_block(body, st)
             self.accepts_none = True
-        self.materialize_params(st, bwd)
         bwd.append(ast.Return(value=self.result_tuple(st, bwd)))
         if self.uses_tape:
             copied = call(ast.Attribute(value=N(self.helper("tape")), attr="copy", ctx=ast.Load()))
@@ -1262,9 +1250,6 @@ class Emitter:
         new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd, decorator_list=[], returns=None, type_comment=None)
         ast.copy_location(new, fdef)
         return new
-
-    def materialize_params(self, st, out):
-        pass
 
     def result_tuple(self, st, out):
         elts = []

@@ -423,8 +423,7 @@ class ANF:
             call = ast.Call(func=_name(UFUNC_AT), args=args, keywords=[])
             self.emit(out, _assign(_store(v.args[0].id), self.bind(call, out, s)), s)
             return
-        atom = self.expr(s.value, out)
-        del atom
+        self.expr(s.value, out)  # evaluated for its effects; the value is dropped
 
     def s_Pass(self, s, out):
         pass
@@ -609,7 +608,7 @@ class ANF:
 
     def e_UnaryOp(self, e, out):
         a = self.expr(e.operand, out)
-        if isinstance(e.op, ast.UAdd) is False and isinstance(a, ast.Constant) and isinstance(e.op, ast.USub):
+        if isinstance(a, ast.Constant) and isinstance(e.op, ast.USub):
             if isinstance(a.value, (int, float, complex)) and not isinstance(a.value, bool):
                 return _const(-a.value)
         return self.bind(ast.UnaryOp(op=e.op, operand=a), out, e)
@@ -728,7 +727,7 @@ class ANF:
             ast.copy_location(call, e)
             atom = self.e_Call(call, out)
             assign = out[-1]
-            assign.value.dpnb_super = self.expr(cls, out[:-1] if False else out)
+            assign.value.dpnb_super = self.expr(cls, out)
             # keep the assignment last
             out.remove(assign)
             out.append(assign)
