@@ -398,33 +398,7 @@ def test_mlp_hand_written_gradient_of_the_last_bias():
     np.testing.assert_allclose(t.layers[-1].W, np.outer(2 * (model(x) - y), h))
 
 
-# -- the seed examples ---------------------------------------------------------------------
-
-
-@dataclass
-class Point:
-    x: float
-    y: float
-
-    def __add__(self, o):
-        return Point(self.x + o.x, self.y + o.y)
-
-    def __sub__(self, o):
-        return Point(self.x - o.x, self.y - o.y)
-
-
-def dist(p):
-    return math.sqrt(p.x**2 + p.y**2)
-
-
-def test_seed_point_dist_exactly():
-    a, b = Point(1.0, 2.0), Point(3.0, 4.0)
-    (t,) = gradient(lambda a: dist(a + b), a)
-    assert isinstance(t, Tangent) and t.primal_type is Point
-    assert t.x == pytest.approx(0.5547001962252291, rel=1e-15, abs=1e-15)
-    assert t.y == pytest.approx(0.8320502943378437, rel=1e-15, abs=1e-15)
-    check_gradient(lambda a: dist(a + b), a)
-    check_gradient(lambda a, b: dist(a - b), a, b)
+# -- the seed examples (the Point example lives in test_seed_examples_structures.py) ----
 
 
 class SeedLinear:

@@ -53,9 +53,16 @@ def test_dataclass_point():
     n = math.hypot(4.0, 6.0)
     assert t.x == pytest.approx(4.0 / n)
     assert t.y == pytest.approx(6.0 / n)
+    # the SPEC's figures, to the last digit
+    assert t.x == pytest.approx(0.5547001962252291, rel=1e-15, abs=1e-15)
+    assert t.y == pytest.approx(0.8320502943378437, rel=1e-15, abs=1e-15)
     assert t["x"] == t.x and t.fields == {"x": t.x, "y": t.y}
     assert repr(t).startswith("Tangent[Point](x=0.5547")
     assert a == Point(1.0, 2.0) and b == Point(3.0, 4.0)  # arguments untouched
+    # __sub__ as well, both arguments, against finite differences
+    ta, tb = gradient(lambda a, b: dist(a - b), a, b)
+    n = math.hypot(2.0, 2.0)
+    assert (ta.x, ta.y, tb.x, tb.y) == pytest.approx((-2.0 / n, -2.0 / n, 2.0 / n, 2.0 / n))
 
 
 def test_linear_with_a_dict_of_parameters():
