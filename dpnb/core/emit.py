@@ -542,7 +542,6 @@ class Emitter:
         v = s.value
         t = s.targets[0].id
         G = lambda: N(g)  # noqa: E731
-        an = self.an
 
         def contribs(pairs):
             def body(st, block):

@@ -284,7 +284,7 @@ class Structurer:
         finally:
             self.loops.pop()
         self._loop_may_return = "R" in exits
-        pre, post = [], []
+        pre = []
         if loop._cont is not None:
             body = [_assign(loop.cont, _const(False))] + body
         if isinstance(s, ast.While):

@@ -429,3 +429,24 @@ def test_seed_dict_of_parameters_model():
     np.testing.assert_allclose(gθ["W"], np.tile(x, (2, 1)))
     np.testing.assert_allclose(gθ["b"], [1.0, 1.0])
     check_gradient(lambda θ, x: np.sum(np.tanh(linear(θ, x)) ** 2), θ, x)
+
+
+class _Money:
+    def __init__(self, v):
+        self.v = v
+
+    def __add__(self, o):
+        return _Money(self.v + (o.v if isinstance(o, _Money) else o))
+
+
+class _Euro(_Money):
+    def __radd__(self, o):  # a subclass's reflected method goes first, as in Python
+        return _Euro(2.0 * self.v + o.v)
+
+
+def test_a_subclass_reflected_operator_takes_precedence():
+    def f(x, y):
+        return (_Money(x) + _Euro(y)).v
+
+    assert f(1.0, 3.0) == 7.0
+    assert gradient(f, 1.0, 3.0) == (pytest.approx(1.0), pytest.approx(2.0))

@@ -4,7 +4,6 @@ import math
 import operator
 
 import numpy as np
-import pytest
 
 from dpnb import gradient
 
