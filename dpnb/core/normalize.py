@@ -172,9 +172,7 @@ class Structurer:
         out = []
         exits = set()
         stmts = list(stmts)
-        i = 0
-        while i < len(stmts):
-            s = stmts[i]
+        for i, s in enumerate(stmts):
             rest = stmts[i + 1 :]
             last = not rest
             if isinstance(s, ast.If):
@@ -237,10 +235,8 @@ class Structurer:
                 out.append(_located(ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=guarded, orelse=[]), s))
                 exits |= e3
                 return out, exits, False
-            if not rest:
+            if not rest:  # the last statement, or what followed was moved into a branch
                 break
-            stmts = [None] * (i + 1) + rest
-            i += 1
         return out, exits, False
 
     def compound(self, s):
