@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 
 from .core import load, runtime
-from .errors import NonScalarOutputError
+from .errors import DifferentiationError, NonScalarOutputError
 from .params import Params, params_gradient
 import types
 
@@ -227,6 +227,14 @@ def jacobian(f, *args):
     ys = np.shape(y)
     yarr = np.asarray(y)
     n = int(np.prod(ys)) if ys else 1
+    n_in = sum(int(np.size(a)) for a in args if _numeric(a))
+    if n > 2 * n_in and all(_numeric(a) or isinstance(a, (str, bool)) for a in args):
+        # a tall Jacobian: one forward-mode pass per input entry beats one pullback per output
+        # (f then runs once per input entry as well)
+        try:
+            return _jacobian_by_columns(f, args, ys)
+        except DifferentiationError:
+            pass
     out = [None] * len(args)
     rows = [[] for _ in args]
     for k in range(n):
@@ -243,6 +251,32 @@ def jacobian(f, *args):
             continue
         full = [np.zeros(np.shape(a)) if r is None else r for r in rows[i]]
         out[i] = np.stack(full).reshape(ys + np.shape(a))
+    return tuple(out)
+
+
+def _numeric(a):
+    return (isinstance(a, (int, float, np.ndarray, np.number)) and not isinstance(a, bool)) and (
+        not isinstance(a, np.ndarray) or a.dtype.kind in "iuf"
+    )
+
+
+def _jacobian_by_columns(f, args, ys):
+    out = []
+    for i, a in enumerate(args):
+        if not _numeric(a):
+            out.append(None)
+            continue
+        cols = []
+        size = int(np.size(a))
+        for j in range(size):
+            e = np.zeros(size)
+            e[j] = 1.0
+            v = e.reshape(np.shape(a)) if isinstance(a, np.ndarray) else 1.0
+            tangents = tuple(v if k == i else None for k in range(len(args)))
+            _, ydot = jvp(f, args, tangents)
+            cols.append(np.broadcast_to(np.asarray(ydot, dtype=float), ys))
+        J = np.stack(cols, axis=-1).reshape(ys + np.shape(a)) if cols else np.zeros(ys + np.shape(a))
+        out.append(J)
     return tuple(out)
 
 
@@ -309,12 +343,25 @@ def hessian(f, x):
 def jvp(f, primals, tangents):
     """Forward mode (Zygote's `pushforward`): `(f(*primals), J·tangents)`.
 
-    The Jacobian-vector product is the gradient of the (linear) pullback
-    `u -> <back(u), tangents>`, which dpnb differentiates like any code.
+    A tangent-mode transform of `f` (see `dpnb.core.forward`): one run of `f`
+    carries the tangents along, through loops, branches and calls.
 
     >>> jvp(lambda x: x ** 3, (2.0,), (1.0,))
     (8.0, 12.0)
     """
+    from .core import forward
+
+    primals, tangents = tuple(primals), tuple(tangents)
+    if not _depth[0]:
+        _ensure_depth()
+    y, ydot = forward.call(f, None, primals, tangents)
+    if ydot is None:
+        ydot = np.zeros(np.shape(y)) if isinstance(y, np.ndarray) else 0.0
+    return y, ydot
+
+
+def _jvp_by_pullback(f, primals, tangents):
+    """J·tangents as the gradient of the (linear) pullback `u -> <back(u), tangents>`."""
     from .core.higher import call_ho
 
     primals, tangents = tuple(primals), tuple(tangents)
@@ -325,17 +372,26 @@ def jvp(f, primals, tangents):
         return _pairing(pb(u), tangents)
 
     (ydot,) = gradient(pushed, u0)
-    if ydot is None:
-        ydot = np.zeros(np.shape(y)) if isinstance(y, np.ndarray) else 0.0
     return y, ydot
 
 
 def _pairing(bars, tangents):
     total = 0.0
     for b, t in zip(bars[1:], tangents):
-        if b is not None and t is not None:
-            total = total + np.sum(b * t)
+        total = total + _inner(b, t)
     return total
+
+
+def _inner(b, t):
+    """<b, t> for a cotangent and a tangent of the same structure."""
+    if b is None or t is None:
+        return 0.0
+    if isinstance(b, (list, tuple)) and isinstance(t, (list, tuple)):
+        total = 0.0
+        for bi, ti in zip(b, t):
+            total = total + _inner(bi, ti)
+        return total
+    return np.sum(b * t)
 
 
 from .core import higher as _higher  # noqa: E402
