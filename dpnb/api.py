@@ -35,6 +35,8 @@ def _forward(f, args):
 
 
 _call = runtime.call_top
+_CACHE = load.CACHE
+_FunctionType = types.FunctionType
 _RESTORED = runtime.RESTORED
 _STORE = runtime.STORE
 
@@ -187,7 +189,15 @@ def gradient(f, *args):
         # the common case, kept short: one argument
         if not _depth[0]:
             _ensure_depth()
-        y, pb = _call(f, a)
+        t = None
+        if type(f) is _FunctionType:
+            per = _CACHE.get(f.__code__)
+            adj = per.get((type(a),)) if per is not None else None
+            t = adj.fast if adj is not None else None
+        if t is not None and f.__defaults__ is t.__defaults__:
+            y, pb = t(a)  # the compiled adjoint, straight away
+        else:
+            y, pb = _call(f, a)
         ty = type(y)
         try:
             bars = pb(1.0 if ty is float or ty is int else _seed(y))
