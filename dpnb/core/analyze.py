@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import UnsupportedSyntaxError
 from ..rules import registry
+from ..rules.registry import _hashable
 from .normalize import UFUNC_AT, Append, DictBuild, ListBuild, Native, SetKey
 
 _UNSUPPORTED = {
@@ -353,14 +354,6 @@ class Analysis:
     def differentiated(self, name):
         """Does the backward pass need the cotangent of variable `name`?"""
         return name in self.useful and self.atom_info(ast.Name(id=name))[1]
-
-
-def _hashable(f):
-    try:
-        hash(f)
-        return True
-    except TypeError:
-        return False
 
 
 def _param_names(args):

@@ -20,32 +20,15 @@ import numpy as np
 
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..rules import registry
+from ..rules.registry import _hashable
 from . import names as names_mod
 from .analyze import reject_unsupported
+from .astlib import C, N, S, assign
+from .astlib import call as node_call
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey, normalize
 from .parse import function_source
 
 CACHE = {}
-
-
-def N(id):
-    return ast.Name(id=id, ctx=ast.Load())
-
-
-def S(id):
-    return ast.Name(id=id, ctx=ast.Store())
-
-
-def C(v):
-    return ast.Constant(value=v)
-
-
-def _call(f, *args):
-    return ast.Call(func=N(f) if isinstance(f, str) else f, args=list(args), keywords=[])
-
-
-def _assign(t, v):
-    return ast.Assign(targets=[S(t) if isinstance(t, str) else t], value=v)
 
 
 _BINOPS = {
@@ -88,22 +71,22 @@ class TangentEmitter:
         elif isinstance(s, ast.For):
             k = self.namer.fresh("_k")
             seq_dot = self.dexpr(s.iter)
-            body = [_assign(self.dot(s.target.id), _call(self.h("item_dot"), seq_dot, N(k)))] + self.block(s.body)
-            loop = ast.For(target=ast.Tuple(elts=[S(k), S(s.target.id)], ctx=ast.Store()), iter=_call("enumerate", s.iter), body=body, orelse=[], type_comment=None)
+            body = [assign(self.dot(s.target.id), node_call(self.h("item_dot"), seq_dot, N(k)))] + self.block(s.body)
+            loop = ast.For(target=ast.Tuple(elts=[S(k), S(s.target.id)], ctx=ast.Store()), iter=node_call("enumerate", s.iter), body=body, orelse=[], type_comment=None)
             out.append(ast.copy_location(loop, s))
         elif isinstance(s, ast.While):
             out.append(ast.copy_location(ast.While(test=s.test, body=self.block(s.body), orelse=[]), s))
         elif isinstance(s, ListBuild):
-            out.append(_assign(s.target.id, ast.List(elts=[], ctx=ast.Load())))
-            out.append(_assign(self.dot(s.target.id), ast.List(elts=[], ctx=ast.Load())))
+            out.append(assign(s.target.id, ast.List(elts=[], ctx=ast.Load())))
+            out.append(assign(self.dot(s.target.id), ast.List(elts=[], ctx=ast.Load())))
             out.extend(self.block(s.body))
         elif isinstance(s, DictBuild):
-            out.append(_assign(s.target.id, ast.Dict(keys=[], values=[])))
-            out.append(_assign(self.dot(s.target.id), ast.Dict(keys=[], values=[])))
+            out.append(assign(s.target.id, ast.Dict(keys=[], values=[])))
+            out.append(assign(self.dot(s.target.id), ast.Dict(keys=[], values=[])))
             out.extend(self.block(s.body))
         elif isinstance(s, Append):
-            out.append(ast.Expr(value=_call(ast.Attribute(value=N(s.target.id), attr="append", ctx=ast.Load()), s.value)))
-            out.append(ast.Expr(value=_call(ast.Attribute(value=N(self.dot(s.target.id)), attr="append", ctx=ast.Load()), self.dexpr(s.value))))
+            out.append(ast.Expr(value=node_call(ast.Attribute(value=N(s.target.id), attr="append", ctx=ast.Load()), s.value)))
+            out.append(ast.Expr(value=node_call(ast.Attribute(value=N(self.dot(s.target.id)), attr="append", ctx=ast.Load()), self.dexpr(s.value))))
         elif isinstance(s, SetKey):
             out.append(ast.Assign(targets=[ast.Subscript(value=N(s.target.id), slice=s.key, ctx=ast.Store())], value=s.value))
             out.append(ast.Assign(targets=[ast.Subscript(value=N(self.dot(s.target.id)), slice=copy.deepcopy(s.key), ctx=ast.Store())], value=self.dexpr(s.value)))
@@ -121,7 +104,7 @@ class TangentEmitter:
                 for t in inner.targets:
                     for n in ast.walk(t):
                         if isinstance(n, ast.Name):
-                            out.append(_assign(self.dot(n.id), C(None)))
+                            out.append(assign(self.dot(n.id), C(None)))
         elif isinstance(s, ast.Return):
             out.append(ast.copy_location(ast.Return(value=ast.Tuple(elts=[s.value, self.dexpr(s.value)], ctx=ast.Load())), s))
         elif isinstance(s, ast.Break):
@@ -134,8 +117,8 @@ class TangentEmitter:
         from .analyze import free_names_of_function
 
         free = sorted(free_names_of_function(node))
-        table = ast.Dict(keys=[C(n) for n in free], values=[_call(self.h("local_dot"), _call("locals"), C(self.dot(n))) for n in free])
-        return ast.Expr(value=_call(self.h("register_closure"), N(name), table))
+        table = ast.Dict(keys=[C(n) for n in free], values=[node_call(self.h("local_dot"), node_call("locals"), C(self.dot(n))) for n in free])
+        return ast.Expr(value=node_call(self.h("register_closure"), N(name), table))
 
     def assign(self, s, out):
         target = s.targets[0]
@@ -154,61 +137,61 @@ class TangentEmitter:
                     star = i
                     e = e.value
                 names.append(S(self.dot(e.id)))
-            out.append(ast.Assign(targets=[ast.Tuple(elts=names, ctx=ast.Store())], value=_call(self.h("unpack_dot"), self.dexpr(v), C(len(names)), C(star), v)))
+            out.append(ast.Assign(targets=[ast.Tuple(elts=names, ctx=ast.Store())], value=node_call(self.h("unpack_dot"), self.dexpr(v), C(len(names)), C(star), v)))
             return
         t = target.id
         td = self.dot(t)
         if isinstance(v, (ast.Name, ast.Constant)):
             out.append(s)
-            out.append(_assign(td, self.dexpr(v)))
+            out.append(assign(td, self.dexpr(v)))
         elif isinstance(v, ast.BinOp):
             op = _BINOPS.get(type(v.op))
             if op is None:
                 out.append(s)
-                out.append(_assign(td, C(None)))
+                out.append(assign(td, C(None)))
                 return
             pair = ast.Tuple(elts=[S(t), S(td)], ctx=ast.Store())
-            out.append(ast.copy_location(ast.Assign(targets=[pair], value=_call(self.h("binop"), C(op), v.left, v.right, self.dexpr(v.left), self.dexpr(v.right))), s))
+            out.append(ast.copy_location(ast.Assign(targets=[pair], value=node_call(self.h("binop"), C(op), v.left, v.right, self.dexpr(v.left), self.dexpr(v.right))), s))
         elif isinstance(v, ast.UnaryOp):
             out.append(s)
             if isinstance(v.op, ast.USub):
-                out.append(_assign(td, _call(self.h("neg"), self.dexpr(v.operand))))
+                out.append(assign(td, node_call(self.h("neg"), self.dexpr(v.operand))))
             elif isinstance(v.op, ast.UAdd):
-                out.append(_assign(td, self.dexpr(v.operand)))
+                out.append(assign(td, self.dexpr(v.operand)))
             else:
-                out.append(_assign(td, C(None)))
+                out.append(assign(td, C(None)))
         elif isinstance(v, ast.Compare):
             out.append(s)
-            out.append(_assign(td, C(None)))
+            out.append(assign(td, C(None)))
         elif isinstance(v, ast.Attribute):
             out.append(s)
-            out.append(_assign(td, _call(self.h("getattr_dot"), copy.deepcopy(v.value), self.dexpr(v.value), C(v.attr)) if isinstance(v.value, ast.Name) else C(None)))
+            out.append(assign(td, node_call(self.h("getattr_dot"), copy.deepcopy(v.value), self.dexpr(v.value), C(v.attr)) if isinstance(v.value, ast.Name) else C(None)))
         elif isinstance(v, ast.Subscript):
             out.append(s)
-            out.append(_assign(td, _call(self.h("getitem_dot"), self.dexpr(v.value), _index(v.slice))))
+            out.append(assign(td, node_call(self.h("getitem_dot"), self.dexpr(v.value), _index(v.slice))))
         elif isinstance(v, ast.Call):
             self.call(s, v, t, td, out)
         elif isinstance(v, (ast.Tuple, ast.List)):
             out.append(s)
             if any(isinstance(e, ast.Starred) for e in v.elts):
                 parts = ast.Tuple(elts=[ast.Tuple(elts=[C(True), self.dexpr(e.value), e.value], ctx=ast.Load()) if isinstance(e, ast.Starred) else ast.Tuple(elts=[C(False), self.dexpr(e), C(None)], ctx=ast.Load()) for e in v.elts], ctx=ast.Load())
-                out.append(_assign(td, _call(self.h("starred_dot"), parts, C(isinstance(v, ast.List)))))
+                out.append(assign(td, node_call(self.h("starred_dot"), parts, C(isinstance(v, ast.List)))))
             else:
                 elts = [self.dexpr(e) for e in v.elts]
-                out.append(_assign(td, ast.List(elts=elts, ctx=ast.Load()) if isinstance(v, ast.List) else ast.Tuple(elts=elts, ctx=ast.Load())))
+                out.append(assign(td, ast.List(elts=elts, ctx=ast.Load()) if isinstance(v, ast.List) else ast.Tuple(elts=elts, ctx=ast.Load())))
         elif isinstance(v, ast.Dict):
             out.append(s)
             if any(k is None for k in v.keys):
-                out.append(_assign(td, C(None)))
+                out.append(assign(td, C(None)))
             else:
-                out.append(_assign(td, ast.Dict(keys=[copy.deepcopy(k) for k in v.keys], values=[self.dexpr(x) for x in v.values])))
+                out.append(assign(td, ast.Dict(keys=[copy.deepcopy(k) for k in v.keys], values=[self.dexpr(x) for x in v.values])))
         elif isinstance(v, ast.Lambda):
             out.append(s)
-            out.append(_assign(td, C(None)))
+            out.append(assign(td, C(None)))
             out.append(self.closure_registration(t, v))
         else:
             out.append(s)
-            out.append(_assign(td, C(None)))
+            out.append(assign(td, C(None)))
 
     def call(self, s, v, t, td, out):
         pair = ast.Tuple(elts=[S(t), S(td)], ctx=ast.Store())
@@ -216,17 +199,17 @@ class TangentEmitter:
         if isinstance(v.func, ast.Attribute) and isinstance(v.func.value, ast.Name) and not self.static(v.func):
             obj = v.func.value
             if kw_form:
-                rhs = _call(self.h("callmethod_kw"), obj, self.dexpr(obj), C(v.func.attr), v.args[0].value, self.dexpr(v.args[0].value), v.keywords[0].value)
+                rhs = node_call(self.h("callmethod_kw"), obj, self.dexpr(obj), C(v.func.attr), v.args[0].value, self.dexpr(v.args[0].value), v.keywords[0].value)
             else:
                 dots = ast.Tuple(elts=[self.dexpr(a) for a in v.args], ctx=ast.Load())
-                rhs = _call(self.h("callmethod"), obj, self.dexpr(obj), C(v.func.attr), ast.Tuple(elts=list(v.args), ctx=ast.Load()), dots)
+                rhs = node_call(self.h("callmethod"), obj, self.dexpr(obj), C(v.func.attr), ast.Tuple(elts=list(v.args), ctx=ast.Load()), dots)
         else:
             fdot = self.dexpr(v.func) if isinstance(v.func, ast.Name) and v.func.id in self.locals else C(None)
             if kw_form:
-                rhs = _call(self.h("call_kw"), v.func, fdot, v.args[0].value, self.dexpr(v.args[0].value), v.keywords[0].value)
+                rhs = node_call(self.h("call_kw"), v.func, fdot, v.args[0].value, self.dexpr(v.args[0].value), v.keywords[0].value)
             else:
                 dots = ast.Tuple(elts=[self.dexpr(a) for a in v.args], ctx=ast.Load())
-                rhs = _call(self.h("call"), v.func, fdot, ast.Tuple(elts=list(v.args), ctx=ast.Load()), dots)
+                rhs = node_call(self.h("call"), v.func, fdot, ast.Tuple(elts=list(v.args), ctx=ast.Load()), dots)
         out.append(ast.copy_location(ast.Assign(targets=[pair], value=rhs), s))
 
     def run(self, params, static):
@@ -236,9 +219,9 @@ class TangentEmitter:
         dots = self.namer.exact("_dots")
         cdots = self.namer.exact("_cdots")
         for i, p in enumerate(params):
-            body.append(_assign(self.dot(p), _call(self.h("nth"), N(dots), C(i))))
+            body.append(assign(self.dot(p), node_call(self.h("nth"), N(dots), C(i))))
         for fv in self.freevars:
-            body.append(_assign(self.dot(fv), _call(self.h("closure_dot"), N(cdots), C(fv))))
+            body.append(assign(self.dot(fv), node_call(self.h("closure_dot"), N(cdots), C(fv))))
         body += self.block(self.fdef.body)
         args = copy.deepcopy(self.fdef.args)
         for a in args.posonlyargs + args.args + args.kwonlyargs + [x for x in (args.vararg, args.kwarg) if x]:
@@ -252,7 +235,7 @@ class TangentEmitter:
 
 def _index(idx):
     if isinstance(idx, ast.Slice):
-        return _call("slice", idx.lower or C(None), idx.upper or C(None), idx.step or C(None))
+        return node_call("slice", idx.lower or C(None), idx.upper or C(None), idx.step or C(None))
     if isinstance(idx, ast.Tuple):
         return ast.Tuple(elts=[_index(e) for e in idx.elts], ctx=ast.Load())
     return idx
@@ -515,14 +498,6 @@ def call(f, fdot, args, dots, kwargs=None):
     if kwargs:
         raise NoRuleError(f, "forward mode needs its keyword arguments handled by a rule of its own")
     return _jvp_by_pullback(f, args, dots)
-
-
-def _hashable(f):
-    try:
-        hash(f)
-        return True
-    except TypeError:
-        return False
 
 
 def _construct(cls, args, dots, kwargs):
