@@ -36,7 +36,7 @@ from ._common import (
     zero_like,
 )
 from . import registry
-from .registry import RULES, compile_partials, register_attribute, scalar_rule
+from .registry import compile_partials, inline_partials, register_attribute
 
 
 def _exact_arity(rule):
@@ -89,7 +89,6 @@ def elementwise(f, *partials, ns=NS):
     plain numbers); the rule in `RULES` evaluates them on arrays (lists converted)
     and reduces every cotangent with `unbroadcast_to`.
     """
-    scalar_rule(f, *partials, ns=ns)
     n = len(partials)
     names = ["x"] if n == 1 else [f"x{i + 1}" for i in range(n)]
     body = ", ".join("None" if p is None else f"({p})" for p in partials)
@@ -111,7 +110,8 @@ def elementwise(f, *partials, ns=NS):
         pullback.__name__ = pullback.__qualname__ = f"{fname}_pullback"
         return y, pullback
 
-    RULES[f] = _named(f"{fname}_rrule", rule)
+    registry.register(f, _named(f"{fname}_rrule", rule), number_closed=True)
+    inline_partials(f, *partials, ns=ns)
     return rule
 
 

@@ -28,7 +28,7 @@ from ._common import (
     zero_like,
 )
 from .numpy_rules import index_bar, matmul_bars
-from .registry import RULES, register, scalar_rule
+from .registry import inline_partials, register
 
 _SEQUENCES = (list, tuple)
 
@@ -262,8 +262,8 @@ def getitem_bar(a, index, y_bar):
 
 def _inline(f, rule, *partials):
     """Register `rule` for `f`, keeping `partials` as the inlinable scalar rule for numbers."""
-    scalar_rule(f, *partials, ns={}, name=f.__name__)
-    RULES[f] = rule
+    register(f, rule, number_closed=True)
+    inline_partials(f, *partials, ns={})
 
 
 _inline(operator.add, add_rrule, "1", "1")
