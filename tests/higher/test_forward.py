@@ -125,6 +125,11 @@ def test_jvp_equals_the_jacobian_times_the_tangent(f, args):
         Jm = np.asarray(J).reshape(np.size(y), np.size(a))
         want = want + (Jm @ _flat(v)).reshape(np.shape(y))
     np.testing.assert_allclose(ydot, want, rtol=1e-7, atol=1e-9)
+    # and central finite differences along the tangent
+    eps = 1e-6
+    hi = f(*[a + eps * v for a, v in zip(args, vs)])
+    lo = f(*[a - eps * v for a, v in zip(args, vs)])
+    np.testing.assert_allclose(ydot, (np.asarray(hi) - np.asarray(lo)) / (2 * eps), rtol=1e-5, atol=1e-6)
 
 
 def test_jvp_refuses_in_place_changes_with_the_line():
