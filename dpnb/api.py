@@ -1,78 +1,70 @@
-"""The public entry points: gradient, withgradient, pullback, derivative, jacobian, adjoint_source."""
+"""The public entry points: gradient, withgradient, pullback, derivative, jacobian, hessian, jvp,
+adjoint_source, refresh."""
 import numbers
-import sys
+import types
 from collections import namedtuple
 from fractions import Fraction
 
 import numpy as np
 
+from .core import heap as H
 from .core import load, runtime
 from .errors import DifferentiationError, NonScalarOutputError
 from .params import Params, params_gradient
-import types
-
 from .tangents import AbstractZero, Tangent
 
 WithGradient = namedtuple("WithGradient", ["val", "grad"])
 
-
-_depth = [False]
-
-
-def _ensure_depth():
-    """Adjoints add a frame per call: give the recursion limit room for what the primal can do."""
-    if not _depth[0]:
-        _depth[0] = True
-        limit = sys.getrecursionlimit()
-        if limit < 3000:
-            sys.setrecursionlimit(3 * limit)
-
-
-def _forward(f, args):
-    if not _depth[0]:
-        _ensure_depth()
-    return runtime.call_top(f, *args)
-
-
-_call = runtime.call_top
-_CACHE = load.CACHE
 _FunctionType = types.FunctionType
-_RESTORED = runtime.RESTORED
-_STORE = runtime.STORE
-
-
-def _after_backward():
-    """Put back array contents the backward pass restored, and clear the store of cotangents."""
-    for a, idx, new in reversed(_RESTORED):
-        a[idx] = new
-    _RESTORED.clear()
-    _STORE.clear()
-
-
-def _backward(pb, dy):
-    """Run a pullback, then tidy up after it (see `_after_backward`)."""
-    try:
-        return pb(dy)
-    finally:
-        if _RESTORED or _STORE:
-            _after_backward()
+_call = runtime.call
+_adjoint = load.adjoint_instance
 
 
 def _seed(y):
     t = type(y)
     if t is float or t is int or t is np.float64:
         return 1.0
+    if isinstance(y, bool):
+        raise NonScalarOutputError(y)
     if isinstance(y, Fraction):
         return Fraction(1)
     if isinstance(y, np.ndarray):
-        if y.ndim == 0 and not np.iscomplexobj(y):
-            return np.ones((), dtype=y.dtype if np.issubdtype(y.dtype, np.floating) else np.float64)
+        if y.size == 1 and not np.iscomplexobj(y):
+            # a size-1 array counts as a scalar loss
+            return np.ones(y.shape, dtype=y.dtype if np.issubdtype(y.dtype, np.floating) else np.float64)
         raise NonScalarOutputError(y)
     if isinstance(y, (np.floating, np.integer)):
         return y.dtype.type(1) if isinstance(y, np.floating) else 1.0
-    if isinstance(y, numbers.Real) and not isinstance(y, bool):
+    if isinstance(y, numbers.Real):
         return 1.0
     raise NonScalarOutputError(y)
+
+
+def _run(f, args, ctx):
+    """The forward pass of f(*args) under context ctx: (y, pullback)."""
+    H.push(ctx)
+    try:
+        if type(f) is _FunctionType:
+            adj = _adjoint(f, args)
+            if adj is not None:
+                return adj(*args)
+        return _call(f, *args)
+    finally:
+        H.pop()
+
+
+def _backward(ctx, pb, dy, args):
+    """Run pullback pb with seed dy; the cotangents of args, in the shape SPEC §3 gives."""
+    with ctx.lock:
+        H.push(ctx)
+        ctx.begin()
+        try:
+            bars = pb(dy)
+            out = tuple(_finish(H.take_deep(ctx, a, b) if ctx.heap else b, a) for a, b in zip(args, bars[1:]))
+            return out, bars
+        finally:
+            ctx.end()
+            H.pop()
 
 
 def _finish(bar, arg):
@@ -80,11 +72,16 @@ def _finish(bar, arg):
     tb = type(bar)
     if tb is float:
         return bar
-    if tb is np.ndarray and type(arg) is np.ndarray:
-        # internal cotangents may be broadcast views: hand back an array of its own
-        return bar if bar.flags.writeable else bar.copy()
     if bar is None or isinstance(bar, AbstractZero):
         return None
+    if tb is np.ndarray and type(arg) is np.ndarray:
+        # internal cotangents may be broadcast views: hand back an array of its own
+        out = bar if bar.flags.writeable and bar.base is None else bar.copy()
+        if out.shape != arg.shape:
+            out = np.broadcast_to(out, arg.shape).copy()
+        if arg.dtype == object:
+            return out
+        return out
     if isinstance(arg, bool) or isinstance(arg, (str, bytes)):
         return None
     if type(arg) in (float, int) and isinstance(bar, np.generic):
@@ -101,6 +98,20 @@ def complete(bar, primal):
     if bar is None or isinstance(bar, AbstractZero):
         return None
     t = type(bar)
+    if t is H.Slots:
+        if isinstance(primal, dict):
+            bar = dict(bar.items)
+        elif isinstance(primal, (list, tuple)):
+            items = [None] * len(primal)
+            for i, b in bar.items.items():
+                items[i] = b
+            bar = items if isinstance(primal, list) else tuple(items)
+        else:
+            bar = Tangent(type(primal), bar.items)
+        t = type(bar)
+    if t is H.Indexed:
+        bar = bar.dense(primal)
+        t = type(bar)
     if t is Tangent:
         if isinstance(primal, types.FunctionType) or primal is None:
             return bar
@@ -112,18 +123,26 @@ def complete(bar, primal):
         return Tangent(type(primal), fields)
     if t is dict and isinstance(primal, dict):
         keys = [k for k in primal if k in bar] + [k for k in bar if k not in primal]
-        return {k: complete(bar[k], primal.get(k)) for k in keys if bar[k] is not None}
+        out = {k: complete(bar[k], primal.get(k)) for k in keys}
+        return {k: v for k, v in out.items() if v is not None}
     if t in (list, tuple) and isinstance(primal, (list, tuple)) and len(bar) == len(primal):
-        return t(complete(b, p) for b, p in zip(bar, primal))
+        items = [complete(b, p) for b, p in zip(bar, primal)]
+        if hasattr(primal, "_fields") and isinstance(primal, tuple):
+            return type(primal)(*items)
+        return list(items) if isinstance(primal, list) else tuple(items)
     if isinstance(bar, tuple) and hasattr(bar, "_fields") and isinstance(primal, tuple):
         return type(bar)(*(complete(b, p) for b, p in zip(bar, primal)))
     if type(primal) in (float, int) and isinstance(bar, np.generic):
+        return float(bar)
+    if type(primal) in (float, int) and isinstance(bar, np.ndarray) and bar.ndim == 0:
         return float(bar)
     if type(bar) is np.ndarray and not bar.flags.writeable:
         bar = bar.copy()
     if type(primal) is np.ndarray and type(bar) is not np.ndarray and np.ndim(bar) == 0:
         dt = primal.dtype if primal.dtype.kind in "fc" else np.float64
         return np.asarray(bar, dtype=dt).reshape(primal.shape)
+    if isinstance(primal, complex) and isinstance(bar, (float, int, np.floating)):
+        return complex(bar)
     return bar
 
 
@@ -140,8 +159,13 @@ def _field_names(obj):
     return names
 
 
-def _finish_all(bars, args):
-    return tuple(map(_finish, bars, args))
+def _check_seed(y, dy):
+    if isinstance(y, np.ndarray):
+        if dy is None:
+            return
+        shape = np.shape(dy)
+        if shape != y.shape:
+            raise ValueError(f"the output has shape {y.shape}, but its cotangent has shape {shape}")
 
 
 def pullback(f, *args):
@@ -151,11 +175,13 @@ def pullback(f, *args):
     >>> y, back(1.0), back(2.0)
     (6.0, (3.0, 2.0), (6.0, 4.0))
     """
-    y, pb = _forward(f, args)
+    ctx = H.Context()
+    y, pb = _run(f, args, ctx)
 
     def back(dy):
-        bars = _backward(pb, dy)
-        return _finish_all(bars[1:], args)
+        _check_seed(y, dy)
+        out, _ = _backward(ctx, pb, dy, args)
+        return out
 
     return y, back
 
@@ -168,9 +194,10 @@ def withgradient(f, *args):
     """
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0], with_value=True)
-    y, pb = _forward(f, args)
-    bars = _backward(pb, _seed(y))
-    return WithGradient(y, _finish_all(bars[1:], args))
+    ctx = H.Context()
+    y, pb = _run(f, args, ctx)
+    out, _ = _backward(ctx, pb, _seed(y), args)
+    return WithGradient(y, out)
 
 
 def gradient(f, *args):
@@ -182,33 +209,12 @@ def gradient(f, *args):
     >>> gradient(lambda x: 3*x**2 + 2*x + 1, Fraction(1, 4))
     (Fraction(7, 2),)
     """
-    if len(args) == 1:
-        a = args[0]
-        if type(a) is Params:
-            return params_gradient(f, a)
-        # the common case, kept short: one argument
-        if not _depth[0]:
-            _ensure_depth()
-        t = None
-        if type(f) is _FunctionType:
-            per = _CACHE.get(f.__code__)
-            adj = per.get((type(a),)) if per is not None else None
-            t = adj.fast if adj is not None else None
-        if t is not None and f.__defaults__ is t.__defaults__:
-            y, pb = t(a)  # the compiled adjoint, straight away
-        else:
-            y, pb = _call(f, a)
-        ty = type(y)
-        try:
-            bars = pb(1.0 if ty is float or ty is int else _seed(y))
-        finally:
-            if _RESTORED or _STORE:
-                _after_backward()
-        b = bars[1]
-        return (b,) if type(b) is float and type(a) is float else (_finish(b, a),)
-    y, pb = _forward(f, args)
-    bars = _backward(pb, _seed(y))
-    return _finish_all(bars[1:], args)
+    if len(args) == 1 and type(args[0]) is Params:
+        return params_gradient(f, args[0])
+    ctx = H.Context()
+    y, pb = _run(f, args, ctx)
+    out, _ = _backward(ctx, pb, _seed(y), args)
+    return out
 
 
 def derivative(f):
@@ -233,14 +239,14 @@ def jacobian(f, *args):
     array([[2., 0.],
            [0., 4.]])
     """
-    y, pb = _forward(f, args)
+    ctx = H.Context()
+    y, pb = _run(f, args, ctx)
     ys = np.shape(y)
     yarr = np.asarray(y)
     n = int(np.prod(ys)) if ys else 1
     n_in = sum(int(np.size(a)) for a in args if _numeric(a))
     if n > 2 * n_in and all(_numeric(a) or isinstance(a, (str, bool)) for a in args):
         # a tall Jacobian: one forward-mode pass per input entry beats one pullback per output
-        # (f then runs once per input entry as well)
         try:
             return _jacobian_by_columns(f, args, ys)
         except DifferentiationError:
@@ -253,15 +259,21 @@ def jacobian(f, *args):
         dy = e.reshape(ys) if ys else 1.0
         if isinstance(y, (list, tuple)):
             dy = type(y)(e) if isinstance(y, list) else tuple(e)
-        bars = _backward(pb, dy)[1:]
+        bars, _ = _backward(ctx, pb, dy, args)
         for i, (b, a) in enumerate(zip(bars, args)):
-            rows[i].append(None if b is None else np.asarray(b, dtype=float).reshape(np.shape(a)))
+            rows[i].append(None if b is None else np.asarray(_dense(b, a), dtype=float).reshape(np.shape(a)))
     for i, a in enumerate(args):
         if all(r is None for r in rows[i]):
             continue
         full = [np.zeros(np.shape(a)) if r is None else r for r in rows[i]]
         out[i] = np.stack(full).reshape(ys + np.shape(a))
     return tuple(out)
+
+
+def _dense(b, a):
+    if isinstance(b, (list, tuple)):
+        return [0.0 if x is None else x for x in b]
+    return b
 
 
 def _numeric(a):
@@ -302,6 +314,8 @@ def adjoint_source(f, *example_args):
         _t2 = _t1 + 3
     <BLANKLINE>
         def lambda_pullback(y_bar):
+            if y_bar is None:
+                return _nones(2)
             x_bar = 5 * y_bar
             return (None, x_bar)
         return (_t2, lambda_pullback)
@@ -312,8 +326,6 @@ def adjoint_source(f, *example_args):
 
 
 def _unwrap(f):
-    import types
-
     while not isinstance(f, types.FunctionType):
         if isinstance(f, types.MethodType):
             f = f.__func__
@@ -334,20 +346,13 @@ def refresh():
 def hessian(f, x):
     """The Hessian of the scalar `f` at `x`: shape `np.shape(x) * 2` (a number for scalar `x`).
 
-    dpnb differentiates its own generated gradient code (reverse over reverse),
-    so loops, branches, recursion and calls are all fine.
-
     >>> hessian(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]))
     array([[4., 2.],
            [2., 0.]])
     """
-    if np.ndim(x) == 0:
-        (h,) = gradient(lambda v: gradient(f, v)[0], x)
-        return 0.0 if h is None else h
-    (h,) = jacobian(lambda v: gradient(f, v)[0], x)
-    if h is None:
-        return np.zeros(np.shape(x) * 2)
-    return h
+    from .core import higher
+
+    return higher.hessian(f, x)
 
 
 def jvp(f, primals, tangents):
@@ -359,51 +364,12 @@ def jvp(f, primals, tangents):
     >>> jvp(lambda x: x ** 3, (2.0,), (1.0,))
     (8.0, 12.0)
     """
-    from .core import forward
+    from .core import higher
 
     primals, tangents = tuple(primals), tuple(tangents)
-    if not _depth[0]:
-        _ensure_depth()
-    y, ydot = forward.call(f, None, primals, tangents)
+    if len(tangents) != len(primals):
+        raise ValueError(f"jvp got {len(primals)} primals and {len(tangents)} tangents")
+    y, ydot = higher.jvp(f, primals, tangents)
     if ydot is None:
         ydot = np.zeros(np.shape(y)) if isinstance(y, np.ndarray) else 0.0
     return y, ydot
-
-
-def _jvp_by_pullback(f, primals, tangents):
-    """J·tangents as the gradient of the (linear) pullback `u -> <back(u), tangents>`."""
-    from .core.higher import call_ho
-
-    primals, tangents = tuple(primals), tuple(tangents)
-    y, pb = call_ho(f, *primals)
-    u0 = np.zeros(np.shape(y)) if isinstance(y, np.ndarray) else 0.0 * y
-
-    def pushed(u):
-        return _pairing(pb(u), tangents)
-
-    (ydot,) = gradient(pushed, u0)
-    return y, ydot
-
-
-def _pairing(bars, tangents):
-    total = 0.0
-    for b, t in zip(bars[1:], tangents):
-        total = total + _inner(b, t)
-    return total
-
-
-def _inner(b, t):
-    """<b, t> for a cotangent and a tangent of the same structure."""
-    if b is None or t is None:
-        return 0.0
-    if isinstance(b, (list, tuple)) and isinstance(t, (list, tuple)):
-        total = 0.0
-        for bi, ti in zip(b, t):
-            total = total + _inner(bi, ti)
-        return total
-    return np.sum(b * t)
-
-
-from .core import higher as _higher  # noqa: E402
-
-_higher.install(gradient)

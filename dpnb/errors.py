@@ -35,6 +35,26 @@ class NoRuleError(DifferentiationError):
         super().__init__(msg)
 
 
+class NoSourceError(NoRuleError):
+    """A Python function whose source text Python does not keep (typed at a plain `python` prompt,
+    passed with `python -c`, or built by `exec` of a string)."""
+
+    def __init__(self, func, filename):
+        self.func = func
+        name = describe_callable(func)
+        short = getattr(func, "__name__", "f")
+        if filename in ("<stdin>", "<string>"):
+            where = "typed at a plain `python` prompt or passed as a string, whose source Python does not keep"
+        else:
+            where = f"defined in {filename!r}, whose text Python cannot find"
+        msg = (
+            f"the source of {name} is not available ({where}); dpnb reads the source of what it "
+            "differentiates: define the function in a file, or in IPython or Jupyter (which keep the "
+            f"source of every cell), or give it a rule with `@dpnb.rrule({short})`"
+        )
+        DifferentiationError.__init__(self, msg)
+
+
 class NonScalarOutputError(DifferentiationError):
     """`gradient` was asked for the gradient of something that is not a real scalar."""
 

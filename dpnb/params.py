@@ -113,58 +113,90 @@ class Grads:
         return f"Grads({inner})"
 
 
-class ParamsContext:
-    """Collects, during one backward pass, the cotangents that reach tracked parameters."""
-
-    def __init__(self, params):
-        self.params = params
-        self.grads = {}
-
-    def visit(self, value, bar):
-        if bar is None:
-            return
-        if id(value) in self.params._ids:
-            self.grads[id(value)] = accumulate(self.grads.get(id(value)), bar)
-            return
-        t = type(bar)
-        if t is dict and isinstance(value, dict):
-            for k, b in bar.items():
-                if k in value:
-                    self.visit(value[k], b)
-        elif t in (list, tuple) and isinstance(value, (list, tuple)):
-            for v, b in zip(value, bar):
-                self.visit(v, b)
-        elif isinstance(bar, tuple) and isinstance(value, tuple):  # named tuples
-            for v, b in zip(value, bar):
-                self.visit(v, b)
-        elif t is Tangent:
-            if isinstance(value, types.FunctionType):
-                cells = dict(zip(value.__code__.co_freevars, value.__closure__ or ()))
-                for name, b in bar.fields.items():
-                    cell = cells.get(name)
-                    if cell is not None:
-                        self.visit(cell.cell_contents, b)
-            else:
-                for name, b in bar.fields.items():
-                    self.visit(getattr(value, name, None), b)
-
-
 def params_gradient(f, ps, with_value=False):
+    """`gradient(f, Params(...))`: the cotangents that reach tracked arrays, wherever `f` read them."""
     from . import api
-    from .core import runtime
+    from .core import heap as H
 
-    y, pb = api._forward(f, ())
-    ctx = ParamsContext(ps)
-    runtime._PARAMS.append(ctx)
-    try:
-        bars = api._backward(pb, api._seed(y))
-    finally:
-        runtime._PARAMS.pop()
-    ctx.visit(f, bars[0])
-    for k, v in ctx.grads.items():
-        if isinstance(v, np.ndarray) and not v.flags.writeable:
-            ctx.grads[k] = v.copy()  # an array of its own, not a broadcast view
-    grads = Grads(ps, ctx.grads)
+    ctx = H.Context(params=ps._ids)
+    y, pb = api._run(f, (), ctx)
+    seed = api._seed(y)
+    grads = {}
+    with ctx.lock:
+        H.push(ctx)
+        ctx.begin()
+        try:
+            pb(seed)
+            _collect(ctx, ps, grads)
+        finally:
+            ctx.end()
+            H.pop()
+    for k, v in grads.items():
+        if isinstance(v, np.ndarray) and (not v.flags.writeable or v.base is not None):
+            grads[k] = v.copy()  # an array of its own, not a view
+    g = Grads(ps, grads)
     if with_value:
-        return api.WithGradient(y, grads)
-    return grads
+        return api.WithGradient(y, g)
+    return g
+
+
+def _collect(ctx, ps, grads):
+    """Sum what reached each tracked array: read as a value, or held by an object, list or dict."""
+    from .core import heap as H
+
+    ids = ps._ids
+    for key, (value, c) in list(ctx.leaves.items()):
+        _visit(value, c, ids, grads)
+    for key, e in list(ctx.heap.items()):
+        obj = e.obj
+        if id(obj) in ids:
+            c = H.take(ctx, obj, None)
+            if c is not None:
+                grads[id(obj)] = accumulate(grads.get(id(obj)), _plain(c, obj))
+            continue
+        acc = e.acc
+        if isinstance(acc, list) and isinstance(obj, list):
+            for v, c in zip(obj, acc):
+                _visit(v, c, ids, grads)
+        elif isinstance(acc, dict) and isinstance(obj, dict):
+            for k, c in acc.items():
+                if k in obj:
+                    _visit(obj[k], c, ids, grads)
+        elif isinstance(acc, dict):
+            for k, c in acc.items():
+                _visit(getattr(obj, k, None), c, ids, grads)
+        elif isinstance(acc, list) and isinstance(obj, types.CellType):
+            try:
+                _visit(obj.cell_contents, acc[0], ids, grads)
+            except ValueError:
+                pass
+
+
+def _plain(c, obj):
+    from .core import heap as H
+
+    if isinstance(c, H.Indexed):
+        return c.dense(obj)
+    return c
+
+
+def _visit(value, bar, ids, grads):
+    if bar is None:
+        return
+    if id(value) in ids:
+        grads[id(value)] = accumulate(grads.get(id(value)), bar)
+        return
+    t = type(bar)
+    if t is dict and isinstance(value, dict):
+        for k, b in bar.items():
+            if k in value:
+                _visit(value[k], b, ids, grads)
+    elif isinstance(bar, tuple) and isinstance(value, tuple):
+        for v, b in zip(value, bar):
+            _visit(v, b, ids, grads)
+    elif t is list and isinstance(value, (list, tuple)):
+        for v, b in zip(value, bar):
+            _visit(v, b, ids, grads)
+    elif t is Tangent:
+        for name, b in bar.fields.items():
+            _visit(getattr(value, name, None), b, ids, grads)

@@ -2,11 +2,14 @@
 
 Inside generated code and rules, "no gradient" is `None`. `NoTangent()` and
 `ZeroTangent()` exist for user rules (ChainRules style) and are turned into
-`None` where a rule's pullback hands them back.
+`None` where a rule's pullback hands them back. `NotImplementedTangent` stands for
+a cotangent a rule cannot compute, and raises when it is used.
 """
 import numbers
 
 import numpy as np
+
+from .errors import DifferentiationError
 
 
 class AbstractZero:
@@ -107,6 +110,61 @@ class Tangent:
         name = getattr(self.primal_type, "__name__", str(self.primal_type))
         inner = ", ".join(f"{k}={_short_repr(v)}" for k, v in self.fields.items())
         return f"Tangent[{name}]({inner})"
+
+
+class NotImplementedTangent:
+    """The cotangent of an argument whose derivative dpnb does not know: ChainRules'
+    `@not_implemented`.
+
+    A rule cannot tell which of its arguments the caller differentiates, so for an
+    argument with a derivative it cannot compute (the order of `scipy.special.jv`, the
+    shape `a` of `scipy.stats.gamma.cdf`) its pullback hands back this marker instead of
+    a zero. While nobody uses it, nothing happens (a constant argument's cotangent is
+    dropped by the generated adjoint); the first use of it (arithmetic, accumulation
+    with anything but another such marker, conversion to a number or an array, its
+    truth value) raises `DifferentiationError` naming the function and the argument.
+
+    >>> t = NotImplementedTangent("scipy.special.jv", "v", "no closed form in the order")
+    >>> t
+    NotImplementedTangent(scipy.special.jv, 'v')
+    >>> 2.0 * t
+    Traceback (most recent call last):
+    ...
+    dpnb.errors.DifferentiationError: scipy.special.jv has no derivative rule for its argument 'v' (no closed form in the order); make that argument a constant (an integer, or dpnb.ignore_derivatives(...))
+    """
+
+    __slots__ = ("function", "argument", "reason")
+    __array_ufunc__ = None  # NumPy hands `array * t` to `t.__rmul__`, which raises
+    __hash__ = object.__hash__
+
+    def __init__(self, function, argument, reason):
+        self.function = function
+        self.argument = argument
+        self.reason = reason
+
+    def message(self):
+        return (
+            f"{self.function} has no derivative rule for its argument {self.argument!r} ({self.reason}); "
+            "make that argument a constant (an integer, or dpnb.ignore_derivatives(...))"
+        )
+
+    def _used(self, *args, **kwargs):
+        raise DifferentiationError(self.message())
+
+    def _combined(self, other):
+        # two unknown contributions to one cotangent: still unknown (and still unused)
+        if isinstance(other, NotImplementedTangent):
+            return self
+        self._used()
+
+    __add__ = __radd__ = __sub__ = __rsub__ = _combined
+    __mul__ = __rmul__ = _used
+    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __pow__ = __rpow__ = _used
+    __neg__ = __pos__ = __abs__ = __array__ = __float__ = __complex__ = __int__ = __index__ = _used
+    __bool__ = __iter__ = __len__ = __getitem__ = _used
+
+    def __repr__(self):
+        return f"NotImplementedTangent({self.function}, {self.argument!r})"
 
 
 def _short_repr(v):

@@ -1,18 +1,25 @@
-"""Stage 3 — analyze: reject unsupported syntax; infer what each variable holds.
+"""Stage 3 — analyze: reject unsupported syntax; find what each version holds and needs.
 
 `reject_unsupported(fdef, filename)` raises `UnsupportedSyntaxError` naming the
-construct, the file and the line. `Analysis(fdef, ...)` runs on the normalized
-tree and finds, flow-insensitively, for every variable:
+construct, the file and the line, before anything runs. `Analysis` runs on the
+versioned tree (`ssa.to_ssa`), where a name has one value, so a flow-insensitive
+pass is exact outside loops. For every version it finds:
 
-- its *kind*: `num` (a plain number whenever the arguments have the types the
-  adjoint is specialised for) or `any`;
-- whether it is *active* (may depend on an input or a global) and *useful*
-  (may reach the returned value, so its cotangent is needed);
-- where it is assigned, so the emitter knows which values the backward pass
-  may read live and which it must save (on the tape inside loops).
+- its *kind*: `real` (an int, float or Fraction, or a NumPy real scalar, whenever
+  the arguments have the types the adjoint is specialised for), `num` (a number
+  that may be complex), `const` (never carries a gradient: bools, strings,
+  None, types, modules, loop indices) or `any`;
+- whether it is *active* (may depend on an input, a global or a closure) and
+  *useful* (its cotangent may reach the result or an object that outlives the
+  call), so `wants(name)` says whether the backward pass computes its cotangent;
+- where it is assigned, so the emitter knows which values the backward pass may
+  read straight from the forward frame and which it must save (on the tape inside
+  loops).
 """
 import ast
 import builtins
+import fractions
+import math
 import types
 
 import numpy as np
@@ -20,7 +27,8 @@ import numpy as np
 from ..errors import UnsupportedSyntaxError
 from ..rules import registry
 from ..rules.registry import _hashable
-from .normalize import UFUNC_AT, Append, DictBuild, ListBuild, Native, SetKey
+from .normalize import ITER_BUILDER, SET_BUILDER, Append, DictBuild, ListBuild, Native, SetKey
+from .ssa import assigned_names, child_blocks, free_vars, target_names, walk_stmts
 
 _UNSUPPORTED = {
     ast.Yield: "`yield`",
@@ -30,10 +38,8 @@ _UNSUPPORTED = {
     ast.AsyncWith: "`async with`",
     ast.AsyncFunctionDef: "`async def`",
     ast.Global: "`global` assignment",
-    ast.Nonlocal: "`nonlocal` assignment",
     ast.ClassDef: "a class definition inside a differentiated function",
     ast.Match: "`match`",
-    ast.Delete: "`del`",
 }
 if hasattr(ast, "TryStar"):
     _UNSUPPORTED[ast.TryStar] = "`try`/`except*`"
@@ -41,7 +47,7 @@ if hasattr(ast, "TryStar"):
 _HINTS = {
     "`global` assignment": "return the value instead, or keep it in a dict or object passed in",
     "`yield`": "differentiate a function that returns a list instead of a generator",
-    "`nonlocal` assignment": "return the new value from the inner function, or keep the state in a dict or object",
+    "a class definition inside a differentiated function": "define the class at module level",
 }
 
 
@@ -49,54 +55,65 @@ def reject_unsupported(fdef, filename):
     if isinstance(fdef, ast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("`async def`", filename, fdef.lineno)
 
-    def visit(node, top):
+    def visit(node):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.Lambda)):
                 # nested functions are transformed when they are called; their
-                # default values and decorators run here. A nested `nonlocal` changes
-                # this function's variables, so it is refused here.
+                # defaults and decorators run here
                 for d in getattr(child, "decorator_list", []):
-                    visit(d, False)
-                visit(child.args, False)
+                    visit(d)
+                visit(child.args)
                 for inner in ast.walk(child):
-                    if isinstance(inner, ast.Nonlocal):
-                        what = "`nonlocal` assignment"
-                        raise UnsupportedSyntaxError(what, filename, inner.lineno, _HINTS.get(what))
+                    what = _UNSUPPORTED.get(type(inner))
+                    if what is not None and not isinstance(inner, ast.ClassDef):
+                        raise UnsupportedSyntaxError(what, filename, getattr(inner, "lineno", None), _HINTS.get(what))
                 continue
             what = _UNSUPPORTED.get(type(child))
             if what is not None:
                 raise UnsupportedSyntaxError(what, filename, getattr(child, "lineno", None), _HINTS.get(what))
-            visit(child, False)
+            visit(child)
 
-    visit(fdef, True)
+    visit(fdef)
 
 
 # --- kinds --------------------------------------------------------------------------
 
-NUMBER_TYPES = (int, float, complex)
+_REAL_TYPES = (int, float, fractions.Fraction, np.floating, np.integer)
 #: attributes that never carry a gradient, whatever the object (array metadata, type information)
 NONDIFF_ATTRIBUTES = frozenset(
     {"shape", "ndim", "dtype", "size", "itemsize", "nbytes", "strides", "__class__", "__name__", "__qualname__"}
 )
+_ORDER = {"const": 0, "real": 1, "num": 2, "any": 3}
 
 
 def kind_of_type(t):
-    """'num' for plain numbers, 'const' for values that carry no gradient, else 'any'."""
+    """The kind of a value of type `t` (see the module docstring)."""
     if t is bool or t is np.bool_:
         return "const"
-    if t in NUMBER_TYPES or issubclass(t, np.number):
-        return "num"
     try:
-        import fractions
-
-        if issubclass(t, fractions.Fraction):
+        if issubclass(t, _REAL_TYPES):
+            return "real"
+        if issubclass(t, (complex, np.complexfloating)):
             return "num"
+        if t in (str, bytes, type(None), range, types.ModuleType, types.BuiltinFunctionType, type) or issubclass(
+            t, (str, type, bytes)
+        ):
+            return "const"
     except TypeError:
         pass
-    if t in (str, bytes, type(None), range, types.ModuleType, types.BuiltinFunctionType, type) or issubclass(
-        t, (str, type)
-    ):
-        return "const"
+    return "any"
+
+
+def join(a, b):
+    """The kind of a variable that may hold a value of kind `a` or of kind `b`."""
+    if a == b:
+        return a
+    if a == "const" and b in ("real", "num"):
+        return b  # ints mixed with floats (a counter set to 0, then to x)
+    if b == "const" and a in ("real", "num"):
+        return a
+    if {a, b} == {"real", "num"}:
+        return "num"
     return "any"
 
 
@@ -104,103 +121,102 @@ def _is_constant_value(v):
     """A value read from a global that can never carry a gradient or need Params accounting."""
     if isinstance(v, (types.ModuleType, type, types.BuiltinFunctionType, str, bytes, bool, type(None))):
         return True
-    if isinstance(v, np.ufunc):
+    if isinstance(v, (np.ufunc, types.BuiltinMethodType)):
         return True
-    if isinstance(v, types.FunctionType) and not v.__closure__:
+    if isinstance(v, types.FunctionType) and not v.__closure__ and not v.__defaults__ and not v.__kwdefaults__:
         return True
     return False
 
 
+_REAL_RESULT_MODULES = ("math",)
+_REAL_RESULT = {abs, float, round, min, max, int, len, math.fsum}
+
+
 class Analysis:
-    def __init__(self, fdef, arg_kinds, fn_globals, freevars, static_value, code=None):
+    def __init__(self, fdef, ssa, arg_kinds, fn_globals, freevars, static_value, code=None, filename=None):
         self.code = code  # the user's code object: calls to it with the same kinds are direct
-        self.return_kind = "num"  # assumed for direct recursive calls, checked below
+        self.filename = filename
+        self.return_kind = "real"  # assumed for direct recursive calls, checked below
         self.fdef = fdef
-        self.arg_kinds = arg_kinds  # param name -> 'num' | 'any' | 'const'
+        self.ssa = ssa
+        self.arg_kinds = arg_kinds  # param name -> kind
         self.globals = fn_globals
         self.freevars = set(freevars)
         self.static_value = static_value  # node -> (True, value) for static module paths / globals
-        self.params = _param_names(fdef.args)
-        self.assigned = {}  # name -> [positions]
-        self.pos = {}  # id(stmt) -> position
-        self.loops_of = {}  # id(stmt) -> tuple of enclosing loop ids
-        self.loop_span = {}  # loop id -> (start, end)
-        self.bool_vars = set()
+        self.params = ssa.params
+        self.cellvars = ssa.cellvars
+        self.nonlocals = ssa.nonlocals
+        self.defs = {}  # name -> [stmt]
+        self.pos = {}  # id(stmt) -> position (pre-order)
+        self.loops_of = {}  # id(stmt) -> tuple of ids of the loops around it
+        self.loop_span = {}  # id(loop) -> (first, last) positions inside
+        self.stmt_of = {}
+        self.span = {}  # id(stmt) -> (its position, one past its last inner statement's)
         self._number(fdef.body, ())
-        self.locals = set(self.assigned) | set(self.params)
-        self.kind = {}
-        self.active = {}
-        self._infer()
+        self.locals = set(self.defs) | set(self.params)
         ret = _return_atom(fdef.body)
-        if self.return_kind == "num" and (ret is None or self.atom_info(ret)[0] != "num"):
-            self.return_kind = "any"
-            self.kind, self.active = {}, {}
+        for _ in range(4):
             self._infer()
+            rk = self.atom_kind(ret)
+            if rk == self.return_kind or (rk == "const" and self.return_kind == "real"):
+                break
+            self.return_kind = join(self.return_kind, rk)
         self.useful = set()
         self._usefulness()
+        self.bool_vars = self._bools()
 
-    # positions and assignments
+    # --- positions --------------------------------------------------------------------
     def _number(self, stmts, loops):
         for s in stmts:
             p = len(self.pos)
             self.pos[id(s)] = p
             self.loops_of[id(s)] = loops
+            self.stmt_of[id(s)] = s
             for name in assigned_names(s):
-                self.assigned.setdefault(name, []).append(p)
-            if isinstance(s, ast.If):
-                self._number(s.body, loops)
-                self._number(s.orelse, loops)
-            elif isinstance(s, (ast.For, ast.While)):
+                self.defs.setdefault(name, []).append(s)
+            if isinstance(s, (ast.For, ast.While)):
                 inner = loops + (id(s),)
                 self._number(s.body, inner)
                 self.loop_span[id(s)] = (p, len(self.pos))
-            elif isinstance(s, (ListBuild, DictBuild, ast.With)):
-                self._number(s.body, loops)
-            elif isinstance(s, ast.Try):
-                self._number(s.body, loops)
-                for h in s.handlers:
-                    self._number(h.body, loops)
-                self._number(s.orelse, loops)
-                self._number(s.finalbody, loops)
-            self.end = len(self.pos)
+            else:
+                for block in child_blocks(s):
+                    self._number(block, loops)
+            self.span[id(s)] = (p, len(self.pos))
 
-    def reassigned_after(self, name, stmt):
-        """True if `name` may be assigned after `stmt` has run (later, or by a later loop iteration)."""
+    def saved_kind(self, name, stmt):
+        """How the backward pass of `stmt` may read forward variable `name`:
+        None (straight from the frame), 'tape' (pushed per iteration) or 'snapshot'."""
+        defs = self.defs.get(name)
+        if not defs or name not in self.ssa.multi:
+            return None
+        loops = self.loops_of.get(id(stmt), ())
         p = self.pos[id(stmt)]
-        loops = self.loops_of[id(stmt)]
-        for q in self.assigned.get(name, ()):
-            if q > p:
-                return True
+        for d in defs:
+            q = self.pos[id(d)]
             for lp in loops:
                 lo, hi = self.loop_span[lp]
-                if lo <= q <= hi:
-                    return True
-        return False
+                if lo < q < hi or id(d) == lp:  # a loop's own target is set by every iteration
+                    return "tape"
+        for d in defs:
+            if self.pos[id(d)] > p:
+                return "tape" if loops else "snapshot"
+        return None
+
+    def defined_inside(self, name, stmt):
+        """Is `name` assigned by a statement nested inside compound statement `stmt`?"""
+        lo, hi = self.span.get(id(stmt), (0, 0))
+        return any(lo < self.pos.get(id(d), -1) < hi for d in self.defs.get(name, ()))
 
     def in_loop(self, stmt):
-        return bool(self.loops_of[id(stmt)])
+        return bool(self.loops_of.get(id(stmt)))
 
-    # kinds and activity
-    def atom_info(self, a):
-        """(kind, active) of an atom."""
-        if isinstance(a, ast.Constant):
-            v = a.value
-            if isinstance(v, bool) or v is None or isinstance(v, (str, bytes)):
-                return "const", False
-            if isinstance(v, NUMBER_TYPES):
-                return "num", False
-            return "any", False
-        name = a.id
-        if name == UFUNC_AT:
-            return "const", False
-        if name in self.locals:
-            return self.kind.get(name, "num"), self.active.get(name, False)
-        if name in self.freevars:
-            return "any", True
-        found, value = self.lookup_global(name)
-        if found and _is_constant_value(value):
-            return "const", False
-        return "any", True
+    # --- names ------------------------------------------------------------------------
+    def is_local(self, name):
+        return name in self.locals and name not in self.cellvars and name not in self.nonlocals
+
+    def is_cell(self, name):
+        """A variable held in a cell: captured by a nested function, nonlocal, or a free variable."""
+        return name in self.cellvars or name in self.nonlocals or (name in self.freevars and name not in self.locals)
 
     def lookup_global(self, name):
         if name in self.globals:
@@ -209,30 +225,88 @@ class Analysis:
         b = b if isinstance(b, dict) else vars(b)
         if name in b:
             return True, b[name]
+        if name == SET_BUILDER:
+            return True, set
+        if name == ITER_BUILDER:
+            return True, iter
         return False, None
 
     def callee_value(self, func):
         """The transform-time value of a static callee (a global name or module path), else None."""
         if isinstance(func, ast.Name):
-            if func.id in self.locals or func.id in self.freevars:
+            if func.id in self.locals or func.id in self.freevars or func.id in self.nonlocals:
                 return None
             found, v = self.lookup_global(func.id)
             return v if found else None
-        ok, v = self.static_value(func)
-        return v if ok else None
+        if isinstance(func, ast.Attribute):
+            ok, v = self.static_value(func)
+            return v if ok else None
+        return None
 
-    def _rhs_info(self, v):
+    def atom_kind(self, a):
+        if a is None:
+            return "const"
+        if isinstance(a, ast.Constant):
+            v = a.value
+            if isinstance(v, bool) or v is None or isinstance(v, (str, bytes)):
+                return "const"
+            if isinstance(v, complex):
+                return "num"
+            if isinstance(v, (int, float)):
+                return "real"
+            return "any"
+        name = a.id
+        if self.is_local(name):
+            return self.kind.get(name, "const")
+        if self.is_cell(name):
+            return "any"
+        found, value = self.lookup_global(name)
+        if found and _is_constant_value(value):
+            return "const"
+        return "any"
+
+    def atom_active(self, a):
+        if not isinstance(a, ast.Name):
+            return False
+        name = a.id
+        if self.is_local(name):
+            # an object (kind any) may be changed through another name that reaches it: always active
+            return self.active.get(name, False) or self.kind.get(name) == "any"
+        if self.is_cell(name):
+            return True
+        found, value = self.lookup_global(name)
+        if found and _is_constant_value(value):
+            return False
+        return True
+
+    # --- kinds and activity -------------------------------------------------------------
+    def rhs(self, v):
+        """(kind, active) of the value of an assignment's right-hand side."""
         if isinstance(v, (ast.Name, ast.Constant)):
-            return self.atom_info(v)
+            return self.atom_kind(v), self.atom_active(v)
         if isinstance(v, ast.BinOp):
-            k1, a1 = self.atom_info(v.left)
-            k2, a2 = self.atom_info(v.right)
-            kind = "num" if k1 == "num" and k2 == "num" and not isinstance(v.op, ast.MatMult) else "any"
-            return kind, a1 or a2
+            k1, k2 = self.atom_kind(v.left), self.atom_kind(v.right)
+            active = self.atom_active(v.left) or self.atom_active(v.right)
+            if isinstance(v.op, ast.MatMult) or "any" in (k1, k2):
+                return "any", active
+            if isinstance(v.op, (ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)):
+                if "num" in (k1, k2):
+                    return "any", active
+                return ("real" if active or "real" in (k1, k2) else "const"), active
+            if isinstance(v.op, ast.Pow):
+                # a negative real base with a fractional exponent gives a complex number
+                exp = v.right
+                if isinstance(exp, ast.Constant) and isinstance(exp.value, int) and k1 in ("real", "const"):
+                    return ("real" if k1 == "real" or active else "const"), active
+                return "num", active
+            if k1 == "const" and k2 == "const":
+                return ("real" if active else "const"), active
+            kind = "real" if "num" not in (k1, k2) else "num"
+            return kind, active
         if isinstance(v, ast.UnaryOp):
             if isinstance(v.op, (ast.Not, ast.Invert)):
                 return "const", False
-            return self.atom_info(v.operand)
+            return self.atom_kind(v.operand), self.atom_active(v.operand)
         if isinstance(v, ast.Compare):
             return "const", False
         if isinstance(v, ast.Attribute):
@@ -240,44 +314,58 @@ class Analysis:
                 return "const", False
             ok, value = self.static_value(v)
             if ok:
-                return ("num", False) if isinstance(value, (int, float)) and not isinstance(value, bool) else ("const", False)
-            return "any", self.atom_info(v.value)[1]
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    return "real", False
+                return ("const", False) if _is_constant_value(value) else ("any", True)
+            k = self.atom_kind(v.value)
+            if k in ("real", "num") and v.attr in ("real", "imag"):
+                return "real", self.atom_active(v.value)
+            return "any", self.atom_active(v.value)
         if isinstance(v, ast.Subscript):
-            return "any", self.atom_info(v.value)[1]
+            return "any", self.atom_active(v.value)
         if isinstance(v, ast.Call):
-            f = self.callee_value(v.func)
-            if f is not None:
-                r = registry.lookup(f)
-                if r is registry.CONSTANT:
-                    return "const", False
-            if self.is_self_call(v):
-                return self.return_kind, True
-            args = [a.value if isinstance(a, ast.Starred) else a for a in v.args]
-            args += [k.value for k in v.keywords]
-            infos = [self.atom_info(a) for a in args]
-            active = any(a for _, a in infos)
-            if isinstance(v.func, ast.Attribute) and not self._static(v.func):
-                active = active or self.atom_info(v.func.value)[1]
-            elif isinstance(v.func, ast.Name) and f is None:
-                active = active or self.atom_info(v.func)[1]
-            if (
-                f is not None
-                and not v.keywords
-                and infos
-                and all(k == "num" for k, _ in infos)
-                and (f in registry.NUMBER_CLOSED if _hashable(f) else False)
-            ):
-                return "num", active
-            # Python functions and classes may read globals (implicit parameters): their
-            # results count as active even with constant arguments
-            python_callee = f is None or (_hashable(f) and registry.lookup(f) is None)
-            return "any", active or python_callee
+            return self._call_info(v)
         if isinstance(v, (ast.Tuple, ast.List, ast.Set)):
-            return "any", any(self.atom_info(e.value if isinstance(e, ast.Starred) else e)[1] for e in v.elts)
+            return "any", any(self.atom_active(e.value if isinstance(e, ast.Starred) else e) for e in v.elts)
         if isinstance(v, ast.Dict):
-            return "any", any(self.atom_info(e)[1] for e in v.values)
-        if isinstance(v, (ast.Lambda,)):
+            return "any", any(self.atom_active(e) for e in v.values)
+        if isinstance(v, ast.Lambda):
             return "any", True
+        return "any", True
+
+    def call_args(self, v):
+        args = [a.value if isinstance(a, ast.Starred) else a for a in v.args]
+        return args + [k.value for k in v.keywords]
+
+    def _call_info(self, v):
+        f = self.callee_value(v.func)
+        args = self.call_args(v)
+        active = any(self.atom_active(a) for a in args)
+        if isinstance(v.func, ast.Attribute) and f is None:
+            # a method call: the object is an operand too
+            active = active or self.atom_active(v.func.value)
+            return "any", active or self.atom_kind(v.func.value) == "any"
+        if f is None:
+            return "any", True  # a local or unknown callable: may be a closure over anything
+        if self.is_self_call(v):
+            return self.return_kind, True
+        r = registry.lookup(f) if _hashable(f) else None
+        if r is registry.CONSTANT:
+            # arrays made by NumPy (np.zeros(3)) carry no gradient yet, but may be changed in place
+            if (getattr(f, "__module__", "") or "").startswith("numpy") and not isinstance(f, type):
+                return "any", True
+            return "const", False
+        kinds = [self.atom_kind(a) for a in args]
+        if r is not None:
+            if not v.keywords and kinds and all(k in ("real", "num", "const") for k in kinds) and f in registry.NUMBER_CLOSED:
+                if all(k in ("real", "const") for k in kinds) and _real_result(f):
+                    return "real", active
+                return "num", active
+            return "any", active
+        if _is_c_callable(f):
+            # a C function with no rule: a constant when nothing it is given can carry a gradient
+            return ("any", True) if active else ("const", False)
+        # Python code may read globals (implicit parameters): its result counts as active
         return "any", True
 
     def is_self_call(self, v):
@@ -287,216 +375,126 @@ class Analysis:
         f = self.callee_value(v.func)
         if not isinstance(f, types.FunctionType) or f.__code__ is not self.code or f.__closure__:
             return False
-        positional = [a.arg for a in self.fdef.args.posonlyargs + self.fdef.args.args]
-        if len(v.args) != len(positional) or any(isinstance(a, ast.Starred) for a in v.args):
+        a = self.fdef.args
+        positional = [x.arg for x in a.posonlyargs + a.args]
+        if len(v.args) != len(positional) or any(isinstance(x, ast.Starred) for x in v.args):
             return False
-        if self.fdef.args.vararg or self.fdef.args.kwonlyargs or self.fdef.args.kwarg:
+        if a.vararg or a.kwonlyargs or a.kwarg:
             return False
         kinds = [self.arg_kinds.get(p, "any") for p in positional]
-        return all(self.atom_info(a)[0] == k or (k == "const" and not self.atom_info(a)[1]) for a, k in zip(v.args, kinds))
-
-    def _static(self, node):
-        return self.static_value(node)[0]
+        return all(self.atom_kind(x) == k or (k == "const" and not self.atom_active(x)) for x, k in zip(v.args, kinds))
 
     def _infer(self):
+        kind, active = {}, {}
+        self.kind, self.active = kind, active
         for p in self.params:
+            if p in self.cellvars:
+                continue
             k = self.arg_kinds.get(p, "any")
-            self.kind[p] = "any" if k == "const" else k
-            self.active[p] = k != "const"
-        assigns = list(_assignments(self.fdef.body))
-        for name in self.assigned:
-            self.kind.setdefault(name, "num")
-            self.active.setdefault(name, False)
+            kind[p] = k
+            active[p] = k != "const"
+        assigns = list(_assignments(self.fdef.body, self))
         changed = True
         while changed:
             changed = False
-            for targets, info_fn in assigns:
-                kind, active = info_fn(self)
+            for targets, info in assigns:
+                k, a = info()
                 for t in targets:
-                    if t not in self.kind:
+                    if not self.is_local(t):
                         continue
-                    nk = self.kind[t] if kind == "keep" else ("num" if self.kind[t] == "num" and kind == "num" else "any")
-                    if kind == "const" and t not in self.params:
-                        nk = self.kind[t] if self.kind[t] != "num" else "num"
-                        nk = "any" if nk == "any" else nk
-                    na = self.active[t] or active
-                    if nk != self.kind[t] or na != self.active[t]:
-                        self.kind[t], self.active[t] = nk, na
+                    old = kind.get(t)
+                    nk = k if old is None else join(old, k)
+                    na = active.get(t, False) or a
+                    if nk != old or na != active.get(t, False):
+                        kind[t], active[t] = nk, na
                         changed = True
-        for targets, rhs in _bool_assignments(self.fdef.body):
-            self.bool_vars.update(targets)
-        for name in list(self.bool_vars):
-            if any(not b for b in _bool_sources(self.fdef.body, name)):
-                self.bool_vars.discard(name)
 
-    # usefulness (backward liveness of cotangents), flow-insensitive
+    # --- usefulness: the cotangents the backward pass needs ------------------------------
     def _usefulness(self):
         useful = self.useful
         ret = _return_atom(self.fdef.body)
         if isinstance(ret, ast.Name):
             useful.add(ret.id)
-        # an object that outlives the call (an argument, a global, a closure variable) and is
-        # changed in place is an output too: what was stored in it needs its cotangent
-        for name in _mutated_objects(self.fdef.body):
-            if name in self.params or name not in self.assigned:
-                useful.add(name)
-        deps = list(_dependencies(self.fdef.body))
+        deps = list(_dependencies(self.fdef.body, self))
+        for outs, ins, always in deps:
+            if always:
+                useful.update(outs)
         changed = True
         while changed:
             changed = False
-            for outs, ins in deps:
+            for outs, ins, _ in deps:
                 if any(o in useful for o in outs):
                     for i in ins:
                         if i not in useful:
                             useful.add(i)
                             changed = True
 
-    def differentiated(self, name):
-        """Does the backward pass need the cotangent of variable `name`?"""
-        return name in self.useful and self.atom_info(ast.Name(id=name))[1]
+    def wants(self, atom):
+        """Does the backward pass compute the cotangent of this atom (a local version)?"""
+        if not isinstance(atom, ast.Name):
+            return False
+        name = atom.id
+        return name in self.useful and self.atom_active(atom) and self.atom_kind(atom) != "const"
 
-
-def _param_names(args):
-    names = [a.arg for a in args.posonlyargs + args.args]
-    if args.vararg:
-        names.append(args.vararg.arg)
-    names += [a.arg for a in args.kwonlyargs]
-    if args.kwarg:
-        names.append(args.kwarg.arg)
-    return names
-
-
-def _target_names(t):
-    if isinstance(t, ast.Name):
-        return [t.id]
-    if isinstance(t, (ast.Tuple, ast.List)):
-        out = []
-        for e in t.elts:
-            out += _target_names(e.value if isinstance(e, ast.Starred) else e)
+    def _bools(self):
+        out = set()
+        for s in walk_stmts(self.fdef.body):
+            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                v = s.value
+                if isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)) or (
+                    isinstance(v, ast.Constant) and isinstance(v.value, bool)
+                ):
+                    out.add(s.targets[0].id)
+        # a name that is also assigned something else is not known to be a bool
+        for s in walk_stmts(self.fdef.body):
+            for n in assigned_names(s):
+                if n in out and not (
+                    isinstance(s, ast.Assign)
+                    and isinstance(s.targets[0], ast.Name)
+                    and (
+                        isinstance(s.value, ast.Compare)
+                        or (isinstance(s.value, ast.UnaryOp) and isinstance(s.value.op, ast.Not))
+                        or (isinstance(s.value, ast.Constant) and isinstance(s.value.value, bool))
+                        or (isinstance(s.value, ast.Name) and s.value.id in out)
+                    )
+                ):
+                    out.discard(n)
         return out
-    return []
 
-
-def assigned_names(s):
-    if isinstance(s, ast.With):
-        return [n for item in s.items if item.optional_vars is not None for n in _target_names(item.optional_vars)]
-    if isinstance(s, ast.Try):
-        return [h.name for h in s.handlers if h.name]
-    if isinstance(s, ast.Assign):
-        return [n for t in s.targets for n in _target_names(t)]
-    if isinstance(s, ast.For):
-        return _target_names(s.target)
-    if isinstance(s, (ListBuild, DictBuild)):
-        return [s.target.id]
-    if isinstance(s, Native):
-        inner = s.stmt
-        if isinstance(inner, ast.Assign):
-            return [n for t in inner.targets for n in _target_names(t)]
-        if isinstance(inner, (ast.FunctionDef,)):
-            return [inner.name]
-        if isinstance(inner, (ast.Import, ast.ImportFrom)):
-            return [(a.asname or a.name).split(".")[0] for a in inner.names]
-    return []
-
-
-def _walk_stmts(stmts):
-    for s in stmts:
-        yield s
-        if isinstance(s, ast.If):
-            yield from _walk_stmts(s.body)
-            yield from _walk_stmts(s.orelse)
-        elif isinstance(s, (ast.For, ast.While, ListBuild, DictBuild, ast.With)):
-            yield from _walk_stmts(s.body)
-        elif isinstance(s, ast.Try):
-            yield from _walk_stmts(s.body)
-            for h in s.handlers:
-                yield from _walk_stmts(h.body)
-            yield from _walk_stmts(s.orelse)
-            yield from _walk_stmts(s.finalbody)
-
-
-def _assignments(body):
-    """(targets, info function) for every assignment."""
-    builds = {}
-    for s in _walk_stmts(body):
-        if isinstance(s, ast.Assign):
-            t = s.targets[0]
-            if isinstance(t, ast.Name):
-                yield [t.id], (lambda an, v=s.value: an._rhs_info(v))
-            elif isinstance(t, (ast.Tuple, ast.List)):
-                yield _target_names(t), (lambda an, v=s.value: ("any", an._rhs_info(v)[1]))
-            elif isinstance(t, (ast.Attribute, ast.Subscript)) and isinstance(t.value, ast.Name):
-                # storing a value into an object makes the object carry its gradient
-                yield [t.value.id], (lambda an, v=s.value: ("any", an.atom_info(v)[1]))
-            if (
-                isinstance(s.value, ast.Call)
-                and isinstance(s.value.func, ast.Attribute)
-                and isinstance(s.value.func.value, ast.Name)
-            ):
-                call_args = [a.value if isinstance(a, ast.Starred) else a for a in s.value.args]
-                call_args += [k.value for k in s.value.keywords]
-                yield [s.value.func.value.id], (
-                    lambda an, args=call_args: ("any", any(an.atom_info(a)[1] for a in args))
-                )
-            elif isinstance(s.value, ast.Call):
-                # a Python function may store one argument in another
-                call_args = [a.value if isinstance(a, ast.Starred) else a for a in s.value.args]
-                call_args += [k.value for k in s.value.keywords]
-                names = [a.id for a in call_args if isinstance(a, ast.Name)]
-                if len(names) > 1:
-                    yield names, (lambda an, args=call_args, f=s.value.func: _python_call_activity(an, f, args))
-        elif isinstance(s, ast.For):
-            yield _target_names(s.target), (lambda an, v=s.iter: ("any", an.atom_info(v)[1]))
-        elif isinstance(s, (ListBuild, DictBuild)):
-            builds[s.target.id] = s
-            yield [s.target.id], (lambda an, b=s: ("any", _build_active(an, b)))
-        elif isinstance(s, (ast.With, ast.Try)):
-            names = assigned_names(s)
-            if names:
-                yield names, (lambda an: ("const", False))
-        elif isinstance(s, Native):
-            names = assigned_names(s)
-            if names and isinstance(s.stmt, ast.FunctionDef):
-                yield names, (lambda an: ("any", True))
-            elif names:
-                yield names, (lambda an: ("const", False))
-
-
-def _python_call_activity(an, func, args):
-    f = an.callee_value(func)
-    if f is not None and not isinstance(f, types.FunctionType):
-        return "keep", False
-    return "keep", any(an.atom_info(a)[1] for a in args)
-
-
-def _build_active(an, b):
-    for s in _walk_stmts(b.body):
-        if isinstance(s, Append) and an.atom_info(s.value)[1]:
+    # --- callees ------------------------------------------------------------------------
+    def callee_is_pure(self, v):
+        """A call that cannot change anything the backward pass follows: run it plainly when
+        its result needs no cotangent (constants and non-mutating rules of C functions)."""
+        if getattr(v, "dpnb_out", False):
+            return False  # writes into an argument
+        f = self.callee_value(v.func)
+        if f is None or not _hashable(f):
+            return False
+        r = registry.lookup(f)
+        if r is registry.CONSTANT:
             return True
-        if isinstance(s, SetKey) and an.atom_info(s.value)[1]:
+        if r is not None and not getattr(r, "mutates", False) and not isinstance(f, (types.FunctionType, type)):
             return True
-    return False
+        if r is None and _is_c_callable(f) and not any(self.atom_active(a) for a in self.call_args(v)):
+            return True
+        return False
+
+    def callee_is_constant(self, v):
+        f = self.callee_value(v.func)
+        return f is not None and _hashable(f) and registry.lookup(f) is registry.CONSTANT
 
 
-def _bool_assignments(body):
-    for s in _walk_stmts(body):
-        if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
-            v = s.value
-            if isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)):
-                yield [s.targets[0].id], v
-            elif isinstance(v, ast.Constant) and isinstance(v.value, bool):
-                yield [s.targets[0].id], v
+def _is_c_callable(f):
+    """A function or method implemented in C (no Python source to transform)."""
+    return isinstance(f, (types.BuiltinFunctionType, types.BuiltinMethodType, types.MethodWrapperType,
+                          types.WrapperDescriptorType, types.MethodDescriptorType, np.ufunc))
 
 
-def _bool_sources(body, name):
-    for s in _walk_stmts(body):
-        if name in assigned_names(s):
-            ok = isinstance(s, ast.Assign) and (
-                isinstance(s.value, ast.Compare)
-                or (isinstance(s.value, ast.UnaryOp) and isinstance(s.value.op, ast.Not))
-                or (isinstance(s.value, ast.Constant) and isinstance(s.value.value, bool))
-            )
-            yield ok
+def _real_result(f):
+    if f in _REAL_RESULT:
+        return True
+    mod = getattr(f, "__module__", None)
+    return mod in _REAL_RESULT_MODULES or isinstance(f, np.ufunc)
 
 
 def _return_atom(body):
@@ -510,58 +508,105 @@ def _names_in(node):
     return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
 
 
-def free_names_of_function(node):
-    """Names a nested def/lambda reads from its enclosing scope (roughly: loads not bound inside)."""
-    bound = set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.arg):
-            bound.add(n.arg)
-        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            bound.add(n.id)
-    body = node.body if isinstance(node.body, list) else [node.body]
-    loads = set()
-    for b in body:
-        loads.update(_names_in(b))
-    return loads - bound
-
-
-def _mutated_objects(body):
-    for s in _walk_stmts(body):
+def _assignments(body, an):
+    """(targets, info()) for every assignment of a local."""
+    for s in walk_stmts(body):
         if isinstance(s, ast.Assign):
             t = s.targets[0]
-            if isinstance(t, (ast.Attribute, ast.Subscript)) and isinstance(t.value, ast.Name):
-                yield t.value.id
-            v = s.value
-            if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and isinstance(v.func.value, ast.Name):
-                yield v.func.value.id
-
-
-def _dependencies(body):
-    """(outputs, inputs): if an output's cotangent is needed, so are the inputs'."""
-    for s in _walk_stmts(body):
-        if isinstance(s, ast.Assign):
-            t = s.targets[0]
-            v = s.value
             if isinstance(t, ast.Name):
-                ins = _names_in(v)
-                if isinstance(v, ast.Lambda):
-                    ins = list(free_names_of_function(v))
-                if isinstance(v, ast.Call):
-                    # a call may mutate its arguments: any useful argument makes all useful
-                    args = _names_in(v)
-                    yield [t.id] + args, args
-                else:
-                    yield [t.id], ins
+                yield [t.id], (lambda v=s.value: an.rhs(v))
             elif isinstance(t, (ast.Tuple, ast.List)):
-                yield _target_names(t), _names_in(v)
+                yield target_names(t), (lambda v=s.value: ("any", an.rhs(v)[1]))
+        elif isinstance(s, ast.For):
+            it = s.iter
+            yield target_names(s.target), (lambda it=it: _iter_info(an, it))
+        elif isinstance(s, (ListBuild, DictBuild)):
+            yield [s.target.id], (lambda b=s: ("any", _build_active(an, b)))
+        elif isinstance(s, ast.With):
+            names = assigned_names(s)
+            if names:
+                yield names, (lambda: ("any", True))
+        elif isinstance(s, ast.Try):
+            names = assigned_names(s)
+            if names:
+                yield names, (lambda: ("const", False))
+        elif isinstance(s, Native):
+            names = assigned_names(s)
+            if names and isinstance(s.stmt, ast.FunctionDef):
+                yield names, (lambda: ("any", True))
+            elif names:
+                yield names, (lambda: ("const", False))
+
+
+def _iter_info(an, it):
+    if isinstance(it, ast.Name) and an.is_local(it.id):
+        # iterating a range() gives plain ints that carry no gradient
+        defs = an.defs.get(it.id, ())
+        if defs and all(
+            isinstance(d, ast.Assign) and isinstance(d.value, ast.Call) and an.callee_value(d.value.func) is range
+            for d in defs
+        ):
+            return "const", False
+    return "any", an.atom_active(it)
+
+
+def _build_active(an, b):
+    for s in walk_stmts(b.body):
+        if isinstance(s, Append) and an.atom_active(s.value):
+            return True
+        if isinstance(s, SetKey) and an.atom_active(s.value):
+            return True
+    return False
+
+
+def _dependencies(body, an):
+    """(outputs, inputs, always): if an output's cotangent is needed, so are the inputs';
+    `always` marks outputs needed whatever happens (objects changed in place, closure variables)."""
+    for s in walk_stmts(body):
+        if isinstance(s, ast.Assign):
+            t = s.targets[0]
+            v = s.value
+            if isinstance(t, ast.Name) and an.is_cell(t.id):
+                # a closure variable outlives the call: what is stored in it may matter
+                yield [t.id] + _names_in(v), _names_in(v), True
+            elif isinstance(t, ast.Name):
+                if isinstance(v, ast.Lambda):
+                    ins = _names_in(v.args)
+                    yield [t.id], ins, False
+                elif isinstance(v, ast.Call):
+                    args = _names_in(v)
+                    if an.callee_is_pure(v):
+                        yield [t.id], args, False
+                    else:
+                        # a call may change its arguments: what it is given may matter
+                        yield [t.id] + args, args, True
+                elif isinstance(v, ast.BinOp) and getattr(v, "dpnb_inplace", None):
+                    ins = _names_in(v)
+                    yield [t.id] + ins, ins, an.atom_kind(v.left) == "any"
+                else:
+                    yield [t.id], _names_in(v), False
+            elif isinstance(t, (ast.Tuple, ast.List)):
+                yield target_names(t), _names_in(v), False
             elif isinstance(t, (ast.Attribute, ast.Subscript)):
                 obj = _names_in(t.value)
-                yield obj, _names_in(v) + obj
+                yield obj + _names_in(v), _names_in(v) + obj, True
+        elif isinstance(s, ast.Delete):
+            t = s.targets[0]
+            if isinstance(t, (ast.Attribute, ast.Subscript)):
+                obj = _names_in(t.value)
+                yield obj, obj, True
         elif isinstance(s, ast.For):
-            yield _target_names(s.target), _names_in(s.iter)
+            yield target_names(s.target), _names_in(s.iter), False
+        elif isinstance(s, (ListBuild, DictBuild)):
+            pass
         elif isinstance(s, Append):
-            yield [s.target.id], _names_in(s.value)
+            yield [s.target.id], _names_in(s.value), False
         elif isinstance(s, SetKey):
-            yield [s.target.id], _names_in(s.value)
+            yield [s.target.id], _names_in(s.value), False
+        elif isinstance(s, ast.With):
+            for item in s.items:
+                if item.optional_vars is not None:
+                    yield target_names(item.optional_vars), _names_in(item.context_expr), False
         elif isinstance(s, Native) and isinstance(s.stmt, ast.FunctionDef):
-            yield [s.stmt.name], list(free_names_of_function(s.stmt))
+            ins = _names_in(s.stmt.args)
+            yield [s.stmt.name], ins, False

@@ -1,4 +1,4 @@
-"""Small builders of AST nodes, and the cotangent bookkeeping, shared by the emitter's modules."""
+"""Small builders of AST nodes shared by the emitters."""
 import ast
 
 
@@ -27,15 +27,25 @@ def binop(a, op, b):
     return ast.BinOp(left=a, op=op, right=b)
 
 
-def is_none_test(name, negate=False):
-    return ast.Compare(left=N(name), ops=[ast.IsNot() if not negate else ast.Is()], comparators=[C(None)])
+def is_none(expr, negate=False):
+    return ast.Compare(left=expr, ops=[ast.Is() if not negate else ast.IsNot()], comparators=[C(None)])
 
 
-class State:
-    """Where each variable's cotangent lives in the pullback: var -> [name, definite]."""
+def tup(elts, store=False):
+    return ast.Tuple(elts=list(elts), ctx=ast.Store() if store else ast.Load())
 
-    def __init__(self, h=None):
-        self.h = dict(h or {})
 
-    def copy(self):
-        return State({k: list(v) for k, v in self.h.items()})
+def attr(value, name):
+    return ast.Attribute(value=value, attr=name, ctx=ast.Load())
+
+
+def if_(test, body, orelse=()):
+    return ast.If(test=test, body=list(body) or [ast.Pass()], orelse=list(orelse))
+
+
+def ifexp(test, body, orelse):
+    return ast.IfExp(test=test, body=body, orelse=orelse)
+
+
+def loads(node):
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]

@@ -1,874 +1,1252 @@
 """Stage 4 — emit: write the forward pass and its pullback as Python.
 
-`Emitter(analysis, namer, helpers, fdef).run()` returns one `FunctionDef`: the
-forward pass, with the user's name and arguments, which returns
-`(value, <name>_pullback)`. The pullback is a nested function of the cotangent
-of the output and returns `(f_bar, *parameter_bars)`.
+`Emitter(analysis, ssa, namer, helper, fdef, forward_name).run()` returns one
+`FunctionDef`: the forward pass, with the user's name and arguments, which
+returns `(value, <name>_pullback)`. The pullback is a nested function of the
+cotangent of the result and returns `(None, *parameter_cotangents)`.
 
 How the backward pass gets what it needs:
 
-- operands are read straight from the forward frame (the pullback is a closure)
-  when nothing reassigns them later; otherwise they are copied to a snapshot
-  variable, or, inside loops, pushed on a tape that the pullback pops;
+- every version has one value, so the pullback reads the forward pass's
+  variables straight from its frame (it is a closure); only values that are
+  assigned again later — inside loops, every iteration — are pushed on a tape
+  that the pullback pops, or copied aside;
 - which branch ran is read back from the branch's own boolean test when it can
-  be, otherwise from a flag (on the tape inside loops); loops count iterations;
-- cotangents are `None` until something reaches them. On plain numbers the
-  chain rule is written inline (`x_bar = 5 * y_bar`); everything else goes
-  through a runtime function that returns `(value, pullback)`.
+  be, otherwise from a flag; loops count their iterations; `try` and `with`
+  blocks count how far each of their blocks got;
+- on plain numbers the chain rule is written inline (`x_bar = 5 * y_bar`);
+  everything else goes through a runtime function that returns
+  `(value, pullback)`, and cotangents of objects go through the heap
+  (`heap.take` where an object's value is made, `heap.acc` where a cotangent
+  reaches a value).
+
+Cotangent variables are `None` until something reaches them; the emitter tracks
+which ones are known to be set, unset or either, and writes the simplest code
+for each case.
 """
 import ast
 import copy
+import math
+import types
 
 from ..rules import registry
-from .analyze import free_names_of_function
-from .astlib import C, N, S, State, assign, binop, call, is_none_test
-from .emit_control import ControlFlowAdjoints
-from .emit_objects import ObjectAdjoints
-from .normalize import UFUNC_AT, Append, DictBuild, ListBuild, Native, SetKey
+from ..rules.registry import _hashable
+from . import tidy
+from .astlib import C, N, S, assign, attr, binop, call, if_, ifexp, is_none, loads, tup
+from .normalize import Append, DictBuild, ListBuild, Native, SetKey
+from .ssa import target_names, walk_stmts
 
-_BINOP_HELPER = {
-    ast.Add: "add",
-    ast.Sub: "sub",
-    ast.Mult: "mul",
-    ast.Div: "truediv",
-    ast.FloorDiv: "floordiv",
-    ast.Mod: "mod",
-    ast.Pow: "pow",
-    ast.MatMult: "matmul",
+NONE, SET, MAYBE = 0, 1, 2
+
+_BINOP = {
+    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv",
+    ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul",
 }
-_UNARY_HELPER = {ast.USub: "neg", ast.UAdd: "pos"}
-_NEED_HELPERS = {
-    "add_left", "add_right", "sub_left", "sub_right", "mul_left", "mul_right",
-    "truediv_left", "truediv_right", "pow_left", "matmul_left", "matmul_right",
-}
+_NEED_VARIANTS = {"add", "sub", "mul", "truediv", "pow", "matmul"}
+_UNARY = {ast.USub: "neg", ast.UAdd: "pos"}
 
 
-class Emitter(ControlFlowAdjoints, ObjectAdjoints):
-    def __init__(self, an, namer, helpers, fdef, scalar_inline=True, forward_name="_dpnb_forward", me=None, ho=False):
-        self.ho = ho  # the dialect dpnb can differentiate again: tape operations as list methods
-        self.forward_name = forward_name
+class Form:
+    """How one statement is written forward and backward."""
+
+    __slots__ = ("kind", "pb", "effect", "extra")
+
+    def __init__(self, kind, pb=None, effect=False, extra=None):
+        self.kind = kind
+        self.pb = pb
+        self.effect = effect
+        self.extra = extra or {}
+
+
+class Emitter:
+    def __init__(self, an, ssa, namer, helper, fdef, forward_name):
         self.an = an
+        self.ssa = ssa
         self.namer = namer
-        self.h = helpers  # helper key -> generated name
+        self.h = helper  # helper key -> generated name
         self.fdef = fdef
-        self.scalar_inline = scalar_inline
+        self.forward_name = forward_name
         self.seed = namer.exact("y_bar")
-        self.bwd_names = {self.seed}
-        self.fwd_temps = set()
-        self.saves = {}  # id(stmt) -> [(fwd_name, snapshot name or None)] pushed/snapshotted after stmt
-        self.pb_name = {}  # id(stmt) -> name of the pullback temp in the forward
-        self.if_mode = {}  # id(if) -> ('reuse', test) | ('flag', name) | ('push', None)
-        self.loop_count = {}  # id(loop) -> count name
+        self.bar_names = set()
+        self.status = {}
+        self.init = set()
+        self.uses_ctx = False
         self.uses_tape = False
-        self.builds = []  # stack of backward list/dict builders
-        self.inline_deps = set()
+        self.forms = {}
+        self.saves = {}  # id(stmt) -> [(name, mode, local)]
+        self.created = {}  # emitter-made forward names -> defining stmt
+        self.cell_objects = {}  # cell var -> name of the variable holding its cell
+        self.has_effects = False
         self.try_info = {}
-        self.try_partial = {}
-        self.accepts_none = False
-        self.mutates_params = False
+        self.loop_info = {}
+        self.if_flags = {}
+        self.inline_deps = set()
+        self.guard_values = {}
+        self.ctx_name = None
+        self.iter_vars = {}
+        # the tape, its push and its pop: names no identifier of the user's code takes
+        self.tape_names = (namer.exact("_tape"), namer.exact("_push"), namer.exact("_pop"))
 
+    # --- names -----------------------------------------------------------------------------
     def helper(self, key):
         return self.h(key)
 
-    def push_expr(self, value):
-        if self.ho:
-            return call(ast.Attribute(value=N(self.helper("tape")), attr="append", ctx=ast.Load()), value)
-        return call(self.helper("push"), value)
+    def ctx(self):
+        self.uses_ctx = True
+        if self.ctx_name is None:
+            self.ctx_name = self.namer.exact("_ctx")
+        return N(self.ctx_name)
 
-    def pop_expr(self):
-        if self.ho:
-            return call(ast.Attribute(value=N(self.helper("tape_copy")), attr="pop", ctx=ast.Load()))
-        return call(self.helper("pop"))
+    def bar(self, name):
+        b = self.namer.bar(name)
+        self.bar_names.add(b)
+        return b
 
-    # --- cotangent bookkeeping --------------------------------------------------------
-    def canon(self, var):
-        name = self.namer.bar(var)
-        self.bwd_names.add(name)
-        return name
-
-    def dvar(self, base="_d"):
+    def fresh(self, base):
         name = self.namer.fresh(base)
-        self.bwd_names.add(name)
         return name
+
+    def make(self, base, stmt):
+        """A forward-pass name made by the emitter, assigned at `stmt`."""
+        name = self.namer.fresh(base)
+        self.created[name] = stmt
+        self.an.defs.setdefault(name, []).append(stmt)
+        if self.an.in_loop(stmt):
+            self.ssa.multi.add(name)
+        return name
+
+    def cell_object(self, name):
+        v = self.cell_objects.get(name)
+        if v is None:
+            v = self.cell_objects[name] = self.namer.fresh(f"_cell_{name.strip('_')}")
+        return N(v)
+
+    # --- atoms -----------------------------------------------------------------------------
+    def target_kind(self, atom):
+        """How a cotangent reaches this atom: 'local', 'cell', 'leaf' or None (nothing)."""
+        if not isinstance(atom, ast.Name):
+            return None
+        name = atom.id
+        an = self.an
+        if an.is_local(name):
+            return "local" if an.wants(atom) else None
+        if an.is_cell(name):
+            return "cell"
+        found, value = an.lookup_global(name)
+        if found and (an.atom_kind(atom) == "const" or isinstance(value, (int, float, complex, bool))):
+            return None
+        return "leaf"
 
     def wants(self, atom):
-        """Does atom receive a cotangent?"""
-        if not isinstance(atom, ast.Name):
-            return False
-        return self.an.differentiated(atom.id)
+        return self.target_kind(atom) is not None
 
-    def take(self, st, var):
-        return st.h.pop(var, None)
+    def num(self, atom):
+        return self.an.atom_kind(atom) in ("real", "num")
 
-    def protect(self, st, g, out):
-        """The name of a taken cotangent, moved aside if a write to a canonical name could clobber it."""
-        if any(self.canon(u) == g and hv[0] != g for u, hv in st.h.items()):
-            tmp = self.dvar()
-            out.append(assign(tmp, N(g)))
-            return tmp
-        return g
+    def real(self, atom):
+        return self.an.atom_kind(atom) == "real"
 
-    def release(self, st, name, out, busy=()):
-        """Move every variable whose cotangent sits in `name` to its own canonical name."""
-        for u, (holder, d) in list(st.h.items()):
-            if holder == name and self.canon(u) != name:
-                if u in busy:
-                    tmp = self.dvar()
-                    out.append(assign(tmp, N(name)))
-                    for w, hv in st.h.items():
-                        if hv[0] == name:
-                            hv[0] = tmp
-                    return
-                self.write(st, u, N(name), d, out, busy + (u,))
+    # --- cotangent bookkeeping ------------------------------------------------------------
+    def st(self, b):
+        return self.status.get(b, NONE)
 
-    def write(self, st, var, value, definite, out, busy=()):
-        name = self.canon(var)
-        self.release(st, name, out, busy + (var,))
-        out.append(assign(name, value))
-        st.h[var] = [name, definite]
+    def read_bar(self, b):
+        """An expression reading bar variable b (initialised at the start if it may be unassigned)."""
+        if self.st(b) != SET:
+            self.init.add(b)
+        return N(b)
 
-    def accumulate(self, st, atom, expr, definite, out):
-        if not self.wants(atom):
+    def set_bar(self, b, value, status, out):
+        out.append(assign(b, value))
+        self.status[b] = status
+
+    def acc(self, atom, expr, out, cstatus=MAYBE, complex_src=False):
+        """Send cotangent `expr` to `atom`."""
+        tk = self.target_kind(atom)
+        if tk is None:
             return
-        var = atom.id
-        cur = st.h.get(var)
-        if cur is None:
-            if isinstance(expr, ast.Name) and expr.id in self.bwd_names:
-                st.h[var] = [expr.id, definite]
-            else:
-                self.write(st, var, expr, definite, out)
+        if tk == "leaf":
+            out.append(ast.Expr(value=call(self.helper("leaf"), self.ctx(), N(atom.id), expr)))
             return
-        holder, d = cur
-        num = self.an.kind.get(var) == "num"
-        if num and not definite and isinstance(expr, ast.Name):
-            # x_bar = x_bar if c is None else x_bar + c   (or c, if x_bar may be None too)
-            plus = binop(N(holder), ast.Add(), N(expr.id))
-            if not d:
-                plus = ast.IfExp(test=is_none_test(holder, negate=True), body=N(expr.id), orelse=plus)
-            new = ast.IfExp(test=is_none_test(expr.id, negate=True), body=N(holder), orelse=plus)
-            self.write(st, var, new, d, out)
+        if tk == "cell":
+            out.append(ast.Expr(value=call(self.helper("cell_add"), self.ctx(), self.cell_object(atom.id), expr)))
             return
-        if d and definite and num:
-            new = binop(N(holder), ast.Add(), expr)
-        elif definite and self.an.kind.get(var) == "num" and isinstance(expr, (ast.Name, ast.BinOp, ast.UnaryOp)):
-            # x_bar = c if x_bar is None else x_bar + c
+        name = atom.id
+        b = self.bar(name)
+        if self.num(atom):
+            if complex_src and self.real(atom):
+                expr = call(self.helper("real"), expr)
+            s = self.st(b)
+            if s == NONE:
+                self.set_bar(b, expr, cstatus, out)
+                return
+            if cstatus == SET and s == SET:
+                self.set_bar(b, binop(N(b), ast.Add(), expr), SET, out)
+                return
             if not isinstance(expr, ast.Name):
-                tmp = self.dvar()
+                tmp = self.fresh("_c")
                 out.append(assign(tmp, expr))
                 expr = N(tmp)
-            new = ast.IfExp(test=is_none_test(holder, negate=True), body=expr, orelse=binop(N(holder), ast.Add(), copy.deepcopy(expr)))
-            self.write(st, var, new, True, out)
+            cur = self.read_bar(b)
+            if cstatus == SET:
+                new = ifexp(is_none(cur), expr, binop(N(b), ast.Add(), expr))
+                self.set_bar(b, new, SET, out)
+            elif s == SET:
+                new = ifexp(is_none(expr), N(b), binop(N(b), ast.Add(), expr))
+                self.set_bar(b, new, SET, out)
+            else:
+                new = ifexp(is_none(expr), cur, ifexp(is_none(N(b)), expr, binop(N(b), ast.Add(), expr)))
+                self.set_bar(b, new, MAYBE, out)
             return
-        else:
-            new = call(self.helper("acc"), N(holder), expr)
-        self.write(st, var, new, d or definite, out)
+        cur = self.read_bar(b) if self.st(b) != NONE else C(None)
+        self.set_bar(b, call(self.helper("acc"), self.ctx(), N(name), cur, expr), MAYBE, out)
 
-    def materialize(self, st, out):
-        for var in list(st.h):
-            holder, d = st.h[var]
-            if holder != self.canon(var):
-                self.write(st, var, N(holder), d, out)
+    def reset(self, name, out):
+        """After the definition of `name` is replayed: an earlier value of it starts from nothing."""
+        b = self.namer.bar(name)
+        if b in self.bar_names and name in self.ssa.multi and self.st(b) != NONE:
+            out.append(assign(b, C(None)))
+            self.status[b] = NONE
 
-    def join(self, st, states_and_blocks):
-        """Make several branch states agree; returns the merged state (blocks are patched)."""
-        for s, block in states_and_blocks:
-            self.materialize(s, block)
-        keys = set()
-        for s, _ in states_and_blocks:
-            keys |= set(s.h)
-        merged = {}
-        for var in keys:
-            entries = [s.h.get(var) for s, _ in states_and_blocks]
-            if all(e is not None for e in entries):
-                merged[var] = [self.canon(var), all(e[1] for e in entries)]
-            else:
-                for (s, block), e in zip(states_and_blocks, entries):
-                    if e is None:
-                        block.append(assign(self.canon(var), C(None)))
-                merged[var] = [self.canon(var), False]
-        st.h = merged
-        return st
+    def take(self, stmt, name, out, kind):
+        """The cotangent of `name` where its value was made: a variable, or (objects) the heap too.
+        Returns (expression, status) or (None, NONE) when nothing can have reached it."""
+        b = self.bar(name)
+        s = self.st(b)
+        if kind in ("real", "num", "const"):
+            if s == NONE:
+                return None, NONE
+            return self.read_bar(b), s
+        cur = self.read_bar(b) if s != NONE else C(None)
+        self.set_bar(b, call(self.helper("take"), self.ctx(), N(name), cur), MAYBE, out)
+        return N(b), MAYBE
 
-    # --- saving what the backward pass reads -------------------------------------------
-    def fwd_name(self, name):
-        return name in self.an.locals or name in self.fwd_temps
-
-    def _register_assign(self, name, stmt):
-        self.an.assigned.setdefault(name, []).append(self.an.pos[id(stmt)])
-        self.fwd_temps.add(name)
-
-    def saved(self, stmt, names, pre):
-        """Make `names` (read by stmt's adjoint) safe to read; returns a rename map."""
-        mapping = {}
-        self.saves[id(stmt)] = []
-        for name in names:
-            if name in mapping or not self.fwd_name(name):
-                continue
-            if not self.an.reassigned_after(name, stmt):
-                continue
-            if self.an.in_loop(stmt):
-                local = self.dvar(f"{name.lstrip('_')}_" if not name.startswith("_t") else name + "_")
-                mapping[name] = local
-                self.saves.setdefault(id(stmt), []).append((name, None))
-                self.uses_tape = True
-            else:
-                snap = self.namer.fresh(f"_{name.lstrip('_')}_")
-                self.fwd_temps.add(snap)
-                mapping[name] = snap
-                self.saves.setdefault(id(stmt), []).append((name, snap))
-        # pops, in the reverse order of the pushes
-        pushes = [n for n, snap in self.saves.get(id(stmt), []) if snap is None and n in mapping]
-        for name in reversed(pushes):
-            pre.append(assign(mapping[name], self.pop_expr()))
-        return mapping
-
-    def rename_fwd(self, stmts, stmt, pre):
-        names = []
-        for s in stmts:
-            for n in ast.walk(s):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in self.bwd_names:
-                    names.append(n.id)
-        mapping = self.saved(stmt, names, pre)
-        if mapping:
-            for s in stmts:
-                for n in ast.walk(s):
-                    if isinstance(n, ast.Name) and n.id in mapping and n.id not in self.bwd_names:
-                        n.id = mapping[n.id]
-        return stmts
-
-    # --- the backward pass --------------------------------------------------------------
-    def bwd_block(self, stmts, st):
-        out = []
+    # --- the backward pass ----------------------------------------------------------------
+    def bwd_block(self, stmts, out):
         for s in reversed(stmts):
-            self.bwd_stmt(s, st, out)
-        return out
+            self.bwd_stmt(s, out)
 
-    def bwd_stmt(self, s, st, out):
+    def bwd_stmt(self, s, out):
+        guarded = getattr(s, "dpnb_progress", None) is not None
+        st_before = dict(self.status) if guarded else None
+        code = []
         if isinstance(s, ast.Assign):
-            self.bwd_assign(s, st, out)
+            self.bwd_assign(s, code)
         elif isinstance(s, ast.If):
-            self.bwd_if(s, st, out)
+            self.bwd_if(s, code)
         elif isinstance(s, (ast.For, ast.While)):
-            self.bwd_loop(s, st, out)
+            self.bwd_loop(s, code)
         elif isinstance(s, (ListBuild, DictBuild)):
-            self.bwd_build(s, st, out)
-        elif isinstance(s, (ast.Try, ast.With)):
-            self.bwd_try(s, st, out)
+            self.bwd_build(s, code)
         elif isinstance(s, Append):
             lb = self.builds[-1]
-            self.accumulate(st, s.value, call(ast.Attribute(value=N(lb), attr="pop", ctx=ast.Load())), False, out)
-        elif isinstance(s, Native) and isinstance(s.stmt, ast.FunctionDef):
-            cur = self.take(st, s.stmt.name) if self.an.differentiated(s.stmt.name) else None
-            if cur is not None:
-                g, definite = cur
-                body_fn = self.closure_contribs(s.stmt, lambda: N(g))
-                if body_fn is not None:
-                    block = []
-                    self.guarded(st, g, definite, block, body_fn)
-                    out.extend(block)
+            self.acc(s.value, call(attr(N(lb), "pop")), code)
         elif isinstance(s, SetKey):
             db = self.builds[-1]
-            pre = []
-            expr = call(ast.Attribute(value=N(db), attr="pop", ctx=ast.Load()), copy.deepcopy(s.key), C(None))
-            body = []
-            self.accumulate(st, s.value, expr, False, body)
-            self.rename_fwd(body, s, pre)
-            out.extend(pre + body)
-        # Native, Return, Break: nothing to do
-
-    def guarded(self, st, g, definite, out, emit_body, test=None):
-        """Run emit_body(state, block) under `if g is not None` (or `if test`) unless g is known set."""
-        if definite and test is None:
-            emit_body(st, out)
+            self.acc(s.value, call(attr(N(db), "pop"), copy.deepcopy(s.key), C(None)), code)
+        elif isinstance(s, (ast.Try, ast.With)):
+            self.bwd_try(s, code)
+        elif isinstance(s, ast.Delete):
+            self.bwd_delete(s, code)
+        elif isinstance(s, Native) and isinstance(s.stmt, ast.FunctionDef):
+            self.bwd_function(s, s.stmt.name, s.stmt.args, code)
+        # Native, Return, Break, Pass: nothing to do
+        if not code:
             return
-        self.materialize(st, out)
-        inner = st.copy()
-        block = []
-        emit_body(inner, block)
-        self.materialize(inner, block)
-        if not block:
-            return
-        orelse = []
-        for var in list(st.h):
-            if var not in inner.h:  # taken inside the block: None there, as it was before otherwise
-                block.append(assign(self.canon(var), C(None)))
-                inner.h[var] = [self.canon(var), False]
-        for var, (holder, d) in inner.h.items():
-            if var not in st.h:
-                if self.canon(var) != g or test is not None:
-                    orelse.append(assign(self.canon(var), C(None)))
-                st.h[var] = [self.canon(var), False]
-            else:
-                st.h[var] = [self.canon(var), st.h[var][1] and d]
-        out.append(ast.If(test=test if test is not None else is_none_test(g), body=block, orelse=orelse))
-
-    def bwd_assign(self, s, st, out):
-        target = s.targets[0]
-        value = s.value
-        if isinstance(target, ast.Name) and isinstance(value, ast.Call) and self.is_method(value):
-            self.bwd_method_call(s, st, out)
-            return
-        if isinstance(target, ast.Name) and isinstance(value, ast.Call) and self.deposit_candidates(value):
-            self.bwd_python_call(s, st, out)
-            return
-        if isinstance(target, ast.Name):
-            if not self.an.differentiated(target.id):
-                return
-            cur = self.take(st, target.id)
-            if cur is None:
-                return
-            g, definite = cur
-            if isinstance(value, (ast.Name, ast.Constant)):
-                self.accumulate(st, value, N(g), definite, out)
-                return
-            g = self.protect(st, g, out)
-            pre, body_fn = self.adjoint_of(s, g)
-            if body_fn is None:
-                return
-            block = []
-
-            def full(st2, blk, pre=pre, body_fn=body_fn):
-                blk.extend(pre)
-                body_fn(st2, blk)
-
-            self.guarded(st, g, definite, block, full)
-            pre = []
-            self.rename_fwd(block, s, pre)
-            out.extend(pre + block)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            self.bwd_unpack(s, st, out)
+        pre = []
+        self.restore(s, code, pre)
+        guard = self.progress_guard(s)
+        if guard is not None:
+            out.append(if_(guard, pre + code))
+            self.merge_status(st_before)  # the statement may not have run
         else:
-            self.bwd_mutation(s, st, out)
+            out.extend(pre + code)
 
-    def bwd_unpack(self, s, st, out):
+    def progress_guard(self, s):
+        info = getattr(s, "dpnb_progress", None)
+        if info is None:
+            return None
+        var, k = info
+        return ast.Compare(left=N(var), ops=[ast.GtE()], comparators=[C(k)])
+
+    def bwd_assign(self, s, out):
         target = s.targets[0]
-        bars = []
+        if isinstance(target, ast.Attribute):
+            form = self.forms.get(id(s))
+            c = self.fresh("_c")
+            out.append(assign(c, call(N(form.pb))))
+            self.acc(s.value, N(c), out)
+            return
+        if isinstance(target, ast.Subscript):
+            form = self.forms.get(id(s))
+            c = self.fresh("_c")
+            out.append(assign(c, call(N(form.pb))))
+            self.acc(s.value, N(c), out)
+            return
+        if isinstance(target, (ast.Tuple, ast.List)):
+            self.bwd_unpack(s, out)
+            return
+        name = target.id
+        form = self.forms[id(s)]
+        if form.kind == "plain":
+            return
+        v = s.value
+        kind = self.an.atom_kind(ast.Name(id=name, ctx=ast.Load()))
+        cellpb = form.extra.get("cell")
+        if cellpb is not None:
+            # a closure variable: the cotangent of the value it was given waits in its cell
+            b = self.bar(name)
+            self.set_bar(b, call(N(cellpb)), MAYBE, out)
+            self.init.add(b)
+            if form.kind == "copy":
+                self.acc(v, N(b), out)
+                return
+            if form.kind == "plain":
+                return
+            g, gs = N(b), MAYBE
+            body = []
+            st_before = dict(self.status)
+            getattr(self, "bwd_" + form.kind)(s, form, g, gs, body)
+            if form.effect and form.kind == "helper" and form.pb is not None and form.kind != "inline_rule":
+                out.extend(body)
+            elif body:
+                out.append(if_(ast.Compare(left=g, ops=[ast.IsNot()], comparators=[C(None)]), body))
+                self.merge_status(st_before)
+            return
+        if form.kind == "copy":
+            b = self.bar(name)
+            if self.st(b) == NONE:
+                return
+            self.acc(v, self.read_bar(b), out, self.st(b))
+            self.reset(name, out)
+            return
+        g, gs = self.take(s, name, out, kind)
+        if g is None and not form.effect:
+            return
+        body = []
+        st_before = dict(self.status)
+        getattr(self, "bwd_" + form.kind)(s, form, g, gs, body)
+        self.reset(name, body)
+        if form.effect or gs == SET:
+            out.extend(body)
+        elif body:
+            out.append(if_(ast.Compare(left=g, ops=[ast.IsNot()], comparators=[C(None)]), body))
+            self.merge_status(st_before)
+
+    def merge_status(self, other):
+        """After a block that may not run: what it set is known set only if it was before."""
+        for b in set(self.status) | set(other):
+            a, c = self.status.get(b, NONE), other.get(b, NONE)
+            if a != c:
+                self.status[b] = MAYBE
+                self.init.add(b)
+
+    # inline arithmetic on numbers
+    def bwd_inline_binop(self, s, form, g, gs, out):
+        v = s.value
+        a, b = v.left, v.right
+        op = type(v.op)
+        t = N(s.targets[0].id)
+        cx = self.an.atom_kind(t) == "num"
+        G = g
+        if op is ast.Add:
+            self.acc(a, G, out, SET, cx)
+            self.acc(b, G, out, SET, cx)
+        elif op is ast.Sub:
+            self.acc(a, G, out, SET, cx)
+            self.acc(b, ast.UnaryOp(op=ast.USub(), operand=G), out, SET, cx)
+        elif op is ast.Mult:
+            self.acc(a, binop(G, ast.Mult(), b), out, SET, cx)
+            self.acc(b, binop(a, ast.Mult(), G), out, SET, cx)
+        elif op is ast.Div:
+            if self.wants(b):
+                q = self.fresh("_c")
+                out.append(assign(q, binop(G, ast.Div(), b)))
+                self.acc(a, N(q), out, SET, cx)
+                self.acc(b, ast.UnaryOp(op=ast.USub(), operand=binop(N(q), ast.Mult(), t)), out, SET, cx)
+            else:
+                self.acc(a, binop(G, ast.Div(), b), out, SET, cx)
+        elif op is ast.Pow:
+            self.acc(a, call(self.helper("pow_base_bar"), G, a, b), out, SET, True)
+            self.acc(b, binop(binop(G, ast.Mult(), t), ast.Mult(), call(self.helper("log_base"), a)), out, SET, True)
+        elif op is ast.FloorDiv:
+            self.acc(a, binop(G, ast.Mult(), C(0)), out, SET)
+            self.acc(b, binop(G, ast.Mult(), C(0)), out, SET)
+        elif op is ast.Mod:
+            self.acc(a, G, out, SET)
+            q = call(N("round"), binop(binop(a, ast.Sub(), t), ast.Div(), b))
+            self.acc(b, ast.UnaryOp(op=ast.USub(), operand=binop(G, ast.Mult(), q)), out, SET)
+
+    def bwd_inline_unop(self, s, form, g, gs, out):
+        v = s.value
+        if isinstance(v.op, ast.USub):
+            self.acc(v.operand, ast.UnaryOp(op=ast.USub(), operand=g), out, SET)
+        else:
+            self.acc(v.operand, g, out, SET)
+
+    def bwd_inline_rule(self, s, form, g, gs, out):
+        rule = form.extra["rule"]
+        v = s.value
+        t = N(s.targets[0].id)
+        fvar = form.extra["fvar"]
+        st0 = dict(self.status)
+        inline = []
+        for argname, partial, atom in zip(rule.argnames, rule.partials, v.args):
+            if partial is None or not self.wants(atom):
+                continue
+            mapping = {an_: a for an_, a in zip(rule.argnames, v.args)}
+            expr = _substitute(partial, mapping, t, lambda nm: N(self.helper(("ns", rule, nm))))
+            self.acc(atom, binop(g, ast.Mult(), expr), inline, SET, self.an.atom_kind(t) == "num")
+        st_inline = dict(self.status)
+        generic = []
+        self.status = dict(st0)
+        # the callee was rebound since the transform: its own pullback
+        bars = self.fresh("_bars")
+        generic.append(assign(bars, call(N(form.pb), g)))
+        for i, atom in enumerate(v.args):
+            self.acc(atom, ast.Subscript(value=N(bars), slice=C(i + 1), ctx=ast.Load()), generic)
+        st_generic = self.status
+        self.status = st_inline
+        self.merge_status(st_generic)
+        out.append(if_(ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(form.extra["inl"])]), inline, generic))
+
+    # through the runtime
+    def bwd_helper(self, s, form, g, gs, out):
+        v = s.value
+        shape = form.extra["shape"]
+        run = self.run_pb(form, g, gs, form.extra["nbars"])
+        if shape == "single":  # getattr / getitem: the object's cotangent
+            c = self.fresh("_c")
+            out.append(assign(c, run))
+            self.acc(form.extra["obj"], N(c), out)
+            return
+        bars = self.fresh("_bars")
+        out.append(assign(bars, run))
+        for i, atom in form.extra["slots"]:
+            if atom is None:
+                continue
+            self.acc(atom, ast.Subscript(value=N(bars), slice=C(i), ctx=ast.Load()), out)
+
+    def run_pb(self, form, g, gs, n):
+        pb = N(form.pb)
+        if g is None:
+            return call(self.helper("none_run"), pb, C(n))
+        if gs == SET or not form.effect:
+            return call(pb, g)
+        return ifexp(ast.Compare(left=g, ops=[ast.IsNot()], comparators=[C(None)]), call(pb, g), call(self.helper("none_run"), pb, C(n)))
+
+    def bwd_self_call(self, s, form, g, gs, out):
+        self.bwd_helper(s, form, g, gs, out)
+
+    def bwd_literal(self, s, form, g, gs, out):
+        v = s.value
+        if g is None:
+            return
+        if isinstance(v, ast.Dict):
+            gd = self.fresh("_g")
+            out.append(assign(gd, call(self.helper("dict_cot"), g, N(s.targets[0].id))))
+            maps = [val if k is None else None for k, val in zip(v.keys, v.values)]
+            if any(m is not None for m in maps):
+                parts = self.fresh("_parts")
+                out.append(assign(parts, call(self.helper("dict_literal_bar"), N(gd), tup([m if m is not None else C(None) for m in maps]))))
+                for i, m in enumerate(maps):
+                    if m is not None:
+                        self.acc(m, ast.Subscript(value=N(parts), slice=C(i), ctx=ast.Load()), out)
+            for k, val in zip(v.keys, v.values):
+                if k is None:
+                    continue
+                self.acc(val, call(attr(N(gd), "get"), copy.deepcopy(k)), out)
+            return
+        elts = v.elts
+        if isinstance(v, ast.List):
+            gl = self.fresh("_g")
+            out.append(assign(gl, call(self.helper("list_cot"), g, N(s.targets[0].id))))
+            g = N(gl)
+        if any(isinstance(e, ast.Starred) for e in elts):
+            parts = self.fresh("_parts")
+            spec = tup([e.value if isinstance(e, ast.Starred) else C(None) for e in elts])
+            out.append(assign(parts, call(self.helper("literal_bar"), g, spec)))
+            for i, e in enumerate(elts):
+                self.acc(e.value if isinstance(e, ast.Starred) else e, ast.Subscript(value=N(parts), slice=C(i), ctx=ast.Load()), out)
+            return
+        for i, e in enumerate(elts):
+            self.acc(e, ast.Subscript(value=g, slice=C(i), ctx=ast.Load()), out)
+
+    def bwd_lambda(self, s, form, g, gs, out):
+        self.distribute_defaults(s.value.args, g, out)
+
+    def bwd_function(self, s, name, args, out):
+        if not args.defaults and not any(d is not None for d in args.kw_defaults):
+            return
+        if not any(self.wants(d) for d in args.defaults + [k for k in args.kw_defaults if k is not None]):
+            return
+        g, gs = self.take(s, name, out, "any")
+        self.distribute_defaults(args, g, out)
+
+    def distribute_defaults(self, args, g, out):
+        if g is None:
+            return
+        defaults = [d for d in args.defaults]
+        if defaults and any(self.wants(d) for d in defaults):
+            dl = self.fresh("_d")
+            out.append(assign(dl, call(self.helper("field_of"), g, C("__defaults__"))))
+            body = []
+            for i, d in enumerate(defaults):
+                self.acc(d, ast.Subscript(value=N(dl), slice=C(i), ctx=ast.Load()), body)
+            st = dict(self.status)
+            out.append(if_(ast.Compare(left=N(dl), ops=[ast.IsNot()], comparators=[C(None)]), body))
+            self.merge_status(st)
+        kwonly = [(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        if kwonly and any(self.wants(d) for _, d in kwonly):
+            dk = self.fresh("_d")
+            out.append(assign(dk, call(self.helper("field_of"), g, C("__kwdefaults__"))))
+            body = []
+            for k, d in kwonly:
+                self.acc(d, call(attr(N(dk), "get"), C(k)), body)
+            st = dict(self.status)
+            out.append(if_(ast.Compare(left=N(dk), ops=[ast.IsNot()], comparators=[C(None)]), body))
+            self.merge_status(st)
+
+    def bwd_unpack(self, s, out):
+        target = s.targets[0]
+        names = []
         star = None
-        any_set = False
         for i, e in enumerate(target.elts):
             if isinstance(e, ast.Starred):
                 star = i
                 e = e.value
-            cur = self.take(st, e.id) if self.an.differentiated(e.id) else None
-            if cur is not None:
+            names.append(e.id)
+        if not self.wants(s.value):
+            for n in names:
+                self.reset(n, out)
+            return
+        bars = []
+        any_set = False
+        for i, n in enumerate(names):
+            b = self.namer.bar(n)
+            if i == star and self.an.wants(ast.Name(id=n, ctx=ast.Load())):
+                # the starred name holds a new list: its cotangent is in the heap
+                cur = self.read_bar(b) if b in self.bar_names and self.st(b) != NONE else C(None)
+                bars.append(call(self.helper("take"), self.ctx(), N(n), cur))
                 any_set = True
-                bars.append(N(cur[0]))
+            elif b in self.bar_names and self.st(b) != NONE and self.an.wants(ast.Name(id=n, ctx=ast.Load())):
+                bars.append(self.read_bar(b))
+                any_set = True
             else:
                 bars.append(C(None))
-        if not any_set or not self.wants(s.value):
+        if not any_set:
             return
-        expr = call(self.helper("unpack_bar"), copy.deepcopy(s.value), ast.Tuple(elts=bars, ctx=ast.Load()), C(star))
-        block = []
-        self.accumulate(st, s.value, expr, False, block)
-        pre = []
-        self.rename_fwd(block, s, pre)
-        out.extend(pre + block)
+        c = self.fresh("_c")
+        out.append(assign(c, call(self.helper("unpack_bar"), self.ctx(), s.value, tup(bars), C(star))))
+        for n in names:
+            self.reset(n, out)
+        self.acc(s.value, N(c), out)
 
-    def adjoint_of(self, s, g):
-        """-> (pre statements, body_fn(state, block)) for `t = <rhs>` with cotangent in name g."""
-        v = s.value
-        t = s.targets[0].id
-        G = lambda: N(g)  # noqa: E731
+    def bwd_delete(self, s, out):
+        form = self.forms.get(id(s))
+        if form is None or form.pb is None:
+            return
+        out.append(ast.Expr(value=call(N(form.pb))))
 
-        def contribs(pairs):
-            def body(st, block):
-                self.apply_contribs(st, g, pairs, block)
-
-            return body
-
-        def unpacked(pb, n_out, atoms, always=False):
-            """`_, a_c, b_c = pb(g)` then accumulate each."""
-            names, pairs = self.receivers(atoms)
-            if not pairs:
-                if always:
-                    # the callee's pullback may still account cotangents of globals it read (Params)
-                    return [ast.Expr(value=call(N(pb), G()))], lambda st, block: None
-                return [], None
-            lhs = ast.Tuple(elts=names, ctx=ast.Store()) if n_out > 1 else names[0]
-            pre = [ast.Assign(targets=[lhs], value=call(N(pb), G()))]
-            return pre, contribs(pairs)
-
-        if isinstance(v, (ast.Name, ast.Constant)):
-            return [], contribs([(v, G(), True)])
-        if isinstance(v, ast.BinOp):
-            if self.num_op(s):
-                return [], contribs(self.num_binop(v, t, G))
-            pb = self.pb_name[id(s)]
-            return unpacked(pb, 3, [None, v.left, v.right])
-        if isinstance(v, ast.UnaryOp):
-            if isinstance(v.op, (ast.Not, ast.Invert)):
-                return [], None
-            if self.num_op(s):
-                e = G() if isinstance(v.op, ast.UAdd) else ast.UnaryOp(op=ast.USub(), operand=G())
-                return [], contribs([(v.operand, e, True)])
-            return unpacked(self.pb_name[id(s)], 2, [None, v.operand])
-        if isinstance(v, ast.Compare):
-            return [], None
-        if isinstance(v, ast.Attribute):
-            if self.static(v):
-                return [], None
-            return unpacked(self.pb_name[id(s)], 1, [v.value])
-        if isinstance(v, ast.Subscript):
-            return unpacked(self.pb_name[id(s)], 3, [None, v.value, None])
-        if isinstance(v, ast.Call):
-            inline = self.inline_rule(s)
-            if inline is not None:
-                return [], contribs(self.inline_contribs(inline, v, t, G))
-            pb = self.pb_name.get(id(s))
-            if pb is None:
-                return [], None
-            if self.is_method(v):
-                obj = v.func.value
-                if self.kw_form(v):
-                    return unpacked(pb, 3, [obj, v.args[0].value, v.keywords[0].value])
-                return unpacked(pb, 1 + len(v.args), [obj] + list(v.args))
-            fatom = v.func if isinstance(v.func, ast.Name) and not self.callee_is_constant(v) else None
-            fvalue = self.an.callee_value(v.func)
-            python_callee = fvalue is None or registry.lookup(fvalue) is None
-            if self.kw_form(v):
-                return unpacked(pb, 3, [fatom, v.args[0].value, v.keywords[0].value], python_callee)
-            return unpacked(pb, 1 + len(v.args), [fatom] + list(v.args), python_callee)
-        if isinstance(v, (ast.Tuple, ast.List)):
-            if any(isinstance(e, ast.Starred) for e in v.elts):
-                parts = ast.Tuple(
-                    elts=[copy.deepcopy(e.value) if isinstance(e, ast.Starred) else C(None) for e in v.elts],
-                    ctx=ast.Load(),
-                )
-                atoms = [e.value if isinstance(e, ast.Starred) else e for e in v.elts]
-                names = [S(self.dvar()) if self.wants(a) else S("_") for a in atoms]
-                pre = [
-                    ast.Assign(
-                        targets=[ast.Tuple(elts=names, ctx=ast.Store())],
-                        value=call(self.helper("literal_bar"), G(), parts),
-                    )
-                ]
-                pairs = [(a, N(n.id), False) for a, n in zip(atoms, names) if n.id != "_"]
-                return pre, contribs(pairs) if pairs else None
-            pairs = [
-                (e, ast.Subscript(value=G(), slice=C(i), ctx=ast.Load()), False)
-                for i, e in enumerate(v.elts)
-                if self.wants(e)
-            ]
-            return [], contribs(pairs) if pairs else None
-        if isinstance(v, ast.Dict):
-            pairs = []
-            for k, val in zip(v.keys, v.values):
-                if not self.wants(val):
-                    continue
-                if k is None:
-                    pairs.append((val, call(self.helper("dict_sub_bar"), G(), copy.deepcopy(val)), False))
-                else:
-                    get = ast.Attribute(value=G(), attr="get", ctx=ast.Load())
-                    pairs.append((val, call(get, copy.deepcopy(k)), False))
-            return [], contribs(pairs) if pairs else None
-        if isinstance(v, ast.Lambda):
-            return [], self.closure_contribs(v, G)
-        return [], None
-
-    def apply_contribs(self, st, g, pairs, block):
-        """Accumulate contributions that read the cotangent held in `g`, without clobbering it."""
-        pairs = [p for p in pairs if self.wants(p[0])]
-        hits = [p for p in pairs if self.namer.bar(p[0].id) == g]
-        if len(hits) > 1:
-            tmp = self.dvar()
-            block.append(assign(tmp, N(g)))
-            pairs = [(a, _rename_load(e, g, tmp), d) for a, e, d in pairs]
-        elif hits:
-            pairs = [p for p in pairs if p not in hits] + hits
-        for atom, expr, definite in pairs:
-            self.accumulate(st, atom, expr, definite, block)
-
-    def closure_contribs(self, node, G):
-        pairs = []
-        for name in sorted(free_names_of_function(node)):
-            atom = N(name)
-            if self.wants(atom):
-                pairs.append((atom, call(self.helper("field"), G(), C(name)), False))
-        if not pairs:
-            return None
-
-        def body(st, block):
-            for atom, expr, definite in pairs:
-                self.accumulate(st, atom, expr, definite, block)
-
-        return body
-
-    # plain-number arithmetic, written inline
-    def num_op(self, s):
-        v = s.value
-        if isinstance(v, ast.BinOp):
-            if type(v.op) not in _BINOP_HELPER or isinstance(v.op, ast.MatMult):
-                return False
-            return self.an.atom_info(v.left)[0] == "num" and self.an.atom_info(v.right)[0] == "num"
-        if isinstance(v, ast.UnaryOp):
-            return self.an.atom_info(v.operand)[0] == "num"
-        return False
-
-    def num_binop(self, v, t, G):
-        a, b, op = v.left, v.right, v.op
-        A = lambda: copy.deepcopy(a)  # noqa: E731
-        B = lambda: copy.deepcopy(b)  # noqa: E731
-
-        def times(x, other):
-            if isinstance(other, ast.Constant):
-                if other.value == 1:
-                    return x
-                return binop(C(other.value), ast.Mult(), x)
-            return binop(x, ast.Mult(), other)
-
-        out = []
-        if isinstance(op, ast.Add):
-            out = [(a, G(), True), (b, G(), True)]
-        elif isinstance(op, ast.Sub):
-            out = [(a, G(), True), (b, ast.UnaryOp(op=ast.USub(), operand=G()), True)]
-        elif isinstance(op, ast.Mult):
-            out = [(a, times(G(), B()), True), (b, times(G(), A()), True)]
-        elif isinstance(op, ast.Div):
-            out = [(a, binop(G(), ast.Div(), B()), True)]
-            if self.wants(b):
-                out.append((b, binop(ast.UnaryOp(op=ast.USub(), operand=binop(G(), ast.Mult(), N(t))), ast.Div(), B()), True))
-        elif isinstance(op, ast.Pow):
-            if isinstance(b, ast.Constant):
-                c = b.value
-                if c == 0:
-                    d = binop(G(), ast.Mult(), C(0))
-                elif c == 1:
-                    d = G()
-                elif c == 2:
-                    d = binop(G(), ast.Mult(), binop(C(2), ast.Mult(), A()))
-                else:
-                    d = binop(G(), ast.Mult(), binop(C(c), ast.Mult(), binop(A(), ast.Pow(), C(c - 1))))
-                out = [(a, d, True)]
-            else:
-                out = [(a, call(self.helper("pow_base_bar"), G(), A(), B()), True)]
-                if self.wants(b):
-                    out.append((b, binop(binop(G(), ast.Mult(), N(t)), ast.Mult(), call(self.helper("log_base"), A())), True))
-        elif isinstance(op, ast.FloorDiv):
-            out = [(a, binop(G(), ast.Mult(), C(0)), True)]
-        elif isinstance(op, ast.Mod):
-            out = [(a, G(), True)]
-            if self.wants(b):
-                out.append((b, ast.UnaryOp(op=ast.USub(), operand=binop(G(), ast.Mult(), binop(A(), ast.FloorDiv(), B()))), True))
-        return out
-
-    def static(self, node):
-        return self.an.static_value(node)[0]
-
-    def is_method(self, v):
-        return isinstance(v.func, ast.Attribute) and not self.static(v.func)
-
-    @staticmethod
-    def kw_form(v):
-        return len(v.args) == 1 and isinstance(v.args[0], ast.Starred) and len(v.keywords) == 1
-
-    def callee_is_constant(self, v):
-        f = self.an.callee_value(v.func)
-        return f is not None and registry.lookup(f) is registry.CONSTANT
-
-    def inline_rule(self, s):
-        v = s.value
-        if not self.scalar_inline or not isinstance(v, ast.Call) or self.kw_form(v) or self.is_method(v):
-            return None
-        f = self.an.callee_value(v.func)
-        if f is None:
-            return None
+    def bwd_build(self, s, out):
+        name = s.target.id
+        g, gs = self.take(s, name, out, "any")
+        if g is None:
+            return
+        lb = self.fresh("_lb" if isinstance(s, ListBuild) else "_db")
+        builder = "list_cot" if isinstance(s, ListBuild) else "dict_cot"
+        out.append(assign(lb, call(self.helper(builder), g, N(name))))
+        self.builds.append(lb)
         try:
-            rule = registry.SCALAR_RULES.get(f)
-        except TypeError:
+            self.bwd_block(s.body, out)
+        finally:
+            self.builds.pop()
+        self.reset(name, out)
+
+    # branches
+    def bwd_if(self, s, out):
+        st0 = dict(self.status)
+        b1 = []
+        self.bwd_block(s.body, b1)
+        st1 = self.status
+        self.status = dict(st0)
+        b2 = []
+        self.bwd_block(s.orelse, b2)
+        st2 = self.status
+        self.status = st1
+        self.merge_status(st2)
+        if not b1 and not b2:
+            return
+        flag = self.if_flags.get(id(s))
+        if flag is None:
+            test = s.test
+            if isinstance(test, ast.Name) and test.id in self.an.bool_vars:
+                flag = test.id
+            elif isinstance(test, ast.Constant):
+                flag = test
+            else:
+                flag = self.make("_branch", s)
+            self.if_flags[id(s)] = flag
+        cond = N(flag) if isinstance(flag, str) else flag
+        out.append(if_(cond, b1, b2))
+
+    # loops
+    def bwd_loop(self, s, out):
+        count = self.make("_n", s)
+        self.loop_info[id(s)] = count
+        touched = set()
+        for inner in walk_stmts(s.body):
+            for n in ast.walk(inner) if not isinstance(inner, (ListBuild, DictBuild)) else [inner.target]:
+                if isinstance(n, ast.Name):
+                    touched.add(self.namer.bar(n.id))
+            if isinstance(inner, (ListBuild, DictBuild)):
+                touched.add(self.namer.bar(inner.target.id))
+        if isinstance(s, ast.For):
+            touched.add(self.namer.bar(s.target.id))
+            if isinstance(s.iter, ast.Name):
+                touched.add(self.namer.bar(s.iter.id))
+        lo, hi = self.an.loop_span[id(s)]
+        inner_only = set()
+        for name, defs in self.an.defs.items():
+            if defs and all(lo < self.an.pos.get(id(d), -1) < hi for d in defs) and name not in self.ssa.phis:
+                inner_only.add(self.namer.bar(name))
+        for b in touched:
+            if b in inner_only and self.st(b) == NONE:
+                continue
+            self.status[b] = MAYBE
+        body = []
+        st_entry = dict(self.status)
+        k = self.fresh("_k")
+        self.bwd_block(s.body, body)
+        if isinstance(s, ast.For):
+            item = s.target.id
+            if self.an.wants(s.target) or self.target_kind(s.iter) is not None:
+                b = self.namer.bar(item)
+                if b in self.bar_names and self.st(b) != NONE:
+                    c = self.fresh("_c")
+                    itvar = self.make("_it", s)
+                    self.iter_vars[id(s)] = itvar
+                    body.append(assign(c, call(self.helper("iter_acc"), self.ctx(), N(itvar), N(k), self.read_bar(b))))
+                    self.status[b] = MAYBE
+                    self.acc(s.iter, N(c), body)
+                    body.append(assign(b, C(None)))
+                    self.status[b] = NONE
+        # every bar touched in the body may be set after the loop
+        for b in set(self.status) | set(st_entry):
+            if self.status.get(b, NONE) != st_entry.get(b, NONE):
+                self.status[b] = MAYBE
+                self.init.add(b)
+        if not body:
+            self.loop_info.pop(id(s), None)
+            return
+        if isinstance(s, ast.For):
+            rng = call(self.helper("range"), binop(N(count), ast.Sub(), C(1)), C(-1), C(-1))
+            out.append(ast.For(target=S(k), iter=rng, body=body, orelse=[], type_comment=None))
+        else:
+            out.append(ast.For(target=S(k), iter=call(self.helper("range"), N(count)), body=body, orelse=[], type_comment=None))
+
+    # try / with
+    def bwd_try(self, s, out):
+        info = self.try_info[id(s)]
+        st0 = dict(self.status)
+        code = []
+        if isinstance(s, ast.Try):
+            fin = []
+            self.bwd_block(s.finalbody, fin)
+            code += fin
+            st_after_fin = dict(self.status)
+            branches = []
+            eb = []
+            self.bwd_block(s.orelse, eb)
+            handler = N(info["handler"])
+            branches.append((ast.Compare(left=handler, ops=[ast.Eq()], comparators=[C(0)]), eb, dict(self.status)))
+            for i, h in enumerate(s.handlers, 1):
+                self.status = dict(st_after_fin)
+                hb = []
+                self.bwd_block(h.body, hb)
+                branches.append((ast.Compare(left=N(info["handler"]), ops=[ast.Eq()], comparators=[C(i)]), hb, dict(self.status)))
+            self.status = dict(st_after_fin)
+            for _, _, stb in branches:
+                self.merge_status(stb)
+            chain = []
+            for test, block, _ in reversed(branches):
+                if block:
+                    chain = [if_(test, block, chain)]
+            code += chain
+        body = []
+        self.bwd_block(s.body, body)
+        code += body
+        if isinstance(s, ast.With):
+            for item in s.items:
+                if item.optional_vars is not None:
+                    b = self.namer.bar(item.optional_vars.id)
+                    if b in self.bar_names and self.st(b) != NONE:
+                        code.append(ast.Expr(value=call(self.helper("with_value"), self.read_bar(b))))
+        self.merge_status(st0)
+        if info["region"] is s and info["deferred"] and code:
+            locals_ = [local for _, local in info["deferred"]]
+            code.insert(0, ast.Assign(targets=[tup([S(x) for x in locals_], store=True)], value=call(N(self.tape_names[2]))))
+        out.extend(code)
+
+    # --- planning: the forward form of each statement ------------------------------------------
+    def plan(self, stmts):
+        for s in stmts:
+            if isinstance(s, ast.Assign):
+                self.forms[id(s)] = self.form_of(s)
+            elif isinstance(s, ast.Delete):
+                t = s.targets[0]
+                if isinstance(t, (ast.Attribute, ast.Subscript)):
+                    self.forms[id(s)] = Form("delete", self.make("_del_pb", s), True)
+                    self.has_effects = True
+            for block in _blocks(s):
+                self.plan(block)
+
+    def form_of(self, s):
+        an = self.an
+        target = s.targets[0]
+        v = s.value
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
+            self.has_effects = True
+            return Form("set", self.make("_set_pb", s), True)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            return Form("unpack")
+        name = target.id
+        if an.is_cell(name):
+            self.has_effects = True
+            form = self._rhs_form(s, name, v, True)
+            form.extra["cell"] = self.make(f"_{name.strip('_')}_cellpb", s)
+            form.effect = True
+            return form
+        return self._rhs_form(s, name, v, an.wants(target))
+
+    def _rhs_form(self, s, name, v, wanted):
+        an = self.an
+        if isinstance(v, (ast.Name, ast.Constant)):
+            return Form("copy") if wanted else Form("plain")
+        if isinstance(v, ast.BinOp):
+            inplace = getattr(v, "dpnb_inplace", None)
+            if type(v.op) not in _BINOP:
+                return Form("plain")
+            if self.num(v.left) and self.num(v.right) and not isinstance(v.op, ast.MatMult):
+                if not wanted:
+                    return Form("plain")
+                return Form("inline_binop")
+            if inplace and not (self.num(v.left)):
+                self.has_effects = True
+                return Form("helper", self.make(f"{name}_pb", s), True, {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": "i" + _BINOP[type(v.op)]})
+            if not wanted:
+                return Form("plain")
+            op = _BINOP[type(v.op)]
+            wl, wr = self.wants(v.left), self.wants(v.right)
+            if wl != wr and op in _NEED_VARIANTS:
+                op += "_left" if wl else "_right"
+            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": op})
+        if isinstance(v, ast.UnaryOp):
+            if type(v.op) not in _UNARY:
+                return Form("plain")
+            if not wanted:
+                return Form("plain")
+            if self.num(v.operand):
+                return Form("inline_unop")
+            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": 2, "slots": [(1, v.operand)], "op": _UNARY[type(v.op)]})
+        if isinstance(v, ast.Compare):
+            return Form("plain")
+        if isinstance(v, ast.Attribute):
+            if an.static_value(v)[0] or not wanted:
+                return Form("plain")
+            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": 0, "obj": v.value, "op": "getattr"})
+        if isinstance(v, ast.Subscript):
+            if not wanted:
+                return Form("plain")
+            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": 0, "obj": v.value, "op": "getitem"})
+        if isinstance(v, ast.Call):
+            return self.call_form(s, name, v, wanted)
+        if isinstance(v, (ast.Tuple, ast.List, ast.Dict, ast.Set)):
+            return Form("literal") if wanted else Form("plain")
+        if isinstance(v, ast.Lambda):
+            return Form("lambda") if wanted else Form("plain")
+        return Form("plain")
+
+    def call_form(self, s, name, v, wanted):
+        an = self.an
+        func = v.func
+        kw = bool(v.keywords)
+        method = isinstance(func, ast.Attribute) and not an.static_value(func)[0]
+        pure = an.callee_is_pure(v) and not method and not getattr(v, "dpnb_out", False)
+        if not wanted and pure:
+            return Form("plain")
+        if an.callee_is_constant(v) and not method and not getattr(v, "dpnb_out", False):
+            return Form("plain")
+        effect = not pure
+        if effect:
+            self.has_effects = True
+        pb = self.make(f"{name}_pb", s)
+        if method:
+            sup = getattr(func, "dpnb_super", None)
+            if kw:
+                return Form("helper", pb, effect, {"shape": "call", "nbars": 3, "slots": [(0, func.value), (1, v.args[0].value), (2, v.keywords[0].value)], "op": "callmethod_super_kw" if sup is not None else "callmethod_kw"})
+            slots = [(0, func.value)] + [(i + 1, a) for i, a in enumerate(v.args)]
+            return Form("helper", pb, effect, {"shape": "call", "nbars": len(v.args) + 1, "slots": slots, "op": "callmethod_super" if sup is not None else "callmethod"})
+        if kw:
+            return Form("helper", pb, effect, {"shape": "call", "nbars": 3, "slots": [(0, func), (1, v.args[0].value), (2, v.keywords[0].value)], "op": "call_kw"})
+        slots = [(0, func)] + [(i + 1, a) for i, a in enumerate(v.args)]
+        if an.is_self_call(v):
+            return Form("self_call", pb, effect, {"shape": "call", "nbars": len(v.args) + 1, "slots": slots})
+        rule = self.inline_rule(v)
+        if rule is not None and wanted:
+            fvar = self.make("_f", s)
+            return Form("inline_rule", pb, False, {"rule": rule, "fvar": fvar, "inl": self.helper(("inl", rule.f))})
+        return Form("helper", pb, effect, {"shape": "call", "nbars": len(v.args) + 1, "slots": slots, "op": "call"})
+
+    def inline_rule(self, v):
+        f = self.an.callee_value(v.func)
+        if f is None or not _hashable(f) or v.keywords:
             return None
+        rule = registry.SCALAR_RULES.get(f)
         if rule is None or len(rule.argnames) != len(v.args):
             return None
-        if not all(self.an.atom_info(a)[0] == "num" for a in v.args):
+        if not all(self.num(a) for a in v.args):
+            return None
+        if registry.RULES.get(f) is None:
             return None
         self.inline_deps.add(f)
         return rule
 
-    def inline_contribs(self, rule, v, t, G):
-        out = []
-        for argname, partial, atom in zip(rule.argnames, rule.partials, v.args):
-            if partial is None or not self.wants(atom):
-                continue
-            mapping = {argname_: a for argname_, a in zip(rule.argnames, v.args)}
-            expr = _substitute(partial, mapping, N(t), lambda name: N(self.h(("ns", rule, name))))
-            if isinstance(expr, ast.Name) and expr.id == t:
-                d = binop(G(), ast.Mult(), expr)
-            else:
-                d = binop(G(), ast.Mult(), expr)
-            out.append((atom, d, True))
-        return out
-
+    # --- the forward pass ------------------------------------------------------------------
     def fwd_block(self, stmts):
         out = []
         for s in stmts:
             self.fwd_stmt(s, out)
         return out
 
-    def after(self, s, out):
-        for name, snap in self.saves.get(id(s), []):
-            if snap is None:
-                out.append(ast.Expr(value=self.push_expr(N(name))))
-            else:
-                out.append(assign(snap, N(name)))
-
     def fwd_stmt(self, s, out):
+        start = len(out)
         if isinstance(s, ast.Assign):
-            if getattr(s, "dpnb_skip", False):
-                return
-            out.append(self.fwd_assign(s))
+            self.fwd_assign(s, out)
         elif isinstance(s, ast.If):
             b1 = self.fwd_block(s.body)
             b2 = self.fwd_block(s.orelse)
-            mode = self.if_mode.get(id(s))
-            if mode is not None:
-                kind, name = mode
-                if kind == "flag":
-                    b1.append(assign(name, C(True)))
-                    b2.append(assign(name, C(False)))
-                elif kind == "push":
-                    b1.append(ast.Expr(value=self.push_expr(C(True))))
-                    b2.append(ast.Expr(value=self.push_expr(C(False))))
-            node = ast.If(test=s.test, body=b1 or [ast.Pass()], orelse=b2)
-            out.append(ast.copy_location(node, s))
+            flag = self.if_flags.get(id(s))
+            if isinstance(flag, str) and flag in self.created:
+                b1.insert(0, assign(flag, C(True)))
+                b2.insert(0, assign(flag, C(False)))
+            out.append(ast.copy_location(if_(s.test, b1, b2), s))
         elif isinstance(s, (ast.For, ast.While)):
             body = self.fwd_block(s.body)
-            count = self.loop_count.get(id(s))
+            count = self.loop_info.get(id(s))
             if count is not None:
                 out.append(assign(count, C(0)))
                 body.insert(0, ast.AugAssign(target=S(count), op=ast.Add(), value=C(1)))
             if isinstance(s, ast.For):
-                node = ast.For(target=s.target, iter=s.iter, body=body, orelse=[], type_comment=None)
+                it = s.iter
+                itvar = self.iter_vars.get(id(s))
+                if itvar is not None:
+                    out.append(ast.copy_location(assign(itvar, call(self.helper("iterable"), it)), s))
+                    it = N(itvar)
+                node = ast.For(target=s.target, iter=it, body=body or [ast.Pass()], orelse=[], type_comment=None)
             else:
-                node = ast.While(test=s.test, body=body, orelse=[])
+                node = ast.While(test=s.test, body=body or [ast.Pass()], orelse=[])
             out.append(ast.copy_location(node, s))
         elif isinstance(s, (ListBuild, DictBuild)):
             empty = ast.List(elts=[], ctx=ast.Load()) if isinstance(s, ListBuild) else ast.Dict(keys=[], values=[])
             out.append(ast.copy_location(assign(s.target.id, empty), s))
             out.extend(self.fwd_block(s.body))
         elif isinstance(s, Append):
-            m = ast.Attribute(value=copy.deepcopy(s.target), attr="append", ctx=ast.Load())
+            m = attr(copy.deepcopy(s.target), "append")
             out.append(ast.copy_location(ast.Expr(value=call(m, s.value)), s))
         elif isinstance(s, SetKey):
             tgt = ast.Subscript(value=copy.deepcopy(s.target), slice=s.key, ctx=ast.Store())
             out.append(ast.copy_location(ast.Assign(targets=[tgt], value=s.value), s))
         elif isinstance(s, (ast.Try, ast.With)):
             self.fwd_try(s, out)
+        elif isinstance(s, ast.Delete):
+            form = self.forms.get(id(s))
+            t = s.targets[0]
+            if form is None:
+                if isinstance(t, ast.Name):
+                    pass
+                else:
+                    out.append(s)
+            elif isinstance(t, ast.Attribute):
+                out.append(ast.copy_location(assign(form.pb, call(self.helper("delattr"), self.ctx(), t.value, C(t.attr))), s))
+            else:
+                out.append(ast.copy_location(assign(form.pb, call(self.helper("delitem"), self.ctx(), t.value, _index_expr(t.slice, self.helper("slice")))), s))
         elif isinstance(s, Native):
             out.append(s.stmt)
-        elif isinstance(s, ast.Break):
-            out.append(s)
         elif isinstance(s, ast.Return):
             pass  # emitted by run()
         else:
             out.append(s)
         self.after(s, out)
+        mark = getattr(s, "dpnb_loopmark", None)
+        if mark is not None and mark[0] is not None:
+            out.insert(start, assign(mark[0], C(mark[1])))
+            out.append(assign(mark[0], C(0)))
+        info = getattr(s, "dpnb_progress", None)
+        if info is not None:
+            out.append(assign(info[0], C(info[1])))
 
-    def fwd_assign(self, s):
-        pb = self.pb_name.get(id(s))
-        if pb is None:
-            return s
-        v = s.value
-        target = s.targets[0]
-        wb = getattr(s, "dpnb_writeback", False)
-        if isinstance(target, ast.Attribute):
-            node = assign(pb, call(self.helper("writeback_attr" if wb else "setattr"), target.value, C(target.attr), v))
-            return ast.copy_location(node, s)
-        if isinstance(target, ast.Subscript):
-            helper = "writeback_item" if wb else "setitem"
-            node = assign(pb, call(self.helper(helper), target.value, _index_expr(target.slice, self.helper("slice")), v))
-            return ast.copy_location(node, s)
-        t = target.id
-        if isinstance(v, ast.BinOp):
-            name = _BINOP_HELPER[type(v.op)]
-            wl, wr = self.wants(v.left), self.wants(v.right)
-            if wl != wr and not getattr(v, "dpnb_inplace", False) and name + ("_left" if wl else "_right") in _NEED_HELPERS:
-                name += "_left" if wl else "_right"  # only one operand needs a cotangent
-            if getattr(v, "dpnb_inplace", False):
-                name = "i" + name
-                if isinstance(v.left, ast.Name) and v.left.id in self.an.params:
-                    # changing an argument in place is refused at run time (if it is an array or list)
-                    where = f"{self.an.filename}, line {getattr(s, 'lineno', '?')}"
-                    rhs = call(self.helper("inplace_arg"), C(name), C(v.left.id), C(where), v.left, v.right)
-                    node = ast.Assign(targets=[ast.Tuple(elts=[S(t), S(pb)], ctx=ast.Store())], value=rhs)
-                    return ast.copy_location(node, s)
-            rhs = call(self.helper(name), v.left, v.right)
-        elif isinstance(v, ast.UnaryOp):
-            rhs = call(self.helper(_UNARY_HELPER[type(v.op)]), v.operand)
-        elif isinstance(v, ast.Attribute):
-            rhs = call(self.helper("getattr"), v.value, C(v.attr))
-        elif isinstance(v, ast.Subscript):
-            rhs = call(self.helper("getitem"), v.value, _index_expr(v.slice, self.helper("slice")))
-        elif isinstance(v, ast.Call):
-            sup = getattr(v, "dpnb_super", None)
-            if sup is not None:
-                if self.kw_form(v):
-                    rhs = call(self.helper("callmethod_super_kw"), sup, v.func.value, C(v.func.attr), v.args[0].value, v.keywords[0].value)
-                else:
-                    rhs = call(self.helper("callmethod_super"), sup, v.func.value, C(v.func.attr), *v.args)
-            elif self.is_method(v):
-                if self.kw_form(v):
-                    rhs = call(self.helper("callmethod_kw"), v.func.value, C(v.func.attr), v.args[0].value, v.keywords[0].value)
-                else:
-                    rhs = call(self.helper("callmethod"), v.func.value, C(v.func.attr), *v.args)
-            elif self.kw_form(v):
-                rhs = call(self.helper("call_kw"), v.func, v.args[0].value, v.keywords[0].value)
-            elif self.an.is_self_call(v):
-                # direct recursion: this very adjoint, while the name still means this function
-                me = self.helper(("me", self.an.code))
-                slow = "call_num" if self.an.return_kind == "num" else "call"
-                rhs = ast.IfExp(
-                    test=ast.Compare(left=copy.deepcopy(v.func), ops=[ast.Is()], comparators=[N(me)]),
-                    body=call(self.forward_name, *[copy.deepcopy(a) for a in v.args]),
-                    orelse=call(self.helper(slow), v.func, *v.args),
-                )
+    def after(self, s, out):
+        for name, mode, local in self.saves.get(id(s), ()):
+            if mode == "tape":
+                out.append(ast.Expr(value=call(N(self.tape_names[1]), N(name))))
             else:
-                func = v.func
-                if isinstance(func, ast.Name) and func.id == UFUNC_AT:
-                    func = N(self.helper("ufunc_at"))
-                rhs = call(self.helper("call"), func, *v.args)
+                out.append(assign(local, N(name)))
+
+    def fwd_assign(self, s, out):
+        form = self.forms.get(id(s))
+        target = s.targets[0]
+        v = s.value
+        if isinstance(target, ast.Attribute):
+            node = assign(form.pb, call(self.helper("setattr"), self.ctx(), target.value, C(target.attr), v))
+            out.append(ast.copy_location(node, s))
+            return
+        if isinstance(target, ast.Subscript):
+            node = assign(form.pb, call(self.helper("setitem"), self.ctx(), target.value, _index_expr(target.slice, self.helper("slice")), v))
+            out.append(ast.copy_location(node, s))
+            return
+        if form is None or (form.kind in ("plain", "copy", "inline_binop", "inline_unop", "literal", "lambda", "unpack") and form.extra.get("cell") is None):
+            out.append(s)
+            return
+        t = target.id
+        if form.extra.get("cell") is not None:
+            out.append(ast.copy_location(assign(form.extra["cell"], call(self.helper("cell_prepare"), self.ctx(), self.cell_object(t))), s))
+            if form.kind in ("plain", "copy", "inline_binop", "inline_unop", "literal", "lambda"):
+                out.append(s)
+                return
+        if form.kind == "inline_rule":
+            fvar = form.extra["fvar"]
+            out.append(ast.copy_location(assign(fvar, v.func), s))
+            fast = [assign(t, ast.Call(func=N(fvar), args=v.args, keywords=[])), assign(form.pb, C(None))]
+            slow = ast.Assign(targets=[tup([S(t), S(form.pb)], store=True)], value=call(self.helper("call_num"), N(fvar), *v.args))
+            node = if_(ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(form.extra["inl"])]), fast, [slow])
+            out.append(ast.copy_location(node, s))
+            for n in ast.walk(node):
+                ast.copy_location(n, s)
+            return
+        if form.kind == "helper" and form.extra.get("op") == "call" and not isinstance(v.func, ast.Attribute):
+            # a call through the compiled adjoint itself: one frame per frame of the user's code
+            fn = self.fresh("_fn")
+            out.append(ast.copy_location(assign(fn, call(self.helper("resolve"), v.func, *v.args)), s))
+            node = ast.Assign(targets=[tup([S(t), S(form.pb)], store=True)], value=ast.Call(func=N(fn), args=list(v.args), keywords=[]))
+            out.append(ast.copy_location(node, s))
+            return
+        rhs = self.helper_call(s, form, v)
+        node = ast.Assign(targets=[tup([S(t), S(form.pb)], store=True)], value=rhs)
+        out.append(ast.copy_location(node, s))
+
+    def helper_call(self, s, form, v):
+        if form.kind == "self_call":
+            me = self.helper(("me", self.an.code))
+            return ifexp(
+                ast.Compare(left=copy.deepcopy(v.func), ops=[ast.Is()], comparators=[N(me)]),
+                call(self.forward_name, *[copy.deepcopy(a) for a in v.args]),
+                call(self.helper("call"), v.func, *v.args),
+            )
+        op = form.extra["op"]
+        if isinstance(v, ast.BinOp):
+            return call(self.helper(op), v.left, v.right)
+        if isinstance(v, ast.UnaryOp):
+            return call(self.helper(op), v.operand)
+        if isinstance(v, ast.Attribute):
+            return call(self.helper("getattr"), v.value, C(v.attr))
+        if isinstance(v, ast.Subscript):
+            return call(self.helper("getitem"), v.value, _index_expr(v.slice, self.helper("slice")))
+        func = v.func
+        if op in ("callmethod", "callmethod_super"):
+            args = [func.value, C(func.attr)] + list(v.args)
+            if op == "callmethod_super":
+                args = [func.dpnb_super] + args
+            return call(self.helper(op), *args)
+        if op in ("callmethod_kw", "callmethod_super_kw"):
+            args = [func.value, C(func.attr), v.args[0].value, v.keywords[0].value]
+            if op == "callmethod_super_kw":
+                args = [func.dpnb_super] + args
+            return call(self.helper(op), *args)
+        if op == "call_kw":
+            return call(self.helper("call_kw"), func, v.args[0].value, v.keywords[0].value)
+        return call(self.helper("call"), func, *v.args)
+
+    def fwd_try(self, s, out):
+        info = self.try_info[id(s)]
+        is_region = info["region"] is s
+        if is_region:
+            for var, value in info["init"]:
+                out.append(assign(var, C(value)))
+            if info["loops"] is not None:
+                out.append(assign(info["loops"], C(0)))
+        body = self.fwd_block(s.body)
+        if isinstance(s, ast.With):
+            node = ast.With(items=s.items, body=body or [ast.Pass()], type_comment=None)
+            out.append(ast.copy_location(node, s))
+            if is_region and info["loops"] is not None:
+                out.append(ast.Expr(value=call(self.helper("check_loop"), N(info["loops"]), C(self.an.filename))))
         else:
-            return s
-        node = ast.Assign(targets=[ast.Tuple(elts=[S(t), S(pb)], ctx=ast.Store())], value=rhs)
-        return ast.copy_location(node, s)
+            body.append(assign(info["handler"], C(0)))
+            handlers = []
+            for i, h in enumerate(s.handlers, 1):
+                hb = [assign(info["handler"], C(i))]
+                loops = self.try_info[id(info["region"])]["loops"]
+                if loops is not None:
+                    hb.append(ast.Expr(value=call(self.helper("check_loop"), N(loops), C(self.an.filename))))
+                hb += self.fwd_block(h.body)
+                handlers.append(ast.copy_location(ast.ExceptHandler(type=h.type, name=h.name, body=hb), h))
+            orelse = self.fwd_block(s.orelse)
+            finalbody = self.fwd_block(s.finalbody)
+            if not handlers and not finalbody:
+                finalbody = [ast.Pass()]
+            node = ast.Try(body=body or [ast.Pass()], handlers=handlers, orelse=orelse, finalbody=finalbody)
+            out.append(ast.copy_location(node, s))
+        if is_region and info["deferred"]:
+            out.append(ast.Expr(value=call(N(self.tape_names[1]), tup([N(src) for src, _ in info["deferred"]]))))
 
-    # --- which statements get a pullback from the runtime ------------------------------
-    def plan(self, stmts):
+    def where(self, s):
+        return f"{self.an.filename}, line {getattr(s, 'lineno', '?')}"
+
+    # --- try/with bookkeeping -----------------------------------------------------------------
+    def mark_progress(self, stmts, region=None, in_loop=False):
+        """Number the statements of every try/with block, so that the backward pass replays only what ran.
+
+        A *region* is the outermost try/with statement around a statement with no loop in between:
+        what the backward pass reads of the statements inside it is saved when the region is over
+        (inside a loop) or copied aside (outside), and everything the backward pass reads without a
+        guard is given a value before the region starts.
+        """
         for s in stmts:
-            if isinstance(s, ast.Assign) and isinstance(s.targets[0], (ast.Attribute, ast.Subscript)):
-                if getattr(s, "dpnb_writeback", False) and not self.wants(s.targets[0].value):
-                    s.dpnb_skip = True  # nothing to undo: the write-back is not even run
-                    continue
-                if self.wants(s.targets[0].value):
-                    name = self.namer.fresh("_set_pb")
-                    self.pb_name[id(s)] = name
-                    self._register_assign(name, s)
-                continue
-            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
-                t = s.targets[0].id
-                v = s.value
-                if isinstance(v, ast.Call) and self.is_method(v) and self.wants(v.func.value) and not self.callee_is_constant(v):
-                    name = self.namer.fresh(f"{t}_pb")
-                    self.pb_name[id(s)] = name
-                    self._register_assign(name, s)
-                    continue
-                if not self.an.differentiated(t):
-                    if isinstance(v, ast.Call) and getattr(v, "dpnb_out", False):
-                        name = self.namer.fresh(f"{t}_pb")
-                        self.pb_name[id(s)] = name
-                        self._register_assign(name, s)
-                        continue
-                    if isinstance(v, ast.Call) and not self.is_method(v) and self._may_mutate_args(v):
-                        # run it through dpnb: a function that changes its arguments is reported
-                        name = self.namer.fresh(f"{t}_pb")
-                        self.pb_name[id(s)] = name
-                        self._register_assign(name, s)
-                    continue
-                v = s.value
-                needs = False
-                if isinstance(v, ast.BinOp):
-                    needs = type(v.op) in _BINOP_HELPER and not self.num_op(s)
-                elif isinstance(v, ast.UnaryOp):
-                    needs = type(v.op) in _UNARY_HELPER and not self.num_op(s)
-                elif isinstance(v, ast.Attribute):
-                    needs = not self.static(v)
-                elif isinstance(v, ast.Subscript):
-                    needs = True
-                elif isinstance(v, ast.Call):
-                    needs = not self.callee_is_constant(v) and self.inline_rule(s) is None
-                if needs:
-                    name = self.namer.fresh(f"{t}_pb" if not t.startswith("_") else f"{t}_pb")
-                    self.pb_name[id(s)] = name
-                    self._register_assign(name, s)
+            if isinstance(s, (ast.Try, ast.With)):
+                self._mark_try(s, region, in_loop)
+            elif isinstance(s, (ast.For, ast.While)):
+                self.mark_progress(s.body, None, True)
             elif isinstance(s, ast.If):
-                self.plan(s.body)
-                self.plan(s.orelse)
-            elif isinstance(s, (ast.For, ast.While, ListBuild, DictBuild, ast.With)):
-                self.plan(s.body)
-            elif isinstance(s, ast.Try):
-                self.plan(s.body)
-                for h in s.handlers:
-                    self.plan(h.body)
-                self.plan(s.orelse)
-                self.plan(s.finalbody)
+                self.mark_progress(s.body, region, in_loop)
+                self.mark_progress(s.orelse, region, in_loop)
+            elif isinstance(s, (ListBuild, DictBuild)):
+                self.mark_progress(s.body, None, in_loop)
 
-    # --- the whole function -------------------------------------------------------------
+    def _mark_try(self, s, region, in_loop):
+        r = region if region is not None else s
+        info = {"vars": [], "region": r, "in_loop": in_loop, "deferred": [], "init": [], "loops": None}
+        self.try_info[id(s)] = info
+        if region is None:
+            info["loops"] = self.make("_loopmark", s)
+        s.dpnb_region = region
+        rinfo = self.try_info[id(r)]
+        if isinstance(s, ast.Try):
+            info["handler"] = self.make("_handler", s)
+            rinfo["init"].append((info["handler"], -1))
+            blocks = [s.body] + [h.body for h in s.handlers] + [s.orelse, s.finalbody]
+        else:
+            info["handler"] = None
+            blocks = [s.body]
+        for block in blocks:
+            if not block:
+                info["vars"].append(None)
+                continue
+            var = self.make("_progress", s)
+            info["vars"].append(var)
+            rinfo["init"].append((var, 0))
+            self._number_block(block, var, [0], r)
+
+    def _number_block(self, block, var, counter, region):
+        rinfo = self.try_info[id(region)]
+        for s in block:
+            s.dpnb_region = region
+            if isinstance(s, ast.If):
+                flag = self.make("_branch", s)
+                self.if_flags[id(s)] = flag
+                rinfo["init"].append((flag, False))
+                self._number_block(s.body, var, counter, region)
+                self._number_block(s.orelse, var, counter, region)
+            elif isinstance(s, (ast.Try, ast.With)):
+                self._mark_try(s, region, rinfo["in_loop"])
+            elif isinstance(s, (ast.For, ast.While)):
+                counter[0] += 1
+                s.dpnb_progress = (var, counter[0])
+                s.dpnb_loopmark = (rinfo["loops"], getattr(s, "lineno", 1) or 1)
+                self.mark_progress(s.body, None, True)
+            else:
+                if isinstance(s, (ListBuild, DictBuild)):
+                    self.mark_progress(s.body, None, rinfo["in_loop"])
+                counter[0] += 1
+                s.dpnb_progress = (var, counter[0])
+
+    # --- saving what the backward pass reads ---------------------------------------------------
+    def restore(self, s, code, pre):
+        """Make the forward names read by `code` (the backward of `s`) safe to read."""
+        forward = set()
+        for stmt in code:
+            for n in ast.walk(stmt):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                    forward.add(n.id)
+        region = getattr(s, "dpnb_region", None)
+        rinfo = self.try_info.get(id(region)) if region is not None else None
+        names = []
+        for name in sorted(forward):
+            if name in self.bar_names or name == self.seed:
+                continue
+            if name not in self.an.defs and name not in self.created:
+                continue
+            if self.an.defined_inside(name, s):
+                continue  # read by an inner statement, which saved it already
+            mode = self.an.saved_kind(name, s)
+            if rinfo is not None and self._defined_in_region(name, region):
+                mode = "region" if rinfo["in_loop"] else ("snapshot" if mode else None)
+            if mode is None:
+                continue
+            names.append((name, mode))
+        if not names:
+            return
+        code[:] = [copy.deepcopy(c) for c in code]
+        mapping = {}
+        saves = self.saves.setdefault(id(s), [])
+        for name, mode in names:
+            if mode == "tape":
+                local = self.namer.fresh(name.strip("_") + "_" if not name.startswith("_t") else name + "_")
+                self.uses_tape = True
+                saves.append((name, "tape", local))
+            elif mode == "snapshot":
+                local = self.namer.fresh(f"_{name.strip('_')}_")
+                saves.append((name, "snapshot", local))
+                if rinfo is not None:
+                    rinfo["init"].append((local, None))
+            else:
+                local = self._region_local(rinfo, name, s)
+            mapping[name] = local
+        for name, mode, local in reversed([x for x in saves if x[1] == "tape"]):
+            pre.append(assign(local, call(N(self.tape_names[2]))))
+        for stmt in code:
+            for n in ast.walk(stmt):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in mapping:
+                    n.id = mapping[n.id]
+
+    def _defined_in_region(self, name, region):
+        defs = self.an.defs.get(name, ())
+        return any(getattr(d, "dpnb_region", None) is region or d is region for d in defs)
+
+    def _region_local(self, rinfo, name, s):
+        """A value read by the backward pass of a statement inside a try region that is inside a loop:
+        copied aside after the statement, pushed when the region is over."""
+        for n, local in rinfo["deferred"]:
+            if n == name and name not in self.ssa.multi:
+                return local
+        if name in self.ssa.multi or name in self.created:
+            snap = self.namer.fresh(f"_{name.strip('_')}_")
+            self.saves.setdefault(id(s), []).append((name, "snapshot", snap))
+            rinfo["init"].append((snap, None))
+            source = snap
+        else:
+            source = name
+            rinfo["init"].append((name, None))
+        local = self.namer.fresh(f"{source.strip('_')}_r")
+        rinfo["deferred"].append((source, local))
+        self.uses_tape = True
+        return local
+
+    # --- the whole function ----------------------------------------------------------------------
     def run(self):
         fdef = self.fdef
         body = fdef.body
         ret = body[-1]
         assert isinstance(ret, ast.Return)
         body = body[:-1]
+        self.builds = []
         self.plan(body)
+        self.mark_progress(body)
         pb_name = self.namer.exact(f"{fdef.name.strip('_') or 'f'}_pullback")
         self.pullback_name = pb_name
 
-        st = State()
-        if self.wants(ret.value):
-            st.h[ret.value.id] = [self.seed, True]
-        bwd = self.bwd_block(body, st)
-        if self.accepts_none:
-            # mutations are undone even when no cotangent reaches the result:
-            # the pullback may be called with None, so the seed is not assumed set
-            self.accepts_none = False
-            st = State()
-            if self.wants(ret.value):
-                st.h[ret.value.id] = [self.seed, False]
-            bwd = self.bwd_block(body, st)
-            self.accepts_none = True
-        bwd.append(ast.Return(value=self.result_tuple(st, bwd)))
+        bwd = []
+        seed_code = []
+        ret_atom = ret.value
+        tk = self.target_kind(ret_atom)
+        if tk is not None:
+            self.acc(ret_atom, N(self.seed), seed_code, SET if not self.has_effects else MAYBE)
+        self.bwd_block(body, bwd)
+        results = self.result_tuple()
+        bwd = seed_code + bwd
+        if self.has_effects or tk in ("cell", "leaf") or (tk == "local" and not self.num(ret_atom)):
+            pass
+        inits = sorted(b for b in self.init if b != self.seed)
+        head = []
+        if inits:
+            target = [S(b) for b in inits]
+            node = ast.Assign(targets=target, value=C(None))
+            head.append(node)
+        if not self.has_effects and not self.uses_ctx:
+            # nothing waits in the heap for this call: no cotangent, nothing to do
+            head.insert(0, if_(is_none(N(self.seed)), [ast.Return(value=call(self.helper("nones"), C(len(self.an.params) + 1)))]))
         if self.uses_tape:
-            copied = call(ast.Attribute(value=N(self.helper("tape")), attr="copy", ctx=ast.Load()))
-            if self.ho:
-                bwd.insert(0, assign(self.helper("tape_copy"), copied))
-            else:
-                bwd.insert(0, assign(self.helper("pop"), ast.Attribute(value=copied, attr="pop", ctx=ast.Load())))
+            head.insert(0, assign(self.tape_names[2], attr(call(attr(N(self.tape_names[0]), "copy")), "pop")))
+        pbody = head + bwd + [ast.Return(value=results)]
         pullback = ast.FunctionDef(
             name=pb_name,
             args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=self.seed)], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-            body=bwd,
+            body=pbody,
             decorator_list=[],
             returns=None,
             type_comment=None,
         )
+        tidy.propagate_copies(pullback)
         fwd = self.fwd_block(body)
+        # `nonlocal` must come before any use of the name, the prologue's included
+        declarations = [st for st in fwd if isinstance(st, ast.Nonlocal)]
+        fwd = [st for st in fwd if not isinstance(st, ast.Nonlocal)]
+        prologue = list(declarations)
+        if self.uses_ctx:
+            prologue.append(assign(self.ctx_name, call(self.helper("current"))))
+        for var, obj in self.cell_objects.items():
+            prologue.append(assign(obj, ast.Subscript(value=attr(ast.Lambda(args=_no_args(), body=N(var)), "__closure__"), slice=C(0), ctx=ast.Load())))
         if self.uses_tape:
-            tape = self.helper("tape")
-            fwd.insert(0, assign(tape, ast.List(elts=[], ctx=ast.Load())))
-            if not self.ho:
-                fwd.insert(1, assign(self.helper("push"), ast.Attribute(value=N(tape), attr="append", ctx=ast.Load())))
+            prologue.append(assign(self.tape_names[0], ast.List(elts=[], ctx=ast.Load())))
+            prologue.append(assign(self.tape_names[1], attr(N(self.tape_names[0]), "append")))
+        unbound = sorted(self.ssa.unbound)
+        if unbound:
+            # joins whose value may not exist on every path start as "unbound" (reading one raises
+            # UnboundLocalError, as reading the user's variable would)
+            for i in range(0, len(unbound), 20):
+                chunk = unbound[i : i + 20]
+                prologue.append(ast.Assign(targets=[S(n) for n in chunk], value=call(self.helper("unbound"), C(self.ssa.original.get(chunk[0], chunk[0])))))
+        fwd = prologue + fwd
         fwd.append(pullback)
-        fwd.append(ast.copy_location(ast.Return(value=ast.Tuple(elts=[ret.value, N(pb_name)], ctx=ast.Load())), ret))
+        fwd.append(ast.copy_location(ast.Return(value=tup([ret.value, N(pb_name)])), ret))
         new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd, decorator_list=[], returns=None, type_comment=None)
         ast.copy_location(new, fdef)
         return new
 
-    def result_tuple(self, st, out):
-        elts = []
-        free = sorted(v for v in st.h if v in self.an.freevars and v not in self.an.locals)
-        if free:
-            names = ast.Tuple(elts=[C(v) for v in free], ctx=ast.Load())
-            vals = ast.Tuple(elts=[N(st.h[v][0]) for v in free], ctx=ast.Load())
-            elts.append(call(self.helper("closure_tangent"), names, vals))
-        else:
-            elts.append(C(None))
-        for p in self.an.params:
-            cur = st.h.get(p)
-            elts.append(N(cur[0]) if cur else C(None))
-        globs = sorted(v for v in st.h if v not in self.an.locals and v not in self.an.freevars)
-        for gname in globs:
-            out.append(ast.Expr(value=call(self.helper("leaf"), N(gname), N(st.h[gname][0]))))
-        return ast.Tuple(elts=elts, ctx=ast.Load())
+    def result_tuple(self):
+        elts = [C(None)]
+        an = self.an
+        a = self.fdef.args
+        for p in an.params:
+            atom = ast.Name(id=p, ctx=ast.Load())
+            b = self.namer.bar(p)
+            if an.is_cell(p):
+                elts.append(call(self.helper("cell_take"), self.ctx(), self.cell_object(p)))
+                continue
+            if p == (a.kwarg.arg if a.kwarg else None):
+                # **kwargs: a dict made by the call, whose cotangent is in the heap
+                cur = self.read_bar(b) if b in self.bar_names and self.st(b) != NONE else C(None)
+                elts.append(call(self.helper("take"), self.ctx(), atom, cur))
+                continue
+            if b in self.bar_names and self.st(b) != NONE and an.wants(atom):
+                elts.append(self.read_bar(b))
+            else:
+                elts.append(C(None))
+        return tup(elts)
 
 
-def _loads(expr):
-    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+def _no_args():
+    return ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
 
 
-def _rename_load(expr, old, new):
-    expr = copy.deepcopy(expr)
-    for n in ast.walk(expr):
-        if isinstance(n, ast.Name) and n.id == old:
-            n.id = new
-    return expr
+def _blocks(s):
+    if isinstance(s, ast.If):
+        return [s.body, s.orelse]
+    if isinstance(s, (ast.For, ast.While, ListBuild, DictBuild, ast.With)):
+        return [s.body]
+    if isinstance(s, ast.Try):
+        return [s.body] + [h.body for h in s.handlers] + [s.orelse, s.finalbody]
+    return []
 
 
 def _substitute(expr, mapping, y, helper_name):

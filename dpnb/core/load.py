@@ -1,102 +1,178 @@
 """Stage 5 — load: compile the emitted adjoint with the user's file name and lines, and cache it.
 
-Adjoints are cached by code object (IPython's autoreload swaps `__code__` in
-place, and two closures of one `def` share their code) and then by the types
-of the positional arguments, which decide where plain-number arithmetic can be
-written inline. A rule registered later invalidates the adjoints that inlined
-the old one.
+Compiled adjoints are cached per code object — by identity, never by equality:
+two functions with the same text on the same lines of two files have equal code
+objects but different globals — and then by the types of the positional
+arguments, which decide where plain-number arithmetic can be written inline.
+Each function object gets its own instance (its globals, closure cells and
+defaults). Both caches hold weak references: when a function (or its code) is
+gone, so is its adjoint, so redefining a function in a notebook cell a thousand
+times keeps the cache bounded. A rule registered later wins over the
+transform, and drops the adjoints that wrote the old rule inline.
 """
 import ast
 import copy
+import threading
 import types
+import weakref
 
+from ..errors import NoRuleError
 from ..rules import registry
 from . import names as names_mod
 from .analyze import Analysis, kind_of_type, reject_unsupported
 from .emit import Emitter
 from .normalize import Native, normalize
 from .parse import GENERATED_SOURCE, find_node, function_source
+from .ssa import to_ssa
 
-#: code object -> {argument types: Adjoint}
-CACHE = {}
-#: callable whose rule was inlined -> set of code objects to drop when it changes
-_DEPENDENTS = {}
-
-LOCAL_HELPERS = {"tape", "push", "pop", "tape_copy"}
-#: (code, argument types) -> Adjoint in the dialect that can be differentiated again
-CACHE_HO = {}
+_lock = threading.RLock()
 
 
-class Adjoint:
-    """A compiled adjoint: `template` has the user's signature and returns (y, pullback)."""
+class Compiled:
+    """One compiled adjoint of one code object for one tuple of argument types."""
 
-    __slots__ = ("template", "source", "normalized", "code", "direct", "mutates_params", "source_location", "fast")
+    __slots__ = ("template", "source", "normalized", "code", "user_free", "pullback_name", "deps", "__weakref__")
 
-    def __init__(self, template, source, normalized, code, direct, mutates_params=False, nargs=None):
-        self.mutates_params = mutates_params
-        plain = (
-            nargs == code.co_argcount
-            and not code.co_kwonlyargcount
-            and not code.co_flags & 0x0C
-            and code not in RULED_CODES
-        )
-        self.fast = template if (direct and plain and not mutates_params and template.__kwdefaults__ is None) else None
-        self.source_location = f"{code.co_filename}, line {code.co_firstlineno}"
+    def __init__(self, template, source, normalized, code, user_free, pullback_name):
         self.template = template
         self.source = source
         self.normalized = normalized
         self.code = code
-        self.direct = direct
+        self.user_free = user_free
+        self.pullback_name = pullback_name
 
     def instance(self, fn):
+        """The adjoint for function object `fn`: its globals, closure cells and defaults."""
         t = self.template
-        if self.direct and fn.__defaults__ is t.__defaults__ and fn.__kwdefaults__ is t.__kwdefaults__:
-            return t
-        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-        mine = dict(zip(t.__code__.co_freevars, t.__closure__ or ()))
-        closure = tuple(cells.get(n) or mine[n] for n in t.__code__.co_freevars)
-        new = types.FunctionType(t.__code__, fn.__globals__, t.__name__, fn.__defaults__, closure)
+        tcode = t.__code__
+        if tcode.co_freevars:
+            cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+            mine = dict(zip(tcode.co_freevars, t.__closure__ or ()))
+            closure = tuple(cells.get(n) or mine[n] for n in tcode.co_freevars)
+        else:
+            closure = None
+        new = types.FunctionType(tcode, fn.__globals__, t.__name__, fn.__defaults__, closure)
         new.__kwdefaults__ = fn.__kwdefaults__
         return new
 
 
-#: code objects of functions that have a rule of their own: never on the fast path
-RULED_CODES = set()
+class _CodeEntry:
+    __slots__ = ("ref", "per")
+
+    def __init__(self, ref):
+        self.ref = ref
+        self.per = {}
+
+
+class _FnEntry:
+    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per")
+
+    def __init__(self, ref, fn):
+        self.ref = ref
+        self.code = fn.__code__
+        self.defaults = fn.__defaults__
+        self.kwdefaults = fn.__kwdefaults__
+        self.per = {}
+
+
+#: id(code) -> _CodeEntry (compiled adjoints per argument types)
+CODES = {}
+#: id(function) -> _FnEntry (instances per argument types)
+FUNCTIONS = {}
+#: callable whose rule was written inline -> set of code ids to drop when it changes
+_DEPENDENTS = {}
+#: code ids of functions that have a rule of their own
+_RULED = set()
+
+
+def _drop_code(key):
+    CODES.pop(key, None)
+
+
+def _drop_fn(key):
+    FUNCTIONS.pop(key, None)
+
+
+def _plain(fn, nargs):
+    code = fn.__code__
+    return code.co_argcount == nargs and not code.co_kwonlyargcount and not code.co_flags & 0x0C
+
+
+def adjoint_instance(fn, args, plain=True):
+    """The compiled adjoint of Python function `fn` for these arguments (a function with `fn`'s
+    signature returning `(y, pullback)`), or None if a rule or the constant table covers `fn`, or
+    (with `plain`) if the call does not fill exactly `fn`'s positional parameters."""
+    key = id(fn)
+    e = FUNCTIONS.get(key)
+    if e is None or e.ref() is not fn or e.code is not fn.__code__ or e.defaults is not fn.__defaults__ or e.kwdefaults is not fn.__kwdefaults__:
+        try:
+            r = registry.RULES.get(fn)
+            if r is not None or fn in registry.CONSTANTS:
+                return None
+        except TypeError:
+            pass
+        if plain and not _plain(fn, len(args)):
+            return None
+        with _lock:
+            e = _FnEntry(weakref.ref(fn, lambda _, k=key, pop=FUNCTIONS.pop: pop(k, None)), fn)
+            FUNCTIONS[key] = e
+    elif plain and not _plain(fn, len(args)):
+        return None
+    n = fn.__code__.co_argcount
+    tkey = (type(args[0]),) if len(args) == 1 and n >= 1 else tuple(map(type, args[:n]))
+    adj = e.per.get(tkey)
+    if adj is None:
+        adj = e.per[tkey] = compiled_for(fn, tkey).instance(fn)
+    return adj
+
+
+def compiled_for(fn, tkey):
+    code = fn.__code__
+    key = id(code)
+    e = CODES.get(key)
+    if e is None or e.ref() is not code:
+        with _lock:
+            e = _CodeEntry(weakref.ref(code, lambda _, k=key, pop=CODES.pop: pop(k, None)))
+            CODES[key] = e
+    c = e.per.get(tkey)
+    if c is None:
+        with _lock:
+            c = e.per.get(tkey)
+            if c is None:
+                c = e.per[tkey] = build(fn, tkey)
+    return c
 
 
 @registry.on_rule_change
 def _rule_changed(f):
     code = getattr(f, "__code__", None)
     if code is not None and isinstance(f, types.FunctionType):
-        RULED_CODES.add(code)
-        CACHE.pop(code, None)
+        FUNCTIONS.pop(id(f), None)
     try:
         codes = _DEPENDENTS.pop(f, ())
     except TypeError:
         return
-    for code in codes:
-        CACHE.pop(code, None)
+    for key in codes:
+        CODES.pop(key, None)
+    for key, e in list(FUNCTIONS.items()):
+        if id(e.code) in codes:
+            FUNCTIONS.pop(key, None)
 
 
 def refresh():
     """Empty every cache of compiled adjoints."""
-    CACHE.clear()
-    CACHE_HO.clear()
-    _DEPENDENTS.clear()
+    with _lock:
+        CODES.clear()
+        FUNCTIONS.clear()
+        _DEPENDENTS.clear()
 
 
-def forget(code):
-    CACHE.pop(code, None)
-
-
-def adjoint_for(fn, key):
-    per = CACHE.get(fn.__code__)
-    if per is None:
-        per = CACHE[fn.__code__] = {}
-    adj = per.get(key)
-    if adj is None:
-        adj = per[key] = build(fn, key)
-    return adj
+def forget(fn):
+    """Drop what is cached for function `fn` (and its code)."""
+    FUNCTIONS.pop(id(fn), None)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        CODES.pop(id(code), None)
 
 
 def _local_names(fdef):
@@ -144,15 +220,11 @@ def _static_resolver(fn, local):
                 except AttributeError:
                     return False, None
             if ok and isinstance(base, type) and isinstance(node.value, ast.Name):
-                # Class.method / Class.CONSTANT of a global class: a plain function or value
-                attr = None
-                for klass in base.__mro__:
-                    if node.attr in vars(klass):
-                        attr = vars(klass)[node.attr]
-                        break
-                if isinstance(attr, types.FunctionType):
-                    return True, attr
-                return False, None
+                # Class.method / Class.CONSTANT of a global class (object.__setattr__ too)
+                try:
+                    return True, getattr(base, node.attr)
+                except AttributeError:
+                    return False, None
         return False, None
 
     def resolve_base(node):
@@ -169,16 +241,7 @@ def _static_resolver(fn, local):
     return resolve
 
 
-def adjoint_for_ho(fn, key):
-    """The adjoint of `fn` in the dialect dpnb differentiates again (second derivatives)."""
-    k = (fn.__code__, key)
-    adj = CACHE_HO.get(k)
-    if adj is None:
-        adj = CACHE_HO[k] = build(fn, key, ho=True)
-    return adj
-
-
-def build(fn, key, ho=False):
+def build(fn, key):
     src = function_source(fn)
     fdef = src.node
     filename = src.filename
@@ -187,10 +250,10 @@ def build(fn, key, ho=False):
     local = _local_names(fdef)
     static_value = _static_resolver(fn, local)
     normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename)
+    versioned, ssa = to_ssa(normalized, namer)
     params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args]
     arg_kinds = {p: kind_of_type(t) for p, t in zip(params, key)}
-    an = Analysis(normalized, arg_kinds, fn.__globals__, fn.__code__.co_freevars, static_value, fn.__code__)
-    an.filename = filename
+    an = Analysis(versioned, ssa, arg_kinds, fn.__globals__, fn.__code__.co_freevars, static_value, fn.__code__, filename)
 
     helper_names = {}
     helper_values = {}
@@ -201,33 +264,38 @@ def build(fn, key, ho=False):
             if isinstance(k, tuple) and k[0] == "me":  # the user's function, for direct recursion
                 name = namer.exact("_" + (fn.__name__ if fn.__name__.isidentifier() else "self") + "_fn")
                 helper_values[name] = fn
+            elif isinstance(k, tuple) and k[0] == "inl":  # a callee whose rule is written inline
+                f = k[1]
+                name = namer.exact("_" + (getattr(f, "__name__", "f") if getattr(f, "__name__", "f").isidentifier() else "f"))
+                helper_values[name] = f
             elif isinstance(k, tuple):  # ("ns", scalar rule, free name)
                 _, rule, free = k
                 name = namer.exact(free)
                 helper_values[name] = rule.namespace[free]
             else:
+                from . import runtime
+
                 name = namer.exact("_" + k)
-                if k not in LOCAL_HELPERS:
-                    from . import runtime
-
-                    helper_values[name] = runtime.HELPERS[k]
-                    if ho and k in ("call", "call_num"):
-                        from .higher import call_ho  # callees in the differentiable dialect too
-
-                        helper_values[name] = call_ho
+                helper_values[name] = runtime.HELPERS[k]
             helper_names[k] = name
         return name
 
+    from .normalize import ITER_BUILDER, SET_BUILDER
+
+    helper_names[("builtin", "set")] = SET_BUILDER
+    helper_values[SET_BUILDER] = set
+    helper_names[("builtin", "iter")] = ITER_BUILDER
+    helper_values[ITER_BUILDER] = iter
     forward_name = namer.exact("_dpnb_forward")
-    emitter = Emitter(an, namer, helpers, normalized, forward_name=forward_name, ho=ho)
+    emitter = Emitter(an, ssa, namer, helpers, versioned, forward_name)
     fwd = emitter.run()
     # defaults and annotations belong to the user's definition (evaluated where it ran);
-    # the compiled adjoint gets the user's default values as __defaults__ below
+    # the compiled adjoint gets the user's default values as __defaults__ in `instance`
     fwd.args = _bare_arguments(fwd.args)
     fwd.returns = None
     if src.is_lambda:
         fwd.name = "_lambda"
-    shown = copy.copy(fwd)
+    shown = ast.fix_missing_locations(copy.deepcopy(fwd))
     # inside the factory the forward pass must not shadow the user's own name
     # (a recursive call reads the global); the code object gets its name back below
     fwd.name = forward_name
@@ -254,40 +322,32 @@ def build(fn, key, ho=False):
     if src.is_lambda:
         fwd_code = fwd_code.replace(co_name="<lambda>", co_qualname=fn.__code__.co_qualname)
     else:
-        fwd_code = fwd_code.replace(co_name=fn.__code__.co_name)
-    if src.is_lambda:
-        template = types.FunctionType(fwd_code, fn.__globals__, "<lambda>", template.__defaults__, template.__closure__)
-    else:
-        fwd_code = fwd_code.replace(co_qualname=fn.__code__.co_qualname)
-        template = types.FunctionType(fwd_code, fn.__globals__, fn.__name__, template.__defaults__, template.__closure__)
-    template.__defaults__ = fn.__defaults__
-    template.__kwdefaults__ = fn.__kwdefaults__
+        fwd_code = fwd_code.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname)
+    template = types.FunctionType(fwd_code, fn.__globals__, fwd_code.co_name, template.__defaults__, template.__closure__)
     if forward_name in fwd_code.co_freevars:  # direct recursion calls the finished template
         template.__closure__[fwd_code.co_freevars.index(forward_name)].cell_contents = template
-    _register_nested(fwd_code, normalized)
-    if ho:
-        # the generated code is itself differentiable: its source is the emitted tree
-        GENERATED_SOURCE[fwd_code] = shown
-        pb_node = next(n for n in shown.body if isinstance(n, ast.FunctionDef) and n.name == emitter.pullback_name)
-        for c in fwd_code.co_consts:
-            if isinstance(c, types.CodeType) and c.co_name == emitter.pullback_name:
-                GENERATED_SOURCE[c] = pb_node
-    for f in emitter.inline_deps:
-        _DEPENDENTS.setdefault(f, set()).add(fn.__code__)
-    direct = not fn.__code__.co_freevars
-    if emitter.accepts_none:
-        from . import runtime
+    _register_nested(fwd_code, versioned)
+    # the generated code is itself Python that dpnb can differentiate: its source is the tree above
+    GENERATED_SOURCE[fwd_code] = shown
+    pb_node = next((n for n in shown.body if isinstance(n, ast.FunctionDef) and n.name == emitter.pullback_name), None)
+    for c in fwd_code.co_consts:
+        if isinstance(c, types.CodeType) and c.co_name == emitter.pullback_name and pb_node is not None:
+            GENERATED_SOURCE[c] = pb_node
+    from . import runtime
 
-        for c in fwd_code.co_consts:
-            if isinstance(c, types.CodeType) and c.co_name == emitter.pullback_name:
-                runtime.ACCEPTS_NONE.add(c)
-    return Adjoint(template, shown, normalized, fn.__code__, direct, emitter.mutates_params, len(key))
+    for c in fwd_code.co_consts:
+        if isinstance(c, types.CodeType) and c.co_name == emitter.pullback_name:
+            runtime.NONE_OK.add(c)
+    for f in emitter.inline_deps:
+        try:
+            _DEPENDENTS.setdefault(f, set()).add(id(fn.__code__))
+        except TypeError:
+            pass
+    return Compiled(template, shown, versioned, fn.__code__, user_free, emitter.pullback_name)
 
 
 def _bare_arguments(a):
-    import copy as _copy
-
-    a = _copy.deepcopy(a)
+    a = copy.deepcopy(a)
     for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
         arg.annotation = None
     a.defaults = []
@@ -296,6 +356,7 @@ def _bare_arguments(a):
 
 
 def _register_nested(code, normalized):
+    """Nested defs and lambdas compiled into the adjoint keep their source, for when they are called."""
     nodes = []
     for node in ast.walk(normalized):
         if isinstance(node, Native) and isinstance(node.stmt, ast.FunctionDef):
@@ -322,5 +383,4 @@ def adjoint_source(fn, types_key=None):
     if types_key is None:
         n = fn.__code__.co_argcount
         types_key = (float,) * n
-    adj = adjoint_for(fn, types_key)
-    return ast.unparse(adj.source)
+    return ast.unparse(compiled_for(fn, types_key).source)

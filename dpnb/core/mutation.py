@@ -1,446 +1,1154 @@
-"""Mutation inside differentiated code: attributes, items, and the methods of lists and dicts.
+"""Changes made in place: item and attribute assignment, deletion, the methods of lists,
+dicts, sets and deques that change them, and writes into NumPy arrays.
 
-A mutation's pullback turns the cotangent of the object *after* the mutation
-into its cotangent *before* it, and hands out the cotangent of the value that
-was written: `pullback(obj_after) -> (obj_before, value_bar)`. Cotangents of
-lists are lists, of dicts dicts, of objects `Tangent`s; they are copied, never
-changed in place.
+Each change is recorded in the context's log (`heap.Context`) with what it
+overwrote. Its pullback, run in the backward pass, first sends the cotangent
+of what was written (taken from the object's heap entry) to the value that was
+written, then undoes the change, so that the pullbacks of earlier operations see
+the object as it was when they ran. When the backward pass is over, the context
+redoes every change: the object is left as the forward pass left it.
 
-An object's cotangent can also wait in `STORE`, keyed by identity: a
-constructor puts there the cotangent of the object it built before running the
-pullback of `__init__`, and a method call puts there the cotangent of `self`
-before running the method's pullback; the first mutation pullback takes it.
+Pullbacks here accept `None` (they must run whether or not a cotangent reached
+the result: an undone change is still undone).
 """
+import collections
+import operator
+import types
+
 import numpy as np
 
-from ..errors import DifferentiationError
-from ..tangents import Tangent, accumulate
+from ..errors import DifferentiationError, NoRuleError
+from ..tangents import AbstractZero, Tangent, accumulate
+from . import heap as H
+from .heap import MISSING, Slots, managed
 
-#: id(obj) -> [obj, cotangent]: cotangents waiting for the pullback of a mutation
-STORE = {}
+# --- records -----------------------------------------------------------------------------
 
 
-def deposit(obj, bar):
-    if bar is None:
-        return
-    entry = STORE.get(id(obj))
-    if entry is None:
-        STORE[id(obj)] = [obj, bar]
+class Rec:
+    __slots__ = ()
+
+    def undo(self):
+        raise NotImplementedError
+
+    def redo(self):
+        raise NotImplementedError
+
+
+class ItemRec(Rec):
+    """obj[key] = new, where it held old (MISSING: no such key)."""
+
+    __slots__ = ("obj", "key", "old", "new")
+
+    def __init__(self, obj, key, old, new):
+        self.obj, self.key, self.old, self.new = obj, key, old, new
+
+    def undo(self):
+        _put(self.obj, self.key, self.old)
+
+    def redo(self):
+        _put(self.obj, self.key, self.new)
+
+
+def _put(obj, key, value):
+    if value is MISSING:
+        del obj[key]
     else:
-        entry[1] = accumulate(entry[1], bar)
+        obj[key] = value
 
 
-def withdraw(obj, bar):
-    """`bar` plus whatever waits in the store for `obj`."""
-    entry = STORE.pop(id(obj), None)
-    if entry is None:
-        return bar
-    return accumulate(bar, entry[1])
+class AttrRec(Rec):
+    __slots__ = ("obj", "name", "old", "new")
+
+    def __init__(self, obj, name, old, new):
+        self.obj, self.name, self.old, self.new = obj, name, old, new
+
+    def undo(self):
+        _setfield(self.obj, self.name, self.old)
+
+    def redo(self):
+        _setfield(self.obj, self.name, self.new)
 
 
-# --- attributes --------------------------------------------------------------------------
+def _setfield(obj, name, value):
+    if value is MISSING:
+        try:
+            object.__delattr__(obj, name)
+        except AttributeError:
+            pass
+    else:
+        object.__setattr__(obj, name, value)
 
 
-def setattr_(obj, name, value):
-    """obj.name = value; returns the pullback obj_after -> (obj_before, value_bar)."""
-    from .runtime import _class_attr, call
+class SnapshotRec(Rec):
+    """A container replaced whole: before and after (lists, dicts, deques, sets)."""
 
-    prop = _class_attr(type(obj), name)
-    if isinstance(prop, property):
-        if prop.fset is None:
-            raise AttributeError(f"property {name!r} of {type(obj).__name__!r} has no setter")
-        _, pb = call(prop.fset, obj, value)
+    __slots__ = ("obj", "before", "after")
 
-        def property_set_pullback(obj_after):
-            deposit(obj, obj_after)
-            _, self_bar, value_bar = pb(None)
-            return withdraw(obj, self_bar), value_bar
+    def __init__(self, obj, before, after):
+        self.obj, self.before, self.after = obj, before, after
 
-        return property_set_pullback
-    setattr(obj, name, value)
+    def undo(self):
+        _restore(self.obj, self.before)
 
-    def setattr_pullback(obj_after):
-        after = withdraw(obj, obj_after)
-        if after is None:
-            return None, None
-        if isinstance(after, Tangent):
-            fields = dict(after.fields)
-            value_bar = fields.pop(name, None)
-            return (Tangent(after.primal_type, fields) if fields else None), value_bar
-        raise DifferentiationError(f"unexpected cotangent {type(after).__name__} for an object")
-
-    return setattr_pullback
+    def redo(self):
+        _restore(self.obj, self.after)
 
 
-# --- items -----------------------------------------------------------------------------
+def _restore(obj, content):
+    if isinstance(obj, dict):
+        obj.clear()
+        dict.update(obj, content)
+    elif isinstance(obj, (set,)):
+        obj.clear()
+        obj.update(content)
+    elif isinstance(obj, collections.deque):
+        obj.clear()
+        obj.extend(content)
+    else:
+        obj[:] = content
 
 
-def setitem(obj, idx, value):
-    """obj[idx] = value; returns the pullback obj_after -> (obj_before, value_bar)."""
-    from .runtime import _class_attr, _is_user, call
+class AppendRec(Rec):
+    __slots__ = ("obj", "value")
 
+    def __init__(self, obj, value):
+        self.obj, self.value = obj, value
+
+    def undo(self):
+        self.obj.pop()
+
+    def redo(self):
+        self.obj.append(self.value)
+
+
+def _log_array(ctx, rec):
+    ctx.mutated_roots.add(id(H.root_of(rec.arr)))
+    return _log(ctx, rec)
+
+
+class ArrayRec(Rec):
+    """arr[idx] = new, where it held old (copies of the region)."""
+
+    __slots__ = ("arr", "idx", "old", "new")
+
+    def __init__(self, arr, idx, old, new):
+        self.arr, self.idx, self.old, self.new = arr, idx, old, new
+
+    def undo(self):
+        self.arr[self.idx] = self.old
+
+    def redo(self):
+        self.arr[self.idx] = self.new
+
+
+class CellRec(Rec):
+    __slots__ = ("cell", "old", "new")
+
+    def __init__(self, cell, old, new):
+        self.cell, self.old, self.new = cell, old, new
+
+    def undo(self):
+        _cellput(self.cell, self.old)
+
+    def redo(self):
+        _cellput(self.cell, self.new)
+
+
+def _cellput(cell, v):
+    if v is MISSING:
+        try:
+            del cell.cell_contents
+        except ValueError:
+            pass
+    else:
+        cell.cell_contents = v
+
+
+def _cellget(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return MISSING
+
+
+def _log(ctx, rec):
+    ctx.log.append(rec)
+    return rec
+
+
+# --- cotangent slots -----------------------------------------------------------------------
+
+
+def _acc_of(ctx, obj):
+    """The accumulator of heap object `obj`, or None if nothing reached it."""
+    e = ctx.heap.get(id(obj)) if ctx.heap is not None else None
+    return None if e is None else e.acc
+
+
+def _slot_take(ctx, obj, key):
+    """Remove the cotangent of obj[key] / obj.key from obj's accumulator."""
+    acc = _acc_of(ctx, obj)
+    if acc is None:
+        return None
+    if type(obj) is types.CellType:
+        c = acc[0]
+        acc[0] = None
+        return c
+    if isinstance(acc, list):
+        if isinstance(key, int) and -len(acc) <= key < len(acc):
+            c = acc[key]
+            acc[key] = None
+            return c
+        return None
+    return acc.pop(key, None)
+
+
+# --- item and attribute assignment ---------------------------------------------------------
+
+
+def setitem(ctx, obj, idx, value):
+    """obj[idx] = value; returns the pullback () -> value's cotangent."""
     t = type(obj)
-    if _is_user(obj):
-        meth = _class_attr(t, "__setitem__")
-        if meth is not None and hasattr(meth, "__code__"):
-            _, pb = call(meth, obj, idx, value)
+    if t is np.ndarray:
+        return _array_setitem(ctx, obj, idx, value)
+    if t is list:
+        if type(idx) is int:
+            n = len(obj)
+            i = idx + n if idx < 0 else idx
+            rec = _log(ctx, ItemRec(obj, i, obj[i], value))
+            obj[i] = value
 
-            def user_setitem_pullback(obj_after):
-                deposit(obj, obj_after)
-                bars = pb(None)
-                return withdraw(obj, bars[1]), bars[3]
+            def list_setitem_pullback():
+                c = _slot_take(ctx, obj, i)
+                ctx.undo(rec)
+                return c
 
-            return user_setitem_pullback
-    if t is dict:
+            return list_setitem_pullback
+        if type(idx) is slice:
+            return _list_setslice(ctx, obj, idx, value)
+    if t is dict or (isinstance(obj, dict) and not isinstance(_class_attr(t, "__setitem__"), type(lambda: None))):
+        old = dict.get(obj, idx, MISSING) if idx in obj else MISSING
+        rec = _log(ctx, ItemRec(obj, idx, old, value))
         obj[idx] = value
 
-        def dict_setitem_pullback(obj_after):
-            after = withdraw(obj, obj_after)
-            if not after:
-                return None, None
-            before = dict(after)
-            value_bar = before.pop(idx, None)
-            return (before or None), value_bar
+        def dict_setitem_pullback():
+            c = _slot_take(ctx, obj, idx)
+            ctx.undo(rec)
+            return c
 
         return dict_setitem_pullback
-    if t is list:
-        if isinstance(idx, slice):
-            n_old = len(obj[idx])
-            start, _, step = idx.indices(len(obj))
-            if step != 1:
-                raise DifferentiationError("assigning to an extended slice of a list is not supported; build a new list")
-            n_new = len(value)
-            obj[idx] = value
+    if isinstance(obj, collections.deque) and type(idx) is int:
+        n = len(obj)
+        i = idx + n if idx < 0 else idx
+        rec = _log(ctx, ItemRec(obj, i, obj[i], value))
+        obj[i] = value
 
-            def list_slice_setitem_pullback(obj_after):
-                after = withdraw(obj, obj_after)
-                if after is None:
-                    return None, None
-                piece = after[start : start + n_new]
-                from .runtime import structure_bar
+        def deque_setitem_pullback():
+            c = _slot_take(ctx, obj, i)
+            ctx.undo(rec)
+            return c
 
-                value_bar = structure_bar(value, list(piece)) if any(p is not None for p in piece) else None
-                before = list(after[:start]) + [None] * n_old + list(after[start + n_new :])
-                return before, value_bar
+        return deque_setitem_pullback
+    meth = _class_attr(t, "__setitem__")
+    if isinstance(meth, type(lambda: None)):
+        from .runtime import call
 
-            return list_slice_setitem_pullback
-        i = idx + len(obj) if idx < 0 else idx
-        obj[idx] = value
+        _, pb = call(meth, obj, idx, value)
 
-        def list_setitem_pullback(obj_after):
-            after = withdraw(obj, obj_after)
-            if after is None:
-                return None, None
-            before = list(after)
-            value_bar = before[i]
-            before[i] = None
-            return before, value_bar
+        def user_setitem_pullback():
+            bars = pb(None)
+            return bars[3] if bars else None
 
-        return list_setitem_pullback
-    if t is np.ndarray:
-        return _array_setitem(obj, idx, value)
+        return user_setitem_pullback
+    if isinstance(obj, list):
+        return _generic_snapshot_set(ctx, obj, idx, value)
+    raise NoRuleError(_Op(t, "__setitem__"), "item assignment into this type is not followed")
+
+
+def _generic_snapshot_set(ctx, obj, idx, value):
+    before = list(obj)
     obj[idx] = value
+    rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
 
-    def opaque_setitem_pullback(obj_after):
-        if withdraw(obj, obj_after) is None:
-            return None, None
+    def snapshot_setitem_pullback():
+        if _acc_of(ctx, obj) is not None and any(a is not None for a in _acc_of(ctx, obj)):
+            raise DifferentiationError(f"a gradient reached an item assignment into a {type(obj).__name__}")
+        ctx.undo(rec)
+        return None
+
+    return snapshot_setitem_pullback
+
+
+def _list_setslice(ctx, obj, idx, value):
+    items = list(value)
+    n = len(obj)
+    start, stop, step = idx.indices(n)
+    before = list(obj)
+    obj[idx] = items
+    rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
+    if step == 1:
+        stop = max(start, stop)
+        positions = list(range(start, start + len(items)))
+    else:
+        positions = list(range(start, stop, step))
+
+    def list_setslice_pullback():
+        acc = _acc_of(ctx, obj)
+        cs = None
+        if acc is not None:
+            cs = [acc[p] for p in positions]
+            if step == 1:
+                acc[start : start + len(items)] = [None] * (stop - start)
+            else:
+                for p in positions:
+                    acc[p] = None
+        ctx.undo(rec)
+        if cs is None or all(c is None for c in cs):
+            return None
+        return _in_kind_of(value, cs)
+
+    return list_setslice_pullback
+
+
+def _in_kind_of(value, cs):
+    """Cotangents of the items of iterable `value`, in its kind."""
+    if isinstance(value, list):
+        return list(cs)
+    if isinstance(value, tuple):
+        return type(value)(*cs) if hasattr(value, "_fields") else tuple(cs)
+    if isinstance(value, np.ndarray):
+        return H._stack_cots(cs, value)
+    if any(c is not None for c in cs):
         raise DifferentiationError(
-            f"cannot send gradients back through item assignment on a {t.__name__}; "
-            "use a list, dict or NumPy array"
+            f"a gradient reached the items of a {type(value).__name__} that was consumed by a list change; "
+            "pass a list or tuple instead"
         )
+    return None
 
-    return opaque_setitem_pullback
 
+def _array_setitem(ctx, arr, idx, value):
+    if not arr.flags.writeable:
+        arr[idx] = value  # raises NumPy's own error
+    old = arr[idx]
+    old = old.copy() if isinstance(old, np.ndarray) else old
+    arr[idx] = value
+    new = arr[idx]
+    new = new.copy() if isinstance(new, np.ndarray) else new
+    rec = _log_array(ctx, ArrayRec(arr, idx, old, new))
+    basic = _is_basic_index(idx)
 
-#: array mutations of the running forward pass, for `restore` (see `_array_setitem`)
-def _array_setitem(a, idx, value):
-    """a[idx] = value for an array; the old values are kept so the backward pass can put them back.
-
-    Pullbacks of earlier operations may hold `a` itself; before they run, the
-    backward pass restores what this assignment overwrote, and re-applies it
-    when the whole backward pass is over.
-    """
-    old = np.array(a[idx], copy=True)
-    a[idx] = value
-    new = np.array(a[idx], copy=True)
-    from . import runtime
-
-    def array_setitem_pullback(obj_after):
-        a[idx] = old  # earlier pullbacks see the values they saw in the forward pass
-        runtime.RESTORED.append((a, idx, new))
-        if obj_after is None:
-            return None, None
-        g = np.array(obj_after, copy=True)
-        piece = np.array(g[idx], copy=True)  # a copy: zeroing g below must not change it
-        g[idx] = 0
-        from ..rules.broadcast import unbroadcast
-
-        value_bar = unbroadcast(np.asarray(piece), value) if not isinstance(value, (bool, np.bool_)) else None
-        return g, value_bar
+    def array_setitem_pullback():
+        c = None
+        acc = H.array_peek_window(ctx, arr) if ctx.heap is not None and _reached(ctx, arr) else None
+        if acc is not None and arr.dtype.kind in "fc" and _has_tangent(value):
+            if basic:
+                c = np.array(acc[idx], copy=True)
+            else:
+                c = _last_write_cot(arr, idx, acc)
+            acc[idx] = 0
+            c = _value_cot(c, value)
+        elif acc is not None:
+            acc[idx] = 0
+        ctx.undo(rec)
+        return c
 
     return array_setitem_pullback
 
 
-# --- methods of lists and dicts that change them -------------------------------------------
-
-MUTATING = {}
-
-
-def mutating(descriptor):
-    def decorate(rule):
-        MUTATING[descriptor] = rule
-        return rule
-
-    return decorate
+def _reached(ctx, arr):
+    root = H.root_of(arr)
+    return id(root) in ctx.heap
 
 
-def _after(obj, obj_after):
-    return withdraw(obj, obj_after)
+def _has_tangent(v):
+    if isinstance(v, (bool, np.bool_, str)) or v is None:
+        return False
+    if isinstance(v, np.ndarray):
+        return v.dtype.kind in "iufc"
+    return True
 
 
-@mutating(list.append)
-def list_append_rrule(xs, v):
-    xs.append(v)
+def _value_cot(c, value):
+    """The cotangent of the written value: the written region's, summed to the value's shape."""
+    from ..rules._common import unbroadcast_to
 
-    def append_pullback(y_bar, obj_after):
-        after = _after(xs, obj_after)
-        if after is None:
-            return None, None
-        return list(after[:-1]), after[-1]
+    return unbroadcast_to(c, value)
+
+
+def _is_basic_index(idx):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    for i in items:
+        if isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis:
+            continue
+        return False
+    return True
+
+
+def _last_write_cot(arr, idx, acc):
+    """With a fancy index an entry may be written twice: only the last write reaches the array."""
+    region_shape = np.shape(arr[idx])
+    n = int(np.prod(region_shape)) if region_shape else 1
+    labels = np.full(arr.shape, -1, dtype=np.intp)
+    labels[idx] = np.arange(n, dtype=np.intp).reshape(region_shape)
+    mask = labels >= 0
+    out = np.bincount(labels[mask], weights=None, minlength=n).astype(float) * 0
+    if acc.dtype.kind == "c":
+        out = out.astype(acc.dtype)
+        np.add.at(out, labels[mask], acc[mask])
+    else:
+        out = np.bincount(labels[mask], weights=acc[mask], minlength=n).astype(acc.dtype)
+    return out.reshape(region_shape)
+
+
+def raw_setattr(ctx, obj, name, value):
+    """object.__setattr__(obj, name, value): the field itself, whatever the class's __setattr__ does."""
+    old = H._field(obj, name)
+    rec = _log(ctx, AttrRec(obj, name, old, value))
+    object.__setattr__(obj, name, value)
+
+    def raw_setattr_pullback():
+        c = _slot_take(ctx, obj, name)
+        ctx.undo(rec)
+        return c
+
+    return raw_setattr_pullback
+
+
+def setattr_(ctx, obj, name, value):
+    """obj.name = value; returns the pullback () -> value's cotangent."""
+    t = type(obj)
+    desc = _class_attr(t, name)
+    if isinstance(desc, property):
+        if desc.fset is None:
+            raise AttributeError(f"property {name!r} of {t.__name__!r} has no setter")
+        from .runtime import call
+
+        _, pb = call(desc.fset, obj, value)
+
+        def property_set_pullback():
+            bars = pb(None)
+            return bars[2] if bars else None
+
+        return property_set_pullback
+    custom = _class_attr(t, "__setattr__")
+    if custom is not None and custom is not object.__setattr__ and isinstance(custom, type(lambda: None)):
+        from .runtime import call
+
+        _, pb = call(custom, obj, name, value)
+
+        def custom_setattr_pullback():
+            bars = pb(None)
+            return bars[3] if bars else None
+
+        return custom_setattr_pullback
+    if isinstance(obj, (type, type(np))):
+        raise DifferentiationError(
+            f"assigning to the attribute {name!r} of {'a class' if isinstance(obj, type) else 'a module'} "
+            "inside a differentiated function is not followed; keep the state in an object or dict"
+        )
+    old = H._field(obj, name)
+    rec = _log(ctx, AttrRec(obj, name, old, value))
+    if custom is not None and custom is not object.__setattr__:
+        setattr(obj, name, value)
+    else:
+        object.__setattr__(obj, name, value)
+
+    def setattr_pullback():
+        c = _slot_take(ctx, obj, name)
+        ctx.undo(rec)
+        return c
+
+    return setattr_pullback
+
+
+def delitem(ctx, obj, idx):
+    t = type(obj)
+    if t is np.ndarray:
+        raise DifferentiationError("`del` of an array item")
+    if isinstance(obj, dict) and type(obj).__delitem__ is dict.__delitem__:
+        before = dict(obj)
+        dict.__delitem__(obj, idx)
+        rec = _log(ctx, SnapshotRec(obj, before, dict(obj)))
+
+        def dict_delitem_pullback():
+            ctx.undo(rec)
+
+        return dict_delitem_pullback
+    if isinstance(obj, list):
+        before = list(obj)
+        n = len(obj)
+        removed = list(range(n))[idx] if isinstance(idx, slice) else [idx + n if idx < 0 else idx]
+        del obj[idx]
+        rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
+
+        def list_delitem_pullback():
+            acc = _acc_of(ctx, obj)
+            ctx.undo(rec)
+            if acc is not None:
+                for p in sorted(removed):
+                    acc.insert(p, None)
+
+        return list_delitem_pullback
+    meth = _class_attr(t, "__delitem__")
+    if isinstance(meth, type(lambda: None)):
+        from .runtime import call
+
+        _, pb = call(meth, obj, idx)
+
+        def user_delitem_pullback():
+            pb(None)
+
+        return user_delitem_pullback
+    raise NoRuleError(_Op(t, "__delitem__"), "deleting items of this type is not followed")
+
+
+def delattr_(ctx, obj, name):
+    old = H._field(obj, name)
+    delattr(obj, name)
+    rec = _log(ctx, AttrRec(obj, name, old, MISSING))
+
+    def delattr_pullback():
+        ctx.undo(rec)
+
+    return delattr_pullback
+
+
+class _CellWrite(Rec):
+    """A closure variable about to be rebound by the statement that follows: its old value."""
+
+    __slots__ = ("cell", "old", "new")
+
+    def __init__(self, cell, old):
+        self.cell, self.old, self.new = cell, old, MISSING
+
+    def undo(self):
+        self.new = _cellget(self.cell)
+        _cellput(self.cell, self.old)
+
+    def redo(self):
+        _cellput(self.cell, self.new)
+
+
+def cell_prepare(ctx, cell):
+    """Before a closure variable (cell) is rebound: remember its value. The pullback returns the
+    cotangent of the new value and puts the old one back."""
+    rec = _log(ctx, _CellWrite(cell, _cellget(cell)))
+
+    def cell_write_pullback():
+        c = H.cell_take(ctx, cell)
+        ctx.undo(rec)
+        return c
+
+    return cell_write_pullback
+
+
+# --- methods that change their object ------------------------------------------------------
+
+_NONES = {}
+
+
+def _nones(n):
+    t = _NONES.get(n)
+    if t is None:
+        t = _NONES[n] = (None,) * n
+    return t
+
+
+def list_append(ctx, obj, value):
+    rec = _log(ctx, AppendRec(obj, value))
+    obj.append(value)
+
+    def append_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        c = None
+        if acc is not None and len(acc) == len(obj):
+            c = acc.pop()
+        ctx.undo(rec)
+        if acc is not None and len(acc) > len(obj):
+            del acc[len(obj):]
+        return None, c
 
     return None, append_pullback
 
 
-@mutating(list.extend)
-def list_extend_rrule(xs, it):
-    it = list(it) if not isinstance(it, (list, tuple, np.ndarray)) else it
-    k = len(it)
-    xs.extend(it)
+def list_extend(ctx, obj, values):
+    items = list(values)
+    n = len(obj)
+    before = list(obj)
+    obj.extend(items)
+    rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
 
-    def extend_pullback(y_bar, obj_after):
-        after = _after(xs, obj_after)
-        if after is None:
+    def extend_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        cs = None
+        if acc is not None:
+            cs = acc[n:]
+            del acc[n:]
+        ctx.undo(rec)
+        if cs is None or all(c is None for c in cs):
             return None, None
-        from .runtime import structure_bar
-
-        piece = list(after[len(after) - k :])
-        it_bar = structure_bar(it, piece) if any(p is not None for p in piece) else None
-        return list(after[: len(after) - k]), it_bar
+        return None, _in_kind_of(values, cs)
 
     return None, extend_pullback
 
 
-@mutating(list.insert)
-def list_insert_rrule(xs, i, v):
-    n = len(xs)
-    j = max(0, min(n, i + n if i < 0 else i))
-    xs.insert(i, v)
+def list_iadd(ctx, obj, values):
+    _, pb = list_extend(ctx, obj, values)
+    return obj, _selfish(ctx, obj, pb)
 
-    def insert_pullback(y_bar, obj_after):
-        after = _after(xs, obj_after)
-        if after is None:
-            return None, None, None
-        return list(after[:j]) + list(after[j + 1 :]), None, after[j]
+
+def _selfish(ctx, obj, pb):
+    """A change that returns its object (`a += b` on a list): the result's cotangent is the object's."""
+
+    def returns_self_pullback(y_bar):
+        if y_bar is not None:
+            H.heap_add(ctx, obj, y_bar)
+        _, c = pb(None)
+        return None, None, c
+
+    return returns_self_pullback
+
+
+def list_insert(ctx, obj, index, value):
+    n = len(obj)
+    i = max(0, min(n, index + n if index < 0 else index))
+    before = list(obj)
+    obj.insert(index, value)
+    rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
+
+    def insert_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        c = None
+        if acc is not None and len(acc) == len(obj):
+            c = acc.pop(i)
+        ctx.undo(rec)
+        return None, None, c
 
     return None, insert_pullback
 
 
-@mutating(list.pop)
-def list_pop_rrule(xs, *index):
+def list_pop(ctx, obj, *index):
+    n = len(obj)
     i = index[0] if index else -1
-    j = i + len(xs) if i < 0 else i
-    y = xs.pop(i)
-    rest = (None,) * len(index)
-    n_after = len(xs)  # the list may change again before the backward pass
+    i = i + n if i < 0 else i
+    before = list(obj)
+    y = obj.pop(*index)
+    rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
 
-    def pop_pullback(y_bar, obj_after):
-        after = _after(xs, obj_after)
-        if after is None and y_bar is None:
-            return (None,) + rest
-        before = list(after) if after is not None else [None] * n_after
-        before.insert(j, y_bar)
-        return (before,) + rest
-
-    return y, pop_pullback
-
-
-@mutating(list.reverse)
-def list_reverse_rrule(xs):
-    xs.reverse()
-
-    def reverse_pullback(y_bar, obj_after):
-        after = _after(xs, obj_after)
-        return (list(reversed(after)) if after is not None else None),
-
-    return None, reverse_pullback
-
-
-@mutating(list.clear)
-def list_clear_rrule(xs):
-    n = len(xs)
-    xs.clear()
-
-    def clear_pullback(y_bar, obj_after):
-        _after(xs, obj_after)
-        return ([None] * n if n else None),
-
-    return None, clear_pullback
-
-
-@mutating(dict.update)
-def dict_update_rrule(d, *positional, **kw):
-    other = dict(positional[0]) if positional else {}
-    given = dict(other)
-    given.update(kw)
-    d.update(given)
-
-    def update_pullback(y_bar, obj_after):
-        after = _after(d, obj_after)
-        before = dict(after) if after else {}
-        written = {k: before.pop(k, None) for k in given}
-        pos_bar = {k: written[k] for k in other if written[k] is not None and (k not in kw)}
-        out = (before or None,) + ((pos_bar or None,) if positional else ())
-        if kw:
-            out += ({k: written[k] for k in kw},)
-        return out
-
-    return None, update_pullback
-
-
-@mutating(dict.setdefault)
-def dict_setdefault_rrule(d, k, *default_arg):
-    default = default_arg[0] if default_arg else None
-    existed = k in d
-    y = d.setdefault(k, default)
-
-    def setdefault_pullback(y_bar, obj_after):
-        after = _after(d, obj_after)
-        before = dict(after) if after else {}
-        if existed:
-            before[k] = accumulate(before.get(k), y_bar)
-            return ((before or None), None) + (None,) * len(default_arg)
-        default_bar = accumulate(before.pop(k, None), y_bar)
-        return ((before or None), None) + ((default_bar,) if default_arg else ())
-
-    return y, setdefault_pullback
-
-
-_MISSING = object()
-
-
-@mutating(dict.pop)
-def dict_pop_rrule(d, k, default=_MISSING):
-    existed = k in d
-    y = d.pop(k) if default is _MISSING else d.pop(k, default)
-
-    has_default = default is not _MISSING
-
-    def pop_pullback(y_bar, obj_after):
-        after = _after(d, obj_after)
-        before = dict(after) if after else {}
-        if existed:
-            before[k] = accumulate(before.get(k), y_bar)
-            return ((before or None), None) + ((None,) if has_default else ())
-        return ((before or None), None) + ((y_bar,) if has_default else ())
+    def pop_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        ctx.undo(rec)
+        if acc is not None:
+            acc.insert(i, None)
+        if y_bar is not None:
+            H.heap_add(ctx, obj, Slots({i: y_bar}))
+        return (None,) + _nones(len(index))
 
     return y, pop_pullback
 
 
-@mutating(dict.clear)
-def dict_clear_rrule(d):
-    d.clear()
+def list_remove(ctx, obj, value):
+    i = obj.index(value)
+    before = list(obj)
+    obj.remove(value)
+    rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
 
-    def clear_pullback(y_bar, obj_after):
-        _after(d, obj_after)
+    def remove_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        ctx.undo(rec)
+        if acc is not None:
+            acc.insert(i, None)
+        return None, None
+
+    return None, remove_pullback
+
+
+def list_clear(ctx, obj):
+    before = list(obj)
+    obj.clear()
+    rec = _log(ctx, SnapshotRec(obj, before, []))
+
+    def clear_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        ctx.undo(rec)
+        if acc is not None:
+            acc[:] = [None] * len(obj)
         return (None,)
 
     return None, clear_pullback
 
 
-def _refuse_in_place(name, alternative):
-    def in_place_rrule(a, *args, **kwargs):
+def list_sort(ctx, obj, *, key=None, reverse=False):
+    before = list(obj)
+    order = sorted(range(len(obj)), key=(lambda i: before[i]) if key is None else (lambda i: key(before[i])), reverse=reverse)
+    obj[:] = [before[i] for i in order]
+    rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
+
+    def sort_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        ctx.undo(rec)
+        if acc is not None:
+            new = [None] * len(acc)
+            for j, i in enumerate(order):
+                new[i] = acc[j]
+            acc[:] = new
+        return (None,)
+
+    return None, sort_pullback
+
+
+def list_reverse(ctx, obj):
+    before = list(obj)
+    obj.reverse()
+    rec = _log(ctx, SnapshotRec(obj, before, list(obj)))
+
+    def reverse_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        ctx.undo(rec)
+        if acc is not None:
+            acc.reverse()
+        return (None,)
+
+    return None, reverse_pullback
+
+
+def dict_update(ctx, obj, *args, **kwargs):
+    before = dict(obj)
+    other = dict(*args)
+    obj.update(other, **kwargs)
+    rec = _log(ctx, SnapshotRec(obj, before, dict(obj)))
+    keys = list(other)
+    kwkeys = list(kwargs)
+
+    def update_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        cs = {}
+        if acc is not None:
+            for k in keys + kwkeys:
+                if k in acc:
+                    cs[k] = acc.pop(k)
+        ctx.undo(rec)
+        out = [None]
+        if args:
+            src = args[0]
+            part = {k: cs[k] for k in keys if k in cs and k not in kwargs and cs[k] is not None}
+            if isinstance(src, dict):
+                out.append(part or None)
+            elif part:
+                pairs = list(src)
+                last = {k: i for i, (k, _) in enumerate(pairs)}
+                bars = [(None, part.get(k)) if last[k] == i and part.get(k) is not None else None for i, (k, _) in enumerate(pairs)]
+                out.append(_in_kind_of(src, bars))
+            else:
+                out.append(None)
+        result = tuple(out)
+        if kwkeys:
+            kw = {k: cs.get(k) for k in kwkeys if cs.get(k) is not None}
+            if kw:
+                result = result + (kw,)
+        return result
+
+    return None, update_pullback
+
+
+def dict_pop(ctx, obj, key, *default):
+    existed = key in obj
+    before = dict(obj)
+    y = obj.pop(key, *default)
+    rec = _log(ctx, SnapshotRec(obj, before, dict(obj))) if existed else None
+
+    def dict_pop_pullback(y_bar):
+        if rec is not None:
+            ctx.undo(rec)
+            if y_bar is not None:
+                H.heap_add(ctx, obj, {key: y_bar})
+            return (None, None) + _nones(len(default))
+        return (None, None) + ((y_bar,) if default else ())
+
+    return y, dict_pop_pullback
+
+
+def dict_reorder(ctx, obj, *args, **kwargs):
+    """OrderedDict.move_to_end: only the order changes; the slots keep their cotangents."""
+    before = list(obj.items())
+    obj.move_to_end(*args, **kwargs)
+    rec = _log(ctx, _OrderRec(obj, before, list(obj.items())))
+
+    def reorder_pullback(y_bar):
+        ctx.undo(rec)
+        return (None,) * (len(args) + 1)
+
+    return None, reorder_pullback
+
+
+class _OrderRec(Rec):
+    __slots__ = ("obj", "before", "after")
+
+    def __init__(self, obj, before, after):
+        self.obj, self.before, self.after = obj, before, after
+
+    def undo(self):
+        self.obj.clear()
+        for k, v in self.before:
+            self.obj[k] = v
+
+    def redo(self):
+        self.obj.clear()
+        for k, v in self.after:
+            self.obj[k] = v
+
+
+def dict_popitem(ctx, obj, *args):
+    before = list(obj.items())
+    k, v = y = obj.popitem(*args)
+    rec = _log(ctx, _OrderRec(obj, before, list(obj.items())))
+
+    def popitem_pullback(y_bar):
+        ctx.undo(rec)
+        if y_bar is not None and y_bar[1] is not None:
+            H.heap_add(ctx, obj, {k: y_bar[1]})
+        return (None,) + (None,) * len(args)
+
+    return y, popitem_pullback
+
+
+def dict_setdefault(ctx, obj, key, default=None):
+    if key in obj:
+        y = obj[key]
+
+        def setdefault_read_pullback(y_bar):
+            if y_bar is not None:
+                H.heap_add(ctx, obj, {key: y_bar})
+            return None, None, None
+
+        return y, setdefault_read_pullback
+    rec = _log(ctx, ItemRec(obj, key, MISSING, default))
+    dict.__setitem__(obj, key, default)
+
+    def setdefault_insert_pullback(y_bar):
+        c = _slot_take(ctx, obj, key)
+        ctx.undo(rec)
+        if managed(default):
+            return None, None, None
+        return None, None, accumulate(c, y_bar)
+
+    return default, setdefault_insert_pullback
+
+
+def dict_clear(ctx, obj):
+    before = dict(obj)
+    obj.clear()
+    rec = _log(ctx, SnapshotRec(obj, before, {}))
+
+    def dict_clear_pullback(y_bar):
+        ctx.undo(rec)
+        return (None,)
+
+    return None, dict_clear_pullback
+
+
+def set_change(name):
+    """Methods of sets: their elements carry no gradient; the change is recorded and undone."""
+
+    def change(ctx, obj, *args):
+        before = set(obj)
+        y = getattr(set, name)(obj, *args)
+        rec = _log(ctx, SnapshotRec(obj, before, set(obj)))
+
+        def set_change_pullback(y_bar):
+            ctx.undo(rec)
+            return (None,) * (len(args) + 1)
+
+        return y, set_change_pullback
+
+    change.__name__ = f"set_{name}"
+    return change
+
+
+def deque_change(name):
+    """Methods of deques: a snapshot before and after, and the slot cotangents moved to match."""
+
+    def change(ctx, obj, *args):
+        before = list(obj)
+        y = getattr(collections.deque, name)(obj, *args)
+        after = list(obj)
+        rec = _log(ctx, SnapshotRec(obj, before, after))
+        n_args = len(args)
+
+        def deque_change_pullback(y_bar):
+            acc = _acc_of(ctx, obj)
+            out = [None] * (n_args + 1)
+            if acc is not None:
+                new = _deque_inverse(name, before, after, acc, args, out)
+                acc[:] = new
+            ctx.undo(rec)
+            if y_bar is not None and name in ("pop", "popleft"):
+                pos = len(before) - 1 if name == "pop" else 0
+                H.heap_add(ctx, obj, Slots({pos: y_bar}))
+            return tuple(out)
+
+        return y, deque_change_pullback
+
+    change.__name__ = f"deque_{name}"
+    return change
+
+
+def _deque_inverse(name, before, after, acc, args, out):
+    n0 = len(before)
+    acc = list(acc) + [None] * (len(after) - len(acc))
+    if name == "append":
+        if len(after) == n0 + 1:
+            out[1] = acc[-1]
+            return acc[:-1]
+        out[1] = acc[-1]  # maxlen: the first item fell off
+        return [None] + acc[:-1]
+    if name == "appendleft":
+        out[1] = acc[0]
+        return acc[1:] if len(after) == n0 + 1 else acc[1:] + [None]
+    if name == "pop":
+        return acc + [None]
+    if name == "popleft":
+        return [None] + acc
+    if name in ("extend", "extendleft"):
+        items = list(args[0]) if isinstance(args[0], (list, tuple)) else None
+        if items is None:
+            return [None] * n0
+        k = len(items)
+        if name == "extend":
+            dropped = n0 + k - len(after)
+            cs = acc[len(after) - k:] if k <= len(after) else [None] * (k - len(after)) + acc
+            out[1] = _in_kind_of(args[0], cs[-k:] if k else [])
+            kept = acc[: len(after) - k] if k <= len(after) else []
+            return [None] * dropped + kept
+        cs = list(reversed(acc[:k]))
+        out[1] = _in_kind_of(args[0], cs)
+        return acc[k:] + [None] * (n0 - len(acc[k:]))
+    if name == "rotate":
+        r = args[0] if args else 1
+        if n0:
+            r %= n0
+            return acc[r:] + acc[:r]
+        return acc
+    if name == "reverse":
+        return acc[::-1]
+    return [None] * n0
+
+
+def _counter_update(ctx, obj, *args, **kwargs):
+    """Counter.update adds values: the cotangent of each count goes to what was added, and stays."""
+    before = dict(obj)
+    other = {}
+    if args:
+        src = args[0]
+        if isinstance(src, dict):
+            other = dict(src)
+        else:
+            for k in src:
+                other[k] = other.get(k, 0) + 1
+    for k, v in kwargs.items():
+        other[k] = other.get(k, 0) + v
+    collections.Counter.update(obj, other)
+    rec = _log(ctx, SnapshotRec(obj, before, dict(obj)))
+
+    def counter_update_pullback(y_bar):
+        acc = _acc_of(ctx, obj)
+        part = {}
+        if acc is not None:
+            for k in other:
+                if acc.get(k) is not None:
+                    part[k] = acc[k]
+            for k in other:
+                if k not in before:
+                    acc.pop(k, None)
+        ctx.undo(rec)
+        out = (None,)
+        if args:
+            out = out + ((part or None) if isinstance(args[0], dict) else None,)
+        if kwargs:
+            out = out + ({k: part[k] for k in kwargs if k in part},)
+        return out
+
+    return None, counter_update_pullback
+
+
+def ndarray_fill(ctx, obj, value):
+    pb = _array_setitem(ctx, obj, Ellipsis, value)
+
+    def fill_pullback(y_bar):
+        return None, pb()
+
+    return None, fill_pullback
+
+
+def ndarray_sort(ctx, obj, axis=-1, kind=None, order=None):
+    from .runtime import call
+
+    sorted_copy, spb = call(np.sort, obj.copy(), axis)
+    pb = _array_setitem(ctx, obj, Ellipsis, sorted_copy)
+
+    def ndarray_sort_pullback(y_bar):
+        c = pb()
+        if c is not None:
+            bars = spb(c)
+            H.array_add(ctx, obj, bars[1])
+        return (None, None, None, None)[: 1 + (axis != -1)]
+
+    return None, ndarray_sort_pullback
+
+
+def ndarray_iop(opname):
+    """a op= b for an array a: NumPy changes a in place (every alias sees it)."""
+    op = getattr(operator, opname)
+
+    def iop(ctx, a, b):
+        from ..rules.registry import RULES
+
+        old = a.copy()
+        _, rule_pb = RULES[op](old, b)
+        result = op(old, b)
+        if np.result_type(result) != a.dtype and not np.can_cast(np.result_type(result), a.dtype, "same_kind"):
+            getattr(a, "__i" + opname.strip("_") + "__")(b)  # NumPy's own casting error
+        pb_set = _array_setitem(ctx, a, Ellipsis, result)
+
+        def inplace_array_pullback(y_bar):
+            if y_bar is not None:
+                H.array_add(ctx, a, y_bar)
+            c = pb_set()
+            if c is None:
+                return None, None, None
+            _, a_c, b_c = rule_pb(c)
+            return None, a_c, b_c
+
+        return a, inplace_array_pullback
+
+    iop.__name__ = f"ndarray_i{opname.strip('_')}"
+    return iop
+
+
+class _Op:
+    def __init__(self, t, name):
+        self.__qualname__ = f"{t.__name__}.{name}"
+        self.__module__ = t.__module__
+
+
+def _class_attr(t, name):
+    for klass in t.__mro__:
+        d = klass.__dict__
+        if name in d:
+            return d[name]
+    return None
+
+
+def ufunc_at(ctx, ufunc, a, idx, *values):
+    """np.add.at(a, idx, v) / np.subtract.at(a, idx, v): unbuffered additions into `a`."""
+    if ufunc not in (np.add, np.subtract) or not isinstance(a, np.ndarray):
+        raise NoRuleError(_Op(type(ufunc), f"at (of np.{getattr(ufunc, '__name__', '?')})"),
+                          "only np.add.at and np.subtract.at are differentiable")
+    old = a.copy()
+    ufunc.at(a, idx, *values)
+    rec = _log_array(ctx, ArrayRec(a, Ellipsis, old, a.copy()))
+    H.root_of(a)
+
+    def ufunc_at_pullback(y_bar):
+        c = None
+        if values and ctx.heap is not None and _reached(ctx, a):
+            w = H.array_peek_window(ctx, a)
+            g = np.asarray(w)[idx]
+            if ufunc is np.subtract:
+                g = -g
+            c = _value_cot(g, values[0])
+        ctx.undo(rec)
+        return (None, None, None) + ((c,) if values else ())
+
+    return None, ufunc_at_pullback
+
+
+def array_shuffle(ctx, rng, x, *axis):
+    """rng.shuffle(x): the same permutation (the randomness used depends only on the length)
+    drawn for the indices, then written into x as x[...] = x[perm]."""
+    if not isinstance(x, np.ndarray):
+        n = len(x)
+        perm = np.arange(n)
+        rng.shuffle(perm)
+        before = list(x)
+        x[:] = [before[i] for i in perm]
+        rec = _log(ctx, SnapshotRec(x, before, list(x)))
+
+        def list_shuffle_pullback(y_bar):
+            acc = _acc_of(ctx, x)
+            ctx.undo(rec)
+            if acc is not None:
+                new = [None] * len(acc)
+                for j, i in enumerate(perm):
+                    new[i] = acc[j]
+                acc[:] = new
+            return (None, None) + (None,) * len(axis)
+
+        return None, list_shuffle_pullback
+    ax = axis[0] if axis else 0
+    perm = np.arange(x.shape[ax])
+    rng.shuffle(perm)
+    idx = (slice(None),) * ax + (perm,)
+    shuffled = x[idx].copy()
+    pb_set = _array_setitem(ctx, x, Ellipsis, shuffled)
+
+    def array_shuffle_pullback(y_bar):
+        c = pb_set()
+        if c is not None:
+            back = np.zeros_like(c)
+            back[idx] = c
+            H.array_add(ctx, x, back)
+        return (None, None) + (None,) * len(axis)
+
+    return None, array_shuffle_pullback
+
+
+#: (base type, method name) -> change(ctx, obj, *args, **kwargs) -> (y, pullback(y_bar) -> (self_bar, *arg_bars))
+MUTATORS = {
+    (list, "append"): list_append,
+    (list, "extend"): list_extend,
+    (list, "insert"): list_insert,
+    (list, "pop"): list_pop,
+    (list, "remove"): list_remove,
+    (list, "clear"): list_clear,
+    (list, "sort"): list_sort,
+    (list, "reverse"): list_reverse,
+    (list, "__iadd__"): list_iadd,
+    (dict, "update"): dict_update,
+    (dict, "pop"): dict_pop,
+    (dict, "popitem"): dict_popitem,
+    (dict, "setdefault"): dict_setdefault,
+    (dict, "clear"): dict_clear,
+    (np.ndarray, "fill"): ndarray_fill,
+    (np.ndarray, "sort"): ndarray_sort,
+    (collections.Counter, "update"): _counter_update,
+    (np.ufunc, "at"): ufunc_at,
+    (collections.OrderedDict, "move_to_end"): dict_reorder,
+    (np.random.Generator, "shuffle"): array_shuffle,
+    (np.random.RandomState, "shuffle"): array_shuffle,
+}
+for _name in ("add", "discard", "remove", "update", "clear", "pop", "difference_update", "intersection_update",
+              "symmetric_difference_update"):
+    MUTATORS[(set, _name)] = set_change(_name)
+for _name in ("append", "appendleft", "pop", "popleft", "extend", "extendleft", "rotate", "clear", "reverse"):
+    MUTATORS[(collections.deque, _name)] = deque_change(_name)
+
+#: in-place NumPy methods with no differentiable form here
+REFUSED_ARRAY_METHODS = {"put", "itemset", "resize", "partition", "setfield", "byteswap"}
+
+
+def mutator(obj, name):
+    """The change function for obj.name(...) if that method changes obj, else None."""
+    for klass in type(obj).__mro__:
+        m = MUTATORS.get((klass, name))
+        if m is not None:
+            return m
+    if isinstance(obj, np.ndarray) and name in REFUSED_ARRAY_METHODS:
         from ..errors import user_location
 
         raise DifferentiationError(
-            f"ndarray.{name}() changes the array in place ({user_location()}), which dpnb does not "
-            f"differentiate; use {alternative} instead"
+            f"the NumPy method `.{name}()` changes its array in place ({user_location()}); dpnb does not "
+            f"differentiate it: build a new array instead"
         )
-
-    in_place_rrule.__name__ = f"ndarray_{name}_rrule"
-    return in_place_rrule
-
-
-for _name, _alt in [
-    ("sort", "a = np.sort(a)"),
-    ("partition", "a = np.partition(a, k)"),
-    ("fill", "a = np.full_like(a, value)"),
-    ("put", "a = a.copy(); a[idx] = v (on an array made inside the function)"),
-    ("resize", "a = np.resize(a, shape)"),
-]:
-    MUTATING[getattr(np.ndarray, _name)] = _refuse_in_place(_name, _alt)
-
-
-# --- write-backs: obj was changed in place, and obj is container[key] ------------------------
-
-
-def writeback_item(container, key, obj):
-    """container[key] is obj, changed in place: nothing to do now; backward, the pullback of
-    `container[key] = obj` (container's cotangent after -> before, and obj's)."""
-    t = type(container)
-    if t is dict:
-
-        def dict_writeback_pullback(after):
-            after = withdraw(container, after)
-            if not after:
-                return None, None
-            before = dict(after)
-            return (before or None), before.pop(key, None)
-
-        return dict_writeback_pullback
-    if t is list:
-        n = len(container)
-        i = key + n if isinstance(key, int) and key < 0 else key
-
-        def list_writeback_pullback(after):
-            after = withdraw(container, after)
-            if after is None:
-                return None, None
-            before = list(after)
-            if isinstance(i, int):
-                piece, before[i] = before[i], None
-                return before, piece
-            return after, None
-
-        return list_writeback_pullback
-    if t is np.ndarray:
-
-        def array_writeback_pullback(after):
-            if after is None:
-                return None, None
-            g = np.array(after, copy=True)
-            piece = np.array(g[key], copy=True)
-            g[key] = 0
-            return g, piece
-
-        return array_writeback_pullback
-
-    def other_writeback_pullback(after):
-        return after, None
-
-    return other_writeback_pullback
-
-
-def writeback_attr(container, name, obj):
-    """container.name is obj, changed in place (see writeback_item)."""
-
-    def attr_writeback_pullback(after):
-        after = withdraw(container, after)
-        if after is None:
-            return None, None
-        if isinstance(after, Tangent):
-            fields = dict(after.fields)
-            piece = fields.pop(name, None)
-            return (Tangent(after.primal_type, fields) if fields else None), piece
-        return after, None
-
-    return attr_writeback_pullback
+    return None

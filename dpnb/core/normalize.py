@@ -1,29 +1,33 @@
 """Stage 2 — normalize: structured control flow, then one operation per line.
 
-`normalize(fdef, namer, is_static)` returns a new `FunctionDef` whose body only
-holds these statement forms (every operand an *atom*: a `Name` or a `Constant`):
+`normalize(fdef, namer, is_static, filename)` returns a new `FunctionDef` whose
+body only holds these statement forms (every operand an *atom*: a `Name` or a
+`Constant`):
 
-    t = atom                      copy
-    t = a <op> b  /  t = <op> a   arithmetic (BinOp / UnaryOp)
-    t = a <cmp> b                 one comparison
-    t = a.attr                    attribute read
-    t = a[i]                      item read; i an atom, a Slice of atoms or a Tuple of those
-    t = f(a, b)                   call with positional atoms; f an atom or a static
-                                  module path (`np.linalg.norm`)
-    t = f(*args, **kwargs)        call with a tuple atom and a dict atom
-    t = a.m(b, c) / a.m(*args, **kwargs)   method call on an atom
-    t = (a, *b) / [a, b] / {k: v, **m}      literals
-    t = lambda ... / def ...      closure creation (the user's own node, untouched)
-    a.attr = b / a[i] = b         mutation
-    a, *b = t                     unpacking into names
-    ListBuild(t, body) / DictBuild(t, body) with Append(v) / SetKey(k, v) inside
-                                  a comprehension or generator expression
+    t = atom                         copy
+    t = a <op> b  /  t = <op> a      arithmetic (BinOp / UnaryOp); `a op= b` is a BinOp
+                                     marked `dpnb_inplace` ("name", "attr" or "item")
+    t = a <cmp> b                    one comparison
+    t = a.attr                       attribute read (or a static module path: np.linalg.norm)
+    t = a[i]                         item read; i an atom, a Slice of atoms or a Tuple of those
+    t = f(a, b)                      call with positional atoms; f an atom, a static module
+                                     path, or `a.m` (a method call on the atom a)
+    t = f(*args, **kwargs)           call with a tuple atom and a dict atom
+    t = (a, *b) / [a, b] / {k: v, **m}   literals
+    t = lambda ...                   closure creation (defaults are atoms)
+    a.attr = b  /  a[i] = b          mutation
+    del a.attr / del a[i] / del x    deletion (one target)
+    a, *b = t                        unpacking into names
+    ListBuild(t, body) / DictBuild(t, body) with Append(t, v) / SetKey(t, k, v) inside:
+                                     comprehensions and generator expressions
     if a: ... else: ...
-    for t in a: ...               (target a single name; `if _brk: break` may end the body)
-    while w: ...                  (`w` a flag name: the test is computed inside)
-    return a                      once, last
-    Native(stmt)                  a statement run as written (print-only code, raise,
-                                  assert, import, f-strings, ...): never differentiated
+    for t in a: ...                  (`t` a fresh name; `if _brk: break` may end the body)
+    while w: ...                     (`w` a flag name: the test is computed inside)
+    try / with                       (context managers and handlers as written, atoms inside)
+    return a                         once, last
+    Native(stmt)                     run as written, never differentiated: a nested `def`
+                                     (defaults atoms, decorators applied by calls after it),
+                                     raise, assert, import, nonlocal, f-strings
 
 Control flow is structured first: `return`, `break` and `continue` set flags and
 guard what follows, so every loop iteration runs its body to the end and the
@@ -34,17 +38,6 @@ import ast
 import copy
 
 from ..errors import UnsupportedSyntaxError
-
-
-#: methods known not to change their object (no write-back needed for nested objects)
-PURE_METHODS = frozenset(
-    "sum mean prod max min std var dot reshape transpose copy get keys values items ravel flatten "
-    "astype tolist item count index cumsum cumprod clip squeeze swapaxes conj round all any argmax "
-    "argmin nonzero startswith endswith format join split strip lower upper replace".split()
-)
-
-#: the name standing for "ufunc.at, rebinding its first argument" in normalized code
-UFUNC_AT = "__dpnb_ufunc_at__"
 
 
 class Append(ast.stmt):
@@ -67,6 +60,12 @@ class Native(ast.stmt):
     """A statement executed exactly as written; carries no gradient."""
 
     _fields = ("stmt",)
+
+
+#: the name standing for `set` in a set comprehension (a list built, then made a set)
+SET_BUILDER = "__dpnb_set__"
+#: the name standing for `iter` in a generator expression (a list built, then iterated)
+ITER_BUILDER = "__dpnb_iter__"
 
 
 def _name(id, ctx=None):
@@ -404,94 +403,73 @@ class ANF:
     def s_Expr(self, s, out):
         if isinstance(s.value, ast.Constant):
             return  # docstrings and bare constants
-        v = s.value
-        if (
-            isinstance(v, ast.Call)
-            and isinstance(v.func, ast.Attribute)
-            and v.func.attr == "at"
-            and self.is_static(v.func.value)
-            and v.args
-            and isinstance(v.args[0], ast.Name)
-            and not v.keywords
-        ):
-            # np.add.at(a, idx, v) changes `a`: written as a = <ufunc at>(np.add, a, idx, v)
-            args = [self.bind(v.func.value, out, s)] + [self.expr(a, out) for a in v.args]
-            call = ast.Call(func=_name(UFUNC_AT), args=args, keywords=[])
-            self.emit(out, _assign(_store(v.args[0].id), self.bind(call, out, s)), s)
-            return
         self.expr(s.value, out)  # evaluated for its effects; the value is dropped
 
     def s_Pass(self, s, out):
         pass
 
     def s_Assign(self, s, out):
+        if len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+            # the operation writes its result straight into the user's variable
+            atom = self.expr(s.value, out, target=s.targets[0].id)
+            if not (isinstance(atom, ast.Name) and atom.id == s.targets[0].id):
+                self.assign(s.targets[0], atom, out, s)
+            return
         atom = self.expr(s.value, out)
         for t in s.targets:
             self.assign(t, atom, out, s)
 
     def s_AnnAssign(self, s, out):
         if s.value is not None:
-            self.assign(s.target, self.expr(s.value, out), out, s)
+            self.s_Assign(ast.copy_location(ast.Assign(targets=[s.target], value=s.value), s), out)
 
     def s_AugAssign(self, s, out):
         t = s.target
         if isinstance(t, ast.Name):
-            cur = _name(t.id)
             value = self.expr(s.value, out)
-            node = ast.BinOp(left=cur, op=s.op, right=value)
-            node.dpnb_inplace = True  # arrays and lists change in place, as in Python
-            self.assign(t, self.op(node, out, s), out, s)
+            node = ast.BinOp(left=_name(t.id), op=s.op, right=value)
+            node.dpnb_inplace = "name"  # arrays and lists change in place, as in Python
+            self.bind(node, out, s, target=t.id)
         elif isinstance(t, ast.Attribute):
-            wb = []
-            obj = self.reach(t.value, out, wb, s)
+            obj = self.expr(t.value, out)
             cur = self.bind(ast.Attribute(value=obj, attr=t.attr, ctx=ast.Load()), out, s)
             value = self.expr(s.value, out)
-            new = self.op(ast.BinOp(left=cur, op=s.op, right=value), out, s)
+            node = ast.BinOp(left=cur, op=s.op, right=value)
+            node.dpnb_inplace = "attr"
+            new = self.bind(node, out, s)
             self.emit(out, _assign(ast.Attribute(value=obj, attr=t.attr, ctx=ast.Store()), new), s)
-            self.writeback(wb, out, s)
         elif isinstance(t, ast.Subscript):
-            wb = []
-            obj = self.reach(t.value, out, wb, s)
+            obj = self.expr(t.value, out)
             idx = self.index(t.slice, out)
             cur = self.bind(ast.Subscript(value=obj, slice=idx, ctx=ast.Load()), out, s)
             value = self.expr(s.value, out)
-            new = self.op(ast.BinOp(left=cur, op=s.op, right=value), out, s)
+            node = ast.BinOp(left=cur, op=s.op, right=value)
+            node.dpnb_inplace = "item"
+            node.dpnb_container = copy.deepcopy(obj)
+            new = self.bind(node, out, s)
             self.emit(out, _assign(ast.Subscript(value=obj, slice=copy.deepcopy(idx), ctx=ast.Store()), new), s)
-            self.writeback(wb, out, s)
         else:
             raise UnsupportedSyntaxError("this augmented assignment target", self.filename, s.lineno)
-
-    def reach(self, e, out, writebacks, like):
-        """The atom for object expression `e`; if `e` is itself an item or attribute of a container,
-        note a write-back (container[key] = obj) to emit after the object is changed in place."""
-        if isinstance(e, ast.Subscript):
-            c = self.reach(e.value, out, writebacks, like)
-            k = self.index(e.slice, out)
-            obj = self.bind(ast.Subscript(value=c, slice=k, ctx=ast.Load()), out, like)
-            node = _assign(ast.Subscript(value=c, slice=copy.deepcopy(k), ctx=ast.Store()), obj)
-            node.dpnb_writeback = True
-            writebacks.append(node)
-            return obj
-        if isinstance(e, ast.Attribute) and not self.is_static(e):
-            c = self.reach(e.value, out, writebacks, like)
-            obj = self.bind(ast.Attribute(value=c, attr=e.attr, ctx=ast.Load()), out, like)
-            node = _assign(ast.Attribute(value=c, attr=e.attr, ctx=ast.Store()), obj)
-            node.dpnb_writeback = True
-            writebacks.append(node)
-            return obj
-        return self.expr(e, out)
-
-    def writeback(self, writebacks, out, like):
-        for node in reversed(writebacks):
-            self.emit(out, node, like)
-
-    def op(self, node, out, like):
-        return self.bind(node, out, like)
 
     def assign(self, target, atom, out, like):
         if isinstance(target, ast.Name):
             self.emit(out, _assign(_store(target.id), atom), like)
         elif isinstance(target, (ast.Tuple, ast.List)):
+            if any(not isinstance(e.value if isinstance(e, ast.Starred) else e, ast.Name) for e in target.elts):
+                # nested or non-name targets: unpack into temporaries, then assign left to right,
+                # as Python does ((p, _), p = ... leaves p bound to the second value)
+                temps = []
+                elts = []
+                for e in target.elts:
+                    tmp = self.temp()
+                    temps.append((e.value if isinstance(e, ast.Starred) else e, tmp))
+                    elts.append(ast.Starred(value=_store(tmp), ctx=ast.Store()) if isinstance(e, ast.Starred) else _store(tmp))
+                if not isinstance(atom, ast.Name):
+                    atom = self.bind(atom, out, like)
+                self.emit(out, _assign(ast.Tuple(elts=elts, ctx=ast.Store()), atom), like)
+                for e, tmp in temps:
+                    self.assign(e, _name(tmp), out, like)
+                return
             elts = []
             later = []
             for e in target.elts:
@@ -509,24 +487,38 @@ class ANF:
                     tmp = self.temp()
                     elts.append(_store(tmp))
                     later.append((e, tmp))
+            if not isinstance(atom, ast.Name):
+                atom = self.bind(atom, out, like)
             self.emit(out, _assign(ast.Tuple(elts=elts, ctx=ast.Store()), atom), like)
             for e, tmp in later:
                 self.assign(e, _name(tmp), out, like)
         elif isinstance(target, ast.Attribute):
-            wb = []
-            obj = self.reach(target.value, out, wb, like)
+            obj = self.expr(target.value, out)
             self.emit(out, _assign(ast.Attribute(value=obj, attr=target.attr, ctx=ast.Store()), atom), like)
-            self.writeback(wb, out, like)
         elif isinstance(target, ast.Subscript):
-            wb = []
-            obj = self.reach(target.value, out, wb, like)
+            obj = self.expr(target.value, out)
             idx = self.index(target.slice, out)
             self.emit(out, _assign(ast.Subscript(value=obj, slice=idx, ctx=ast.Store()), atom), like)
-            self.writeback(wb, out, like)
         elif isinstance(target, ast.Starred):
             raise UnsupportedSyntaxError("a starred assignment target outside a tuple", self.filename, like.lineno)
         else:
             raise UnsupportedSyntaxError(f"assignment to {type(target).__name__}", self.filename, like.lineno)
+
+    def s_Delete(self, s, out):
+        for t in s.targets:
+            if isinstance(t, ast.Name):
+                node = ast.Delete(targets=[_name(t.id, ast.Del())])
+            elif isinstance(t, ast.Attribute):
+                node = ast.Delete(targets=[ast.Attribute(value=self.expr(t.value, out), attr=t.attr, ctx=ast.Del())])
+            elif isinstance(t, ast.Subscript):
+                obj = self.expr(t.value, out)
+                node = ast.Delete(targets=[ast.Subscript(value=obj, slice=self.index(t.slice, out), ctx=ast.Del())])
+            elif isinstance(t, (ast.Tuple, ast.List)):
+                self.s_Delete(ast.copy_location(ast.Delete(targets=list(t.elts)), s), out)
+                continue
+            else:
+                raise UnsupportedSyntaxError("this `del` target", self.filename, s.lineno)
+            self.emit(out, node, s)
 
     def s_If(self, s, out):
         test = self.expr(s.test, out)
@@ -549,18 +541,33 @@ class ANF:
     def s_Try(self, s, out):
         handlers = []
         for h in s.handlers:
-            handlers.append(
-                ast.copy_location(ast.ExceptHandler(type=h.type, name=h.name, body=self.body(h.body)), h)
-            )
-        node = ast.Try(body=self.body(s.body), handlers=handlers, orelse=self.body(s.orelse), finalbody=self.body(s.finalbody))
+            htype = self.expr(h.type, out) if h.type is not None else None
+            handlers.append(ast.copy_location(ast.ExceptHandler(type=htype, name=h.name, body=self.body(h.body) or [ast.Pass()]), h))
+        body = self.body(s.body)
+        orelse = self.body(s.orelse)
+        finalbody = self.body(s.finalbody)
+        if not handlers and not finalbody:  # `try: ... finally: pass`: just the body
+            out.extend(body)
+            return
+        node = ast.Try(body=body or [ast.Pass()], handlers=handlers, orelse=orelse, finalbody=finalbody)
         self.emit(out, node, s)
 
     def s_With(self, s, out):
         items = []
+        later = []
         for item in s.items:
             ctx = self.expr(item.context_expr, out)
-            items.append(ast.withitem(context_expr=ctx, optional_vars=item.optional_vars))
-        self.emit(out, ast.With(items=items, body=self.body(s.body), type_comment=None), s)
+            target = item.optional_vars
+            if target is not None and not isinstance(target, ast.Name):
+                tmp = self.temp()
+                later.append((target, tmp))
+                target = _store(tmp)
+            items.append(ast.withitem(context_expr=ctx, optional_vars=target))
+        body = []
+        for target, tmp in later:
+            self.assign(target, _name(tmp), body, s)
+        body += self.body(s.body)
+        self.emit(out, ast.With(items=items, body=body or [ast.Pass()], type_comment=None), s)
 
     def s_Break(self, s, out):
         out.append(ast.Break())
@@ -572,48 +579,61 @@ class ANF:
     def _native(self, s, out):
         self.emit(out, Native(stmt=s), s)
 
-    s_Raise = s_Assert = s_Import = s_ImportFrom = _native
+    s_Raise = s_Assert = s_Import = s_ImportFrom = s_Nonlocal = _native
+
+    def _atomize_defaults(self, args, out, like):
+        """Default values become atoms evaluated here, as Python evaluates them at definition time."""
+        args = copy.copy(args)
+        args.defaults = [self.expr(d, out) for d in args.defaults]
+        args.kw_defaults = [None if d is None else self.expr(d, out) for d in args.kw_defaults]
+        for a in args.posonlyargs + args.args + args.kwonlyargs + [x for x in (args.vararg, args.kwarg) if x]:
+            a.annotation = None
+        return args
 
     def s_FunctionDef(self, s, out):
-        self.emit(out, Native(stmt=s), s)  # closure creation; marked by analyze
-
-    def s_Nonlocal(self, s, out):
-        self.emit(out, Native(stmt=s), s)
+        decorators = [self.expr(d, out) for d in s.decorator_list]
+        node = copy.copy(s)
+        node.args = self._atomize_defaults(s.args, out, s)
+        node.decorator_list = []
+        node.returns = None
+        self.emit(out, Native(stmt=node), s)  # closure creation
+        for d in reversed(decorators):
+            self.bind(ast.Call(func=d, args=[_name(s.name)], keywords=[]), out, s, target=s.name)
 
     # expressions -> atoms
-    def bind(self, value, out, like):
-        t = self.temp()
+    def bind(self, value, out, like, target=None):
+        t = target or self.temp()
         self.emit(out, _assign(_store(t), value), like)
         return _name(t)
 
-    def expr(self, e, out):
+    def expr(self, e, out, target=None):
         if isinstance(e, (ast.Name, ast.Constant)):
             return _name(e.id) if isinstance(e, ast.Name) else e
         m = getattr(self, "e_" + type(e).__name__, None)
         if m is None:
             raise UnsupportedSyntaxError(f"`{type(e).__name__}` expression", self.filename, getattr(e, "lineno", None))
-        return m(e, out)
+        return m(e, out, target)
 
-    def e_BinOp(self, e, out):
+    def e_BinOp(self, e, out, target=None):
         a = self.expr(e.left, out)
         b = self.expr(e.right, out)
         folded = _fold(a, e.op, b)
         if folded is not None:
             return folded
-        return self.bind(ast.BinOp(left=a, op=e.op, right=b), out, e)
+        return self.bind(ast.BinOp(left=a, op=e.op, right=b), out, e, target)
 
-    def e_UnaryOp(self, e, out):
+    def e_UnaryOp(self, e, out, target=None):
         a = self.expr(e.operand, out)
         if isinstance(a, ast.Constant) and isinstance(e.op, ast.USub):
             if isinstance(a.value, (int, float, complex)) and not isinstance(a.value, bool):
                 return _const(-a.value)
-        return self.bind(ast.UnaryOp(op=e.op, operand=a), out, e)
+        return self.bind(ast.UnaryOp(op=e.op, operand=a), out, e, target)
 
-    def e_Compare(self, e, out):
+    def e_Compare(self, e, out, target=None):
         left = self.expr(e.left, out)
         if len(e.ops) == 1:
             right = self.expr(e.comparators[0], out)
-            return self.bind(ast.Compare(left=left, ops=e.ops, comparators=[right]), out, e)
+            return self.bind(ast.Compare(left=left, ops=e.ops, comparators=[right]), out, e, target)
         # a < b < c  ->  (a < b) and (b < c), each operand evaluated once
         result = self.temp()
         cur = left
@@ -629,7 +649,7 @@ class ANF:
             cur = right
         return _name(result)
 
-    def e_BoolOp(self, e, out):
+    def e_BoolOp(self, e, out, target=None):
         result = self.temp()
         block = out
         for i, v in enumerate(e.values):
@@ -645,7 +665,7 @@ class ANF:
                 block = nxt
         return _name(result)
 
-    def e_IfExp(self, e, out):
+    def e_IfExp(self, e, out, target=None):
         test = self.expr(e.test, out)
         result = self.temp()
         body, orelse = [], []
@@ -654,16 +674,17 @@ class ANF:
         self.emit(out, ast.If(test=test, body=body, orelse=orelse), e)
         return _name(result)
 
-    def e_NamedExpr(self, e, out):
-        a = self.expr(e.value, out)
-        self.emit(out, _assign(_store(e.target.id), a), e)
+    def e_NamedExpr(self, e, out, target=None):
+        a = self.expr(e.value, out, target=e.target.id)
+        if not (isinstance(a, ast.Name) and a.id == e.target.id):
+            self.emit(out, _assign(_store(e.target.id), a), e)
         return _name(e.target.id)
 
-    def e_Attribute(self, e, out):
+    def e_Attribute(self, e, out, target=None):
         if self.is_static(e):
-            return self.bind(e, out, e)
+            return self.bind(e, out, e, target)
         obj = self.expr(e.value, out)
-        return self.bind(ast.Attribute(value=obj, attr=e.attr, ctx=ast.Load()), out, e)
+        return self.bind(ast.Attribute(value=obj, attr=e.attr, ctx=ast.Load()), out, e, target)
 
     def index(self, s, out):
         if isinstance(s, ast.Slice):
@@ -672,14 +693,16 @@ class ANF:
                 upper=self.expr(s.upper, out) if s.upper is not None else None,
                 step=self.expr(s.step, out) if s.step is not None else None,
             )
-        if isinstance(s, ast.Tuple) and any(isinstance(x, ast.Slice) for x in s.elts):
+        if isinstance(s, ast.Tuple) and any(isinstance(x, (ast.Slice, ast.Starred)) for x in s.elts):
+            if any(isinstance(x, ast.Starred) for x in s.elts):
+                return self.expr(s, out)
             return ast.Tuple(elts=[self.index(x, out) for x in s.elts], ctx=ast.Load())
         return self.expr(s, out)
 
-    def e_Subscript(self, e, out):
+    def e_Subscript(self, e, out, target=None):
         obj = self.expr(e.value, out)
         idx = self.index(e.slice, out)
-        return self.bind(ast.Subscript(value=obj, slice=idx, ctx=ast.Load()), out, e)
+        return self.bind(ast.Subscript(value=obj, slice=idx, ctx=ast.Load()), out, e, target)
 
     def _seq(self, elts, out):
         res = []
@@ -690,23 +713,24 @@ class ANF:
                 res.append(self.expr(x, out))
         return res
 
-    def e_Tuple(self, e, out):
-        return self.bind(ast.Tuple(elts=self._seq(e.elts, out), ctx=ast.Load()), out, e)
+    def e_Tuple(self, e, out, target=None):
+        return self.bind(ast.Tuple(elts=self._seq(e.elts, out), ctx=ast.Load()), out, e, target)
 
-    def e_List(self, e, out):
-        return self.bind(ast.List(elts=self._seq(e.elts, out), ctx=ast.Load()), out, e)
+    def e_List(self, e, out, target=None):
+        return self.bind(ast.List(elts=self._seq(e.elts, out), ctx=ast.Load()), out, e, target)
 
-    def e_Set(self, e, out):
-        return self.bind(ast.Set(elts=self._seq(e.elts, out)), out, e)
+    def e_Set(self, e, out, target=None):
+        lst = self.bind(ast.List(elts=self._seq(e.elts, out), ctx=ast.Load()), out, e)
+        return self.bind(ast.Call(func=_name(SET_BUILDER), args=[lst], keywords=[]), out, e, target)
 
-    def e_Dict(self, e, out):
+    def e_Dict(self, e, out, target=None):
         keys, values = [], []
         for k, v in zip(e.keys, e.values):
             keys.append(None if k is None else self.expr(k, out))
             values.append(self.expr(v, out))
-        return self.bind(ast.Dict(keys=keys, values=values), out, e)
+        return self.bind(ast.Dict(keys=keys, values=values), out, e, target)
 
-    def e_Call(self, e, out):
+    def e_Call(self, e, out, target=None):
         f = e.func
         if (
             isinstance(f, ast.Attribute)
@@ -717,38 +741,24 @@ class ANF:
         ):
             # super().m(...) is a method call on self, looked up from the next class in the MRO
             sup = f.value
-            cls = sup.args[0] if len(sup.args) == 2 else _name("__class__")
-            obj = sup.args[1] if len(sup.args) == 2 else _name(self.first_param)
-            call = ast.Call(func=ast.Attribute(value=obj, attr=f.attr, ctx=ast.Load()), args=e.args, keywords=e.keywords)
-            ast.copy_location(call, e)
-            atom = self.e_Call(call, out)
-            assign = out[-1]
-            assign.value.dpnb_super = self.expr(cls, out)
-            # keep the assignment last
-            out.remove(assign)
-            out.append(assign)
-            return atom
-        wb = []
+            cls = self.expr(sup.args[0], out) if len(sup.args) == 2 else _name("__class__")
+            obj = self.expr(sup.args[1], out) if len(sup.args) == 2 else _name(self.first_param)
+            func = ast.Attribute(value=obj, attr=f.attr, ctx=ast.Load())
+            func.dpnb_super = cls
+            return self._call(e, func, out, target)
         if self.is_static(f):
             func = f
         elif isinstance(f, ast.Attribute):
-            if f.attr in PURE_METHODS:
-                func = ast.Attribute(value=self.expr(f.value, out), attr=f.attr, ctx=ast.Load())
-            else:  # the method may change its object: write it back into its container
-                func = ast.Attribute(value=self.reach(f.value, out, wb, e), attr=f.attr, ctx=ast.Load())
+            func = ast.Attribute(value=self.expr(f.value, out), attr=f.attr, ctx=ast.Load())
         else:
             func = self.expr(f, out)
-        if wb:
-            atom = self._call(e, func, out)
-            self.writeback(wb, out, e)
-            return atom
-        return self._call(e, func, out)
+        return self._call(e, func, out, target)
 
-    def _call(self, e, func, out):
+    def _call(self, e, func, out, target):
         simple = not e.keywords and not any(isinstance(a, ast.Starred) for a in e.args)
         if simple:
             args = [self.expr(a, out) for a in e.args]
-            return self.bind(ast.Call(func=func, args=args, keywords=[]), out, e)
+            return self.bind(ast.Call(func=func, args=args, keywords=[]), out, e, target)
         args = self._seq(e.args, out)
         targs = self.bind(ast.Tuple(elts=args, ctx=ast.Load()), out, e)
         keys, values = [], []
@@ -762,23 +772,25 @@ class ANF:
             keywords=[ast.keyword(arg=None, value=kwargs)],
         )
         if any(kw.arg == "out" for kw in e.keywords):
-            call.dpnb_out = True  # writes into an argument: always run through dpnb (to refuse it)
-        return self.bind(call, out, e)
+            call.dpnb_out = True  # writes into an argument: followed as a change in place
+        return self.bind(call, out, e, target)
 
-    def e_Lambda(self, e, out):
-        return self.bind(e, out, e)
+    def e_Lambda(self, e, out, target=None):
+        node = copy.copy(e)
+        node.args = self._atomize_defaults(e.args, out, e)
+        return self.bind(node, out, e, target)
 
-    def e_JoinedStr(self, e, out):
-        t = self.temp()
+    def e_JoinedStr(self, e, out, target=None):
+        t = target or self.temp()
         self.emit(out, Native(stmt=_located(_assign(_store(t), e), e)), e)
         return _name(t)
 
-    def e_Starred(self, e, out):
+    def e_Starred(self, e, out, target=None):
         raise UnsupportedSyntaxError("a starred expression here", self.filename, e.lineno)
 
     # comprehensions
-    def _comprehension(self, e, out, build, leaf):
-        result = self.temp()
+    def _comprehension(self, e, out, build, leaf, target=None):
+        result = target or self.temp()
         body = []  # the body of the ListBuild / DictBuild
         block = body  # where the next statements go
         mapping = {}
@@ -804,27 +816,29 @@ class ANF:
         self.emit(out, build(target=_store(result), body=body), e)
         return _name(result)
 
-    def e_ListComp(self, e, out):
+    def e_ListComp(self, e, out, target=None):
         def leaf(block, mapping, result):
             v = self.expr(rename(e.elt, mapping), block)
             self.emit(block, Append(target=_name(result), value=v), e)
 
-        return self._comprehension(e, out, ListBuild, leaf)
+        return self._comprehension(e, out, ListBuild, leaf, target)
 
-    e_GeneratorExp = e_ListComp
+    def e_GeneratorExp(self, e, out, target=None):
+        # built eagerly, handed out as an iterator (next() works on it, as on a generator)
+        lst = self.e_ListComp(e, out)
+        return self.bind(ast.Call(func=_name(ITER_BUILDER), args=[lst], keywords=[]), out, e, target)
 
-    def e_DictComp(self, e, out):
+    def e_SetComp(self, e, out, target=None):
+        lst = self.e_ListComp(e, out)
+        return self.bind(ast.Call(func=_name(SET_BUILDER), args=[lst], keywords=[]), out, e, target)
+
+    def e_DictComp(self, e, out, target=None):
         def leaf(block, mapping, result):
             k = self.expr(rename(e.key, mapping), block)
             v = self.expr(rename(e.value, mapping), block)
             self.emit(block, SetKey(target=_name(result), key=k, value=v), e)
 
-        return self._comprehension(e, out, DictBuild, leaf)
-
-    def e_SetComp(self, e, out):
-        t = self.temp()
-        self.emit(out, Native(stmt=_located(_assign(_store(t), e), e)), e)
-        return _name(t)
+        return self._comprehension(e, out, DictBuild, leaf, target)
 
 
 def normalize(fdef, namer, is_static, filename):

@@ -1,8 +1,16 @@
-"""Constructors: named tuples and dataclasses, whose fields are their arguments."""
+"""Constructors: `cls(*args)` for user classes (their transformed `__init__`), dataclasses,
+named tuples and the containers of `collections`.
+
+A new object is a heap object: its fields' cotangents live in the heap under its
+identity. The constructor's pullback hands that cotangent to `__init__`'s
+pullback, which sends each field's cotangent to the value stored in it.
+"""
+import collections
 import dataclasses
 
 from ..errors import NoRuleError
 from ..tangents import Tangent
+from . import heap as H
 
 
 def _field_bar(y_bar, name, i):
@@ -12,30 +20,76 @@ def _field_bar(y_bar, name, i):
         return y_bar.fields.get(name)
     if isinstance(y_bar, dict):
         return y_bar.get(name)
+    if isinstance(y_bar, H.Slots):
+        return y_bar.items.get(name)
     if isinstance(y_bar, tuple):
         return y_bar[i]
     return getattr(y_bar, name, None)
 
 
 def construct(cls, args, kw, kwform):
+    from .runtime import _Wrapped
+
     if issubclass(cls, tuple) and hasattr(cls, "_fields"):
         names = list(cls._fields)
-    elif dataclasses.is_dataclass(cls) and not _has_source(_init_of(cls)):
-        if hasattr(cls, "__post_init__"):
-            return _construct_dataclass_with_post_init(cls, args, kw, kwform)
-        names = [f.name for f in dataclasses.fields(cls) if f.init]
+        y = cls(*args, **kw)
+        n = len(args)
+
+        def namedtuple_pullback(y_bar):
+            bars = [_field_bar(y_bar, name, i) for i, name in enumerate(names)]
+            if kwform:
+                return None, tuple(bars[:n]), {k: bars[names.index(k)] for k in kw if k in names}
+            return (None,) + tuple(bars[:n])
+
+        return y, _Wrapped(namedtuple_pullback)
+    init = _class_attr(cls, "__init__")
+    if dataclasses.is_dataclass(cls) and not _has_source(init):
+        return _construct_dataclass(cls, args, kw, kwform)
+    if cls in _CONTAINERS:
+        return _CONTAINERS[cls](cls, args, kw, kwform)
+    new = _class_attr(cls, "__new__")
+    if init is object.__init__ and new in (None, object.__new__):
+        if args or kw:
+            cls(*args, **kw)  # raises Python's own TypeError
+        obj = object.__new__(cls)
+        return obj, _Wrapped(lambda y_bar: (None, (), {}) if kwform else (None,))
+    if not hasattr(init, "__code__"):
+        from .runtime import _may_carry, _kw_const_pb, const_pb
+
+        if not any(_may_carry(a) for a in args) and not any(_may_carry(v) for v in kw.values()):
+            # a class implemented in C given nothing differentiable: a constant
+            return cls(*args, **kw), (_kw_const_pb if kwform else const_pb(len(args)))
+        raise NoRuleError(cls, "its __init__ has no Python source")
+    if new in (None, object.__new__):
+        obj = object.__new__(cls)
     else:
-        return _construct_with_init(cls, args, kw, kwform)
-    y = cls(*args, **kw)
+        obj = cls.__new__(cls, *args, **kw)
+    return _run_init(obj, init, args, kw, kwform)
+
+
+def _run_init(obj, init, args, kw, kwform):
+    from .runtime import _Wrapped, call, call_kw
+
+    ctx = H.current()
+    if kwform:
+        _, pb = call_kw(init, (obj,) + tuple(args), kw)
+    else:
+        _, pb = call(init, obj, *args)
     n = len(args)
 
     def constructor_pullback(y_bar):
-        bars = [_field_bar(y_bar, name, i) for i, name in enumerate(names)]
+        if y_bar is not None and ctx.heap is not None:
+            H.heap_add(ctx, obj, y_bar)
+        bars = pb(None)
+        if ctx.heap is not None:
+            ctx.heap.pop(id(obj), None)  # the object did not exist before
         if kwform:
-            return None, tuple(bars[:n]), {k: _field_bar(y_bar, k, names.index(k)) for k in kw if k in names}
-        return (None,) + tuple(bars[:n])
+            _, args_bar, kwargs_bar = bars
+            args_bar = tuple(args_bar)[1:] if args_bar is not None else (None,) * n
+            return None, args_bar, kwargs_bar
+        return (None,) + tuple(bars[2:])
 
-    return y, constructor_pullback
+    return obj, _Wrapped(constructor_pullback)
 
 
 def _has_source(f):
@@ -43,50 +97,19 @@ def _has_source(f):
     return code is not None and not code.co_filename.startswith("<")
 
 
-def _construct_with_init(cls, args, kw, kwform):
-    """cls(*args): object.__new__, then the transformed __init__ (which sets the fields)."""
-    from .runtime import _class_attr, _transform_method, accepts_none
-    from .mutation import deposit, withdraw
-
-    init = _class_attr(cls, "__init__")
-    if init is object.__init__ and not args and not kw:
-        obj = object.__new__(cls) if _class_attr(cls, "__new__") in (None, object.__new__) else cls()
-        return obj, (lambda y_bar: (None, (), {})) if kwform else (lambda y_bar: (None,))
-    if not hasattr(init, "__code__"):
-        raise NoRuleError(cls, "its __init__ has no Python source")
-    new = _class_attr(cls, "__new__")
-    obj = object.__new__(cls) if new in (None, object.__new__) else cls.__new__(cls, *args, **kw)
-    y_init, pb = _transform_method(init, obj, args, kw if kwform else None)
-    del y_init
-
-    def constructor_pullback(y_bar):
-        if not accepts_none(pb):
-            n = len(args)
-            return (None, None, {}) if kwform else (None,) * (n + 1)
-        deposit(obj, y_bar)
-        bars = pb(None)
-        withdraw(obj, None)
-        if kwform:
-            _, args_bar, kwargs_bar = bars
-            return None, tuple(args_bar)[0:], kwargs_bar
-        return (None,) + tuple(bars[1:])
-
-    return obj, constructor_pullback
-
-
-def _init_of(cls):
-    for klass in cls.__mro__:
-        if "__init__" in klass.__dict__:
-            return klass.__dict__["__init__"]
+def _class_attr(t, name):
+    for klass in t.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
     return None
 
 
-def _construct_dataclass_with_post_init(cls, args, kw, kwform):
-    """A dataclass whose generated __init__ calls __post_init__: the fields are set here, and
-    __post_init__ (which may change them) is transformed like any method."""
-    from .mutation import deposit, withdraw
-    from .runtime import _class_attr, _transform_method, accepts_none
+def _construct_dataclass(cls, args, kw, kwform):
+    """A dataclass whose generated __init__ has no source: the fields are set here, and
+    `__post_init__` (which may change them) is transformed like any method."""
+    from .runtime import _Wrapped, call
 
+    ctx = H.current()
     fields = [f for f in dataclasses.fields(cls) if f.init]
     values = {}
     for i, f in enumerate(fields):
@@ -99,21 +122,110 @@ def _construct_dataclass_with_post_init(cls, args, kw, kwform):
         elif f.default_factory is not dataclasses.MISSING:
             values[f.name] = f.default_factory()
         else:
-            raise TypeError(f"{cls.__name__}() missing argument {f.name!r}")
+            cls(*args, **kw)  # raises Python's own TypeError
+    if len(args) > len(fields):
+        cls(*args, **kw)
     obj = object.__new__(cls)
-    for name, value in values.items():
-        object.__setattr__(obj, name, value)
-    _, pb = _transform_method(_class_attr(cls, "__post_init__"), obj, (), None)
+    for f in dataclasses.fields(cls):
+        if f.name in values:
+            object.__setattr__(obj, f.name, values[f.name])
+        elif f.default is not dataclasses.MISSING:
+            object.__setattr__(obj, f.name, f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            object.__setattr__(obj, f.name, f.default_factory())
+    post = _class_attr(cls, "__post_init__")
+    pb = None
+    if post is not None:
+        _, pb = call(post, obj)
     names = [f.name for f in fields]
     n = len(args)
 
-    def post_init_constructor_pullback(y_bar):
-        deposit(obj, y_bar)
-        self_bar = pb(None)[0] if accepts_none(pb) else None
-        self_bar = withdraw(obj, self_bar)
-        bars = [_field_bar(self_bar, name, i) if self_bar is not None else None for i, name in enumerate(names)]
+    def dataclass_constructor_pullback(y_bar):
+        if y_bar is not None and ctx.heap is not None:
+            H.heap_add(ctx, obj, y_bar)
+        if pb is not None:
+            pb(None)
+        g = H.take(ctx, obj, None) if ctx.heap is not None else None
+        bars = [_field_bar(g, name, i) for i, name in enumerate(names)]
         if kwform:
             return None, tuple(bars[:n]), {k: bars[names.index(k)] for k in kw if k in names}
         return (None,) + tuple(bars[:n])
 
-    return obj, post_init_constructor_pullback
+    return obj, _Wrapped(dataclass_constructor_pullback)
+
+
+# --- containers ---------------------------------------------------------------------------
+
+
+def _from_iterable(cls, args, kw, kwform):
+    """deque(iterable[, maxlen]) and list-like containers: item i of the result is item i of the input."""
+    from .runtime import _Wrapped
+    from .mutation import _in_kind_of
+
+    src = args[0] if args else kw.get("iterable", ())
+    items = list(src)
+    rest = args[1:]
+    y = cls(items, *rest, **{k: v for k, v in kw.items() if k != "iterable"})
+    ctx = H.current()
+    offset = len(items) - len(y)  # a maxlen drops the first items
+
+    def container_pullback(y_bar):
+        g = y_bar
+        if g is None:
+            return (None, (None,) * len(args), {}) if kwform else (None,) * (len(args) + 1)
+        if isinstance(g, H.Slots):
+            bars = [None] * len(items)
+            for i, b in g.items.items():
+                bars[i + offset] = b
+        else:
+            bars = [None] * offset + list(g)
+        src_bar = _in_kind_of(src, bars)
+        out = (src_bar,) + (None,) * len(rest)
+        if kwform:
+            return None, out[: len(args)], ({"iterable": src_bar} if "iterable" in kw else {})
+        return (None,) + out
+
+    del ctx
+    return y, _Wrapped(container_pullback)
+
+
+def _from_mapping(cls, args, kw, kwform):
+    """OrderedDict(...), defaultdict(factory, ...), Counter(mapping): dict-like; values keep their keys."""
+    from .runtime import RULES, _Wrapped
+
+    lead = ()
+    rest = args
+    if cls is collections.defaultdict:
+        lead, rest = args[:1], args[1:]
+    y = cls(*lead, *rest, **kw)
+    dict_rule = RULES[dict]
+    _, dpb = dict_rule(*rest, **kw)
+
+    def mapping_pullback(y_bar):
+        if y_bar is None:
+            return (None, (None,) * len(args), {}) if kwform else (None,) * (len(args) + 1)
+        bars = dpb(dict(y_bar) if not isinstance(y_bar, H.Slots) else dict(y_bar.items))
+        kw_bar = bars[-1] if len(bars) == len(rest) + 2 and isinstance(bars[-1], dict) else {}
+        out = (None,) * len(lead) + tuple(bars[1 : 1 + len(rest)])
+        if kwform:
+            return None, out, kw_bar
+        return (None,) + out
+
+    return y, _Wrapped(mapping_pullback)
+
+
+def _counter(cls, args, kw, kwform):
+    from .runtime import _Wrapped
+
+    if args and isinstance(args[0], dict):
+        return _from_mapping(cls, args, kw, kwform)
+    y = cls(*args, **kw)  # counts of items: integers, no gradient
+    return y, _Wrapped(lambda y_bar: (None, (None,) * len(args), {}) if kwform else (None,) * (len(args) + 1))
+
+
+_CONTAINERS = {
+    collections.deque: _from_iterable,
+    collections.OrderedDict: _from_mapping,
+    collections.defaultdict: _from_mapping,
+    collections.Counter: _counter,
+}

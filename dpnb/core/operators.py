@@ -1,38 +1,35 @@
-"""Operators in generated code: `+ - * / // % ** @`, unary `-`/`+`, `a op= b` and `ufunc.at`.
+"""Operators in generated code: `+ - * / // % ** @`, unary `-`/`+`, and `a op= b`.
 
-Each helper returns `(value, pullback)` with the rule protocol. Plain numbers and real float
-arrays take fast paths that compute only the cotangents the generated code asks for (`need`);
-instances of user classes dispatch to their own (transformed) `__add__`, `__radd__`, ...;
-everything else goes to the rule of the `operator` function.
+Each helper returns `(value, pullback)` with the rule protocol. Plain numbers and
+real float arrays take fast paths that compute only the cotangents the generated
+code asks for (`_left`/`_right` variants); instances of user classes dispatch to
+their own (transformed) `__add__`, `__radd__`, ...; everything else goes to the
+rule of the `operator` function. `a op= b` changes arrays and lists in place, as
+Python does (every alias sees the change), through `mutation`.
 """
 import math
+import operator
 from fractions import Fraction
 
 import numpy as np
 
-from ..errors import DifferentiationError, NoRuleError
-from ..rules import registry
 from ..rules.broadcast import unbroadcast
 from ..rules.registry import RULES
-from . import runtime
+from . import heap as H
+from . import mutation as M
 
 _FunctionType = type(lambda: None)
-
-_PRIMITIVE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple, str, dict)
+_PRIMITIVE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple, str, dict, bytes, type(None))
 
 
 def _is_user(x):
-    return not isinstance(x, _PRIMITIVE) and not _is_number(x)
-
-
-def _is_number(x):
     import numbers
 
-    return isinstance(x, numbers.Number)
+    return not isinstance(x, _PRIMITIVE) and not isinstance(x, numbers.Number)
 
 
 # plain numbers: the chain rule inline, without the broadcasting machinery of the rules
-_SCALAR_TYPES = frozenset({int, float, complex, Fraction, np.float64})
+_SCALAR_TYPES = frozenset({int, float, Fraction, np.float64})
 
 
 def _add_numbers(a, b):
@@ -109,7 +106,10 @@ def _truediv_arrays(a, b, need):
         b_bar = None
         if need & 2:
             b_bar = a_bar * y
-            np.negative(b_bar, out=b_bar)  # a fresh array of ours: negated in place
+            if type(b_bar) is np.ndarray:
+                np.negative(b_bar, out=b_bar)  # a fresh array of ours: negated in place
+            else:
+                b_bar = -b_bar
             b_bar = unbroadcast(b_bar, b)
         return None, (unbroadcast(a_bar, a) if need & 1 else None), b_bar
 
@@ -208,31 +208,33 @@ def _real_arrays(a, b):
 
 
 def _user_binop(a, b, name, rname, opfunc):
+    from .runtime import _class_attr, _Wrapped, call, none_run
+
     ta, tb = type(a), type(b)
     order = []
-    if tb is not ta and issubclass(tb, ta) and runtime._class_attr(tb, rname) is not None:
+    if tb is not ta and issubclass(tb, ta) and _class_attr(tb, rname) is not None:
         order.append(("r", tb))
     order.append(("l", ta))
     if tb is not ta:
         order.append(("r", tb))
     for side, t in order:
-        meth = runtime._class_attr(t, name if side == "l" else rname)
+        meth = _class_attr(t, name if side == "l" else rname)
         if not isinstance(meth, _FunctionType):
             continue  # a built-in type's own operator does not know the user's class
         if side == "l":
-            y, pb = runtime.call(meth, a, b)
+            y, pb = call(meth, a, b)
             if y is NotImplemented:
                 continue
             return y, pb
-        y, pb = runtime.call(meth, b, a)
+        y, pb = call(meth, b, a)
         if y is NotImplemented:
             continue
 
         def reflected_pullback(y_bar, pb=pb):
-            f_bar, b_bar, a_bar = pb(y_bar)
+            f_bar, b_bar, a_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
             return f_bar, a_bar, b_bar
 
-        return y, reflected_pullback
+        return y, _Wrapped(reflected_pullback)
     # no user method: a primitive rule may still apply (e.g. Fraction)
     rule = RULES.get(opfunc)
     if rule is not None:
@@ -240,42 +242,71 @@ def _user_binop(a, b, name, rname, opfunc):
     raise TypeError(f"unsupported operand type(s) for {name}: {ta.__name__!r} and {tb.__name__!r}")
 
 
-def _inplace(opfunc, name, binop):
+def _inplace(opname, binop):
     """a op= b: arrays and lists change in place (aliases see it, as in Python), other values rebind."""
-    iname = "__i" + name[2:]
+    iname = "__i" + opname + "__"
+    array_iop = M.ndarray_iop(opname)
+    op = getattr(operator, opname)
 
     def inplace_op(a, b):
         ta = type(a)
         if ta is np.ndarray:
-            old = a.copy()
-            _, pb = RULES[opfunc](old, b)
-            getattr(a, iname)(b)  # numpy's own in-place operator: same casting rules as `a op= b`
+            return array_iop(H.current(), a, b)
+        if ta is list:
+            if opname == "add":
+                return M.list_iadd(H.current(), a, b)
+            if opname == "mul":
+                return _list_imul(a, b)
+        if _is_user(a):
+            from .runtime import _class_attr, call
 
-            def inplace_pullback(y_bar):
-                a[...] = old  # earlier pullbacks see a as it was
-                runtime.RESTORED.append((a, Ellipsis, a_new))
-                return pb(y_bar)
-
-            a_new = a.copy()
-            return a, inplace_pullback
-        if ta is list and name in ("__add__", "__mul__"):
-            old = list(a)
-            _, pb = RULES[opfunc](old, b)
-            getattr(a, iname)(b)
-            return a, pb
+            meth = _class_attr(ta, iname)
+            if isinstance(meth, _FunctionType):
+                y, pb = call(meth, a, b)
+                if y is not NotImplemented:
+                    return y, pb
         return binop(a, b)
 
-    inplace_op.__name__ = iname.strip("_")
+    inplace_op.__name__ = "i" + opname
     return inplace_op
+
+
+def _list_imul(a, n):
+    ctx = H.current()
+    before = list(a)
+    a *= n
+    rec = M._log(ctx, M.SnapshotRec(a, before, list(a)))
+    k = len(before)
+
+    def list_imul_pullback(y_bar):
+        if y_bar is not None:
+            H.heap_add(ctx, a, y_bar)
+        acc = M._acc_of(ctx, a)
+        ctx.undo(rec)
+        if acc is not None:
+            from ..tangents import accumulate
+
+            folded = [None] * k
+            for i, c in enumerate(acc):
+                if k:
+                    folded[i % k] = accumulate(folded[i % k], c)
+            acc[:] = folded
+        return None, None, None
+
+    from .runtime import _Wrapped
+
+    return a, _Wrapped(list_imul_pullback)
 
 
 def _unop(opfunc, name):
     def unop(a):
         if _is_user(a):
-            meth = runtime._class_attr(type(a), name)
+            from .runtime import _class_attr, call
+
+            meth = _class_attr(type(a), name)
             if meth is None:
                 raise TypeError(f"bad operand type for unary op: {type(a).__name__!r}")
-            return runtime.call(meth, a)
+            return call(meth, a)
         return RULES[opfunc](a)
 
     unop.__name__ = name.strip("_")
@@ -301,40 +332,28 @@ def pow_base_bar(g, a, b):
     return g * b * a ** (b - 1)
 
 
-def inplace_arg(opname, name, where, a, b):
-    if type(a) in (np.ndarray, list):
-        raise DifferentiationError(
-            f"`{name} {_OP_SYMBOL.get(opname[1:], '?')}= ...` changes the argument {name} in place ({where}); "
-            f"dpnb does not follow changes to arguments being differentiated: write "
-            f"`{name} = {name} {_OP_SYMBOL.get(opname[1:], '?')} ...` instead"
-        )
-    return runtime.HELPERS[opname](a, b)
+_OPS = [
+    ("add", operator.add, "__add__", "__radd__"),
+    ("sub", operator.sub, "__sub__", "__rsub__"),
+    ("mul", operator.mul, "__mul__", "__rmul__"),
+    ("truediv", operator.truediv, "__truediv__", "__rtruediv__"),
+    ("floordiv", operator.floordiv, "__floordiv__", "__rfloordiv__"),
+    ("mod", operator.mod, "__mod__", "__rmod__"),
+    ("pow", operator.pow, "__pow__", "__rpow__"),
+    ("matmul", operator.matmul, "__matmul__", "__rmatmul__"),
+]
 
+BINOPS = {}
+INPLACE = {}
+for _name, _op, _l, _r in _OPS:
+    BINOPS[_name] = _binop(_op, _l, _r)
+    BINOPS[_name + "_left"] = _binop(_op, _l, _r, 1)
+    BINOPS[_name + "_right"] = _binop(_op, _l, _r, 2)
+    INPLACE["i" + _name] = _inplace(_name, BINOPS[_name])
 
-_OP_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**", "matmul": "@"}
-
-
-def ufunc_at(ufunc, a, idx, *v):
-    """`ufunc.at(a, idx[, v])`, written as a function of `a` that returns `a` (changed in place)."""
-    if ufunc not in (np.add, np.subtract):
-        raise NoRuleError(ufunc.at, "only np.add.at and np.subtract.at are differentiable")
-    old = a.copy()
-    ufunc.at(a, idx, *v)
-    new = a.copy()
-
-    def ufunc_at_pullback(y_bar):
-        a[...] = old
-        runtime.RESTORED.append((a, Ellipsis, new))
-        if not v:
-            return None, None, y_bar, None
-        g = np.asarray(y_bar)[idx]
-        if ufunc is np.subtract:
-            g = -g
-        from ..rules.broadcast import unbroadcast
-
-        return None, None, y_bar, None, unbroadcast(g, v[0])
-
-    return a, ufunc_at_pullback
-
-
-registry.register(ufunc_at, ufunc_at)
+UNOPS = {
+    "neg": _unop(operator.neg, "__neg__"),
+    "pos": _unop(operator.pos, "__pos__"),
+    "log_base": log_base,
+    "pow_base_bar": pow_base_bar,
+}

@@ -13,7 +13,7 @@ import ast
 import linecache
 import textwrap
 
-from ..errors import NoRuleError
+from ..errors import NoSourceError
 
 _file_trees = {}
 #: code objects compiled by dpnb itself (nested defs and lambdas in generated code) -> node
@@ -99,7 +99,7 @@ def function_source(fn):
         if node is None:
             node = _node_from_getsource(fn)
     if node is None:
-        raise NoRuleError(fn, f"its source is not available (defined in {filename!r})")
+        raise NoSourceError(fn, filename)
     return Source(as_function_def(node, code.co_name), filename, isinstance(node, ast.Lambda), code.co_name)
 
 

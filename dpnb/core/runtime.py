@@ -1,12 +1,18 @@
 """Stage 6 — runtime: what generated code calls while it runs.
 
 `call(f, *args)` is the one dispatch point: a registered rule wins; else a
-Python function is source-transformed (cached); else bound methods, callable
-objects, `functools.partial` and `__wrapped__` are unwrapped; else
-`NoRuleError`. Every runtime operation returns `(value, pullback)` with the
-rule protocol: `pullback(y_bar) -> (f_bar, *arg_bars)`.
+Python function is source-transformed (cached); else bound methods, classes,
+callable objects, `functools.partial` and `__wrapped__` are unwrapped; else
+`NoRuleError`. Every operation returns `(value, pullback)` with the rule
+protocol: `pullback(y_bar) -> (f_bar, *arg_bars)`.
+
+Pullbacks made here (and generated ones) accept `None`: a call may have changed
+objects in place, and its pullback must undo that even when no cotangent
+reached its result. Pullbacks of registered rules are only called with a
+cotangent (`none_run`).
 """
 import builtins
+import collections
 import functools
 import operator
 import types
@@ -17,243 +23,455 @@ from ..errors import DifferentiationError, NoRuleError
 from ..rules import registry
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
 from ..tangents import AbstractZero, Tangent, accumulate
+from . import heap as H
 from . import load
-from .mutation import MUTATING, STORE, deposit, setattr_, setitem, withdraw, writeback_attr, writeback_item
+from . import mutation as M
+from .heap import MISSING, Slots, managed
 
 _FunctionType = types.FunctionType
 _MethodType = types.MethodType
 _BuiltinMethod = types.BuiltinMethodType
 _lookup = registry.lookup
+_adjoint = load.adjoint_instance
+
+#: code objects of pullbacks that may be called with None (they undo changes)
+NONE_OK = set()
 
 
-def _const_pullback(n):
-    nones = (None,) * (n + 1)
+def none_ok(f):
+    """Mark a pullback function (by its code) as one that accepts None."""
+    NONE_OK.add(f.__code__)
+    return f
+
+
+def none_run(pb, n):
+    """What a pullback gives when no cotangent reached its result: it runs only if it must."""
+    code = getattr(pb, "__code__", None)
+    if code is not None and code in NONE_OK:
+        return pb(None)
+    if type(pb) is _Wrapped:
+        return pb(None)
+    return _nones(n)
+
+
+_NONES = [tuple([None] * n) for n in range(12)]
+
+
+def _nones(n):
+    return _NONES[n] if n < 12 else (None,) * n
+
+
+def _const_pb(n):
+    nones = _nones(n + 1)
 
     def constant_pullback(y_bar):
         return nones
 
+    NONE_OK.add(constant_pullback.__code__)
     return constant_pullback
 
 
-_CONST_PB = [_const_pullback(n) for n in range(8)]
+_CONST_PB = [_const_pb(n) for n in range(8)]
 
 
 def const_pb(n):
-    return _CONST_PB[n] if n < 8 else _const_pullback(n)
+    return _CONST_PB[n] if n < 8 else _const_pb(n)
 
 
-_CACHE = load.CACHE
+def constant(y, pb):
+    """(y, pb) for an operation that moves no gradient. If `y` is a heap object it may be one the
+    program already had (x.base, a weak reference's target, a cache lookup): whatever cotangent
+    reaches it here goes back to the heap for the code that made it."""
+    if not H.managed(y):
+        return y, pb
+    return y, _Wrapped(_KeepPullback(y, pb))
 
 
-def transform_call(f, args, allow_mutation=True):
-    """Call the source-transformed adjoint of the Python function `f`."""
-    key = (type(args[0]),) if len(args) == 1 else tuple(map(type, args))
-    per = _CACHE.get(f.__code__)
-    adj = per.get(key) if per is not None else None
-    if adj is None:
-        adj = load.adjoint_for(f, key)
-    if adj.mutates_params and not allow_mutation:
-        raise DifferentiationError(
-            f"{f.__qualname__} assigns to an attribute or item of one of its arguments "
-            f"({adj.mutates_params}), and that argument is being differentiated: dpnb cannot send its "
-            "gradient back past the change. Work on a copy (x = x.copy()), or use the out-of-place "
-            "form (e.g. np.where, or build a new list/dict)"
-        )
-    return adj.instance(f)(*args)
+class _KeepPullback:
+    __slots__ = ("y", "pb")
+
+    def __init__(self, y, pb):
+        self.y, self.pb = y, pb
+
+    def __call__(self, y_bar):
+        if y_bar is not None:
+            H.heap_add(H.current(), self.y, y_bar)
+        return self.pb(None)
+
+
+class _Wrapped:
+    """A pullback made by the runtime around another one (accepts None; passes it on)."""
+
+    __slots__ = ("f",)
+
+    def __init__(self, f):
+        self.f = f
+
+    def __call__(self, y_bar):
+        return self.f(y_bar)
+
+
+# --- calls ----------------------------------------------------------------------------------
 
 
 def call(f, *args):
-    """(y, pullback) for `f(*args)`; pullback(y_bar) -> (f_bar, *arg_bars)."""
+    """(y, pullback) for f(*args); pullback(y_bar) -> (f_bar, *arg_bars)."""
     if type(f) is _FunctionType:
-        per = _CACHE.get(f.__code__)
-        if per is not None:
-            adj = per.get((type(args[0]),) if len(args) == 1 else tuple(map(type, args)))
-            if adj is not None:
-                t = adj.fast  # set when nothing but calling the compiled adjoint is needed
-                if t is not None and f.__defaults__ is t.__defaults__:
-                    return t(*args)
-        try:
-            rule = RULES.get(f)
-        except TypeError:
-            rule = None
-        if rule is not None:
-            return rule(*args)
-        if f in registry.CONSTANTS:
-            return f(*args), const_pb(len(args))
-        code = f.__code__
-        if not code.co_kwonlyargcount and not code.co_flags & 0x0C:
-            if code.co_argcount == len(args):
-                return transform_call(f, args)
-            if code.co_argcount > len(args):  # defaults fill the rest
-                y, pb = transform_call(f, args)
-                n = len(args) + 1
-
-                def defaults_pullback(y_bar):
-                    return pb(y_bar)[:n]
-
-                return y, _accepting(defaults_pullback, pb)
-        return _positional(_transform_kw(f, args, {}))
+        if f.__code__.co_flags & 0x2A0:
+            return _generator_call(f, args, None)
+        adj = _adjoint(f, args)
+        if adj is not None:
+            return adj(*args)
     rule = _lookup(f)
     if rule is not None:
         if rule is CONSTANT:
-            return f(*args), const_pb(len(args))
-        return rule(*args)
+            return constant(f(*args), const_pb(len(args)))
+        return _rule_call(rule, f, args)
     return _call_other(f, args, None)
 
 
-def call_top(f, *args):
-    """`call` for the function `gradient` was given: changing its arguments in place is refused,
-    since they are what is being differentiated."""
+def _generator_call(f, args, kwargs):
+    """A generator (or coroutine) function: calling it runs nothing yet. Given nothing that can carry
+    a gradient it is a constant; otherwise its `yield` is refused, naming its line."""
+    kw = kwargs or {}
+    if not any(_may_carry(a) for a in args) and not any(_may_carry(v) for v in kw.values()):
+        y = f(*args, **kw)
+        return constant(y, _kw_const_pb if kwargs is not None else const_pb(len(args)))
+    load.adjoint_instance(f, args, plain=False)  # raises UnsupportedSyntaxError for `yield`
+    raise NoRuleError(f, "a generator function")
+
+
+def resolve(f, *args):
+    """What to call for f(*args) to get (y, pullback): the compiled adjoint itself when `f` is a
+    Python function (so a recursion of depth n uses n frames, as the user's code does), else `call`."""
+    if type(f) is _FunctionType and not f.__code__.co_flags & 0x2A0:
+        adj = _adjoint(f, args)
+        if adj is not None:
+            return adj
+    return functools.partial(call, f)
+
+
+def _rule_call(rule, f, args):
+    y, pb = rule(*args)
+    t = type(y)
+    if t is np.ndarray or t in H.VALUE_TYPES and t is not tuple:
+        return y, pb
+    # a rule's result may hold heap objects it made: their cotangents go in with the result's
+    ctx = H.current()
+
+    def rule_result_pullback(y_bar):
+        if ctx.heap:
+            y_bar = H.take_deep(ctx, y, y_bar)
+            if managed(y) and y_bar is not None:
+                pass
+        if y_bar is None:
+            return _nones(len(args) + 1)
+        return pb(y_bar)
+
+    return y, _Wrapped(rule_result_pullback)
+
+
+def call_kw(f, args, kwargs):
+    """(y, pullback) for f(*args, **kwargs); pullback -> (f_bar, args_bar, kwargs_bar)."""
     if type(f) is _FunctionType:
-        per = _CACHE.get(f.__code__)
-        if per is not None:
-            adj = per.get((type(args[0]),) if len(args) == 1 else tuple(map(type, args)))
-            if adj is not None:
-                t = adj.fast  # None for adjoints that change their arguments
-                if t is not None and f.__defaults__ is t.__defaults__:
-                    return t(*args)
-    if type(f) is _FunctionType and f not in RULES and f not in registry.CONSTANTS:
-        code = f.__code__
-        if code.co_argcount == len(args) and not code.co_kwonlyargcount and not code.co_flags & 0x0C:
-            return transform_call(f, args, allow_mutation=False)
-    return call(f, *args)
+        if f.__code__.co_flags & 0x2A0:
+            return _generator_call(f, tuple(args), kwargs)
+        if _lookup(f) is None:
+            return _transform_kw(f, tuple(args), kwargs)
+    rule = _lookup(f)
+    if rule is None:
+        return _call_other(f, tuple(args), kwargs)
+    n = len(args)
+    if rule is CONSTANT:
+        y = f(*args, **kwargs)
+        return constant(y, _kw_const_pb)
+    if "out" in kwargs and kwargs["out"] is not None and isinstance(f, np.ufunc):
+        return _ufunc_out(f, args, kwargs)
+    # arguments passed by keyword that are the callee's leading positional parameters are passed to
+    # the rule by position, so that their cotangents come back (np.linalg.norm(x=X, axis=1))
+    args, kwargs, moved = _bind_leading(f, tuple(args), kwargs)
+    m = len(args)
+    y, pb = rule(*args, **kwargs)
+    ty = type(y)
+    ctx = H.current() if not (ty is np.ndarray or (ty in H.VALUE_TYPES and ty is not tuple)) else None
+
+    def rule_kw_pullback(y_bar):
+        if ctx is not None and ctx.heap:
+            y_bar = H.take_deep(ctx, y, y_bar)
+        if y_bar is None:
+            return None, None, None
+        bars = pb(y_bar)
+        kw_bar = None
+        if len(bars) == m + 2 and isinstance(bars[-1], dict):
+            kw_bar = dict(bars[-1])
+            bars = bars[:-1]
+        if moved:
+            kw_bar = kw_bar or {}
+            for i, name in moved:
+                kw_bar[name] = bars[i + 1]
+        return bars[0], tuple(bars[1 : n + 1]), kw_bar
+
+    return y, _Wrapped(rule_kw_pullback)
 
 
-def call_num(f, *args):
-    """`call` for a call whose result the adjoint treats as a plain number (direct recursion)."""
-    y, pb = call(f, *args)
-    if type(y) not in _SCALAR_TYPES and not isinstance(y, (int, float, complex, np.number)):
-        raise DifferentiationError(
-            f"{getattr(f, '__qualname__', f)!r} was redefined since its adjoint was compiled; "
-            "call dpnb.refresh()"
-        )
-    return y, pb
+_SIGNATURES = {}
 
 
-def partial_statement(where):
-    raise DifferentiationError(
-        f"an exception was caught after it left the loop at {where} half done; dpnb cannot send "
-        "gradients back through the iterations that ran. Catch the exception inside the loop (put the "
-        "try there), or let it propagate"
-    )
-
-
-def effect_pb(pb, y_bar):
-    """pb(y_bar), or None when nothing reaches the result and pb undoes no changes."""
-    if y_bar is None and not accepts_none(pb):
+def _positional_names(f):
+    """The names of `f`'s parameters that may be passed by position, in order (None if unknown)."""
+    try:
+        key = f if hash(f) is not None else None
+    except TypeError:
         return None
-    return pb(y_bar)
+    names = _SIGNATURES.get(key, MISSING)
+    if names is MISSING:
+        import inspect
+
+        try:
+            params = inspect.signature(f).parameters.values()
+            names = []
+            for p in params:
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    names.append(p.name)
+                else:
+                    break
+        except (TypeError, ValueError):
+            names = None
+        _SIGNATURES[key] = names
+    return names
 
 
-def deposit_arg(x, bar):
-    """Before the pullback of a Python function runs: hand it the cotangent of a mutable argument
-    (which it may have changed). Returns what stays with the caller."""
-    if bar is None or type(x) is np.ndarray or not _MUTABLE(x):
-        return bar
-    deposit(x, bar)
-    return None
+def _bind_leading(f, args, kwargs):
+    if not kwargs:
+        return args, kwargs, ()
+    names = _positional_names(f)
+    if not names:
+        return args, kwargs, ()
+    moved = []
+    args = list(args)
+    kwargs = dict(kwargs)
+    i = len(args)
+    while i < len(names) and names[i] in kwargs:
+        moved.append((i, names[i]))
+        args.append(kwargs.pop(names[i]))
+        i += 1
+    return tuple(args), kwargs, tuple(moved)
 
 
-def withdraw_arg(x, bar):
-    """After that pullback: the argument's cotangent, with whatever the callee did not take."""
-    if not STORE:
-        return bar
-    return withdraw(x, bar)
+@none_ok
+def _kw_const_pb(y_bar):
+    return None, None, None
 
 
-def _MUTABLE(x):
-    return isinstance(x, (list, dict)) or (hasattr(x, "__dict__") and not isinstance(x, (type, types.ModuleType, types.FunctionType)))
+def _ufunc_out(f, args, kwargs):
+    """`ufunc(..., out=a)`: computed out of place, then written into `a` as `a[...] = result`."""
+    out = kwargs["out"]
+    out = out[0] if isinstance(out, tuple) else out
+    kw = {k: v for k, v in kwargs.items() if k != "out"}
+    y, pb = call_kw(f, args, kw)
+    ctx = H.current()
+    set_pb = M.setitem(ctx, out, Ellipsis, y)
+
+    def ufunc_out_pullback(y_bar):
+        if y_bar is not None:
+            H.array_add(ctx, out, y_bar)
+        c = set_pb()
+        f_bar, args_bar, kw_bar = pb(c) if c is not None else (None, None, None)
+        return f_bar, args_bar, kw_bar
+
+    return out, _Wrapped(ufunc_out_pullback)
 
 
-def _positional(result):
-    """A keyword-protocol (y, pullback) as a positional one: pullback -> (f_bar, *arg_bars)."""
-    y, pb = result
+def _transform_kw(f, args, kwargs):
+    """Call a transformed function with keywords; map its parameter cotangents back to the call."""
+    adj = _adjoint(f, args, False)
+    if adj is None:
+        return _rule_or_constant_kw(f, args, kwargs)
+    y, pb = adj(*args, **kwargs)
+    code = f.__code__
+    nparams = code.co_argcount
+    nkwonly = code.co_kwonlyargcount
+    names = code.co_varnames[: nparams + nkwonly]
+    has_varargs = bool(code.co_flags & 0x04)
+    has_varkw = bool(code.co_flags & 0x08)
+    npos = len(args)
+    defaults = f.__defaults__ or ()
+    kwdefaults = f.__kwdefaults__ or {}
+    ctx = H.current()
 
-    def positional_pullback(y_bar):
-        f_bar, args_bar, _ = pb(y_bar)
-        return (f_bar,) + tuple(args_bar)
+    def kw_pullback(y_bar):
+        bars = pb(y_bar)
+        pbars = bars[1:]
+        pos_bars = list(pbars[:nparams])
+        i = nparams
+        var_bar = None
+        if has_varargs:
+            var_bar = pbars[i]
+            i += 1
+        kwonly_bars = pbars[i : i + nkwonly]
+        i += nkwonly
+        varkw_bar = pbars[i] if has_varkw else None
+        args_bar = pos_bars[: min(npos, nparams)]
+        if npos > nparams:
+            extra = tuple(var_bar) if var_bar is not None else (None,) * (npos - nparams)
+            args_bar += list(extra)
+        kwargs_bar = {}
+        given = set(names[: min(npos, nparams)])
+        by_name = dict(zip(names[:nparams], pos_bars))
+        by_name.update(zip(names[nparams:], kwonly_bars))
+        for k in kwargs:
+            if k in by_name and k not in given:
+                kwargs_bar[k] = by_name[k]
+            elif varkw_bar is not None:
+                kwargs_bar[k] = varkw_bar.get(k)
+        # parameters filled by defaults: their cotangents belong to the function object
+        _defaults_bars(ctx, f, pos_bars, npos, set(kwargs), kwonly_bars, names, nparams, defaults, kwdefaults)
+        return None, tuple(args_bar), kwargs_bar
 
-    return y, _accepting(positional_pullback, pb)
+    return y, _Wrapped(kw_pullback)
+
+
+def _defaults_bars(ctx, f, pos_bars, npos, passed, kwonly_bars, names, nparams, defaults, kwdefaults):
+    if ctx.heap is None:
+        return
+    fields = {}
+    nd = len(defaults)
+    if nd:
+        d_bars = [None] * nd
+        hit = False
+        for j in range(nparams - nd, nparams):
+            if j >= npos and names[j] not in passed and pos_bars[j] is not None:
+                d_bars[j - (nparams - nd)] = pos_bars[j]
+                hit = True
+        if hit:
+            fields["__defaults__"] = d_bars
+    if kwdefaults:
+        kd = {}
+        for name, b in zip(names[nparams:], kwonly_bars):
+            if name not in passed and name in kwdefaults and b is not None:
+                kd[name] = b
+        if kd:
+            fields["__kwdefaults__"] = kd
+    if fields:
+        H.heap_add(ctx, f, Tangent(types.FunctionType, fields))
+
+
+def _rule_or_constant_kw(f, args, kwargs):
+    rule = _lookup(f)
+    if rule is CONSTANT:
+        return constant(f(*args, **kwargs), _kw_const_pb)
+    y, pb = rule(*args, **kwargs)
+    n = len(args)
+
+    def rule_kw_pullback(y_bar):
+        if y_bar is None:
+            return None, None, None
+        bars = pb(y_bar)
+        return bars[0], tuple(bars[1 : n + 1]), None
+
+    return y, _Wrapped(rule_kw_pullback)
+
+
+def call_defaults(f, *args):
+    """`call` for a Python function given fewer positional arguments than it has (defaults fill the rest)."""
+    return _transform_kw(f, args, {})
 
 
 def _call_other(f, args, kwargs):
     kw = kwargs or {}
     tf = type(f)
+    kwform = kwargs is not None
     if tf is _MethodType:
-        if kwargs is None:
-            return _shift(call(f.__func__, f.__self__, *args), False)
-        return _shift(call_kw(f.__func__, (f.__self__,) + tuple(args), kw), True)
+        return _shift(f.__self__, f.__func__, args, kwargs)
     if tf is _BuiltinMethod:
         owner = f.__self__
         if owner is not None and not isinstance(owner, types.ModuleType):
-            desc = getattr(type(owner), f.__name__, None)
-            rule = _lookup(desc) if desc is not None else None
-            if rule is CONSTANT:
-                y = f(*args, **kw)
-                return y, _method_const_pb(len(args), kwargs is not None)
-            if rule is not None:
-                y, pb = rule(owner, *args, **kw)
-                return y, _method_pb(pb, len(args), kwargs is not None)
+            return _builtin_method(owner, f.__name__, f, args, kwargs)
     if isinstance(f, functools.partial):
-        return _partial_call(f, args, kw, kwargs is not None)
+        return _partial_call(f, args, kw, kwform)
     if isinstance(f, type):
-        return _construct(f, args, kw, kwargs is not None)
+        from .objects import construct
+
+        return construct(f, args, kw, kwform)
+    if isinstance(f, (staticmethod, classmethod)):
+        return _call_other(f.__func__, args, kwargs)
     callm = getattr(tf, "__call__", None)
     if isinstance(callm, _FunctionType):
-        if kwargs is None:
-            return _shift(call(callm, f, *args), False)
-        return _shift(call_kw(callm, (f,) + tuple(args), kw), True)
+        return _shift(f, callm, args, kwargs)
+    crule = _lookup(callm) if callm is not None else None
+    if crule is not None and crule is not CONSTANT and kwargs is None:
+        y, pb = _rule_call(crule, callm, (f,) + tuple(args))
+        return y, _drop_first(pb, len(args) + 1)
+    if type(f) is _FunctionType:
+        if not kwform:
+            return _positional(_transform_kw(f, tuple(args), kw), len(args))
+        return _transform_kw(f, tuple(args), kw)
     wrapped = getattr(f, "__wrapped__", None)
-    if wrapped is not None:
+    if wrapped is not None and callable(wrapped):
         if kwargs is None:
             return call(wrapped, *args)
         return call_kw(wrapped, tuple(args), kw)
-    if isinstance(f, np.ufunc) or callable(f):
+    if callable(f):
+        # a C callable with no rule: a constant when nothing it is given can carry a gradient
+        if not any(_may_carry(a) for a in args) and not any(_may_carry(v) for v in kw.values()):
+            y = f(*args, **kw)
+            return constant(y, _kw_const_pb if kwform else const_pb(len(args)))
         raise NoRuleError(f)
-    raise TypeError(f"{type(f).__name__!r} object is not callable")
+    raise TypeError(f"{tf.__name__!r} object is not callable")
 
 
-def _method_const_pb(n, kwform):
-    if kwform:
-        return lambda y_bar: (None, None, None)
-    return const_pb(n)
+def _may_carry(v):
+    t = type(v)
+    if t is bool or v is None or t is str or t is bytes:
+        return False
+    if t is float or t is complex or t is np.ndarray:
+        return t is not np.ndarray or v.dtype.kind in "fc"
+    if t is int:
+        return False
+    if isinstance(v, (list, tuple)):
+        return any(_may_carry(x) for x in v)
+    if isinstance(v, dict):
+        return any(_may_carry(x) for x in v.values())
+    if isinstance(v, (np.floating, np.complexfloating)):
+        return True
+    if isinstance(v, (types.ModuleType, type, range, np.integer, np.bool_, types.BuiltinFunctionType)):
+        return False
+    return True
 
 
-def _method_pb(pb, n, kwform):
-    """Rule pullback (None, self_bar, *arg_bars) -> the bound method's: (self_bar, *arg_bars)."""
-    if kwform:
-
-        def method_pullback(y_bar):
-            bars = pb(y_bar)
-            return bars[1], tuple(bars[2:]), None
-
-    else:
-
-        def method_pullback(y_bar):
-            return pb(y_bar)[1:]
-
-    return method_pullback
-
-
-def _shift(result, kwform):
-    """Results of calling f.__func__(self, ...) -> bound method protocol (self_bar as f_bar)."""
+def _positional(result, n):
+    """A keyword-protocol (y, pullback) as a positional one: pullback -> (f_bar, *arg_bars)."""
     y, pb = result
-    if kwform:
+
+    def positional_pullback(y_bar):
+        f_bar, args_bar, _ = pb(y_bar)
+        if args_bar is None:
+            return _nones(n + 1)
+        return (f_bar,) + tuple(args_bar)
+
+    return y, _Wrapped(positional_pullback)
+
+
+def _shift(obj, func, args, kwargs):
+    """obj.func(*args) through func(obj, *args): the pullback gives obj's cotangent as f_bar."""
+    if kwargs is None:
+        y, pb = call(func, obj, *args)
 
         def bound_pullback(y_bar):
-            f_bar, args_bar, kwargs_bar = pb(y_bar)
-            args_bar = tuple(args_bar) if args_bar is not None else None
-            if args_bar is None:
-                return None, None, kwargs_bar
-            return args_bar[0], args_bar[1:], kwargs_bar
-
-    else:
-
-        def bound_pullback(y_bar):
-            bars = pb(y_bar)
+            bars = pb(y_bar) if y_bar is not None else none_run(pb, len(args) + 2)
             return bars[1:]
 
-    return y, bound_pullback
+        return y, _Wrapped(bound_pullback)
+    y, pb = call_kw(func, (obj,) + tuple(args), kwargs)
+
+    def bound_kw_pullback(y_bar):
+        f_bar, args_bar, kwargs_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+        if args_bar is None:
+            return None, None, kwargs_bar
+        args_bar = tuple(args_bar)
+        return args_bar[0], args_bar[1:], kwargs_bar
+
+    return y, _Wrapped(bound_kw_pullback)
 
 
 def _partial_call(p, args, kw, kwform):
@@ -261,337 +479,318 @@ def _partial_call(p, args, kw, kwform):
     full_kw = {**p.keywords, **kw}
     y, pb = call_kw(p.func, full_args, full_kw)
     n0 = len(p.args)
+    ctx = H.current()
 
     def partial_pullback(y_bar):
-        f_bar, args_bar, kwargs_bar = pb(y_bar)
+        f_bar, args_bar, kwargs_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
         args_bar = tuple(args_bar) if args_bar is not None else (None,) * len(full_args)
+        if ctx.heap is not None and (any(b is not None for b in args_bar[:n0]) or kwargs_bar):
+            fields = {}
+            if any(b is not None for b in args_bar[:n0]):
+                fields["args"] = args_bar[:n0]
+            pk = {k: kwargs_bar.get(k) for k in p.keywords if kwargs_bar and kwargs_bar.get(k) is not None and k not in kw}
+            if pk:
+                fields["keywords"] = pk
+            if fields:
+                H.heap_add(ctx, p, Tangent(functools.partial, fields))
         rest = args_bar[n0:]
         if kwform:
-            return None, rest, kwargs_bar
+            return None, rest, {k: v for k, v in (kwargs_bar or {}).items() if k in kw}
         return (None,) + rest
 
-    return y, partial_pullback
+    return y, _Wrapped(partial_pullback)
 
 
-def _construct(cls, args, kw, kwform):
-    from .objects import construct
+def _builtin_method(owner, name, bound, args, kwargs):
+    """A method of a built-in type (list.append, ndarray.sum, str.upper, ...) called through its value."""
+    kw = kwargs or {}
+    mut = M.mutator(owner, name)
+    if mut is not None:
+        ctx = H.current()
+        y, pb = mut(ctx, owner, *args, **kw)
+        return y, _method_as_call(pb, len(args), kwargs is not None)
+    desc = _class_attr(type(owner), name)
+    rule = _base_rule(type(owner), name, desc) if desc is not None else None
+    if rule is CONSTANT:
+        y = bound(*args, **kw)
+        return constant(y, _kw_const_pb if kwargs is not None else const_pb(len(args)))
+    if rule is not None:
+        if kwargs is None:
+            y, pb = _rule_call(rule, desc, (owner,) + tuple(args))
+            return y, _method_as_call(pb, len(args), False)
+        y, pb = call_kw(desc, (owner,) + tuple(args), kw)
 
-    return construct(cls, args, kw, kwform)
+        def builtin_method_kw_pullback(y_bar):
+            f_bar, args_bar, kwargs_bar = pb(y_bar) if y_bar is not None else (None, None, None)
+            if args_bar is None:
+                return None, None, kwargs_bar
+            return args_bar[0], tuple(args_bar[1:]), kwargs_bar
 
-
-#: code objects of generated pullbacks that may be called with None (they undo mutations)
-ACCEPTS_NONE = set()
-#: array assignments undone by the running backward pass, re-applied when it is over
-RESTORED = []
-
-
-def call_kw(f, args, kwargs):
-    """(y, pullback) for `f(*args, **kwargs)`; pullback -> (f_bar, args_bar, kwargs_bar)."""
-    if "out" in kwargs and kwargs["out"] is not None and isinstance(f, np.ufunc):
-        from ..errors import user_location
-
-        raise DifferentiationError(
-            f"np.{f.__name__}(..., out=...) writes into an existing array ({user_location()}), which dpnb "
-            f"does not differentiate; use the out-of-place form: a = np.{f.__name__}(...)"
-        )
-    if type(f) is _FunctionType:
-        rule = RULES.get(f)
-        if rule is None and f not in registry.CONSTANTS:
-            return _transform_kw(f, args, kwargs)
-    else:
-        rule = _lookup(f)
-        if rule is None:
-            return _call_other(f, args, kwargs)
-    if rule is CONSTANT or (rule is None):
-        y = f(*args, **kwargs)
-        return y, lambda y_bar: (None, None, None)
-    y, pb = rule(*args, **kwargs)
-    n = len(args)
-
-    def rule_kw_pullback(y_bar):
-        bars = pb(y_bar)
-        return bars[0], tuple(bars[1 : n + 1]), None
-
-    return y, rule_kw_pullback
+        return y, _Wrapped(builtin_method_kw_pullback)
+    if not _may_carry(owner) and not any(_may_carry(a) for a in args) and not any(_may_carry(v) for v in kw.values()):
+        y = bound(*args, **kw)
+        return constant(y, _kw_const_pb if kwargs is not None else const_pb(len(args)))
+    raise NoRuleError(_Attr(type(owner), name))
 
 
-def _transform_kw(f, args, kwargs, allow_mutation=False):
-    """Call a transformed function with keywords; map its parameter cotangents back to the call."""
-    args = tuple(args)
-    y, pb = transform_call_kw(f, args, kwargs, allow_mutation)
-    code = f.__code__
-    nparams = code.co_argcount
-    names = code.co_varnames[: nparams + code.co_kwonlyargcount]
-    has_varargs = bool(code.co_flags & 0x04)
-    has_varkw = bool(code.co_flags & 0x08)
-    npos = len(args)
+def _method_as_call(pb, n, kwform):
+    """A method pullback (self_bar, *arg_bars) as the bound method's call protocol (same shape)."""
+    if not kwform:
+        def method_pullback(y_bar):
+            bars = pb(y_bar) if y_bar is not None or _accepts_none(pb) else None
+            if bars is None:
+                return _nones(n + 1)
+            return bars
 
-    def kw_pullback(y_bar):
-        bars = pb(y_bar)
-        f_bar = bars[0]
-        pbars = bars[1:]
-        # parameter order: positional params, *args, keyword-only, **kwargs
-        pos_bars = list(pbars[:nparams])
-        i = nparams
-        var_bar = None
-        if has_varargs:
-            var_bar = pbars[i]
-            i += 1
-        kwonly_bars = pbars[i : i + code.co_kwonlyargcount]
-        i += code.co_kwonlyargcount
-        varkw_bar = pbars[i] if has_varkw else None
-        args_bar = pos_bars[: min(npos, nparams)]
-        if npos > nparams:
-            extra = tuple(var_bar) if var_bar is not None else (None,) * (npos - nparams)
-            args_bar += list(extra)
-        kwargs_bar = {}
-        by_name = dict(zip(names[:nparams], pos_bars))
-        by_name.update(zip(names[nparams:], kwonly_bars))
-        for k in kwargs:
-            if k in by_name and (k not in names[: min(npos, nparams)]):
-                kwargs_bar[k] = by_name[k]
-            elif varkw_bar is not None:
-                kwargs_bar[k] = varkw_bar.get(k)
-        return f_bar, tuple(args_bar), kwargs_bar
+        return _Wrapped(method_pullback)
 
-    return y, _accepting(kw_pullback, pb)
+    def method_kw_pullback(y_bar):
+        bars = pb(y_bar) if y_bar is not None or _accepts_none(pb) else None
+        if bars is None:
+            return None, None, None
+        kw_bar = None
+        if len(bars) == n + 2 and isinstance(bars[-1], dict):
+            kw_bar = bars[-1]
+            bars = bars[:-1]
+        return bars[0], tuple(bars[1 : n + 1]), kw_bar
+
+    return _Wrapped(method_kw_pullback)
 
 
-def transform_call_kw(f, args, kwargs, allow_mutation=True):
-    adj = load.adjoint_for(f, tuple(map(type, args[: f.__code__.co_argcount])))
-    if adj.mutates_params and not allow_mutation:
-        return transform_call(f, args, allow_mutation=False)  # raises the explanation
-    return adj.instance(f)(*args, **kwargs)
+def _accepts_none(pb):
+    code = getattr(pb, "__code__", None)
+    return type(pb) is _Wrapped or (code is not None and code in NONE_OK) or getattr(pb, "__name__", "").endswith("_pullback") and code in NONE_OK
 
 
-def _mutating_rule(obj, name):
-    """The rule of a built-in method that changes its object (list.append, dict.update, ...)."""
-    desc = _class_attr(type(obj), name)
-    if desc is None:
-        return None
-    try:
-        return MUTATING.get(desc)
-    except TypeError:
-        return None
-
-
-def _plain_method(obj, m):
-    """The Python function behind the bound method `m` of `obj`, if it is to be transformed."""
-    if type(m) is _MethodType and m.__self__ is obj:
-        func = m.__func__
-        if type(func) is _FunctionType and func not in RULES and func not in registry.CONSTANTS:
-            return func
-    return None
+# --- method calls (obj.m(...) in the source) --------------------------------------------
 
 
 def callmethod(obj, name, *args):
-    """(y, pullback) for obj.name(*args); pullback(y_bar, obj_after) -> (obj_before, *arg_bars).
-
-    The pullback receives the cotangent of `obj` after the call, because the
-    method may have changed `obj`, and returns its cotangent before the call.
-    """
-    mrule = _mutating_rule(obj, name)
-    if mrule is not None:
-        return mrule(obj, *args)
-    m, pb0 = getattr_(obj, name)
-    n = len(args)
-    func = _plain_method(obj, m)
-    if func is not None:
-        y, fpb = _transform_method(func, obj, args, None)
-
-        def method_pullback(y_bar, obj_after):
-            if y_bar is None and not accepts_none(fpb):
-                return (obj_after,) + (None,) * n
-            deposit(obj, obj_after)
-            bars = fpb(y_bar)
-            before = accumulate(bars[0], withdraw(obj, None))
-            return (before,) + tuple(bars[1:])
-
-        return y, method_pullback
+    """(y, pullback) for obj.name(*args); pullback(y_bar) -> (obj_bar, *arg_bars)."""
+    t = type(obj)
+    if t is not np.ndarray or name in ("fill", "sort"):
+        mut = M.mutator(obj, name)
+        if mut is not None:
+            ctx = H.current()
+            y, pb = mut(ctx, obj, *args)
+            return y, pb
+    elif name in M.REFUSED_ARRAY_METHODS:
+        M.mutator(obj, name)  # raises
+    desc = _class_attr(t, name)
+    if type(desc) is _FunctionType and not _in_instance(obj, name):
+        y, pb = call(desc, obj, *args)
+        return y, _drop_first(pb, len(args) + 1)
+    if desc is not None and not isinstance(desc, (_FunctionType, property, staticmethod, classmethod)) and not _in_instance(obj, name):
+        rule = _base_rule(t, name, desc)
+        if rule is CONSTANT:
+            return constant(getattr(obj, name)(*args), _drop_first(const_pb(len(args) + 1), len(args) + 1))
+        if rule is not None:
+            y, pb = _rule_call(rule, desc, (obj,) + args)
+            return y, _drop_first(pb, len(args) + 1)
+    m, mpb = getattr_(obj, name)
     y, pb = call(m, *args)
-
-    def method_call_pullback(y_bar, obj_after):
-        if y_bar is None:
-            return (obj_after,) + (None,) * n
-        bars = pb(y_bar)
-        m_bar = bars[0]
-        return (accumulate(obj_after, pb0(m_bar) if m_bar is not None else None),) + tuple(bars[1:])
-
-    return y, method_call_pullback
-
-
-def _transform_method(func, obj, args, kwargs):
-    """Run the adjoint of func(obj, *args, **kwargs); pullback -> (self_bar, *arg_bars) [or kw form]."""
-    if kwargs is None:
-        code = func.__code__
-        if code.co_argcount == len(args) + 1 and not code.co_flags & 0x0C:
-            y, pb = transform_call(func, (obj,) + tuple(args), allow_mutation=True)
-
-            def pullback(y_bar):
-                return pb(y_bar)[1:]
-
-            return y, _accepting(pullback, pb)
-        y, pb = _transform_kw(func, (obj,) + tuple(args), {}, True)
-
-        def kw_pullback(y_bar):
-            _, args_bar, _ = pb(y_bar)
-            return tuple(args_bar)
-
-        return y, _accepting(kw_pullback, pb)
-    y, pb = _transform_kw(func, (obj,) + tuple(args), kwargs, True)
-
-    def kw_pullback2(y_bar):
-        _, args_bar, kwargs_bar = pb(y_bar)
-        args_bar = tuple(args_bar)
-        return args_bar[0], args_bar[1:], kwargs_bar
-
-    return y, _accepting(kw_pullback2, pb)
-
-
-class _accepting:
-    """A pullback wrapper that remembers whether the generated pullback inside accepts None."""
-
-    __slots__ = ("f", "accepts_none")
-
-    def __init__(self, f, inner):
-        self.f = f
-        self.accepts_none = accepts_none(inner)
-
-    def __call__(self, y_bar):
-        return self.f(y_bar)
-
-
-def accepts_none(pb):
-    """May `pb` be called with None (does it undo mutations)?"""
-    return getattr(pb, "__code__", None) in ACCEPTS_NONE or getattr(pb, "accepts_none", False)
-
-
-def callmethod_super(cls, obj, name, *args):
-    """super(cls, obj).name(*args), with the method-call pullback (y_bar, obj_after)."""
-    return _super_call(cls, obj, name, args, None)
-
-
-def callmethod_super_kw(cls, obj, name, args, kwargs):
-    return _super_call(cls, obj, name, tuple(args), kwargs)
-
-
-def _super_call(cls, obj, name, args, kwargs):
-    m = getattr(super(cls, obj), name)
     n = len(args)
-    func = m.__func__ if type(m) is _MethodType else None
-    if type(func) is _FunctionType and func not in RULES:
-        y, fpb = _transform_method(func, obj, args, kwargs)
 
-        def super_pullback(y_bar, obj_after):
-            if y_bar is None and not accepts_none(fpb):
-                return (obj_after,) + ((None,) * n if kwargs is None else (None, None))
-            deposit(obj, obj_after)
-            bars = fpb(y_bar)
-            if kwargs is None:
-                return (accumulate(bars[0], withdraw(obj, None)),) + tuple(bars[1:])
-            return accumulate(bars[0], withdraw(obj, None)), bars[1], bars[2]
+    def method_call_pullback(y_bar):
+        bars = pb(y_bar) if y_bar is not None else none_run(pb, n + 1)
+        m_bar = bars[0]
+        obj_bar = mpb(m_bar) if m_bar is not None else None
+        return (obj_bar,) + tuple(bars[1:])
 
-        return y, super_pullback
-    if name == "__init__" and not args and not kwargs:  # object.__init__: nothing to do
-        m()
-        return None, lambda y_bar, obj_after: (obj_after,)
-    if kwargs is None:
-        return callmethod(super(cls, obj), name, *args)
-    return callmethod_kw(super(cls, obj), name, args, kwargs)
+    return y, _Wrapped(method_call_pullback)
+
+
+def _base_rule(t, name, desc):
+    """The rule of a C method, or of the same method of a built-in base class (OrderedDict.values
+    behaves as dict.values)."""
+    rule = _lookup(desc)
+    if rule is None and not isinstance(desc, _FunctionType):
+        for klass in t.__mro__[1:]:
+            d = klass.__dict__.get(name)
+            if d is not None:
+                rule = _lookup(d)
+                if rule is not None:
+                    return rule
+    return rule
+
+
+def _in_instance(obj, name):
+    d = getattr(obj, "__dict__", None)
+    return d is not None and type(d) is dict and name in d
+
+
+def _drop_first(pb, n):
+    """(f_bar, self_bar, *arg_bars) -> (self_bar, *arg_bars)."""
+
+    def method_pullback(y_bar):
+        bars = pb(y_bar) if y_bar is not None else none_run(pb, n + 1)
+        return bars[1:]
+
+    return _Wrapped(method_pullback)
 
 
 def callmethod_kw(obj, name, args, kwargs):
-    """obj.name(*args, **kwargs); pullback(y_bar, obj_after) -> (obj_before, args_bar, kwargs_bar)."""
-    mrule = _mutating_rule(obj, name)
-    if mrule is not None:
-        y, mpb = mrule(obj, *args, **kwargs)
+    """obj.name(*args, **kwargs); pullback -> (obj_bar, args_bar, kwargs_bar)."""
+    args = tuple(args)
+    t = type(obj)
+    mut = M.mutator(obj, name) if (t is not np.ndarray or name in ("fill", "sort")) else None
+    if mut is not None:
+        ctx = H.current()
+        y, pb = mut(ctx, obj, *args, **kwargs)
         n = len(args)
 
-        def mutating_kw_pullback(y_bar, obj_after):
-            bars = mpb(y_bar, obj_after)
-            kw_bar = bars[n + 1] if len(bars) > n + 1 else None
+        def mutating_kw_pullback(y_bar):
+            bars = pb(y_bar)
+            kw_bar = None
+            if len(bars) == n + 2 and isinstance(bars[-1], dict):
+                kw_bar = bars[-1]
             return bars[0], tuple(bars[1 : n + 1]), kw_bar
 
-        return y, mutating_kw_pullback
-    m, pb0 = getattr_(obj, name)
-    func = _plain_method(obj, m)
-    if func is not None:
-        y, fpb = _transform_method(func, obj, args, kwargs)
+        return y, _Wrapped(mutating_kw_pullback)
+    desc = _class_attr(t, name)
+    if type(desc) is _FunctionType and not _in_instance(obj, name):
+        y, pb = call_kw(desc, (obj,) + args, kwargs)
 
-        def method_kw_pullback(y_bar, obj_after):
-            if y_bar is None and not accepts_none(fpb):
-                return obj_after, None, None
-            deposit(obj, obj_after)
-            self_bar, args_bar, kwargs_bar = fpb(y_bar)
-            return accumulate(self_bar, withdraw(obj, None)), args_bar, kwargs_bar
+        def method_kw_pullback(y_bar):
+            f_bar, args_bar, kwargs_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+            if args_bar is None:
+                return None, None, kwargs_bar
+            return args_bar[0], tuple(args_bar[1:]), kwargs_bar
 
-        return y, method_kw_pullback
+        return y, _Wrapped(method_kw_pullback)
+    m, mpb = getattr_(obj, name)
     y, pb = call_kw(m, args, kwargs)
 
-    def method_call_kw_pullback(y_bar, obj_after):
-        if y_bar is None:
-            return obj_after, None, None
-        m_bar, args_bar, kwargs_bar = pb(y_bar)
-        obj_bar = pb0(m_bar) if m_bar is not None else None
-        return accumulate(obj_after, obj_bar), args_bar, kwargs_bar
+    def method_call_kw_pullback(y_bar):
+        m_bar, args_bar, kwargs_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+        obj_bar = mpb(m_bar) if m_bar is not None else None
+        return obj_bar, args_bar, kwargs_bar
 
-    return y, method_call_kw_pullback
+    return y, _Wrapped(method_call_kw_pullback)
+
+
+def callmethod_super(cls, obj, name, *args):
+    """super(cls, obj).name(*args), with the method-call pullback (obj_bar, *arg_bars)."""
+    m = getattr(super(cls, obj), name)
+    func = m.__func__ if type(m) is _MethodType else None
+    if type(func) is _FunctionType:
+        y, pb = call(func, obj, *args)
+        return y, _drop_first(pb, len(args) + 1)
+    if name == "__init__" and not args:  # object.__init__: nothing to do
+        m()
+        return None, _drop_first(const_pb(1), 1)
+    y, pb = call(m, *args)
+    n = len(args)
+
+    def super_pullback(y_bar):
+        bars = pb(y_bar) if y_bar is not None else none_run(pb, n + 1)
+        return (None,) + tuple(bars[1:])
+
+    return y, _Wrapped(super_pullback)
+
+
+def callmethod_super_kw(cls, obj, name, args, kwargs):
+    m = getattr(super(cls, obj), name)
+    func = m.__func__ if type(m) is _MethodType else None
+    if type(func) is _FunctionType:
+        y, pb = call_kw(func, (obj,) + tuple(args), kwargs)
+
+        def super_kw_pullback(y_bar):
+            f_bar, args_bar, kwargs_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+            if args_bar is None:
+                return None, None, kwargs_bar
+            return args_bar[0], tuple(args_bar[1:]), kwargs_bar
+
+        return y, _Wrapped(super_kw_pullback)
+    y, pb = call_kw(m, tuple(args), kwargs)
+
+    def super_other_kw_pullback(y_bar):
+        f_bar, args_bar, kwargs_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+        return None, args_bar, kwargs_bar
+
+    return y, _Wrapped(super_other_kw_pullback)
 
 
 # --- attributes ------------------------------------------------------------------------
 
-_NO_GRAD_OWNERS = (types.ModuleType, type, str, bytes, bool, type(None), int)
+_NO_GRAD_OWNERS = (types.ModuleType, type, str, bytes, bool, type(None), int, range, types.CodeType, slice)
+#: attributes of arrays that are references or metadata, not values (reading them moves no gradient)
+for _attr in ("base", "flags", "__array_interface__", "ctypes", "data", "strides", "itemsize", "nbytes"):
+    CONSTANT_ATTRIBUTES.add((np.ndarray, _attr))
 
 
+@none_ok
 def _none_pullback(y_bar):
     return None
 
 
-def _self_pullback(m_bar):
-    return m_bar
-
-
 def getattr_(obj, name):
-    """(value, pullback) for obj.name; pullback(value_bar) -> obj_bar (or pullback None)."""
+    """(value, pullback) for obj.name; pullback(value_bar) -> obj_bar."""
     t = type(obj)
     key = (t, name)
     rule = ATTRIBUTE_RULES.get(key)
     if rule is not None:
         y, pb = rule(obj)
-        return y, lambda y_bar: pb(y_bar)[1]
+
+        def attribute_rule_pullback(y_bar):
+            return pb(y_bar)[1] if y_bar is not None else None
+
+        return y, attribute_rule_pullback
     if key in CONSTANT_ATTRIBUTES or isinstance(obj, _NO_GRAD_OWNERS):
-        return getattr(obj, name), _none_pullback
+        return constant(getattr(obj, name), _none_pullback)
+    if t is types.CellType and name == "cell_contents":
+        # a closure cell's cotangent is its content's
+        return obj.cell_contents, _self_pullback
     cls_attr = _class_attr(t, name)
     if isinstance(cls_attr, property) and cls_attr.fget is not None:
         y, pb = call(cls_attr.fget, obj)
 
         def property_pullback(y_bar):
-            return pb(y_bar)[1]
+            bars = pb(y_bar) if y_bar is not None else none_run(pb, 2)
+            return bars[1]
 
-        return y, property_pullback
+        return y, _Wrapped(property_pullback)
+    if cls_attr is not None and type(cls_attr).__name__ in ("cached_property",) and name not in getattr(obj, "__dict__", {}):
+        y, pb = call(cls_attr.func, obj)
+        ctx = H.current()
+        set_pb = M.setattr_(ctx, obj, name, y) if False else None
+        return y, _Wrapped(lambda y_bar: (pb(y_bar) if y_bar is not None else none_run(pb, 2))[1])
     value = getattr(obj, name)
-    if isinstance(value, (_MethodType, _BuiltinMethod)) and getattr(value, "__self__", None) is obj:
-        return value, _self_pullback  # a bound method's tangent is its object's
-    if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
+    tv = type(value)
+    if tv is _MethodType or tv is _BuiltinMethod:
+        if getattr(value, "__self__", None) is obj:
+            return value, _self_pullback  # a bound method's cotangent is its object's
+    if isinstance(obj, (np.ndarray, np.generic)):
         if callable(value):
             return value, _self_pullback
         raise NoRuleError(_Attr(t, name), "an attribute of a NumPy array")
-    if hasattr(obj, "_fields") and isinstance(obj, tuple):  # named tuple field
-        idx = obj._fields.index(name) if name in obj._fields else None
-        if idx is not None:
-            fields = obj._fields
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # named tuple field
+        fields = obj._fields
+        if name in fields:
+            idx = fields.index(name)
 
             def namedtuple_field_pullback(y_bar):
-                return type(obj)(*[y_bar if f == name else None for f in fields])
+                if y_bar is None:
+                    return None
+                return type(obj)(*[y_bar if i == idx else None for i in range(len(fields))])
 
             return value, namedtuple_field_pullback
     if isinstance(cls_attr, (staticmethod, classmethod)) or (cls_attr is not None and isinstance(value, type)):
+        return constant(value, _none_pullback)
+    if isinstance(obj, (types.FunctionType, functools.partial)) and name in ("__name__", "__qualname__", "__doc__", "__module__"):
         return value, _none_pullback
 
     def field_pullback(y_bar):
-        return Tangent(t, {name: y_bar})
+        if y_bar is None:
+            return None
+        return Slots({name: y_bar})
 
     return value, field_pullback
+
+
+@none_ok
+def _self_pullback(m_bar):
+    return m_bar
 
 
 class _Attr:
@@ -609,129 +808,424 @@ def _class_attr(t, name):
 
 
 def getitem(obj, idx):
+    """(obj[idx], pullback(y_bar) -> obj_bar)."""
     t = type(obj)
-    if (t is list or t is tuple) and type(idx) is int:
-        # the length now: the list may grow or shrink before the backward pass
+    if t is list or t is tuple:
+        ti = type(idx)
+        if ti is int:
+            n = len(obj)
+            i = idx + n if idx < 0 else idx
+            y = obj[idx]
+            if t is list:
+                def list_getitem_pullback(y_bar):
+                    return None if y_bar is None else Slots({i: y_bar})
+
+                return y, list_getitem_pullback
+
+            def tuple_getitem_pullback(y_bar):
+                if y_bar is None:
+                    return None
+                bar = [None] * n
+                bar[i] = y_bar
+                return tuple(bar)
+
+            return y, tuple_getitem_pullback
+        if ti is slice:
+            n = len(obj)
+            positions = range(*idx.indices(n))
+            y = obj[idx]
+
+            def sequence_slice_pullback(y_bar):
+                if y_bar is None:
+                    return None
+                if t is list:
+                    return Slots({p: b for p, b in zip(positions, y_bar) if b is not None})
+                bar = [None] * n
+                for p, b in zip(positions, y_bar):
+                    bar[p] = b
+                return tuple(bar)
+
+            return y, sequence_slice_pullback
+    elif t is np.ndarray:
+        y = obj[idx]
+        basic = M._is_basic_index(idx)
+
+        def array_getitem_pullback(y_bar):
+            if y_bar is None:
+                return None
+            return H.Indexed(idx, y_bar, basic)
+
+        return y, array_getitem_pullback
+    elif t is dict or isinstance(obj, dict):
+        if not (t is dict or type(obj).__getitem__ is dict.__getitem__) and idx not in obj:
+            missing = getattr(type(obj), "__missing__", None)
+            if missing is not None:
+                return _dict_missing(obj, idx)
+        y = obj[idx]
+
+        def dict_getitem_pullback(y_bar):
+            return None if y_bar is None else {idx: y_bar}
+
+        return y, dict_getitem_pullback
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        y = obj[idx]
         n = len(obj)
-        i = idx + n if idx < 0 else idx
+        positions = range(*idx.indices(n)) if isinstance(idx, slice) else [idx % n]
 
-        def sequence_getitem_pullback(y_bar):
+        def namedtuple_getitem_pullback(y_bar):
+            if y_bar is None:
+                return None
             bar = [None] * n
-            bar[i] = y_bar
-            return None, (bar if t is list else tuple(bar)), None
+            if isinstance(idx, slice):
+                for p, b in zip(positions, y_bar):
+                    bar[p] = b
+            else:
+                bar[positions[0]] = y_bar
+            return type(obj)(*bar)
 
-        return obj[idx], sequence_getitem_pullback
+        return y, namedtuple_getitem_pullback
     if _is_user(obj):
         meth = _class_attr(t, "__getitem__")
         if isinstance(meth, _FunctionType):
-            return call(meth, obj, idx)
-    return RULES[operator.getitem](obj, idx)
+            y, pb = call(meth, obj, idx)
+
+            def user_getitem_pullback(y_bar):
+                bars = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+                return bars[1]
+
+            return y, _Wrapped(user_getitem_pullback)
+    if isinstance(obj, collections.deque):
+        n = len(obj)
+        i = idx + n if idx < 0 else idx
+        y = obj[idx]
+        return y, (lambda y_bar: None if y_bar is None else Slots({i: y_bar}))
+    rule = RULES.get(operator.getitem)
+    y, pb = rule(obj, idx)
+
+    def getitem_rule_pullback(y_bar):
+        return None if y_bar is None else pb(y_bar)[1]
+
+    return y, getitem_rule_pullback
 
 
-def leaf(value, bar):
-    """A global read received a cotangent: account it to implicit parameters, if any are tracked."""
-    ctx = _PARAMS[-1] if _PARAMS else None
-    if ctx is not None and bar is not None:
-        ctx.visit(value, bar)
+def _dict_missing(obj, idx):
+    """d[k] of a missing key in a dict subclass with __missing__ (defaultdict, Counter)."""
+    ctx = H.current()
+    before = dict(obj)
+    y = obj[idx]
+    inserted = idx in obj
+    rec = M._log(ctx, M.SnapshotRec(obj, before, dict(obj))) if inserted else None
+
+    def missing_pullback(y_bar):
+        if rec is not None:
+            M._slot_take(ctx, obj, idx)  # the default value is a constant
+            ctx.undo(rec)
+        return None
+
+    return y, _Wrapped(missing_pullback)
 
 
-_PARAMS = []
+_PRIMITIVE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple, str, dict, bytes, type(None))
 
 
-from .operators import (  # noqa: E402
-    _SCALAR_TYPES,
-    _binop,
-    _inplace,
-    _is_user,
-    _unop,
-    inplace_arg,
-    log_base,
-    pow_base_bar,
-    ufunc_at,
-)
-from .structures import (  # noqa: E402
-    closure_tangent,
-    dict_bar,
-    dict_sub_bar,
-    field,
-    iter_bar,
-    list_bar,
-    literal_bar,
-    structure_bar,
-    unpack_bar,
-)
+def _is_user(x):
+    import numbers
 
-HELPERS = {
-    "call": call,
-    "call_kw": call_kw,
-    "call_num": call_num,
-    "deposit_arg": deposit_arg,
-    "effect_pb": effect_pb,
-    "partial_statement": partial_statement,
-    "withdraw_arg": withdraw_arg,
-    "callmethod": callmethod,
-    "callmethod_kw": callmethod_kw,
-    "callmethod_super": callmethod_super,
-    "callmethod_super_kw": callmethod_super_kw,
-    "getattr": getattr_,
-    "getitem": getitem,
-    "setattr": setattr_,
-    "writeback_attr": writeback_attr,
-    "writeback_item": writeback_item,
-    "setitem": setitem,
-    "acc": accumulate,
-    "iter_bar": iter_bar,
-    "unpack_bar": unpack_bar,
-    "literal_bar": literal_bar,
-    "dict_sub_bar": dict_sub_bar,
-    "list_bar": list_bar,
-    "dict_bar": dict_bar,
-    "field": field,
-    "closure_tangent": closure_tangent,
-    "leaf": leaf,
-    "log_base": log_base,
-    "pow_base_bar": pow_base_bar,
-    "range": builtins.range,
-    "len": builtins.len,
-    "inplace_arg": inplace_arg,
-    "ufunc_at": ufunc_at,
-    "slice": builtins.slice,
-    "add": _binop(operator.add, "__add__", "__radd__"),
-    "add_left": _binop(operator.add, "__add__", "__radd__", 1),
-    "add_right": _binop(operator.add, "__add__", "__radd__", 2),
-    "sub_left": _binop(operator.sub, "__sub__", "__rsub__", 1),
-    "sub_right": _binop(operator.sub, "__sub__", "__rsub__", 2),
-    "mul_left": _binop(operator.mul, "__mul__", "__rmul__", 1),
-    "mul_right": _binop(operator.mul, "__mul__", "__rmul__", 2),
-    "truediv_left": _binop(operator.truediv, "__truediv__", "__rtruediv__", 1),
-    "truediv_right": _binop(operator.truediv, "__truediv__", "__rtruediv__", 2),
-    "pow_left": _binop(operator.pow, "__pow__", "__rpow__", 1),
-    "matmul_left": _binop(operator.matmul, "__matmul__", "__rmatmul__", 1),
-    "matmul_right": _binop(operator.matmul, "__matmul__", "__rmatmul__", 2),
-    "sub": _binop(operator.sub, "__sub__", "__rsub__"),
-    "mul": _binop(operator.mul, "__mul__", "__rmul__"),
-    "truediv": _binop(operator.truediv, "__truediv__", "__rtruediv__"),
-    "floordiv": _binop(operator.floordiv, "__floordiv__", "__rfloordiv__"),
-    "mod": _binop(operator.mod, "__mod__", "__rmod__"),
-    "pow": _binop(operator.pow, "__pow__", "__rpow__"),
-    "matmul": _binop(operator.matmul, "__matmul__", "__rmatmul__"),
-    "neg": _unop(operator.neg, "__neg__"),
-    "pos": _unop(operator.pos, "__pos__"),
-}
-def dict_pop_value_rrule(d, k, *default):
-    """d.pop called through a value (map(d.pop, ...)): a read of the key, which is then gone."""
-    existed = k in d
-    y = d.pop(k, *default)
-
-    def dict_pop_pullback(y_bar):
-        if existed:
-            return (None, {k: y_bar}, None) + (None,) * len(default)
-        return (None, None, None) + ((y_bar,) if default else ())
-
-    return y, dict_pop_pullback
+    return not isinstance(x, _PRIMITIVE) and not isinstance(x, numbers.Number)
 
 
-registry.register(dict.pop, dict_pop_value_rrule)
+# --- loops, unpacking, literals --------------------------------------------------------------
+
+
+def iterable(seq):
+    """What a `for` loop iterates: sequences as they are; other iterables one item at a time, recorded."""
+    t = type(seq)
+    if t is list or t is tuple or t is range or t is np.ndarray or t is dict or t is str:
+        return seq
+    if isinstance(seq, SeqIter):
+        return seq.remaining()
+    if isinstance(seq, (list, tuple, dict, str, np.ndarray, range, bytes)):
+        return seq
+    return Recorded(seq)
+
+
+class Recorded:
+    """Iteration over an iterator that is not a sequence: the items are remembered (and counted)."""
+
+    __slots__ = ("it", "items")
+
+    def __init__(self, it):
+        self.it = iter(it)
+        self.items = []
+
+    def __iter__(self):
+        for x in self.it:
+            self.items.append(x)
+            yield x
+
+
+def iter_acc(ctx, seq, k, c):
+    """Item `k` of a loop over `seq` received cotangent `c`."""
+    if c is None:
+        return None
+    t = type(seq)
+    if t is list:
+        H.heap_add(ctx, seq, Slots({k: c}))
+        return None
+    if t is np.ndarray:
+        H.array_add(ctx, seq, H.Indexed(k, c, True))
+        return None
+    if t is tuple or isinstance(seq, tuple):
+        bar = [None] * len(seq)
+        bar[k] = c
+        return type(seq)(*bar) if hasattr(seq, "_fields") else tuple(bar)
+    if t is SeqSlice:
+        H.heap_add(ctx, seq.it, Slots({seq.start + k: c}))
+        return None
+    if t is Recorded or hasattr(seq, "__next__"):
+        # an iterator made outside the differentiated code (or by a constant): its items are not
+        # inputs anyone asked about; items that are objects got their cotangents by identity
+        return None
+    if t is dict or t is range or t is str:
+        return None  # keys, ints and characters carry no gradient
+    if isinstance(seq, list):
+        H.heap_add(ctx, seq, Slots({k: c}))
+        return None
+    raise DifferentiationError(
+        f"a gradient reached the items of a {t.__name__} iterated by a `for` loop; dpnb cannot send it "
+        "further back: iterate over a list, tuple or array (list(...)) instead"
+    )
+
+
+def unpack_bar(ctx, value, bars, star):
+    """The cotangent of `value` from those of the names it was unpacked into (a, *b, c = value)."""
+    if star is not None:
+        bars = list(bars)
+        starred = bars[star]
+        n = len(value) - (len(bars) - 1)
+        expanded = list(starred) if starred is not None else [None] * n
+        bars = bars[:star] + expanded + bars[star + 1 :]
+    if all(b is None for b in bars):
+        return None
+    t = type(value)
+    if t is tuple:
+        return tuple(bars)
+    if isinstance(value, tuple):
+        return type(value)(*bars) if hasattr(value, "_fields") else tuple(bars)
+    if isinstance(value, list) or t is np.ndarray:
+        return Slots({i: b for i, b in enumerate(bars) if b is not None}) if t is not np.ndarray else H._stack_cots(bars, value)
+    if isinstance(value, dict):
+        return None  # unpacking a dict gives its keys
+    if isinstance(value, SeqIter):
+        return Slots({value.pos0 + i: b for i, b in enumerate(bars) if b is not None})
+    raise DifferentiationError(
+        f"a gradient reached values unpacked from a {t.__name__}; unpack a list, tuple or array instead"
+    )
+
+
+def literal_bar(g, parts):
+    """Split the cotangent of a literal with starred parts: parts[i] is the starred value or None."""
+    out = []
+    k = 0
+    g = list(g) if g is not None else None
+    for p in parts:
+        if p is not None and not hasattr(p, "__len__"):
+            if g is not None:
+                raise DifferentiationError(
+                    f"a gradient reached values unpacked with * from a {type(p).__name__}, which was used up "
+                    "by the unpacking; unpack a list or tuple instead (list(...))"
+                )
+            return (None,) * len(parts)
+        if p is None:
+            out.append(None if g is None else g[k])
+            k += 1
+        else:
+            n = len(p)
+            if g is None:
+                out.append(None)
+            else:
+                piece = g[k : k + n]
+                out.append(_seq_in_kind(p, piece) if any(x is not None for x in piece) else None)
+            k += n
+    return tuple(out)
+
+
+def _seq_in_kind(p, piece):
+    if isinstance(p, list):
+        return Slots({i: b for i, b in enumerate(piece) if b is not None})
+    if isinstance(p, tuple):
+        return type(p)(*piece) if hasattr(p, "_fields") else tuple(piece)
+    if isinstance(p, np.ndarray):
+        return H._stack_cots(piece, p)
+    return M._in_kind_of(p, piece)
+
+
+def dict_literal_bar(g, maps):
+    """Split the cotangent of a dict literal with `**m` parts: maps[i] is the mapping or None."""
+    out = []
+    for m in maps:
+        if m is None or g is None:
+            out.append(None)
+        else:
+            part = {k: g[k] for k in m if k in g and g[k] is not None}
+            out.append(part or None)
+    return tuple(out)
+
+
+def list_cot(g, t):
+    """The cotangent of a list built by a comprehension, as a list we may pop from."""
+    if g is None:
+        return [None] * len(t)
+    if isinstance(g, Slots):
+        out = [None] * len(t)
+        for i, b in g.items.items():
+            out[i] = b
+        return out
+    return list(g)
+
+
+def dict_cot(g, t):
+    if g is None:
+        return {}
+    return dict(g.items) if isinstance(g, Slots) else dict(g)
+
+
+def field_of(t, name):
+    if t is None:
+        return None
+    if isinstance(t, Tangent):
+        return t.fields.get(name)
+    if isinstance(t, dict):
+        return t.get(name)
+    return None
+
+
+# --- iterators over sequences -----------------------------------------------------------------
+
+
+class SeqIter:
+    """What `iter(seq)` returns for a list, tuple or array inside differentiated code: an iterator
+    that knows which item it hands out, so `next(it)` can send the item's gradient back."""
+
+    __slots__ = ("seq", "pos", "pos0", "__weakref__")
+
+    def __init__(self, seq, pos=0):
+        self.seq = seq
+        self.pos = pos
+        self.pos0 = pos
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.pos >= len(self.seq):
+            raise StopIteration
+        v = self.seq[self.pos]
+        self.pos += 1
+        return v
+
+    def __length_hint__(self):
+        return max(0, len(self.seq) - self.pos)
+
+    def remaining(self):
+        start = self.pos
+        self.pos = len(self.seq)
+        return SeqSlice(self, start)
+
+
+class SeqSlice:
+    """The rest of a SeqIter, iterated by a for loop."""
+
+    __slots__ = ("it", "start")
+
+    def __init__(self, it, start):
+        self.it = it
+        self.start = start
+
+    def __iter__(self):
+        seq = self.it.seq
+        for i in range(self.start, len(seq)):
+            yield seq[i]
+
+
+def iter_rrule(obj, *sentinel):
+    if not sentinel and isinstance(obj, SeqIter):
+        return obj, _Wrapped(lambda y_bar: (None, y_bar))  # iter() of an iterator is the iterator
+    if sentinel or not isinstance(obj, (list, tuple, np.ndarray)):
+        it = iter(obj, *sentinel)
+        if sentinel or not _may_carry(obj):
+            return it, const_pb(1 + len(sentinel))
+        raise NoRuleError(iter, f"iterating a {type(obj).__name__} with iter(); use a list or tuple")
+    it = SeqIter(obj)
+
+    def iter_pullback(y_bar):
+        g = y_bar  # the iterator's cotangent: {position: cotangent of the item handed out there}
+        if g is None:
+            return None, None
+        items = g.fields if isinstance(g, Tangent) else (g.items if isinstance(g, Slots) else g)
+        bars = [None] * len(obj)
+        for i, b in items.items():
+            if isinstance(i, int):
+                bars[i] = b
+        if isinstance(obj, list):
+            return None, Slots({i: b for i, b in enumerate(bars) if b is not None})
+        if isinstance(obj, np.ndarray):
+            return None, H._stack_cots(bars, obj)
+        return None, (type(obj)(*bars) if hasattr(obj, "_fields") else tuple(bars))
+
+    return it, _Wrapped(iter_pullback)
+
+
+def next_rrule(it, *default):
+    if not isinstance(it, SeqIter):
+        try:
+            y = next(it)
+        except StopIteration:
+            if default:
+                return default[0], _default_pb
+            raise
+        if _may_carry(y):
+            raise NoRuleError(next, f"next() of a {type(it).__name__}; iterate a list or tuple instead")
+        return y, const_pb(1 + len(default))
+    ctx = H.current()
+    pos = it.pos
+    if pos >= len(it.seq):
+        if default:
+            return default[0], _default_pb
+        raise StopIteration
+    y = it.seq[pos]
+    it.pos = pos + 1
+    rec = M._log(ctx, _PosRec(it, pos, pos + 1))
+
+    def next_pullback(y_bar):
+        ctx.undo(rec)
+        if y_bar is not None:
+            H.heap_add(ctx, it, {pos: y_bar})
+        return (None, None) + _nones(len(default))
+
+    return y, _Wrapped(next_pullback)
+
+
+@none_ok
+def _default_pb(y_bar):
+    return None, None, y_bar
+
+
+class _PosRec(M.Rec):
+    __slots__ = ("it", "old", "new")
+
+    def __init__(self, it, old, new):
+        self.it, self.old, self.new = it, old, new
+
+    def undo(self):
+        self.it.pos = self.old
+
+    def redo(self):
+        self.it.pos = self.new
+
+
+registry.register(iter, iter_rrule)
+registry.register(next, next_rrule)
 
 
 def tuple_new_rrule(cls, iterable=()):
@@ -741,7 +1235,11 @@ def tuple_new_rrule(cls, iterable=()):
 
     def tuple_new_pullback(y_bar):
         bars = list(y_bar) if y_bar is not None else [None] * len(items)
-        return None, None, structure_bar(iterable, bars) if isinstance(iterable, (list, tuple)) else bars
+        if isinstance(iterable, list):
+            return None, None, Slots({i: b for i, b in enumerate(bars) if b is not None})
+        if isinstance(iterable, tuple):
+            return None, None, tuple(bars)
+        return None, None, M._in_kind_of(iterable, bars)
 
     return y, tuple_new_pullback
 
@@ -749,10 +1247,279 @@ def tuple_new_rrule(cls, iterable=()):
 registry.register(tuple.__new__, tuple_new_rrule)
 
 
-for _name, _op, _dunder in [
-    ("add", operator.add, "__add__"), ("sub", operator.sub, "__sub__"), ("mul", operator.mul, "__mul__"),
-    ("truediv", operator.truediv, "__truediv__"), ("floordiv", operator.floordiv, "__floordiv__"),
-    ("mod", operator.mod, "__mod__"), ("pow", operator.pow, "__pow__"), ("matmul", operator.matmul, "__matmul__"),
-]:
-    HELPERS["i" + _name] = _inplace(_op, _dunder, HELPERS[_name])
-del AbstractZero
+def getattr_rrule(obj, name, *default):
+    """getattr(obj, name[, default]) as a read of obj.name."""
+    if default and not hasattr(obj, name):
+        return default[0], _Wrapped(lambda y_bar: (None, None, None, y_bar))
+    y, pb = getattr_(obj, name)
+
+    def builtin_getattr_pullback(y_bar):
+        return (None, pb(y_bar), None) + _nones(len(default))
+
+    return y, _Wrapped(builtin_getattr_pullback)
+
+
+def setattr_rrule(obj, name, value):
+    """setattr(obj, name, value) as obj.name = value."""
+    pb = M.setattr_(H.current(), obj, name, value)
+
+    def builtin_setattr_pullback(y_bar):
+        return None, None, None, pb()
+
+    return None, _Wrapped(builtin_setattr_pullback)
+
+
+def delattr_rrule(obj, name):
+    pb = M.delattr_(H.current(), obj, name)
+
+    def builtin_delattr_pullback(y_bar):
+        pb()
+        return None, None, None
+
+    return None, _Wrapped(builtin_delattr_pullback)
+
+
+def partial_rrule(func, *args, **keywords):
+    """functools.partial(func, *args, **keywords): the cotangents its calls gave to the bound
+    arguments (`args`, `keywords`, collected on the object) go back to them."""
+    y = functools.partial(func, *args, **keywords)
+
+    def partial_pullback(y_bar):
+        fields = y_bar.fields if isinstance(y_bar, Tangent) else (y_bar.items if isinstance(y_bar, Slots) else (y_bar or {}))
+        a = fields.get("args") or (None,) * len(args)
+        out = (None, None) + tuple(a)
+        kw = fields.get("keywords")
+        if kw:
+            out = out + (dict(kw),)
+        return out
+
+    return y, partial_pullback
+
+
+registry.register(functools.partial, partial_rrule)
+
+setattr_rrule.mutates = delattr_rrule.mutates = next_rrule.mutates = True
+
+# dpnb's own bookkeeping, seen when dpnb differentiates its own generated code: finding or
+# compiling an adjoint, and the context stack, carry no gradient
+registry.constant(load.adjoint_instance, load.compiled_for, H._orphan, H._memory_index, H._overlaps)
+
+
+def as_strided_rrule(x, shape=None, strides=None, subok=False, writeable=True):
+    """np.lib.stride_tricks.as_strided: a view of x's memory; its cotangent goes back to the same memory."""
+    y = np.lib.stride_tricks.as_strided(x, shape, strides, subok, writeable)
+
+    def as_strided_pullback(y_bar):
+        if y_bar is None:
+            return None, None, None, None, None, None
+        x_bar = np.zeros_like(x, dtype=np.result_type(x.dtype, np.asarray(y_bar).dtype, np.float64))
+        flat = x_bar.ravel(order="K")
+        isz = x.dtype.itemsize
+        off = (y.__array_interface__["data"][0] - x.__array_interface__["data"][0]) // isz
+        idx = np.full(y.shape, off, dtype=np.intp)
+        for axis, (st, n) in enumerate(zip(y.strides, y.shape)):
+            sh = [1] * y.ndim
+            sh[axis] = n
+            idx = idx + (np.arange(n, dtype=np.intp) * (st // isz)).reshape(sh)
+        np.add.at(flat, idx, y_bar)
+        return None, x_bar, None, None, None, None
+
+    return y, as_strided_pullback
+
+
+registry.register(np.lib.stride_tricks.as_strided, as_strided_rrule)
+
+
+def _as_inner(native):
+    def inner_rrule(*args):
+        y = native(*args)
+        return y, const_pb(len(args))
+
+    return inner_rrule
+
+
+registry.register(H.current, _as_inner(lambda: H.level_current(1)))
+registry.register(H.push, _as_inner(lambda ctx: H.level_push(1, ctx)))
+registry.register(H.pop, _as_inner(lambda: H.level_pop(1)))
+registry.register(H.level_current, _as_inner(lambda level: H.level_current(level + 1)))
+registry.register(H.level_push, _as_inner(lambda level, ctx: H.level_push(level + 1, ctx)))
+registry.register(H.level_pop, _as_inner(lambda level: H.level_pop(level + 1)))
+registry.register(builtins.getattr, getattr_rrule)
+registry.register(builtins.setattr, setattr_rrule)
+registry.register(builtins.delattr, delattr_rrule)
+def object_setattr_rrule(obj, name, value):
+    pb = M.raw_setattr(H.current(), obj, name, value)
+
+    def object_setattr_pullback(y_bar):
+        return None, None, None, pb()
+
+    return None, _Wrapped(object_setattr_pullback)
+
+
+object_setattr_rrule.mutates = True
+
+
+def object_delattr_rrule(obj, name):
+    pb = M.delattr_(H.current(), obj, name)
+
+    def object_delattr_pullback(y_bar):
+        pb()
+        return None, None, None
+
+    return None, _Wrapped(object_delattr_pullback)
+
+
+object_delattr_rrule.mutates = True
+registry.register(object.__delattr__, object_delattr_rrule)
+registry.constant(slice.indices)
+
+
+def object_getattribute_rrule(obj, name):
+    """object.__getattribute__(obj, name): a read of the field."""
+    y = object.__getattribute__(obj, name)
+
+    def object_getattribute_pullback(y_bar):
+        return None, (None if y_bar is None else Slots({name: y_bar})), None
+
+    return y, object_getattribute_pullback
+
+
+registry.register(object.__getattribute__, object_getattribute_rrule)
+registry.register(object.__setattr__, object_setattr_rrule)
+
+
+def _pullbacks_accept_none(module):
+    """Every pullback defined inside the functions of `module` accepts None (they undo changes)."""
+
+    def walk(code):
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType):
+                if c.co_name.endswith("_pullback"):
+                    NONE_OK.add(c)
+                walk(c)
+
+    for v in vars(module).values():
+        if isinstance(v, types.FunctionType) and v.__module__ == module.__name__:
+            walk(v.__code__)
+
+
+_pullbacks_accept_none(M)
+
+
+# --- small helpers of generated code --------------------------------------------------------------
+
+
+def real_part(c):
+    """The cotangent of a real number that took part in complex arithmetic: its real part."""
+    if type(c) is complex:
+        return c.real
+    if isinstance(c, np.ndarray) and c.dtype.kind == "c":
+        return c.real
+    if isinstance(c, np.complexfloating):
+        return c.real
+    return c
+
+
+def call_num(f, *args):
+    """`call` for a callee whose rule was written inline but has since been rebound."""
+    y, pb = call(f, *args)
+    if not isinstance(y, (int, float, complex, np.number)) or isinstance(y, bool):
+        raise DifferentiationError(
+            f"{getattr(f, '__qualname__', f)!r} was bound to this name after the adjoint was compiled and returns "
+            f"a {type(y).__name__}, not a number; call dpnb.refresh()"
+        )
+    return y, pb
+
+
+def check_loop(mark, filename):
+    """An exception left a loop inside a try (or with) block half done: refused (`mark`: its line)."""
+    if mark:
+        raise DifferentiationError(
+            f"an exception was caught after it left the loop at {filename}, line {mark} half done; dpnb cannot send "
+            "gradients back through the iterations that ran. Catch the exception inside the loop (put the "
+            "try there), or let it propagate"
+        )
+
+
+def with_value(bar):
+    if bar is not None:
+        raise DifferentiationError(
+            "a gradient reached the value a `with` statement bound (`with ... as v`); dpnb does not "
+            "differentiate __enter__: compute the value outside the with statement"
+        )
+
+
+class Unbound:
+    """The value of a join of a variable that has no value on the path taken: using it raises
+    UnboundLocalError, as using the user's variable would."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        object.__setattr__(self, "name", name)
+
+    def _fail(self, *args, **kwargs):
+        raise UnboundLocalError(f"cannot access local variable {self.name!r} where it is not associated with a value")
+
+    __bool__ = __len__ = __iter__ = __call__ = __getitem__ = __setitem__ = __str__ = __repr__ = _fail
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _fail
+    __pow__ = __rpow__ = __neg__ = __pos__ = __abs__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _fail
+    __matmul__ = __rmatmul__ = __floordiv__ = __mod__ = __float__ = __int__ = __index__ = __hash__ = _fail
+    __contains__ = __format__ = _fail
+
+    def __getattr__(self, name):
+        self._fail()
+
+
+def unbound(name):
+    return Unbound(name)
+
+
+# --- the names generated code uses --------------------------------------------------------------
+
+from .operators import BINOPS, INPLACE, UNOPS  # noqa: E402
+
+HELPERS = {
+    "call": call,
+    "resolve": resolve,
+    "call_kw": call_kw,
+    "callmethod": callmethod,
+    "callmethod_kw": callmethod_kw,
+    "callmethod_super": callmethod_super,
+    "callmethod_super_kw": callmethod_super_kw,
+    "getattr": getattr_,
+    "getitem": getitem,
+    "setattr": M.setattr_,
+    "setitem": M.setitem,
+    "delattr": M.delattr_,
+    "delitem": M.delitem,
+    "cell_prepare": M.cell_prepare,
+    "cell_take": H.cell_take,
+    "current": H.current,
+    "take": H.take,
+    "acc": H.acc,
+    "leaf": H.leaf,
+    "cell_add": H.cell_add,
+    "none_run": none_run,
+    "iterable": iterable,
+    "iter_acc": iter_acc,
+    "unpack_bar": unpack_bar,
+    "literal_bar": literal_bar,
+    "dict_literal_bar": dict_literal_bar,
+    "list_cot": list_cot,
+    "dict_cot": dict_cot,
+    "field_of": field_of,
+    "real": real_part,
+    "unbound": unbound,
+    "nones": _nones,
+    "call_num": call_num,
+    "check_loop": check_loop,
+    "with_value": with_value,
+    "range": builtins.range,
+    "len": builtins.len,
+    "slice": builtins.slice,
+    "set": builtins.set,
+}
+HELPERS.update(BINOPS)
+HELPERS.update(UNOPS)
+HELPERS.update(INPLACE)

@@ -19,9 +19,13 @@ from .broadcast import unbroadcast
 
 __all__ = [
     "accumulate",
+    "bind",
+    "call_bars",
     "float_dtype",
     "has_tangent",
+    "index_bar",
     "is_complex",
+    "matmul_bars",
     "seq_bar",
     "to_like",
     "unbroadcast_to",
@@ -69,6 +73,8 @@ def unbroadcast_to(g, x):
     [1.0, 1.0]
     >>> unbroadcast_to(np.ones(2), True) is None
     True
+    >>> unbroadcast_to(1j, 2.0), unbroadcast_to(2.0, 1j)
+    (0.0, (2+0j))
     """
     if g is None or not has_tangent(x):
         return None
@@ -89,6 +95,11 @@ def unbroadcast_to(g, x):
     if tx is float or tx is int:
         if type(g) is not float and isinstance(g, (np.floating, np.integer)):
             g = float(g)
+    elif tx is complex:
+        if type(g) is not complex:  # a real cotangent of a complex number is still complex
+            g = complex(g)
+    elif isinstance(x, np.inexact) and type(g) is not type(x) and isinstance(g, numbers.Number):
+        g = np.asarray(g).astype(x.dtype)[()]  # a NumPy scalar keeps its type (float32 stays float32)
     return g
 
 
@@ -266,16 +277,118 @@ def _pow_bars_number(a, b, y, y_bar):
 
 
 def abs_bar(x, y, y_bar):
-    """Cotangent of `x` for `y = abs(x)`: `y_bar * sign(x)`, 0 at 0; `conj(x) / |x|` for complex."""
+    """Cotangent of `x` for `y = abs(x)`: `y_bar * sign(x)`, 0 at 0; `Re(y_bar) * conj(x) / |x|` for complex.
+
+    `|x|` is real, so only the real part of its cotangent counts: an imaginary part
+    (which a product with a complex number upstream can leave there) pairs with nothing.
+
+    >>> abs_bar(3 + 4j, 5.0, 1.0 + 2.0j)
+    (0.6-0.8j)
+    """
     if not has_tangent(x):
         return None
     if _is_array(x):
         if is_complex(x):
             with np.errstate(divide="ignore", invalid="ignore"):
                 d = np.where(y == 0, 0, np.conj(x) / np.where(y == 0, 1, y))
-        else:
-            d = np.sign(x)
-        return unbroadcast_to(y_bar * d, x)
+            return unbroadcast_to(np.real(y_bar) * d, x)
+        return unbroadcast_to(y_bar * np.sign(x), x)
     if isinstance(x, complex):
-        return y_bar * x.conjugate() / y if y else y_bar * 0j
+        return np.real(y_bar) * x.conjugate() / y if y else 0j
     return unbroadcast_to(y_bar * ((x > 0) - (x < 0)), x)
+
+
+# --- indexing and matrix products, shared by the operator and NumPy rules ----------------
+
+
+def _is_basic_index(idx):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(
+        i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)) and not isinstance(i, (bool, np.bool_))
+        for i in items
+    )
+
+
+def index_bar(a, idx, g):
+    """The cotangent of the array `a` for `y = a[idx]` (repeated fancy indices accumulate).
+
+    >>> index_bar(np.zeros(3), np.array([0, 0, 2]), np.ones(3))
+    array([2., 0., 1.])
+    """
+    A = np.asarray(a)
+    out = np.zeros(A.shape, float_dtype(A))
+    g = np.asarray(g)
+    if np.iscomplexobj(g) and not np.iscomplexobj(out):
+        g = g.real
+    if _is_basic_index(idx):
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+def _swap(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def matmul_bars(a, b, g):
+    """Cotangents of `a` and `b` for `a @ b` (1-d operands and batch broadcasting included).
+
+    >>> matmul_bars(np.ones((2, 3)), np.ones(3), np.ones(2))
+    (array([[1., 1., 1.],
+           [1., 1., 1.]]), array([2., 2., 2.]))
+    """
+    A, B, G = np.asarray(a), np.asarray(b), np.asarray(g)
+    if A.ndim == 1 and B.ndim == 1:
+        return unbroadcast_to(G * B, a), unbroadcast_to(G * A, b)
+    A2 = A[None, :] if A.ndim == 1 else A
+    B2 = B[:, None] if B.ndim == 1 else B
+    G2 = G
+    if A.ndim == 1:
+        G2 = G2[..., None, :]
+    if B.ndim == 1:
+        G2 = G2[..., None]
+    a_bar = G2 @ _swap(B2) if has_tangent(a) else None
+    b_bar = _swap(A2) @ G2 if has_tangent(b) else None
+    if a_bar is not None:
+        a_bar = unbroadcast_to(a_bar, A2)
+        a_bar = to_like(a_bar.reshape(A.shape), a)
+    if b_bar is not None:
+        b_bar = unbroadcast_to(b_bar, B2)
+        b_bar = to_like(b_bar.reshape(B.shape), b)
+    return a_bar, b_bar
+
+
+# --- keyword arguments that carry gradients -----------------------------------------------
+
+
+def bind(names, args, kwargs, **defaults):
+    """The call's arguments by parameter name: `names` in signature order, then the keywords.
+
+    >>> bind(("a", "a_min", "a_max"), (1.0,), {"a_max": 2.0}, a_min=None)
+    {'a_min': None, 'a': 1.0, 'a_max': 2.0}
+    """
+    # plain loops: dpnb differentiates this too, for second derivatives through the rules
+    values = dict(defaults)
+    for i in range(len(args)):
+        values[names[i]] = args[i]
+    for k in kwargs:
+        values[k] = kwargs[k]
+    return values
+
+
+def call_bars(names, args, kwargs, bars):
+    """A pullback's result from cotangents by parameter name: the callable's tangent (None),
+    one cotangent per positional argument, then, when a keyword argument has a cotangent,
+    a dict `{keyword: cotangent}`.
+
+    >>> call_bars(("a", "a_min", "a_max"), (1.0,), {"a_max": 2.0}, {"a": 0.5, "a_max": 1.5})
+    (None, 0.5, {'a_max': 1.5})
+    >>> call_bars(("a", "b"), (1.0, 2.0), {}, {"a": 0.5})
+    (None, 0.5, None)
+    """
+    out = (None,) + tuple(bars.get(names[i]) if i < len(names) else None for i in range(len(args)))
+    kw = {k: bars[k] for k in kwargs if bars.get(k) is not None}
+    if kw:
+        return out + (kw,)
+    return out

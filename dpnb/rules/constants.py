@@ -6,8 +6,8 @@ index-valued functions (argmax, argsort, nonzero, ...), piecewise-constant
 functions (floor, ceil, sign), and random number generators.
 
 Not here on purpose: `getattr` and `iter` (the transform handles them), `round`
-and `//` (they get a zero gradient, see `builtin_rules` and `operator_rules`),
-`np.random.permutation` / `choice` (they move values around, see `numpy_rules`).
+and `//` (they get a zero gradient, see `python.builtin_rules` and `python.operator_rules`),
+`np.random.permutation` / `choice` (they move values around, see `numpy.random_draws`).
 """
 import math
 import operator
@@ -43,6 +43,8 @@ OPERATOR = (
     operator.and_, operator.or_, operator.xor, operator.invert, operator.inv,
     operator.lshift, operator.rshift, operator.index, operator.length_hint,
     operator.countOf, operator.indexOf,
+    # building a getter carries no gradient (calling an itemgetter has a rule)
+    operator.itemgetter, operator.attrgetter, operator.methodcaller,
 )
 constant(*OPERATOR)
 
@@ -58,8 +60,8 @@ constant(*MATH)
 # --- numpy ------------------------------------------------------------------------------
 
 _NUMPY_NAMES = """
-zeros ones empty full zeros_like ones_like empty_like full_like arange linspace logspace
-geomspace eye identity tri indices meshgrid diag_indices tril_indices triu_indices
+zeros ones empty full zeros_like ones_like empty_like full_like arange
+eye identity tri indices meshgrid diag_indices tril_indices triu_indices
 shape ndim size argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted
 lexsort unravel_index ravel_multi_index count_nonzero bincount digitize histogram
 floor ceil trunc rint fix sign signbit heaviside spacing
@@ -77,7 +79,7 @@ constant(*NUMPY)
 # Random numbers: the module-level functions (bound methods of NumPy's global
 # RandomState) and the methods of Generator and RandomState. `permutation` and
 # `choice` have rules instead (they select values of their argument).
-_RANDOM_SKIP = {"permutation", "choice"}
+_RANDOM_SKIP = {"permutation", "choice", "shuffle", "permuted"}
 RANDOM = tuple(
     getattr(np.random, n)
     for n in dir(np.random)

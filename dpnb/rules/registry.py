@@ -3,7 +3,9 @@
 A rule is a function `rule(*args, **kwargs) -> (y, pullback)` and
 `pullback(y_bar) -> (f_bar, *arg_bars)`, ChainRules' convention: the callable's
 own tangent first, then one entry per positional argument, `None` for zero.
-Keyword arguments are treated as non-differentiable by rules.
+When keyword arguments carry values with a gradient (`np.clip(x, a_min=lo)`,
+`dict(a=x)`), the pullback adds one last entry, a dict `{keyword: cotangent}`
+(left out when it would be empty).
 
 Three forms feed the registry:
 
@@ -150,7 +152,7 @@ def scalar_rule(f, *partials, ns, number_closed=True, name=None):
     >>> back(2.0)
     (None, 2.0)
     """
-    from .broadcast import unbroadcast
+    from ._common import unbroadcast_to as unbroadcast  # projects a complex cotangent of a real input
 
     n = len(partials)
     argnames = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
@@ -250,6 +252,10 @@ def _checked(f, user_rule, style):
                     f"got {type(bars).__name__}"
                 )
             expected = nargs + 1 if style == "rrule" else nargs
+            keywords = None
+            if len(bars) == expected + 1 and type(bars[-1]) is dict:  # keyword cotangents come last
+                keywords = {k: (None if isinstance(b, AbstractZero) else b) for k, b in bars[-1].items()}
+                bars = bars[:-1]
             if len(bars) != expected:
                 what = "the function's own tangent and one per argument" if style == "rrule" else "one per argument"
                 raise DifferentiationError(
@@ -258,7 +264,8 @@ def _checked(f, user_rule, style):
                 )
             if style == "adjoint":
                 bars = (None,) + bars
-            return tuple(None if isinstance(b, AbstractZero) else b for b in bars)
+            bars = tuple(None if isinstance(b, AbstractZero) else b for b in bars)
+            return bars if keywords is None else bars + (keywords,)
 
         pullback.__name__ = getattr(user_pullback, "__name__", "pullback")
         pullback.__qualname__ = getattr(user_pullback, "__qualname__", "pullback")

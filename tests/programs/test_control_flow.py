@@ -530,3 +530,27 @@ def test_recursion_on_a_list():
 
     g = check_gradient(total, [1.0, 2.0, 3.0])
     assert g == ([2.0, 4.0, 6.0],)
+
+
+def test_loop_items_that_are_arrays_get_their_own_gradients():
+    # regression: the backward pass read the loop's item from the last iteration
+    def f(rows, w):
+        total = 0.0
+        for row in rows:
+            total = total + np.sum(row * w) * np.sum(row)
+        return total
+
+    check_gradient(f, [np.array([0.1, 0.2]), np.array([0.3, -0.4]), np.array([1.0, 2.0])], np.array([0.5, -1.5]))
+
+
+def test_loop_over_zip_unpacking_pairs():
+    c = np.array([1.0, 2.0, 3.0])
+
+    def f(u):
+        parts = (np.sum(u) * 2.0, u * 3.0)
+        total = 0.0
+        for b, t in zip(parts, (0.5, c)):
+            total = total + np.sum(b * t)
+        return total
+
+    check_gradient(f, np.array([0.1, 0.2, 0.3]))

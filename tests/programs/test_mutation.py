@@ -398,18 +398,16 @@ def test_array_slice_assignment_from_an_argument():
     check_gradient(f, np.array([0.5, -0.3]), np.array([0.2, 0.9]))
 
 
-def test_in_place_ufuncs_with_out_are_refused_with_the_line():
-    # writing into an existing array with out= is outside the supported set: a clear error
-    # naming the line and the out-of-place form, never a wrong gradient
+def test_in_place_ufuncs_with_out_write_into_the_array():
+    # `out=` writes into an existing array: followed like `a[...] = np.multiply(a, a)`
     def f(x):
         a = x + 0.0
         np.multiply(a, a, out=a)
         return np.sum(a)
 
-    with pytest.raises(DifferentiationError) as info:
-        gradient(f, np.array([0.2, -0.6, 1.1]))
-    msg = str(info.value)
-    assert "out=" in msg and "test_mutation.py" in msg and "np.multiply(" in msg
+    x = np.array([0.2, -0.6, 1.1])
+    g = check_gradient(f, x)
+    np.testing.assert_allclose(g[0], 2 * x)
 
 
 def test_ndarray_fill_is_correct_or_refused_with_the_line():
@@ -451,7 +449,6 @@ def test_restore_semantics_old_values_needed():
     np.testing.assert_allclose(g[0], [2.0, 4.0 + 1.0, 6.0 + 1.0])
 
 
-@pytest.mark.xfail(strict=True, reason="a view changed through its base array: aliasing is not followed")
 def test_restore_semantics_view_then_mutate():
     def f(x):
         a = x * 1.0
@@ -475,58 +472,52 @@ def test_restore_semantics_element_read_then_overwritten():
     assert g[0] == pytest.approx(4 * 0.7 + 2 * (6 * 0.7) * 6)
 
 
-# -- refusals -------------------------------------------------------------------------
+# -- arguments changed in place ----------------------------------------------------------
 
 
-def test_mutating_an_argument_being_differentiated_raises():
+def test_an_argument_changed_in_place_is_differentiated_at_its_value_on_entry():
     def f(x):
-        x[0] = 1.0
+        x[0] = x[0] * x[1]
         return np.sum(x)
 
     x = np.array([3.0, 4.0])
-    with pytest.raises(DifferentiationError) as info:
-        gradient(f, x)
-    msg = str(info.value)
-    assert HERE in msg and str(_line_of(f, "x[0] = 1.0")) in msg, msg
-    assert x.tolist() == [3.0, 4.0], "the caller's array must be left alone"
+    g = gradient(f, x)
+    # d/dx of x0*x1 + x1 at the entry value
+    np.testing.assert_allclose(g[0], [4.0, 3.0 + 1.0])
+    # the caller's array changes exactly as calling f itself changes it
+    assert x.tolist() == [12.0, 4.0]
 
 
-def test_augmented_assignment_on_an_argument_raises():
+def test_augmented_assignment_on_an_argument():
     def f(x):
         x *= 2.0
-        return np.sum(x)
+        return np.sum(x * x)
 
     x = np.array([3.0, 4.0])
-    with pytest.raises(DifferentiationError) as info:
-        gradient(f, x)
-    msg = str(info.value)
-    assert HERE in msg and str(_line_of(f, "x *= 2.0")) in msg, msg
-    assert "x = x *" in msg or "out-of-place" in msg, msg
-    assert x.tolist() == [3.0, 4.0]
+    g = gradient(f, x)
+    np.testing.assert_allclose(g[0], 8.0 * np.array([3.0, 4.0]))
+    assert x.tolist() == [6.0, 8.0]
 
 
-def test_error_message_suggests_the_out_of_place_form():
+def test_argument_overwritten_with_a_constant_gets_no_gradient_through_it():
     def f(x):
         x[0] = 1.0
         return np.sum(x)
 
-    with pytest.raises(DifferentiationError) as info:
-        gradient(f, np.array([3.0, 4.0]))
-    msg = str(info.value).lower()
-    assert "copy" in msg or "out-of-place" in msg or "np.where" in msg or ".at[" in msg, msg
+    x = np.array([3.0, 4.0])
+    g = gradient(f, x)
+    np.testing.assert_allclose(g[0], [0.0, 1.0])
+    assert x.tolist() == [1.0, 4.0]
 
 
-def test_ndarray_sort_in_place_raises_a_clear_error():
+def test_ndarray_sort_in_place():
     def f(x):
         a = x * 1.0
         a.sort()
         return a[0] * 2.0 + a[-1]
 
-    with pytest.raises(DifferentiationError) as info:
-        gradient(f, np.array([3.0, 1.0, 2.0]))
-    msg = str(info.value)
-    assert HERE in msg and str(_line_of(f, "a.sort()")) in msg, msg
-    assert "np.sort" in msg, msg
+    g = check_gradient(f, np.array([3.0, 1.0, 2.0]))
+    np.testing.assert_allclose(g[0], [1.0, 2.0, 0.0])
 
 
 def test_out_of_place_sort_works():

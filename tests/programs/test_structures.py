@@ -293,3 +293,17 @@ def test_expected_tangent_matches_finite_differences_of_the_pullback():
     lhs = back(combo)
     rhs = tuple(3 * a + b for a, b in zip(back(t1), back(t2)))
     assert lhs == pytest.approx(rhs)
+
+
+def test_broadcast_view_read_many_times():
+    # regression: a view whose elements share memory (np.broadcast_to) over-counted its cotangent
+    import numpy as np
+
+    W = np.arange(6.0).reshape(2, 3)
+
+    def f(a):
+        b = np.broadcast_to(a, (2, 3))
+        c = np.expand_dims(b, 0)
+        return np.sum(c * W) + np.sum(b * b)
+
+    check_gradient(f, np.array([0.5, -1.0, 2.0]))

@@ -2,15 +2,35 @@
 
 A row names the callable, its positional arguments (specs drawn by hypothesis, or
 plain values passed as they are), keyword arguments and tolerances. Each test
-module exposes its rows as `CASES`; `test_coverage` checks every rule has one.
+module (one per rule file: `test_numpy_ufuncs.py` for `dpnb/rules/numpy/ufuncs.py`)
+exposes its rows as `CASES` and checks them with `table_test`; `test_coverage`
+checks every rule has a row in some table.
 """
+import collections.abc
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dpnb.testing import check_rrule
+from dpnb.rules.registry import RULES
+from dpnb.testing import (
+    _check_kind,
+    _copy_args,
+    _default_wrt,
+    _flatten_cotangent,
+    _materialize,
+    _pair,
+    _perturbed,
+    _random_like,
+    _upcast,
+    _values_equal,
+    check_rrule,
+    flatten,
+)
 
 _FLOAT = dict(allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
@@ -47,13 +67,25 @@ class S:
     domain: str = "real"
 
     def strategy(self):
-        if self.domain == "complex":
+        if self.domain in ("complex", "cright"):
             part = st.floats(-2.0, 2.0, **_FLOAT)
-            return st.builds(complex, part.map(_away_from_zero), part)
+            re = part.map(_away_from_zero) if self.domain == "complex" else st.floats(0.3, 2.0, **_FLOAT)
+            return st.builds(complex, re, part)
         if self.domain == "nonzero":
             return st.floats(-2.0, 2.0, **_FLOAT).map(_away_from_zero)
         lo, hi = INTERVALS[self.domain]
         return st.floats(lo, hi, **_FLOAT)
+
+
+@dataclass(frozen=True)
+class N:
+    """A NumPy scalar argument: `N(np.float32)`, `N(np.complex128, "complex")`."""
+
+    type: type
+    domain: str = "real"
+
+    def strategy(self):
+        return S(self.domain).strategy().map(self.type)
 
 
 @dataclass(frozen=True)
@@ -75,9 +107,14 @@ def array_strategy(shape, domain, dtype=np.float64):
     size = int(np.prod(shape)) if shape else 1
     if domain == "int":
         return hnp.arrays(np.int64, shape, elements=st.integers(-4, 4))
-    if domain == "complex":
-        # the real part away from 0, so that |z| is differentiable
-        re = hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0, **_FLOAT).map(_away_from_zero))
+    if domain in ("complex", "cright"):
+        # the real part away from 0, so that |z| is differentiable ("cright": positive, away from
+        # the branch cut of angle and log)
+        if domain == "complex":
+            real = st.floats(-2.0, 2.0, **_FLOAT).map(_away_from_zero)
+        else:
+            real = st.floats(0.3, 2.0, **_FLOAT)
+        re = hnp.arrays(np.float64, shape, elements=real)
         im = hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0, **_FLOAT))
         cdtype = np.complex64 if dtype in (np.float32, np.complex64) else np.complex128
         return st.tuples(re, im).map(lambda p: (p[0] + 1j * p[1]).astype(cdtype))
@@ -94,6 +131,35 @@ def array_strategy(shape, domain, dtype=np.float64):
         return st.tuples(noise, perm).map(
             lambda p: (np.reshape(np.array(p[1], dtype=float), shape) * 0.5 + p[0] + shift).astype(dtype)
         )
+    if domain in ("cwellcond", "hermitian", "cfullrank"):
+        # complex matrices: well conditioned, Hermitian with separated eigenvalues, or generic
+        # with separated singular values, plus a small drawn perturbation
+        n = shape[-1]
+        part = hnp.arrays(np.float64, shape, elements=st.floats(-1.0, 1.0, **_FLOAT))
+        cdtype = np.complex64 if dtype in (np.float32, np.complex64) else np.complex128
+        if domain == "cwellcond":
+            return st.tuples(part, part).map(lambda p: (p[0] + 1j * p[1] + (n + 1) * np.eye(n)).astype(cdtype))
+        if domain == "hermitian":
+            return st.tuples(part, part).map(
+                lambda p: (_generic_complex(shape, True) + 0.05 * _hermitian_part(p[0] + 1j * p[1])).astype(cdtype)
+            )
+        return st.tuples(part, part).map(
+            lambda p: (_generic_complex(shape, False) + 0.05 * (p[0] + 1j * p[1])).astype(cdtype)
+        )
+    if domain in ("diagonalizable", "cdiagonalizable"):
+        # not symmetric, with well separated eigenvalues: real (1, 2.5, 4, ...) or complex
+        n = shape[-1]
+        rng = np.random.default_rng(n)
+        T = np.eye(n) + 0.3 * rng.standard_normal((n, n))
+        w = 1.0 + 1.5 * np.arange(n)
+        if domain == "cdiagonalizable":
+            T = T + 0.3j * rng.standard_normal((n, n))
+            w = w + 1j * np.linspace(-1.0, 1.0, n)
+        base = T @ np.diag(w) @ np.linalg.inv(T)
+        part = hnp.arrays(np.float64, shape, elements=st.floats(-1.0, 1.0, **_FLOAT))
+        if domain == "cdiagonalizable":
+            return st.tuples(part, part).map(lambda p: base + 0.05 * (p[0] + 1j * p[1]))
+        return part.map(lambda b: (base + 0.05 * b).astype(dtype))
     if domain in ("spd", "wellcond", "fullrank"):
         n = shape[-1]
         base = hnp.arrays(np.float64, shape, elements=st.floats(-1.0, 1.0, **_FLOAT))
@@ -119,8 +185,23 @@ def _generic(shape, symmetric):
     return np.broadcast_to(U @ D @ V.T, shape)
 
 
+def _hermitian_part(b):
+    return (b + np.conj(np.swapaxes(b, -1, -2))) / 2
+
+
+def _generic_complex(shape, hermitian):
+    m, n = shape[-2:]
+    k = min(m, n)
+    rng = np.random.default_rng(m * 10 + n + 1)
+    U = np.linalg.qr(rng.standard_normal((m, m)) + 1j * rng.standard_normal((m, m)))[0]
+    V = U if hermitian else np.linalg.qr(rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)))[0]
+    D = np.zeros((m, n))
+    D[np.arange(k), np.arange(k)] = 1.0 + 1.5 * np.arange(k)
+    return np.broadcast_to(U @ D @ np.conj(V.T), shape)
+
+
 def strategy_of(spec):
-    if isinstance(spec, (A, S, Seq)):
+    if isinstance(spec, (A, S, N, Seq)):
         return spec.strategy()
     return st.just(spec)
 
@@ -136,7 +217,9 @@ class Case:
     atol: float = 1e-6
     eps: float = 1e-6
     wrt: object = None
+    kw_wrt: object = None
     name: str = ""
+    lazy: object = False
 
     def strategy(self):
         return st.tuples(*[strategy_of(a) for a in self.args])
@@ -149,9 +232,16 @@ class Case:
         return f"{base}({specs}{';' + kw if kw else ''})"
 
     def check(self, args):
-        return check_rrule(
-            self.f, *args, rtol=self.rtol, atol=self.atol, eps=self.eps, wrt=self.wrt, **self.kwargs
-        )
+        """`check_rrule`, or `check_keyword_rrule` when a keyword argument can carry a gradient or
+        the result is an iterator (`lazy`); then complex scalar arguments must get complex cotangents."""
+        opts = dict(rtol=self.rtol, atol=self.atol, eps=self.eps, wrt=self.wrt)
+        if self.lazy or _default_wrt(list(self.kwargs.values())) and self.kw_wrt != ():
+            take = None if self.lazy is True else self.lazy or None
+            check_keyword_rrule(self.f, *args, kw_wrt=self.kw_wrt, take=take, **opts, **self.kwargs)
+        else:
+            check_rrule(self.f, *args, **opts, **self.kwargs)
+        check_complex_kinds(self.f, args, self.kwargs)
+        return True
 
 
 def _spec_id(a):
@@ -160,6 +250,8 @@ def _spec_id(a):
         return f"{a.domain}{list(a.shape)}{dt}".replace(" ", "")
     if isinstance(a, S):
         return a.domain
+    if isinstance(a, N):
+        return f"{a.type.__name__}({a.domain})"
     if isinstance(a, Seq):
         return f"{a.kind.__name__}[{','.join(_spec_id(i) for i in a.items)}]"
     if isinstance(a, np.ndarray):
@@ -172,6 +264,124 @@ def _spec_id(a):
 
 
 def C(f, *args, **options):
-    """A row: `C(np.sum, A((3, 4)), axis=0)`; options rtol/atol/eps/wrt/name go to the Case."""
-    opts = {k: options.pop(k) for k in ("rtol", "atol", "eps", "wrt", "name") if k in options}
+    """A row: `C(np.sum, A((3, 4)), axis=0)`; options rtol/atol/eps/wrt/kw_wrt/name/lazy go to the Case.
+
+    A keyword argument holding a float, a complex number or a float array is checked as
+    a differentiable input (its cotangent in the pullback's trailing dict) unless
+    `kw_wrt=()`; `kw_wrt=("a_min",)` checks only the keywords named. `lazy=True`: `f`
+    returns an iterator (its items, and those of iterators among them, are compared);
+    `lazy=5`: an endless one, of which the first 5 items are compared.
+    """
+    opts = {k: options.pop(k) for k in ("rtol", "atol", "eps", "wrt", "kw_wrt", "name", "lazy") if k in options}
     return Case(f, args, options, **opts)
+
+
+def table_test(cases, max_examples=4):
+    """The test of a table: every row checked by `check_rrule` on `max_examples` drawn inputs.
+
+    In a test module: `test_ufunc_rule = table_test(CASES)`.
+    """
+
+    @pytest.mark.parametrize("case", cases, ids=lambda c: c.id)
+    @settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(data=st.data())
+    def test_rule(case, data):
+        case.check(data.draw(case.strategy()))
+
+    return test_rule
+
+
+# --- keyword cotangents and complex kinds ---------------------------------------------------
+
+
+def _is_complex_scalar(x):
+    return isinstance(x, (complex, np.complexfloating))
+
+
+def check_complex_kinds(f, args, kwargs, seed=1):
+    """A complex scalar argument gets a complex cotangent (not a float that drops the phase)."""
+    if not any(_is_complex_scalar(a) for a in args):
+        return
+    y, pullback = RULES[f](*_copy_args(args), **kwargs)
+    bars = pullback(_random_like(_materialize(y), np.random.default_rng(seed)))
+    for i, (b, a) in enumerate(zip(bars[1:], args)):
+        if _is_complex_scalar(a) and b is not None:
+            assert np.iscomplexobj(b), f"argument {i} is complex but its cotangent {b!r} is not"
+
+
+def _items(v, take=None):
+    """`v` with the iterators in it (at any depth) read into lists, each before the next item of
+    the one holding it is read (so that groupby's groups are still there); of `v` itself, when it
+    is an iterator, the first `take` items only (all when None)."""
+    if isinstance(v, collections.abc.Iterator):
+        return [_items(e) for e in itertools.islice(v, take)]
+    if type(v) is list or type(v) is tuple:
+        return type(v)(_items(e) for e in v)
+    return v
+
+
+def check_keyword_rrule(f, *args, kw_wrt=None, rtol=1e-5, atol=1e-6, eps=1e-6, wrt=None, seed=0, take=None,
+                        **kwargs):
+    """`check_rrule` for calls whose keyword arguments carry gradients (or whose result is an
+    iterator: its items are compared and paired, as are those of iterators among them).
+
+    The pullback returns the callable's tangent, one cotangent per positional
+    argument, and then a dict `{keyword: cotangent}` (left out when every keyword
+    cotangent is zero). Each positional argument in `wrt` and each keyword in
+    `kw_wrt` (default: every float, complex or float-array one) is checked along a
+    random direction against central differences. A list or tuple result's pullback
+    must also take `None` for its first item. An endless iterator result is compared and
+    paired on its first `take` items.
+    """
+    name = getattr(f, "__qualname__", None) or repr(f)
+    rng = np.random.default_rng(seed)
+    y, pullback = RULES[f](*_copy_args(args), **kwargs)
+    y = _items(y, take)
+    y_ref = _items(f(*_copy_args(args), **kwargs), take)
+    assert _values_equal(y, y_ref), f"{name}: the rule computes {y!r}, but {name} gives {y_ref!r}"
+    y_bar = _random_like(y, rng)
+    bars = pullback(y_bar)
+    n = len(args)
+    assert isinstance(bars, tuple) and len(bars) in (n + 1, n + 2), f"{name}: pullback returned {bars!r}"
+    kw_bars = {}
+    if len(bars) == n + 2:
+        kw_bars = bars[-1]
+        assert type(kw_bars) is dict and set(kw_bars) <= set(kwargs), f"{name}: keyword cotangents {kw_bars!r}"
+    for i, (b, a) in enumerate(zip(bars[1 : n + 1], args)):
+        _check_kind(b, a, f"{name}: argument {i}")
+    for k, b in kw_bars.items():
+        _check_kind(b, kwargs[k], f"{name}: keyword {k}")
+    names = [k for k, v in kwargs.items() if _default_wrt([v])] if kw_wrt is None else list(kw_wrt)
+
+    def value(pos, kw):
+        return _pair(y_bar, _items(f(*pos, **kw), take))
+
+    checks = [(i, None) for i in (_default_wrt(args) if wrt is None else wrt)] + [(None, k) for k in names]
+    for i, k in checks:
+        x = args[i] if k is None else kwargs[k]
+        vec, _ = flatten(x)
+        if vec.size == 0:
+            continue
+        v = rng.standard_normal(vec.size)
+        sides = []
+        for sign in (1, -1):
+            pos = [_upcast(a) for a in _copy_args(args)]
+            kw = {key: _upcast(val) for key, val in kwargs.items()}
+            if k is None:
+                pos[i] = _perturbed(x, v, sign * eps)
+            else:
+                kw[k] = _perturbed(x, v, sign * eps)
+            sides.append(value(pos, kw))
+        numeric = (sides[0] - sides[1]) / (2 * eps)
+        bar = bars[i + 1] if k is None else kw_bars.get(k)
+        analytic = float(_flatten_cotangent(bar, x) @ v)
+        what = f"argument {i}" if k is None else f"keyword {k}"
+        assert abs(analytic - numeric) <= atol + rtol * max(abs(numeric), abs(analytic)), (
+            f"{name}: pullback of {what} disagrees with finite differences: <x_bar, v> = {analytic!r}, "
+            f"numerical <y_bar, J v> = {numeric!r}\n  x_bar = {bar!r}"
+        )
+    if isinstance(y, (list, tuple)) and len(y) > 1:
+        partial = [None] + list(y_bar[1:])
+        bars = pullback(type(y_bar)(*partial) if hasattr(y_bar, "_fields") else type(y_bar)(partial))
+        assert len(bars) in (n + 1, n + 2), f"{name}: wrong number of tangents with a None output entry"
+    return True

@@ -7,8 +7,9 @@ so float constants are fine here. The non-differentiable functions of `math`
 """
 import math
 
-from ._common import pow_bars, seq_bar, unbroadcast_to
-from .registry import inline_partials, register, scalar_rules
+from .._common import pow_bars, seq_bar, unbroadcast_to
+from ..registry import inline_partials, register, scalar_rules
+from ._iterables import Source
 
 
 def digamma(x):
@@ -133,7 +134,8 @@ def dist_rrule(p, q):
 
 
 def prod_rrule(iterable, **kwargs):
-    items = list(iterable)
+    src = Source(iterable)
+    items = src.read()
     start = kwargs.get("start", 1)
     y = math.prod(items, start=start)
 
@@ -147,17 +149,20 @@ def prod_rrule(iterable, **kwargs):
         for i, item in enumerate(items):
             bars.append(unbroadcast_to(y_bar * (prefix * suffix[i + 1]), item))
             prefix = prefix * item
-        return None, seq_bar(iterable, bars)
+        if "start" in kwargs:  # the keyword's cotangent, in the trailing dict
+            return None, src.bar(bars), {"start": unbroadcast_to(y_bar * suffix[0], start)}
+        return None, src.bar(bars)
 
     return y, prod_pullback
 
 
 def fsum_rrule(iterable):
-    items = list(iterable)
+    src = Source(iterable)
+    items = src.read()
     y = math.fsum(items)
 
     def fsum_pullback(y_bar):
-        return None, seq_bar(iterable, [unbroadcast_to(y_bar, item) for item in items])
+        return None, src.bar([unbroadcast_to(y_bar, item) for item in items])
 
     return y, fsum_pullback
 

@@ -1,22 +1,28 @@
 """Rules for builtins: abs, min, max, sum, pow, float, complex, round, divmod, the
 sequence builders (list, tuple, zip, enumerate, reversed, sorted), the higher-order
-map and functools.reduce, dict construction and dict/list methods.
+map, filter and functools.reduce, dict construction and dict/list methods.
 
-`zip`, `enumerate`, `reversed` and `map` return iterators in Python; their rules
+Keyword arguments that carry values (`dict(a=x)`, `sum(xs, start=s)`,
+`max(xs, default=d)`) get their cotangents in a dict after the positional ones.
+
+`zip`, `enumerate`, `reversed`, `map` and `filter` return iterators in Python; their rules
 return a materialized list (iterating it behaves the same) so that the pullback
 can hand each argument the cotangents of its elements, in the argument's kind.
 `dict.items()` and `dict.values()` likewise return lists.
+
+Iterable arguments are read through `_iterables.Source`, as far as Python reads them: an
+iterator from `iter(xs)` or from an itertools rule gets its items' cotangents by position,
+and `zip` stops reading at the shortest argument (so an endless `repeat` or `count` is fine).
 """
 import functools
-import numbers
 from fractions import Fraction
 
 import numpy as np
 
-from ..errors import DifferentiationError
-from ._common import accumulate, has_tangent, seq_bar, to_like, unbroadcast_to, zero_like
+from .._common import accumulate, has_tangent, seq_bar, to_like, unbroadcast_to, zero_like
+from ..registry import register, register_attribute
+from ._iterables import Source
 from .operator_rules import abs_rrule, pow_rrule
-from .registry import register, register_attribute
 
 
 def _nones(args):
@@ -111,17 +117,16 @@ def _extremum(pick, name):
     def rule(*args, **kwargs):
         key = kwargs.get("key")
         if len(args) == 1:
-            items = list(args[0])
-            if not items and "default" in kwargs:
-                y = kwargs["default"]
-                return y, _named_pullback(name, lambda y_bar: (None, None))
+            src = Source(args[0])
+            items = src.read()
+            if len(items) == 0 and "default" in kwargs:
+                y = kwargs["default"]  # the keyword's cotangent, in the trailing dict
+                return y, _named_pullback(name, lambda y_bar: (None, None, {"default": _picked_bar(y_bar, y)}))
             index = pick(range(len(items)), key=lambda i: items[i] if key is None else key(items[i]))
             y = items[index]
 
             def pullback(y_bar):
-                bars = [None] * len(items)
-                bars[index] = y_bar
-                return None, seq_bar(args[0], bars)
+                return None, src.bar({index: _picked_bar(y_bar, items[index])})
 
         else:
             index = pick(range(len(args)), key=lambda i: args[i] if key is None else key(args[i]))
@@ -129,7 +134,7 @@ def _extremum(pick, name):
 
             def pullback(y_bar):
                 bars = [None] * len(args)
-                bars[index] = _same_kind(y_bar, args[index])
+                bars[index] = _picked_bar(y_bar, args[index])
                 return (None,) + tuple(bars)
 
         # the first of several equal values is chosen, as Python's min/max do
@@ -144,6 +149,14 @@ def _named_pullback(name, pb):
     return pb
 
 
+def _picked_bar(bar, x):
+    """The cotangent of the item `x` that min or max returned, from the result's: a tuple, list or
+    dict item (compared by a key, or item by item) takes it as it is, `None` entries included."""
+    if isinstance(x, (tuple, list, dict)):
+        return bar
+    return _same_kind(bar, x)
+
+
 def _same_kind(bar, x):
     return unbroadcast_to(bar, x) if has_tangent(x) else None
 
@@ -153,7 +166,8 @@ max_rrule = _extremum(max, "max")
 
 
 def sum_rrule(iterable, *start, **kwargs):
-    items = list(iterable)
+    src = Source(iterable)
+    items = src.read()
     y = sum(items, *start, **kwargs)
 
     def sum_pullback(y_bar):
@@ -161,7 +175,9 @@ def sum_rrule(iterable, *start, **kwargs):
             # every row (or entry) of the array gets y_bar
             bar = to_like(np.broadcast_to(np.asarray(y_bar), iterable.shape).copy(), iterable)
         else:
-            bar = seq_bar(iterable, [_same_kind(y_bar, item) for item in items])
+            bar = src.bar([_same_kind(y_bar, item) for item in items])
+        if "start" in kwargs:  # sum(xs, start=s): the keyword's cotangent, in the trailing dict
+            return None, bar, {"start": _same_kind(y_bar, kwargs["start"])}
         return (None, bar) + tuple(_same_kind(y_bar, s) for s in start)
 
     return y, sum_pullback
@@ -176,39 +192,37 @@ register(sum, sum_rrule)
 
 
 def list_rrule(*iterable):
-    y = list(*iterable)
+    src = Source(iterable[0]) if iterable else None
+    y = list(src.read()) if iterable else []
 
     def list_pullback(y_bar):
         if not iterable:
             return (None,)
-        return None, seq_bar(iterable[0], y_bar)
+        return None, src.bar(y_bar)
 
     return y, list_pullback
 
 
 def tuple_rrule(*iterable):
-    y = tuple(*iterable)
+    src = Source(iterable[0]) if iterable else None
+    y = tuple(src.read()) if iterable else ()
 
     def tuple_pullback(y_bar):
         if not iterable:
             return (None,)
-        return None, seq_bar(iterable[0], y_bar)
+        return None, src.bar(y_bar)
 
     return y, tuple_pullback
 
 
 def zip_rrule(*iterables, **kwargs):
-    materialized = [it if isinstance(it, (list, tuple, str, range, np.ndarray)) else list(it) for it in iterables]
-    y = list(zip(*materialized, **kwargs))
+    srcs = [Source(it) for it in iterables]
+    y = list(zip(*Source.streams(srcs), **kwargs))  # read as zip reads: one item of each in turn
 
     def zip_pullback(y_bar):
         out = [None]
-        for j, (it, items) in enumerate(zip(iterables, materialized)):
-            bars = [None] * len(items)
-            for i, t in enumerate(y_bar):
-                if t is not None:
-                    bars[i] = t[j]
-            out.append(seq_bar(it, bars))
+        for j, src in enumerate(srcs):
+            out.append(src.bar({i: t[j] for i, t in enumerate(y_bar) if t is not None}))
         return tuple(out)
 
     return y, zip_pullback
@@ -217,12 +231,12 @@ def zip_rrule(*iterables, **kwargs):
 def enumerate_rrule(iterable, *start_arg):
     has_start = bool(start_arg)
     start = start_arg[0] if start_arg else 0
-    items = iterable if isinstance(iterable, (list, tuple, np.ndarray)) else list(iterable)
-    y = list(enumerate(items, start))
+    src = Source(iterable)
+    y = list(enumerate(src.read(), start))
 
     def enumerate_pullback(y_bar):
         bars = [None if t is None else t[1] for t in y_bar]
-        return (None, seq_bar(iterable, bars)) + ((None,) if has_start else ())
+        return (None, src.bar(bars)) + ((None,) if has_start else ())
 
     return y, enumerate_pullback
 
@@ -237,7 +251,8 @@ def reversed_rrule(seq):
 
 
 def sorted_rrule(iterable, **kwargs):
-    items = list(iterable)
+    src = Source(iterable)
+    items = src.read()
     key = kwargs.get("key")
     # the permutation sorted() applies (stable, also with reverse=True)
     order = sorted(
@@ -248,10 +263,7 @@ def sorted_rrule(iterable, **kwargs):
     y = [items[i] for i in order]
 
     def sorted_pullback(y_bar):
-        bars = [None] * len(items)
-        for j, i in enumerate(order):
-            bars[i] = y_bar[j]
-        return None, seq_bar(iterable, bars)
+        return None, src.bar({i: y_bar[j] for j, i in enumerate(order)})
 
     return y, sorted_pullback
 
@@ -268,34 +280,35 @@ register(sorted, sorted_rrule)
 
 
 def map_rrule(f, *iterables):
-    from ..core.runtime import call
+    from ...core.runtime import call
 
-    materialized = [it if isinstance(it, (list, tuple, np.ndarray)) else list(it) for it in iterables]
-    results = [call(f, *args) for args in zip(*materialized)]
+    srcs = [Source(it) for it in iterables]
+    results = [call(f, *args) for args in zip(*Source.streams(srcs))]
     y = [r[0] for r in results]
 
     def map_pullback(y_bar):
         f_bar = None
-        columns = [[None] * len(items) for items in materialized]
+        columns = [{} for _ in srcs]
         for i, ((_, back), bar) in enumerate(zip(results, y_bar)):
             if bar is None:
                 continue
             f_b, *arg_bars = back(bar)
             f_bar = accumulate(f_bar, f_b)
             for j, b in enumerate(arg_bars):
-                columns[j][i] = accumulate(columns[j][i], b)
-        return (None, f_bar) + tuple(seq_bar(it, col) for it, col in zip(iterables, columns))
+                columns[j][i] = b
+        return (None, f_bar) + tuple(src.bar(col) for src, col in zip(srcs, columns))
 
     return y, map_pullback
 
 
 def reduce_rrule(function, iterable, *initial):
-    from ..core.runtime import call
+    from ...core.runtime import call
 
-    items = list(iterable)
+    src = Source(iterable)
+    items = src.read()
     if initial:
         acc, first = initial[0], 0
-    elif items:
+    elif len(items):
         acc, first = items[0], 1
     else:
         raise TypeError("reduce() of empty iterable with no initial value")
@@ -318,14 +331,28 @@ def reduce_rrule(function, iterable, *initial):
         init_bar = ()
         if initial:
             init_bar = (acc_bar,)
-        elif items:
+        elif len(items):
             bars[0] = acc_bar
-        return (None, f_bar, seq_bar(iterable, bars)) + init_bar
+        return (None, f_bar, src.bar(bars)) + init_bar
 
     return y, reduce_pullback
 
 
+def filter_rrule(function, iterable):
+    src = Source(iterable)
+    items = src.read()
+    # the predicate's result is only tested for truth: no gradient flows through it
+    keep = [i for i, item in enumerate(items) if (item if function is None else function(item))]
+    y = [items[i] for i in keep]
+
+    def filter_pullback(y_bar):
+        return None, None, src.bar({i: y_bar[j] for j, i in enumerate(keep)})
+
+    return y, filter_pullback
+
+
 register(map, map_rrule)
+register(filter, filter_rrule)
 register(functools.reduce, reduce_rrule)
 
 
@@ -333,27 +360,34 @@ register(functools.reduce, reduce_rrule)
 
 
 def dict_rrule(*args, **kwargs):
-    y = dict(*args, **kwargs)
-    if any(has_tangent(v) and isinstance(v, (numbers.Number, np.ndarray)) for v in kwargs.values()):
-        raise DifferentiationError(
-            "dict(key=value) with differentiable values has no differentiation rule "
-            "(keyword arguments carry no gradient); write the dict literal {'key': value}"
-        )
+    source = args[0] if args else None
+    src = pairs = None
+    if args and not isinstance(source, dict):
+        src = Source(source)
+        pairs = src.read()
+        y = dict(pairs, **kwargs)
+    else:
+        y = dict(*args, **kwargs)
 
     def dict_pullback(y_bar):
-        if not args:
-            return (None,)
-        source = args[0]
-        if isinstance(source, dict):
-            return None, {k: v for k, v in y_bar.items() if k in source}
-        pairs = list(source) if not isinstance(source, (list, tuple)) else source
-        # with repeated keys the last pair wins, so only the last one gets the gradient
-        last = {k: i for i, (k, _) in enumerate(pairs)}
-        bars = [
-            (None, y_bar.get(k)) if last[k] == i and y_bar.get(k) is not None else None
-            for i, (k, _) in enumerate(pairs)
-        ]
-        return None, seq_bar(source, bars)
+        # dict(source, k=v): the keywords win over the source's entries of the same key, and
+        # their cotangents come in the trailing dict
+        kw_bars = {k: y_bar[k] for k in kwargs if y_bar.get(k) is not None}
+        out = (None,)
+        if args:
+            if src is None:
+                out = (None, {k: v for k, v in y_bar.items() if k in source and k not in kwargs})
+            else:
+                # with repeated keys the last pair wins, so only the last one gets the gradient
+                last = {k: i for i, (k, _) in enumerate(pairs)}
+                bars = [
+                    (None, y_bar.get(k)) if last[k] == i and k not in kwargs and y_bar.get(k) is not None else None
+                    for i, (k, _) in enumerate(pairs)
+                ]
+                out = (None, src.bar(bars))
+        if kw_bars:
+            return out + (kw_bars,)
+        return out
 
     return y, dict_pullback
 

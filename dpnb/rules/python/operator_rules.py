@@ -17,18 +17,20 @@ import operator
 
 import numpy as np
 
-from ..errors import DifferentiationError
-from ._common import (
+from ...errors import DifferentiationError
+from .._common import (
     abs_bar,
+    accumulate,
     has_tangent,
+    index_bar,
+    matmul_bars,
     pow_bars,
     seq_bar,
     to_like,
     unbroadcast_to,
     zero_like,
 )
-from .numpy_rules import index_bar, matmul_bars
-from .registry import inline_partials, register
+from ..registry import RULES, inline_partials, register
 
 _SEQUENCES = (list, tuple)
 
@@ -92,8 +94,6 @@ def _sequence_pullback(name, a, b, n, y):
 
 
 def _add(u, v):
-    from ..tangents import accumulate
-
     return accumulate(u, v)
 
 
@@ -226,7 +226,18 @@ def abs_rrule(x):
     return y, abs_pullback
 
 
+#: containers whose items `getitem_bar` knows; others may have a rule for their `__getitem__`
+_CONTAINERS = (list, tuple, dict, str, bytes, bytearray, range, np.ndarray, np.generic)
+
+
 def getitem_rrule(a, index):
+    if not isinstance(a, _CONTAINERS):
+        try:
+            item_rule = RULES.get(getattr(type(a), "__getitem__", None))
+        except TypeError:  # an unhashable __getitem__
+            item_rule = None
+        if item_rule is not None:  # e.g. np.r_[...]: its key holds the values
+            return item_rule(a, index)
     y = a[index]
 
     def getitem_pullback(y_bar):
@@ -260,6 +271,23 @@ def getitem_bar(a, index, y_bar):
     )
 
 
+def itemgetter_call_rrule(self, obj):
+    """Calling an `operator.itemgetter(k, ...)` object: `obj[k]`, or a tuple of such items."""
+    keys = self.__reduce__()[1]
+    y = self(obj)
+
+    def itemgetter_pullback(y_bar):
+        if len(keys) == 1:
+            return None, None, getitem_bar(obj, keys[0], y_bar)
+        bar = None
+        for key, b in zip(keys, y_bar):
+            if b is not None:
+                bar = accumulate(bar, getitem_bar(obj, key, b))
+        return None, None, bar
+
+    return y, itemgetter_pullback
+
+
 def _inline(f, rule, *partials):
     """Register `rule` for `f`, keeping `partials` as the inlinable scalar rule for numbers."""
     register(f, rule, number_closed=True)
@@ -283,6 +311,8 @@ for _f, _r in (
 
 register(operator.matmul, matmul_rrule)
 register(operator.getitem, getitem_rrule)
+# the runtime calls this rule for an itemgetter object `g(obj)` as `rule(g, obj)`
+register(operator.itemgetter.__call__, itemgetter_call_rrule)
 register(operator.concat, concat_rrule)
 
 for _f, _r in (

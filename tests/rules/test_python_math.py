@@ -2,11 +2,9 @@
 import math
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from _tables import C, S, Seq
-from dpnb.rules.math_rules import digamma
+from _tables import C, S, Seq, table_test
+from dpnb.rules.python.math_rules import digamma
 
 CASES = [
     C(math.sin, S()), C(math.cos, S()), C(math.tan, S("unit")),
@@ -37,11 +35,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-@settings(max_examples=5, deadline=None, derandomize=True)
-@given(data=st.data())
-def test_math_rule(case, data):
-    case.check(data.draw(case.strategy()))
+test_math_rule = table_test(CASES, max_examples=5)
 
 
 def test_inlinable_partials_resolve_in_their_namespace():

@@ -7,10 +7,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from _tables import A, C, S, Seq
+from _tables import A, C, S, Seq, table_test
 from dpnb.rules.registry import ATTRIBUTE_RULES, RULES
 from dpnb.testing import check_attribute_rule
 
@@ -33,6 +31,14 @@ def by_abs(v):
     return abs(v)
 
 
+def is_positive(v):
+    return v > 0
+
+
+def first(p):
+    return p[0]
+
+
 CASES = [
     C(abs, S("nonzero")), C(abs, A((3,), "nonzero")), C(abs, S("complex")),
     C(min, S("real"), 5.0),
@@ -41,7 +47,9 @@ CASES = [
     C(max, 1.0, S("gt1"), S("unit")),
     C(max, A((4,), "distinct")),
     C(min, Seq(list, (S("gt1"), S("unit"))), key=by_abs),
-    C(max, [], default=0.0, wrt=[]),
+    C(min, Seq(list, (Seq(tuple, (S("gt1"), S())), Seq(tuple, (S("neg"), S())))), key=first),
+    C(max, Seq(tuple, (S("neg"), S())), Seq(tuple, (S("gt1"), S()))),
+    C(max, [], default=0.0),
     C(sum, Seq(list, (S(), S(), S()))),
     C(sum, Seq(tuple, (S(), S())), S()),
     C(sum, Seq(list, (A((2,)), A((2,)))), A((2,))),
@@ -70,12 +78,21 @@ CASES = [
     C(map, scaled_square, Seq(list, (S(), S())), wrt=[1]),
     C(map, math.sin, Seq(tuple, (S(), S(), S())), wrt=[1]),
     C(map, weighted, Seq(list, (S(), S())), Seq(tuple, (S(), S(), S())), wrt=[1, 2]),
+    # values away from the predicate's threshold: a small step never changes the selection
+    C(filter, is_positive, Seq(list, (S("gt1"), S("neg"), S("pos"))), wrt=[1]),
+    C(filter, None, Seq(tuple, (S("nonzero"), False, S("nonzero"))), wrt=[1]),
+    C(filter, is_positive, A((4,), "nonzero"), wrt=[1]),
     C(functools.reduce, operator.mul, Seq(list, (S(), S(), S())), wrt=[1]),
     C(functools.reduce, running, Seq(tuple, (S(), S())), S(), wrt=[1, 2]),
     C(functools.reduce, operator.add, Seq(list, (A((2,)), A((2,)))), wrt=[1]),
     C(dict, [("a", 1.5), ("b", 2.5)], wrt=[]),
     C(dict, Seq(list, (Seq(tuple, ("a", S())), Seq(tuple, ("b", S()))))),
     C(dict, {"a": 1.0, "b": 2.0}),
+    C(dict, a=1.5, b=np.array([0.5, -2.0])),
+    C(dict, {"a": 1.0, "b": 2.0}, b=3.0, c=-0.5),
+    C(dict, Seq(list, (Seq(tuple, ("a", S())), Seq(tuple, ("b", S())))), a=0.25),
+    C(sum, Seq(list, (S(), S())), start=0.5),
+    C(max, [], default=np.array([1.5, -0.5])),
     C(dict.get, {"a": 1.5, "b": 2.5}, "a"),
     C(dict.get, {"a": 1.5}, "z", S()),
     C(dict.values, {"a": 1.5, "b": 2.5}),
@@ -86,11 +103,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-@settings(max_examples=5, deadline=None, derandomize=True)
-@given(data=st.data())
-def test_builtin_rule(case, data):
-    case.check(data.draw(case.strategy()))
+test_builtin_rule = table_test(CASES, max_examples=5)
 
 
 @pytest.mark.parametrize("name", ["real", "imag"])
@@ -107,6 +120,13 @@ def test_min_and_max_give_ties_to_the_first():
     assert back(1.0) == (None, 1.0, None, None)
     _, back = RULES[min]([1.0, 1.0])
     assert back(1.0) == (None, [1.0, None])
+
+
+def test_min_and_max_of_tuples_pass_none_entries_on():
+    _, back = RULES[min]([(1.0, 2.0), (3.0, 4.0)])
+    assert back((None, 5.0)) == (None, [(None, 5.0), None])
+    _, back = RULES[max]((1.0, 2.0), (3.0, 4.0))
+    assert back((None, 5.0)) == (None, None, (None, 5.0))
 
 
 def test_round_has_a_zero_gradient_of_the_right_kind():
@@ -143,8 +163,17 @@ def test_reduce_without_items_needs_an_initial_value():
     assert y == 2.0 and back(1.0) == (None, None, None, 1.0)
 
 
-def test_dict_with_differentiable_keywords_is_refused():
-    from dpnb.errors import DifferentiationError
+def test_dict_keywords_get_their_cotangents_in_a_trailing_dict():
+    y, back = RULES[dict]([("a", 1.0), ("b", 2.0)], b=3.0, c=4.0)
+    assert y == {"a": 1.0, "b": 3.0, "c": 4.0}
+    # the keyword b wins over the pair ("b", 2.0): the pair gets nothing
+    assert back({"a": 10.0, "b": 20.0, "c": 30.0}) == (None, [(None, 10.0), None], {"b": 20.0, "c": 30.0})
+    assert back({"a": 10.0}) == (None, [(None, 10.0), None])
+    y, back = RULES[dict](a=1.5)
+    assert back({"a": 2.0}) == (None, {"a": 2.0})
 
-    with pytest.raises(DifferentiationError, match="literal"):
-        RULES[dict](a=1.5)
+
+def test_filter_selects_like_python_and_its_predicate_gets_nothing():
+    y, back = RULES[filter](is_positive, (1.0, -2.0, 3.0))
+    assert y == [1.0, 3.0]
+    assert back([10.0, 30.0]) == (None, None, (10.0, None, 30.0))

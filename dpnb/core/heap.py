@@ -1,0 +1,713 @@
+"""Where cotangents live while a backward pass runs, and the record of what the forward pass changed.
+
+A Python name is a reference: two names may reach one list, and a change made
+through one is seen through the other. So the cotangent of a mutable object
+(a list, a dict, a set, a user object, a function, a closure cell, a NumPy
+array) does not belong to a variable: it lives in the *heap* of the running
+backward pass, keyed by the object's identity, and every name that reaches the
+object shares it. Immutable values (numbers, tuples, strings) have their
+cotangents in variables of the generated code, one per version.
+
+NumPy arrays are keyed by the array that owns their memory (their root): a view
+(`a[1:]`, `a.T`, `a.reshape(...)`) accumulates into the window of its root's
+cotangent that covers the same memory, so a change made through a view reaches
+every array that shares it.
+
+The accumulator of an object has the object's layout: a list of slot cotangents
+for a list, a dict for a dict, a dict of fields for an object, an array for an
+array. A container's accumulator never holds the cotangent of an element that is
+itself a heap object: that lives under the element's own identity.
+
+`Context` belongs to one call of `gradient`/`pullback` (and to one thread); it
+records each change the forward pass made (`log`), so that the backward pass
+can undo them one by one — every pullback then sees the objects as they were
+when its operation ran — and redo them all at the end.
+"""
+import threading
+import types
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import DifferentiationError
+from ..tangents import AbstractZero, Tangent, accumulate
+
+_local = threading.local()
+
+MISSING = object()
+
+#: types whose values are immutable: their cotangents live in variables
+VALUE_TYPES = frozenset(
+    {
+        float, int, complex, bool, str, bytes, type(None), tuple, Fraction, range, slice, frozenset,
+        np.float64, np.float32, np.float16, np.complex128, np.complex64, np.int64, np.int32, np.int16,
+        np.int8, np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.longdouble, type(Ellipsis),
+    }
+)
+_NO_TANGENT = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinMethodType, np.ufunc, np.dtype)
+
+
+class Context:
+    """The state of one differentiated call: what changed in the forward pass, and the heap."""
+
+    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "depth", "mutated_roots", "__weakref__")
+
+    def __init__(self, params=None):
+        self.log = []  # every change made by the forward pass, in order
+        self.heap = None  # id -> [obj, accumulator, owned] while a backward pass runs
+        self.undone = []  # changes the running backward pass has undone
+        self.params = params  # ids of tracked implicit parameters (Params), or None
+        self.leaves = None  # id -> [value, cotangent] of values read from globals and closures
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.mutated_roots = set()  # ids of arrays whose memory the forward pass changed
+
+    # the backward pass
+    def begin(self):
+        self.heap = {}
+        self.undone = []
+        if self.params is not None:
+            self.leaves = {}
+
+    def end(self):
+        """Redo what the backward pass undid, in the order the forward pass did it."""
+        undone = self.undone
+        self.undone = []
+        for rec in reversed(undone):
+            rec.redo()
+
+    def undo(self, rec):
+        rec.undo()
+        self.undone.append(rec)
+
+
+def current():
+    """The context of the innermost differentiated call running in this thread."""
+    stack = getattr(_local, "stack", None)
+    if stack:
+        return stack[-1]
+    return _orphan()
+
+
+def _orphan():
+    # a pullback or forward run outside gradient/pullback (e.g. a rule calling dpnb): a private context
+    ctx = Context()
+    ctx.begin()
+    return ctx
+
+
+def push(ctx):
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _level(0)
+    stack.append(ctx)
+
+
+def pop():
+    _local.stack.pop()
+
+
+# When dpnb differentiates its own code (a gradient inside a gradient), the inner computation's
+# calls of push, pop and current are themselves being differentiated. Each depth of
+# differentiation keeps a stack of its own: code generated at depth k finds its context on
+# stack k, and the rules below send the calls it makes as a program (depth k + 1) one stack
+# further down, so that a third or fourth derivative never mixes two depths' contexts.
+
+
+def _level(level):
+    stacks = getattr(_local, "stacks", None)
+    if stacks is None:
+        stack = getattr(_local, "stack", None)
+        if stack is None:
+            stack = _local.stack = []
+        stacks = _local.stacks = [stack]
+    while len(stacks) <= level:
+        stacks.append([])
+    return stacks[level]
+
+
+def level_push(level, ctx):
+    _level(level).append(ctx)
+
+
+def level_pop(level):
+    _level(level).pop()
+
+
+def level_current(level):
+    stack = _level(level)
+    return stack[-1] if stack else _orphan()
+
+
+# --- which values live in the heap -------------------------------------------------------
+
+
+def managed(v):
+    """Does the cotangent of `v` live in the heap (is `v` a mutable object)?"""
+    t = type(v)
+    if t in VALUE_TYPES:
+        return False
+    if t is np.ndarray or t is list or t is dict:
+        return True
+    if isinstance(v, (tuple, np.generic, AbstractZero)) or isinstance(v, _NO_TANGENT):
+        return False
+    if isinstance(v, (int, float, complex)) or type(v).__name__ == "Unbound":
+        return False
+    return True
+
+
+def root_of(a):
+    """The array that owns the memory of array `a` (through views, and through the holder objects
+    np.lib.stride_tricks.as_strided puts between a view and its array)."""
+    r = a
+    b = r.base
+    while b is not None:
+        if isinstance(b, np.ndarray):
+            r = b
+        else:
+            inner = getattr(b, "base", None)
+            if not isinstance(inner, np.ndarray):
+                break
+            r = inner
+        b = r.base
+    return r
+
+
+def _float_dtype(dt):
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+class _Entry:
+    __slots__ = ("obj", "acc", "owned")
+
+    def __init__(self, obj, acc, owned):
+        self.obj = obj
+        self.acc = acc
+        self.owned = owned
+
+
+def _entry(ctx, obj, create=True):
+    """The heap entry of `obj` (an array's is its root's)."""
+    heap = ctx.heap
+    if heap is None:
+        raise DifferentiationError("internal: no backward pass is running")
+    key = id(obj)
+    e = heap.get(key)
+    if e is None and create:
+        e = heap[key] = _Entry(obj, _empty_acc(obj), True)
+    return e
+
+
+def _empty_acc(obj):
+    t = type(obj)
+    if t is list:
+        return [None] * len(obj)
+    if t is np.ndarray:
+        return None  # arrays: allocated on the first contribution
+    if isinstance(obj, list):
+        return [None] * len(obj)
+    if isinstance(obj, dict):
+        return {}
+    if isinstance(obj, types.CellType):
+        return [None]
+    if _is_deque(obj):
+        return [None] * len(obj)
+    return {}  # an object: its fields
+
+
+def _is_deque(obj):
+    import collections
+
+    return isinstance(obj, collections.deque)
+
+
+# --- arrays: windows of their root's accumulator -------------------------------------------
+
+
+def _array_acc(ctx, root):
+    """The accumulator of root array `root` (allocated on demand, owned by the heap)."""
+    e = ctx.heap.get(id(root))
+    if e is None:
+        acc = np.zeros_like(root, dtype=_float_dtype(root.dtype))
+        e = ctx.heap[id(root)] = _Entry(root, acc, True)
+    elif e.acc is None or not e.owned:
+        old = e.acc
+        acc = np.zeros_like(root, dtype=_float_dtype(root.dtype))
+        if old is not None:
+            acc += old
+        e.acc, e.owned = acc, True
+    return e.acc
+
+
+def _window(acc, root, v):
+    """The part of `acc` (root's accumulator) that lies over the memory of view `v`, and whether
+    several elements of `v` share memory (then additions must go element by element)."""
+    if v.dtype.itemsize != root.dtype.itemsize or v.dtype.kind != root.dtype.kind:
+        raise DifferentiationError(
+            f"an array of dtype {v.dtype} that views the memory of an array of dtype {root.dtype} "
+            "(.real, .imag or .view) was changed in place or read after such a change; dpnb cannot follow "
+            "that: make a copy first (.copy())"
+        )
+    if not (root.flags.c_contiguous or root.flags.f_contiguous):
+        raise DifferentiationError("a change made through a view of a non-contiguous array cannot be followed; copy it first")
+    off = v.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    isz = root.dtype.itemsize
+    ratio = acc.dtype.itemsize / isz
+    if off % isz or any(s % isz for s in v.strides):
+        raise DifferentiationError("an unaligned view of an array cannot be followed; copy it first")
+    flat = acc.ravel(order="K")
+    start = off // isz
+    strides = tuple(int(s * ratio) for s in v.strides)
+    w = np.lib.stride_tricks.as_strided(flat[start:], shape=v.shape, strides=strides, writeable=True)
+    return w, _overlaps(v)
+
+
+def _overlaps(v):
+    """Do two elements of `v` share memory (a zero stride, or strides that interleave)?"""
+    dims = sorted((abs(s), n) for s, n in zip(v.strides, v.shape) if n > 1)
+    extent = v.dtype.itemsize
+    for s, n in dims:
+        if s < extent:
+            return True
+        extent = s * (n - 1) + extent
+    return False
+
+
+def _memory_index(root, v):
+    """The element index, in root's memory order, of each element of view `v`."""
+    isz = root.dtype.itemsize
+    off = (v.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // isz
+    idx = np.full(v.shape, off, dtype=np.intp)
+    for axis, (s, n) in enumerate(zip(v.strides, v.shape)):
+        shape = [1] * v.ndim
+        shape[axis] = n
+        idx = idx + (np.arange(n, dtype=np.intp) * (s // isz)).reshape(shape)
+    return idx
+
+
+class Indexed:
+    """The cotangent of an array that only its items `idx` received (from `a[idx]`): `g` there."""
+
+    __slots__ = ("idx", "g", "basic")
+
+    def __init__(self, idx, g, basic):
+        self.idx, self.g, self.basic = idx, g, basic
+
+    def dense(self, v):
+        out = np.zeros(v.shape, dtype=_float_dtype(v.dtype))
+        self.add_into(out)
+        return out
+
+    def add_into(self, w):
+        g = self.g
+        if isinstance(g, AbstractZero):
+            return
+        if w.dtype.kind != "c" and np.iscomplexobj(g):
+            g = np.real(g)
+        if self.basic:
+            w[self.idx] += g
+        else:
+            np.add.at(w, self.idx, g)
+
+
+def _array_key(ctx, v):
+    """The array whose accumulator holds `v`'s cotangent: its root, except for a view whose elements
+    share memory (np.broadcast_to): those add up in memory and could not be told apart again, so
+    such a view has an accumulator of its own (it is read-only; a change to its root is refused)."""
+    root = root_of(v)
+    if root is not v and (_overlaps(v) or v.dtype != root.dtype):
+        if id(root) in ctx.mutated_roots:
+            raise DifferentiationError(
+                "an array was changed in place while a view of it that dpnb cannot map onto it element by "
+                "element (np.broadcast_to, .real, .imag, .view) was in use; make a copy of the view first"
+            )
+        return v
+    return root
+
+
+def array_add(ctx, v, c):
+    """Add cotangent `c` to array `v` (into its root's accumulator)."""
+    root = _array_key(ctx, v)
+    if c is None or isinstance(c, AbstractZero):
+        return
+    if type(c) is Indexed:
+        acc = _array_acc(ctx, root)
+        if root is v:
+            c.add_into(acc)
+            return
+        w, overlap = _window(acc, root, v)
+        if overlap:
+            c = c.dense(v)
+        else:
+            c.add_into(w)
+            return
+    if root is v:
+        e = ctx.heap.get(id(v))
+        c = _as_array_cot(c, v)
+        if e is None:
+            ctx.heap[id(v)] = _Entry(v, c, False)
+            return
+        if e.acc is None:
+            e.acc, e.owned = c, False
+            return
+        if e.owned and e.acc.dtype == np.result_type(e.acc, c):
+            e.acc += c
+        else:
+            e.acc = e.acc + c
+            e.owned = True
+        return
+    acc = _array_acc(ctx, root)
+    w, overlap = _window(acc, root, v)
+    c = _as_array_cot(c, v)
+    if overlap:
+        mem = acc.ravel(order="K")
+        np.add.at(mem, _memory_index(root, v), np.broadcast_to(c, v.shape))
+    else:
+        w += c
+
+
+def _as_array_cot(c, v):
+    """A cotangent for array `v` as an array of its shape (contributions from lists, numbers)."""
+    if type(c) is np.ndarray and c.shape == v.shape:
+        if c.dtype.kind == "c" and v.dtype.kind != "c":
+            return c.real
+        return c
+    if isinstance(c, (list, tuple)):
+        c = _stack_cots(c, v)
+    c = np.asarray(c)
+    if c.dtype.kind == "c" and v.dtype.kind != "c":
+        c = c.real
+    if c.shape != v.shape:
+        try:
+            c = np.broadcast_to(c, v.shape)
+        except ValueError:
+            raise DifferentiationError(
+                f"a cotangent of shape {c.shape} reached an array of shape {v.shape}"
+            ) from None
+    return c
+
+
+def _stack_cots(c, v):
+    out = np.zeros(v.shape, dtype=_float_dtype(v.dtype))
+    for i, ci in enumerate(c):
+        if ci is not None and not isinstance(ci, AbstractZero):
+            out[i] = ci
+    return out
+
+
+def array_take(ctx, v):
+    """Remove and return the cotangent of array `v` (None if none reached it)."""
+    root = _array_key(ctx, v)
+    heap = ctx.heap
+    if root is v:
+        e = heap.pop(id(v), None)
+        if e is None:
+            return None
+        return e.acc
+    e = heap.get(id(root))
+    if e is None or e.acc is None:
+        return None
+    acc = _array_acc(ctx, root)
+    w, overlap = _window(acc, root, v)
+    if overlap:
+        mem = acc.ravel(order="K")
+        out = mem[_memory_index(root, v)]
+        mem[_memory_index(root, v)] = 0
+        return out
+    out = w.copy()
+    w[...] = 0
+    return out
+
+
+def array_peek_window(ctx, v):
+    """The accumulator window of array `v`, allocated if needed (for mutation pullbacks)."""
+    root = _array_key(ctx, v)
+    acc = _array_acc(ctx, root)
+    if root is v:
+        return acc
+    w, overlap = _window(acc, root, v)
+    if overlap:
+        raise DifferentiationError("a change made through a broadcast (overlapping) view cannot be followed; copy it first")
+    return w
+
+
+# --- everything else ----------------------------------------------------------------------
+
+
+def heap_add(ctx, obj, c, _seen=None):
+    """Add cotangent `c` (in the external form: list, dict, Tangent, ...) to heap object `obj`."""
+    if c is None or isinstance(c, AbstractZero):
+        return
+    t = type(obj)
+    if t is np.ndarray:
+        array_add(ctx, obj, c)
+        return
+    e = _entry(ctx, obj)
+    acc = e.acc
+    if t is list or isinstance(obj, list) or _is_deque(obj):
+        items = list(obj) if not isinstance(obj, list) else obj
+        if len(acc) != len(items):
+            acc.extend([None] * (len(items) - len(acc)))
+        if isinstance(c, Slots):
+            pairs = c.items.items()
+        elif isinstance(c, np.ndarray):
+            pairs = enumerate(c) if c.ndim else ()
+        elif isinstance(c, (list, tuple)):
+            pairs = enumerate(c)
+        elif isinstance(c, dict):
+            pairs = c.items()
+        else:
+            raise DifferentiationError(f"a cotangent of type {type(c).__name__} reached a list")
+        for i, ci in pairs:
+            if ci is None:
+                continue
+            el = items[i]
+            if managed(el):
+                heap_add(ctx, el, ci)
+            else:
+                acc[i] = accumulate(acc[i], ci)
+        return
+    if isinstance(obj, dict):
+        if isinstance(c, Slots):
+            c = c.items
+        if isinstance(c, Tangent):
+            c = c.fields
+        if not isinstance(c, dict):
+            raise DifferentiationError(f"a cotangent of type {type(c).__name__} reached a dict")
+        for k, ck in c.items():
+            if ck is None:
+                continue
+            el = obj.get(k, MISSING) if k in obj else MISSING
+            if el is not MISSING and managed(el):
+                heap_add(ctx, el, ck)
+            else:
+                acc[k] = accumulate(acc.get(k), ck)
+        return
+    if isinstance(obj, types.CellType):
+        try:
+            content = obj.cell_contents
+        except ValueError:
+            content = MISSING
+        if content is not MISSING and managed(content):
+            heap_add(ctx, content, c)
+        else:
+            acc[0] = accumulate(acc[0], c)
+        return
+    if isinstance(obj, (set, frozenset)):
+        raise DifferentiationError(
+            "a gradient reached the elements of a set, which keeps no order and no gradient; use a list or a tuple"
+        )
+    # an object with fields (or a function: defaults, and closure variables by name)
+    if isinstance(c, Tangent):
+        fields = c.fields
+    elif isinstance(c, dict):
+        fields = c
+    elif isinstance(c, Slots):
+        fields = c.items
+    else:
+        raise DifferentiationError(f"a cotangent of type {type(c).__name__} reached an object of type {t.__name__}")
+    if isinstance(obj, types.FunctionType):
+        cells = dict(zip(obj.__code__.co_freevars, obj.__closure__ or ()))
+        for k, ck in fields.items():
+            if ck is None:
+                continue
+            if k in cells:
+                heap_add(ctx, cells[k], ck)
+            elif k == "__closure__":  # read as a tuple of cells: each to its cell
+                for cell, c in zip(obj.__closure__ or (), ck):
+                    if c is not None:
+                        heap_add(ctx, cell, c)
+            elif k in ("__code__", "__globals__", "__name__", "__qualname__", "__module__", "__dict__"):
+                continue
+            else:
+                acc[k] = accumulate(acc.get(k), ck)
+        return
+    for k, ck in fields.items():
+        if ck is None:
+            continue
+        el = _field(obj, k)
+        if el is not MISSING and managed(el):
+            heap_add(ctx, el, ck)
+        else:
+            acc[k] = accumulate(acc.get(k), ck)
+
+
+def _field(obj, name):
+    if not isinstance(name, str):
+        return MISSING  # an iterator's slot, not an attribute
+    try:  # never through a class's __getattr__
+        return object.__getattribute__(obj, name)
+    except (AttributeError, ValueError):  # ValueError: an empty closure cell
+        return MISSING
+
+
+class Slots:
+    """A sparse cotangent of a sequence or mapping: {index or key: cotangent}."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = items
+
+
+def take(ctx, v, bar):
+    """The cotangent of `v` where the forward pass made it: its variable's plus its heap entry,
+    which is removed (an earlier value of the object starts from nothing)."""
+    if not managed(v):
+        return bar
+    if type(v) is np.ndarray:
+        c = array_take(ctx, v)
+        if bar is not None:
+            c = accumulate(c, bar)
+        return c
+    e = ctx.heap.pop(id(v), None) if ctx.heap is not None else None
+    if e is None:
+        return bar
+    c = external(v, e.acc)
+    return accumulate(c, bar) if bar is not None else c
+
+
+def external(obj, acc):
+    """An accumulator in the form rules and users see (list, dict, Tangent, ...); None if empty."""
+    if isinstance(obj, list):
+        return acc if any(a is not None for a in acc) else None
+    if _is_deque(obj):
+        return acc if any(a is not None for a in acc) else None
+    if isinstance(obj, dict):
+        return acc if acc else None
+    if isinstance(obj, types.CellType):
+        return acc[0]
+    if not acc:
+        return None
+    return Tangent(type(obj), acc)
+
+
+def take_deep(ctx, v, bar, _seen=None):
+    """`take`, and the cotangents of the heap objects inside `v` too, placed in its cotangent:
+    for the result of a rule, which made (or returned) the objects inside."""
+    c = take(ctx, v, bar)
+    t = type(v)
+    if t is np.ndarray or (t in VALUE_TYPES and t is not tuple) or not ctx.heap:
+        return c
+    if _seen is None:
+        _seen = set()
+    if id(v) in _seen:
+        return c
+    _seen.add(id(v))
+    if isinstance(v, (list, tuple)) or _is_deque(v):
+        items = list(v)
+        parts = None
+        for i, el in enumerate(items):
+            if managed(el) or isinstance(el, tuple):
+                ci = take_deep(ctx, el, None, _seen)
+                if ci is not None:
+                    if parts is None:
+                        parts = list(c) if c is not None else [None] * len(items)
+                    parts[i] = accumulate(parts[i], ci)
+        if parts is not None:
+            if isinstance(v, tuple):
+                return type(v)(*parts) if hasattr(v, "_fields") else tuple(parts)
+            return parts
+        return c
+    if isinstance(v, dict):
+        parts = None
+        for k, el in v.items():
+            if managed(el) or isinstance(el, tuple):
+                ck = take_deep(ctx, el, None, _seen)
+                if ck is not None:
+                    if parts is None:
+                        parts = dict(c) if c is not None else {}
+                    parts[k] = accumulate(parts.get(k), ck)
+        return parts if parts is not None else c
+    if managed(v) and not isinstance(v, (types.FunctionType, types.CellType, set, frozenset)):
+        fields = getattr(v, "__dict__", None)
+        if fields:
+            parts = None
+            for k, el in fields.items():
+                if managed(el) or isinstance(el, tuple):
+                    ck = take_deep(ctx, el, None, _seen)
+                    if ck is not None:
+                        if parts is None:
+                            parts = dict(c.fields) if isinstance(c, Tangent) else {}
+                        parts[k] = accumulate(parts.get(k), ck)
+            if parts is not None:
+                return Tangent(t, parts)
+    return c
+
+
+def acc(ctx, v, bar, c):
+    """Add cotangent `c` to value `v`: into the heap if `v` is a heap object, else into its
+    variable's cotangent `bar` (returned). Parts of a tuple that are heap objects go to the heap."""
+    if c is None:
+        return bar
+    if managed(v):
+        heap_add(ctx, v, c)
+        return bar
+    if type(v) is tuple or isinstance(v, tuple):
+        c = route(ctx, v, c)
+        if c is None:
+            return bar
+    if bar is None:
+        return c
+    return accumulate(bar, c)
+
+
+def route(ctx, v, c):
+    """Send the parts of tuple cotangent `c` that belong to heap objects in `v` to the heap."""
+    if not isinstance(c, tuple) or len(c) != len(v):
+        return c
+    out = None
+    for i, el in enumerate(v):
+        ci = c[i]
+        if ci is None:
+            continue
+        if managed(el):
+            if out is None:
+                out = list(c)
+            heap_add(ctx, el, ci)
+            out[i] = None
+        elif isinstance(el, tuple):
+            r = route(ctx, el, ci)
+            if r is not ci:
+                if out is None:
+                    out = list(c)
+                out[i] = r
+    if out is None:
+        return c
+    if all(x is None for x in out):
+        return None
+    return type(c)(*out) if hasattr(c, "_fields") else tuple(out)
+
+
+def leaf(ctx, v, c):
+    """A value read from a global or a closure received cotangent `c`."""
+    if c is None:
+        return
+    if managed(v):
+        heap_add(ctx, v, c)
+        return
+    if isinstance(v, tuple):
+        c = route(ctx, v, c)
+        if c is None:
+            return
+    leaves = ctx.leaves
+    if leaves is not None:
+        e = leaves.get(id(v))
+        if e is None:
+            leaves[id(v)] = [v, c]
+        else:
+            e[1] = accumulate(e[1], c)
+
+
+def cell_add(ctx, cell, c):
+    """A read of a closure variable (the cell `cell`) received cotangent `c`."""
+    if c is not None:
+        heap_add(ctx, cell, c)
+
+
+def cell_take(ctx, cell):
+    """The cotangent of the value just stored in cell `cell` (the cell starts over before it)."""
+    e = ctx.heap.pop(id(cell), None) if ctx.heap is not None else None
+    if e is None:
+        return None
+    return e.acc[0]

@@ -1,0 +1,99 @@
+"""Tidying of a generated pullback so that it reads as if written by hand.
+
+The emitter names every intermediate cotangent; most are plain copies (`_t1_bar = _t2_bar`).
+`propagate_copies` removes a copy `a = b` when that is sure not to change what runs: `a` is
+assigned nowhere else, every read of `a` comes after the copy in the same block, and `b` (a
+parameter, or a name assigned once, earlier in that block) is never assigned again."""
+
+import ast
+from collections import Counter
+
+
+def _stores_loads(node):
+    stores, loads = Counter(), Counter()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads)[n.id] += 1
+    return stores, loads
+
+
+def _is_init(stmt):
+    """The line `a = b = ... = None` that starts bar variables that may be unassigned."""
+    return (
+        isinstance(stmt, ast.Assign)
+        and isinstance(stmt.value, ast.Constant)
+        and stmt.value.value is None
+        and all(isinstance(t, ast.Name) for t in stmt.targets)
+    )
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    def visit_Name(self, node):
+        if node.id == self.old and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Name(id=self.new, ctx=ast.Load()), node)
+        return node
+
+
+def propagate_copies(fn):
+    """Remove plain copies between names in function `fn` (an ast.FunctionDef), in place."""
+    params = {a.arg for a in fn.args.args}
+    init = fn.body[0] if fn.body and _is_init(fn.body[0]) else None
+    init_names = {t.id for t in init.targets} if init is not None else set()
+    stores, loads = _stores_loads(fn)
+    for name in init_names:
+        stores[name] -= 1
+    removed = set()
+
+    def block(stmts):
+        i = 0
+        while i < len(stmts):
+            s = stmts[i]
+            if s is init:
+                i += 1
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                    block(sub)
+            for h in getattr(s, "handlers", ()) or ():
+                block(h.body)
+            if (
+                isinstance(s, ast.Assign)
+                and len(s.targets) == 1
+                and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.Name)
+            ):
+                a, b = s.targets[0].id, s.value.id
+                if a != b and a not in params and stores[a] == 1 and _settled(b, stmts, i):
+                    rest = stmts[i + 1 :]
+                    used = sum(_stores_loads(r)[1][a] for r in rest)
+                    if used == loads[a]:
+                        ren = _Rename(a, b)
+                        stmts[i + 1 :] = [ren.visit(r) for r in rest]
+                        loads[b] += used
+                        loads[a] = 0
+                        stores[a] = 0
+                        del stmts[i]
+                        removed.add(a)
+                        continue
+            i += 1
+
+    def _settled(b, stmts, i):
+        if b in params:
+            return stores[b] == 0
+        if stores[b] != 1 or b in init_names:
+            return False
+        for s in stmts[:i]:
+            if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == b for t in s.targets):
+                return True
+        return False
+
+    block(fn.body)
+    if init is not None and removed:
+        init.targets = [t for t in init.targets if t.id not in removed]
+        if not init.targets:
+            fn.body.remove(init)
+    return fn

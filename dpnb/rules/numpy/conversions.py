@@ -1,0 +1,105 @@
+"""Conversions: `np.array` and its kin, the scalar types (`np.float64(x)`, ...), `astype`,
+`copy`, `item` and `tolist`. A truncation to an integer dtype carries no gradient."""
+import numpy as np
+
+from .._common import float_dtype, to_like
+from ._base import _named, _nones, register
+
+
+def _conversion_bar(g, x, y):
+    """Cotangent of `x` for a dtype conversion `y` of it: none through a truncation to int."""
+    y_kind = np.asarray(y).dtype.kind
+    if y_kind in "biu" and np.asarray(x).dtype.kind in "fc":
+        return None
+    if y_kind == "b":
+        return None
+    return to_like(np.reshape(g, np.shape(x)) if np.shape(g) != np.shape(x) else g, x)
+
+
+def _converter(f, name):
+    def rule(x, *args, **kwargs):
+        y = f(x, *args, **kwargs)
+
+        def pullback(y_bar):
+            return (None, _conversion_bar(y_bar, x, y)) + _nones(args)
+
+        pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
+        return y, pullback
+
+    return _named(f"{name}_rrule", rule)
+
+
+for _f in (np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.copy, np.asfortranarray):
+    register(_f, _converter(_f, _f.__name__))
+#: the scalar types, called as conversions (`np.float32(x)`, `np.int64(x)`): a truncation to an
+#: integer carries no gradient, a conversion between floating types passes it through
+SCALAR_TYPES = (
+    np.float64, np.float32, np.float16, np.longdouble, np.complex128, np.complex64, np.clongdouble,
+    np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+)
+for _t in SCALAR_TYPES:
+    register(_t, _converter(_t, _t.__name__), number_closed=True)
+
+
+def astype_rrule(self, dtype, *args, **kwargs):
+    y = self.astype(dtype, *args, **kwargs)
+
+    def astype_pullback(y_bar):
+        return (None, _conversion_bar(y_bar, self, y), None) + _nones(args)
+
+    return y, astype_pullback
+
+
+def copy_rrule(self, *args, **kwargs):
+    y = self.copy(*args, **kwargs)
+
+    def copy_pullback(y_bar):
+        return (None, to_like(y_bar, self)) + _nones(args)
+
+    return y, copy_pullback
+
+
+register(np.ndarray.astype, astype_rrule)
+register(np.ndarray.copy, copy_rrule)
+
+
+def item_rrule(self, *args):
+    y = self.item(*args)
+
+    def item_pullback(y_bar):
+        out = np.zeros(self.shape, float_dtype(self))
+        if not args:
+            idx = (0,) * self.ndim
+        elif len(args) == 1 and isinstance(args[0], (int, np.integer)):
+            idx = np.unravel_index(args[0], self.shape)
+        else:
+            idx = args[0] if len(args) == 1 else args
+        out[idx] = y_bar
+        return (None, out) + _nones(args)
+
+    return y, item_pullback
+
+
+def tolist_rrule(self):
+    y = self.tolist()
+
+    def tolist_pullback(y_bar):
+        out = np.zeros(self.shape, float_dtype(self))
+        _fill_nested(out, (), y_bar, self.ndim)
+        return None, out
+
+    return y, tolist_pullback
+
+
+def _fill_nested(out, idx, bar, depth):
+    if bar is None:
+        return
+    if depth == 0:
+        out[idx] = bar
+        return
+    for i, b in enumerate(bar):
+        _fill_nested(out, idx + (i,), b, depth - 1)
+
+
+register(np.ndarray.item, item_rrule)
+register(np.ndarray.tolist, tolist_rrule)

@@ -1,0 +1,125 @@
+"""Random selections: `permutation`, `choice` and `Generator.permuted` move entries of their argument.
+
+`permutation` and `choice` are rewritten as a draw of indices (the same random numbers
+NumPy draws for the array itself) and a take, so the pullback scatters back to the
+selected entries. `Generator.permuted` is called as it is; the permutation it applied is
+found by permuting the labels 0, 1, ..., n - 1 (laid out in memory as the argument is)
+with a copy of the generator taken before the call: its draws do not depend on the values,
+so the labels move as the entries did. `np.random.shuffle` (in place) is followed by the
+core. The other random functions carry no gradient (see `constants`)."""
+import copy
+
+import numpy as np
+
+from ...errors import DifferentiationError
+from .._common import bind, call_bars, float_dtype, to_like
+from ._base import _named, register
+
+
+# `permutation` and `choice` select entries of their argument: they are rewritten as a
+# draw of indices (the same random numbers NumPy draws for the array itself) and a take.
+
+
+def _select_bar(x, idx, g, axis=0):
+    X = np.asarray(x)
+    out = np.zeros(X.shape, float_dtype(X))
+    np.add.at(out, (slice(None),) * axis + (idx,), g)
+    return to_like(out, x)
+
+
+def _permutation_rule(draw):
+    def permutation_rrule(*args, **kwargs):
+        rng, (x, *rest) = draw(args)
+        if isinstance(x, (int, np.integer)):
+            y = rng.permutation(x, *rest, **kwargs)
+            return y, _named("permutation_pullback", lambda y_bar: (None,) * (len(args) + 1))
+        X = np.asarray(x)
+        axis = (rest[0] if rest else kwargs.get("axis", 0)) % max(X.ndim, 1)
+        idx = rng.permutation(X.shape[axis])
+        y = np.take(X, idx, axis)
+
+        def permutation_pullback(y_bar):
+            bars = [None] * len(args)
+            bars[len(args) - 1 - len(rest)] = _select_bar(x, idx, y_bar, axis)
+            return (None,) + tuple(bars)
+
+        return y, permutation_pullback
+
+    return permutation_rrule
+
+
+def _choice_rule(draw):
+    def choice_rrule(*args, **kwargs):
+        rng, (a, *rest) = draw(args)
+        if isinstance(a, (int, np.integer)):
+            y = rng.choice(a, *rest, **kwargs)
+            return y, _named("choice_pullback", lambda y_bar: (None,) * (len(args) + 1))
+        X = np.asarray(a)
+        axis = kwargs.get("axis", rest[3] if len(rest) > 3 else 0) % max(X.ndim, 1)
+        kw = dict(kwargs)
+        kw.pop("axis", None)
+        idx = rng.choice(X.shape[axis], *rest[:3], **kw)
+        y = np.take(X, idx, axis)
+
+        def choice_pullback(y_bar):
+            bars = [None] * len(args)
+            bars[len(args) - 1 - len(rest)] = _select_bar(a, idx, y_bar, axis)
+            return (None,) + tuple(bars)
+
+        return y, choice_pullback
+
+    return choice_rrule
+
+
+def _global_rng(args):
+    return np.random.mtrand._rand, args
+
+
+def _bound_rng(args):
+    return args[0], args[1:]
+
+
+register(np.random.permutation, _permutation_rule(_global_rng))
+register(np.random.Generator.permutation, _permutation_rule(_bound_rng))
+register(np.random.RandomState.permutation, _permutation_rule(_bound_rng))
+register(np.random.choice, _choice_rule(_global_rng))
+register(np.random.Generator.choice, _choice_rule(_bound_rng))
+register(np.random.RandomState.choice, _choice_rule(_bound_rng))
+
+
+# `Generator.permuted(x, *, axis=None, out=None)`: a new array, each lane along `axis` (or the whole
+# array) shuffled
+
+
+_PERMUTED = ("x", "axis", "out")
+
+
+def permuted_rrule(rng, *args, **kwargs):
+    v = bind(_PERMUTED, args, kwargs, axis=None, out=None)
+    x, out = v["x"], v["out"]
+    X = np.asarray(x)
+    moves_values = X.dtype.kind in "iufc"
+    if out is not None and moves_values:
+        raise DifferentiationError(
+            "Generator.permuted(x, out=...) writes into `out`, which dpnb does not follow; "
+            "use the array it returns (y = rng.permuted(x))"
+        )
+    twin = copy.deepcopy(rng) if moves_values else None
+    y = rng.permuted(*args, **kwargs)
+    if not moves_values:
+        return y, _named("permuted_pullback", lambda y_bar: (None,) * (len(args) + 2))
+    labels = np.empty_like(X, dtype=np.intp)  # the memory layout of x: NumPy's copy of x has it too
+    labels[...] = np.arange(X.size).reshape(X.shape)
+    source = twin.permuted(labels, axis=v["axis"]).reshape(-1)  # y.flat[j] is x.flat[source[j]]
+
+    def permuted_pullback(y_bar):
+        g = np.asarray(y_bar).reshape(-1)
+        x_bar = np.empty(X.size, np.result_type(float_dtype(X), g.dtype))
+        x_bar[source] = g
+        bars = call_bars(_PERMUTED, args, kwargs, {"x": to_like(x_bar.reshape(X.shape), x)})
+        return (None, None) + bars[1:]  # the generator's own: None
+
+    return y, permuted_pullback
+
+
+register(np.random.Generator.permuted, permuted_rrule)

@@ -1,0 +1,276 @@
+"""Iterable arguments and iterator results of rules, read and made as Python does.
+
+`Source(x)` is the iterable argument `x` of a rule. Iterating it reads `x` one
+item at a time, as the function itself would (a rule that stops early consumes no
+more of an iterator than Python does), and keeps the items; `read()` reads them
+all. `bar(bars)` is the cotangent of `x` from its items' cotangents (a list, or a
+dict {item number: cotangent}), in the kind of `x`:
+
+- a list, tuple, array, dict view, ... gets `seq_bar`'s (a list, tuple, array, ...);
+- an iterator the runtime hands out for `iter(seq)` inside differentiated code, or
+  one made by a rule (both the runtime's `SeqIter`), gets `Slots` of the positions
+  it handed out: items taken from it before the call (by `next`) keep theirs;
+- any other iterator (made outside the differentiated code) gets None: nothing
+  that its items came from can take a gradient.
+
+`iterator(items, pullback)` is what a rule returns for a function whose result is
+an iterator (`itertools.chain`, ...): a `SeqIter` over the items, computed at once,
+so that `next()`, `for` and a second pass (which finds it exhausted) behave as on
+the real iterator. Its pullback hands `pullback` one cotangent per item, whichever
+form it came in (a list from a test; {position: cotangent} from the runtime), with
+the cotangents the heap holds for items that are objects made by the rule.
+
+>>> src = Source((1.0, 2.0, 3.0))
+>>> list(zip([10.0], src))  # zip reads one item of the tuple, then stops
+[(10.0, 1.0)]
+>>> src.items, src.bar({0: 0.5})
+([1.0], (0.5, None, None))
+"""
+import collections.abc
+import sys
+
+import numpy as np
+
+from ...errors import DifferentiationError
+from .._common import accumulate, seq_bar
+
+__all__ = ["ENDLESS", "Counted", "Cycled", "Repeated", "Source", "item_bars", "iterator", "position_bars",
+           "seq_iterator"]
+
+_core = {}
+
+
+def _runtime():
+    """The runtime's iterator class and the heap module (imported late: the core imports the rules)."""
+    if not _core:
+        from ...core import heap
+        from ...core.runtime import SeqIter
+
+        class MadeIter(SeqIter):
+            """A `SeqIter` over items a rule made. They are also its field `made`, where the heap's
+            `take_deep` finds the objects among them (a group of `groupby`, an array `accumulate`
+            computed), so that their cotangents come back with the iterator's."""
+
+            def __init__(self, seq):
+                super().__init__(seq)
+                self.made = seq
+
+        _core.update(SeqIter=SeqIter, MadeIter=MadeIter, heap=heap, Slots=heap.Slots)
+    return _core
+
+
+class _Advance:
+    """The record of a rule reading a `SeqIter` from `old` to `new` (undone in the backward pass,
+    like `next`, and redone at its end)."""
+
+    __slots__ = ("it", "old", "new")
+
+    def __init__(self, it, old, new):
+        self.it, self.old, self.new = it, old, new
+
+    def undo(self):
+        self.it.pos = self.old
+
+    def redo(self):
+        self.it.pos = self.new
+
+
+_SEQUENCES = (list, tuple, np.ndarray)
+
+
+class Source:
+    """An iterable argument of a rule: its items as they are read, and their cotangents' way back."""
+
+    __slots__ = ("x", "items", "kind", "start", "ctx", "_it")
+
+    def __init__(self, x):
+        self.x = x
+        self.items = []
+        self._it = None
+        if type(x) in _SEQUENCES:  # first: plain code for the common case (no import of the core)
+            self.kind = "sequence"
+        elif isinstance(x, _runtime()["SeqIter"]):
+            self.kind = "positions"
+            self.start = x.pos
+            self.ctx = _runtime()["heap"].current()
+        elif isinstance(x, collections.abc.Iterator):
+            self.kind = "foreign"
+        else:
+            self.kind = "sequence"
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._it is None:
+            self._it = iter(self.x)
+        v = next(self._it)
+        self.items.append(v)
+        return v
+
+    def read(self):
+        """All the (remaining) items: the argument itself when it is a list, tuple or array."""
+        if self._it is None and type(self.x) in _SEQUENCES:
+            self.items = self.x
+            self._it = iter(())
+            return self.x
+        if self.kind == "positions" and len(self.x.seq) == ENDLESS:
+            raise DifferentiationError(
+                f"an endless itertools.{self.x.seq.name}(...) was given to a function that reads all of its "
+                "argument at once (under dpnb, enumerate, map, filter, sorted, ... do); bound it first, "
+                "with zip or islice"
+            )
+        return list(self)
+
+    @staticmethod
+    def streams(sources):
+        """What to hand a function that reads several arguments in turn (zip, map): the sources
+        themselves, or, when every argument is a list, tuple or array (nothing to consume), the
+        arguments."""
+        if all(s.kind == "sequence" and type(s.x) in _SEQUENCES for s in sources):
+            return [s.read() for s in sources]
+        return sources
+
+    def bar(self, bars):
+        """The cotangent of the argument from its items' cotangents (list or {item number: cotangent})."""
+        pairs = bars.items() if isinstance(bars, dict) else enumerate(bars)
+        if self.kind == "positions":
+            x = self.x
+            if x.pos != self.start:  # the backward pass sees the iterator as it was before the call
+                self.ctx.undo(_Advance(x, self.start, x.pos))
+            found = {self.start + i: b for i, b in pairs if b is not None}
+            return _runtime()["Slots"](found) if found else None
+        if self.kind == "foreign":
+            return None
+        n = len(self.x) if isinstance(self.x, collections.abc.Sized) else len(self.items)
+        out = [None] * n
+        for i, b in pairs:
+            out[i] = b
+        if all(b is None for b in out):
+            return None
+        return seq_bar(self.x, out)
+
+
+#: the length of the sequence behind an endless iterator (count, cycle, repeat without a count)
+ENDLESS = sys.maxsize
+
+
+class Repeated:
+    """The items of `itertools.repeat(obj, times)`: `obj`, `times` times (without `times`, as many
+    as anyone reads). A `SeqIter` over it is what the `repeat` rule returns."""
+
+    __slots__ = ("obj", "n")
+    name = "repeat"
+
+    def __init__(self, obj, n=None):
+        self.obj = obj
+        self.n = ENDLESS if n is None else max(n, 0)
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if 0 <= i < self.n:
+            return self.obj
+        raise IndexError("repeat index out of range")
+
+
+class Counted:
+    """The items of `itertools.count(start, step)`: start, start + step, ... added up one step at a
+    time, as `count` does (so floats round as they do there)."""
+
+    __slots__ = ("values", "step")
+    name = "count"
+
+    def __init__(self, start, step):
+        self.values = [start]
+        self.step = step
+
+    def __len__(self):
+        return ENDLESS
+
+    def __getitem__(self, i):
+        values = self.values
+        while len(values) <= i:
+            values.append(values[-1] + self.step)
+        return values[i]
+
+
+class Cycled:
+    """The items of `itertools.cycle(items)`: `items` over and over (none if it is empty)."""
+
+    __slots__ = ("items",)
+    name = "cycle"
+
+    def __init__(self, items):
+        self.items = items
+
+    def __len__(self):
+        return ENDLESS if len(self.items) else 0
+
+    def __getitem__(self, i):
+        return self.items[i % len(self.items)]
+
+
+def position_bars(y_bar):
+    """The cotangents of the items of an iterator, {position: cotangent}, from a list (one per item
+    read, from a test) or {position: cotangent} (`Slots`, a `Tangent` of the iterator, a dict).
+
+    >>> position_bars([1.0, None, 2.0])
+    {0: 1.0, 2: 2.0}
+    """
+    if y_bar is None:
+        return {}
+    if isinstance(y_bar, (list, tuple)):
+        return {i: b for i, b in enumerate(y_bar) if b is not None}
+    found = getattr(y_bar, "fields", None)  # a Tangent of the iterator
+    if found is None:
+        found = y_bar if isinstance(y_bar, dict) else y_bar.items  # Slots
+    return {i: b for i, b in found.items() if isinstance(i, int) and b is not None}
+
+
+def item_bars(y_bar, n):
+    """The cotangents of the `n` items of an iterator made by a rule, as a list: `y_bar` is a list
+    or tuple (one per item), or {position: cotangent} (`Slots`, a `Tangent` or a dict), or None.
+
+    >>> item_bars({1: 2.0}, 3)
+    [None, 2.0, None]
+    """
+    out = [None] * n
+    for i, b in position_bars(y_bar).items():
+        if i < n:
+            out[i] = b
+    made = getattr(y_bar, "fields", {}).get("made")  # what the heap held for the items (`MadeIter`)
+    if made is not None:
+        for i, b in enumerate(made[:n]):
+            out[i] = accumulate(out[i], b)
+    return out
+
+
+def seq_iterator(items):
+    """The runtime's iterator over the sequence `items` (what `iter(items)` is in differentiated code)."""
+    return _runtime()["SeqIter"](items)
+
+
+def iterator(items, pullback):
+    """`(y, pb)` of a rule whose function returns an iterator: `y` a `SeqIter` over `items`, `pb`
+    calling `pullback(bars)` with one cotangent per item (see the module docstring)."""
+    core = _runtime()
+    heap = core["heap"]
+    ctx = heap.current()
+    y = core["MadeIter"](items)
+
+    def iterator_pullback(y_bar):
+        bars = item_bars(y_bar, len(items))
+        if ctx.heap:
+            # objects among the items (arrays, lists, the iterators of groupby) keep their
+            # cotangents in the heap: they go back with the item's
+            bars = [heap.take_deep(ctx, v, b) for v, b in zip(items, bars)]
+        return pullback(bars)
+
+    return y, iterator_pullback
+
+
+from ..registry import constant as _constant  # noqa: E402
+
+_constant(_runtime)  # classes and modules: no gradient (and a class is made inside it)

@@ -1,0 +1,71 @@
+"""Comparing what dpnb returns with independently computed values, for the regression tests.
+
+`expect_grad(got, want)` walks a gradient and an expected value of the same
+structure (numbers, complex numbers, arrays, tuples, lists, dicts, `Tangent`s)
+and fails with the path of the first entry that differs. `None` in `got` counts
+as zero only where `want` is zero: a gradient that silently went missing fails.
+
+`check_fd(f, *args)` compares `dpnb.gradient(f, *args)` with central differences
+(`dpnb.testing.numerical_gradient`, which never calls dpnb's transform).
+"""
+import numbers
+
+import numpy as np
+
+import dpnb
+from dpnb.testing import numerical_gradient
+
+
+def _is_zero(want):
+    if want is None:
+        return True
+    if isinstance(want, (list, tuple)):
+        return all(_is_zero(w) for w in want)
+    if isinstance(want, dict):
+        return all(_is_zero(w) for w in want.values())
+    if isinstance(want, dpnb.Tangent):
+        return all(_is_zero(w) for w in want.fields.values())
+    try:
+        return bool(np.all(np.asarray(want) == 0))
+    except (TypeError, ValueError):
+        return False
+
+
+def expect_grad(got, want, rtol=1e-6, atol=1e-8, path="gradient"):
+    """Assert that `got` matches `want` entry by entry (see the module docstring)."""
+    if got is None:
+        assert _is_zero(want), f"{path}: dpnb gave None (no gradient), expected {want!r}"
+        return
+    if want is None:
+        assert _is_zero(got), f"{path}: expected no gradient, dpnb gave {got!r}"
+        return
+    if isinstance(want, dpnb.Tangent):
+        assert isinstance(got, dpnb.Tangent), f"{path}: expected a Tangent, got {got!r}"
+        for k, w in want.fields.items():
+            expect_grad(got.fields.get(k), w, rtol, atol, f"{path}.{k}")
+        return
+    if isinstance(want, dict):
+        assert isinstance(got, dict), f"{path}: expected a dict, got {got!r}"
+        for k, w in want.items():
+            expect_grad(got.get(k), w, rtol, atol, f"{path}[{k!r}]")
+        return
+    if isinstance(want, (list, tuple)):
+        assert isinstance(got, (list, tuple)) and len(got) == len(want), f"{path}: expected {want!r}, got {got!r}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            expect_grad(g, w, rtol, atol, f"{path}[{i}]")
+        return
+    if isinstance(want, np.ndarray):
+        assert isinstance(got, np.ndarray), f"{path}: expected an array, got {type(got).__name__} {got!r}"
+        assert got.shape == want.shape, f"{path}: shape {got.shape}, expected {want.shape}"
+    assert isinstance(got, (numbers.Number, np.ndarray, np.generic)), f"{path}: got {got!r}"
+    g = np.asarray(got, dtype=complex if np.iscomplexobj(got) else float)
+    assert np.all(np.isfinite(g)), f"{path}: got non-finite {got!r}, expected {want!r}"
+    assert np.allclose(g, want, rtol=rtol, atol=atol), f"{path}: got {got!r}, expected {want!r}"
+
+
+def check_fd(f, *args, rtol=1e-5, atol=1e-6):
+    """`dpnb.gradient(f, *args)` against central differences; returns the gradient."""
+    want = numerical_gradient(f, *args)
+    got = dpnb.gradient(f, *args)
+    expect_grad(got, want, rtol, atol)
+    return got

@@ -1,0 +1,85 @@
+"""The shapes table: reshape, transposes, broadcasting, joins and splits, tile, repeat, flips, pad."""
+import numpy as np
+
+from _tables import A, C, S, Seq, table_test
+
+F32 = np.float32
+
+CASES = []
+CASES += [
+    C(np.reshape, A((2, 3)), (3, 2)),
+    C(np.reshape, A((2, 3)), -1),
+    C(np.ndarray.reshape, A((2, 3)), 3, 2),
+    C(np.ndarray.reshape, A((2, 3)), (6,)),
+    C(np.ravel, A((2, 3))),
+    C(np.ndarray.ravel, A((2, 3))),
+    C(np.ndarray.flatten, A((2, 3), "real", F32), rtol=1e-3, atol=1e-4),
+    C(np.squeeze, A((2, 1, 3))),
+    C(np.ndarray.squeeze, A((1, 3)), 0),
+    C(np.expand_dims, A((2, 3)), (0, 2)),
+    C(np.atleast_1d, S()),
+    C(np.atleast_1d, A((2,)), A((3,))),
+    C(np.atleast_2d, A((3,))),
+    C(np.atleast_3d, A((2, 3))),
+    C(np.transpose, A((2, 3))),
+    C(np.transpose, A((2, 3, 4)), (1, 2, 0)),
+    C(np.transpose, A((2, 3, 4)), axes=(2, 0, -2)),
+    C(np.ndarray.transpose, A((2, 3, 4)), 2, 0, 1),
+    C(np.ndarray.transpose, A((2, 3))),
+    C(np.swapaxes, A((2, 3, 4)), 0, 2),
+    C(np.ndarray.swapaxes, A((2, 3)), 0, 1),
+    C(np.moveaxis, A((2, 3, 4)), 0, -1),
+    C(np.moveaxis, A((2, 3, 4)), (0, 1), (2, 0)),
+    C(np.rollaxis, A((2, 3, 4)), 2),
+    C(np.rollaxis, A((2, 3, 4, 5)), 1, 3),
+    C(np.rollaxis, A((2, 3, 4)), -1, -3),
+    C(np.rollaxis, A((2, 3, 4)), 0, 3),
+    C(np.broadcast_to, A((3,)), (2, 3)),
+    C(np.broadcast_to, A((2, 1)), (2, 3)),
+    C(np.broadcast_arrays, A((2, 1)), A((3,))),
+    C(np.concatenate, Seq(list, (A((2, 3)), A((1, 3))))),
+    C(np.concatenate, Seq(tuple, (A((2, 3)), A((2, 2)))), axis=1),
+    C(np.concatenate, Seq(list, (A((2, 2)), A((3,)))), axis=None),
+    C(np.stack, Seq(list, (A((2, 3)), A((2, 3))))),
+    C(np.stack, Seq(tuple, (A((2,)), A((2,)), A((2,)))), axis=1),
+    C(np.stack, Seq(list, (A((2,)), A((2,), "complex")))),
+    C(np.concatenate, Seq(list, (A((2,), "complex"), A((3,))))),
+    C(np.hstack, Seq(list, (A((2,)), A((3,))))),
+    C(np.hstack, Seq(list, (A((2, 2)), A((2, 1))))),
+    C(np.vstack, Seq(list, (A((3,)), A((2, 3))))),
+    C(np.dstack, Seq(list, (A((2, 3)), A((2, 3))))),
+    C(np.column_stack, Seq(list, (A((3,)), A((3, 2))))),
+    C(np.append, A((2, 3)), A((1, 3)), axis=0),
+    C(np.append, A((2, 2)), A((3,))),
+    C(np.split, A((6, 2)), 3),
+    C(np.split, A((2, 5)), [1, 3], axis=1),
+    C(np.array_split, A((5,)), 2),
+    C(np.hsplit, A((2, 4)), 2),
+    C(np.vsplit, A((4, 2)), [1]),
+    C(np.dsplit, A((1, 2, 4)), 2),
+    C(np.tile, A((2, 3)), (2, 1, 2)),
+    C(np.tile, A((3,)), 2),
+    C(np.repeat, A((2, 3)), 2),
+    C(np.repeat, A((2, 3)), [1, 0, 3], axis=1),
+    C(np.ndarray.repeat, A((3,)), 2),
+    C(np.flip, A((2, 3))),
+    C(np.flip, A((2, 3)), 1),
+    C(np.fliplr, A((2, 3))),
+    C(np.flipud, A((2, 3))),
+    C(np.roll, A((5,)), 2),
+    C(np.roll, A((2, 3)), (1, -1), (0, 1)),
+    C(np.roll, A((2, 3)), 4),
+    C(np.rot90, A((2, 3))),
+    C(np.rot90, A((2, 3, 2)), 3, (1, 2)),
+    C(np.pad, A((2, 3)), 1),
+    C(np.pad, A((2, 3)), ((1, 0), (2, 3))),
+    C(np.pad, A((3,)), (2, 1), "constant", constant_values=5.0),
+    C(np.pad, A((2, 3)), ((1, 0), (2, 1)), constant_values=np.array([[1.0, 2.0], [3.0, 4.0]])),
+    C(np.pad, A((2, 2)), 1, constant_values=np.array([1.5, -0.5])),
+]
+
+if hasattr(np, "matrix_transpose"):  # NumPy >= 2
+    CASES.append(C(np.matrix_transpose, A((2, 3, 4))))
+
+
+test_shape_rule = table_test(CASES)
