@@ -43,15 +43,22 @@ class NoSourceError(NoRuleError):
         self.func = func
         name = describe_callable(func)
         short = getattr(func, "__name__", "f")
-        if filename in ("<stdin>", "<string>"):
-            where = "typed at a plain `python` prompt or passed as a string, whose source Python does not keep"
+        typed = filename == "<stdin>" or (
+            filename == "<string>" and getattr(func, "__module__", None) == "__main__"
+        )
+        if typed:
+            where = "typed at a plain `python` prompt or passed with `python -c`, whose source Python does not keep"
+        elif filename == "<string>":
+            where = "built by `exec` of a string, whose source Python does not keep"
         else:
             where = f"defined in {filename!r}, whose text Python cannot find"
         msg = (
             f"the source of {name} is not available ({where}); dpnb reads the source of what it "
             "differentiates: define the function in a file, or in IPython or Jupyter (which keep the "
-            f"source of every cell), or give it a rule with `@dpnb.rrule({short})`"
+            "source of every cell)"
         )
+        if not typed:
+            msg += f", or give it a rule with `@dpnb.rrule({short})`"
         DifferentiationError.__init__(self, msg)
 
 

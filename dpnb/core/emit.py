@@ -758,6 +758,11 @@ class Emitter:
         if isinstance(v, ast.Subscript):
             if not wanted:
                 return Form("plain")
+            keys = _key_atoms(v.slice)
+            if keys is not None and any(self.wants(k) for k in keys):
+                # a key that carries gradients (np.r_[a, b]): its cotangent goes back too
+                slots = [(1, v.value)] + [(i + 2, k) for i, k in enumerate(keys)]
+                return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"})
             return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": 0, "obj": v.value, "op": "getitem"})
         if isinstance(v, ast.Call):
             return self.call_form(s, name, v, wanted)
@@ -951,6 +956,9 @@ class Emitter:
         if isinstance(v, ast.Attribute):
             return call(self.helper("getattr"), v.value, C(v.attr))
         if isinstance(v, ast.Subscript):
+            if op == "getitem_key":
+                keys = _key_atoms(v.slice)
+                return call(self.helper("getitem_key"), v.value, C(isinstance(v.slice, ast.Tuple)), *keys)
             return call(self.helper("getitem"), v.value, _index_expr(v.slice, self.helper("slice")))
         func = v.func
         if op in ("callmethod", "callmethod_super"):
@@ -1261,6 +1269,14 @@ def _substitute(expr, mapping, y, helper_name):
             return helper_name(node.id)
 
     return T().visit(expr)
+
+
+def _key_atoms(idx):
+    """The atoms of a subscript key made only of names and constants (`a`, or `a, b, 3.0`), else None."""
+    elts = idx.elts if isinstance(idx, ast.Tuple) else [idx]
+    if all(isinstance(e, (ast.Name, ast.Constant)) for e in elts):
+        return elts
+    return None
 
 
 def _index_expr(idx, slice_helper):

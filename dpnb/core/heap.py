@@ -257,8 +257,15 @@ def _window(acc, root, v):
         raise DifferentiationError("an unaligned view of an array cannot be followed; copy it first")
     flat = acc.ravel(order="K")
     start = off // isz
-    strides = tuple(int(s * ratio) for s in v.strides)
+    # made from the lowest address up with strides >= 0, then turned where v runs backwards,
+    # so the window never reaches outside the part of `flat` it is made from
+    for s_, n in zip(v.strides, v.shape):
+        if s_ < 0 and n > 0:
+            start += (s_ // isz) * (n - 1)
+    strides = tuple(int(abs(s_) * ratio) for s_ in v.strides)
     w = np.lib.stride_tricks.as_strided(flat[start:], shape=v.shape, strides=strides, writeable=True)
+    if any(s_ < 0 for s_ in v.strides):
+        w = w[tuple(slice(None, None, -1) if s_ < 0 else slice(None) for s_ in v.strides)]
     return w, _overlaps(v)
 
 

@@ -537,6 +537,11 @@ def cell_prepare(ctx, cell):
 
     def cell_write_pullback():
         c = H.cell_take(ctx, cell)
+        value = _cellget(cell)
+        if value is not MISSING and H.managed(value):
+            # an object in the cell (an array, a list): reads through the closure left their
+            # cotangent with the object itself
+            c = H.take(ctx, value, c)
         ctx.undo(rec)
         return c
 

@@ -908,6 +908,48 @@ def getitem(obj, idx):
     return y, getitem_rule_pullback
 
 
+def getitem_key(obj, is_tuple, *keys):
+    """obj[key] where the key itself carries gradients (`np.r_[a, b]`): (y, pullback(y_bar) ->
+    (None, obj_bar, key_0_bar, ...))."""
+    key = keys if is_tuple else keys[0]
+    meth = getattr(type(obj), "__getitem__", None)
+    rule = RULES.get(meth) if meth is not None else None
+    if rule is None and _is_user(obj) and isinstance(_class_attr(type(obj), "__getitem__"), _FunctionType):
+        y, pb = call(_class_attr(type(obj), "__getitem__"), obj, key)
+
+        def user_getitem_key_pullback(y_bar):
+            bars = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+            key_bar = bars[2]
+            if not is_tuple:
+                key_bar = (key_bar,)
+            elif key_bar is None:
+                key_bar = (None,) * len(keys)
+            return (None, bars[1]) + tuple(key_bar)
+
+        return y, _Wrapped(user_getitem_key_pullback)
+    if rule is None:
+        y, pb = getitem(obj, key)
+
+        def getitem_plain_pullback(y_bar):
+            return (None, pb(y_bar)) + (None,) * len(keys)
+
+        return y, getitem_plain_pullback
+    y, pb = rule(obj, key)
+
+    def getitem_key_pullback(y_bar):
+        if y_bar is None:
+            return (None,) * (len(keys) + 2)
+        bars = pb(y_bar)
+        key_bar = bars[2]
+        if not is_tuple:
+            key_bar = (key_bar,)
+        elif key_bar is None:
+            key_bar = (None,) * len(keys)
+        return (None, bars[1]) + tuple(key_bar)
+
+    return y, getitem_key_pullback
+
+
 def _dict_missing(obj, idx):
     """d[k] of a missing key in a dict subclass with __missing__ (defaultdict, Counter)."""
     ctx = H.current()
@@ -1305,23 +1347,36 @@ setattr_rrule.mutates = delattr_rrule.mutates = next_rrule.mutates = True
 registry.constant(load.adjoint_instance, load.compiled_for, H._orphan, H._memory_index, H._overlaps)
 
 
+def _addresses(a):
+    """The address of each entry of the array `a`, in `a`'s shape."""
+    out = np.full(a.shape, a.__array_interface__["data"][0], dtype=np.int64)
+    for axis, (st, n) in enumerate(zip(a.strides, a.shape)):
+        sh = [1] * a.ndim
+        sh[axis] = n
+        out = out + (np.arange(n, dtype=np.int64) * st).reshape(sh)
+    return out
+
+
 def as_strided_rrule(x, shape=None, strides=None, subok=False, writeable=True):
     """np.lib.stride_tricks.as_strided: a view of x's memory; its cotangent goes back to the same memory."""
     y = np.lib.stride_tricks.as_strided(x, shape, strides, subok, writeable)
+    x_addr = _addresses(x).reshape(-1)
+    x_order = np.argsort(x_addr, kind="stable")
+    x_addr_sorted = x_addr[x_order]
 
     def as_strided_pullback(y_bar):
         if y_bar is None:
             return None, None, None, None, None, None
-        x_bar = np.zeros_like(x, dtype=np.result_type(x.dtype, np.asarray(y_bar).dtype, np.float64))
-        flat = x_bar.ravel(order="K")
-        isz = x.dtype.itemsize
-        off = (y.__array_interface__["data"][0] - x.__array_interface__["data"][0]) // isz
-        idx = np.full(y.shape, off, dtype=np.intp)
-        for axis, (st, n) in enumerate(zip(y.strides, y.shape)):
-            sh = [1] * y.ndim
-            sh[axis] = n
-            idx = idx + (np.arange(n, dtype=np.intp) * (st // isz)).reshape(sh)
-        np.add.at(flat, idx, y_bar)
+        x_bar = np.zeros(x.shape, dtype=np.result_type(x.dtype, np.asarray(y_bar).dtype, np.float64))
+        # each entry of y is found in x by its address
+        pos = np.searchsorted(x_addr_sorted, _addresses(y))
+        pos = np.minimum(pos, x_addr_sorted.size - 1)
+        if x_addr_sorted.size == 0 or not np.array_equal(x_addr_sorted[pos], _addresses(y)):
+            raise DifferentiationError(
+                "as_strided made a view that reaches memory outside the array it was given; dpnb cannot "
+                "map its gradient back: make the view from the array that owns the memory"
+            )
+        np.add.at(x_bar.reshape(-1), x_order[pos], np.broadcast_to(y_bar, y.shape))
         return None, x_bar, None, None, None, None
 
     return y, as_strided_pullback
@@ -1489,6 +1544,7 @@ HELPERS = {
     "callmethod_super_kw": callmethod_super_kw,
     "getattr": getattr_,
     "getitem": getitem,
+    "getitem_key": getitem_key,
     "setattr": M.setattr_,
     "setitem": M.setitem,
     "delattr": M.delattr_,

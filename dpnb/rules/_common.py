@@ -39,8 +39,14 @@ def has_tangent(x):
     if t is bool or t is np.bool_ or x is None or t is str or t is bytes:
         return False
     if t is np.ndarray:
-        return x.dtype.kind in "iufc"
+        k = x.dtype.kind
+        return k in "iufc" or (k == "O" and _numbers_only(x))
     return True
+
+
+def _numbers_only(x):
+    """Whether every entry of the object array `x` is a number (not a bool)."""
+    return all(isinstance(e, numbers.Number) and not isinstance(e, (bool, np.bool_)) for e in x.flat)
 
 
 def is_complex(x):
@@ -50,6 +56,8 @@ def is_complex(x):
 def float_dtype(x):
     """The dtype of the cotangent of the array (or NumPy scalar) `x`."""
     dt = np.asarray(x).dtype
+    if dt.kind == "O" and any(isinstance(e, complex) for e in np.asarray(x).flat):
+        return np.dtype(np.complex128)
     return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 

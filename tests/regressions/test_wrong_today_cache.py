@@ -5,6 +5,7 @@ resolve at run time"): a global rebound to another function, a module-level
 `def` that shadows an import, a module attribute patched by the user.
 """
 import importlib
+import linecache
 import math
 import sys
 import textwrap
@@ -131,8 +132,13 @@ def test_imported_name_shadowed_by_later_def(tmp_path):
     """
     mod = _import_from(tmp_path, "regress_shadowed_sin", "from math import sin\n\ndef f(x):\n    return sin(x)\n")
     expect_grad(gradient(mod.f, 0.5), (math.cos(0.5),))
-    # a later cell (or a later line of the module) defines its own `sin`
-    exec(compile("def sin(x):\n    return x**3\n", str(tmp_path / "regress_shadowed_sin.py"), "exec"), vars(mod))
+    # a later line of the module defines its own `sin` (run as a cell would run it)
+    path = tmp_path / "regress_shadowed_sin.py"
+    before = path.read_text()
+    path.write_text(before + "\ndef sin(x):\n    return x**3\n")
+    linecache.checkcache(str(path))
+    padding = "\n" * (before.count("\n") + 1)
+    exec(compile(padding + "def sin(x):\n    return x**3\n", str(path), "exec"), vars(mod))
     assert mod.f(0.5) == 0.125
     expect_grad(gradient(mod.f, 0.5), (0.75,))
 
