@@ -218,7 +218,13 @@ class Emitter:
                 return None, NONE
             return self.read_bar(b), s
         cur = self.read_bar(b) if s != NONE else C(None)
-        self.set_bar(b, call(self.helper("take"), self.ctx(), N(name), cur), MAYBE, out)
+        form = self.forms.get(id(stmt))
+        helper = "take"
+        if form is not None and form.kind == "helper" and form.extra.get("op", "").startswith(("call", "callmethod")):
+            # what a rule returns may hold arrays it made (divmod, svd): they were made nowhere
+            # in this code, so their cotangents are collected here, with the result's
+            helper = "take_deep"
+        self.set_bar(b, call(self.helper(helper), self.ctx(), N(name), cur), MAYBE, out)
         return N(b), MAYBE
 
     # --- the backward pass ----------------------------------------------------------------
@@ -295,13 +301,17 @@ class Emitter:
         cellpb = form.extra.get("cell")
         if cellpb is not None:
             # a closure variable: the cotangent of the value it was given waits in its cell
+            # (the cell keeps the value until the statement's backward step is done with it)
             b = self.bar(name)
             self.set_bar(b, call(N(cellpb)), MAYBE, out)
             self.init.add(b)
+            undo = ast.Expr(value=call(ast.Attribute(value=N(cellpb), attr="undo", ctx=ast.Load())))
             if form.kind == "copy":
                 self.acc(v, N(b), out)
+                out.append(undo)
                 return
             if form.kind == "plain":
+                out.append(undo)
                 return
             g, gs = N(b), MAYBE
             body = []
@@ -312,6 +322,7 @@ class Emitter:
             elif body:
                 out.append(if_(ast.Compare(left=g, ops=[ast.IsNot()], comparators=[C(None)]), body))
                 self.merge_status(st_before)
+            out.append(undo)
             return
         if form.kind == "copy":
             b = self.bar(name)

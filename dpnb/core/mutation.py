@@ -531,21 +531,29 @@ class _CellWrite(Rec):
 
 
 def cell_prepare(ctx, cell):
-    """Before a closure variable (cell) is rebound: remember its value. The pullback returns the
-    cotangent of the new value and puts the old one back."""
-    rec = _log(ctx, _CellWrite(cell, _cellget(cell)))
+    """Before a closure variable (cell) is rebound: remember its value. Calling the result gives
+    the cotangent of the new value; its `undo()` then puts the old value back."""
+    return _CellWritePullback(ctx, cell, _log(ctx, _CellWrite(cell, _cellget(cell))))
 
-    def cell_write_pullback():
+
+class _CellWritePullback:
+    __slots__ = ("ctx", "cell", "rec")
+
+    def __init__(self, ctx, cell, rec):
+        self.ctx, self.cell, self.rec = ctx, cell, rec
+
+    def __call__(self):
+        ctx, cell = self.ctx, self.cell
         c = H.cell_take(ctx, cell)
         value = _cellget(cell)
         if value is not MISSING and H.managed(value):
             # an object in the cell (an array, a list): reads through the closure left their
             # cotangent with the object itself
             c = H.take(ctx, value, c)
-        ctx.undo(rec)
         return c
 
-    return cell_write_pullback
+    def undo(self):
+        self.ctx.undo(self.rec)
 
 
 # --- methods that change their object ------------------------------------------------------

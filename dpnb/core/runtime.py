@@ -1344,7 +1344,7 @@ setattr_rrule.mutates = delattr_rrule.mutates = next_rrule.mutates = True
 
 # dpnb's own bookkeeping, seen when dpnb differentiates its own generated code: finding or
 # compiling an adjoint, and the context stack, carry no gradient
-registry.constant(load.adjoint_instance, load.compiled_for, H._orphan, H._memory_index, H._overlaps)
+registry.constant(load.adjoint_instance, load.compiled_for, H._orphan, H._memory_index, H._overlaps, _positional_names)
 
 
 def _addresses(a):
@@ -1553,6 +1553,7 @@ HELPERS = {
     "cell_take": H.cell_take,
     "current": H.current,
     "take": H.take,
+    "take_deep": H.take_deep,
     "acc": H.acc,
     "leaf": H.leaf,
     "cell_add": H.cell_add,

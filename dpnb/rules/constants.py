@@ -60,10 +60,10 @@ constant(*MATH)
 # --- numpy ------------------------------------------------------------------------------
 
 _NUMPY_NAMES = """
-zeros ones empty full zeros_like ones_like empty_like full_like arange
-eye identity tri indices meshgrid diag_indices tril_indices triu_indices
+zeros ones empty zeros_like ones_like empty_like
+eye identity tri indices diag_indices tril_indices triu_indices
 shape ndim size argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted
-lexsort unravel_index ravel_multi_index count_nonzero bincount digitize histogram
+lexsort unravel_index ravel_multi_index count_nonzero bincount digitize
 floor ceil trunc rint fix sign signbit heaviside spacing
 isnan isinf isfinite isposinf isneginf isreal iscomplex isrealobj iscomplexobj isscalar isin
 less less_equal greater greater_equal equal not_equal

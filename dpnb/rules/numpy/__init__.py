@@ -42,5 +42,6 @@ from . import (  # noqa: F401
     fft,
     sampling,
     random_draws,
+    constructors,
     attributes,
 )
