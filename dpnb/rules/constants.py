@@ -79,7 +79,10 @@ constant(*NUMPY)
 # Random numbers: the module-level functions (bound methods of NumPy's global
 # RandomState) and the methods of Generator and RandomState. `permutation` and
 # `choice` have rules instead (they select values of their argument).
-_RANDOM_SKIP = {"permutation", "choice", "shuffle", "permuted"}
+_RANDOM_SKIP = {"permutation", "choice", "shuffle", "permuted",
+                # continuous draws with parameters: rules in `numpy.random_draws`
+                "normal", "laplace", "gumbel", "logistic", "uniform", "lognormal", "exponential",
+                "rayleigh"}
 RANDOM = tuple(
     getattr(np.random, n)
     for n in dir(np.random)

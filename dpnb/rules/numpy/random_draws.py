@@ -123,3 +123,95 @@ def permuted_rrule(rng, *args, **kwargs):
 
 
 register(np.random.Generator.permuted, permuted_rrule)
+
+
+# Draws with parameters. With the generator's state fixed, a draw is a function of its
+# parameters: `normal(loc, scale)` is `loc + scale * z`, so its derivative is the pathwise one
+# (what finite differences with the same seed give). Location-scale families find `z` by
+# drawing again from a copy of the generator taken before the call, with loc 0 and scale 1.
+# Draws of integers (binomial, poisson, ...) are piecewise constant in their parameters and
+# stay in the table of constants. So, for now, do the draws whose derivative in a shape
+# parameter dpnb does not know (beta, gamma, ...): see the README's limits.
+
+_LOC_SCALE = {"normal": ("loc", "scale"), "laplace": ("loc", "scale"), "gumbel": ("loc", "scale"),
+              "logistic": ("loc", "scale"), "uniform": ("low", "high"), "lognormal": ("mean", "sigma")}
+_SCALE_ONLY = {"exponential": "scale", "rayleigh": "scale"}
+
+
+def _sum_to(g, p):
+    """The cotangent of parameter `p`, broadcast into the draw's shape: summed back to `p`'s."""
+    from .._common import unbroadcast_to
+
+    return unbroadcast_to(g, p)
+
+
+def _loc_scale_rule(name, rng_of):
+    first, second = _LOC_SCALE[name]
+    names = (first, second, "size")
+    defaults = {"uniform": (0.0, 1.0), "lognormal": (0.0, 1.0)}.get(name, (0.0, 1.0))
+
+    def loc_scale_rrule(*args, **kwargs):
+        rng, params = rng_of(args)
+        twin = copy.deepcopy(rng)
+        y = getattr(rng, name)(*params, **kwargs)
+        v = bind(names, params, kwargs, **{first: defaults[0], second: defaults[1], "size": None})
+        a, b = v[first], v[second]
+        shape = np.shape(y)
+        if name == "uniform":
+            u = twin.uniform(0.0, 1.0, size=shape)
+        elif name == "lognormal":
+            u = twin.normal(0.0, 1.0, size=shape)
+        else:
+            u = getattr(twin, name)(0.0, 1.0, size=shape)
+
+        def loc_scale_pullback(y_bar):
+            g = np.asarray(y_bar)
+            if name == "uniform":
+                bars = {first: _sum_to(g * (1 - u), a), second: _sum_to(g * u, b)}
+            elif name == "lognormal":
+                bars = {first: _sum_to(g * y, a), second: _sum_to(g * y * u, b)}
+            else:
+                bars = {first: _sum_to(g, a), second: _sum_to(g * u, b)}
+            out = call_bars(names, params, kwargs, bars)
+            return out[:1] + (None,) * (len(args) - len(params)) + out[1:]
+
+        return y, loc_scale_pullback
+
+    return _named(f"{name}_rrule", loc_scale_rrule)
+
+
+def _scale_rule(name, rng_of):
+    names = ("scale", "size")
+
+    def scale_rrule(*args, **kwargs):
+        rng, params = rng_of(args)
+        twin = copy.deepcopy(rng)
+        y = getattr(rng, name)(*params, **kwargs)
+        v = bind(names, params, kwargs, scale=1.0, size=None)
+        unit = getattr(twin, name)(1.0, size=np.shape(y))
+
+        def scale_pullback(y_bar):
+            out = call_bars(names, params, kwargs, {"scale": _sum_to(np.asarray(y_bar) * unit, v["scale"])})
+            return out[:1] + (None,) * (len(args) - len(params)) + out[1:]
+
+        return y, scale_pullback
+
+    return _named(f"{name}_rrule", scale_rrule)
+
+
+def _module_rng(args):
+    return np.random.mtrand._rand, args
+
+
+def _method_rng(args):
+    return args[0], args[1:]
+
+
+for _name in _LOC_SCALE:
+    register(getattr(np.random, _name), _loc_scale_rule(_name, _module_rng))
+    for _cls in (np.random.Generator, np.random.RandomState):
+        register(getattr(_cls, _name), _loc_scale_rule(_name, _method_rng))
+for _name in _SCALE_ONLY:
+    register(getattr(np.random, _name), _scale_rule(_name, _module_rng))
+    for _cls in (np.random.Generator, np.random.RandomState):
+        register(getattr(_cls, _name), _scale_rule(_name, _method_rng))
