@@ -60,7 +60,7 @@ class Context:
         self.leaves = None  # id -> [value, cotangent] of values read from globals and closures
         self.lock = threading.RLock()
         self.depth = 0
-        self.mutated_roots = set()  # ids of arrays whose memory the forward pass changed
+        self.mutated_roots = {}  # id -> array whose memory the forward pass changed (kept alive: ids stay unique)
 
     # the backward pass
     def begin(self):

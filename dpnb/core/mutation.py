@@ -123,7 +123,8 @@ class AppendRec(Rec):
 
 
 def _log_array(ctx, rec):
-    ctx.mutated_roots.add(id(H.root_of(rec.arr)))
+    _root = H.root_of(rec.arr)
+    ctx.mutated_roots[id(_root)] = _root
     return _log(ctx, rec)
 
 

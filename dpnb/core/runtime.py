@@ -127,7 +127,14 @@ def call(f, *args):
         if rule is CONSTANT:
             return constant(f(*args), const_pb(len(args)))
         return _rule_call(rule, f, args)
+    if type(f) is _MethodDescriptor and args and (f.__objclass__, f.__name__) in M.MUTATORS:
+        # dict.update(d, other): the method that changes its object, called through its class
+        y, pb = callmethod(args[0], f.__name__, *args[1:])
+        return y, _Wrapped(lambda y_bar: (None,) + tuple(pb(y_bar)))
     return _call_other(f, args, None)
+
+
+_MethodDescriptor = type(dict.update)
 
 
 def _generator_call(f, args, kwargs):
@@ -1397,7 +1404,18 @@ registry.register(H.current, _as_inner(lambda: H.level_current(1)))
 registry.register(H.push, _as_inner(lambda ctx: H.level_push(1, ctx)))
 registry.register(H.pop, _as_inner(lambda: H.level_pop(1)))
 registry.register(H.level_current, _as_inner(lambda level: H.level_current(level + 1)))
-registry.register(H.level_push, _as_inner(lambda level, ctx: H.level_push(level + 1, ctx)))
+def _deeper_push(level, ctx):
+    if level + 1 >= MAX_NESTING:
+        raise DifferentiationError(
+            f"differentiating through {level + 2} nested gradients: dpnb takes derivatives up to order "
+            f"{MAX_NESTING}; for higher orders, write the lower derivative out (or give it a rule)"
+        )
+    H.level_push(level + 1, ctx)
+
+
+#: how many gradients may run inside one another (the third derivative)
+MAX_NESTING = 3
+registry.register(H.level_push, _as_inner(_deeper_push))
 registry.register(H.level_pop, _as_inner(lambda level: H.level_pop(level + 1)))
 registry.register(builtins.getattr, getattr_rrule)
 registry.register(builtins.setattr, setattr_rrule)

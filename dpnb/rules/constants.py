@@ -11,6 +11,7 @@ and `//` (they get a zero gradient, see `python.builtin_rules` and `python.opera
 """
 import math
 import operator
+import types
 
 import numpy as np
 
@@ -34,6 +35,10 @@ BUILTINS = (
     int.bit_length, int.to_bytes, int.from_bytes,
 )
 constant(*BUILTINS)
+
+# a class's own namespace (`type.__dict__`, read-only): what dpnb reads there is code, not values
+_PROXY = types.MappingProxyType
+constant(_PROXY, _PROXY.get, _PROXY.__getitem__, _PROXY.__contains__, _PROXY.keys, _PROXY.items, _PROXY.values)
 
 # --- operator: comparisons, predicates, integer/bit operations --------------------------
 

@@ -70,7 +70,9 @@ def _expand(g, shape, axes, keepdims):
     g = np.asarray(g)
     if not keepdims and axes:
         g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+    # an array of its own (not a broadcast view), so that differentiating this rule again never
+    # meets a view whose entries share memory
+    return g + np.zeros(shape, dtype=g.dtype if g.dtype.kind in "fc" else np.float64)
 
 
 def _safe_div(a, b):
