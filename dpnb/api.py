@@ -350,16 +350,22 @@ def hessian(f, x):
     array([[4., 2.],
            [2., 0.]])
     """
-    from .core import higher
-
-    return higher.hessian(f, x)
+    if np.ndim(x) == 0:
+        (h,) = gradient(lambda v: gradient(f, v)[0], x)
+        return 0.0 if h is None else h
+    (h,) = jacobian(lambda v: gradient(f, v)[0], x)
+    if h is None:
+        return np.zeros(np.shape(x) * 2)
+    return h
 
 
 def jvp(f, primals, tangents):
     """Forward mode (Zygote's `pushforward`): `(f(*primals), J·tangents)`.
 
-    A tangent-mode transform of `f` (see `dpnb.core.forward`): one run of `f`
-    carries the tangents along, through loops, branches and calls.
+    Computed as the transpose of the pullback: `u -> J^T u` is linear in `u`, so the
+    gradient of `u -> <J^T u, tangents>` is `J·tangents` (one pullback, differentiated
+    once more). It works wherever `pullback` does: loops, branches, calls, in-place
+    changes, and functions that call `gradient` themselves.
 
     >>> jvp(lambda x: x ** 3, (2.0,), (1.0,))
     (8.0, 12.0)
@@ -369,7 +375,18 @@ def jvp(f, primals, tangents):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(tangents) != len(primals):
         raise ValueError(f"jvp got {len(primals)} primals and {len(tangents)} tangents")
-    y, ydot = higher.jvp(f, primals, tangents)
+    y, back = pullback(f, *primals)
+
+    def pairing(u):
+        bars = back(u)
+        total = 0.0
+        for b, t in zip(bars, tangents):
+            total = total + higher.inner(b, t)
+        return total
+
+    (ydot,) = gradient(pairing, higher.zero_like(y))
+    if ydot is None:
+        ydot = higher.zero_like(y)
     if ydot is None:
         ydot = np.zeros(np.shape(y)) if isinstance(y, np.ndarray) else 0.0
     return y, ydot

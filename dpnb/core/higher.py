@@ -1,50 +1,18 @@
-"""Derivatives of derivatives.
+"""What derivatives of derivatives need besides the transform itself.
 
 dpnb's generated code is Python, and so is the runtime it calls: a gradient taken
 inside a function being differentiated is differentiated like any other code
 (`gradient(lambda x: gradient(f, x)[0], x)`, `hessian`, third derivatives).
 
-`jvp` (forward mode) is the transpose of a pullback: the pullback `u -> J^T u`
-is linear in `u`, so the gradient of `u -> <J^T u, t>` is `J t` — one pullback,
-differentiated once more.
+`jvp` (forward mode, in `dpnb.api`) is the transpose of a pullback: the pullback
+`u -> J^T u` is linear in `u`, so the gradient of `u -> <J^T u, t>` is `J t` — one
+pullback, differentiated once more. Here: the zero `u` starts from, and the pairing.
 """
 import numbers
 
 import numpy as np
 
 from ..tangents import AbstractZero, Tangent
-
-
-def hessian(f, x):
-    from ..api import gradient, jacobian
-
-    if np.ndim(x) == 0:
-        (h,) = gradient(lambda v: gradient(f, v)[0], x)
-        return 0.0 if h is None else h
-    (h,) = jacobian(lambda v: gradient(f, v)[0], x)
-    if h is None:
-        return np.zeros(np.shape(x) * 2)
-    return h
-
-
-def jvp(f, primals, tangents):
-    """(f(*primals), J·tangents), as the gradient of the linear map u -> <pullback(u), tangents>."""
-    from ..api import gradient, pullback
-
-    y, back = pullback(f, *primals)
-    u0 = zero_like(y)
-
-    def pairing(u):
-        bars = back(u)
-        total = 0.0
-        for b, t in zip(bars, tangents):
-            total = total + inner(b, t)
-        return total
-
-    (ydot,) = gradient(pairing, u0)
-    if ydot is None:
-        return y, zero_like(y)
-    return y, ydot
 
 
 def zero_like(y):
