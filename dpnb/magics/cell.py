@@ -76,7 +76,7 @@ class CellFunction:
         lines = cell.splitlines(True)
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"
-        back = "".join(f"{n}, " for n in assigned)
+        back = ", ".join(assigned) + ("," if assigned else "")
         # `return (<loss>, (<assigned names>,))` written over the last expression, in place
         start, end = last.lineno - 1, last.end_lineno - 1
         end_line = lines[end]
