@@ -88,9 +88,10 @@ class DpnbMagics(Magics):
             made = CellFunction.from_source(source, variables)
         except CellError as e:
             raise UsageError(f"%%grad: {e}") from None
-        except SyntaxError:
-            self.shell.showsyntaxerror()
-            return None
+        except SyntaxError as e:
+            # line 1 of the notebook cell is the %%grad line
+            where = f" at line {e.lineno + 1}: {e.text.strip()}" if e.lineno and e.text else ""
+            raise UsageError(f"%%grad: SyntaxError: {e.msg}{where}") from None
         fn = self._compile(made)
         values = [ns[n] for n in variables] + [ns.get(n, UNSET) for n in made.params[len(variables):]]
 

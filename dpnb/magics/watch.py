@@ -20,7 +20,7 @@ Before each cell (`pre_run_cell`) and after it, `linecache.checkcache()` drops
 the cached text of source files edited on disk, so a reloaded module is read
 anew.
 
->>> w = Watcher({"f": lambda x: x})
+>>> w = Watcher({"f": lambda x: x}, modules=False)
 >>> w.changed()
 False
 >>> w.namespace["f"] = lambda x: 2 * x
@@ -110,8 +110,9 @@ def _system_dirs():
 class Watcher:
     """Remembers the code behind every name of a namespace; `changed()` says if any of it changed."""
 
-    def __init__(self, namespace):
+    def __init__(self, namespace, modules=True):
         self.namespace = namespace
+        self.modules = modules
         self._system = _system_dirs()
         self._user_modules = {}  # module name -> file, decided once per module object
         self.snapshot = self._take()
@@ -134,7 +135,7 @@ class Watcher:
             ident = _identity(value)
             if ident is not None:
                 snap[name] = ident
-        for mname, module in list(sys.modules.items()):
+        for mname, module in list(sys.modules.items()) if self.modules else ():
             if module is None or not self._is_user_module(module):
                 continue
             snap[("module", mname)] = (module,)
