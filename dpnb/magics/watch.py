@@ -127,10 +127,18 @@ class Watcher:
         self._user_modules[name] = (module, mine)
         return mine
 
+    def _mine(self, value):
+        """Whether `value` comes from the notebook or the user's own modules (not a library)."""
+        mod = getattr(value, "__module__", None)
+        if not isinstance(mod, str) or mod == "__main__":
+            return True
+        module = sys.modules.get(mod)
+        return module is None or self._is_user_module(module)
+
     def _take(self):
         snap = {}
         for name, value in list(self.namespace.items()):
-            if _skip(name):
+            if _skip(name) or not self._mine(value):
                 continue
             ident = _identity(value)
             if ident is not None:
@@ -140,6 +148,8 @@ class Watcher:
                 continue
             snap[("module", mname)] = (module,)
             for name, value in list(vars(module).items()):
+                if getattr(value, "__module__", mname) != mname:
+                    continue  # imported from elsewhere: watched where it is defined
                 ident = _identity(value)
                 if ident is not None:
                     snap[(mname, name)] = ident
