@@ -20,10 +20,12 @@ Before each cell (`pre_run_cell`) and after it, `linecache.checkcache()` drops
 the cached text of source files edited on disk, so a reloaded module is read
 anew.
 
->>> w = Watcher({"f": lambda x: x}, modules=False)
+>>> notebook = {"__name__": "__main__"}
+>>> exec("f = lambda x: x", notebook)
+>>> w = Watcher(notebook, modules=False)
 >>> w.changed()
 False
->>> w.namespace["f"] = lambda x: 2 * x
+>>> exec("f = lambda x: 2 * x", notebook)
 >>> w.changed()
 True
 >>> w.changed()
