@@ -23,18 +23,17 @@ False
 import ast
 import io
 import keyword
-import numbers
 import os
 import tokenize
 import types
 import warnings
-from fractions import Fraction
 
 import numpy as np
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from ..viz.observe import loss_seed
 from .cell import UNSET, CellError, CellFunction, FUNCTION_NAME
 from .result import GradResult
 from .watch import Watcher
@@ -107,7 +106,7 @@ class DpnbMagics(Magics):
         for name, value in zip(made.assigned, final):
             if value is not UNSET:
                 ns[name] = value
-        seed = _seed(loss)
+        seed = loss_seed(loss)
         if seed is None:
             raise UsageError(
                 f"%%grad: the loss must be a real scalar, but the last expression gave {_describe(loss)}; "
@@ -270,23 +269,6 @@ def _is_expression(text):
         return True
     except SyntaxError:
         return False
-
-
-def _seed(loss):
-    """The seed of a real scalar loss (its own "one"), or None if the loss is not one."""
-    if isinstance(loss, bool):
-        return None
-    if isinstance(loss, Fraction):
-        return Fraction(1)
-    if isinstance(loss, np.ndarray):
-        if loss.size == 1 and loss.dtype.kind in "iuf":
-            return np.ones(loss.shape, dtype=loss.dtype if loss.dtype.kind == "f" else np.float64)
-        return None
-    if isinstance(loss, np.floating):
-        return loss.dtype.type(1)
-    if isinstance(loss, numbers.Real):
-        return 1.0
-    return None
 
 
 def _describe(v):

@@ -28,10 +28,11 @@ import numbers
 import re
 import sys
 import types
+from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["observe", "Recording", "Node"]
+__all__ = ["observe", "loss_seed", "Recording", "Node"]
 
 _TEMP = re.compile(r"^_t\d+$")
 _VERSION = re.compile(r"^(.+?)_(\d+)$")
@@ -361,9 +362,7 @@ def observe(f, *args, seed=None):
         sys.settrace(None)
         out = y[0] if seed is not None and isinstance(y, tuple) else y
         if seed is None:
-            from ..magics import _seed
-
-            seed = _seed(y)
+            seed = loss_seed(y)
             if seed is None:
                 raise dpnb.NonScalarOutputError(y)
         sys.settrace(global_trace)
@@ -378,6 +377,24 @@ def observe(f, *args, seed=None):
     _mark_output(rec, current, out, seed)
     _assign_gradients(rec, history, pending_bars, pb_counts, current)
     return rec
+
+
+def loss_seed(loss):
+    """The seed of a real scalar loss (its own "one"), or None if the loss is not one."""
+    if isinstance(loss, bool):
+        return None
+    if isinstance(loss, Fraction):
+        return Fraction(1)
+    if isinstance(loss, np.ndarray):
+        if loss.size == 1 and loss.dtype.kind in "iuf":
+            return np.ones(loss.shape, dtype=loss.dtype if loss.dtype.kind == "f" else np.float64)
+        return None
+    if isinstance(loss, np.floating):
+        return loss.dtype.type(1)
+    if isinstance(loss, numbers.Real):
+        return 1.0
+    return None
+
 
 
 def _assign_gradients(rec, history, bars, counts, current):
