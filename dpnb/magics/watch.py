@@ -157,17 +157,20 @@ class Watcher:
                     snap[(mname, name)] = ident
         return snap
 
-    def changed(self):
-        """Whether any code changed since the last call (or since the Watcher was made)."""
+    def changes(self):
+        """The names (or `(module, name)` pairs) whose code changed since the last call."""
         new = self._take()
         old, self.snapshot = self.snapshot, new
-        if old.keys() != new.keys():
-            return True
+        changed = [key for key in old.keys() ^ new.keys()]
         for key, parts in new.items():
-            before = old[key]
-            if len(before) != len(parts) or any(a is not b for a, b in zip(before, parts)):
-                return True
-        return False
+            before = old.get(key)
+            if before is not None and (len(before) != len(parts) or any(a is not b for a, b in zip(before, parts))):
+                changed.append(key)
+        return changed
+
+    def changed(self):
+        """Whether any code changed since the last call (or since the Watcher was made)."""
+        return bool(self.changes())
 
     # IPython event callbacks ------------------------------------------------------------
 
