@@ -112,6 +112,16 @@ class Grads:
         inner = ", ".join(f"{type(p).__name__}{getattr(p, 'shape', '')}: {g!r}" for p, g in self.items())
         return f"Grads({inner})"
 
+    def _repr_html_(self):
+        """A table with one row per parameter: its type and shape, and its gradient (notebooks)."""
+        from ._html import escape, short_value, table
+
+        rows = [
+            (escape(f"{type(p).__name__}{getattr(p, 'shape', '')}"), escape(short_value(g)))
+            for p, g in self.items()
+        ]
+        return table(rows, header=("parameter", "gradient"), caption="Grads")
+
 
 def params_gradient(f, ps, with_value=False):
     """`gradient(f, Params(...))`: the cotangents that reach tracked arrays, wherever `f` read them."""

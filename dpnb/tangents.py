@@ -111,6 +111,14 @@ class Tangent:
         inner = ", ".join(f"{k}={_short_repr(v)}" for k, v in self.fields.items())
         return f"Tangent[{name}]({inner})"
 
+    def _repr_html_(self):
+        """A table of the fields and their tangents (notebooks)."""
+        from ._html import escape, short_value, table
+
+        name = escape(getattr(self.primal_type, "__name__", str(self.primal_type)))
+        rows = [(escape(k), escape(short_value(v))) for k, v in self.fields.items()]
+        return table(rows, header=("field", "tangent"), caption=f"Tangent[{name}]")
+
 
 class NotImplementedTangent:
     """The cotangent of an argument whose derivative dpnb does not know: ChainRules'

@@ -66,3 +66,37 @@ def test_load_ext_by_package_name():
     finally:
         shell.run_line_magic("unload_ext", "dpnb")
     assert "adjoint_source" not in shell.magics_manager.magics["line"]
+
+
+def test_adjoint_source_with_example_arguments(ip):
+    ip.run_cell("import numpy as np\ndef scale(a, b):\n    return a * b\n")
+    with capture_output() as captured:
+        ip.run_cell("%adjoint_source scale np.ones(3) 2.0")
+    text = shown_text(captured)
+    import dpnb
+    import numpy as np
+
+    assert text.strip() == dpnb.adjoint_source(ip.user_ns["scale"], np.ones(3), 2.0).strip()
+    assert text.strip() != dpnb.adjoint_source(ip.user_ns["scale"]).strip()
+
+
+def test_adjoint_source_plain_text_is_the_source(ip):
+    with capture_output() as captured:
+        ip.run_line_magic("adjoint_source", "lambda x: 5*x + 3")
+    data = captured.outputs[0].data
+    assert data["text/plain"].startswith("def _lambda(x):")
+    assert "<span" in data["text/html"]  # highlighted by Pygments
+
+
+def test_adjoint_source_forward_says_it_is_not_available(ip):
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="tangent-mode"):
+        ip.run_line_magic("adjoint_source", "--forward lambda x: x * x")
+
+
+def test_adjoint_source_of_something_that_is_not_a_function(ip):
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="adjoint_source"):
+        ip.run_line_magic("adjoint_source", "3")
