@@ -19,6 +19,7 @@ import weakref
 from ..errors import NoRuleError
 from ..rules import registry
 from . import names as names_mod
+from . import parse
 from .analyze import Analysis, kind_of_type, reject_unsupported
 from .emit import Emitter
 from .normalize import Native, normalize
@@ -165,6 +166,7 @@ def refresh():
         CODES.clear()
         FUNCTIONS.clear()
         _DEPENDENTS.clear()
+        parse.forget_files()
 
 
 def forget(fn):

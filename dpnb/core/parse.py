@@ -10,14 +10,19 @@ instruction (`co_positions`). Code with no retrievable source (built by `exec`
 of a string, or a C function) raises `NoRuleError`.
 """
 import ast
+import collections
 import linecache
 import textwrap
+import weakref
 
 from ..errors import NoSourceError
 
-_file_trees = {}
-#: code objects compiled by dpnb itself (nested defs and lambdas in generated code) -> node
-GENERATED_SOURCE = {}
+#: (filename, hash of its text) -> syntax tree, for the most recently read files only
+_file_trees = collections.OrderedDict()
+_FILE_TREES_KEPT = 32
+#: code objects compiled by dpnb itself (nested defs and lambdas in generated code) -> node;
+#: an entry goes when its code object does
+GENERATED_SOURCE = weakref.WeakKeyDictionary()
 
 
 class Source:
@@ -29,6 +34,8 @@ class Source:
 
 
 def _tree_for(filename, module_globals):
+    if not (filename.startswith("<") and filename.endswith(">")):
+        linecache.checkcache(filename)  # a file edited since it was read: read it again
     lines = linecache.getlines(filename, module_globals)
     if not lines:
         return None
@@ -41,7 +48,16 @@ def _tree_for(filename, module_globals):
         except SyntaxError:
             return None
         _file_trees[key] = tree
+        while len(_file_trees) > _FILE_TREES_KEPT:
+            _file_trees.popitem(last=False)
+    else:
+        _file_trees.move_to_end(key)
     return tree
+
+
+def forget_files():
+    """Drop every syntax tree read so far."""
+    _file_trees.clear()
 
 
 def _first_position(code):

@@ -16,6 +16,7 @@ import collections
 import functools
 import operator
 import types
+import weakref
 
 import numpy as np
 
@@ -35,7 +36,7 @@ _lookup = registry.lookup
 _adjoint = load.adjoint_instance
 
 #: code objects of pullbacks that may be called with None (they undo changes)
-NONE_OK = set()
+NONE_OK = weakref.WeakSet()
 
 
 def none_ok(f):
