@@ -186,3 +186,13 @@ def test_redefined_function_whose_rule_was_written_inline(g):
     assert g.run("gradient(loss, 1.0)") == (6.0,)
     g.run("def h(x):\n    return x * 5\n")
     assert g.run("gradient(loss, 1.0)") == (15.0,)
+
+
+def test_a_class_with_a_property_is_not_seen_as_changed(g):
+    g.run("class Box:\n    def __init__(self, v):\n        self.v = v\n    @property\n    def twice(self):\n        return 2 * self.v\n")
+    g.run("gradient(lambda x: Box(x).twice, 1.0)")
+    from dpnb.magics import _WATCHERS
+
+    watcher = _WATCHERS[id(g.shell)][1]
+    g.run("y = 1")
+    assert watcher.changes() == []
