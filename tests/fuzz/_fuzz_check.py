@@ -299,12 +299,20 @@ def _primal(f, args):
 
 
 def check_gradient(f, args, y0, grad=None):
-    """`grad` (default `dpnb.gradient`) of `f` at `args` against central differences."""
-    grad = grad or dpnb.gradient
+    """`grad` (default: `dpnb.withgradient`, whose value must be the plain call's) of `f`
+    at `args` against central differences."""
+    y = y0
     try:
-        bars = grad(f, *_fresh(args))
+        if grad is None:
+            y, bars = dpnb.withgradient(f, *_fresh(args))
+        else:
+            bars = grad(f, *_fresh(args))
     except (Exception, Timeout) as e:
         return classify_exception("gradient", e)
+    yy = _as_real(y)
+    if yy is None or not (yy == y0 or abs(yy - y0) <= 1e-9 * max(1.0, abs(y0))):
+        return Outcome("gradient", "wrong", "gradient primal value",
+                       f"withgradient gives f = {y!r}, the plain call {y0!r}")
     try:
         g = _cotangent_vector(bars, args, "gradient")
     except _Kind as e:
@@ -542,6 +550,6 @@ def run_many(n, seed=0, kinds=("scalar", "numpy"), size="normal", hessian_every=
             yield _work(job)
         return
     ctx = multiprocessing.get_context("fork")
-    # each worker keeps its dpnb caches warm; a worker is replaced after many programs to bound memory
-    with ctx.Pool(jobs, maxtasksperchild=1000) as pool:
+    # each worker keeps its dpnb caches warm; a worker is replaced every 250 programs to bound memory
+    with ctx.Pool(jobs, maxtasksperchild=250) as pool:
         yield from pool.imap(_work, todo, chunksize=4)

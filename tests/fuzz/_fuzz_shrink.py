@@ -11,8 +11,9 @@ same way (same status and same family key). Edits, biggest first:
 - replace an expression by one of its sub-expressions, by the first parameter of
   the enclosing function, or by the constant 1.0;
 
-until no edit applies or the time budget runs out. `f` and `hess_target` are
-never deleted. The result is printed with `ast.unparse`.
+until no edit applies or the time budget runs out. `f`, `hess_target` and the
+`FIXED_` arguments it passes are never deleted or edited. The result is printed
+with `ast.unparse`.
 """
 import ast
 import time
@@ -53,9 +54,18 @@ def _deletions(tree):
         stmts = getattr(node, name)
         for i in reversed(range(len(stmts))):
             s = stmts[i]
-            if isinstance(s, (ast.FunctionDef, ast.ClassDef)) and s.name in KEEP and isinstance(node, ast.Module):
+            if isinstance(node, ast.Module) and _kept(s):
                 continue
             yield ("del", k, name, i)
+
+
+def _kept(stmt):
+    """`f`, `hess_target` and the fixed arguments `hess_target` passes (`FIXED_...`)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
+        return stmt.name in KEEP
+    if isinstance(stmt, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id.startswith("FIXED_") for t in stmt.targets)
+    return False
 
 
 def _inlines(tree):

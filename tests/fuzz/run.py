@@ -51,7 +51,32 @@ def parse(argv):
     p.add_argument("--shrink", type=int, default=20, help="shrink at most this many failing programs")
     p.add_argument("--shrink-budget", type=float, default=90.0, help="seconds for shrinking one program")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--replay", nargs="+", metavar="FILE",
+                   help="check these saved programs again (files written by a run, or tests/fuzz/found/*.py)")
     return p.parse_args(argv)
+
+
+def replay(paths, timeout):
+    """Check saved programs again; their header says the arguments. Exit status 1 if one still fails."""
+    import numpy as np  # noqa: F401  (the headers use np.array)
+    from _fuzz_gen import Program
+
+    failed = 0
+    work = tempfile.mkdtemp(prefix="dpnb-fuzz-")
+    for path in paths:
+        text = open(path).read()
+        head = dict(re.findall(r"^# (args|hess_target arg|kind) = ?(.*)$", text, re.M))
+        kind = re.search(r"kind=(\w+)", text)
+        args = eval(head["args"], {"np": np})
+        hess = eval(head["hess_target arg"], {"np": np}) if "hess_target arg" in head else None
+        source = "\n".join(line for line in text.splitlines() if not line.startswith("# ")).lstrip() + "\n"
+        r = run_checks(Program(source, tuple(args), kind.group(1) if kind else "scalar", 0, hess), work,
+                       timeout=timeout)
+        failed += r.status in ("wrong", "crashed")
+        print(f"{path}: {r.status}")
+        for o in r.outcomes:
+            print(f"    {o.check}: {o.status}" + (f" [{o.key}]" if o.key else ""))
+    return 1 if failed else 0
 
 
 def slug(text):
@@ -60,6 +85,8 @@ def slug(text):
 
 def main(argv=None):
     a = parse(argv)
+    if a.replay:
+        return replay(a.replay, a.timeout)
     kinds = tuple(k.strip() for k in a.kinds.split(",") if k.strip())
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="dpnb-fuzz-")

@@ -228,3 +228,11 @@ def test_fuzz_budget(workdir):
     assert not failures, f"{len(failures)} of {BUDGET} programs failed:\n\n" + "\n\n".join(failures)
     # a fuzzer that skips everything proves nothing
     assert counts["ok"] >= BUDGET // 2, counts
+
+
+def test_checker_reports_a_wrong_primal_value(workdir, monkeypatch):
+    mod = load(SMOOTH, workdir)
+    real = dpnb.withgradient
+    monkeypatch.setattr(dpnb, "withgradient", lambda f, *a: (lambda v, g: (v + 1.0, g))(*real(f, *a)))
+    o = check_gradient(mod.f, (0.4, -0.7), mod.f(0.4, -0.7))
+    assert (o.status, o.key) == ("wrong", "gradient primal value"), o
