@@ -504,7 +504,7 @@ def with_source(program, source):
 _loaded = itertools.count(1)
 
 
-def _maybe_refresh(every=500):
+def _maybe_refresh(every=100):
     """Empty dpnb's caches now and then: each program is new code, but dpnb's own
     helpers (which higher-order modes transform) are worth keeping between programs."""
     if next(_loaded) % every == 0:
@@ -550,6 +550,6 @@ def run_many(n, seed=0, kinds=("scalar", "numpy"), size="normal", hessian_every=
             yield _work(job)
         return
     ctx = multiprocessing.get_context("fork")
-    # each worker keeps its dpnb caches warm; a worker is replaced every 250 programs to bound memory
-    with ctx.Pool(jobs, maxtasksperchild=250) as pool:
+    # each worker keeps its dpnb caches warm; a worker is replaced every 100 programs: higher-order checks grow dpnb's caches by ~5 MB a program
+    with ctx.Pool(jobs, maxtasksperchild=100) as pool:
         yield from pool.imap(_work, todo, chunksize=4)

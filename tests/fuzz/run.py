@@ -100,6 +100,20 @@ def main(argv=None):
     families = collections.defaultdict(list)  # (check, status, key) -> indices
     failures = {}                              # index -> Result
     t0 = time.time()
+    try:
+        _loop(a, kinds, work, t0, say, counts, per_check, refusals, refusal_example, skipped, families, failures)
+    except KeyboardInterrupt:   # Ctrl-C: keep what was found so far
+        say("interrupted: summarising the programs checked so far")
+
+    minimal = shrink_failures(a, families, failures, work, say)
+    text = summary(a, counts, per_check, refusals, refusal_example, skipped, families, minimal, time.time() - t0)
+    print(text)
+    with open(os.path.join(a.out, "summary.txt"), "w") as fh:
+        fh.write(text + "\n")
+    return 1 if counts["wrong"] or counts["crashed"] else 0
+
+
+def _loop(a, kinds, work, t0, say, counts, per_check, refusals, refusal_example, skipped, families, failures):
     for done, (i, r) in enumerate(run_many(a.n, a.seed, kinds, a.size, a.hessian_every, a.jvp_every,
                                            a.timeout, work, a.jobs, a.start), 1):
         counts[r.status] += 1
@@ -120,13 +134,6 @@ def main(argv=None):
                 fh.write(r.report() + "\n\n" + r.program.source)
         if done % 100 == 0:
             say(f"[{done}/{a.n}] {time.time() - t0:.0f}s  " + "  ".join(f"{s}={counts[s]}" for s in ORDER))
-
-    minimal = shrink_failures(a, families, failures, work, say)
-    text = summary(a, counts, per_check, refusals, refusal_example, skipped, families, minimal, time.time() - t0)
-    print(text)
-    with open(os.path.join(a.out, "summary.txt"), "w") as fh:
-        fh.write(text + "\n")
-    return 1 if counts["wrong"] or counts["crashed"] else 0
 
 
 def shrink_failures(a, families, failures, work, say):
