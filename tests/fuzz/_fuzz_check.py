@@ -550,6 +550,7 @@ def run_many(n, seed=0, kinds=("scalar", "numpy"), size="normal", hessian_every=
             yield _work(job)
         return
     ctx = multiprocessing.get_context("fork")
-    # each worker keeps its dpnb caches warm; a worker is replaced every 100 programs: higher-order checks grow dpnb's caches by ~5 MB a program
+    # each worker keeps its dpnb caches warm; a worker is replaced every 100 programs
+    # (the higher-order checks grow dpnb's caches by several MB a program)
     with ctx.Pool(jobs, maxtasksperchild=100) as pool:
         yield from pool.imap(_work, todo, chunksize=4)
