@@ -3,6 +3,8 @@
 #   make course     set up .venv (with JupyterLab) and open the course
 #   make test       set up .venv and run every test: tests/, doctests, notebooks
 #   make notebooks  execute the notebooks in place, storing the outputs nbval checks
+#   make fuzz       run the program fuzzer on 10000 random programs (tests/fuzz/run.py;
+#                   more options through FUZZ_ARGS, e.g. FUZZ_ARGS="--kinds numpy --jobs 4")
 #
 # The virtual environment is (re)installed only when pyproject.toml changes:
 # a stamp file inside .venv records each installed set of extras.
@@ -19,8 +21,9 @@ STAMP_LAB  := $(VENV)/.installed-lab
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 PYTEST_ARGS ?=
+FUZZ_ARGS ?=
 
-.PHONY: course test notebooks venv clean
+.PHONY: course test notebooks fuzz venv clean
 
 course: $(STAMP_LAB)
 	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) 00-index.ipynb
@@ -34,6 +37,9 @@ test: $(STAMP_TEST)
 notebooks: $(STAMP_TEST)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 notebooks/*.ipynb
+
+fuzz: $(STAMP_TEST)
+	$(BIN)/python tests/fuzz/run.py --n 10000 --seed 0 $(FUZZ_ARGS)
 
 venv: $(STAMP_TEST)
 
