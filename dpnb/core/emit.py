@@ -169,7 +169,12 @@ class Emitter:
             out.append(ast.Expr(value=call(self.helper("leaf"), self.ctx(), N(atom.id), expr)))
             return
         if tk == "cell":
-            out.append(ast.Expr(value=call(self.helper("cell_add"), self.ctx(), self.cell_object(atom.id), expr)))
+            writing = getattr(self, "cell_writes", {}).get(atom.id)
+            if writing is not None:
+                # read by the statement that rebinds it: the cotangent is the old value's
+                out.append(ast.Expr(value=call(ast.Attribute(value=N(writing), attr="add_old", ctx=ast.Load()), expr)))
+            else:
+                out.append(ast.Expr(value=call(self.helper("cell_add"), self.ctx(), self.cell_object(atom.id), expr)))
             return
         name = atom.id
         b = self.bar(name)
@@ -316,7 +321,12 @@ class Emitter:
             g, gs = N(b), MAYBE
             body = []
             st_before = dict(self.status)
-            getattr(self, "bwd_" + form.kind)(s, form, g, gs, body)
+            saved = getattr(self, "cell_writes", {})
+            self.cell_writes = dict(saved, **{name: cellpb})
+            try:
+                getattr(self, "bwd_" + form.kind)(s, form, g, gs, body)
+            finally:
+                self.cell_writes = saved
             if form.effect and form.kind == "helper" and form.pb is not None and form.kind != "inline_rule":
                 out.extend(body)
             elif body:
@@ -1146,9 +1156,13 @@ class Emitter:
         """A value read by the backward pass of a statement inside a try region that is inside a loop:
         copied aside after the statement, pushed when the region is over."""
         for n, local in rinfo["deferred"]:
-            if n == name and name not in self.ssa.multi:
+            if n == name and (name not in self.ssa.multi or name.startswith(_CONTROL)):
                 return local
-        if name in self.ssa.multi or name in self.created:
+        if name.startswith(_CONTROL) and name in self.created:
+            # how far the region got (and which branches it took): read when the region is over,
+            # however it was left (a copy made after the statement would miss an exception)
+            source = name
+        elif name in self.ssa.multi or name in self.created:
             snap = self.namer.fresh(f"_{name.strip('_')}_")
             self.saves.setdefault(id(s), []).append((name, "snapshot", snap))
             rinfo["init"].append((snap, None))
@@ -1179,7 +1193,10 @@ class Emitter:
         ret_atom = ret.value
         tk = self.target_kind(ret_atom)
         if tk is not None:
-            self.acc(ret_atom, N(self.seed), seed_code, SET if not self.has_effects else MAYBE)
+            # the seed is None when no cotangent reached the result; the pullback still runs then
+            # when it has effects to undo or objects whose cotangents wait in the heap
+            seed_may_be_none = self.has_effects or any(k not in ("real", "num", "const") for k in self.an.kind.values())
+            self.acc(ret_atom, N(self.seed), seed_code, MAYBE if seed_may_be_none else SET)
         self.bwd_block(body, bwd)
         results = self.result_tuple()
         bwd = seed_code + bwd
@@ -1280,6 +1297,10 @@ def _substitute(expr, mapping, y, helper_name):
             return helper_name(node.id)
 
     return T().visit(expr)
+
+
+#: the emitter's own bookkeeping of try regions: progress counters, branch flags, handler numbers
+_CONTROL = ("_progress", "_branch", "_handler")
 
 
 def _key_atoms(idx):

@@ -712,6 +712,14 @@ def cell_add(ctx, cell, c):
         heap_add(ctx, cell, c)
 
 
+def cell_entry_add(ctx, cell, c):
+    """Add `c` to the cotangent kept for the cell itself, whatever value it holds now."""
+    if c is None or isinstance(c, AbstractZero):
+        return
+    e = _entry(ctx, cell)
+    e.acc[0] = accumulate(e.acc[0], c)
+
+
 def cell_take(ctx, cell):
     """The cotangent of the value just stored in cell `cell` (the cell starts over before it)."""
     e = ctx.heap.pop(id(cell), None) if ctx.heap is not None else None

@@ -553,6 +553,16 @@ class _CellWritePullback:
             c = H.take(ctx, value, c)
         return c
 
+    def add_old(self, c):
+        """Cotangent `c` for the value the cell held before this write (read by the same statement)."""
+        if c is None:
+            return
+        old = self.rec.old
+        if old is not MISSING and H.managed(old):
+            H.heap_add(self.ctx, old, c)
+        else:
+            H.cell_entry_add(self.ctx, self.cell, c)
+
     def undo(self):
         self.ctx.undo(self.rec)
 

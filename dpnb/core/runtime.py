@@ -307,8 +307,10 @@ def _transform_kw(f, args, kwargs):
     kwdefaults = f.__kwdefaults__ or {}
     ctx = H.current()
 
+    nbars = 1 + nparams + has_varargs + nkwonly + has_varkw
+
     def kw_pullback(y_bar):
-        bars = pb(y_bar)
+        bars = pb(y_bar) if y_bar is not None else none_run(pb, nbars)
         pbars = bars[1:]
         pos_bars = list(pbars[:nparams])
         i = nparams
@@ -992,11 +994,31 @@ def iterable(seq):
     t = type(seq)
     if t is list or t is tuple or t is range or t is np.ndarray or t is dict or t is str:
         return seq
+    if hasattr(seq, "check") and isinstance(seq, list):  # zip / enumerate over lists, read ahead
+        return _checked_items(seq)
     if isinstance(seq, SeqIter):
         return seq.remaining()
     if isinstance(seq, (list, tuple, dict, str, np.ndarray, range, bytes)):
         return seq
     return Recorded(seq)
+
+
+class _Checked:
+    """A loop over a read-ahead list (zip / enumerate over lists) that checks each item first."""
+
+    __slots__ = ("seq",)
+
+    def __init__(self, seq):
+        self.seq = seq
+
+    def __iter__(self):
+        seq = self.seq
+        for k, item in enumerate(seq):
+            seq.check(k)
+            yield item
+
+
+_checked_items = _Checked
 
 
 class Recorded:
@@ -1018,6 +1040,8 @@ def iter_acc(ctx, seq, k, c):
     """Item `k` of a loop over `seq` received cotangent `c`."""
     if c is None:
         return None
+    if type(seq) is _Checked:
+        seq = seq.seq
     t = type(seq)
     if t is list:
         H.heap_add(ctx, seq, Slots({k: c}))

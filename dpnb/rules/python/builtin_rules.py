@@ -19,6 +19,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ...errors import DifferentiationError
+
 from .._common import accumulate, has_tangent, seq_bar, to_like, unbroadcast_to, zero_like
 from ..registry import register, register_attribute
 from ._iterables import Source
@@ -215,9 +217,37 @@ def tuple_rrule(*iterable):
     return y, tuple_pullback
 
 
+class ReadAhead(list):
+    """The items of `zip` / `enumerate` over lists, read when the call was made (Python reads them
+    one at a time, as the loop goes). A loop over it checks, before each item, that the lists still
+    hold what was read: a loop that changes a list it zips over is refused, never run on stale
+    items."""
+
+    __slots__ = ("lists", "func")
+
+    def check(self, k):
+        for src, snapshot in self.lists:
+            if k < len(snapshot) and (k >= len(src) or src[k] is not snapshot[k]):
+                raise DifferentiationError(
+                    f"this loop changes a list that `{self.func}` reads as the loop goes; dpnb reads it when "
+                    f"`{self.func}(...)` is called and cannot follow the change: loop over indices "
+                    "(`for i in range(len(xs))`) or over a copy (`list(xs)`)"
+                )
+
+
+def _read_ahead(items, func, sources):
+    lists = [(x, tuple(x)) for x in sources if type(x) is list]
+    if not lists:
+        return items
+    out = ReadAhead(items)
+    out.lists, out.func = lists, func
+    return out
+
+
 def zip_rrule(*iterables, **kwargs):
     srcs = [Source(it) for it in iterables]
     y = list(zip(*Source.streams(srcs), **kwargs))  # read as zip reads: one item of each in turn
+    y = _read_ahead(y, "zip", iterables)
 
     def zip_pullback(y_bar):
         out = [None]
@@ -232,7 +262,7 @@ def enumerate_rrule(iterable, *start_arg):
     has_start = bool(start_arg)
     start = start_arg[0] if start_arg else 0
     src = Source(iterable)
-    y = list(enumerate(src.read(), start))
+    y = _read_ahead(list(enumerate(src.read(), start)), "enumerate", (iterable,))
 
     def enumerate_pullback(y_bar):
         bars = [None if t is None else t[1] for t in y_bar]

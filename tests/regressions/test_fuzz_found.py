@@ -1,0 +1,143 @@
+"""Programs the fuzzer (`tests/fuzz`) found wrong or crashing, shrunk to a few lines; the files
+they came from are in `tests/fuzz/found/` (`python tests/fuzz/run.py --replay tests/fuzz/found/*.py`)."""
+import math
+
+import numpy as np
+import pytest
+
+import dpnb
+from dpnb.testing import numerical_gradient
+
+
+def _agrees(f, *args):
+    got = dpnb.gradient(f, *args)
+    want = numerical_gradient(f, *args)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(0.0 if g is None else g, w, rtol=1e-6, atol=1e-8)
+
+
+def container_in_closure_cell(x):
+    d = {"b": x}
+
+    def h(t):
+        return d
+
+    return d["b"]
+
+
+def array_read_in_lambda(a):
+    b = a + a
+    return (lambda t: b[1])(0.0)
+
+
+def lambda_reads_the_name_it_rebinds(a):
+    a = (lambda t: a)(1.0) * a
+    return np.sum(a)
+
+
+def closure_over_rule_output(z):
+    v = math.exp(z)
+
+    def h(t):
+        return v
+
+    return v
+
+
+def _helper_with_unused_comprehension(p, q):
+    v = [q for j in range(2)]
+    return p * p
+
+
+def unused_comprehension_in_helper(x, y):
+    t = _helper_with_unused_comprehension(0.7, q=0.7)
+    return 0.7 + 0.0 * t
+
+
+def exception_in_a_loop_after_work(x):
+    v = x
+    for i in range(2):
+        try:
+            v = v * 3.0
+            if i == 1:
+                raise ValueError
+            w = x * v
+            v = v + w
+        except ValueError:
+            v = v * 2.0
+    return v
+
+
+def reversed_view(a):
+    b = a[::-1]
+    return np.sum(b * np.arange(4.0))
+
+
+def list_item_of_argument(x):
+    l = [x]
+    return l[0] * l[0] + math.tanh(l[0])
+
+
+A = np.array([0.77, 0.004, 0.879, 1.242])
+
+CASES = {
+    "container_in_closure_cell": (container_in_closure_cell, (-0.3,)),
+    "array_read_in_lambda": (array_read_in_lambda, (A,)),
+    "lambda_reads_the_name_it_rebinds": (lambda_reads_the_name_it_rebinds, (A,)),
+    "closure_over_rule_output": (closure_over_rule_output, (0.059,)),
+    "unused_comprehension_in_helper": (unused_comprehension_in_helper, (0.466, 0.175)),
+    "exception_in_a_loop_after_work": (exception_in_a_loop_after_work, (0.5,)),
+    "reversed_view": (reversed_view, (A,)),
+    "list_item_of_argument": (list_item_of_argument, (0.7,)),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_gradient(name):
+    f, args = CASES[name]
+    _agrees(f, *args)
+
+
+@pytest.mark.parametrize("name", ["reversed_view", "lambda_reads_the_name_it_rebinds"])
+def test_jvp_agrees_with_the_pullback(name):
+    f, (a,) = CASES[name]
+    t = np.array([0.3, -1.0, 0.5, 2.0])
+    _, ydot = dpnb.jvp(f, (a,), (t,))
+    (g,) = dpnb.gradient(f, a)
+    assert ydot == pytest.approx(float(np.sum(g * t)), rel=1e-9)
+
+
+def test_hessian_of_an_argument_read_back_from_a_list():
+    h = dpnb.hessian(list_item_of_argument, 0.7)
+    assert h == pytest.approx(2.0 - 2 * math.tanh(0.7) / math.cosh(0.7) ** 2, rel=1e-9)
+
+
+def test_hessian_through_a_nested_list_is_symmetric():
+    def f(v):
+        x, z = v[0], v[1]
+        m = [x, [z, x]]
+        z *= m[1][1]
+        return z
+
+    np.testing.assert_allclose(dpnb.hessian(f, np.array([0.5, 0.3])), [[0.0, 1.0], [1.0, 0.0]], atol=1e-12)
+
+
+def test_a_loop_that_changes_the_list_zip_reads_is_refused():
+    def f(x):
+        row = [x, 0.5]
+        for e, w in zip(row, row):
+            row[1] += e
+        return sum(row)
+
+    with pytest.raises(dpnb.DifferentiationError, match="changes a list that `zip` reads"):
+        dpnb.gradient(f, 0.3)
+
+
+def test_a_loop_over_enumerate_may_write_the_item_it_is_on():
+    def f(x):
+        row = [x, 0.5 * x, 3.0]
+        for i, e in enumerate(row):
+            row[i] = e * 2
+        return sum(row)
+
+    assert dpnb.withgradient(f, 0.3) == (f(0.3), (3.0,))
