@@ -30,6 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import DifferentiationError
+from ..rules.namespaces import is_foreign
 from ..tangents import AbstractZero, Tangent, accumulate
 
 _local = threading.local()
@@ -152,6 +153,8 @@ def managed(v):
     if isinstance(v, (tuple, np.generic, AbstractZero)) or isinstance(v, _NO_TANGENT):
         return False
     if isinstance(v, (int, float, complex)) or type(v).__name__ == "Unbound":
+        return False
+    if is_foreign(v):  # a Dask or CuPy array: a value, its cotangent an array of its library
         return False
     return True
 
