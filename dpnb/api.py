@@ -11,6 +11,7 @@ from .core import heap as H
 from .core import load, runtime
 from .errors import DifferentiationError, NonScalarOutputError
 from .params import Params, params_gradient
+from .rules.namespaces import is_foreign
 from .tangents import AbstractZero, Tangent
 
 WithGradient = namedtuple("WithGradient", ["val", "grad"])
@@ -35,6 +36,11 @@ def _seed(y):
         raise NonScalarOutputError(y)
     if isinstance(y, (np.floating, np.integer)):
         return y.dtype.type(1) if isinstance(y, np.floating) else 1.0
+    if is_foreign(y):
+        # a Dask or CuPy scalar: the seed is a one of its own library (lazy; on the device)
+        if y.size == 1 and not np.iscomplexobj(y):
+            return np.ones_like(y, dtype=y.dtype if np.issubdtype(y.dtype, np.floating) else np.float64)
+        raise NonScalarOutputError(y)
     if isinstance(y, numbers.Real):
         return 1.0
     raise NonScalarOutputError(y)
@@ -74,6 +80,8 @@ def _finish(bar, arg):
         return bar
     if bar is None or isinstance(bar, AbstractZero):
         return None
+    if is_foreign(bar) or is_foreign(arg):
+        return _finish_foreign(bar, arg)
     if tb is np.ndarray and type(arg) is np.ndarray:
         # internal cotangents may be broadcast views: hand back an array of its own
         out = bar if bar.flags.writeable and bar.base is None else bar.copy()
@@ -91,6 +99,20 @@ def _finish(bar, arg):
     if type(arg) is int and type(bar) is int:
         return float(bar)
     return complete(bar, arg)
+
+
+def _finish_foreign(bar, arg):
+    """A gradient that involves a Dask or CuPy array stays in that library, shaped like `arg`:
+    a lazy Dask array (nothing is computed), a CuPy array on the device. A NumPy or number
+    argument that met Dask or CuPy data gets that library's array, as their arithmetic does."""
+    if not hasattr(bar, "shape"):
+        bar = np.full_like(arg, bar, dtype=arg.dtype if arg.dtype.kind in "fc" else np.float64)
+    shape = np.shape(arg) if hasattr(arg, "shape") or isinstance(arg, numbers.Number) else None
+    if shape is not None and bar.shape != shape:
+        bar = np.broadcast_to(bar, shape)
+        if not is_foreign(bar) or type(bar).__module__.startswith("cupy"):
+            bar = bar.copy()
+    return bar
 
 
 def complete(bar, primal):

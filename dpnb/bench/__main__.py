@@ -1,4 +1,5 @@
-"""Run the benchmark: `python -m dpnb.bench [--quick] [--filter TEXT]`."""
+"""Run the benchmark: `python -m dpnb.bench [--quick] [--filter TEXT]`; with `--dask [--sizes N,...]
+[--chunk N]`, the least-squares gradient on a local Dask cluster instead."""
 import argparse
 import statistics
 import subprocess
@@ -117,7 +118,16 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m dpnb.bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     p.add_argument("--filter", default="", help="only workloads whose name contains TEXT")
+    p.add_argument("--dask", action="store_true", help="the least-squares gradient on a local Dask cluster")
+    p.add_argument("--sizes", default="1e6,1e7,1e8", help="with --dask: elements of the data (comma-separated)")
+    p.add_argument("--chunk", default="1e6", help="with --dask: elements per chunk")
     a = p.parse_args(argv)
+    if a.dask:
+        from dpnb.bench import dask_bench
+
+        sizes = [int(float(s)) for s in a.sizes.split(",")]
+        dask_bench.run(sizes, int(float(a.chunk)), rounds=2 if a.quick else 3)
+        return
     rounds = 5 if a.quick else 21
     print(f"{'workload':32} {'primal':>12} {'hand-written':>12} {'dpnb':>12} {'dpnb/hand':>10} {'goal':>6} {'dpnb/primal':>12} {'first call':>12}")
     for w in workloads.ALL:

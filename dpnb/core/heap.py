@@ -30,6 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import DifferentiationError
+from ..rules.namespaces import is_foreign
 from ..tangents import AbstractZero, Tangent, accumulate
 
 _local = threading.local()
@@ -152,6 +153,8 @@ def managed(v):
     if isinstance(v, (tuple, np.generic, AbstractZero)) or isinstance(v, _NO_TANGENT):
         return False
     if isinstance(v, (int, float, complex)) or type(v).__name__ == "Unbound":
+        return False
+    if is_foreign(v):  # a Dask or CuPy array: a value, its cotangent an array of its library
         return False
     return True
 
@@ -337,6 +340,9 @@ def array_add(ctx, v, c):
     root = _array_key(ctx, v)
     if c is None or isinstance(c, AbstractZero):
         return
+    if is_foreign(c) or (type(c) is Indexed and is_foreign(c.g)):
+        _foreign_add(ctx, v, root, c)
+        return
     if type(c) is Indexed:
         acc = _array_acc(ctx, root)
         if root is v:
@@ -357,6 +363,9 @@ def array_add(ctx, v, c):
         if e.acc is None:
             e.acc, e.owned = c, False
             return
+        if is_foreign(e.acc):
+            e.acc = e.acc + c
+            return
         if e.owned and e.acc.dtype == np.result_type(e.acc, c):
             e.acc += c
         else:
@@ -371,6 +380,27 @@ def array_add(ctx, v, c):
         np.add.at(mem, _memory_index(root, v), np.broadcast_to(c, v.shape))
     else:
         w += c
+
+
+def _foreign_add(ctx, v, root, c):
+    """A Dask or CuPy cotangent for the NumPy array `v` (a NumPy parameter used with Dask or CuPy
+    data): the sum stays in that library, as the arrays' own arithmetic would have it; it is
+    never pulled into a NumPy accumulator."""
+    if root is not v or type(c) is Indexed:
+        raise DifferentiationError(
+            f"a gradient from a {type(c.g if type(c) is Indexed else c).__module__.partition('.')[0]} array "
+            "reached a part (a view or an item) of a NumPy array; make the NumPy array one of that "
+            "library (dask.array.from_array, cupy.asarray) or use it whole"
+        )
+    if c.shape != v.shape:
+        c = np.broadcast_to(c, v.shape)
+    e = ctx.heap.get(id(v))
+    if e is None:
+        ctx.heap[id(v)] = _Entry(v, c, False)
+    elif e.acc is None:
+        e.acc, e.owned = c, False
+    else:
+        e.acc, e.owned = c + e.acc, True
 
 
 def _as_array_cot(c, v):

@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..rules.broadcast import unbroadcast
+from ..rules.namespaces import is_foreign
 from ..rules.registry import RULES
 from . import heap as H
 from . import mutation as M
@@ -25,7 +26,8 @@ _PRIMITIVE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple, st
 def _is_user(x):
     import numbers
 
-    return not isinstance(x, _PRIMITIVE) and not isinstance(x, numbers.Number)
+    # a Dask or CuPy array is an array value: the operator rules handle it, not its class's source
+    return not isinstance(x, _PRIMITIVE) and not isinstance(x, numbers.Number) and not is_foreign(x)
 
 
 # plain numbers: the chain rule inline, without the broadcasting machinery of the rules

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import DifferentiationError, NoRuleError
 from ..rules import registry
+from ..rules.namespaces import is_foreign
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
 from ..tangents import AbstractZero, Tangent, accumulate
 from . import heap as H
@@ -578,6 +579,8 @@ def _accepts_none(pb):
 def callmethod(obj, name, *args):
     """(y, pullback) for obj.name(*args); pullback(y_bar) -> (obj_bar, *arg_bars)."""
     t = type(obj)
+    if is_foreign(obj):
+        return _foreign_method(obj, name, args, None)
     if t is not np.ndarray or name in ("fill", "sort"):
         mut = M.mutator(obj, name)
         if mut is not None:
@@ -608,6 +611,38 @@ def callmethod(obj, name, *args):
         return (obj_bar,) + tuple(bars[1:])
 
     return y, _Wrapped(method_call_pullback)
+
+
+#: methods of Dask and CuPy arrays that are NumPy functions of another name
+_FOREIGN_METHODS = {"flatten": "ravel"}
+
+
+def _foreign_method(obj, name, args, kwargs):
+    """x.name(...) of a Dask or CuPy array: the NumPy function of that name (np.sum for x.sum),
+    whose rule computes in the array's library; its class's own source is never transformed."""
+    f = getattr(np, _FOREIGN_METHODS.get(name, name), None)
+    if f is None or _lookup(f) is None:
+        raise NoRuleError(_Attr(type(obj), name), "a method of a Dask or CuPy array with no NumPy function rule of that name")
+    n = len(args)
+    packed = name in ("reshape", "transpose") and (n > 1 or (n == 1 and args[0] is None))
+    call_args = (obj, args) if packed else (obj,) + args
+    if kwargs is None:
+        y, pb = call(f, *call_args)
+
+        def foreign_method_pullback(y_bar):
+            bars = pb(y_bar) if y_bar is not None else none_run(pb, len(call_args) + 1)
+            return (bars[1],) + ((None,) * n if packed else tuple(bars[2:]))
+
+        return y, _Wrapped(foreign_method_pullback)
+    y, pb = call_kw(f, call_args, kwargs)
+
+    def foreign_method_kw_pullback(y_bar):
+        f_bar, args_bar, kwargs_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+        if args_bar is None:
+            return None, None, kwargs_bar
+        return args_bar[0], (None,) * n if packed else tuple(args_bar[1:]), kwargs_bar
+
+    return y, _Wrapped(foreign_method_kw_pullback)
 
 
 def _base_rule(t, name, desc):
@@ -643,6 +678,8 @@ def callmethod_kw(obj, name, args, kwargs):
     """obj.name(*args, **kwargs); pullback -> (obj_bar, args_bar, kwargs_bar)."""
     args = tuple(args)
     t = type(obj)
+    if is_foreign(obj):
+        return _foreign_method(obj, name, args, kwargs)
     mut = M.mutator(obj, name) if (t is not np.ndarray or name in ("fill", "sort")) else None
     if mut is not None:
         ctx = H.current()
@@ -737,7 +774,7 @@ def _none_pullback(y_bar):
 def getattr_(obj, name):
     """(value, pullback) for obj.name; pullback(value_bar) -> obj_bar."""
     t = type(obj)
-    key = (t, name)
+    key = (t, name) if not is_foreign(obj) else (np.ndarray, name)  # a Dask/CuPy array reads as an ndarray
     rule = ATTRIBUTE_RULES.get(key)
     if rule is not None:
         y, pb = rule(obj)
@@ -774,6 +811,12 @@ def getattr_(obj, name):
         if callable(value):
             return value, _self_pullback
         raise NoRuleError(_Attr(t, name), "an attribute of a NumPy array")
+    if is_foreign(obj):
+        if callable(value):
+            return value, _self_pullback
+        if _class_attr(np.ndarray, name) is None or name in ("shape", "ndim", "size", "dtype", "nbytes", "itemsize"):
+            return constant(value, _none_pullback)  # metadata: shape, dtype, chunks, device, ...
+        raise NoRuleError(_Attr(t, name), "an attribute of a Dask or CuPy array")
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # named tuple field
         fields = obj._fields
         if name in fields:
@@ -983,7 +1026,7 @@ _PRIMITIVE = (int, float, complex, bool, np.ndarray, np.generic, list, tuple, st
 def _is_user(x):
     import numbers
 
-    return not isinstance(x, _PRIMITIVE) and not isinstance(x, numbers.Number)
+    return not isinstance(x, _PRIMITIVE) and not isinstance(x, numbers.Number) and not is_foreign(x)
 
 
 # --- loops, unpacking, literals --------------------------------------------------------------

@@ -10,12 +10,15 @@ in one place so that rules stay one-liners.
 import cmath
 import math
 import numbers
+import operator
 from fractions import Fraction
 
 import numpy as np
 
+from ..errors import DifferentiationError, NoRuleError
 from ..tangents import accumulate
 from .broadcast import unbroadcast
+from .namespaces import is_foreign, zeros_like
 
 __all__ = [
     "accumulate",
@@ -41,6 +44,8 @@ def has_tangent(x):
     if t is np.ndarray:
         k = x.dtype.kind
         return k in "iufc" or (k == "O" and _numbers_only(x))
+    if is_foreign(x):
+        return x.dtype.kind in "iufc"
     return True
 
 
@@ -55,6 +60,8 @@ def is_complex(x):
 
 def float_dtype(x):
     """The dtype of the cotangent of the array (or NumPy scalar) `x`."""
+    if is_foreign(x):
+        return x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
     dt = np.asarray(x).dtype
     if dt.kind == "O" and any(isinstance(e, complex) for e in np.asarray(x).flat):
         return np.dtype(np.complex128)
@@ -86,6 +93,8 @@ def unbroadcast_to(g, x):
     """
     if g is None or not has_tangent(x):
         return None
+    if is_foreign(g) or is_foreign(x):
+        return _real_if_needed(unbroadcast(g, x), x)
     tx = type(x)
     if (tx is float or tx is int) and type(g) is float:
         return g  # plain numbers: nothing to reduce
@@ -121,6 +130,8 @@ def to_like(g, x):
     """
     if g is None or not has_tangent(x):
         return None
+    if is_foreign(g) or is_foreign(x):
+        return _to_like_foreign(g, x)
     tx = type(x)
     if tx is np.ndarray:
         g = np.asarray(g)
@@ -150,6 +161,28 @@ def to_like(g, x):
     return g
 
 
+def _to_like_foreign(g, x):
+    """`to_like` where `g` or `x` is a Dask or CuPy array: shaped and typed in `g`'s own library
+    (a number operand keeps a lazy 0-d cotangent; a NumPy operand gets the other library's array,
+    as their arithmetic would give)."""
+    if not hasattr(x, "shape") and not isinstance(x, numbers.Number):
+        raise DifferentiationError(
+            f"a gradient from a {type(g).__module__.partition('.')[0]} array reached a {type(x).__name__}; "
+            "pass Dask and CuPy data as arrays, not in lists or tuples"
+        )
+    if not hasattr(g, "shape"):
+        g = np.full_like(x, g, dtype=float_dtype(x)) if is_foreign(x) else g
+    shape = np.shape(x)
+    if g.shape != shape:
+        g = np.broadcast_to(g, shape)
+    g = _real_if_needed(g, x)
+    if hasattr(x, "dtype"):
+        want = float_dtype(x)
+        if g.dtype != want:
+            g = g.astype(want)
+    return g
+
+
 def zero_like(x):
     """A zero cotangent of the kind of `x` (for piecewise-constant functions such as `round`).
 
@@ -165,6 +198,8 @@ def zero_like(x):
         return 0j
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape, float_dtype(x))
+    if is_foreign(x):
+        return zeros_like(x, float_dtype(x))
     if isinstance(x, np.generic):
         return float_dtype(x).type(0)
     if isinstance(x, numbers.Number):
@@ -217,14 +252,14 @@ def seq_bar(x, bars):
 
 
 def _is_array(x):
-    return isinstance(x, (np.ndarray, np.generic))
+    return isinstance(x, (np.ndarray, np.generic)) or is_foreign(x)
 
 
 def _is_integer_valued(x):
     """Python ints, NumPy integer scalars and integer arrays (an exponent with no gradient)."""
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return True
-    return isinstance(x, np.ndarray) and x.dtype.kind in "iu"
+    return (isinstance(x, np.ndarray) or is_foreign(x)) and x.dtype.kind in "iu"
 
 
 def pow_bars(a, b, y, y_bar):
@@ -238,6 +273,8 @@ def pow_bars(a, b, y, y_bar):
     seqs = (list, tuple)
     if not (_is_array(a) or _is_array(b) or isinstance(a, seqs) or isinstance(b, seqs)):
         return _pow_bars_number(a, b, y, y_bar)
+    if is_foreign(a) or is_foreign(b):
+        return _pow_bars_foreign(a, b, y, y_bar)
     aa = np.asarray(a) if isinstance(a, seqs) else a
     bb = np.asarray(b) if isinstance(b, seqs) else b
     a_bar = b_bar = None
@@ -257,6 +294,27 @@ def pow_bars(a, b, y, y_bar):
                 factor = y * np.log(np.where(np.greater(aa, 0), aa, 1))
                 factor = np.where(np.less(aa, 0), np.nan, factor)
             b_bar = unbroadcast_to(y_bar * factor, b)
+    return a_bar, b_bar
+
+
+def _pow_bars_foreign(a, b, y, y_bar):
+    """`pow_bars` with a Dask or CuPy operand: the same formulas, with no conversion to NumPy."""
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        raise NoRuleError(operator.pow, "a Dask or CuPy array with a list or tuple operand")
+    a_bar = b_bar = None
+    if has_tangent(a):
+        af = a if np.issubdtype(np.result_type(a), np.inexact) else a * 1.0
+        d = b * af ** (b - 1)
+        if _is_array(b) or b == 0:
+            d = np.where(np.equal(b, 0), 0, d)
+        a_bar = unbroadcast_to(y_bar * d, a)
+    if has_tangent(b) and not (_is_integer_valued(b) and _is_array(a)):
+        if is_complex(a) or is_complex(y):
+            factor = y * np.log(a * (1 + 0j))
+        else:
+            factor = y * np.log(np.where(np.greater(a, 0), a, 1))
+            factor = np.where(np.less(a, 0), np.nan, factor)
+        b_bar = unbroadcast_to(y_bar * factor, b)
     return a_bar, b_bar
 
 
@@ -323,6 +381,8 @@ def index_bar(a, idx, g):
     >>> index_bar(np.zeros(3), np.array([0, 0, 2]), np.ones(3))
     array([2., 0., 1.])
     """
+    if is_foreign(a) or is_foreign(g):
+        return _index_bar_foreign(a, idx, g)
     A = np.asarray(a)
     out = np.zeros(A.shape, float_dtype(A))
     g = np.asarray(g)
@@ -335,8 +395,28 @@ def index_bar(a, idx, g):
     return out
 
 
+def _index_bar_foreign(a, idx, g):
+    """`index_bar` for a Dask or CuPy array: zeros with `g` assigned into the window (basic
+    indices only; an index array may repeat an index, whose contributions would have to add up)."""
+    if not is_foreign(a) or not _is_basic_index(idx):
+        raise NoRuleError(
+            operator.getitem,
+            f"a {type(a).__module__.partition('.')[0]} array indexed with an index array or a mask: "
+            "only ints and slices are differentiated on Dask and CuPy arrays",
+        )
+    out = zeros_like(a, float_dtype(a))
+    if np.iscomplexobj(g) and not np.iscomplexobj(out):
+        g = g.real
+    out[idx] = g  # Dask: a new lazy array (the graph records the assignment); CuPy: on the device
+    return out
+
+
 def _swap(x):
     return np.swapaxes(x, -1, -2)
+
+
+def _as_array(v):
+    return v if isinstance(v, np.ndarray) or is_foreign(v) else np.asarray(v)
 
 
 def matmul_bars(a, b, g):
@@ -346,7 +426,7 @@ def matmul_bars(a, b, g):
     (array([[1., 1., 1.],
            [1., 1., 1.]]), array([2., 2., 2.]))
     """
-    A, B, G = np.asarray(a), np.asarray(b), np.asarray(g)
+    A, B, G = _as_array(a), _as_array(b), _as_array(g)
     if A.ndim == 1 and B.ndim == 1:
         return unbroadcast_to(G * B, a), unbroadcast_to(G * A, b)
     A2 = A[None, :] if A.ndim == 1 else A

@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from .namespaces import is_foreign
+
 
 def unbroadcast(g, x):
     """Sum `g` down to the shape of `x` (an array, a NumPy scalar or a Python number).
@@ -16,6 +18,8 @@ def unbroadcast(g, x):
     6.0
     """
     tg = type(g)
+    if tg is not np.ndarray and (is_foreign(g) or is_foreign(x)):
+        return _unbroadcast_foreign(g, x)
     if tg is not np.ndarray:
         if isinstance(x, np.ndarray) and tg is not np.ndarray:
             # a scalar cotangent for an array operand: only when x is 0-d
@@ -39,6 +43,27 @@ def unbroadcast(g, x):
     return s
 
 
+def _unbroadcast_foreign(g, x):
+    """`unbroadcast` when `g` or `x` is a Dask or CuPy array: the sum stays in `g`'s library
+    (a number operand of a Dask computation gets a lazy 0-d Dask array, not a computed float)."""
+    if not hasattr(g, "shape"):  # a number for an array operand
+        if is_foreign(x) and x.ndim == 0:
+            return np.full_like(x, g, dtype=_float_dtype(x))
+        return g
+    shape = np.shape(x) if hasattr(x, "shape") or not isinstance(x, (list, tuple)) else np.shape(np.asarray(x))
+    if g.shape != shape:
+        g = _sum_to(g, shape)
+    if hasattr(x, "dtype"):
+        if np.iscomplexobj(g) and not np.iscomplexobj(x):
+            g = g.real
+        want = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.result_type(g.dtype, np.float64)
+        if g.dtype != want:
+            g = g.astype(want)
+    elif np.iscomplexobj(g) and not isinstance(x, complex):
+        g = g.real
+    return g
+
+
 def _sum_to(g, shape):
     nd = g.ndim - len(shape)
     if nd > 0:
@@ -50,7 +75,7 @@ def _sum_to(g, shape):
 
 
 def _float_dtype(x):
-    dt = x.dtype if isinstance(x, np.ndarray) else np.asarray(x).dtype
+    dt = x.dtype if isinstance(x, np.ndarray) or is_foreign(x) else np.asarray(x).dtype
     return dt if np.issubdtype(dt, np.inexact) else np.float64
 
 

@@ -36,6 +36,7 @@ CASES += [
     C(np.ndarray.astype, A((3,)), np.float32, rtol=1e-3, atol=1e-4, eps=1e-2),
     C(np.ndarray.astype, A((3,), "real", F32), np.float64, rtol=1e-4),
     C(np.ndarray.astype, A((3,)), int, wrt=[]),
+    *([C(np.astype, A((3,)), np.float32, rtol=1e-3, atol=1e-4, eps=1e-2)] if hasattr(np, "astype") else []),
     C(np.ndarray.copy, A((2, 2))),
     C(np.ndarray.item, A((1,))),
     C(np.ndarray.item, A((2, 3)), 4),

@@ -4,17 +4,21 @@ import math
 
 import numpy as np
 
-from ...errors import DifferentiationError
+from ...errors import DifferentiationError, NoRuleError
 from .. import registry
+from ..namespaces import GENERIC, any_foreign, broadcast_like, is_foreign, library
 
 
-def _exact_arity(rule):
+def _exact_arity(rule, f=None):
     """Wrap `rule` so that its pullback returns exactly one cotangent per positional
     argument of the call (rules written with NumPy's signature list the defaults too),
-    followed by the dict of keyword cotangents when the rule returns one."""
+    followed by the dict of keyword cotangents when the rule returns one. A rule that is
+    not namespace-generic refuses Dask and CuPy arrays (see `namespaces`)."""
 
     # plain Python only: second derivatives differentiate rules with the source transform
     def wrapped(*args, **kwargs):
+        if f not in GENERIC and any_foreign(args, kwargs):
+            refuse_foreign(f, args, kwargs)
         y, pullback = rule(*args, **kwargs)
         return y, _fitted(pullback, len(args) + 1)
 
@@ -33,9 +37,41 @@ def _fitted(pullback, n):
     return fitted_pullback
 
 
-def register(f, rule, *, number_closed=False):
-    """`registry.register`, with the pullback fitted to the call's positional arguments."""
-    return registry.register(f, _exact_arity(rule), number_closed=number_closed)
+def register(f, rule, *, number_closed=False, generic=False):
+    """`registry.register`, with the pullback fitted to the call's positional arguments;
+    `generic=True`: the rule computes in its operands' namespace (Dask and CuPy arrays too)."""
+    if generic:
+        GENERIC.add(f)
+    return registry.register(f, _exact_arity(rule, f), number_closed=number_closed)
+
+
+def refuse_foreign(f, args, kwargs):
+    """A Dask or CuPy operand reached a rule that would convert it to NumPy: a NoRuleError."""
+    libs = sorted({library(a) for a in list(args) + list(kwargs.values()) if is_foreign(a)} or {"dask or cupy"})
+    raise NoRuleError(
+        f,
+        f"its rule works on NumPy arrays only, and it was given a {' and a '.join(libs)} array; "
+        "it would move the data onto one machine (or off the GPU)",
+    )
+
+
+registry.constant(any_foreign, refuse_foreign)
+
+
+def asarray(x):
+    """`np.asarray(x)`, except that a Dask or CuPy array stays as it is."""
+    return x if is_foreign(x) else np.asarray(x)
+
+
+def zeros(shape, dtype, like):
+    """Zeros of `shape` in the library of the array `like` (NumPy for NumPy arrays and numbers)."""
+    if is_foreign(like):
+        if tuple(shape) == like.shape:
+            return np.zeros_like(like, dtype=dtype)
+        from ..namespaces import namespace
+
+        return namespace(like).zeros(shape, dtype=dtype)
+    return np.zeros(shape, dtype=dtype)
 
 
 #: the namespace of the scalar-rule expressions (Python floats: they keep float32 float32)
@@ -65,8 +101,13 @@ def _axes(axis, ndim):
     return tuple(sorted(int(a) % ndim for a in axis)) if ndim else ()
 
 
-def _expand(g, shape, axes, keepdims):
-    """The cotangent `g` of a reduction over `axes`, broadcast back to `shape`."""
+def _expand(g, shape, axes, keepdims, like=None):
+    """The cotangent `g` of a reduction over `axes`, broadcast back to `shape` (that of the
+    reduced array `like`, in whose library it is made when that is Dask or CuPy)."""
+    if is_foreign(g) or is_foreign(like):
+        if not keepdims and axes:
+            g = np.expand_dims(g, axes) if hasattr(g, "ndim") else np.reshape(g, (1,) * len(shape))
+        return broadcast_like(g, like) if is_foreign(like) else np.broadcast_to(g, shape)
     g = np.asarray(g)
     if not keepdims and axes:
         g = np.expand_dims(g, axes)

@@ -3,17 +3,22 @@
 import numpy as np
 
 from .._common import float_dtype, to_like
+from ..namespaces import is_foreign
 from ._base import _named, _nones, register
 
 
 def _conversion_bar(g, x, y):
     """Cotangent of `x` for a dtype conversion `y` of it: none through a truncation to int."""
-    y_kind = np.asarray(y).dtype.kind
-    if y_kind in "biu" and np.asarray(x).dtype.kind in "fc":
+    y_kind = _dtype(y).kind
+    if y_kind in "biu" and _dtype(x).kind in "fc":
         return None
     if y_kind == "b":
         return None
     return to_like(np.reshape(g, np.shape(x)) if np.shape(g) != np.shape(x) else g, x)
+
+
+def _dtype(v):
+    return v.dtype if is_foreign(v) else np.asarray(v).dtype
 
 
 def _converter(f, name):
@@ -29,8 +34,10 @@ def _converter(f, name):
     return _named(f"{name}_rrule", rule)
 
 
-for _f in (np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.copy, np.asfortranarray):
+for _f in (np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray):
     register(_f, _converter(_f, _f.__name__))
+# np.copy of a Dask or CuPy array stays in its library; np.asarray and its kin would move it
+register(np.copy, _converter(np.copy, "copy"), generic=True)
 #: the scalar types, called as conversions (`np.float32(x)`, `np.int64(x)`): a truncation to an
 #: integer carries no gradient, a conversion between floating types passes it through
 SCALAR_TYPES = (
@@ -60,6 +67,8 @@ def copy_rrule(self, *args, **kwargs):
 
 
 register(np.ndarray.astype, astype_rrule)
+if hasattr(np, "astype"):  # NumPy 2.1: the function; x.astype(...) of a Dask or CuPy array comes here
+    register(np.astype, astype_rrule, generic=True)
 register(np.ndarray.copy, copy_rrule)
 
 

@@ -4,7 +4,7 @@ Repeated indices accumulate their cotangents."""
 import numpy as np
 
 from .._common import bind, call_bars, float_dtype, has_tangent, index_bar, to_like, unbroadcast_to
-from ._base import _named, _nones, register
+from ._base import _named, _nones, asarray, register
 
 
 def ndarray_getitem_rrule(self, idx):
@@ -78,7 +78,7 @@ def where_rrule(condition, *xy):
     return y, where_pullback
 
 
-register(np.where, where_rrule)
+register(np.where, where_rrule, generic=True)
 
 
 def _clip_rule(f, names):
@@ -96,12 +96,12 @@ def _clip_rule(f, names):
             lo, hi = p.get(lo_name), p.get(hi_name)
             lo = None if lo is np._NoValue else lo
             hi = None if hi is np._NoValue else hi
-            A = np.asarray(a)
+            A = asarray(a)
             # np.clip is minimum(maximum(a, lo), hi); ties go to `a` (NaN in `a` too)
-            keep_a = np.ones(A.shape, bool) if lo is None else ~(A < lo)
+            keep_a = np.ones_like(A, dtype=bool) if lo is None else ~(A < lo)
             t = A if lo is None else np.maximum(A, lo)
-            keep_t = np.ones(np.shape(t), bool) if hi is None else ~(t > hi)
-            g = np.asarray(y_bar)
+            keep_t = np.ones_like(t, dtype=bool) if hi is None else ~(t > hi)
+            g = asarray(y_bar)
             bars = {"a": unbroadcast_to(np.where(keep_a & keep_t, g, 0), a)}
             if lo is not None:
                 bars[lo_name] = unbroadcast_to(np.where(~keep_a & keep_t, g, 0), lo)
@@ -114,7 +114,7 @@ def _clip_rule(f, names):
     return clip_rrule
 
 
-register(np.clip, _clip_rule(np.clip, ("a", "a_min", "a_max", "out")), number_closed=True)
+register(np.clip, _clip_rule(np.clip, ("a", "a_min", "a_max", "out")), number_closed=True, generic=True)
 register(np.ndarray.clip, _clip_rule(np.ndarray.clip, ("a", "min", "max", "out")))
 
 _DIFF = ("a", "n", "axis", "prepend", "append")

@@ -4,7 +4,7 @@ conjugate transposes (JAX's convention for complex numbers)."""
 import numpy as np
 
 from .._common import bind, call_bars, float_dtype, has_tangent, matmul_bars, to_like, unbroadcast_to
-from ._base import _named, _nones, register
+from ._base import _named, _nones, asarray, register
 
 
 def matmul_rrule(a, b, **kwargs):
@@ -27,7 +27,7 @@ def _tensordot_axes(axes, na, nb):
 
 def tensordot_bars(a, b, axes, g):
     """Cotangents for `np.tensordot(a, b, axes)`: two tensordots with `g` and a transpose."""
-    A, B, G = np.asarray(a), np.asarray(b), np.asarray(g)
+    A, B, G = asarray(a), asarray(b), asarray(g)
     sa, sb = _tensordot_axes(axes, A.ndim, B.ndim)
     fa = [i for i in range(A.ndim) if i not in sa]
     fb = [i for i in range(B.ndim) if i not in sb]
@@ -93,7 +93,7 @@ def outer_rrule(a, b, out=None):
     y = np.outer(a, b, out)
 
     def outer_pullback(y_bar):
-        A, B, G = np.ravel(a), np.ravel(b), np.asarray(y_bar)
+        A, B, G = np.ravel(a), np.ravel(b), asarray(y_bar)
         return (
             None,
             to_like((G @ B).reshape(np.shape(a)), a),
@@ -108,7 +108,7 @@ def vdot_rrule(a, b):
 
     def vdot_pullback(y_bar):
         # y = sum(conj(a) * b): b pulls back y_bar * conj(a), a pulls back conj(y_bar * b)
-        A, B = np.asarray(a), np.asarray(b)
+        A, B = asarray(a), asarray(b)
         return (
             None,
             to_like(np.conj(y_bar * B).reshape(A.shape), a),
@@ -130,9 +130,9 @@ def cross_rrule(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
     def cross_pullback(y_bar):
         ax_a, ax_b, ax_c = (axisa, axisb, axisc) if axis is None else (axis, axis, axis)
-        A = np.moveaxis(np.asarray(a), ax_a, -1)
-        B = np.moveaxis(np.asarray(b), ax_b, -1)
-        A3, B3, G = _as_3_vectors(A), _as_3_vectors(B), np.asarray(y_bar)
+        A = np.moveaxis(asarray(a), ax_a, -1)
+        B = np.moveaxis(asarray(b), ax_b, -1)
+        A3, B3, G = _as_3_vectors(A), _as_3_vectors(B), asarray(y_bar)
         if A.shape[-1] == 2 and B.shape[-1] == 2:  # the result is the third component alone
             G3 = np.stack([np.zeros_like(G), np.zeros_like(G), G], axis=-1)
         else:
@@ -153,11 +153,11 @@ def kron_rrule(a, b):
     def kron_pullback(y_bar):
         # kron(a, b)[i * r + k, j * s + l] = a[i, j] * b[k, l] (any number of axes): lay y_bar out
         # as (a0, b0, a1, b1, ...) and contract it with b for a, with a for b
-        A, B = np.asarray(a), np.asarray(b)
+        A, B = asarray(a), asarray(b)
         nd = max(A.ndim, B.ndim)
         A2 = A.reshape((1,) * (nd - A.ndim) + A.shape)
         B2 = B.reshape((1,) * (nd - B.ndim) + B.shape)
-        G = np.asarray(y_bar).reshape(tuple(n for pair in zip(A2.shape, B2.shape) for n in pair))
+        G = asarray(y_bar).reshape(tuple(n for pair in zip(A2.shape, B2.shape) for n in pair))
         a_bar = np.tensordot(G, B2, axes=(list(range(1, 2 * nd, 2)), list(range(nd)))) if has_tangent(a) else None
         b_bar = np.tensordot(G, A2, axes=(list(range(0, 2 * nd, 2)), list(range(nd)))) if has_tangent(b) else None
         return (
@@ -176,9 +176,9 @@ def convolve_rrule(a, v, mode="full"):
         # full[n] = sum_k a[k] v[n - k]; "same" and "valid" keep a centred window of it
         A, V = np.ravel(a), np.ravel(v)
         n, m = A.size, V.size
-        full = np.zeros(n + m - 1, np.result_type(np.asarray(y_bar), A, V, np.float64))
+        full = np.zeros(n + m - 1, np.result_type(asarray(y_bar), A, V, np.float64))
         start = {"full": 0, "same": (min(n, m) - 1) // 2, "valid": min(n, m) - 1}[mode]
-        G = np.asarray(y_bar)
+        G = asarray(y_bar)
         full[start : start + G.size] = G
         # a_bar[k] = sum_j full[k + j] v[j], v_bar[j] = sum_k full[k + j] a[k]: no conjugation
         a_bar = np.convolve(full, V[::-1], "valid")
@@ -193,13 +193,13 @@ def convolve_rrule(a, v, mode="full"):
     return y, convolve_pullback
 
 
-register(np.matmul, matmul_rrule)
-register(np.tensordot, tensordot_rrule)
-register(np.dot, dot_rrule, number_closed=True)
-register(np.ndarray.dot, dot_rrule)
-register(np.inner, inner_rrule, number_closed=True)
-register(np.outer, outer_rrule)
-register(np.vdot, vdot_rrule)
+register(np.matmul, matmul_rrule, generic=True)
+register(np.tensordot, tensordot_rrule, generic=True)
+register(np.dot, dot_rrule, number_closed=True, generic=True)
+register(np.ndarray.dot, dot_rrule, generic=True)
+register(np.inner, inner_rrule, number_closed=True, generic=True)
+register(np.outer, outer_rrule, generic=True)
+register(np.vdot, vdot_rrule, generic=True)
 register(np.cross, cross_rrule)
 register(np.kron, kron_rrule)
 register(np.convolve, convolve_rrule)
@@ -221,8 +221,8 @@ def trace_rrule(a, offset=0, axis1=0, axis2=1, *args, **kwargs):
     y = np.trace(a, offset, axis1, axis2, *args, **kwargs)
 
     def trace_pullback(y_bar):
-        A = np.asarray(a)
-        g = np.asarray(y_bar)[..., None]
+        A = asarray(a)
+        g = asarray(y_bar)[..., None]
         out = _diagonal_embed(g, A.shape, offset, axis1, axis2, float_dtype(A))
         return (None, to_like(out, a), None, None, None) + _nones(args)
 
@@ -233,8 +233,8 @@ def diagonal_rrule(a, offset=0, axis1=0, axis2=1):
     y = np.diagonal(a, offset, axis1, axis2)
 
     def diagonal_pullback(y_bar):
-        A = np.asarray(a)
-        out = _diagonal_embed(np.asarray(y_bar), A.shape, offset, axis1, axis2, float_dtype(A))
+        A = asarray(a)
+        out = _diagonal_embed(asarray(y_bar), A.shape, offset, axis1, axis2, float_dtype(A))
         return None, to_like(out, a), None, None, None
 
     return y, diagonal_pullback
@@ -244,11 +244,11 @@ def diag_rrule(v, k=0):
     y = np.diag(v, k)
 
     def diag_pullback(y_bar):
-        V = np.asarray(v)
+        V = asarray(v)
         if V.ndim == 1:
             r = np.diagonal(y_bar, k).copy()
         else:
-            r = _diagonal_embed(np.asarray(y_bar), V.shape, k, 0, 1, float_dtype(V))
+            r = _diagonal_embed(asarray(y_bar), V.shape, k, 0, 1, float_dtype(V))
         return None, to_like(r, v), None
 
     return y, diag_pullback

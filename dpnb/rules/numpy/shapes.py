@@ -4,7 +4,7 @@ import numpy as np
 
 from ...errors import DifferentiationError
 from .._common import call_bars, float_dtype, to_like, unbroadcast_to
-from ._base import _named, _nones, register
+from ._base import _named, _nones, asarray, register
 
 
 def _reshaping(f, name):
@@ -27,7 +27,7 @@ for _f, _n in (
     (np.expand_dims, "expand_dims"), (np.ndarray.reshape, "reshape"), (np.ndarray.ravel, "ravel"),
     (np.ndarray.flatten, "flatten"), (np.ndarray.squeeze, "squeeze"),
 ):
-    register(_f, _reshaping(_f, _n))
+    register(_f, _reshaping(_f, _n), generic=True)
 
 
 def _atleast(f):
@@ -50,7 +50,7 @@ def _atleast(f):
 
 
 for _f in (np.atleast_1d, np.atleast_2d, np.atleast_3d):
-    register(_f, _atleast(_f))
+    register(_f, _atleast(_f), generic=True)
 
 
 def _transpose_axes(ndim, axes):
@@ -85,8 +85,8 @@ def ndarray_transpose_rrule(self, *axes):
     return y, transpose_pullback
 
 
-register(np.transpose, transpose_rrule)
-register(np.ndarray.transpose, ndarray_transpose_rrule)
+register(np.transpose, transpose_rrule, generic=True)
+register(np.ndarray.transpose, ndarray_transpose_rrule, generic=True)
 
 
 def swapaxes_rrule(a, axis1, axis2):
@@ -141,7 +141,7 @@ def broadcast_to_rrule(array, shape, *args, **kwargs):
     y = np.broadcast_to(array, shape, *args, **kwargs)
 
     def broadcast_to_pullback(y_bar):
-        return (None, unbroadcast_to(np.asarray(y_bar), array), None) + _nones(args)
+        return (None, unbroadcast_to(asarray(y_bar), array), None) + _nones(args)
 
     return y, broadcast_to_pullback
 
@@ -151,20 +151,20 @@ def broadcast_arrays_rrule(*args, **kwargs):
 
     def broadcast_arrays_pullback(y_bar):
         return (None,) + tuple(
-            None if b is None else unbroadcast_to(np.asarray(b), a) for a, b in zip(args, y_bar)
+            None if b is None else unbroadcast_to(asarray(b), a) for a, b in zip(args, y_bar)
         )
 
     return y, broadcast_arrays_pullback
 
 
-register(np.swapaxes, swapaxes_rrule)
-register(np.ndarray.swapaxes, swapaxes_rrule)
+register(np.swapaxes, swapaxes_rrule, generic=True)
+register(np.ndarray.swapaxes, swapaxes_rrule, generic=True)
 if hasattr(np, "matrix_transpose"):  # NumPy >= 2
-    register(np.matrix_transpose, matrix_transpose_rrule)
-register(np.moveaxis, moveaxis_rrule)
-register(np.rollaxis, rollaxis_rrule)
-register(np.broadcast_to, broadcast_to_rrule)
-register(np.broadcast_arrays, broadcast_arrays_rrule)
+    register(np.matrix_transpose, matrix_transpose_rrule, generic=True)
+register(np.moveaxis, moveaxis_rrule, generic=True)
+register(np.rollaxis, rollaxis_rrule, generic=True)
+register(np.broadcast_to, broadcast_to_rrule, generic=True)
+register(np.broadcast_arrays, broadcast_arrays_rrule, generic=True)
 
 
 def _split_pieces(g, shapes, axis):
@@ -192,8 +192,8 @@ def concatenate_rrule(arrays, axis=0, *args, **kwargs):
     y = np.concatenate(arrays, axis, *args, **kwargs)
 
     def concatenate_pullback(y_bar):
-        arrs = [np.asarray(a) for a in arrays]
-        g = np.asarray(y_bar)
+        arrs = [asarray(a) for a in arrays]
+        g = asarray(y_bar)
         if axis is None:
             shapes = [(a.size,) for a in arrs]
             pieces = _split_pieces(g, shapes, 0)
@@ -209,7 +209,7 @@ def stack_rrule(arrays, axis=0, *args, **kwargs):
     y = np.stack(arrays, axis, *args, **kwargs)
 
     def stack_pullback(y_bar):
-        g = np.moveaxis(np.asarray(y_bar), axis, 0)
+        g = np.moveaxis(asarray(y_bar), axis, 0)
         bars = [to_like(g[i].reshape(np.shape(a)), a) for i, a in enumerate(arrays)]
         return (None, _seq_of(arrays, bars), None) + _nones(args)
 
@@ -224,8 +224,8 @@ def _joiner(f, prepare, axis_of):
         y = f(tup, *args, **kwargs)
 
         def pullback(y_bar):
-            prepared = [prepare(np.asarray(a)) for a in tup]
-            pieces = _split_pieces(np.asarray(y_bar), [p.shape for p in prepared], axis_of(prepared))
+            prepared = [prepare(asarray(a)) for a in tup]
+            pieces = _split_pieces(asarray(y_bar), [p.shape for p in prepared], axis_of(prepared))
             bars = [to_like(p.reshape(np.shape(a)), a) for p, a in zip(pieces, tup)]
             return (None, _seq_of(tup, bars)) + _nones(args)
 
@@ -239,8 +239,8 @@ def _column(a):
     return a.reshape(-1, 1) if a.ndim < 2 else a
 
 
-register(np.concatenate, concatenate_rrule)
-register(np.stack, stack_rrule)
+register(np.concatenate, concatenate_rrule, generic=True)
+register(np.stack, stack_rrule, generic=True)
 register(np.hstack, _joiner(np.hstack, np.atleast_1d, lambda ps: 0 if ps[0].ndim == 1 else 1))
 register(np.vstack, _joiner(np.vstack, np.atleast_2d, lambda ps: 0))
 register(np.dstack, _joiner(np.dstack, np.atleast_3d, lambda ps: 2))
@@ -251,8 +251,8 @@ def append_rrule(arr, values, axis=None):
     y = np.append(arr, values, axis)
 
     def append_pullback(y_bar):
-        g = np.asarray(y_bar)
-        A, V = np.asarray(arr), np.asarray(values)
+        g = asarray(y_bar)
+        A, V = asarray(arr), asarray(values)
         if axis is None:
             a_part, v_part = g[: A.size], g[A.size :]
         else:
@@ -272,7 +272,7 @@ def _splitter(f, axis_of):
         y = f(ary, indices_or_sections, *args, **kwargs)
 
         def pullback(y_bar):
-            A = np.asarray(ary)
+            A = asarray(ary)
             axis = axis_of(A, args, kwargs)
             g = np.concatenate(
                 [np.zeros(p.shape, float_dtype(A)) if b is None else b for p, b in zip(y, y_bar)], axis
@@ -305,7 +305,7 @@ def tile_rrule(A, reps):
         d = max(len(shape), len(r))
         s = (1,) * (d - len(shape)) + shape
         r = (1,) * (d - len(r)) + r
-        g = np.asarray(y_bar).reshape(tuple(x for pair in zip(r, s) for x in pair))
+        g = asarray(y_bar).reshape(tuple(x for pair in zip(r, s) for x in pair))
         g = g.sum(axis=tuple(range(0, 2 * d, 2)))
         return None, to_like(g.reshape(shape), A), None
 
@@ -316,7 +316,7 @@ def repeat_rrule(a, repeats, axis=None):
     y = np.repeat(a, repeats, axis)
 
     def repeat_pullback(y_bar):
-        A, g = np.asarray(a), np.asarray(y_bar)
+        A, g = asarray(a), asarray(y_bar)
         if axis is None:
             n, ax, gm = A.size, 0, g
         else:
@@ -359,7 +359,7 @@ def roll_rrule(a, shift, axis=None):
     y = np.roll(a, shift, axis)
 
     def roll_pullback(y_bar):
-        back = -np.asarray(shift)
+        back = -asarray(shift)
         return None, to_like(np.roll(y_bar, back if back.ndim else int(back), axis), a), None, None
 
     return y, roll_pullback
@@ -374,11 +374,11 @@ def rot90_rrule(m, k=1, axes=(0, 1)):
     return y, rot90_pullback
 
 
-register(np.flip, flip_rrule)
-register(np.fliplr, fliplr_rrule)
-register(np.flipud, flipud_rrule)
-register(np.roll, roll_rrule)
-register(np.rot90, rot90_rrule)
+register(np.flip, flip_rrule, generic=True)
+register(np.fliplr, fliplr_rrule, generic=True)
+register(np.flipud, flipud_rrule, generic=True)
+register(np.roll, roll_rrule, generic=True)
+register(np.rot90, rot90_rrule, generic=True)
 
 
 _PAD = ("array", "pad_width", "mode")
@@ -391,7 +391,7 @@ def pad_rrule(array, pad_width, *args, **kwargs):
     y = np.pad(array, pad_width, *args, **kwargs)
 
     def pad_pullback(y_bar):
-        A, G = np.asarray(array), np.asarray(y_bar)
+        A, G = asarray(array), asarray(y_bar)
         widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (A.ndim, 2))
         index = tuple(slice(int(w[0]), int(w[0]) + n) for w, n in zip(widths, A.shape))
         bars = {"array": to_like(G[index], array)}

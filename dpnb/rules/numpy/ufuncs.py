@@ -15,7 +15,7 @@ from .._common import (
 )
 from .. import registry
 from ..registry import compile_partials, inline_partials
-from ._base import NS, _named, _nones, register
+from ._base import NS, _named, _nones, asarray, register
 
 
 def elementwise(f, *partials, ns=NS):
@@ -192,7 +192,7 @@ def angle_rrule(z, deg=False):
 
     def angle_pullback(y_bar):
         # d angle = Im(conj(z) dz) / |z|^2: z_bar = -i Re(y_bar) conj(z) / |z|^2 (0 for a real z)
-        Z = np.asarray(z)
+        Z = asarray(z)
         scale = 180 / np.pi if deg else 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
             d = np.where(Z == 0, 0, -1j * np.conj(Z) / np.where(Z == 0, 1, Z * np.conj(Z)))
@@ -276,19 +276,19 @@ def _zero_shaped(x):
     return zero_like(x)
 
 
-register(np.fmax, fmax_rrule, number_closed=True)
-register(np.fmin, fmin_rrule, number_closed=True)
-register(np.power, power_rrule, number_closed=True)
-register(np.float_power, float_power_rrule, number_closed=True)
-register(np.absolute, absolute_rrule, number_closed=True)
-register(np.conjugate, conjugate_rrule, number_closed=True)
-register(np.conj, conjugate_rrule, number_closed=True)
-register(np.real, real_rrule, number_closed=True)
-register(np.imag, imag_rrule, number_closed=True)
+register(np.fmax, fmax_rrule, number_closed=True, generic=True)
+register(np.fmin, fmin_rrule, number_closed=True, generic=True)
+register(np.power, power_rrule, number_closed=True, generic=True)
+register(np.float_power, float_power_rrule, number_closed=True, generic=True)
+register(np.absolute, absolute_rrule, number_closed=True, generic=True)
+register(np.conjugate, conjugate_rrule, number_closed=True, generic=True)
+register(np.conj, conjugate_rrule, number_closed=True, generic=True)
+register(np.real, real_rrule, number_closed=True, generic=True)
+register(np.imag, imag_rrule, number_closed=True, generic=True)
 register(np.sinc, sinc_rrule, number_closed=True)
-register(np.angle, angle_rrule, number_closed=True)
+register(np.angle, angle_rrule, number_closed=True, generic=True)
 register(np.nan_to_num, nan_to_num_rrule, number_closed=True)
-register(np.floor_divide, floor_divide_rrule, number_closed=True)
-register(np.round, _zero_gradient(np.round), number_closed=True)
+register(np.floor_divide, floor_divide_rrule, number_closed=True, generic=True)
+register(np.round, _zero_gradient(np.round), number_closed=True, generic=True)
 if hasattr(np, "around"):
-    register(np.around, _zero_gradient(np.around), number_closed=True)
+    register(np.around, _zero_gradient(np.around), number_closed=True, generic=True)

@@ -30,6 +30,7 @@ from .._common import (
     unbroadcast_to,
     zero_like,
 )
+from ..namespaces import is_foreign
 from ..registry import RULES, inline_partials, register
 
 _SEQUENCES = (list, tuple)
@@ -248,7 +249,7 @@ def getitem_rrule(a, index):
 
 def getitem_bar(a, index, y_bar):
     """The cotangent of the container `a` for `a[index]`, in the kind of `a`."""
-    if isinstance(a, np.ndarray):
+    if isinstance(a, np.ndarray) or is_foreign(a):
         return index_bar(a, index, y_bar) if has_tangent(a) else None
     if isinstance(a, np.generic):
         return to_like(index_bar(np.asarray(a), index, y_bar), a) if has_tangent(np.asarray(a)) else None
