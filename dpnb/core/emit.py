@@ -738,11 +738,12 @@ class Emitter:
             inplace = getattr(v, "dpnb_inplace", None)
             if type(v.op) not in _BINOP:
                 return Form("plain")
-            if self.num(v.left) and self.num(v.right) and not isinstance(v.op, ast.MatMult):
+            nl, nr = self.num(v.left), self.num(v.right)
+            if (nl or nr) and not isinstance(v.op, ast.MatMult) and (nl or self.an.plain_int(v.left)) and (nr or self.an.plain_int(v.right)):
                 if not wanted:
                     return Form("plain")
                 return Form("inline_binop")
-            if inplace and not (self.num(v.left)):
+            if inplace and not nl:
                 self.has_effects = True
                 return Form("helper", self.make(f"{name}_pb", s), True, {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": "i" + _BINOP[type(v.op)]})
             if not wanted:
