@@ -377,6 +377,12 @@ class Emitter:
                 self.acc(b, ast.UnaryOp(op=ast.USub(), operand=binop(N(q), ast.Mult(), t)), out, SET, cx)
             else:
                 self.acc(a, binop(G, ast.Div(), b), out, SET, cx)
+        elif op is ast.Pow and isinstance(b, ast.Constant) and type(b.value) is int and 2 <= b.value <= 16 and self.real(a):
+            # a real base to a small whole power: the derivative written out (`y_bar * 2 * x` for
+            # `x ** 2`), the product in the order the generic helper takes
+            k = b.value
+            p = a if k == 2 else binop(a, ast.Pow(), C(k - 1))
+            self.acc(a, binop(binop(G, ast.Mult(), C(k)), ast.Mult(), p), out, SET, cx)
         elif op is ast.Pow:
             self.acc(a, call(self.helper("pow_base_bar"), G, a, b), out, SET, True)
             self.acc(b, binop(binop(G, ast.Mult(), t), ast.Mult(), call(self.helper("log_base"), a)), out, SET, True)
