@@ -610,6 +610,8 @@ def _accepts_none(pb):
 def callmethod(obj, name, *args):
     """(y, pullback) for obj.name(*args); pullback(y_bar) -> (obj_bar, *arg_bars)."""
     t = type(obj)
+    if t is list and name == "append" and len(args) == 1:
+        return _list_append(H.current(), obj, args[0])
     if t is not np.ndarray or name in ("fill", "sort"):
         mut = M.mutator(obj, name)
         if mut is not None:
@@ -640,6 +642,9 @@ def callmethod(obj, name, *args):
         return (obj_bar,) + tuple(bars[1:])
 
     return y, _Wrapped(method_call_pullback)
+
+
+_list_append = M.list_append
 
 
 def _base_rule(t, name, desc):
