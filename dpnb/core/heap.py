@@ -84,10 +84,10 @@ class Context:
 
 def current():
     """The context of the innermost differentiated call running in this thread."""
-    stack = getattr(_local, "stack", None)
-    if stack:
-        return stack[-1]
-    return _orphan()
+    try:
+        return _local.stack[-1]
+    except (AttributeError, IndexError):
+        return _orphan()
 
 
 def _orphan():

@@ -66,7 +66,7 @@ class _CodeEntry:
 
 
 class _FnEntry:
-    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per")
+    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain")
 
     def __init__(self, ref, fn):
         self.ref = ref
@@ -74,6 +74,8 @@ class _FnEntry:
         self.defaults = fn.__defaults__
         self.kwdefaults = fn.__kwdefaults__
         self.per = {}
+        # the number of arguments of a plain call (positional parameters only), else -1
+        self.nplain = self.code.co_argcount if _plain(fn, self.code.co_argcount) else -1
 
 
 #: id(code) -> _CodeEntry (compiled adjoints per argument types)
@@ -119,6 +121,11 @@ def adjoint_instance(fn, args, plain=True, defaults=False):
     cotangent for every parameter."""
     key = id(fn)
     e = FUNCTIONS.get(key)
+    if e is not None and len(args) == e.nplain and e.ref() is fn and e.code is fn.__code__ and e.defaults is fn.__defaults__ and e.kwdefaults is fn.__kwdefaults__:
+        # the common case, a call that fills the parameters of a function seen before
+        adj = e.per.get((type(args[0]),) if len(args) == 1 else tuple(map(type, args)))
+        if adj is not None:
+            return adj
     if e is None or e.ref() is not fn or e.code is not fn.__code__ or e.defaults is not fn.__defaults__ or e.kwdefaults is not fn.__kwdefaults__:
         try:
             r = registry.RULES.get(fn)
