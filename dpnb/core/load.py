@@ -127,12 +127,8 @@ def adjoint_instance(fn, args, plain=True, defaults=False):
         if adj is not None:
             return adj
     if e is None or e.ref() is not fn or e.code is not fn.__code__ or e.defaults is not fn.__defaults__ or e.kwdefaults is not fn.__kwdefaults__:
-        try:
-            r = registry.RULES.get(fn)
-            if r is not None or fn in registry.CONSTANTS:
-                return None
-        except TypeError:
-            pass
+        if registry.lookup(fn) is not None:
+            return None
         if plain and not _plain(fn, len(args)) and not (defaults and _filled_by_defaults(fn, len(args))):
             return None
         with _lock:
