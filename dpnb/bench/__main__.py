@@ -1,4 +1,4 @@
-"""Run the benchmark: `python -m dpnb.bench [--quick] [--filter TEXT]`."""
+"""Run the benchmark: `python -m dpnb.bench [--quick] [--filter TEXT] [--scaling] [--peers]`."""
 import argparse
 import statistics
 import subprocess
@@ -117,7 +117,19 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m dpnb.bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     p.add_argument("--filter", default="", help="only workloads whose name contains TEXT")
+    p.add_argument("--scaling", action="store_true",
+                   help="how the cost grows with the work: loops, recursion and arrays across sizes")
+    p.add_argument("--peers", action="store_true",
+                   help="the same workloads through autograd, JAX and PyTorch (those installed), interleaved")
     a = p.parse_args(argv)
+    if a.scaling:
+        from dpnb.bench import scaling
+
+        return scaling.main(a.quick, a.filter)
+    if a.peers:
+        from dpnb.bench import peers
+
+        return peers.main(a.quick, a.filter)
     rounds = 5 if a.quick else 21
     print(f"{'workload':32} {'primal':>12} {'hand-written':>12} {'dpnb':>12} {'dpnb/hand':>10} {'goal':>6} {'dpnb/primal':>12} {'first call':>12}")
     for w in workloads.ALL:
