@@ -51,7 +51,10 @@ def _run(f, args, ctx):
     H.push(ctx)
     try:
         if type(f) is _FunctionType:
-            adj = _adjoint(f, args)
+            # parameters left to their defaults: the adjoint takes them as the function does, and
+            # the cotangents past the arguments given are not handed back (with Params, a default
+            # may be a tracked array: the general call sends its cotangent to the function object)
+            adj = _adjoint(f, args, True, ctx.params is None)
             if adj is not None:
                 return adj(*args)
         return _call(f, *args)

@@ -1,5 +1,5 @@
-"""Run the benchmark: `python -m dpnb.bench [--quick] [--filter TEXT]`; with `--dask [--sizes N,...]
-[--chunk N]`, the least-squares gradient on a local Dask cluster instead."""
+"""Run the benchmark: `python -m dpnb.bench [--quick] [--filter TEXT] [--scaling] [--peers]`; with
+`--dask [--sizes N,...] [--chunk N]`, the least-squares gradient on a local Dask cluster instead."""
 import argparse
 import statistics
 import subprocess
@@ -121,6 +121,10 @@ def main(argv=None):
     p.add_argument("--dask", action="store_true", help="the least-squares gradient on a local Dask cluster")
     p.add_argument("--sizes", default="1e6,1e7,1e8", help="with --dask: elements of the data (comma-separated)")
     p.add_argument("--chunk", default="1e6", help="with --dask: elements per chunk")
+    p.add_argument("--scaling", action="store_true",
+                   help="how the cost grows with the work: loops, recursion and arrays across sizes")
+    p.add_argument("--peers", action="store_true",
+                   help="the same workloads through autograd, JAX and PyTorch (those installed), interleaved")
     a = p.parse_args(argv)
     if a.dask:
         from dpnb.bench import dask_bench
@@ -128,6 +132,14 @@ def main(argv=None):
         sizes = [int(float(s)) for s in a.sizes.split(",")]
         dask_bench.run(sizes, int(float(a.chunk)), rounds=2 if a.quick else 3)
         return
+    if a.scaling:
+        from dpnb.bench import scaling
+
+        return scaling.main(a.quick, a.filter)
+    if a.peers:
+        from dpnb.bench import peers
+
+        return peers.main(a.quick, a.filter)
     rounds = 5 if a.quick else 21
     print(f"{'workload':32} {'primal':>12} {'hand-written':>12} {'dpnb':>12} {'dpnb/hand':>10} {'goal':>6} {'dpnb/primal':>12} {'first call':>12}")
     for w in workloads.ALL:

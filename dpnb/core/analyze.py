@@ -265,6 +265,28 @@ class Analysis:
             return "const"
         return "any"
 
+    def plain_int(self, a, _depth=0):
+        """An atom that always holds a plain int: an int literal, or a local set only by iterating a
+        range() (directly, or copied from such a name). Arithmetic of a number with it is written
+        inline, like arithmetic of two numbers."""
+        if isinstance(a, ast.Constant):
+            return type(a.value) is int
+        if not isinstance(a, ast.Name) or not self.is_local(a.id) or a.id in self.params or _depth > 8:
+            return False
+        defs = self.defs.get(a.id, ())
+        if not defs:
+            return False
+        for d in defs:
+            if isinstance(d, ast.For) and isinstance(d.target, ast.Name) and d.target.id == a.id:
+                if _iter_info(self, d.iter) != ("const", False) or not isinstance(d.iter, ast.Name):
+                    return False
+            elif isinstance(d, ast.Assign) and isinstance(d.targets[0], ast.Name) and isinstance(d.value, ast.Name):
+                if not self.plain_int(d.value, _depth + 1):
+                    return False
+            else:
+                return False
+        return True
+
     def atom_active(self, a):
         if not isinstance(a, ast.Name):
             return False

@@ -387,6 +387,12 @@ class Emitter:
                 self.acc(b, ast.UnaryOp(op=ast.USub(), operand=binop(N(q), ast.Mult(), t)), out, SET, cx)
             else:
                 self.acc(a, binop(G, ast.Div(), b), out, SET, cx)
+        elif op is ast.Pow and isinstance(b, ast.Constant) and type(b.value) is int and 2 <= b.value <= 16 and self.real(a):
+            # a real base to a small whole power: the derivative written out (`y_bar * 2 * x` for
+            # `x ** 2`), the product in the order the generic helper takes
+            k = b.value
+            p = a if k == 2 else binop(a, ast.Pow(), C(k - 1))
+            self.acc(a, binop(binop(G, ast.Mult(), C(k)), ast.Mult(), p), out, SET, cx)
         elif op is ast.Pow:
             self.acc(a, call(self.helper("pow_base_bar"), G, a, b), out, SET, True)
             self.acc(b, binop(binop(G, ast.Mult(), t), ast.Mult(), call(self.helper("log_base"), a)), out, SET, True)
@@ -748,11 +754,12 @@ class Emitter:
             inplace = getattr(v, "dpnb_inplace", None)
             if type(v.op) not in _BINOP:
                 return Form("plain")
-            if self.num(v.left) and self.num(v.right) and not isinstance(v.op, ast.MatMult):
+            nl, nr = self.num(v.left), self.num(v.right)
+            if (nl or nr) and not isinstance(v.op, ast.MatMult) and (nl or self.an.plain_int(v.left)) and (nr or self.an.plain_int(v.right)):
                 if not wanted:
                     return Form("plain")
                 return Form("inline_binop")
-            if inplace and not (self.num(v.left)):
+            if inplace and not nl:
                 self.has_effects = True
                 return Form("helper", self.make(f"{name}_pb", s), True, {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": "i" + _BINOP[type(v.op)]})
             if not wanted:

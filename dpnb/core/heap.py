@@ -23,6 +23,7 @@ records each change the forward pass made (`log`), so that the backward pass
 can undo them one by one — every pullback then sees the objects as they were
 when its operation ran — and redo them all at the end.
 """
+import gc
 import threading
 import types
 from fractions import Fraction
@@ -84,10 +85,10 @@ class Context:
 
 def current():
     """The context of the innermost differentiated call running in this thread."""
-    stack = getattr(_local, "stack", None)
-    if stack:
-        return stack[-1]
-    return _orphan()
+    try:
+        return _local.stack[-1]
+    except (AttributeError, IndexError):
+        return _orphan()
 
 
 def _orphan():
@@ -105,7 +106,41 @@ def push(ctx):
 
 
 def pop():
-    _local.stack.pop()
+    stack = _local.stack
+    stack.pop()
+    if _gc_saved and len(stack) < _gc_depth:
+        _gc_restore()
+
+
+# A forward pass keeps what its pullbacks need alive until the backward pass: objects that the
+# garbage collector's full (oldest-generation) collections would scan again and again as the
+# record grows, which makes a long loop's gradient cost grow faster than the loop. While a pass
+# runs and is large enough to reach a middle-generation collection, full collections are held
+# back (young ones still run, so short-lived cycles are still freed); the pass that was running
+# when they were held back puts the thresholds back when it ends.
+
+_gc_saved = None
+_gc_depth = 0  # the depth of this thread's stack of contexts when full collections were held back
+
+
+def _gc_hold(phase, info):
+    global _gc_saved, _gc_depth
+    if phase == "start" and _gc_saved is None and info["generation"] == 1:
+        stack = getattr(_local, "stack", None)
+        if stack:
+            t = gc.get_threshold()
+            _gc_saved, _gc_depth = t, len(stack)
+            gc.set_threshold(t[0], t[1], max(t[2], 1 << 30))
+
+
+def _gc_restore():
+    global _gc_saved
+    t, _gc_saved = _gc_saved, None
+    if t is not None:
+        gc.set_threshold(*t)
+
+
+gc.callbacks.append(_gc_hold)
 
 
 # When dpnb differentiates its own code (a gradient inside a gradient), the inner computation's

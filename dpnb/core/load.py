@@ -66,7 +66,7 @@ class _CodeEntry:
 
 
 class _FnEntry:
-    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per")
+    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain")
 
     def __init__(self, ref, fn):
         self.ref = ref
@@ -74,6 +74,8 @@ class _FnEntry:
         self.defaults = fn.__defaults__
         self.kwdefaults = fn.__kwdefaults__
         self.per = {}
+        # the number of arguments of a plain call (positional parameters only), else -1
+        self.nplain = self.code.co_argcount if _plain(fn, self.code.co_argcount) else -1
 
 
 #: id(code) -> _CodeEntry (compiled adjoints per argument types)
@@ -99,28 +101,47 @@ def _plain(fn, nargs):
     return code.co_argcount == nargs and not code.co_kwonlyargcount and not code.co_flags & 0x0C
 
 
-def adjoint_instance(fn, args, plain=True):
+def _filled_by_defaults(fn, nargs):
+    """The call gives the first `nargs` positional parameters and the defaults fill the rest
+    (no keyword-only parameters, no `*args`/`**kwargs`)."""
+    code = fn.__code__
+    d = fn.__defaults__
+    return (
+        d is not None and nargs < code.co_argcount <= nargs + len(d)
+        and not code.co_kwonlyargcount and not code.co_flags & 0x0C
+    )
+
+
+def adjoint_instance(fn, args, plain=True, defaults=False):
     """The compiled adjoint of Python function `fn` for these arguments (a function with `fn`'s
     signature returning `(y, pullback)`), or None if a rule or the constant table covers `fn`, or
-    (with `plain`) if the call does not fill exactly `fn`'s positional parameters."""
+    (with `plain`) if the call does not fill exactly `fn`'s positional parameters. With `defaults`,
+    a call that leaves trailing parameters to their defaults counts as plain too: the adjoint is
+    then specialised for the types of those defaults as well, and its pullback still returns a
+    cotangent for every parameter."""
     key = id(fn)
     e = FUNCTIONS.get(key)
+    if e is not None and len(args) == e.nplain and e.ref() is fn and e.code is fn.__code__ and e.defaults is fn.__defaults__ and e.kwdefaults is fn.__kwdefaults__:
+        # the common case, a call that fills the parameters of a function seen before
+        adj = e.per.get((type(args[0]),) if len(args) == 1 else tuple(map(type, args)))
+        if adj is not None:
+            return adj
     if e is None or e.ref() is not fn or e.code is not fn.__code__ or e.defaults is not fn.__defaults__ or e.kwdefaults is not fn.__kwdefaults__:
-        try:
-            r = registry.RULES.get(fn)
-            if r is not None or fn in registry.CONSTANTS:
-                return None
-        except TypeError:
-            pass
-        if plain and not _plain(fn, len(args)):
+        if registry.lookup(fn) is not None:
+            return None
+        if plain and not _plain(fn, len(args)) and not (defaults and _filled_by_defaults(fn, len(args))):
             return None
         with _lock:
             e = _FnEntry(weakref.ref(fn, lambda _, k=key, pop=FUNCTIONS.pop: pop(k, None)), fn)
             FUNCTIONS[key] = e
-    elif plain and not _plain(fn, len(args)):
+    elif plain and not _plain(fn, len(args)) and not (defaults and _filled_by_defaults(fn, len(args))):
         return None
     n = fn.__code__.co_argcount
-    tkey = (type(args[0]),) if len(args) == 1 and n >= 1 else tuple(map(type, args[:n]))
+    if len(args) < n and defaults and plain:
+        d = fn.__defaults__
+        tkey = tuple(map(type, args)) + tuple(map(type, d[len(d) - (n - len(args)):]))
+    else:
+        tkey = (type(args[0]),) if len(args) == 1 and n >= 1 else tuple(map(type, args[:n]))
     adj = e.per.get(tkey)
     if adj is None:
         adj = e.per[tkey] = compiled_for(fn, tkey).instance(fn)

@@ -55,6 +55,36 @@ def _tree_for(filename, module_globals):
     return tree
 
 
+def _own_lines_tree(code, filename, module_globals):
+    """The syntax tree of just the lines of a function defined at the top level of its file (its
+    decorators, its `def` and its indented body), with the file's line numbers; None when that is
+    not how it is written (a lambda, a method, a nested function) or the lines do not parse alone.
+    A function at the end of a long module then costs the parse of its own lines only."""
+    if code.co_name == "<lambda>":
+        return None
+    lines = linecache.getlines(filename, module_globals)
+    first = code.co_firstlineno
+    if not lines or not 1 <= first <= len(lines):
+        return None
+    i = first - 1
+    while i < len(lines) and lines[i].startswith("@"):
+        i += 1
+    if i >= len(lines) or not lines[i].startswith(("def ", "async def ")):
+        return None
+    end = i + 1
+    while end < len(lines):
+        line = lines[end]
+        if line[:1] not in (" ", "\t", "\n", "\r", "#", "") and line.strip():
+            break  # the next statement at the top level (a line of a string there makes a syntax error)
+        end += 1
+    try:
+        tree = ast.parse("".join(lines[first - 1 : end]), filename=filename)
+    except (SyntaxError, ValueError):
+        return None
+    ast.increment_lineno(tree, first - 1)
+    return tree
+
+
 def forget_files():
     """Drop every syntax tree read so far."""
     _file_trees.clear()
@@ -109,9 +139,16 @@ def function_source(fn):
     node = GENERATED_SOURCE.get(code)
     filename = code.co_filename
     if node is None:
-        tree = _tree_for(filename, getattr(fn, "__globals__", None))
+        fglobals = getattr(fn, "__globals__", None)
+        if not (filename.startswith("<") and filename.endswith(">")):
+            linecache.checkcache(filename)  # a file edited since it was read: read it again
+        tree = _own_lines_tree(code, filename, fglobals)
         if tree is not None:
             node = find_node(code, tree)
+        if node is None:
+            tree = _tree_for(filename, fglobals)
+            if tree is not None:
+                node = find_node(code, tree)
         if node is None:
             node = _node_from_getsource(fn)
     if node is None:

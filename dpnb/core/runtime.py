@@ -36,8 +36,42 @@ _BuiltinMethod = types.BuiltinMethodType
 _lookup = registry.lookup
 _adjoint = load.adjoint_instance
 
+
+class _CodeSet:
+    """A WeakSet of code objects (membership by equality, as a WeakSet has it: a code compiled
+    again from the same text is a member too) that remembers its answers per code object, so
+    that the backward pass of a loop, which asks once per iteration, pays one dictionary look-up
+    (a WeakSet makes a weak reference and hashes the code for each test)."""
+
+    __slots__ = ("_set", "_known")
+
+    def __init__(self):
+        self._set = weakref.WeakSet()
+        self._known = {}  # id(code) -> (weak reference to the code, answer)
+
+    def add(self, code):
+        self._set.add(code)
+        self._known.clear()
+
+    def __contains__(self, code):
+        k = self._known.get(id(code))
+        if k is not None and k[0]() is code:
+            return k[1]
+        r = code in self._set
+        known = self._known
+        key = id(code)
+        try:
+            known[key] = (weakref.ref(code, lambda _, key=key, known=known: known.pop(key, None)), r)
+        except TypeError:
+            pass
+        return r
+
+    def __len__(self):
+        return len(self._set)
+
+
 #: code objects of pullbacks that may be called with None (they undo changes)
-NONE_OK = weakref.WeakSet()
+NONE_OK = _CodeSet()
 
 
 def none_ok(f):
@@ -579,6 +613,8 @@ def _accepts_none(pb):
 def callmethod(obj, name, *args):
     """(y, pullback) for obj.name(*args); pullback(y_bar) -> (obj_bar, *arg_bars)."""
     t = type(obj)
+    if t is list and name == "append" and len(args) == 1:
+        return _list_append(H.current(), obj, args[0])
     if is_foreign(obj):
         return _foreign_method(obj, name, args, None)
     if t is not np.ndarray or name in ("fill", "sort"):
@@ -643,6 +679,9 @@ def _foreign_method(obj, name, args, kwargs):
         return args_bar[0], (None,) * n if packed else tuple(args_bar[1:]), kwargs_bar
 
     return y, _Wrapped(foreign_method_kw_pullback)
+
+
+_list_append = M.list_append
 
 
 def _base_rule(t, name, desc):

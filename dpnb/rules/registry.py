@@ -20,12 +20,25 @@ Pullbacks are only ever called with a cotangent that is not `None`.
 """
 import ast
 import itertools
+import sys
+import threading
 
 from ..errors import DifferentiationError
 from ..tangents import AbstractZero
 
+class _Rules(dict):
+    """callable -> rule; `RULES[f]` for a callable of a domain not loaded yet loads it first."""
+
+    __slots__ = ()
+
+    def __missing__(self, f):
+        if _LAZY and _load_lazy():
+            return dict.__getitem__(self, f)
+        raise KeyError(f)
+
+
 #: callable -> rule
-RULES = {}
+RULES = _Rules()
 #: callables whose results carry no gradient
 CONSTANTS = set()
 #: callable -> ScalarRule, for the ones written as expressions (inlinable)
@@ -95,7 +108,66 @@ def lookup(f):
             return CONSTANT
     except TypeError:  # unhashable callable
         return None
+    if _LAZY and _load_lazy():
+        return lookup(f)
     return None
+
+
+# --- domains registered when first needed ---------------------------------------------------
+# The rules of a library's functions are registered the first time a look-up misses after the
+# library was imported (no callable of a library can reach dpnb before it is imported), so that
+# `import dpnb` does not import the library, nor build its rules, for programs that never use it.
+
+#: [(module name, loader)] in the order the domains would have loaded eagerly
+_LAZY = []
+_lazy_lock = threading.RLock()
+_modules_seen = [-1]
+
+
+def lazy_domain(module_name, load):
+    """Call `load()` (which registers rules) at the first look-up that misses once `module_name`
+    is imported."""
+    _LAZY.append((module_name, load))
+    _modules_seen[0] = -1
+
+
+def _load_lazy():
+    """Load every pending domain whose module is imported now; True if one was loaded. Rules
+    registered by the user before a domain loads stay theirs."""
+    modules = sys.modules
+    if len(modules) == _modules_seen[0]:
+        return False
+    loaded = False
+    with _lazy_lock:
+        while True:
+            _modules_seen[0] = len(modules)
+            ready = [e for e in _LAZY if e[0] in modules]
+            if not ready:
+                return loaded
+            for e in ready:
+                _LAZY.remove(e)
+                _keeping_user_rules(e[1])
+            loaded = True
+
+
+def _keeping_user_rules(load):
+    rules, consts, scalars, closed = dict(RULES), set(CONSTANTS), dict(SCALAR_RULES), set(NUMBER_CLOSED)
+    load()
+    for f, r in rules.items():
+        if RULES.get(f) is not r:
+            RULES[f] = r
+            CONSTANTS.discard(f)
+            if f in scalars:
+                SCALAR_RULES[f] = scalars[f]
+            else:
+                SCALAR_RULES.pop(f, None)
+            if f not in closed:
+                NUMBER_CLOSED.discard(f)
+    for f in consts:
+        if f not in CONSTANTS:
+            CONSTANTS.add(f)
+            RULES.pop(f, None)
+            SCALAR_RULES.pop(f, None)
 
 
 CONSTANT = object()

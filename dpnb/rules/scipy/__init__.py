@@ -1,4 +1,5 @@
-"""Rules for SciPy, loaded by `dpnb.rules` when SciPy is installed: a module per SciPy subpackage.
+"""Rules for SciPy: a module per SciPy subpackage, each registered by `dpnb.rules` when first
+needed (at the first rule look-up that misses once the program imported that subpackage).
 
 - `special`: gamma, beta, error, Bessel and logistic functions, `logsumexp`, `softmax`;
 - `stats`: densities, distribution functions and their logarithms of `norm`, `t`,
@@ -11,4 +12,11 @@
 
 Inside this package `import scipy` is an absolute import: it is SciPy, never this package.
 """
-from . import special, stats, stats_multivariate, linalg, signal, integrate  # noqa: F401
+#: (SciPy subpackage, the modules of rules for it), in the order they load
+SUBPACKAGES = (
+    ("scipy.special", ("special",)),
+    ("scipy.stats", ("stats", "stats_multivariate")),
+    ("scipy.linalg", ("linalg",)),
+    ("scipy.signal", ("signal",)),
+    ("scipy.integrate", ("integrate",)),
+)
