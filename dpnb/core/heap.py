@@ -170,6 +170,12 @@ def level_pop(level):
     _level(level).pop()
 
 
+def depth():
+    """How many differentiations run this code: 0 in the user's program (as dpnb runs it); inside
+    a gradient being differentiated (second derivatives), 1; and so on."""
+    return 0
+
+
 def level_current(level):
     stack = _level(level)
     return stack[-1] if stack else _orphan()

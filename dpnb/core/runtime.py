@@ -1076,7 +1076,9 @@ def iterable(seq):
     t = type(seq)
     if t is list or t is tuple or t is range or t is np.ndarray or t is dict or t is str:
         return seq
-    if hasattr(seq, "check") and isinstance(seq, list):  # zip / enumerate over lists, read ahead
+    if hasattr(seq, "check") and isinstance(seq, list) and H.depth() == 0:
+        # zip / enumerate over lists, read ahead: each item checked before the loop gets it (when
+        # this loop is itself differentiated, the check has run already, in the program's own run)
         return _checked_items(seq)
     if isinstance(seq, SeqIter):
         return seq.remaining()
@@ -1139,9 +1141,19 @@ def iter_acc(ctx, seq, k, c):
         H.heap_add(ctx, seq.it, Slots({seq.start + k: c}))
         return None
     if t is Recorded or hasattr(seq, "__next__"):
-        # an iterator made outside the differentiated code (or by a constant): its items are not
-        # inputs anyone asked about; items that are objects got their cotangents by identity
-        return None
+        # the items came out of an iterator (a class's generator `__iter__`, a generator) that
+        # depends on differentiated values: dpnb cannot send their gradients back through it
+        # (items that are objects got their cotangents by identity)
+        it = seq.it if t is Recorded else seq
+        if not isinstance(it, types.GeneratorType):
+            # an iterator of Python's own made outside the differentiated code (`it = iter(xs)`
+            # before the call): its items are values no one asked about
+            return None
+        raise DifferentiationError(
+            f"a gradient reached the items that a `for` loop took from a {type(it).__name__} (an iterator "
+            "dpnb cannot see into, such as a generator or a class's `__iter__` written with `yield`); "
+            "loop over a list instead (`for v in list(...)`, or return a list from `__iter__`)"
+        )
     if t is dict or t is range or t is str:
         return None  # keys, ints and characters carry no gradient
     if isinstance(seq, list):
@@ -1511,6 +1523,7 @@ registry.register(H.current, _as_inner(lambda: H.level_current(1)))
 registry.register(H.push, _as_inner(lambda ctx: H.level_push(1, ctx)))
 registry.register(H.pop, _as_inner(lambda: H.level_pop(1)))
 registry.register(H.level_current, _as_inner(lambda level: H.level_current(level + 1)))
+registry.register(H.depth, _as_inner(lambda: 1))
 def _deeper_push(level, ctx):
     if level + 1 >= MAX_NESTING:
         raise DifferentiationError(

@@ -141,3 +141,43 @@ def test_a_loop_over_enumerate_may_write_the_item_it_is_on():
         return sum(row)
 
     assert dpnb.withgradient(f, 0.3) == (f(0.3), (3.0,))
+
+
+class _Pairs:
+    def __init__(self, xs):
+        self.xs = xs
+
+    def __iter__(self):
+        for x in self.xs:
+            yield x
+
+
+def test_items_of_a_generator_iter_are_refused_not_dropped():
+    """A class whose `__iter__` is a generator, built from differentiated values: its items'
+    gradients cannot be sent back through the generator, and were silently dropped (None)."""
+
+    def f(x):
+        s = 0.0
+        for v in _Pairs([x, 2 * x]):
+            s = s + v * v
+        return s
+
+    with pytest.raises(dpnb.DifferentiationError, match="generator"):
+        dpnb.gradient(f, 1.5)
+
+
+def test_hessian_through_zip_and_enumerate_over_lists():
+    """zip and enumerate over lists are read ahead and checked item by item in the program's own
+    run; differentiated again (a Hessian) they must still pass every item's gradient."""
+
+    def f(v):
+        x, y = v[0], v[1]
+        row = [x, y * x, 2.0]
+        s = 0.0
+        for a, b in zip(row, row[1:]):
+            s = s + a * b
+        for i, e in enumerate(row):
+            s = s + e * e * i
+        return s
+
+    np.testing.assert_allclose(dpnb.hessian(f, np.array([0.5, 1.5])), [[7.5, 6.0], [6.0, 0.5]], rtol=1e-9)

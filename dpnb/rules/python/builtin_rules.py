@@ -235,13 +235,27 @@ class ReadAhead(list):
                 )
 
 
+_READ_AHEAD_CHECK = True
+
+
 def _read_ahead(items, func, sources):
-    lists = [(x, tuple(x)) for x in sources if type(x) is list]
+    lists = [(x, tuple(x)) for x in sources if type(x) is list] if _READ_AHEAD_CHECK else []
     if not lists:
         return items
     out = ReadAhead(items)
     out.lists, out.func = lists, func
     return out
+
+
+def _read_ahead_rrule(items, func, sources):
+    """When the zip and enumerate rules are differentiated themselves (second derivatives): the
+    read-ahead list is its items."""
+    y = _read_ahead(items, func, sources)
+
+    def read_ahead_pullback(y_bar):
+        return None, (None if y_bar is None else list(y_bar)), None, None
+
+    return y, read_ahead_pullback
 
 
 def zip_rrule(*iterables, **kwargs):
@@ -301,6 +315,7 @@ def sorted_rrule(iterable, **kwargs):
 register(list, list_rrule)
 register(tuple, tuple_rrule)
 register(zip, zip_rrule)
+register(_read_ahead, _read_ahead_rrule)
 register(enumerate, enumerate_rrule)
 register(reversed, reversed_rrule)
 register(sorted, sorted_rrule)
