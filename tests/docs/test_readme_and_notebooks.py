@@ -197,3 +197,21 @@ def test_the_last_chapter_trains_on_seeded_synthetic_data_and_draws_the_loss():
     assert "losses" in text and re.search(r"_ = ax\.(plot|semilogy)\(losses\)", text)
     outputs = [o for c in _code_cells(COURSE[-1]) for o in c["outputs"]]
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_the_nbval_sanitizers_hide_addresses_and_versions():
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "notebooks" / "nbval.cfg")
+
+    def sanitize(text):
+        for section in cfg.sections():
+            text = re.sub(cfg[section]["regex"], cfg[section]["replace"], text)
+        return text
+
+    assert sanitize("<Graph at 0x7f3a2c1b9d50>") == sanitize("<Graph at 0x7f00ab11cc20>")
+    assert sanitize("dpnb 0.1.0, graphviz version 2.43.0, numpy 2.4.6") == sanitize(
+        "dpnb 0.2.0, graphviz version 9.0.0, numpy 1.26.4"
+    )
+    assert sanitize("(array([14., 22., 26.]),)") == "(array([14., 22., 26.]),)"
