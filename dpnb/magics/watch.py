@@ -56,7 +56,9 @@ def _code_of(obj):
             obj = obj.__func__
             continue
         if isinstance(obj, property):
-            parts.extend(_code_of(getattr(obj, p)) for p in _PROPERTY_PARTS if getattr(obj, p) is not None)
+            for p in _PROPERTY_PARTS:
+                if getattr(obj, p) is not None:
+                    parts.extend(_code_of(getattr(obj, p)))  # flattened: a fresh tuple would never be `is` the old one
             break
         code = getattr(obj, "__code__", None)
         if isinstance(code, types.CodeType):

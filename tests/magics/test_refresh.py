@@ -157,6 +157,16 @@ def test_a_cell_that_defines_nothing_keeps_the_caches(g):
     assert load.FUNCTIONS or load.CODES  # not emptied by a cell that redefined nothing
 
 
+def test_a_class_with_a_property_is_not_a_change_by_itself(g):
+    from dpnb.magics.watch import Watcher
+
+    g.run("class Box:\n    def __init__(self, v): self.v = v\n    @property\n    def twice(self): return 2 * self.v\n")
+    w = Watcher(g.ns, modules=False)
+    assert w.changes() == []
+    g.run("class Box:\n    @property\n    def twice(self): return 3\n")
+    assert w.changes() == ["Box"]
+
+
 def test_redefining_a_function_many_times_keeps_the_caches_bounded(g):
     import dpnb.core.load as load
 
