@@ -125,6 +125,15 @@ _ERRORS = """() => {
     }
     return errors;
 }"""
+_OUTPUT_DATA = """([needle, mime]) => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const cell = w.content.widgets.find(c => c.model.sharedModel.getSource().includes(needle));
+    if (!cell) return null;
+    for (const o of cell.model.outputs.toJSON()) {
+        if (o.data && o.data[mime]) return o.data[mime];
+    }
+    return null;
+}"""
 _CELL_INDEX = """(needle) => {
     const w = window.jupyterapp.shell.currentWidget;
     return w.content.widgets.findIndex(c => c.model.sharedModel.getSource().includes(needle));
@@ -159,6 +168,13 @@ class Lab:
     def errors(self):
         return self.page.evaluate(_ERRORS)
 
+    def output_data(self, needle, mime):
+        """The `mime` data of the output of the first cell whose source contains `needle`."""
+        data = self.page.evaluate(_OUTPUT_DATA, [needle, mime])
+        if data is None:
+            raise LookupError(f"no {mime} output in a cell containing {needle!r}")
+        return "".join(data) if isinstance(data, list) else data
+
     def cell(self, needle):
         """The locator of the first cell whose source contains `needle`."""
         index = self.page.evaluate(_CELL_INDEX, needle)
@@ -186,9 +202,6 @@ def lab_page(work_dir, viewport=(1280, 1000)):
 
 def draw_images(out_dir, work_dir):
     """Redraw the README's pictures from `notebooks/guide/09-notebooks.ipynb` into `out_dir`."""
-    import dpnb.viz
-    import numpy as np
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with lab_page(work_dir, viewport=(1700, 1000)) as lab:
@@ -203,13 +216,8 @@ def draw_images(out_dir, work_dir):
             output = lab.cell(needle).locator(".jp-OutputArea-output").first
             output.scroll_into_view_if_needed()
             output.screenshot(path=str(out_dir / f"{name}.png"))
-
-    # the same function as the notebook's pullback_graph cell, drawn by Graphviz
-    def f(x, y):
-        z = x * y
-        return np.sin(z) + z
-
-    svg = dpnb.viz.render_svg(dpnb.viz.pullback_graph(f, 1.0, 2.0))
+        # the SVG Graphviz drew in the kernel for the notebook's pullback_graph cell
+        svg = lab.output_data("pullback_graph(f, 1.0, 2.0)", "image/svg+xml")
     (out_dir / "pullback-graph.svg").write_text(svg)
     return sorted(p.name for p in out_dir.iterdir())
 
