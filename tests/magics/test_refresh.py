@@ -103,9 +103,12 @@ def test_decorated_function(g):
 
 
 def _write(path, text):
+    before = os.stat(path).st_mtime if path.exists() else 0.0
     path.write_text(textwrap.dedent(text))
-    # a different mtime, even on a coarse clock, so that linecache sees the edit
-    stamp = time.time() + (os.stat(path).st_mtime if path.exists() else 0) % 7 + 5
+    # a later mtime by whole seconds, even on a coarse clock, so that linecache, autoreload
+    # (which reloads only a file newer than it saw) and the bytecode cache (whole seconds)
+    # all see the edit
+    stamp = float(int(max(time.time(), before)) + 10)
     os.utime(path, (stamp, stamp))
 
 
