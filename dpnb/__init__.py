@@ -4,6 +4,13 @@
 >>> gradient(lambda a, b: a * b, 2, 3)
 (3.0, 2.0)
 """
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("dpnb")
+except PackageNotFoundError:  # a checkout used without installing it
+    __version__ = "0+unknown"
+
 from .errors import DifferentiationError, NoRuleError, NonScalarOutputError, UnsupportedSyntaxError
 from .tangents import NoTangent, Tangent, ZeroTangent
 from .rules import adjoint, nograd, rrule

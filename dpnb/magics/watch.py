@@ -58,7 +58,7 @@ def _code_of(obj):
         if isinstance(obj, property):
             for p in _PROPERTY_PARTS:
                 if getattr(obj, p) is not None:
-                    parts.extend(_code_of(getattr(obj, p)))  # flat: compared part by part
+                    parts.extend(_code_of(getattr(obj, p)))  # flattened: a fresh tuple would never be `is` the old one
             break
         code = getattr(obj, "__code__", None)
         if isinstance(code, types.CodeType):

@@ -103,9 +103,12 @@ def test_decorated_function(g):
 
 
 def _write(path, text):
+    before = os.stat(path).st_mtime if path.exists() else 0.0
     path.write_text(textwrap.dedent(text))
-    # a different mtime, even on a coarse clock, so that linecache sees the edit
-    stamp = time.time() + (os.stat(path).st_mtime if path.exists() else 0) % 7 + 5
+    # a later mtime by whole seconds, even on a coarse clock, so that linecache, autoreload
+    # (which reloads only a file newer than it saw) and the bytecode cache (whole seconds)
+    # all see the edit
+    stamp = float(int(max(time.time(), before)) + 10)
     os.utime(path, (stamp, stamp))
 
 
@@ -155,6 +158,16 @@ def test_a_cell_that_defines_nothing_keeps_the_caches(g):
     assert watcher.changes() == []
     g.run("y = 2 + 1")
     assert load.FUNCTIONS or load.CODES  # not emptied by a cell that redefined nothing
+
+
+def test_a_class_with_a_property_is_not_a_change_by_itself(g):
+    from dpnb.magics.watch import Watcher
+
+    g.run("class Box:\n    def __init__(self, v): self.v = v\n    @property\n    def twice(self): return 2 * self.v\n")
+    w = Watcher(g.ns, modules=False)
+    assert w.changes() == []
+    g.run("class Box:\n    @property\n    def twice(self): return 3\n")
+    assert w.changes() == ["Box"]
 
 
 def test_redefining_a_function_many_times_keeps_the_caches_bounded(g):
