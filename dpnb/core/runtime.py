@@ -885,18 +885,8 @@ def _self_pullback(m_bar):
     return m_bar
 
 
-class _Attr:
-    def __init__(self, t, name):
-        self.__qualname__ = f"{t.__name__}.{name}"
-        self.__module__ = t.__module__
-
-
-def _class_attr(t, name):
-    for klass in t.__mro__:
-        d = klass.__dict__
-        if name in d:
-            return d[name]
-    return None
+_Attr = M._Op  # names `Type.attr` in errors
+_class_attr = M._class_attr
 
 
 def getitem(obj, idx):
