@@ -34,7 +34,7 @@ from ..rules.registry import _hashable
 from . import tidy
 from .astlib import C, N, S, assign, attr, binop, call, if_, ifexp, is_none, loads, tup
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
-from .ssa import target_names, walk_stmts
+from .ssa import child_blocks, target_names, walk_stmts
 
 NONE, SET, MAYBE = 0, 1, 2
 
@@ -725,7 +725,7 @@ class Emitter:
                 if isinstance(t, (ast.Attribute, ast.Subscript)):
                     self.forms[id(s)] = Form("delete", self.make("_del_pb", s), True)
                     self.has_effects = True
-            for block in _blocks(s):
+            for block in child_blocks(s):
                 self.plan(block)
 
     def form_of(self, s):
@@ -1280,16 +1280,6 @@ class Emitter:
 
 def _no_args():
     return ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-
-
-def _blocks(s):
-    if isinstance(s, ast.If):
-        return [s.body, s.orelse]
-    if isinstance(s, (ast.For, ast.While, ListBuild, DictBuild, ast.With)):
-        return [s.body]
-    if isinstance(s, ast.Try):
-        return [s.body] + [h.body for h in s.handlers] + [s.orelse, s.finalbody]
-    return []
 
 
 def _substitute(expr, mapping, y, helper_name):

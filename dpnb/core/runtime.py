@@ -1542,18 +1542,7 @@ def object_setattr_rrule(obj, name, value):
 object_setattr_rrule.mutates = True
 
 
-def object_delattr_rrule(obj, name):
-    pb = M.delattr_(H.current(), obj, name)
-
-    def object_delattr_pullback(y_bar):
-        pb()
-        return None, None, None
-
-    return None, _Wrapped(object_delattr_pullback)
-
-
-object_delattr_rrule.mutates = True
-registry.register(object.__delattr__, object_delattr_rrule)
+registry.register(object.__delattr__, delattr_rrule)  # the same change as delattr(obj, name)
 registry.constant(slice.indices)
 
 

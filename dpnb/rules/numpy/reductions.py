@@ -6,7 +6,6 @@ import numpy as np
 
 from ...errors import DifferentiationError
 from .._common import bind, call_bars, float_dtype, to_like, unbroadcast_to
-from ..namespaces import is_foreign
 from ._base import _axes, _expand, _named, _nones, _safe_div, asarray, register
 
 
@@ -58,7 +57,7 @@ def sum_rrule(a, *args, **kwargs):
         if where is not True:
             g = np.where(where, g, 0)
         initial = _initial(args, kwargs, _SUM)
-        bars = {"a": to_like(g if is_foreign(g) else np.array(g), a)}
+        bars = {"a": to_like(g, a)}  # _expand made an array of its own
         if initial is not None:  # added to every entry of the result
             bars["initial"] = unbroadcast_to(asarray(y_bar), initial)
         return call_bars(_SUM, (a,) + args, kwargs, bars)

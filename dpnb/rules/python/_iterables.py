@@ -44,7 +44,7 @@ def _runtime():
     """The runtime's iterator class and the heap module (imported late: the core imports the rules)."""
     if not _core:
         from ...core import heap
-        from ...core.runtime import SeqIter
+        from ...core.runtime import SeqIter, _PosRec
 
         class MadeIter(SeqIter):
             """A `SeqIter` over items a rule made. They are also its field `made`, where the heap's
@@ -55,24 +55,10 @@ def _runtime():
                 super().__init__(seq)
                 self.made = seq
 
-        _core.update(SeqIter=SeqIter, MadeIter=MadeIter, heap=heap, Slots=heap.Slots)
+        # PosRec: the record of a rule reading a `SeqIter` from one position to another (undone
+        # in the backward pass, like `next`, and redone at its end)
+        _core.update(SeqIter=SeqIter, MadeIter=MadeIter, heap=heap, Slots=heap.Slots, PosRec=_PosRec)
     return _core
-
-
-class _Advance:
-    """The record of a rule reading a `SeqIter` from `old` to `new` (undone in the backward pass,
-    like `next`, and redone at its end)."""
-
-    __slots__ = ("it", "old", "new")
-
-    def __init__(self, it, old, new):
-        self.it, self.old, self.new = it, old, new
-
-    def undo(self):
-        self.it.pos = self.old
-
-    def redo(self):
-        self.it.pos = self.new
 
 
 _SEQUENCES = (list, tuple, np.ndarray)
@@ -137,7 +123,7 @@ class Source:
         if self.kind == "positions":
             x = self.x
             if x.pos != self.start:  # the backward pass sees the iterator as it was before the call
-                self.ctx.undo(_Advance(x, self.start, x.pos))
+                self.ctx.undo(_runtime()["PosRec"](x, self.start, x.pos))
             found = {self.start + i: b for i, b in pairs if b is not None}
             return _runtime()["Slots"](found) if found else None
         if self.kind == "foreign":

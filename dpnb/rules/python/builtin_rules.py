@@ -235,11 +235,8 @@ class ReadAhead(list):
                 )
 
 
-_READ_AHEAD_CHECK = True
-
-
 def _read_ahead(items, func, sources):
-    lists = [(x, tuple(x)) for x in sources if type(x) is list] if _READ_AHEAD_CHECK else []
+    lists = [(x, tuple(x)) for x in sources if type(x) is list]
     if not lists:
         return items
     out = ReadAhead(items)
