@@ -12,6 +12,7 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
 import dpnb  # noqa: E402
+from dpnb.testing import numerical_gradient
 from dpnb import NoRuleError, gradient  # noqa: E402
 
 try:
@@ -64,6 +65,10 @@ def test_least_squares_on_the_cluster(client):
     gw, gX, gy = lazy_gradient(least_squares, wd, Xd, yd)
     assert isinstance(gw, da.Array) and gX.chunks == Xd.chunks
     expected = gradient(least_squares, w, X, y)
+    r = X @ w - y  # the reference itself checked against the exact gradient
+    np.testing.assert_allclose(expected[0], 2 * X.T @ r / len(y), rtol=1e-10)
+    np.testing.assert_allclose(expected[1], 2 * np.outer(r, w) / len(y), rtol=1e-10)
+    np.testing.assert_allclose(expected[2], -2 * r / len(y), rtol=1e-10)
     got = dask.compute(gw, gX, gy)
     for g, e in zip(got, expected):
         assert isinstance(g, np.ndarray)
@@ -79,6 +84,8 @@ def test_logistic_regression_on_the_cluster(client):
     assert Xd.npartitions >= 8
     gw, gX, gl = lazy_gradient(logistic, wd, Xd, ld)
     (expected, _, _) = gradient(logistic, w, X, labels)
+    m = -labels * (X @ w)  # the reference itself checked against the exact gradient
+    np.testing.assert_allclose(expected, X.T @ (-labels / (1 + np.exp(-m))) / len(labels), rtol=1e-10)
     np.testing.assert_allclose(gw.compute(), expected, rtol=1e-10, atol=1e-12)
     print(f"logistic: loss {graph_size(logistic(wd, Xd, ld))} tasks, gradient {graph_size(gw)}")
 
@@ -90,6 +97,15 @@ def test_mlp_on_the_cluster(client):
     assert Xd.npartitions == 8
     grads = lazy_gradient(mlp, *dparams, Xd, Yd)
     expected = gradient(mlp, *params, X, Y)
+    # the reference itself checked against central differences along a random direction
+    rng = np.random.default_rng(5)
+    for i, p in enumerate(params):
+        v = rng.standard_normal(p.shape)
+        eps = 1e-6
+        hi = [q + eps * v if j == i else q for j, q in enumerate(params)]
+        lo = [q - eps * v if j == i else q for j, q in enumerate(params)]
+        fd = (mlp(*hi, X, Y) - mlp(*lo, X, Y)) / (2 * eps)
+        assert np.sum(expected[i] * v) == pytest.approx(fd, rel=1e-5, abs=1e-8)
     got = dask.compute(*grads[:4])
     for g, e, p in zip(got, expected, params):
         assert g.shape == p.shape
@@ -141,3 +157,12 @@ def test_methods_attributes_and_slices_of_dask_arrays():
     with dask.config.set(scheduler="sync"):
         (g,) = lazy_gradient(f, Ad)
         np.testing.assert_allclose(g.compute(), gradient(f, A)[0], rtol=1e-5)
+
+    # the reference itself, against central differences (with float64 in place of float32, whose
+    # rounding differences at a step of 1e-6 would swamp)
+    def f64(A):
+        B = A.T.reshape(6, 2, 2)[1:, ::2]
+        return (B.sum(axis=0) ** 2).mean() + A.max() * A.astype(np.float64).std()
+
+    np.testing.assert_allclose(gradient(f, A)[0], gradient(f64, A)[0], rtol=1e-5)
+    np.testing.assert_allclose(gradient(f64, A)[0], numerical_gradient(f64, A)[0], rtol=1e-6, atol=1e-8)
