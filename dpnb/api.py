@@ -1,6 +1,7 @@
 """The public entry points: gradient, withgradient, pullback, derivative, jacobian, hessian, jvp,
 adjoint_source, refresh."""
 import numbers
+import threading
 import types
 from collections import namedtuple
 from fractions import Fraction
@@ -9,6 +10,7 @@ import numpy as np
 
 from .core import heap as H
 from .core import load, runtime
+from .rules import registry
 from .errors import DifferentiationError, NonScalarOutputError
 from .params import Params, params_gradient
 from .rules.namespaces import is_foreign
@@ -62,18 +64,62 @@ def _run(f, args, ctx):
         H.pop()
 
 
-def _backward(ctx, pb, dy, args):
-    """Run pullback pb with seed dy; the cotangents of args, in the shape SPEC §3 gives."""
-    with ctx.lock:
-        H.push(ctx)
+def _direct(f, args, with_value):
+    """`gradient(f, *args)` for a Python function run as the user's program (not itself being
+    differentiated; there a rule makes this return None): one context for both passes, no lock
+    (nothing else can reach it), and no work for the cases the general path handles. None when
+    the general path is needed."""
+    if type(f) is not _FunctionType:
+        return None
+    adj = _adjoint(f, args, True, True)
+    if adj is None:
+        return None
+    ctx = H.Context()
+    stack = H.stack()
+    stack.append(ctx)
+    try:
+        y, pb = adj(*args)
+        dy = _seed(y)
         ctx.begin()
         try:
             bars = pb(dy)
-            out = tuple(_finish(H.take_deep(ctx, a, b) if ctx.heap else b, a) for a, b in zip(args, bars[1:]))
-            return out, bars
+            if ctx.heap:
+                out = tuple(_finish(H.take_deep(ctx, a, b), a) for a, b in zip(args, bars[1:]))
+            elif len(args) == 1:
+                out = (_finish(bars[1], args[0]),)
+            else:
+                out = tuple(_finish(b, a) for a, b in zip(args, bars[1:]))
         finally:
-            ctx.end()
-            H.pop()
+            if ctx.undone:
+                ctx.end()
+    finally:
+        H.pop()
+    return WithGradient(y, out) if with_value else out
+
+
+# a gradient being differentiated (a second derivative) takes the general path, whose every step
+# dpnb can differentiate
+registry.register(_direct, runtime.as_inner(lambda f, args, with_value: None))
+
+
+def _backward(ctx, pb, dy, args):
+    """Run pullback pb with seed dy; the cotangents of args, in the shape SPEC §3 gives."""
+    if ctx.lock is None:
+        return _backward_run(ctx, pb, dy, args)
+    with ctx.lock:
+        return _backward_run(ctx, pb, dy, args)
+
+
+def _backward_run(ctx, pb, dy, args):
+    H.push(ctx)
+    ctx.begin()
+    try:
+        bars = pb(dy)
+        out = tuple(_finish(H.take_deep(ctx, a, b) if ctx.heap else b, a) for a, b in zip(args, bars[1:]))
+        return out, bars
+    finally:
+        ctx.end()
+        H.pop()
 
 
 def _finish(bar, arg):
@@ -200,7 +246,7 @@ def pullback(f, *args):
     >>> y, back(1.0), back(2.0)
     (6.0, (3.0, 2.0), (6.0, 4.0))
     """
-    ctx = H.Context()
+    ctx = H.Context(lock=threading.RLock())  # the pullback may be called from several threads
     y, pb = _run(f, args, ctx)
 
     def back(dy):
@@ -219,6 +265,9 @@ def withgradient(f, *args):
     """
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0], with_value=True)
+    r = _direct(f, args, True)
+    if r is not None:
+        return r
     ctx = H.Context()
     y, pb = _run(f, args, ctx)
     out, _ = _backward(ctx, pb, _seed(y), args)
@@ -236,6 +285,9 @@ def gradient(f, *args):
     """
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0])
+    r = _direct(f, args, False)
+    if r is not None:
+        return r
     ctx = H.Context()
     y, pb = _run(f, args, ctx)
     out, _ = _backward(ctx, pb, _seed(y), args)

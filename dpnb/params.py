@@ -132,15 +132,14 @@ def params_gradient(f, ps, with_value=False):
     y, pb = api._run(f, (), ctx)
     seed = api._seed(y)
     grads = {}
-    with ctx.lock:
-        H.push(ctx)
-        ctx.begin()
-        try:
-            pb(seed)
-            _collect(ctx, ps, grads)
-        finally:
-            ctx.end()
-            H.pop()
+    H.push(ctx)
+    ctx.begin()
+    try:
+        pb(seed)
+        _collect(ctx, ps, grads)
+    finally:
+        ctx.end()
+        H.pop()
     for k, v in grads.items():
         if isinstance(v, np.ndarray) and (not v.flags.writeable or v.base is not None):
             grads[k] = v.copy()  # an array of its own, not a view

@@ -166,7 +166,11 @@ class Emitter:
         if tk is None:
             return
         if tk == "leaf":
-            out.append(ast.Expr(value=call(self.helper("leaf"), self.ctx(), N(atom.id), expr)))
+            send = ast.Expr(value=call(self.helper("leaf"), self.ctx(), N(atom.id), expr))
+            if cstatus != SET and _cheap_read(expr):
+                # most calls send nothing to the function they called: skip the call then
+                send = if_(is_none(copy.deepcopy(expr), negate=True), [send])
+            out.append(send)
             return
         if tk == "cell":
             writing = getattr(self, "cell_writes", {}).get(atom.id)
@@ -1276,6 +1280,13 @@ class Emitter:
             else:
                 elts.append(C(None))
         return tup(elts)
+
+
+def _cheap_read(expr):
+    """A name, or an item of a name at a constant index: read twice at no cost."""
+    if isinstance(expr, ast.Name):
+        return True
+    return isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name) and isinstance(expr.slice, ast.Constant)
 
 
 def _no_args():

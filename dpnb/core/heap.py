@@ -52,17 +52,16 @@ _NO_TANGENT = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinM
 class Context:
     """The state of one differentiated call: what changed in the forward pass, and the heap."""
 
-    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "depth", "mutated_roots", "__weakref__")
+    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "__weakref__")
 
-    def __init__(self, params=None):
+    def __init__(self, params=None, lock=None):
         self.log = []  # every change made by the forward pass, in order
         self.heap = None  # id -> [obj, accumulator, owned] while a backward pass runs
         self.undone = []  # changes the running backward pass has undone
         self.params = params  # ids of tracked implicit parameters (Params), or None
         self.leaves = None  # id -> [value, cotangent] of values read from globals and closures
-        self.lock = threading.RLock()
-        self.depth = 0
-        self.mutated_roots = {}  # id -> array whose memory the forward pass changed (kept alive: ids stay unique)
+        self.lock = lock  # for a pullback that several threads may call; None for a private call
+        self.mutated_roots = None  # id -> array whose memory the forward pass changed (kept alive: ids stay unique)
 
     # the backward pass
     def begin(self):
@@ -96,6 +95,12 @@ def _orphan():
     ctx = Context()
     ctx.begin()
     return ctx
+
+
+def stack():
+    """This thread's stack of contexts (of the user's program: depth 0)."""
+    s = getattr(_local, "stack", None)
+    return _level(0) if s is None else s
 
 
 def push(ctx):
@@ -367,7 +372,7 @@ def _array_key(ctx, v):
     such a view has an accumulator of its own (it is read-only; a change to its root is refused)."""
     root = root_of(v)
     if root is not v and (_overlaps(v) or v.dtype != root.dtype):
-        if id(root) in ctx.mutated_roots:
+        if ctx.mutated_roots and id(root) in ctx.mutated_roots:
             raise DifferentiationError(
                 "an array was changed in place while a view of it that dpnb cannot map onto it element by "
                 "element (np.broadcast_to, .real, .imag, .view) was in use; make a copy of the view first"
@@ -631,13 +636,17 @@ class Slots:
 def take(ctx, v, bar):
     """The cotangent of `v` where the forward pass made it: its variable's plus its heap entry,
     which is removed (an earlier value of the object starts from nothing)."""
-    if not managed(v):
-        return bar
     if type(v) is np.ndarray:
-        c = array_take(ctx, v)
+        if v.base is None:
+            e = ctx.heap.pop(id(v), None)
+            c = None if e is None else e.acc
+        else:
+            c = array_take(ctx, v)
         if bar is not None:
             c = accumulate(c, bar)
         return c
+    if not managed(v):
+        return bar
     e = ctx.heap.pop(id(v), None) if ctx.heap is not None else None
     if e is None:
         return bar
@@ -718,6 +727,18 @@ def acc(ctx, v, bar, c):
     variable's cotangent `bar` (returned). Parts of a tuple that are heap objects go to the heap."""
     if c is None:
         return bar
+    if type(v) is np.ndarray and v.base is None and type(c) is np.ndarray and c.shape == v.shape and (
+        c.dtype.kind != "c" or v.dtype.kind == "c"
+    ):
+        # the common case, a whole array that owns its memory: what array_add does, without the search
+        heap = ctx.heap
+        e = heap.get(id(v))
+        if e is None:
+            heap[id(v)] = _Entry(v, c, False)
+            return bar
+        if e.acc is None:
+            e.acc, e.owned = c, False
+            return bar
     if managed(v):
         heap_add(ctx, v, c)
         return bar

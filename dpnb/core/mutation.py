@@ -124,6 +124,8 @@ class AppendRec(Rec):
 
 def _log_array(ctx, rec):
     _root = H.root_of(rec.arr)
+    if ctx.mutated_roots is None:
+        ctx.mutated_roots = {}
     ctx.mutated_roots[id(_root)] = _root
     return _log(ctx, rec)
 

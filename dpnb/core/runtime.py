@@ -1501,7 +1501,8 @@ def as_strided_rrule(x, shape=None, strides=None, subok=False, writeable=True):
 registry.register(np.lib.stride_tricks.as_strided, as_strided_rrule)
 
 
-def _as_inner(native):
+def as_inner(native):
+    """A rule that runs `native` in place of the function, its result a constant."""
     def inner_rrule(*args):
         y = native(*args)
         return y, const_pb(len(args))
@@ -1509,11 +1510,11 @@ def _as_inner(native):
     return inner_rrule
 
 
-registry.register(H.current, _as_inner(lambda: H.level_current(1)))
-registry.register(H.push, _as_inner(lambda ctx: H.level_push(1, ctx)))
-registry.register(H.pop, _as_inner(lambda: H.level_pop(1)))
-registry.register(H.level_current, _as_inner(lambda level: H.level_current(level + 1)))
-registry.register(H.depth, _as_inner(lambda: 1))
+registry.register(H.current, as_inner(lambda: H.level_current(1)))
+registry.register(H.push, as_inner(lambda ctx: H.level_push(1, ctx)))
+registry.register(H.pop, as_inner(lambda: H.level_pop(1)))
+registry.register(H.level_current, as_inner(lambda level: H.level_current(level + 1)))
+registry.register(H.depth, as_inner(lambda: 1))
 def _deeper_push(level, ctx):
     if level + 1 >= MAX_NESTING:
         raise DifferentiationError(
@@ -1525,8 +1526,8 @@ def _deeper_push(level, ctx):
 
 #: how many gradients may run inside one another (the third derivative)
 MAX_NESTING = 3
-registry.register(H.level_push, _as_inner(_deeper_push))
-registry.register(H.level_pop, _as_inner(lambda level: H.level_pop(level + 1)))
+registry.register(H.level_push, as_inner(_deeper_push))
+registry.register(H.level_pop, as_inner(lambda level: H.level_pop(level + 1)))
 registry.register(builtins.getattr, getattr_rrule)
 registry.register(builtins.setattr, setattr_rrule)
 registry.register(builtins.delattr, delattr_rrule)
