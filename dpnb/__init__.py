@@ -23,6 +23,7 @@ from .api import (
     jvp,
     pullback,
     refresh,
+    tangent_source,
     withgradient,
 )
 from .params import Params, Grads
@@ -42,7 +43,7 @@ def unload_ipython_extension(ip):
 
 
 __all__ = [
-    "gradient", "hessian", "withgradient", "pullback", "derivative", "jacobian", "jvp", "adjoint_source", "refresh",
+    "gradient", "hessian", "withgradient", "pullback", "derivative", "jacobian", "jvp", "adjoint_source", "tangent_source", "refresh",
     "rrule", "adjoint", "nograd", "ignore_derivatives", "hook", "checkpointed", "Grads", "NoTangent", "ZeroTangent", "Tangent", "Params",
     "DifferentiationError", "UnsupportedSyntaxError", "NoRuleError", "NonScalarOutputError",
 ]

@@ -1,5 +1,6 @@
 """The public entry points: gradient, withgradient, pullback, derivative, jacobian, hessian, jvp,
-adjoint_source, refresh."""
+adjoint_source, tangent_source, refresh."""
+import ast
 import numbers
 import threading
 import types
@@ -9,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 
 from .core import heap as H
-from .core import load, runtime
+from .core import higher, load, runtime
 from .rules import registry
 from .errors import DifferentiationError, NonScalarOutputError
 from .params import Params, params_gradient
@@ -402,7 +403,61 @@ def adjoint_source(f, *example_args):
     return load.adjoint_source(f, key)
 
 
-def _unwrap(f):
+def tangent_source(f, *example_args):
+    """The code `jvp` runs for `f`, as Python source: the generated adjoint of `f`'s pullback.
+
+    Forward mode is the transpose of the pullback: after `f`'s forward pass and
+    pullback (what `adjoint_source` shows), `jvp` differentiates that pullback once
+    more, and the pullback of the pullback maps the tangents to `J·tangents`.
+    With example arguments, the version for their types (`f`'s forward pass runs
+    once on them, as in `jvp`, for the type of its output); without, the one for
+    plain floats in and out.
+
+    >>> src = tangent_source(lambda x: 5*x + 3)
+    >>> [line.strip() for line in src.splitlines() if line.lstrip().startswith(("def ", "y_bar_bar ="))]
+    ['def lambda_pullback(y_bar):', 'def lambda_pullback_pullback(y_bar1):', 'y_bar_bar = 5 * x_bar_bar']
+    """
+    bound = _bound_arguments(f)
+    f = _unwrap(f, "tangent_source")
+    if example_args:
+        args = bound + example_args
+        key = tuple(map(type, args))
+        # the adjoint jvp's forward pass uses (a rule's pullback aside), else the one adjoint_source shows
+        adj = _adjoint(f, args, True, True) or load.compiled_for(f, key).instance(f)
+        H.push(H.Context())
+        try:
+            y, pb = adj(*args)
+        finally:
+            H.pop()
+        seed = type(higher.zero_like(y))
+    else:
+        key = (float,) * f.__code__.co_argcount
+        pb, seed = load.pullback_of(f, key), float
+    inner = load.compiled_for(pb, (seed,))
+    types_in = ", ".join(t.__name__ for t in key) or "none"
+    header = [
+        "# Forward mode is the transpose of the pullback: jvp(f, primals, tangents) runs f's forward",
+        "# pass and pullback (what adjoint_source shows), then differentiates u -> <back(u), tangents>",
+        "# at u = 0, which gives J·tangents. Below is the pullback of f's pullback, which jvp runs:",
+        f"# {pb.__name__} runs again on u, and {inner.pullback_name} takes the tangents",
+        f"# (as the cotangent of what {pb.__name__} returns) and returns J·tangents.",
+        f"# Specialised for arguments of types: {types_in}; the cotangent u: {seed.__name__}.",
+    ]
+    return "\n".join(header) + "\n" + ast.unparse(inner.source)
+
+
+def _bound_arguments(f):
+    """What a call of `f` passes before its own arguments: the object of a bound method or a callable object."""
+    while True:
+        if isinstance(f, types.MethodType):
+            return (f.__self__,)
+        if isinstance(f, types.FunctionType) or not hasattr(f, "__wrapped__"):
+            break
+        f = f.__wrapped__
+    return () if isinstance(f, types.FunctionType) or not callable(f) else (f,)
+
+
+def _unwrap(f, what="adjoint_source"):
     while not isinstance(f, types.FunctionType):
         if isinstance(f, types.MethodType):
             f = f.__func__
@@ -411,7 +466,7 @@ def _unwrap(f):
         elif isinstance(getattr(type(f), "__call__", None), types.FunctionType):
             f = type(f).__call__
         else:
-            raise TypeError(f"adjoint_source needs a Python function, got {type(f).__name__}")
+            raise TypeError(f"{what} needs a Python function, got {type(f).__name__}")
     return f
 
 
@@ -447,8 +502,6 @@ def jvp(f, primals, tangents):
     >>> jvp(lambda x: x ** 3, (2.0,), (1.0,))
     (8.0, 12.0)
     """
-    from .core import higher
-
     primals, tangents = tuple(primals), tuple(tangents)
     if len(tangents) != len(primals):
         raise ValueError(f"jvp got {len(primals)} primals and {len(tangents)} tangents")

@@ -407,3 +407,14 @@ def adjoint_source(fn, types_key=None):
         n = fn.__code__.co_argcount
         types_key = (float,) * n
     return ast.unparse(compiled_for(fn, types_key).source)
+
+
+def pullback_of(fn, types_key):
+    """The generated pullback of `fn` (for arguments of these types) as a function object whose
+    closure cells are empty: enough to transform it, which reads its code, globals and names only.
+    """
+    c = compiled_for(fn, types_key)
+    code = next(k for k in c.template.__code__.co_consts if isinstance(k, types.CodeType) and k.co_name == c.pullback_name)
+    cells = tuple(types.CellType() for _ in code.co_freevars)
+    return types.FunctionType(code, fn.__globals__, code.co_name, None, cells)
+

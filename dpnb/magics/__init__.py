@@ -3,8 +3,9 @@
 - ``%%grad [-o NAME] [--graph] VAR [VAR ...]`` runs the cell, takes its last
   expression as the loss and shows its gradient with respect to the named
   notebook variables (bound to ``NAME``, by default ``grads``).
-- ``%adjoint_source EXPR [ARG ...]`` shows the adjoint dpnb generates for the
-  function ``EXPR`` evaluates to, syntax-highlighted.
+- ``%adjoint_source [--forward] EXPR [ARG ...]`` shows the adjoint dpnb generates for
+  the function ``EXPR`` evaluates to, syntax-highlighted; with ``--forward``, the
+  tangent-mode code `dpnb.jvp` runs (`dpnb.tangent_source`).
 - after every cell, what the cell redefined (functions, classes, methods,
   rules) replaces the old code in dpnb's caches (see `dpnb.magics.watch`).
 
@@ -149,7 +150,7 @@ class DpnbMagics(Magics):
 
     @magic_arguments()
     @argument("--forward", action="store_true",
-              help="show the tangent-mode (forward) code instead of the adjoint")
+              help="show the tangent-mode (forward) code dpnb.jvp runs instead of the adjoint")
     @argument("expr", metavar="EXPR",
               help="a Python expression, evaluated in the notebook's namespace, "
               "whose value is the function to show the adjoint of")
@@ -159,12 +160,16 @@ class DpnbMagics(Magics):
     def adjoint_source(self, line):
         """Show the adjoint Python source dpnb generates for a function, syntax-highlighted.
 
+        With ``--forward``, the code `dpnb.jvp` runs instead: the adjoint of the
+        function's pullback (forward mode is the transpose of the pullback).
+
         Examples::
 
             %adjoint_source lambda x: 5*x + 3
             %adjoint_source my_loss
             %adjoint_source my_loss 2.0 3
             %adjoint_source model.__call__
+            %adjoint_source --forward my_loss 2.0 3
         """
         __tracebackhide__ = True
         text = line.strip()
@@ -184,19 +189,12 @@ class DpnbMagics(Magics):
         filename = self.shell.compile.cache(text, self.shell.execution_count)
         func = eval(compile(expr, filename, "eval"), ns)
         example = [eval(compile(a, filename, "eval"), ns) for a in arg_exprs]
-        if forward:
-            tangent_source = getattr(dpnb, "tangent_source", None)
-            if tangent_source is None:
-                raise UsageError(
-                    "%adjoint_source --forward: this version of dpnb has no tangent-mode source to show "
-                    "(dpnb.jvp computes forward-mode products, but its code is not exposed)"
-                )
-            source = tangent_source(func, *example)
-        else:
-            try:
-                source = dpnb.adjoint_source(func, *example)
-            except (dpnb.DifferentiationError, TypeError) as e:
-                raise UsageError(f"%adjoint_source: {_one_line(e)}") from None
+        show = dpnb.tangent_source if forward else dpnb.adjoint_source
+        what = "%adjoint_source --forward" if forward else "%adjoint_source"
+        try:
+            source = show(func, *example)
+        except (dpnb.DifferentiationError, TypeError) as e:
+            raise UsageError(f"{what}: {_one_line(e)}") from None
         from IPython.display import display
 
         display(HighlightedSource(source))

@@ -88,11 +88,43 @@ def test_adjoint_source_plain_text_is_the_source(ip):
     assert "<span" in data["text/html"]  # highlighted by Pygments
 
 
-def test_adjoint_source_forward_says_it_is_not_available(ip):
+def test_adjoint_source_forward_of_a_lambda(ip):
+    with capture_output() as captured:
+        ip.run_line_magic("adjoint_source", "--forward lambda x: x**3")
+    text = shown_text(captured)
+    assert text.strip().startswith("# Forward mode is the transpose of the pullback")
+    assert "def lambda_pullback(y_bar):" in text
+    assert "def lambda_pullback_pullback(" in text
+
+
+def test_adjoint_source_forward_of_a_notebook_function(ip):
+    ip.run_cell("def cube_plus(x):\n    return x**3 + 2*x\n")
+    with capture_output() as captured:
+        ip.run_cell("%adjoint_source --forward cube_plus 2.0")
+    data = captured.outputs[0].data
+    import dpnb
+
+    assert data["text/plain"].strip() == dpnb.tangent_source(ip.user_ns["cube_plus"], 2.0).strip()
+    assert "def cube_plus_pullback_pullback(" in data["text/plain"]
+    assert "<span" in data["text/html"]  # highlighted by Pygments
+    # the adjoint of the pullback, not the adjoint itself
+    assert data["text/plain"].strip() != dpnb.adjoint_source(ip.user_ns["cube_plus"], 2.0).strip()
+
+
+def test_adjoint_source_forward_of_something_that_is_not_a_function(ip):
     from IPython.core.error import UsageError
 
-    with pytest.raises(UsageError, match="tangent-mode"):
-        ip.run_line_magic("adjoint_source", "--forward lambda x: x * x")
+    with pytest.raises(UsageError, match="^%adjoint_source --forward: TypeError: tangent_source needs a Python function"):
+        ip.run_line_magic("adjoint_source", "--forward 3")
+
+
+def test_adjoint_source_forward_of_code_dpnb_refuses(ip):
+    from IPython.core.error import UsageError
+
+    ip.run_cell("def counting(x):\n    yield x\n")
+    with pytest.raises(UsageError, match="^%adjoint_source --forward: UnsupportedSyntaxError") as e:
+        ip.run_line_magic("adjoint_source", "--forward counting")
+    assert "\n" not in str(e.value)
 
 
 def test_adjoint_source_of_something_that_is_not_a_function(ip):
