@@ -130,7 +130,7 @@ def _finish(bar, arg):
         return bar
     if bar is None or isinstance(bar, AbstractZero):
         return None
-    if is_foreign(bar) or is_foreign(arg):
+    if tb is not np.ndarray and (is_foreign(bar) or is_foreign(arg)):
         return _finish_foreign(bar, arg)
     if tb is np.ndarray and type(arg) is np.ndarray:
         # internal cotangents may be broadcast views: hand back an array of its own

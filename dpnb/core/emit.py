@@ -1234,6 +1234,11 @@ class Emitter:
             type_comment=None,
         )
         tidy.propagate_copies(pullback)
+        if any(k == "any" for k in self.an.kind.values()):
+            # arrays may pass through: free each cotangent once it has been passed on
+            numbers = {self.namer.bar(v) for v, k in self.an.kind.items() if k != "any"}
+            stored = {n.id for n in ast.walk(pullback) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            tidy.release_dead(pullback, stored - numbers)
         fwd = self.fwd_block(body)
         # `nonlocal` must come before any use of the name, the prologue's included
         declarations = [st for st in fwd if isinstance(st, ast.Nonlocal)]
@@ -1254,11 +1259,77 @@ class Emitter:
                 chunk = unbound[i : i + 20]
                 prologue.append(ast.Assign(targets=[S(n) for n in chunk], value=call(self.helper("unbound"), C(self.ssa.original.get(chunk[0], chunk[0])))))
         fwd = prologue + fwd
+        if any(k == "any" for k in self.an.kind.values()):
+            if self.uses_ctx:
+                self.weaken(fwd, pullback, ret.value)
+            # and the forward pass lets go of an array once nothing further needs it
+            whole = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd + [pullback, ast.Return(value=ret.value)], decorator_list=[], returns=None, type_comment=None)
+            objects = {v for v, k in self.an.kind.items() if k == "any"} - set(self.an.params)
+            fwd = tidy.release_dead(whole, objects).body[:-2]
         fwd.append(pullback)
         fwd.append(ast.copy_location(ast.Return(value=tup([ret.value, N(pb_name)])), ret))
         new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd, decorator_list=[], returns=None, type_comment=None)
         ast.copy_location(new, fdef)
         return new
+
+    def weaken(self, fwd, pullback, ret_value):
+        """A value the pullback reads only to find its cotangent in the heap (`_take`, `_acc`) is
+        kept by a weak reference when it is an array: an intermediate no rule's pullback needs is
+        then freed when the forward pass returns, as in code written by hand (if it is gone,
+        nothing else can have reached it, and its cotangent is the pullback's own variable)."""
+        heap_ops = {self.helper(k): k for k in ("take", "take_deep", "acc")}
+        through_heap, other = set(), set()
+        for n in ast.walk(pullback):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in heap_ops and len(n.args) >= 2:
+                if isinstance(n.args[1], ast.Name):
+                    through_heap.add(id(n.args[1]))
+        for n in ast.walk(pullback):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in through_heap:
+                other.add(n.id)
+        kinds = self.an.kind
+        returned = {n.id for n in ast.walk(ret_value) if isinstance(n, ast.Name)}
+        # the names assigned once, outside loops, try and with, in the forward pass's own frame
+        sites = {}
+
+        def scan(stmts):
+            for st in stmts:
+                if isinstance(st, ast.Assign):
+                    for t in st.targets:
+                        for m in ast.walk(t):
+                            if isinstance(m, ast.Name):
+                                sites[m.id] = None if m.id in sites else (stmts, st)
+                elif isinstance(st, ast.If):
+                    scan(st.body)
+                    scan(st.orelse)
+
+        scan(fwd)
+        stores = {}
+        for st in fwd:
+            for m in ast.walk(st):
+                if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Load):
+                    stores[m.id] = stores.get(m.id, 0) + 1
+                elif isinstance(m, (ast.Nonlocal, ast.Global)):
+                    for n in m.names:
+                        stores[n] = 2
+        chosen = sorted(
+            name for name, site in sites.items()
+            if site is not None and stores.get(name) == 1 and kinds.get(name) == "any" and name not in other and name not in returned
+            and name not in self.an.params
+        )
+        chosen = [name for name in chosen if any(id(m) in through_heap for m in ast.walk(pullback) if isinstance(m, ast.Name) and m.id == name)]
+        if not chosen:
+            return
+        refs = {}
+        for name in chosen:
+            ref = refs[name] = self.fresh(f"{name}_w")
+            stmts, st = sites[name]
+            stmts.insert(stmts.index(st) + 1, assign(ref, call(self.helper("weak"), N(name))))
+        for n in ast.walk(pullback):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in heap_ops and len(n.args) >= 2:
+                a = n.args[1]
+                if isinstance(a, ast.Name) and a.id in refs:
+                    n.args[1] = N(refs[a.id])
+                    n.func = N(self.helper(heap_ops[n.func.id] + "_ref"))
 
     def result_tuple(self):
         elts = [C(None)]

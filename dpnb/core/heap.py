@@ -24,8 +24,10 @@ can undo them one by one — every pullback then sees the objects as they were
 when its operation ran — and redo them all at the end.
 """
 import gc
+import sys
 import threading
 import types
+import weakref
 from fractions import Fraction
 
 import numpy as np
@@ -412,6 +414,8 @@ def array_add(ctx, v, c):
         if is_foreign(e.acc):
             e.acc = e.acc + c
             return
+        if not e.owned and _exclusive(e.acc):
+            e.owned = True  # nothing else holds the array the entry keeps: add into it
         if e.owned and e.acc.dtype == np.result_type(e.acc, c):
             e.acc += c
         else:
@@ -426,6 +430,21 @@ def array_add(ctx, v, c):
         np.add.at(mem, _memory_index(root, v), np.broadcast_to(c, v.shape))
     else:
         w += c
+
+
+def _exclusive(a):
+    """Is array `a` held by nothing but a heap entry (and this call's argument)? Then the entry
+    may add into it: no one can see the change (an array of its own memory, not a view)."""
+    return type(a) is np.ndarray and a.base is None and a.flags.writeable and sys.getrefcount(a) <= _HELD_ONCE
+
+
+def _count(a):  # the count `_exclusive` sees, measured the same way
+    return sys.getrefcount(a)
+
+
+_held = _Entry(None, np.empty(1), False)
+_HELD_ONCE = _count(_held.acc)
+del _held
 
 
 def _foreign_add(ctx, v, root, c):
@@ -739,6 +758,11 @@ def acc(ctx, v, bar, c):
         if e.acc is None:
             e.acc, e.owned = c, False
             return bar
+        if not e.owned and _exclusive(e.acc) and e.acc.dtype == np.result_type(e.acc, c):
+            e.owned = True  # nothing else holds the array the entry keeps: add into it
+        if e.owned and e.acc.dtype == np.result_type(e.acc, c):
+            e.acc += c
+            return bar
     if managed(v):
         heap_add(ctx, v, c)
         return bar
@@ -818,3 +842,49 @@ def cell_take(ctx, cell):
     if e is None:
         return None
     return e.acc[0]
+
+
+# --- intermediates held weakly ----------------------------------------------------------------
+# An array the pullback reads only to find its cotangent here is held by a `Ref` (see
+# `Emitter.weaken`): if no rule's pullback kept it, it is freed when the forward pass returns, and
+# then nothing else can have sent it a cotangent through the heap, so its cotangent is the
+# pullback's own variable (shaped by the shape and dtype the reference keeps).
+
+
+class Ref(weakref.ref):
+    __slots__ = ("shape", "dtype")
+
+
+def weak(v):
+    """A weak reference to array `v` (other values are kept as they are)."""
+    if type(v) is not np.ndarray:
+        return v
+    r = Ref(v)
+    r.shape, r.dtype = v.shape, v.dtype
+    return r
+
+
+def take_ref(ctx, r, bar):
+    if type(r) is not Ref:
+        return take(ctx, r, bar)
+    v = r()
+    return bar if v is None else take(ctx, v, bar)
+
+
+def take_deep_ref(ctx, r, bar):
+    if type(r) is not Ref:
+        return take_deep(ctx, r, bar)
+    v = r()
+    return bar if v is None else take_deep(ctx, v, bar)
+
+
+def acc_ref(ctx, r, bar, c):
+    if type(r) is not Ref:
+        return acc(ctx, r, bar, c)
+    v = r()
+    if v is not None:
+        return acc(ctx, v, bar, c)
+    if c is None or isinstance(c, AbstractZero):
+        return bar
+    c = c.dense(r) if type(c) is Indexed else _as_array_cot(c, r)
+    return c if bar is None else bar + c

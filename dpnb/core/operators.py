@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..rules.broadcast import unbroadcast
+from ..rules.broadcast import operand, unbroadcast
 from ..rules.namespaces import is_foreign
 from ..rules.registry import RULES
 from . import heap as H
@@ -76,17 +76,23 @@ _NUMBER_RULES = {
 # arrays (with plain numbers): one broadcasting reduction per operand that wants a cotangent;
 # `need` says which (1: the left operand, 2: the right one, 3: both)
 def _add_arrays(a, b, need):
+    y = a + b
+    a, b = operand(a), operand(b)  # kept for their shapes only
+
     def add_pullback(g):
         return None, (unbroadcast(g, a) if need & 1 else None), (unbroadcast(g, b) if need & 2 else None)
 
-    return a + b, add_pullback
+    return y, add_pullback
 
 
 def _sub_arrays(a, b, need):
+    y = a - b
+    a, b = operand(a), operand(b)  # kept for their shapes only
+
     def sub_pullback(g):
         return None, (unbroadcast(g, a) if need & 1 else None), (unbroadcast(-g, b) if need & 2 else None)
 
-    return a - b, sub_pullback
+    return y, sub_pullback
 
 
 def _mul_arrays(a, b, need):
@@ -102,6 +108,7 @@ def _mul_arrays(a, b, need):
 
 def _truediv_arrays(a, b, need):
     y = a / b
+    a = operand(a)  # kept for its shape only
 
     def truediv_pullback(g):
         a_bar = g / b

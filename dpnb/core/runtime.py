@@ -1515,6 +1515,19 @@ registry.register(H.push, as_inner(lambda ctx: H.level_push(1, ctx)))
 registry.register(H.pop, as_inner(lambda: H.level_pop(1)))
 registry.register(H.level_current, as_inner(lambda level: H.level_current(level + 1)))
 registry.register(H.depth, as_inner(lambda: 1))
+
+
+def _weak_rrule(v):
+    # generated code being differentiated keeps its intermediates: a plain (strong) reference
+    def weak_pullback(g):
+        return None, g
+
+    return v, weak_pullback
+
+
+registry.register(H.weak, _weak_rrule)
+# nor does it add into arrays in place (the count of references describes the inner program)
+registry.register(H._exclusive, as_inner(lambda a: False))
 def _deeper_push(level, ctx):
     if level + 1 >= MAX_NESTING:
         raise DifferentiationError(
@@ -1673,6 +1686,10 @@ HELPERS = {
     "take": H.take,
     "take_deep": H.take_deep,
     "acc": H.acc,
+    "weak": H.weak,
+    "take_ref": H.take_ref,
+    "take_deep_ref": H.take_deep_ref,
+    "acc_ref": H.acc_ref,
     "leaf": H.leaf,
     "cell_add": H.cell_add,
     "none_run": none_run,

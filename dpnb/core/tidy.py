@@ -97,3 +97,45 @@ def propagate_copies(fn):
         if not init.targets:
             fn.body.remove(init)
     return fn
+
+
+def release_dead(fn, candidates):
+    """Set each name of `candidates` to None right after its last read in pullback `fn` (in place),
+    so that a cotangent array is freed once it has been passed on rather than when the pullback
+    returns: the backward pass then holds about as many arrays as one written by hand. Only
+    straight-line code and `if` blocks are treated; a loop, `try` or `with` counts as one read of
+    every name it mentions. Names a nested function reads, or `nonlocal` ones, are left alone."""
+    inner, declared = set(), set()
+    for n in ast.walk(fn):
+        if n is not fn and isinstance(n, (ast.FunctionDef, ast.Lambda)):
+            inner |= {m.id for m in ast.walk(n) if isinstance(m, ast.Name)}
+        elif isinstance(n, (ast.Nonlocal, ast.Global)):
+            declared |= set(n.names)
+    names = set(candidates) - inner - declared - {a.arg for a in fn.args.args}
+    if not names:
+        return fn
+
+    def mentioned(node):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in names}
+
+    def block(stmts, live_after):
+        out = []
+        live = set(live_after)
+        for s in reversed(stmts):
+            if isinstance(s, ast.If):
+                s.body = block(s.body, live)
+                s.orelse = block(s.orelse, live) if s.orelse else s.orelse
+                live |= mentioned(s)
+                out.append(s)
+                continue
+            stores, loads = _stores_loads(s)
+            dead = sorted(n for n in names if loads[n] and not stores[n] and n not in live)
+            live |= mentioned(s)
+            if dead and not isinstance(s, ast.Return):
+                out.append(ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store()) for n in dead], value=ast.Constant(value=None)))
+            out.append(s)
+        out.reverse()
+        return out
+
+    fn.body = block(fn.body, set())
+    return fn

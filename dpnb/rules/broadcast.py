@@ -9,6 +9,23 @@ import numpy as np
 from .namespaces import is_foreign
 
 
+class Like:
+    """What `unbroadcast` needs of a large array operand: its shape and dtype, not its data (a
+    pullback that keeps only this lets the array be freed when nothing else needs it)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, x):
+        self.shape, self.dtype = x.shape, x.dtype
+
+
+def operand(x):
+    """What a pullback keeps of an operand it only un-broadcasts to: a `Like` for a large array."""
+    if type(x) is np.ndarray and x.size > 1024:
+        return Like(x)
+    return x
+
+
 def unbroadcast(g, x):
     """Sum `g` down to the shape of `x` (an array, a NumPy scalar or a Python number).
 
@@ -18,6 +35,14 @@ def unbroadcast(g, x):
     6.0
     """
     tg = type(g)
+    if type(x) is Like:
+        if tg is not np.ndarray or g.ndim < len(x.shape):  # a scalar cotangent for the whole array
+            g = np.broadcast_to(np.asarray(g), x.shape)
+        if g.shape != x.shape:
+            g = _sum_to(g, x.shape)
+        if x.dtype.kind not in "fc" or g.dtype != x.dtype:
+            g = _as_float_like(g, x)
+        return g
     if tg is not np.ndarray and (is_foreign(g) or is_foreign(x)):
         return _unbroadcast_foreign(g, x)
     if tg is not np.ndarray:
@@ -29,7 +54,7 @@ def unbroadcast(g, x):
         shape = x.shape
         if g.shape != shape:
             g = _sum_to(g, shape)
-        if not np.issubdtype(x.dtype, np.inexact) or g.dtype != x.dtype:
+        if x.dtype.kind not in "fc" or g.dtype != x.dtype:
             g = _as_float_like(g, x)
         return g
     # x is a Python or NumPy scalar
@@ -82,6 +107,6 @@ def _float_dtype(x):
 def _as_float_like(g, x):
     """Integer and boolean primals get float64 cotangents; float32 stays float32."""
     want = x.dtype if np.issubdtype(x.dtype, np.inexact) else np.result_type(g.dtype, np.float64)
-    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+    if np.iscomplexobj(g) and x.dtype.kind != "c":
         g = g.real
     return g.astype(want, copy=False)

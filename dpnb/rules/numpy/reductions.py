@@ -43,9 +43,11 @@ def sum_rrule(a, *args, **kwargs):
     y = np.sum(a, *args, **kwargs)
     if not args and not kwargs and type(a) is np.ndarray and a.dtype.kind == "f":
         # the whole array: its cotangent is y_bar everywhere, a broadcast view (no buffer filled)
-        shape, dtype = a.shape, a.dtype
+        shape, dtype, small = a.shape, a.dtype, a.size <= 4096
 
         def sum_all_pullback(y_bar):
+            if small and isinstance(y_bar, (float, int, np.generic)):
+                return None, np.full(shape, y_bar, dtype=dtype)  # small: filling is cheaper than a view
             return None, np.broadcast_to(np.asarray(y_bar, dtype=dtype), shape)
 
         return y, sum_all_pullback
