@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = [
     "FOREIGN_MODULES", "GENERIC", "is_foreign", "any_foreign", "namespace", "zeros_like", "broadcast_like",
-    "library", "ViewMap", "view_map", "place",
+    "library", "foreign_code", "ViewMap", "view_map", "place",
 ]
 
 #: top-level modules whose array types dpnb handles as arrays of their own namespace
@@ -62,6 +62,16 @@ def any_foreign(args, kwargs=None):
     if kwargs:
         return any_foreign(tuple(kwargs.values()))
     return False
+
+
+def foreign_code(f):
+    """Whether the Python function `f` is part of Dask's or CuPy's own code (which dpnb never
+    transforms: it builds their task graphs and kernels, which NumPy's rules stand for).
+
+    >>> foreign_code(np.sum), foreign_code(foreign_code)
+    (False, False)
+    """
+    return (getattr(f, "__module__", None) or "").partition(".")[0] in FOREIGN_MODULES
 
 
 def library(x):

@@ -355,3 +355,73 @@ def test_a_numpy_term_of_a_dask_loss_stays_lazy():
         for k in FIELDS:
             np.testing.assert_allclose(gm.fields[k].compute(), expected.fields[k], rtol=1e-10, atol=1e-13)
 
+
+# --- Dask's own functions inside a differentiated loss ---------------------------------------
+
+
+def test_dask_constructors_in_a_loss_are_constants():
+    # they make arrays from shapes: their results carry no gradient, as np.zeros's do
+    w, x = np.linspace(1.0, 2.0, 40), np.linspace(0.0, 1.0, 40)
+    xd = da.from_array(x, chunks=10)
+    eye = np.r_[np.ones(4), np.zeros(36)]
+    cases = [  # (loss, its gradient in w, in x)
+        (lambda w, x: np.sum(w * x + da.zeros(x.shape, chunks=x.chunks)), x, w),
+        (lambda w, x: np.sum(w * x * da.ones(40, chunks=10)), x, w),
+        (lambda w, x: np.sum(w * x + da.zeros_like(x)), x, w),
+        (lambda w, x: np.sum(w * x * da.ones_like(x)), x, w),
+        (lambda w, x: np.sum((w * x)[:4] @ da.eye(4, chunks=2)), x * eye, w * eye),
+        (lambda w, x: np.sum(w * x * da.arange(40, chunks=10)), x * np.arange(40), w * np.arange(40)),
+    ]
+    for f, in_w, in_x in cases:
+        with dask.config.set(scheduler="sync"):
+            gw, gx = lazy_gradient(f, w, xd)
+            np.testing.assert_allclose(gw.compute(), in_w, rtol=1e-12)
+            np.testing.assert_allclose(gx.compute(), in_x, rtol=1e-12)
+
+
+def test_dask_functions_in_a_loss_run_as_numpys():
+    # dask.array.exp, .sum, .where, ... are NumPy's functions for Dask arrays: NumPy's rules,
+    # computed by Dask; dask.array.from_array of a parameter passes its gradient through
+    w, x = np.linspace(1.0, 2.0, 40), np.linspace(0.0, 1.0, 40)
+    xd = da.from_array(x, chunks=10)
+    pairs = [
+        (lambda w, x: da.sum(da.exp(w * x)), lambda w, x: np.sum(np.exp(w * x))),
+        (
+            lambda w, x: da.mean(da.where(x > 0.5, w * x, 0.0) ** 2),
+            lambda w, x: np.mean(np.where(x > 0.5, w * x, 0.0) ** 2),
+        ),
+        (lambda w, x: da.dot(da.tanh(w * x), x), lambda w, x: np.dot(np.tanh(w * x), x)),
+        (lambda w, x: np.sum(da.from_array(w, chunks=10) * x), lambda w, x: np.sum(w * x)),
+    ]
+    for on_dask, on_numpy in pairs:
+        with dask.config.set(scheduler="sync"):
+            gw, gx = lazy_gradient(on_dask, w, xd)
+            expected = gradient(on_numpy, w, x)
+            np.testing.assert_allclose(gw.compute(), expected[0], rtol=1e-12)
+            np.testing.assert_allclose(gx.compute(), expected[1], rtol=1e-12)
+
+
+def test_dask_metadata_reads_as_constants():
+    xd = da.from_array(np.linspace(0.0, 1.0, 40), chunks=10)
+
+    def f(x):
+        assert x.npartitions == 4 and x.numblocks == (4,)
+        return np.sum(x * x) / len(x.chunks[0])
+
+    with dask.config.set(scheduler="sync"):
+        (g,) = lazy_gradient(f, xd)
+        np.testing.assert_allclose(g.compute(), 2 * xd.compute() / 4, rtol=1e-12)
+
+
+def test_a_dask_function_dpnb_cannot_follow_names_the_line_that_called_it():
+    w, xd = np.linspace(1.0, 2.0, 40), da.from_array(np.linspace(0.0, 1.0, 40), chunks=10)
+
+    def f(w, x):
+        noise = da.linspace(0.0, 1.0, 40, chunks=10)  # floats may carry a gradient: not a constant
+        return np.sum(w * x * noise)
+
+    with pytest.raises(NoRuleError, match=r"dask\.array\..*linspace \(called at .*test_dask\.py, line \d+: "):
+        gradient(f, w, xd)
+    line = f.__code__.co_firstlineno + 1
+    with pytest.raises(NoRuleError, match=rf"line {line}:"):
+        gradient(f, w, xd)
