@@ -13,6 +13,11 @@ NumPy arrays are keyed by the array that owns their memory (their root): a view
 cotangent that covers the same memory, so a change made through a view reaches
 every array that shares it.
 
+A Dask or CuPy cotangent of a NumPy array (a NumPy parameter used with Dask or CuPy data)
+is never pulled into NumPy: the root keeps it apart, as an array of that library shaped like
+the root (`_Entry.far`). A view's part goes in and out of it through the basic index that
+picks the view's elements out of the root (`namespaces.ViewMap`), so a Dask gradient stays lazy.
+
 The accumulator of an object has the object's layout: a list of slot cotangents
 for a list, a dict for a dict, a dict of fields for an object, an array for an
 array. A container's accumulator never holds the cotangent of an element that is
@@ -33,7 +38,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import DifferentiationError
-from ..rules.namespaces import is_foreign
+from ..rules.namespaces import is_foreign, place, view_map
 from ..tangents import AbstractZero, Tangent, accumulate
 
 _local = threading.local()
@@ -229,12 +234,13 @@ def _float_dtype(dt):
 
 
 class _Entry:
-    __slots__ = ("obj", "acc", "owned")
+    __slots__ = ("obj", "acc", "owned", "far")
 
-    def __init__(self, obj, acc, owned):
+    def __init__(self, obj, acc, owned, far=None):
         self.obj = obj
         self.acc = acc
         self.owned = owned
+        self.far = far  # an array: the Dask or CuPy part of its cotangent, shaped like it (or None)
 
 
 def _entry(ctx, obj, create=True):
@@ -411,9 +417,6 @@ def array_add(ctx, v, c):
         if e.acc is None:
             e.acc, e.owned = c, False
             return
-        if is_foreign(e.acc):
-            e.acc = e.acc + c
-            return
         if not e.owned and _exclusive(e.acc):
             e.owned = True  # nothing else holds the array the entry keeps: add into it
         if e.owned and e.acc.dtype == np.result_type(e.acc, c):
@@ -450,22 +453,66 @@ del _held
 def _foreign_add(ctx, v, root, c):
     """A Dask or CuPy cotangent for the NumPy array `v` (a NumPy parameter used with Dask or CuPy
     data): the sum stays in that library, as the arrays' own arithmetic would have it; it is
-    never pulled into a NumPy accumulator."""
-    if root is not v or type(c) is Indexed:
-        raise DifferentiationError(
-            f"a gradient from a {type(c.g if type(c) is Indexed else c).__module__.partition('.')[0]} array "
-            "reached a part (a view or an item) of a NumPy array; make the NumPy array one of that "
-            "library (dask.array.from_array, cupy.asarray) or use it whole"
-        )
-    if c.shape != v.shape:
-        c = np.broadcast_to(c, v.shape)
-    e = ctx.heap.get(id(v))
-    if e is None:
-        ctx.heap[id(v)] = _Entry(v, c, False)
-    elif e.acc is None:
-        e.acc, e.owned = c, False
+    never pulled into a NumPy accumulator. It goes to the root's foreign part, `v`'s share
+    placed where `v` lies in the root (lazily, for Dask)."""
+    if type(c) is Indexed:
+        c = _foreign_dense(c, v)
     else:
-        e.acc, e.owned = c + e.acc, True
+        if c.dtype.kind == "c" and v.dtype.kind != "c":
+            c = c.real
+        if c.shape != v.shape:
+            c = np.broadcast_to(c, v.shape)  # in c's library (through __array_function__)
+    if root is not v:
+        if v.size == 0:
+            return
+        c = _view_map(root, v, c).scatter(c)
+    e = ctx.heap.get(id(root))
+    if e is None:
+        ctx.heap[id(root)] = _Entry(root, None, True, c)
+    elif e.far is None:
+        e.far = c
+    else:
+        e.far = e.far + c
+
+
+def _foreign_dense(c, v):
+    """The Dask or CuPy cotangent of array `v` that only its items `c.idx` received (`c.g` there),
+    as an array of `v`'s shape in that library."""
+    g = c.g
+    if not c.basic:
+        raise DifferentiationError(
+            f"a gradient from a {_lib(g)} array reached items of a NumPy array picked by an index array "
+            "(fancy indexing); make the NumPy array one of that library (dask.array.from_array, "
+            "cupy.asarray), or pick the items with slices and integers"
+        )
+    if g.dtype.kind == "c" and v.dtype.kind != "c":
+        g = g.real
+    return place(g, v.shape, c.idx)
+
+
+def _lib(x):
+    return type(x).__module__.partition(".")[0]
+
+
+def _with_far(acc, far):
+    if far is None:
+        return acc
+    if acc is None:
+        return far
+    return far + acc
+
+
+def _view_map(root, v, c):
+    """How view `v` lies in `root` (a `ViewMap`); a DifferentiationError naming `c`'s library when
+    no basic index of the root picks `v`'s elements."""
+    m = view_map(root, v)
+    if m is None:
+        raise DifferentiationError(
+            f"a gradient from a {_lib(c)} array reached a view of a NumPy array that no slicing of it "
+            "gives (made with np.lib.stride_tricks or from a non-contiguous array); make the NumPy array "
+            "one of that library (dask.array.from_array, cupy.asarray), or copy the view first"
+        )
+    return m
 
 
 def _as_array_cot(c, v):
@@ -505,25 +552,45 @@ def array_take(ctx, v):
         e = heap.pop(id(v), None)
         if e is None:
             return None
-        return e.acc
+        return _with_far(e.acc, e.far)
     e = heap.get(id(root))
-    if e is None or e.acc is None:
+    if e is None:
         return None
+    far = None
+    if e.far is not None and v.size:
+        m = _view_map(root, v, e.far)
+        far = m.gather(e.far)
+        e.far = m.zero(e.far)
+    if e.acc is None:
+        return far
     acc = _array_acc(ctx, root)
     w, overlap = _window(acc, root, v)
     if overlap:
         mem = acc.ravel(order="K")
         out = mem[_memory_index(root, v)]
         mem[_memory_index(root, v)] = 0
-        return out
+        return _with_far(out, far)
     out = w.copy()
     w[...] = 0
-    return out
+    return _with_far(out, far)
+
+
+def array_has_far(ctx, v):
+    """Has part of the cotangent of array `v`'s root come from a Dask or CuPy array?"""
+    e = ctx.heap.get(id(_array_key(ctx, v)))
+    return e is not None and e.far is not None
 
 
 def array_peek_window(ctx, v):
     """The accumulator window of array `v`, allocated if needed (for mutation pullbacks)."""
     root = _array_key(ctx, v)
+    e = ctx.heap.get(id(root))
+    if e is not None and e.far is not None:
+        raise DifferentiationError(
+            f"a NumPy array whose gradient comes from a {_lib(e.far)} array was changed in place by more than "
+            "an assignment to a slice (np.add.at, an index array); dpnb keeps that gradient in its library and "
+            "cannot follow the change: change a copy, or make the array one of that library"
+        )
     acc = _array_acc(ctx, root)
     if root is v:
         return acc
@@ -658,7 +725,7 @@ def take(ctx, v, bar):
     if type(v) is np.ndarray:
         if v.base is None:
             e = ctx.heap.pop(id(v), None)
-            c = None if e is None else e.acc
+            c = None if e is None else e.acc if e.far is None else _with_far(e.acc, e.far)
         else:
             c = array_take(ctx, v)
         if bar is not None:

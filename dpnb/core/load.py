@@ -18,6 +18,7 @@ import weakref
 
 from ..errors import NoRuleError
 from ..rules import registry
+from ..rules.namespaces import foreign_code
 from . import names as names_mod
 from . import parse
 from .analyze import Analysis, kind_of_type, reject_unsupported
@@ -127,7 +128,7 @@ def adjoint_instance(fn, args, plain=True, defaults=False):
         if adj is not None:
             return adj
     if e is None or e.ref() is not fn or e.code is not fn.__code__ or e.defaults is not fn.__defaults__ or e.kwdefaults is not fn.__kwdefaults__:
-        if registry.lookup(fn) is not None:
+        if registry.lookup(fn) is not None or foreign_code(fn):
             return None
         if plain and not _plain(fn, len(args)) and not (defaults and _filled_by_defaults(fn, len(args))):
             return None

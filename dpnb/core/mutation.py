@@ -343,6 +343,13 @@ def _array_setitem(ctx, arr, idx, value):
 
     def array_setitem_pullback():
         c = None
+        if basic and ctx.heap is not None and H.array_has_far(ctx, arr):
+            # part of the array's cotangent is a Dask or CuPy array: the written region's is taken
+            # out the way a view's is, and stays in that library
+            c = H.array_take(ctx, arr[_with_ellipsis(idx)])
+            c = _value_cot(c, value) if c is not None and arr.dtype.kind in "fc" and _has_tangent(value) else None
+            ctx.undo(rec)
+            return c
         acc = H.array_peek_window(ctx, arr) if ctx.heap is not None and _reached(ctx, arr) else None
         if acc is not None and arr.dtype.kind in "fc" and _has_tangent(value):
             if basic:
@@ -357,6 +364,12 @@ def _array_setitem(ctx, arr, idx, value):
         return c
 
     return array_setitem_pullback
+
+
+def _with_ellipsis(idx):
+    """A basic index that picks a view even when integers alone make it (`a[0, ...]` for `a[0]`)."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    return idx if any(i is Ellipsis for i in idx) else idx + (Ellipsis,)
 
 
 def _reached(ctx, arr):

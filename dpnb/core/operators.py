@@ -134,7 +134,7 @@ def _pow_arrays(a, b, need):
         if b == 0:
             return None, unbroadcast(g * 0.0, a), None
         d = b * a ** (b - 1) if b != 2 else 2 * a
-        if type(d) is np.ndarray and d.shape == np.shape(g) and d.dtype == np.result_type(d, g):
+        if type(d) is np.ndarray and not is_foreign(g) and d.shape == np.shape(g) and d.dtype == np.result_type(d, g):
             d *= g  # a fresh array of ours: scaled in place
             return None, unbroadcast(d, a), None
         return None, unbroadcast(g * d, a), None

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import DifferentiationError, NoRuleError
 from ..rules import registry
-from ..rules.namespaces import is_foreign
+from ..rules.namespaces import any_foreign, foreign_code, is_foreign
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
 from ..tangents import AbstractZero, Tangent, accumulate
 from . import heap as H
@@ -329,6 +329,8 @@ def _transform_kw(f, args, kwargs):
     """Call a transformed function with keywords; map its parameter cotangents back to the call."""
     adj = _adjoint(f, args, False)
     if adj is None:
+        if _lookup(f) is None and foreign_code(f):
+            return _foreign_function(f, args, kwargs)
         return _rule_or_constant_kw(f, args, kwargs)
     y, pb = adj(*args, **kwargs)
     code = f.__code__
@@ -442,12 +444,16 @@ def _call_other(f, args, kwargs):
         return _call_other(f.__func__, args, kwargs)
     callm = getattr(tf, "__call__", None)
     if isinstance(callm, _FunctionType):
+        if foreign_code(callm) and _lookup(callm) is None:  # dask.array.exp and its kin
+            return _foreign_function(f, args, kwargs)
         return _shift(f, callm, args, kwargs)
     crule = _lookup(callm) if callm is not None else None
     if crule is not None and crule is not CONSTANT and kwargs is None:
         y, pb = _rule_call(crule, callm, (f,) + tuple(args))
         return y, _drop_first(pb, len(args) + 1)
     if type(f) is _FunctionType:
+        if foreign_code(f):
+            return _foreign_function(f, args, kwargs)
         if not kwform:
             return _positional(_transform_kw(f, tuple(args), kw), len(args))
         return _transform_kw(f, tuple(args), kw)
@@ -463,6 +469,31 @@ def _call_other(f, args, kwargs):
             return constant(y, _kw_const_pb if kwform else const_pb(len(args)))
         raise NoRuleError(f)
     raise TypeError(f"{tf.__name__!r} object is not callable")
+
+
+def _foreign_function(f, args, kwargs):
+    """A callable of Dask's or CuPy's own code with no rule (`dask.array.exp`, `dask.array.sum`):
+    dpnb never transforms their code. Given a Dask or CuPy array, the NumPy function of its name
+    runs instead, with its rule (NumPy hands the work to the array's library, so the result is
+    the same); if NumPy's function of its name is a constant, or it is given nothing that can
+    carry a gradient, it is a constant; else it is refused, naming the line that called it."""
+    kw = kwargs or {}
+    name = getattr(f, "__name__", None)
+    np_f = getattr(np, name, None) if isinstance(name, str) else None
+    rule = _lookup(np_f) if np_f is not None else None
+    if rule is not None and rule is not CONSTANT and any_foreign(args, kw):
+        if kwargs is None:
+            return call(np_f, *args)
+        return call_kw(np_f, tuple(args), kwargs)
+    if rule is CONSTANT or (not any(_may_carry(a) for a in args) and not any(_may_carry(v) for v in kw.values())):
+        y = f(*args, **kw)
+        return constant(y, _kw_const_pb if kwargs is not None else const_pb(len(args)))
+    from ..errors import user_location
+
+    lib = (getattr(f, "__module__", None) or "?").partition(".")[0]
+    raise NoRuleError(
+        f, f"called at {user_location()}: dpnb differentiates NumPy's functions on {lib} arrays, not {lib}'s own code"
+    )
 
 
 def _may_carry(v):
@@ -813,7 +844,8 @@ def _none_pullback(y_bar):
 def getattr_(obj, name):
     """(value, pullback) for obj.name; pullback(value_bar) -> obj_bar."""
     t = type(obj)
-    key = (t, name) if not is_foreign(obj) else (np.ndarray, name)  # a Dask/CuPy array reads as an ndarray
+    foreign = is_foreign(obj)
+    key = (t, name) if not foreign else (np.ndarray, name)  # a Dask/CuPy array reads as an ndarray
     rule = ATTRIBUTE_RULES.get(key)
     if rule is not None:
         y, pb = rule(obj)
@@ -827,6 +859,14 @@ def getattr_(obj, name):
     if t is types.CellType and name == "cell_contents":
         # a closure cell's cotangent is its content's
         return obj.cell_contents, _self_pullback
+    if foreign:
+        # a Dask or CuPy array: its library's own code (properties included) is never transformed
+        value = getattr(obj, name)
+        if callable(value):
+            return value, _self_pullback
+        if _class_attr(np.ndarray, name) is None or name in ("shape", "ndim", "size", "dtype", "nbytes", "itemsize"):
+            return constant(value, _none_pullback)  # metadata: shape, dtype, chunks, device, ...
+        raise NoRuleError(_Attr(t, name), "an attribute of a Dask or CuPy array")
     cls_attr = _class_attr(t, name)
     if isinstance(cls_attr, property) and cls_attr.fget is not None:
         y, pb = call(cls_attr.fget, obj)
@@ -850,12 +890,6 @@ def getattr_(obj, name):
         if callable(value):
             return value, _self_pullback
         raise NoRuleError(_Attr(t, name), "an attribute of a NumPy array")
-    if is_foreign(obj):
-        if callable(value):
-            return value, _self_pullback
-        if _class_attr(np.ndarray, name) is None or name in ("shape", "ndim", "size", "dtype", "nbytes", "itemsize"):
-            return constant(value, _none_pullback)  # metadata: shape, dtype, chunks, device, ...
-        raise NoRuleError(_Attr(t, name), "an attribute of a Dask or CuPy array")
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # named tuple field
         fields = obj._fields
         if name in fields:

@@ -16,6 +16,7 @@ from .registry import (  # noqa: F401
 from .registry import ATTRIBUTE_RULES, CONSTANT_ATTRIBUTES, register_attribute, constant_attribute  # noqa: F401
 
 from . import constants, python, numpy  # noqa: F401,E402
+from . import foreign  # noqa: F401,E402  (Dask and CuPy: registered when imported)
 
 # SciPy is optional: the rules of each of its subpackages are registered at the first look-up
 # that misses once the program has imported that subpackage (see `registry.lazy_domain`)

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import DifferentiationError, NoRuleError
 from ..tangents import accumulate
 from .broadcast import unbroadcast
-from .namespaces import is_foreign, zeros_like
+from .namespaces import is_foreign, library, place, zeros_like
 
 __all__ = [
     "accumulate",
@@ -396,19 +396,20 @@ def index_bar(a, idx, g):
 
 
 def _index_bar_foreign(a, idx, g):
-    """`index_bar` for a Dask or CuPy array: zeros with `g` assigned into the window (basic
-    indices only; an index array may repeat an index, whose contributions would have to add up)."""
-    if not is_foreign(a) or not _is_basic_index(idx):
+    """`index_bar` where `a` or `g` is a Dask or CuPy array: zeros with `g` placed into the
+    window, in `g`'s library (`a`'s when `g` is NumPy's; basic indices only: an index array
+    may repeat an index, whose contributions would have to add up). Dask: a new lazy array
+    (the graph records the assignment); CuPy: on the device."""
+    if not _is_basic_index(idx):
         raise NoRuleError(
             operator.getitem,
-            f"a {type(a).__module__.partition('.')[0]} array indexed with an index array or a mask: "
-            "only ints and slices are differentiated on Dask and CuPy arrays",
+            f"a {library(a if is_foreign(a) else g)} array indexed with an index array or a mask, or its "
+            "gradient: only ints and slices are differentiated with Dask and CuPy arrays",
         )
-    out = zeros_like(a, float_dtype(a))
-    if np.iscomplexobj(g) and not np.iscomplexobj(out):
+    dtype = float_dtype(a)
+    if np.iscomplexobj(g) and dtype.kind != "c":
         g = g.real
-    out[idx] = g  # Dask: a new lazy array (the graph records the assignment); CuPy: on the device
-    return out
+    return place(g, np.shape(a), idx, like=a if is_foreign(a) else None, dtype=dtype)
 
 
 def _swap(x):

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...errors import DifferentiationError
 from .._common import bind, call_bars, float_dtype, to_like, unbroadcast_to
+from ..namespaces import is_foreign
 from ._base import _axes, _expand, _named, _nones, _safe_div, asarray, register
 
 
@@ -48,7 +49,9 @@ def sum_rrule(a, *args, **kwargs):
         def sum_all_pullback(y_bar):
             if small and isinstance(y_bar, (float, int, np.generic)):
                 return None, np.full(shape, y_bar, dtype=dtype)  # small: filling is cheaper than a view
-            return None, np.broadcast_to(np.asarray(y_bar, dtype=dtype), shape)
+            # a Dask or CuPy y_bar (the NumPy sum was used with such data) stays in its library
+            g = y_bar.astype(dtype) if is_foreign(y_bar) else np.asarray(y_bar, dtype=dtype)
+            return None, np.broadcast_to(g, shape)
 
         return y, sum_all_pullback
 
