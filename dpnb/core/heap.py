@@ -953,5 +953,13 @@ def acc_ref(ctx, r, bar, c):
         return acc(ctx, v, bar, c)
     if c is None or isinstance(c, AbstractZero):
         return bar
-    c = c.dense(r) if type(c) is Indexed else _as_array_cot(c, r)
+    if type(c) is Indexed:
+        c = _foreign_dense(c, r) if is_foreign(c.g) else c.dense(r)
+    elif is_foreign(c):  # stays in its library (lazy, for Dask), as in _foreign_add
+        if c.dtype.kind == "c" and r.dtype.kind != "c":
+            c = c.real
+        if c.shape != r.shape:
+            c = np.broadcast_to(c, r.shape)
+    else:
+        c = _as_array_cot(c, r)
     return c if bar is None else bar + c

@@ -36,6 +36,8 @@ def unbroadcast(g, x):
     """
     tg = type(g)
     if type(x) is Like:
+        if tg is not np.ndarray and is_foreign(g):
+            return _unbroadcast_foreign(g, x)
         if tg is not np.ndarray or g.ndim < len(x.shape):  # a scalar cotangent for the whole array
             g = np.broadcast_to(np.asarray(g), x.shape)
         if g.shape != x.shape:

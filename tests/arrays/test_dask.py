@@ -425,3 +425,20 @@ def test_a_dask_function_dpnb_cannot_follow_names_the_line_that_called_it():
     line = f.__code__.co_firstlineno + 1
     with pytest.raises(NoRuleError, match=rf"line {line}:"):
         gradient(f, w, xd)
+
+
+def test_a_large_numpy_operand_with_dask_data_stays_lazy(client):
+    # the addition's pullback keeps only the shape of a large NumPy operand: the Dask cotangent
+    # it un-broadcasts must stay lazy all the same
+    rng = np.random.default_rng(3)
+    b = rng.standard_normal(4096)
+    xs = rng.standard_normal((8, 4096))
+    x = da.from_array(xs, chunks=(1, 4096))
+
+    def loss(b, x):
+        return np.sum(np.tanh(x + b) ** 2)
+
+    (g,) = dpnb.gradient(loss, b, x)[:1]
+    assert isinstance(g, da.Array)
+    (want,) = dpnb.gradient(loss, b, xs)[:1]
+    np.testing.assert_allclose(g.compute(), want, rtol=1e-10)
