@@ -84,6 +84,7 @@ class Emitter:
         self.guard_values = {}
         self.ctx_name = None
         self.iter_vars = {}
+        self.range_loops = {}  # a range loop's target -> (the range's name, the backward loop's index)
         # the tape, its push and its pop: names no identifier of the user's code takes
         self.tape_names = (namer.exact("_tape"), namer.exact("_push"), namer.exact("_pop"))
 
@@ -166,10 +167,14 @@ class Emitter:
         if tk is None:
             return
         if tk == "leaf":
-            send = ast.Expr(value=call(self.helper("leaf"), self.ctx(), N(atom.id), expr))
             if cstatus != SET and _cheap_read(expr):
-                # most calls send nothing to the function they called: skip the call then
+                # most calls send nothing to the function they called: skip the call then, and find
+                # the context only when there is something to send (the backward pass runs in the
+                # context of the forward pass)
+                send = ast.Expr(value=call(self.helper("leaf"), call(self.helper("current")), N(atom.id), expr))
                 send = if_(is_none(copy.deepcopy(expr), negate=True), [send])
+            else:
+                send = ast.Expr(value=call(self.helper("leaf"), self.ctx(), N(atom.id), expr))
             out.append(send)
             return
         if tk == "cell":
@@ -439,7 +444,8 @@ class Emitter:
         st_generic = self.status
         self.status = st_inline
         self.merge_status(st_generic)
-        out.append(if_(ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(form.extra["inl"])]), inline, generic))
+        # the forward pass left the pullback None when it called the function it knew
+        out.append(if_(is_none(N(form.pb)), inline, generic))
 
     # through the runtime
     def bwd_helper(self, s, form, g, gs, out):
@@ -648,6 +654,9 @@ class Emitter:
         body = []
         st_entry = dict(self.status)
         k = self.fresh("_k")
+        rng_var = self.range_iter(s)
+        if rng_var is not None:
+            self.range_loops[s.target.id] = (rng_var, k)
         self.bwd_block(s.body, body)
         if isinstance(s, ast.For):
             item = s.target.id
@@ -1111,6 +1120,34 @@ class Emitter:
                 s.dpnb_progress = (var, counter[0])
 
     # --- saving what the backward pass reads ---------------------------------------------------
+    def range_iter(self, s):
+        """The name of the range() a for loop iterates, when it is made once, before every loop:
+        the loop's k-th item is then that range's k-th entry, found again instead of saved."""
+        if not isinstance(s, ast.For) or not isinstance(s.iter, ast.Name) or not isinstance(s.target, ast.Name):
+            return None
+        defs = self.an.defs.get(s.iter.id, ())
+        if len(defs) != 1:
+            return None
+        d = defs[0]
+        if not (isinstance(d, ast.Assign) and isinstance(d.value, ast.Call) and self.an.callee_value(d.value.func) is range):
+            return None
+        if self.an.in_loop(d) or getattr(d, "dpnb_region", None) is not None:
+            return None
+        return s.iter.id
+
+    def range_item(self, name):
+        """(range name, backward loop index) when `name` holds the item of such a loop (its target,
+        or a name only ever copied from it)."""
+        for _ in range(8):
+            hit = self.range_loops.get(name)
+            if hit is not None:
+                return hit
+            defs = self.an.defs.get(name, ())
+            if len(defs) != 1 or not (isinstance(defs[0], ast.Assign) and isinstance(defs[0].value, ast.Name)):
+                return None
+            name = defs[0].value.id
+        return None
+
     def restore(self, s, code, pre):
         """Make the forward names read by `code` (the backward of `s`) safe to read."""
         forward = set()
@@ -1139,7 +1176,12 @@ class Emitter:
         code[:] = [copy.deepcopy(c) for c in code]
         mapping = {}
         saves = self.saves.setdefault(id(s), [])
+        items = {}
         for name, mode in names:
+            hit = self.range_item(name) if mode == "tape" else None
+            if hit is not None:
+                items[name] = ast.Subscript(value=N(hit[0]), slice=N(hit[1]), ctx=ast.Load())
+                continue
             if mode == "tape":
                 local = self.namer.fresh(name.strip("_") + "_" if not name.startswith("_t") else name + "_")
                 self.uses_tape = True
@@ -1158,6 +1200,9 @@ class Emitter:
             for n in ast.walk(stmt):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in mapping:
                     n.id = mapping[n.id]
+        if items:
+            sub = _ItemReads(items)
+            code[:] = [sub.visit(stmt) for stmt in code]
 
     def _defined_in_region(self, name, region):
         defs = self.an.defs.get(name, ())
@@ -1223,7 +1268,8 @@ class Emitter:
             # nothing waits in the heap for this call: no cotangent, nothing to do
             head.insert(0, if_(is_none(N(self.seed)), [ast.Return(value=call(self.helper("nones"), C(len(self.an.params) + 1)))]))
         if self.uses_tape:
-            head.insert(0, assign(self.tape_names[2], attr(call(attr(N(self.tape_names[0]), "copy")), "pop")))
+            # the tape read from its end (a pullback may run more than once: the tape stays as it is)
+            head.insert(0, assign(self.tape_names[2], attr(call(N(self.helper("reversed")), N(self.tape_names[0])), "__next__")))
         pbody = head + bwd + [ast.Return(value=results)]
         pullback = ast.FunctionDef(
             name=pb_name,
@@ -1351,6 +1397,17 @@ class Emitter:
             else:
                 elts.append(C(None))
         return tup(elts)
+
+
+class _ItemReads(ast.NodeTransformer):
+    """Reads of a range loop's item become `range[k]` in the backward pass."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def visit_Name(self, node):
+        e = self.items.get(node.id) if isinstance(node.ctx, ast.Load) else None
+        return copy.deepcopy(e) if e is not None else node
 
 
 def _cheap_read(expr):

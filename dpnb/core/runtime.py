@@ -219,6 +219,12 @@ def call_kw(f, args, kwargs):
     if type(f) is _FunctionType:
         if f.__code__.co_flags & 0x2A0:
             return _generator_call(f, tuple(args), kwargs)
+        if not kwargs:
+            # f(*args) filling f's parameters: the plain call (what f(a, b) would run)
+            args = tuple(args)
+            adj = _adjoint(f, args)
+            if adj is not None:
+                return _as_keyword_protocol(adj(*args), len(args))
         if _lookup(f) is None:
             return _transform_kw(f, tuple(args), kwargs)
     rule = _lookup(f)
@@ -323,6 +329,17 @@ def _ufunc_out(f, args, kwargs):
         return f_bar, args_bar, kw_bar
 
     return out, _Wrapped(ufunc_out_pullback)
+
+
+def _as_keyword_protocol(result, n):
+    """(y, pullback) of a plain call, its pullback in call_kw's form: (f_bar, args_bar, kwargs_bar)."""
+    y, pb = result
+
+    def star_pullback(y_bar):
+        bars = pb(y_bar) if y_bar is not None else none_run(pb, n + 1)
+        return bars[0], tuple(bars[1:]), None
+
+    return y, _Wrapped(star_pullback)
 
 
 def _transform_kw(f, args, kwargs):
@@ -1643,6 +1660,8 @@ def real_part(c):
 def call_num(f, *args):
     """`call` for a callee whose rule was written inline but has since been rebound."""
     y, pb = call(f, *args)
+    if pb is None:  # the adjoint tells the inline rule's case by a pullback of None
+        raise DifferentiationError(f"the rule for {getattr(f, '__qualname__', f)!r} returned no pullback")
     if not isinstance(y, (int, float, complex, np.number)) or isinstance(y, bool):
         raise DifferentiationError(
             f"{getattr(f, '__qualname__', f)!r} was bound to this name after the adjoint was compiled and returns "
@@ -1742,6 +1761,7 @@ HELPERS = {
     "check_loop": check_loop,
     "with_value": with_value,
     "range": builtins.range,
+    "reversed": reversed,
     "len": builtins.len,
     "slice": builtins.slice,
     "set": builtins.set,
