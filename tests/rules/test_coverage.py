@@ -29,8 +29,9 @@ def _tables():
 
 TABLES = _tables()
 
-#: modules whose callables may be registered by tests, doctests or users, not by dpnb.rules
-_FOREIGN = ("tests", "test_", "__main__", "dpnb", "doctest", "_tables")
+#: modules whose callables may be registered by tests, doctests or users, not by dpnb.rules; and
+#: Dask's and CuPy's conversions (dpnb/rules/foreign.py), which tests/arrays checks on real arrays
+_FOREIGN = ("tests", "test_", "__main__", "dpnb", "doctest", "_tables", "dask", "cupy")
 
 
 def _is_dpnb_rule(f, rule):
