@@ -449,6 +449,23 @@ class Emitter:
 
     # through the runtime
     def bwd_helper(self, s, form, g, gs, out):
+        if form.extra.get("append"):
+            # L.append(x): the forward pass left the pullback None when L was a list; the cotangent
+            # of x is then the last slot of L's, and undoing the append is popping it
+            st0 = dict(self.status)
+            short = []
+            obj, item = form.extra["slots"][0][1], form.extra["slots"][1][1]
+            self.acc(item, call(self.helper("append_back"), self.ctx(), obj), short)
+            st_short = self.status
+            self.status = dict(st0)
+            general = []
+            self._bwd_helper(s, form, g, gs, general)
+            self.merge_status(st_short)
+            out.append(if_(is_none(N(form.pb)), short, general))
+            return
+        self._bwd_helper(s, form, g, gs, out)
+
+    def _bwd_helper(self, s, form, g, gs, out):
         v = s.value
         shape = form.extra["shape"]
         run = self.run_pb(form, g, gs, form.extra["nbars"])
@@ -832,7 +849,10 @@ class Emitter:
             if kw:
                 return Form("helper", pb, effect, {"shape": "call", "nbars": 3, "slots": [(0, func.value), (1, v.args[0].value), (2, v.keywords[0].value)], "op": "callmethod_super_kw" if sup is not None else "callmethod_kw"})
             slots = [(0, func.value)] + [(i + 1, a) for i, a in enumerate(v.args)]
-            return Form("helper", pb, effect, {"shape": "call", "nbars": len(v.args) + 1, "slots": slots, "op": "callmethod_super" if sup is not None else "callmethod"})
+            extra = {"shape": "call", "nbars": len(v.args) + 1, "slots": slots, "op": "callmethod_super" if sup is not None else "callmethod"}
+            if sup is None and func.attr == "append" and len(v.args) == 1:
+                extra["append"] = True  # a list's append takes a short way (see bwd_helper)
+            return Form("helper", pb, effect, extra)
         if kw:
             return Form("helper", pb, effect, {"shape": "call", "nbars": 3, "slots": [(0, func), (1, v.args[0].value), (2, v.keywords[0].value)], "op": "call_kw"})
         slots = [(0, func)] + [(i + 1, a) for i, a in enumerate(v.args)]
@@ -1002,6 +1022,8 @@ class Emitter:
                 return call(self.helper("getitem_key"), v.value, C(isinstance(v.slice, ast.Tuple)), *keys)
             return call(self.helper("getitem"), v.value, _index_expr(v.slice, self.helper("slice")))
         func = v.func
+        if form.extra.get("append"):
+            return call(self.helper("append"), func.value, *v.args)
         if op in ("callmethod", "callmethod_super"):
             args = [func.value, C(func.attr)] + list(v.args)
             if op == "callmethod_super":
@@ -1269,7 +1291,7 @@ class Emitter:
             head.insert(0, if_(is_none(N(self.seed)), [ast.Return(value=call(self.helper("nones"), C(len(self.an.params) + 1)))]))
         if self.uses_tape:
             # the tape read from its end (a pullback may run more than once: the tape stays as it is)
-            head.insert(0, assign(self.tape_names[2], attr(call(N(self.helper("reversed")), N(self.tape_names[0])), "__next__")))
+            head.insert(0, assign(self.tape_names[2], call(self.helper("tape_reader"), N(self.tape_names[0]))))
         pbody = head + bwd + [ast.Return(value=results)]
         pullback = ast.FunctionDef(
             name=pb_name,

@@ -657,6 +657,40 @@ def _accepts_none(pb):
 
 # --- method calls (obj.m(...) in the source) --------------------------------------------
 
+_NO_PULLBACK = (None, None)
+
+
+def tape_reader(tape):
+    """A function that gives the items of a pullback's tape from the last (the tape stays as it is:
+    a pullback may run more than once)."""
+    if H.depth() == 0:
+        return reversed(tape).__next__
+    # generated code being differentiated: list operations dpnb follows
+    return tape.copy().pop
+
+
+def append(obj, value):
+    """obj.append(value) in a forward pass: a list's append needs no pullback of its own (the
+    backward pass calls `append_back`); anything else is a method call like any other."""
+    if type(obj) is list:
+        obj.append(value)
+        return _NO_PULLBACK
+    return callmethod(obj, "append", value)
+
+
+def append_back(ctx, obj):
+    """The backward step of list `obj`'s append: the appended item's cotangent (the last slot of
+    the list's), and the append undone until the backward pass ends."""
+    acc = M._acc_of(ctx, obj)
+    c = None
+    if acc is not None and len(acc) == len(obj):
+        c = acc.pop()
+    ctx.undo(M.AppendRec(obj, obj[-1]))
+    if acc is not None and len(acc) > len(obj):
+        del acc[len(obj):]
+    return c
+
+
 
 def callmethod(obj, name, *args):
     """(y, pullback) for obj.name(*args); pullback(y_bar) -> (obj_bar, *arg_bars)."""
@@ -1761,7 +1795,9 @@ HELPERS = {
     "check_loop": check_loop,
     "with_value": with_value,
     "range": builtins.range,
-    "reversed": reversed,
+    "tape_reader": tape_reader,
+    "append": append,
+    "append_back": append_back,
     "len": builtins.len,
     "slice": builtins.slice,
     "set": builtins.set,

@@ -160,6 +160,8 @@ def _picked_bar(bar, x):
 
 
 def _same_kind(bar, x):
+    if type(bar) is float and type(x) is float:
+        return bar  # the common case, floats summed: what unbroadcast_to gives
     return unbroadcast_to(bar, x) if has_tangent(x) else None
 
 
