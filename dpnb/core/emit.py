@@ -1161,13 +1161,17 @@ class Emitter:
         """(range name, backward loop index) when `name` holds the item of such a loop (its target,
         or a name only ever copied from it)."""
         for _ in range(8):
+            if not self.an.is_local(name):
+                return None  # a closure variable: its reads go through its cell
             hit = self.range_loops.get(name)
             if hit is not None:
                 return hit
             defs = self.an.defs.get(name, ())
-            if len(defs) != 1 or not (isinstance(defs[0], ast.Assign) and isinstance(defs[0].value, ast.Name)):
+            d = defs[0] if len(defs) == 1 else None
+            # a copy `name = other` (not a name the emitter made at that statement)
+            if not (isinstance(d, ast.Assign) and isinstance(d.value, ast.Name) and isinstance(d.targets[0], ast.Name) and d.targets[0].id == name):
                 return None
-            name = defs[0].value.id
+            name = d.value.id
         return None
 
     def restore(self, s, code, pre):

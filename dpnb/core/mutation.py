@@ -1177,12 +1177,27 @@ for _name in ("append", "appendleft", "pop", "popleft", "extend", "extendleft", 
 REFUSED_ARRAY_METHODS = {"put", "itemset", "resize", "partition", "setfield", "byteswap"}
 
 
-def mutator(obj, name):
-    """The change function for obj.name(...) if that method changes obj, else None."""
+def mutator(obj, name, builtin=False):
+    """The change function for obj.name(...) if that method changes obj, else None. With `builtin`,
+    the method called is known to be the built-in type's own (reached through super())."""
+    overridden = None
     for klass in type(obj).__mro__:
         m = MUTATORS.get((klass, name))
         if m is not None:
+            if overridden is not None:
+                from ..errors import user_location
+
+                raise DifferentiationError(
+                    f"{overridden.__qualname__}.{name} overrides {klass.__name__}.{name} and calls the built-in one "
+                    f"(super().{name} or {klass.__name__}.{name}(self, ...), {user_location()}); dpnb follows a built-in container's {name} only when no "
+                    f"subclass overrides it: give the subclass's method another name, or hold a {klass.__name__} "
+                    "in an attribute instead of inheriting from it"
+                )
             return m
+        if name in vars(klass) and overridden is None:
+            if not builtin:
+                return None  # a subclass's own method (a list whose append does more): its code runs
+            overridden = klass
     if isinstance(obj, np.ndarray) and name in REFUSED_ARRAY_METHODS:
         from ..errors import user_location
 

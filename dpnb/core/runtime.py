@@ -165,6 +165,7 @@ def call(f, *args):
         return _rule_call(rule, f, args)
     if type(f) is _MethodDescriptor and args and (f.__objclass__, f.__name__) in M.MUTATORS:
         # dict.update(d, other): the method that changes its object, called through its class
+        M.mutator(args[0], f.__name__, builtin=True)  # refused for a subclass that overrides it
         y, pb = callmethod(args[0], f.__name__, *args[1:])
         return y, _Wrapped(lambda y_bar: (None,) + tuple(pb(y_bar)))
     return _call_other(f, args, None)
@@ -597,7 +598,7 @@ def _partial_call(p, args, kw, kwform):
 def _builtin_method(owner, name, bound, args, kwargs):
     """A method of a built-in type (list.append, ndarray.sum, str.upper, ...) called through its value."""
     kw = kwargs or {}
-    mut = M.mutator(owner, name)
+    mut = M.mutator(owner, name, builtin=True)
     if mut is not None:
         ctx = H.current()
         y, pb = mut(ctx, owner, *args, **kw)
