@@ -20,11 +20,10 @@ from ..errors import NoRuleError
 from ..rules import registry
 from . import names as names_mod
 from . import parse
-from .analyze import Analysis, kind_of_type, reject_unsupported
-from .emit import Emitter
-from .normalize import Native, normalize
 from .parse import GENERATED_SOURCE, find_node, function_source
-from .ssa import to_ssa
+
+# The stages of the transform (normalize, ssa, analyze, emit) are imported by `build`, when a
+# first adjoint is built: `import dpnb` does without them.
 
 _lock = threading.RLock()
 
@@ -174,6 +173,8 @@ def _rule_changed(f):
         codes = _DEPENDENTS.pop(f, ())
     except TypeError:
         return
+    if not codes:
+        return
     for key in codes:
         CODES.pop(key, None)
     for key, e in list(FUNCTIONS.items()):
@@ -265,6 +266,11 @@ def _static_resolver(fn, local):
 
 
 def build(fn, key):
+    from .analyze import Analysis, kind_of_type, reject_unsupported
+    from .emit import Emitter
+    from .normalize import ITER_BUILDER, SET_BUILDER, normalize
+    from .ssa import to_ssa
+
     src = function_source(fn)
     fdef = src.node
     filename = src.filename
@@ -302,8 +308,6 @@ def build(fn, key):
                 helper_values[name] = runtime.HELPERS[k]
             helper_names[k] = name
         return name
-
-    from .normalize import ITER_BUILDER, SET_BUILDER
 
     helper_names[("builtin", "set")] = SET_BUILDER
     helper_values[SET_BUILDER] = set
@@ -380,6 +384,8 @@ def _bare_arguments(a):
 
 def _register_nested(code, normalized):
     """Nested defs and lambdas compiled into the adjoint keep their source, for when they are called."""
+    from .normalize import Native
+
     nodes = []
     for node in ast.walk(normalized):
         if isinstance(node, Native) and isinstance(node.stmt, ast.FunctionDef):
