@@ -835,12 +835,13 @@ class Emitter:
         f = self.an.callee_value(v.func)
         if f is None or not _hashable(f) or v.keywords:
             return None
+        r = registry.lookup(f)  # first, as it registers the rules of `f`'s domain if they wait
+        if r is None or r is registry.CONSTANT:
+            return None
         rule = registry.SCALAR_RULES.get(f)
         if rule is None or len(rule.argnames) != len(v.args):
             return None
         if not all(self.num(a) for a in v.args):
-            return None
-        if registry.RULES.get(f) is None:
             return None
         self.inline_deps.add(f)
         return rule

@@ -27,15 +27,45 @@ from ..errors import DifferentiationError
 from ..tangents import AbstractZero
 
 class _Rules(dict):
-    """callable -> rule; `RULES[f]` for a callable of a domain not loaded yet loads it first."""
+    """callable -> rule. Reading the rule of a callable whose domain is not loaded yet
+    (`RULES[f]`, `RULES.get(f)`, `f in RULES`) loads that domain first (see `lazy_domain`);
+    dpnb's own hot paths read the dict itself, through `lookup`."""
 
     __slots__ = ()
 
     def __missing__(self, f):
-        if _LAZY and _load_lazy():
-            return dict.__getitem__(self, f)
+        if _pending and _load_pending(f):
+            return _dict_getitem(self, f)
         raise KeyError(f)
 
+    def get(self, f, default=None):
+        r = _dict_get(self, f, _ABSENT)
+        if r is _ABSENT:
+            if _pending and _load_pending(f):
+                return _dict_get(self, f, default)
+            return default
+        return r
+
+    def __contains__(self, f):
+        return _dict_contains(self, f) or bool(_pending and _load_pending(f) and _dict_contains(self, f))
+
+
+class _AttributeRules(dict):
+    """(type, name) -> rule; `ATTRIBUTE_RULES[key]` loads a pending domain the key belongs to
+    (the runtime reads it with `.get` and asks `attribute_missed` itself)."""
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        if _pending and _load_pending(key):
+            return _dict_getitem(self, key)
+        raise KeyError(key)
+
+
+_dict_get = dict.get
+_dict_getitem = dict.__getitem__
+_dict_contains = dict.__contains__
+_ABSENT = object()
 
 #: callable -> rule
 RULES = _Rules()
@@ -73,7 +103,7 @@ def on_rule_change(listener):
 
 def register(f, rule, *, number_closed=False):
     """Register the full rule `rule` for the callable `f` (internal: no validation wrapper)."""
-    replaced = f in RULES or f in CONSTANTS
+    replaced = _dict_contains(RULES, f) or f in CONSTANTS
     RULES[f] = rule
     CONSTANTS.discard(f)
     SCALAR_RULES.pop(f, None)
@@ -89,7 +119,7 @@ def constant(*fs):
     for f in fs:
         if not _hashable(f):
             continue
-        replaced = f in RULES
+        replaced = _dict_contains(RULES, f)
         RULES.pop(f, None)
         SCALAR_RULES.pop(f, None)
         CONSTANTS.add(f)
@@ -101,60 +131,141 @@ def constant(*fs):
 def lookup(f):
     """The rule for `f`, `CONSTANT` if it is constant, else None."""
     try:
-        r = RULES.get(f)
+        r = _dict_get(RULES, f)
         if r is not None:
             return r
         if f in CONSTANTS:
             return CONSTANT
     except TypeError:  # unhashable callable
         return None
-    if _LAZY and _load_lazy():
+    if _pending and _load_pending(f):
         return lookup(f)
     return None
 
 
 # --- domains registered when first needed ---------------------------------------------------
-# The rules of a library's functions are registered the first time a look-up misses after the
-# library was imported (no callable of a library can reach dpnb before it is imported), so that
-# `import dpnb` does not import the library, nor build its rules, for programs that never use it.
+# A domain's rules are registered at the first look-up that misses and may concern it, so that
+# `import dpnb` neither imports a library nor builds its rules for programs that never use it:
+#
+# - a library dpnb does not import itself (SciPy, `numpy.random`, `numpy.fft`) loads once the
+#   program imported it: no callable of a library can reach dpnb before it is imported;
+# - NumPy itself is always imported: its rules load at the first look-up of a NumPy callable,
+#   type, method or attribute (`concerns`), which every look-up of one of their keys is.
+#
+# Every read of the tables by key goes through `lookup`, `RULES[...]`, `RULES.get`, `in RULES`,
+# `ATTRIBUTE_RULES[...]` or, in the runtime, `attribute_missed`, which all load what is due.
 
-#: [(module name, loader)] in the order the domains would have loaded eagerly
-_LAZY = []
+
+class _Domain:
+    __slots__ = ("module", "concerns", "load", "attributes", "loading")
+
+    def __init__(self, module, concerns, load, attributes):
+        self.module = module
+        self.concerns = concerns
+        self.load = load
+        self.attributes = attributes
+        self.loading = False
+
+
+#: the domains not loaded yet, in the order they would have loaded eagerly (a tuple, replaced
+#: on change, so that a look-up in another thread always reads a whole one)
+_DOMAINS = ()
+#: whether a domain waits (a look-up that misses then asks `_load_pending`)
+_pending = False
+#: [whether a waiting domain registers attribute rules]: the runtime's test before `attribute_missed`
+ATTRIBUTES_PENDING = [False]
 _lazy_lock = threading.RLock()
-_modules_seen = [-1]
+_loading = [0]  # domains being loaded by the thread holding the lock (nested look-ups load nothing)
+_ALL = object()
 
 
-def lazy_domain(module_name, load):
-    """Call `load()` (which registers rules) at the first look-up that misses once `module_name`
-    is imported."""
-    _LAZY.append((module_name, load))
-    _modules_seen[0] = -1
-
-
-def _load_lazy():
-    """Load every pending domain whose module is imported now; True if one was loaded. Rules
-    registered by the user before a domain loads stay theirs."""
-    modules = sys.modules
-    if len(modules) == _modules_seen[0]:
-        return False
-    loaded = False
+def lazy_domain(module_name, load, concerns=None, attributes=False):
+    """Call `load()` (which registers rules) when first needed: at the first look-up that misses
+    once the module `module_name` is imported (None: any time) and, given `concerns`, whose key
+    `concerns(key)` says may belong to the domain (a callable, or a `(type, name)` attribute key).
+    `attributes`: the domain registers attribute rules too. Rules registered by the user before
+    a domain loads stay theirs."""
+    global _DOMAINS
     with _lazy_lock:
+        _DOMAINS = _DOMAINS + (_Domain(module_name, concerns, load, attributes),)
+        _refresh_pending()
+
+
+def _refresh_pending():
+    global _pending
+    _pending = bool(_DOMAINS)
+    ATTRIBUTES_PENDING[0] = any(d.attributes for d in _DOMAINS)
+
+
+def _due(d, key, modules):
+    if d.module is not None and d.module not in modules:
+        return False
+    if d.concerns is None or key is _ALL:
+        return True
+    try:
+        return bool(d.concerns(key))
+    except Exception:  # an object that will not say: load, a rule too many is harmless
+        return True
+
+
+def _load_pending(key):
+    """After a look-up of `key` missed: load the waiting domains it may concern. True if the
+    look-up is worth repeating (a domain was loaded meanwhile, here or in another thread)."""
+    global _DOMAINS
+    modules = sys.modules
+    if not any(_due(d, key, modules) for d in _DOMAINS):
+        return False
+    with _lazy_lock:
+        if _loading[0]:
+            return False  # a look-up made while a domain registers its rules
+        loaded = False
         while True:
-            _modules_seen[0] = len(modules)
-            ready = [e for e in _LAZY if e[0] in modules]
+            ready = [d for d in _DOMAINS if _due(d, key, modules)]
             if not ready:
-                return loaded
-            for e in ready:
-                _LAZY.remove(e)
-                _keeping_user_rules(e[1])
-            loaded = True
+                break
+            for d in ready:
+                _loading[0] += 1
+                try:
+                    _keeping_user_rules(d.load)
+                finally:
+                    _loading[0] -= 1
+                    _DOMAINS = tuple(e for e in _DOMAINS if e is not d)
+                    _refresh_pending()
+                loaded = True
+        return loaded or _known(key)
+
+
+def _known(key):
+    """Whether `key` has an entry now (another thread loaded its domain while this one waited)."""
+    if key is _ALL:
+        return False
+    try:
+        return (
+            _dict_contains(RULES, key) or key in CONSTANTS
+            or _dict_contains(ATTRIBUTE_RULES, key) or key in CONSTANT_ATTRIBUTES
+        )
+    except TypeError:
+        return False
+
+
+def attribute_missed(key):
+    """The runtime read an attribute `(type, name)` with no rule: load a waiting domain it may
+    concern; True if it has a rule or is constant now."""
+    return bool(_pending and _load_pending(key))
+
+
+def load_all():
+    """Load every waiting domain whose library is imported (for tools that list the tables)."""
+    if _pending:
+        _load_pending(_ALL)
 
 
 def _keeping_user_rules(load):
     rules, consts, scalars, closed = dict(RULES), set(CONSTANTS), dict(SCALAR_RULES), set(NUMBER_CLOSED)
+    attrs, const_attrs = dict(ATTRIBUTE_RULES), set(CONSTANT_ATTRIBUTES)
     load()
     for f, r in rules.items():
-        if RULES.get(f) is not r:
+        if _dict_get(RULES, f) is not r:
             RULES[f] = r
             CONSTANTS.discard(f)
             if f in scalars:
@@ -168,6 +279,14 @@ def _keeping_user_rules(load):
             CONSTANTS.add(f)
             RULES.pop(f, None)
             SCALAR_RULES.pop(f, None)
+    for key, r in attrs.items():
+        if _dict_get(ATTRIBUTE_RULES, key) is not r:
+            ATTRIBUTE_RULES[key] = r
+            CONSTANT_ATTRIBUTES.discard(key)
+    for key in const_attrs:
+        if key not in CONSTANT_ATTRIBUTES:
+            CONSTANT_ATTRIBUTES.add(key)
+            ATTRIBUTE_RULES.pop(key, None)
 
 
 CONSTANT = object()
@@ -411,7 +530,7 @@ def nograd(f):
 # --- attributes of types with no Python source (ndarray.T, complex.real, ...) ----------
 
 #: (type, name) -> rule(obj) -> (y, pullback); pullback(y_bar) -> (None, obj_bar)
-ATTRIBUTE_RULES = {}
+ATTRIBUTE_RULES = _AttributeRules()
 #: (type, name) pairs whose value carries no gradient (ndarray.shape, .dtype, ...)
 CONSTANT_ATTRIBUTES = set()
 
@@ -426,3 +545,8 @@ def constant_attribute(cls, *names):
     """Mark attributes of `cls` as carrying no gradient."""
     for n in names:
         CONSTANT_ATTRIBUTES.add((cls, n))
+
+
+# the loading of domains is bookkeeping: seen when dpnb differentiates its own runtime (second
+# derivatives), it runs as it is
+constant(_load_pending, attribute_missed, load_all)
