@@ -296,24 +296,45 @@ class ScalarRule:
     """An elementwise rule given by partial-derivative expressions.
 
     `partials[i]` is an `ast.expr` in the argument names `argnames` and the
-    output name `y`; free names resolve in `namespace`.
+    output name `y` (parsed from `sources[i]` when first asked for); free names
+    resolve in `namespace`.
     """
+
+    __slots__ = ("f", "argnames", "namespace", "sources", "_partials", "_free_names")
 
     def __init__(self, f, argnames, partials, namespace, sources):
         self.f = f
         self.argnames = argnames
-        self.partials = partials
         self.namespace = namespace
         self.sources = sources
-        self.free_names = sorted(
-            {
-                n.id
-                for p in partials
-                if p is not None
-                for n in ast.walk(p)
-                if isinstance(n, ast.Name) and n.id not in argnames and n.id != "y"
-            }
-        )
+        self._partials = partials  # None: parsed from `sources` at the first use
+        self._free_names = None
+
+    @property
+    def partials(self):
+        p = self._partials
+        if p is None:
+            p = self._partials = _parse_partials(self.sources)
+        return p
+
+    @property
+    def free_names(self):
+        names = self._free_names
+        if names is None:
+            names = self._free_names = sorted(
+                {
+                    n.id
+                    for p in self.partials
+                    if p is not None
+                    for n in ast.walk(p)
+                    if isinstance(n, ast.Name) and n.id not in self.argnames and n.id != "y"
+                }
+            )
+        return names
+
+
+def _parse_partials(sources):
+    return [None if p is None else ast.parse(p, mode="eval").body for p in sources]
 
 
 def compile_partials(fname, argnames, body, namespace):
@@ -329,7 +350,29 @@ def compile_partials(fname, argnames, body, namespace):
     return code_ns[f"{fname}_partials"]
 
 
-def scalar_rule(f, *partials, ns, number_closed=True, name=None):
+class Partials:
+    """What `compile_partials` compiles, kept until it is first needed: a rule's pullback calls
+    `partials_function(p)(*args, y)`, so that registering a table of rules compiles nothing."""
+
+    __slots__ = ("fname", "argnames", "body", "namespace", "fn")
+
+    def __init__(self, fname, argnames, body, namespace):
+        self.fname = fname
+        self.argnames = argnames
+        self.body = body
+        self.namespace = namespace
+        self.fn = None
+
+
+def partials_function(p):
+    """The function of the `Partials` `p`, compiled at its first use."""
+    fn = p.fn
+    if fn is None:
+        fn = p.fn = compile_partials(p.fname, p.argnames, p.body, p.namespace)
+    return fn
+
+
+def scalar_rule(f, *partials, ns, number_closed=True, name=None, _lazy=False):
     """Register an elementwise rule for `f` from its partial derivatives.
 
     Each partial is a string in `x` (one argument) or `x1, x2, ...` and the output
@@ -348,11 +391,12 @@ def scalar_rule(f, *partials, ns, number_closed=True, name=None):
     n = len(partials)
     argnames = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
     namespace = dict(vars(ns)) if not isinstance(ns, dict) else dict(ns)
-    exprs = [None if p is None else ast.parse(p, mode="eval").body for p in partials]
+    # the expressions are checked now, unless they are dpnb's own (parsed when first needed)
+    exprs = None if _lazy else _parse_partials(partials)
     fname = name or getattr(f, "__name__", "f")
-    # One compiled function returning every partial, evaluated lazily in the pullback.
+    # One function returning every partial, evaluated lazily in the pullback (and compiled then).
     body = ", ".join("None" if p is None else f"({p})" for p in partials)
-    partials_fn = compile_partials(fname, argnames, body, namespace)
+    p = Partials(fname, argnames, body, namespace)
 
     if n == 1:
 
@@ -360,7 +404,7 @@ def scalar_rule(f, *partials, ns, number_closed=True, name=None):
             y = f(x, **kwargs)
 
             def pullback(y_bar):
-                (d,) = partials_fn(x, y)
+                (d,) = partials_function(p)(x, y)
                 return None, unbroadcast(y_bar * d, x)
 
             pullback.__name__ = pullback.__qualname__ = f"{fname}_pullback"
@@ -372,7 +416,7 @@ def scalar_rule(f, *partials, ns, number_closed=True, name=None):
             y = f(*args, **kwargs)
 
             def pullback(y_bar):
-                ds = partials_fn(*args, y)
+                ds = partials_function(p)(*args, y)
                 return (None,) + tuple(
                     None if d is None else unbroadcast(y_bar * d, a) for d, a in zip(ds, args)
                 )
@@ -388,7 +432,7 @@ def scalar_rule(f, *partials, ns, number_closed=True, name=None):
 
 def inline_partials(f, *partials, ns):
     """Partials the transform inlines for plain numbers, for one arity of `f`, leaving `f`'s full
-    rule (which handles every arity) in place.
+    rule (which handles every arity) in place. The expressions are parsed when first needed.
 
     >>> import math
     >>> from dpnb.rules.registry import SCALAR_RULES
@@ -398,17 +442,16 @@ def inline_partials(f, *partials, ns):
     n = len(partials)
     argnames = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
     namespace = dict(vars(ns)) if not isinstance(ns, dict) else dict(ns)
-    exprs = [None if p is None else ast.parse(p, mode="eval").body for p in partials]
-    SCALAR_RULES[f] = ScalarRule(f, argnames, exprs, namespace, partials)
+    SCALAR_RULES[f] = ScalarRule(f, argnames, None, namespace, partials)
     NUMBER_CLOSED.add(f)
 
 
 def scalar_rules(table, ns):
-    """Register many scalar rules: `table` maps callables to partial strings (or tuples)."""
+    """Register many scalar rules of dpnb's own: `table` maps callables to partial strings (or tuples)."""
     for f, partials in table.items():
         if isinstance(partials, str):
             partials = (partials,)
-        scalar_rule(f, *partials, ns=ns)
+        scalar_rule(f, *partials, ns=ns, _lazy=True)
 
 
 # --- the public, validated registration API -------------------------------------------
@@ -549,4 +592,4 @@ def constant_attribute(cls, *names):
 
 # the loading of domains is bookkeeping: seen when dpnb differentiates its own runtime (second
 # derivatives), it runs as it is
-constant(_load_pending, attribute_missed, load_all)
+constant(_load_pending, attribute_missed, load_all, partials_function)
