@@ -20,8 +20,9 @@ from . import constants, python  # noqa: F401,E402  (plain Python: every program
 
 # The other domains are registered when first needed (see `registry.lazy_domain`): NumPy's at
 # the first look-up of a NumPy callable, type or attribute; `numpy.fft`'s and `numpy.random`'s
-# at such a look-up once the program imported them; SciPy's, a subpackage at a time, at the
-# first look-up that misses once the program imported that subpackage.
+# at such a look-up once the program imported them; those of `itertools` at the first look-up
+# of one of its callables; those of `statistics` and SciPy's (a subpackage at a time) at the
+# first look-up that misses once the program imported the module.
 from . import numpy as _numpy  # noqa: E402  (the list of its modules only)
 from .scipy import SUBPACKAGES as _SCIPY  # noqa: E402
 
@@ -36,6 +37,8 @@ def _loader(package, names):
     return load
 
 
+for _module, _owners, _names in python.LAZY:
+    registry.lazy_domain(_module, _loader("python", _names), concerns=_owners and registry.modules_concern(*_owners))
 registry.lazy_domain(None, _loader("numpy", _numpy.CORE), concerns=_numpy.concerns, attributes=True)
 for _module, _names in _numpy.SUBPACKAGES:
     registry.lazy_domain(_module, _loader("numpy", _names), concerns=_numpy.concerns)

@@ -18,10 +18,11 @@ Three forms feed the registry:
 
 Pullbacks are only ever called with a cotangent that is not `None`.
 """
+import _thread
 import ast
 import itertools
 import sys
-import threading
+import types
 
 from ..errors import DifferentiationError
 from ..tangents import AbstractZero
@@ -174,7 +175,7 @@ _DOMAINS = ()
 _pending = False
 #: [whether a waiting domain registers attribute rules]: the runtime's test before `attribute_missed`
 ATTRIBUTES_PENDING = [False]
-_lazy_lock = threading.RLock()
+_lazy_lock = _thread.RLock()
 _loading = [0]  # domains being loaded by the thread holding the lock (nested look-ups load nothing)
 _ALL = object()
 
@@ -189,6 +190,55 @@ def lazy_domain(module_name, load, concerns=None, attributes=False):
     with _lazy_lock:
         _DOMAINS = _DOMAINS + (_Domain(module_name, concerns, load, attributes),)
         _refresh_pending()
+
+
+def modules_concern(*names):
+    """A `concerns` for `lazy_domain`: whether a key belongs to one of the modules `names` (or
+    their submodules): a function, class or object of theirs, a method of one of their classes
+    (`np.ndarray.sum`, `x.sum`, `np.random.normal`, `itertools.chain.from_iterable`), or an
+    attribute key `(type, name)` of such a class. Only the key's type and module are read: an
+    object's `__getattr__` is never called for them.
+
+    >>> import numpy as np
+    >>> concerns = modules_concern("numpy")
+    >>> concerns(np.sum), concerns(np.ndarray.sum), concerns((np.ndarray, "T")), concerns(len)
+    (True, True, True, False)
+    """
+    prefixes = tuple(n + "." for n in names)
+
+    def ours(module):
+        return type(module) is str and (module in names or module.startswith(prefixes))
+
+    def our_type(cls):
+        return any(ours(c.__module__) for c in cls.__mro__)
+
+    def concerns(key):
+        t = type(key)
+        if t is tuple:
+            return len(key) == 2 and isinstance(key[0], type) and our_type(key[0])
+        if isinstance(key, type):
+            return our_type(key)
+        if t in _DESCRIPTORS:
+            return our_type(key.__objclass__)
+        if t is types.BuiltinFunctionType or t is types.MethodWrapperType:
+            owner = key.__self__
+            if owner is not None and not isinstance(owner, types.ModuleType):
+                return our_type(owner if isinstance(owner, type) else type(owner))
+        elif t is types.MethodType:
+            owner = key.__self__
+            return concerns(key.__func__) or our_type(owner if isinstance(owner, type) else type(owner))
+        return ours(getattr(key, "__module__", None)) or our_type(t)
+
+    return concerns
+
+
+_DESCRIPTORS = (
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.ClassMethodDescriptorType,
+    types.GetSetDescriptorType,
+    types.MemberDescriptorType,
+)
 
 
 def _refresh_pending():

@@ -15,6 +15,7 @@ HEAVY = (
     "dpnb.core.normalize", "dpnb.core.ssa", "dpnb.core.analyze", "dpnb.core.emit", "dpnb.core.tidy",
     "dpnb.rules.numpy.ufuncs", "dpnb.rules.numpy.attributes", "dpnb.rules.numpy.fft",
     "dpnb.rules.numpy.random_draws", "numpy.random", "numpy.fft", "importlib.metadata",
+    "dpnb.rules.python.itertools_rules", "dpnb.rules.python.statistics_rules", "statistics",
 )
 
 
@@ -112,6 +113,34 @@ def test_the_first_numpy_gradient_never_misses_a_rule(tmp_path, kind):
     assert ok is True
 
 
+# the same for the rules of Python registered when first needed: itertools and statistics
+PYTHON_FIRST_GRADIENTS = {
+    "accumulate": ("import itertools", "list(itertools.accumulate(xs, operator.mul))[-1]"),
+    "chain": ("import itertools", "sum(v * v for v in itertools.chain.from_iterable([xs, xs[:1]]))"),
+    "islice": ("from itertools import islice", "sum(islice(xs, 1, None))"),
+    "mean": ("import statistics", "statistics.mean(xs) * statistics.pstdev(xs)"),
+    "median": ("import statistics", "statistics.median(xs) * statistics.fmean(xs)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PYTHON_FIRST_GRADIENTS))
+def test_the_first_gradient_of_itertools_or_statistics_never_misses_a_rule(tmp_path, kind):
+    imports, body = PYTHON_FIRST_GRADIENTS[kind]
+    ok = run(tmp_path, f"""
+        import operator, sys
+        {imports}
+        import dpnb
+        from dpnb.testing import gradcheck
+
+        def f(xs):
+            return {body}
+
+        assert not any(m in sys.modules for m in ("dpnb.rules.python.itertools_rules", "dpnb.rules.python.statistics_rules"))
+        print(gradcheck(f, [1.5, 2.0, 4.0]))
+    """)
+    assert ok is True
+
+
 def test_a_user_rule_registered_before_numpys_rules_load_stays_the_users(tmp_path):
     got = run(tmp_path, """
         import sys
@@ -164,6 +193,7 @@ def test_every_key_numpys_rules_register_concerns_numpy(tmp_path):
     """The look-ups that load NumPy's rules are those whose key `concerns` NumPy: so every key its
     rules register must (but for two helpers of dpnb that only NumPy's rules call)."""
     missed = run(tmp_path, """
+        import sys
         import numpy.fft, numpy.random
         import dpnb
         from dpnb.rules import registry as R
@@ -174,8 +204,9 @@ def test_every_key_numpys_rules_register_concerns_numpy(tmp_path):
                     *dict.keys(R.ATTRIBUTE_RULES), *R.CONSTANT_ATTRIBUTES}
 
         before = keys()
-        R.load_all()
+        R.lookup(numpy.fft.fft)  # NumPy's rules, with numpy.fft's and numpy.random's
         new = keys() - before
+        assert "dpnb.rules.numpy.random_draws" in sys.modules
         assert len(new) > 400, len(new)
         print(sorted(getattr(k, "__name__", repr(k)) for k in new if not concerns(k)))
     """)

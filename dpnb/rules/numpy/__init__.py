@@ -32,7 +32,7 @@ those of `SUBPACKAGES` at such a look-up once the program imported the subpackag
 imports neither `numpy.fft` nor `numpy.random` itself). Importing one of the modules
 registers its rules.
 """
-import types
+from .. import registry
 
 #: the modules of rules for NumPy itself, in the order they load
 CORE = (
@@ -58,45 +58,7 @@ SUBPACKAGES = (
 )
 
 
-def _numpy_module(name):
-    return type(name) is str and (name == "numpy" or name.startswith("numpy."))
-
-
-def _numpy_type(cls):
-    return any(_numpy_module(c.__module__) for c in cls.__mro__)
-
-
-_DESCRIPTORS = (
-    types.MethodDescriptorType,
-    types.WrapperDescriptorType,
-    types.ClassMethodDescriptorType,
-    types.GetSetDescriptorType,
-    types.MemberDescriptorType,
-)
-
-
-def concerns(key):
-    """Whether a look-up of `key` may need NumPy's rules: a NumPy function, ufunc, type or
-    object (`np.r_`), a method of a NumPy type (`np.ndarray.sum`, `x.sum`, `np.random.normal`),
-    or an attribute key `(type, name)` of a NumPy type. Only the key's type and module are read
-    (an object's `__getattr__` is never called for them).
-
-    >>> import numpy as np
-    >>> concerns(np.sum), concerns(np.ndarray.sum), concerns((np.ndarray, "T")), concerns(len)
-    (True, True, True, False)
-    """
-    t = type(key)
-    if t is tuple:
-        return len(key) == 2 and isinstance(key[0], type) and _numpy_type(key[0])
-    if isinstance(key, type):
-        return _numpy_type(key)
-    if t in _DESCRIPTORS:
-        return _numpy_type(key.__objclass__)
-    if t is types.BuiltinFunctionType or t is types.MethodWrapperType:
-        owner = key.__self__
-        if owner is not None and not isinstance(owner, types.ModuleType):
-            return _numpy_type(owner if isinstance(owner, type) else type(owner))
-    elif t is types.MethodType:
-        owner = key.__self__
-        return concerns(key.__func__) or _numpy_type(owner if isinstance(owner, type) else type(owner))
-    return _numpy_module(getattr(key, "__module__", None)) or _numpy_type(t)
+#: whether a look-up of a key may need NumPy's rules: a NumPy function, ufunc, type or object
+#: (`np.r_`), a method of a NumPy type (`np.ndarray.sum`, `x.sum`, `np.random.normal`), or an
+#: attribute key `(type, name)` of a NumPy type (see `registry.modules_concern`)
+concerns = registry.modules_concern("numpy")
