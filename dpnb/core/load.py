@@ -11,7 +11,6 @@ times keeps the cache bounded. A rule registered later wins over the
 transform, and drops the adjoints that wrote the old rule inline.
 """
 import ast
-import copy
 import threading
 import types
 import weakref
@@ -20,6 +19,8 @@ from ..errors import NoRuleError
 from ..rules import registry
 from . import names as names_mod
 from . import parse
+from .astlib import copy_tree, fix_missing_locations
+from .astlib import walk as walk_tree
 from .parse import GENERATED_SOURCE, find_node, function_source
 
 # The stages of the transform (normalize, ssa, analyze, emit) are imported by `build`, when a
@@ -322,7 +323,7 @@ def build(fn, key):
     fwd.returns = None
     if src.is_lambda:
         fwd.name = "_lambda"
-    shown = ast.fix_missing_locations(copy.deepcopy(fwd))
+    shown = fix_missing_locations(copy_tree(fwd))
     # inside the factory the forward pass must not shadow the user's own name
     # (a recursive call reads the global); the code object gets its name back below
     fwd.name = forward_name
@@ -339,7 +340,7 @@ def build(fn, key):
     )
     ast.copy_location(factory, fdef)
     module = ast.Module(body=[factory], type_ignores=[])
-    ast.fix_missing_locations(module)
+    fix_missing_locations(module)
     code = compile(module, filename, "exec")
     fcode = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     make = types.FunctionType(fcode, fn.__globals__)
@@ -374,7 +375,7 @@ def build(fn, key):
 
 
 def _bare_arguments(a):
-    a = copy.deepcopy(a)
+    a = copy_tree(a)
     for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
         arg.annotation = None
     a.defaults = []
@@ -387,7 +388,7 @@ def _register_nested(code, normalized):
     from .normalize import Native
 
     nodes = []
-    for node in ast.walk(normalized):
+    for node in walk_tree(normalized):
         if isinstance(node, Native) and isinstance(node.stmt, ast.FunctionDef):
             nodes.append(node.stmt)
         elif isinstance(node, ast.Lambda):

@@ -5,6 +5,7 @@ built from every identifier in the function's source and hands out fresh ones.
 """
 import ast
 import itertools
+from .astlib import walk
 
 #: prefix of temporaries in the normalized forward pass
 TEMP = "_t"
@@ -16,10 +17,10 @@ SEED = "y_bar"
 
 class Namer:
     def __init__(self, tree):
-        self.taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        self.taken |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in _all_args(n)}
+        self.taken = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
+        self.taken |= {a.arg for n in walk(tree) if isinstance(n, ast.arguments) for a in _all_args(n)}
         self.taken |= {
-            n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            n.name for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         }
         self._bars = {}
         self._counters = {}

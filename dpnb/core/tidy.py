@@ -7,11 +7,12 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 
 import ast
 from collections import Counter
+from .astlib import walk
 
 
 def _stores_loads(node):
     stores, loads = Counter(), Counter()
-    for n in ast.walk(node):
+    for n in walk(node):
         if isinstance(n, ast.Name):
             (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads)[n.id] += 1
     return stores, loads
