@@ -49,6 +49,10 @@ def propagate_copies(fn):
     removed = set()
 
     def block(stmts):
+        # the reads in each statement, counted once and kept up to date as copies are removed (a
+        # statement's count is read only before the loop reaches it, and its inner blocks change
+        # it only then)
+        reads = [_stores_loads(s)[1] for s in stmts]
         i = 0
         while i < len(stmts):
             s = stmts[i]
@@ -69,15 +73,19 @@ def propagate_copies(fn):
             ):
                 a, b = s.targets[0].id, s.value.id
                 if a != b and a not in params and stores[a] == 1 and _settled(b, stmts, i):
-                    rest = stmts[i + 1 :]
-                    used = sum(_stores_loads(r)[1][a] for r in rest)
+                    used = sum(r[a] for r in reads[i + 1 :])
                     if used == loads[a]:
                         ren = _Rename(a, b)
-                        stmts[i + 1 :] = [ren.visit(r) for r in rest]
+                        for j in range(i + 1, len(stmts)):
+                            n = reads[j].pop(a, 0)
+                            if n:  # a statement that reads no `a` stays as it is
+                                stmts[j] = ren.visit(stmts[j])
+                                reads[j][b] += n
                         loads[b] += used
                         loads[a] = 0
                         stores[a] = 0
                         del stmts[i]
+                        del reads[i]
                         removed.add(a)
                         continue
             i += 1
