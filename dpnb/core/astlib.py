@@ -94,14 +94,11 @@ def walk(node):
     """`ast.walk(node)`: the same nodes in the same order (breadth first)."""
     todo = [node]
     push = todo.append
-    i = 0
-    while i < len(todo):
-        node = todo[i]
-        i += 1
+    for node in todo:  # the list grows as it is read
+        d = node.__dict__
         for name in node._fields:
-            try:
-                v = getattr(node, name)
-            except AttributeError:
+            v = d.get(name)
+            if v is None:
                 continue
             if type(v) is list:
                 for c in v:
@@ -113,15 +110,17 @@ def walk(node):
 
 
 def fix_missing_locations(node):
-    """`ast.fix_missing_locations(node)`: a node with no position takes its parent's."""
+    """`ast.fix_missing_locations(node)`: a node with no position takes its parent's. The nodes are
+    visited in the same order (depth first, a node before its children, the children in the order
+    of their fields), which matters for a node that two parents share."""
     root = node
     stack = [(node, 1, 0, 1, 0)]
     pop, push = stack.pop, stack.append
     while stack:
         node, lineno, col_offset, end_lineno, end_col_offset = pop()
         attributes = node._attributes
+        d = node.__dict__
         if attributes:
-            d = node.__dict__
             if "lineno" in attributes:
                 if "lineno" in d:
                     lineno = d["lineno"]
@@ -142,13 +141,12 @@ def fix_missing_locations(node):
                     node.end_col_offset = end_col_offset
                 else:
                     end_col_offset = node.end_col_offset
-        for name in node._fields:
-            try:
-                v = getattr(node, name)
-            except AttributeError:
+        for name in reversed(node._fields):  # pushed last to first: popped first to last
+            v = d.get(name)
+            if v is None:
                 continue
             if type(v) is list:
-                for c in v:
+                for c in reversed(v):
                     if isinstance(c, _AST):
                         push((c, lineno, col_offset, end_lineno, end_col_offset))
             elif isinstance(v, _AST):

@@ -323,7 +323,11 @@ def build(fn, key):
     fwd.returns = None
     if src.is_lambda:
         fwd.name = "_lambda"
-    shown = fix_missing_locations(copy_tree(fwd))
+    # a node with no position takes its parent's: the forward pass has the user's `def`'s own, so
+    # it is completed once, in place, before the copy shown as its source is made, and the factory
+    # around it is completed without walking it again
+    positioned = all(getattr(fwd, a, None) is not None for a in ("lineno", "col_offset", "end_lineno", "end_col_offset"))
+    shown = copy_tree(fix_missing_locations(fwd)) if positioned else fix_missing_locations(copy_tree(fwd))
     # inside the factory the forward pass must not shadow the user's own name
     # (a recursive call reads the global); the code object gets its name back below
     fwd.name = forward_name
@@ -335,12 +339,17 @@ def build(fn, key):
             posonlyargs=[], args=[ast.arg(arg=p) for p in factory_params], vararg=None,
             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
         ),
-        body=[fwd, ast.Return(value=ast.Name(id=fwd.name, ctx=ast.Load()))],
+        body=[ast.Return(value=ast.Name(id=fwd.name, ctx=ast.Load()))],
         decorator_list=[], returns=None, type_comment=None,
     )
     ast.copy_location(factory, fdef)
     module = ast.Module(body=[factory], type_ignores=[])
-    fix_missing_locations(module)
+    if positioned:
+        fix_missing_locations(module)
+        factory.body.insert(0, fwd)
+    else:
+        factory.body.insert(0, fwd)
+        fix_missing_locations(module)
     code = compile(module, filename, "exec")
     fcode = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     make = types.FunctionType(fcode, fn.__globals__)
