@@ -324,10 +324,12 @@ def build(fn, key):
     if src.is_lambda:
         fwd.name = "_lambda"
     # a node with no position takes its parent's: the forward pass has the user's `def`'s own, so
-    # it is completed once, in place, before the copy shown as its source is made, and the factory
-    # around it is completed without walking it again
+    # it is completed once, in place, and is itself the tree kept as the source of the generated
+    # code (compile() keeps nothing of it, and its name is given back after); the factory around
+    # it is completed without walking it again
     positioned = all(getattr(fwd, a, None) is not None for a in ("lineno", "col_offset", "end_lineno", "end_col_offset"))
-    shown = copy_tree(fix_missing_locations(fwd)) if positioned else fix_missing_locations(copy_tree(fwd))
+    shown = fix_missing_locations(fwd) if positioned else fix_missing_locations(copy_tree(fwd))
+    shown_name = fwd.name
     # inside the factory the forward pass must not shadow the user's own name
     # (a recursive call reads the global); the code object gets its name back below
     fwd.name = forward_name
@@ -351,6 +353,7 @@ def build(fn, key):
         factory.body.insert(0, fwd)
         fix_missing_locations(module)
     code = compile(module, filename, "exec")
+    fwd.name = shown_name  # `shown` is `fwd` when it had positions
     fcode = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     make = types.FunctionType(fcode, fn.__globals__)
     args = [helper_values[p] if p in helper_values else None for p in factory_params]

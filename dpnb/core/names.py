@@ -17,11 +17,14 @@ SEED = "y_bar"
 
 class Namer:
     def __init__(self, tree):
-        self.taken = {n.id for n in walk(tree) if isinstance(n, ast.Name)}
-        self.taken |= {a.arg for n in walk(tree) if isinstance(n, ast.arguments) for a in _all_args(n)}
-        self.taken |= {
-            n.name for n in walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        }
+        taken = self.taken = set()
+        for n in walk(tree):  # every name, parameter and def of the tree
+            if isinstance(n, ast.Name):
+                taken.add(n.id)
+            elif isinstance(n, ast.arguments):
+                taken.update(a.arg for a in _all_args(n))
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                taken.add(n.name)
         self._bars = {}
         self._counters = {}
 

@@ -28,14 +28,20 @@ def _is_init(stmt):
     )
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, old, new):
-        self.old, self.new = old, new
-
-    def visit_Name(self, node):
-        if node.id == self.old and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(ast.Name(id=self.new, ctx=ast.Load()), node)
-        return node
+def _rename(stmt, old, new):
+    """Replace each read of `old` in `stmt` by a new `Name` node reading `new` (with its position),
+    in place, as a NodeTransformer would (a node shared with other code is not changed)."""
+    for node in walk(stmt):
+        d = node.__dict__
+        for field in node._fields:
+            v = d.get(field)
+            if type(v) is list:
+                for i, c in enumerate(v):
+                    if isinstance(c, ast.Name) and c.id == old and isinstance(c.ctx, ast.Load):
+                        v[i] = ast.copy_location(ast.Name(id=new, ctx=ast.Load()), c)
+            elif isinstance(v, ast.Name) and v.id == old and isinstance(v.ctx, ast.Load):
+                setattr(node, field, ast.copy_location(ast.Name(id=new, ctx=ast.Load()), v))
+    return stmt
 
 
 def propagate_copies(fn):
@@ -75,11 +81,10 @@ def propagate_copies(fn):
                 if a != b and a not in params and stores[a] == 1 and _settled(b, stmts, i):
                     used = sum(r[a] for r in reads[i + 1 :])
                     if used == loads[a]:
-                        ren = _Rename(a, b)
                         for j in range(i + 1, len(stmts)):
                             n = reads[j].pop(a, 0)
                             if n:  # a statement that reads no `a` stays as it is
-                                stmts[j] = ren.visit(stmts[j])
+                                _rename(stmts[j], a, b)
                                 reads[j][b] += n
                         loads[b] += used
                         loads[a] = 0
