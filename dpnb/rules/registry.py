@@ -482,7 +482,8 @@ def scalar_rule(f, *partials, ns, number_closed=True, name=None, _lazy=False):
 
 def inline_partials(f, *partials, ns):
     """Partials the transform inlines for plain numbers, for one arity of `f`, leaving `f`'s full
-    rule (which handles every arity) in place. The expressions are parsed when first needed.
+    rule (which handles every arity) in place. The expressions are parsed when first needed; a
+    namespace given as a dict is kept as it is (dpnb's own tables share theirs: they never change).
 
     >>> import math
     >>> from dpnb.rules.registry import SCALAR_RULES
@@ -491,7 +492,7 @@ def inline_partials(f, *partials, ns):
     """
     n = len(partials)
     argnames = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
-    namespace = dict(vars(ns)) if not isinstance(ns, dict) else dict(ns)
+    namespace = dict(vars(ns)) if not isinstance(ns, dict) else ns
     SCALAR_RULES[f] = ScalarRule(f, argnames, None, namespace, partials)
     NUMBER_CLOSED.add(f)
 

@@ -29,7 +29,7 @@ def elementwise(f, *partials, ns=NS):
     names = ["x"] if n == 1 else [f"x{i + 1}" for i in range(n)]
     body = ", ".join("None" if p is None else f"({p})" for p in partials)
     fname = getattr(f, "__name__", "f")
-    p = Partials(f"np_{fname}", names, body, dict(ns))  # compiled at the first pullback
+    p = Partials(f"np_{fname}", names, body, ns)  # compiled (in a copy of `ns`) at the first pullback
 
     def rule(*args, **kwargs):
         y = f(*args, **kwargs)

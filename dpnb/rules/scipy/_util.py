@@ -61,7 +61,7 @@ def elementwise(f, *partials, name=None, ns=NS):
     fname = name or getattr(f, "__name__", "f")
     qual = f"scipy.special.{fname}"
     body = ", ".join(p if isinstance(p, str) else "None" for p in partials)
-    p_fn = Partials(f"scipy_{fname}", names, body, dict(ns))  # compiled at the first pullback
+    p_fn = Partials(f"scipy_{fname}", names, body, ns)  # compiled (in a copy of `ns`) at the first pullback
 
     def rule(*args, **kwargs):
         y = f(*args, **kwargs)
