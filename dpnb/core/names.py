@@ -5,6 +5,7 @@ built from every identifier in the function's source and hands out fresh ones.
 """
 import ast
 import itertools
+
 from .astlib import walk
 
 #: prefix of temporaries in the normalized forward pass

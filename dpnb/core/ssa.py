@@ -24,8 +24,8 @@ it raises for the user's code.
 """
 import ast
 import copy
-from .astlib import copy_tree, fix_missing_locations, walk
 
+from .astlib import copy_tree, fix_missing_locations, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None

@@ -7,6 +7,7 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 
 import ast
 from collections import Counter
+
 from .astlib import walk
 
 
