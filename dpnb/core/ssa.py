@@ -600,6 +600,8 @@ def _is_break_check(s):
 def _drop_unread_joins(body, phis):
     """Remove the join copies whose version no real statement needs (a join copy read only by
     other join copies that nothing needs is dead too)."""
+    if not phis:
+        return body  # no join copies: nothing to remove
     joins = {}  # target -> sources read by the join copies into it
     real_loads = set()
 
