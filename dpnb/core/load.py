@@ -17,14 +17,9 @@ import weakref
 
 from ..errors import NoRuleError
 from ..rules import registry
-from . import names as names_mod
-from . import parse
-from .astlib import copy_tree, fix_missing_locations
-from .astlib import walk as walk_tree
-from .parse import GENERATED_SOURCE, find_node, function_source
 
-# The stages of the transform (normalize, ssa, analyze, emit) are imported by `build`, when a
-# first adjoint is built: `import dpnb` does without them.
+# The stages of the transform (parse, normalize, ssa, analyze, emit, and the helpers they share)
+# are imported by `build`, when a first adjoint is built: `import dpnb` does without them.
 
 _lock = threading.RLock()
 
@@ -189,6 +184,8 @@ def refresh():
         CODES.clear()
         FUNCTIONS.clear()
         _DEPENDENTS.clear()
+        from . import parse
+
         parse.forget_files()
 
 
@@ -267,9 +264,12 @@ def _static_resolver(fn, local):
 
 
 def build(fn, key):
+    from . import names as names_mod
     from .analyze import Analysis, kind_of_type, reject_unsupported
+    from .astlib import copy_tree, fix_missing_locations
     from .emit import Emitter
     from .normalize import ITER_BUILDER, SET_BUILDER, normalize
+    from .parse import GENERATED_SOURCE, function_source
     from .ssa import to_ssa
 
     src = function_source(fn)
@@ -387,6 +387,8 @@ def build(fn, key):
 
 
 def _bare_arguments(a):
+    from .astlib import copy_tree
+
     a = copy_tree(a)
     for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
         arg.annotation = None
@@ -397,7 +399,9 @@ def _bare_arguments(a):
 
 def _register_nested(code, normalized):
     """Nested defs and lambdas compiled into the adjoint keep their source, for when they are called."""
+    from .astlib import walk as walk_tree
     from .normalize import Native
+    from .parse import GENERATED_SOURCE, find_node
 
     nodes = []
     for node in walk_tree(normalized):

@@ -13,6 +13,7 @@ from dpnb.rules.numpy import concerns
 #: what `import dpnb` must not import
 HEAVY = (
     "dpnb.core.normalize", "dpnb.core.ssa", "dpnb.core.analyze", "dpnb.core.emit", "dpnb.core.tidy",
+    "dpnb.core.parse", "dpnb.core.names", "dpnb.core.astlib",
     "dpnb.rules.numpy.ufuncs", "dpnb.rules.numpy.attributes", "dpnb.rules.numpy.fft",
     "dpnb.rules.numpy.random_draws", "numpy.random", "numpy.fft", "importlib.metadata",
     "dpnb.rules.python.itertools_rules", "dpnb.rules.python.statistics_rules", "statistics",
