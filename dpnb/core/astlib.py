@@ -109,6 +109,34 @@ def walk(node):
         yield node
 
 
+def name_nodes(node):
+    """The `Name` nodes in `node`'s tree: those `walk` gives, in another order (depth first), in a
+    list made without a generator (the transform counts and renames names everywhere)."""
+    out = []
+    todo = [node]
+    pop, push, found = todo.pop, todo.append, out.append
+    while todo:
+        n = pop()
+        if isinstance(n, _Name):
+            found(n)
+            continue  # a name holds no other name
+        d = n.__dict__
+        for field in n._fields:
+            v = d.get(field)
+            if v is None:
+                continue
+            if type(v) is list:
+                for c in v:
+                    if isinstance(c, _AST):
+                        push(c)
+            elif isinstance(v, _AST):
+                push(v)
+    return out
+
+
+_Name = ast.Name
+
+
 def fix_missing_locations(node):
     """`ast.fix_missing_locations(node)`: a node with no position takes its parent's. The nodes are
     visited in the same order (depth first, a node before its children, the children in the order

@@ -31,7 +31,7 @@ import types
 from ..rules import registry
 from ..rules.registry import _hashable
 from . import tidy
-from .astlib import C, N, S, assign, attr, binop, call, copy_tree, if_, ifexp, is_none, loads, tup, walk
+from .astlib import C, N, S, assign, attr, binop, call, copy_tree, if_, ifexp, is_none, loads, name_nodes, tup, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import child_blocks, target_names, walk_stmts
 
@@ -1111,8 +1111,8 @@ class Emitter:
         """Make the forward names read by `code` (the backward of `s`) safe to read."""
         forward = set()
         for stmt in code:
-            for n in walk(stmt):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            for n in name_nodes(stmt):
+                if isinstance(n.ctx, ast.Load):
                     forward.add(n.id)
         region = getattr(s, "dpnb_region", None)
         rinfo = self.try_info.get(id(region)) if region is not None else None
@@ -1151,8 +1151,8 @@ class Emitter:
         for name, mode, local in reversed([x for x in saves if x[1] == "tape"]):
             pre.append(assign(local, call(N(self.tape_names[2]))))
         for stmt in code:
-            for n in walk(stmt):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in mapping:
+            for n in name_nodes(stmt):
+                if isinstance(n.ctx, ast.Load) and n.id in mapping:
                     n.id = mapping[n.id]
 
     def _defined_in_region(self, name, region):

@@ -8,14 +8,13 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 import ast
 from collections import Counter
 
-from .astlib import walk
+from .astlib import name_nodes, walk
 
 
 def _stores_loads(node):
     stores, loads = Counter(), Counter()
-    for n in walk(node):
-        if isinstance(n, ast.Name):
-            (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads)[n.id] += 1
+    for n in name_nodes(node):
+        (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads)[n.id] += 1
     return stores, loads
 
 
