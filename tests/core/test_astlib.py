@@ -73,3 +73,8 @@ def test_fix_missing_locations_gives_a_shared_node_its_first_parents_position():
     astlib.fix_missing_locations(b)
     assert _dump(a) == _dump(b)
     assert b.body[0].value.left.lineno == 5
+
+
+def test_name_nodes_are_the_names_walk_finds():
+    for tree in _trees():
+        assert sorted(map(id, astlib.name_nodes(tree))) == sorted(id(n) for n in ast.walk(tree) if isinstance(n, ast.Name))
