@@ -142,6 +142,36 @@ def test_the_first_gradient_of_itertools_or_statistics_never_misses_a_rule(tmp_p
     assert ok is True
 
 
+def test_first_numpy_gradients_in_several_threads_at_once(tmp_path):
+    """Threads whose first look-ups of NumPy keys meet while NumPy's rules load: each waits for the
+    load, none misses a rule."""
+    ok = run(tmp_path, """
+        import sys, threading
+        import numpy as np
+        import dpnb
+        from dpnb.testing import gradcheck
+
+        def f0(x): return np.sum(np.tanh(x) * x.T[0])
+        def f1(x): return np.linalg.norm(x @ x.T)
+        def f2(x): return (x.real ** 2).sum() + np.mean(np.exp(x))
+        def f3(x): return np.prod(np.reshape(x, -1)[:2]) + np.max(x)
+
+        barrier = threading.Barrier(8)
+        results = [None] * 8
+
+        def work(i):
+            barrier.wait()
+            results[i] = gradcheck([f0, f1, f2, f3][i % 4], np.array([[0.5, -1.0], [2.0, 0.3]]))
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        assert "dpnb.rules.numpy.ufuncs" not in sys.modules
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(results)
+    """)
+    assert ok == [True] * 8
+
+
 def test_a_user_rule_registered_before_numpys_rules_load_stays_the_users(tmp_path):
     got = run(tmp_path, """
         import sys
