@@ -214,6 +214,8 @@ def modules_concern(*names):
 
     def concerns(key):
         t = type(key)
+        if t is _FunctionType:  # the most frequent key that misses: a Python function of the program
+            return ours(key.__module__)
         if t is tuple:
             return len(key) == 2 and isinstance(key[0], type) and our_type(key[0])
         if isinstance(key, type):
@@ -232,6 +234,7 @@ def modules_concern(*names):
     return concerns
 
 
+_FunctionType = types.FunctionType
 _DESCRIPTORS = (
     types.MethodDescriptorType,
     types.WrapperDescriptorType,
@@ -241,10 +244,21 @@ _DESCRIPTORS = (
 )
 
 
+#: the waiting domains that wait for a module only, and the others as (module or None, concerns)
+_GATED = ()
+_KEYED = ()
+#: the number of modules imported when no domain of `_GATED` was found due (a look-up that misses
+#: looks at them again only once a module was imported since)
+_modules_seen = [-1]
+
+
 def _refresh_pending():
-    global _pending
+    global _pending, _GATED, _KEYED
     _pending = bool(_DOMAINS)
     ATTRIBUTES_PENDING[0] = any(d.attributes for d in _DOMAINS)
+    _GATED = tuple(d.module for d in _DOMAINS if d.concerns is None)
+    _KEYED = tuple((d.module, d.concerns) for d in _DOMAINS if d.concerns is not None)
+    _modules_seen[0] = -1
 
 
 def _due(d, key, modules):
@@ -258,12 +272,31 @@ def _due(d, key, modules):
         return True
 
 
+def _may_be_due(key, modules):
+    """`_due` for some waiting domain, as cheaply as can be: every look-up that misses asks."""
+    n = len(modules)
+    if n != _modules_seen[0]:
+        for m in _GATED:
+            if m is None or m in modules:
+                return True
+        _modules_seen[0] = n
+    for m, concerns in _KEYED:
+        if m is not None and m not in modules:
+            continue
+        try:
+            if concerns(key):
+                return True
+        except Exception:  # an object that will not say: load, a rule too many is harmless
+            return True
+    return False
+
+
 def _load_pending(key):
     """After a look-up of `key` missed: load the waiting domains it may concern. True if the
     look-up is worth repeating (a domain was loaded meanwhile, here or in another thread)."""
     global _DOMAINS
     modules = sys.modules
-    if not any(_due(d, key, modules) for d in _DOMAINS):
+    if key is not _ALL and not _may_be_due(key, modules):
         return False
     with _lazy_lock:
         if _loading[0]:
