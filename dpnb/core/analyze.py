@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import UnsupportedSyntaxError
 from ..rules import registry
 from ..rules.registry import _hashable
+from .astlib import walk
 from .normalize import ITER_BUILDER, SET_BUILDER, Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import assigned_names, child_blocks, free_vars, target_names, walk_stmts
 
@@ -63,7 +64,7 @@ def reject_unsupported(fdef, filename):
                 for d in getattr(child, "decorator_list", []):
                     visit(d)
                 visit(child.args)
-                for inner in ast.walk(child):
+                for inner in walk(child):
                     what = _UNSUPPORTED.get(type(inner))
                     if what is not None and not isinstance(inner, ast.ClassDef):
                         raise UnsupportedSyntaxError(what, filename, getattr(inner, "lineno", None), _HINTS.get(what))
@@ -527,7 +528,7 @@ def _return_atom(body):
 
 
 def _names_in(node):
-    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return [n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
 
 
 def _assignments(body, an):

@@ -25,14 +25,13 @@ which ones are known to be set, unset or either, and writes the simplest code
 for each case.
 """
 import ast
-import copy
 import math
 import types
 
 from ..rules import registry
 from ..rules.registry import _hashable
 from . import tidy
-from .astlib import C, N, S, assign, attr, binop, call, if_, ifexp, is_none, loads, tup
+from .astlib import C, N, S, assign, attr, binop, call, copy_tree, if_, ifexp, is_none, loads, name_nodes, tup, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import child_blocks, target_names, walk_stmts
 
@@ -263,7 +262,7 @@ class Emitter:
             self.acc(s.value, call(attr(N(lb), "pop")), code)
         elif isinstance(s, SetKey):
             db = self.builds[-1]
-            self.acc(s.value, call(attr(N(db), "pop"), copy.deepcopy(s.key), C(None)), code)
+            self.acc(s.value, call(attr(N(db), "pop"), copy_tree(s.key), C(None)), code)
         elif isinstance(s, (ast.Try, ast.With)):
             self.bwd_try(s, code)
         elif isinstance(s, ast.Delete):
@@ -509,7 +508,7 @@ class Emitter:
             for k, val in zip(v.keys, v.values):
                 if k is None:
                     continue
-                self.acc(val, call(attr(N(gd), "get"), copy.deepcopy(k)), out)
+                self.acc(val, call(attr(N(gd), "get"), copy_tree(k)), out)
             return
         elts = v.elts
         if isinstance(v, ast.List):
@@ -650,7 +649,7 @@ class Emitter:
         self.loop_info[id(s)] = count
         touched = set()
         for inner in walk_stmts(s.body):
-            for n in ast.walk(inner) if not isinstance(inner, (ListBuild, DictBuild)) else [inner.target]:
+            for n in walk(inner) if not isinstance(inner, (ListBuild, DictBuild)) else [inner.target]:
                 if isinstance(n, ast.Name):
                     touched.add(self.namer.bar(n.id))
             if isinstance(inner, (ListBuild, DictBuild)):
@@ -868,12 +867,13 @@ class Emitter:
         f = self.an.callee_value(v.func)
         if f is None or not _hashable(f) or v.keywords:
             return None
+        r = registry.lookup(f)  # first, as it registers the rules of `f`'s domain if they wait
+        if r is None or r is registry.CONSTANT:
+            return None
         rule = registry.SCALAR_RULES.get(f)
         if rule is None or len(rule.argnames) != len(v.args):
             return None
         if not all(self.num(a) for a in v.args):
-            return None
-        if registry.RULES.get(f) is None:
             return None
         self.inline_deps.add(f)
         return rule
@@ -918,10 +918,10 @@ class Emitter:
             out.append(ast.copy_location(assign(s.target.id, empty), s))
             out.extend(self.fwd_block(s.body))
         elif isinstance(s, Append):
-            m = attr(copy.deepcopy(s.target), "append")
+            m = attr(copy_tree(s.target), "append")
             out.append(ast.copy_location(ast.Expr(value=call(m, s.value)), s))
         elif isinstance(s, SetKey):
-            tgt = ast.Subscript(value=copy.deepcopy(s.target), slice=s.key, ctx=ast.Store())
+            tgt = ast.Subscript(value=copy_tree(s.target), slice=s.key, ctx=ast.Store())
             out.append(ast.copy_location(ast.Assign(targets=[tgt], value=s.value), s))
         elif isinstance(s, (ast.Try, ast.With)):
             self.fwd_try(s, out)
@@ -987,7 +987,7 @@ class Emitter:
             slow = ast.Assign(targets=[tup([S(t), S(form.pb)], store=True)], value=call(self.helper("call_num"), N(fvar), *v.args))
             node = if_(ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(form.extra["inl"])]), fast, [slow])
             out.append(ast.copy_location(node, s))
-            for n in ast.walk(node):
+            for n in walk(node):
                 ast.copy_location(n, s)
             return
         if form.kind == "helper" and form.extra.get("op") == "call" and not isinstance(v.func, ast.Attribute):
@@ -1005,8 +1005,8 @@ class Emitter:
         if form.kind == "self_call":
             me = self.helper(("me", self.an.code))
             return ifexp(
-                ast.Compare(left=copy.deepcopy(v.func), ops=[ast.Is()], comparators=[N(me)]),
-                call(self.forward_name, *[copy.deepcopy(a) for a in v.args]),
+                ast.Compare(left=copy_tree(v.func), ops=[ast.Is()], comparators=[N(me)]),
+                call(self.forward_name, *[copy_tree(a) for a in v.args]),
                 call(self.helper("call"), v.func, *v.args),
             )
         op = form.extra["op"]
@@ -1178,8 +1178,8 @@ class Emitter:
         """Make the forward names read by `code` (the backward of `s`) safe to read."""
         forward = set()
         for stmt in code:
-            for n in ast.walk(stmt):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            for n in name_nodes(stmt):
+                if isinstance(n.ctx, ast.Load):
                     forward.add(n.id)
         region = getattr(s, "dpnb_region", None)
         rinfo = self.try_info.get(id(region)) if region is not None else None
@@ -1199,7 +1199,7 @@ class Emitter:
             names.append((name, mode))
         if not names:
             return
-        code[:] = [copy.deepcopy(c) for c in code]
+        code[:] = [copy_tree(c) for c in code]
         mapping = {}
         saves = self.saves.setdefault(id(s), [])
         items = {}
@@ -1223,8 +1223,8 @@ class Emitter:
         for name, mode, local in reversed([x for x in saves if x[1] == "tape"]):
             pre.append(assign(local, call(N(self.tape_names[2]))))
         for stmt in code:
-            for n in ast.walk(stmt):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in mapping:
+            for n in name_nodes(stmt):
+                if isinstance(n.ctx, ast.Load) and n.id in mapping:
                     n.id = mapping[n.id]
         if items:
             sub = _ItemReads(items)
@@ -1448,14 +1448,14 @@ def _no_args():
 
 
 def _substitute(expr, mapping, y, helper_name):
-    expr = copy.deepcopy(expr)
+    expr = copy_tree(expr)
 
     class T(ast.NodeTransformer):
         def visit_Name(self, node):
             if node.id in mapping:
-                return copy.deepcopy(mapping[node.id])
+                return copy_tree(mapping[node.id])
             if node.id == "y":
-                return copy.deepcopy(y)
+                return copy_tree(y)
             return helper_name(node.id)
 
     return T().visit(expr)

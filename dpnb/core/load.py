@@ -11,7 +11,6 @@ times keeps the cache bounded. A rule registered later wins over the
 transform, and drops the adjoints that wrote the old rule inline.
 """
 import ast
-import copy
 import threading
 import types
 import weakref
@@ -19,13 +18,9 @@ import weakref
 from ..errors import NoRuleError
 from ..rules import registry
 from ..rules.namespaces import foreign_code
-from . import names as names_mod
-from . import parse
-from .analyze import Analysis, kind_of_type, reject_unsupported
-from .emit import Emitter
-from .normalize import Native, normalize
-from .parse import GENERATED_SOURCE, find_node, function_source
-from .ssa import to_ssa
+
+# The stages of the transform (parse, normalize, ssa, analyze, emit, and the helpers they share)
+# are imported by `build`, when a first adjoint is built: `import dpnb` does without them.
 
 _lock = threading.RLock()
 
@@ -175,6 +170,8 @@ def _rule_changed(f):
         codes = _DEPENDENTS.pop(f, ())
     except TypeError:
         return
+    if not codes:
+        return
     for key in codes:
         CODES.pop(key, None)
     for key, e in list(FUNCTIONS.items()):
@@ -188,6 +185,8 @@ def refresh():
         CODES.clear()
         FUNCTIONS.clear()
         _DEPENDENTS.clear()
+        from . import parse
+
         parse.forget_files()
 
 
@@ -266,6 +265,14 @@ def _static_resolver(fn, local):
 
 
 def build(fn, key):
+    from . import names as names_mod
+    from .analyze import Analysis, kind_of_type, reject_unsupported
+    from .astlib import copy_tree, fix_missing_locations
+    from .emit import Emitter
+    from .normalize import ITER_BUILDER, SET_BUILDER, normalize
+    from .parse import GENERATED_SOURCE, function_source
+    from .ssa import to_ssa
+
     src = function_source(fn)
     fdef = src.node
     filename = src.filename
@@ -304,8 +311,6 @@ def build(fn, key):
             helper_names[k] = name
         return name
 
-    from .normalize import ITER_BUILDER, SET_BUILDER
-
     helper_names[("builtin", "set")] = SET_BUILDER
     helper_values[SET_BUILDER] = set
     helper_names[("builtin", "iter")] = ITER_BUILDER
@@ -319,7 +324,13 @@ def build(fn, key):
     fwd.returns = None
     if src.is_lambda:
         fwd.name = "_lambda"
-    shown = ast.fix_missing_locations(copy.deepcopy(fwd))
+    # a node with no position takes its parent's: the forward pass has the user's `def`'s own, so
+    # it is completed once, in place, and is itself the tree kept as the source of the generated
+    # code (compile() keeps nothing of it, and its name is given back after); the factory around
+    # it is completed without walking it again
+    positioned = all(getattr(fwd, a, None) is not None for a in ("lineno", "col_offset", "end_lineno", "end_col_offset"))
+    shown = fix_missing_locations(fwd) if positioned else fix_missing_locations(copy_tree(fwd))
+    shown_name = fwd.name
     # inside the factory the forward pass must not shadow the user's own name
     # (a recursive call reads the global); the code object gets its name back below
     fwd.name = forward_name
@@ -331,13 +342,19 @@ def build(fn, key):
             posonlyargs=[], args=[ast.arg(arg=p) for p in factory_params], vararg=None,
             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
         ),
-        body=[fwd, ast.Return(value=ast.Name(id=fwd.name, ctx=ast.Load()))],
+        body=[ast.Return(value=ast.Name(id=fwd.name, ctx=ast.Load()))],
         decorator_list=[], returns=None, type_comment=None,
     )
     ast.copy_location(factory, fdef)
     module = ast.Module(body=[factory], type_ignores=[])
-    ast.fix_missing_locations(module)
+    if positioned:
+        fix_missing_locations(module)
+        factory.body.insert(0, fwd)
+    else:
+        factory.body.insert(0, fwd)
+        fix_missing_locations(module)
     code = compile(module, filename, "exec")
+    fwd.name = shown_name  # `shown` is `fwd` when it had positions
     fcode = next(c for c in code.co_consts if isinstance(c, types.CodeType))
     make = types.FunctionType(fcode, fn.__globals__)
     args = [helper_values[p] if p in helper_values else None for p in factory_params]
@@ -371,7 +388,9 @@ def build(fn, key):
 
 
 def _bare_arguments(a):
-    a = copy.deepcopy(a)
+    from .astlib import copy_tree
+
+    a = copy_tree(a)
     for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
         arg.annotation = None
     a.defaults = []
@@ -381,8 +400,12 @@ def _bare_arguments(a):
 
 def _register_nested(code, normalized):
     """Nested defs and lambdas compiled into the adjoint keep their source, for when they are called."""
+    from .astlib import walk as walk_tree
+    from .normalize import Native
+    from .parse import GENERATED_SOURCE, find_node
+
     nodes = []
-    for node in ast.walk(normalized):
+    for node in walk_tree(normalized):
         if isinstance(node, Native) and isinstance(node.stmt, ast.FunctionDef):
             nodes.append(node.stmt)
         elif isinstance(node, ast.Lambda):

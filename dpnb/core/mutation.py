@@ -13,6 +13,7 @@ the result: an undone change is still undone).
 """
 import collections
 import operator
+import sys
 import types
 
 import numpy as np
@@ -1164,8 +1165,6 @@ MUTATORS = {
     (collections.Counter, "update"): _counter_update,
     (np.ufunc, "at"): ufunc_at,
     (collections.OrderedDict, "move_to_end"): dict_reorder,
-    (np.random.Generator, "shuffle"): array_shuffle,
-    (np.random.RandomState, "shuffle"): array_shuffle,
 }
 for _name in ("add", "discard", "remove", "update", "clear", "pop", "difference_update", "intersection_update",
               "symmetric_difference_update"):
@@ -1177,9 +1176,26 @@ for _name in ("append", "appendleft", "pop", "popleft", "extend", "extendleft", 
 REFUSED_ARRAY_METHODS = {"put", "itemset", "resize", "partition", "setfield", "byteswap"}
 
 
+#: [whether the shuffles of `numpy.random`'s generators still wait to join MUTATORS]: they join
+#: once the program imported `numpy.random` (there is no generator before), which dpnb does not
+_RNG_PENDING = [True]
+
+
+def _rng_mutators():
+    random = sys.modules.get("numpy.random")
+    if random is None:
+        return False
+    MUTATORS[(random.Generator, "shuffle")] = array_shuffle
+    MUTATORS[(random.RandomState, "shuffle")] = array_shuffle
+    _RNG_PENDING[0] = False
+    return True
+
+
 def mutator(obj, name, builtin=False):
     """The change function for obj.name(...) if that method changes obj, else None. With `builtin`,
     the method called is known to be the built-in type's own (reached through super())."""
+    if name == "shuffle" and _RNG_PENDING[0]:
+        _rng_mutators()
     overridden = None
     for klass in type(obj).__mro__:
         m = MUTATORS.get((klass, name))

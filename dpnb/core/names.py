@@ -6,6 +6,8 @@ built from every identifier in the function's source and hands out fresh ones.
 import ast
 import itertools
 
+from .astlib import walk
+
 #: prefix of temporaries in the normalized forward pass
 TEMP = "_t"
 #: suffix of cotangent (adjoint) variables: `x` -> `x_bar`
@@ -16,11 +18,14 @@ SEED = "y_bar"
 
 class Namer:
     def __init__(self, tree):
-        self.taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        self.taken |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in _all_args(n)}
-        self.taken |= {
-            n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        }
+        taken = self.taken = set()
+        for n in walk(tree):  # every name, parameter and def of the tree
+            if isinstance(n, ast.Name):
+                taken.add(n.id)
+            elif isinstance(n, ast.arguments):
+                taken.update(a.arg for a in _all_args(n))
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                taken.add(n.name)
         self._bars = {}
         self._counters = {}
 

@@ -38,6 +38,7 @@ import ast
 import copy
 
 from ..errors import UnsupportedSyntaxError
+from .astlib import copy_tree, walk
 
 
 class Append(ast.stmt):
@@ -261,7 +262,7 @@ class Structurer:
         return node, exits
 
     def _check_no_exit(self, s):
-        for node in ast.walk(s):
+        for node in walk(s):
             if isinstance(node, (ast.Return, ast.Break, ast.Continue)) and not isinstance(
                 s, (ast.FunctionDef, ast.Lambda, ast.ClassDef)
             ):
@@ -322,7 +323,7 @@ class _Renamer(ast.NodeTransformer):
         return node
 
     def visit_Lambda(self, node):
-        bound = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        bound = {a.arg for a in walk(node.args) if isinstance(a, ast.arg)}
         inner = {k: v for k, v in self.mapping.items() if k not in bound}
         if inner == self.mapping:
             self.generic_visit(node)
@@ -336,7 +337,7 @@ class _Renamer(ast.NodeTransformer):
 def rename(node, mapping):
     if not mapping:
         return node
-    return _Renamer(mapping).visit(copy.deepcopy(node))
+    return _Renamer(mapping).visit(copy_tree(node))
 
 
 _FOLD = {
@@ -445,9 +446,9 @@ class ANF:
             value = self.expr(s.value, out)
             node = ast.BinOp(left=cur, op=s.op, right=value)
             node.dpnb_inplace = "item"
-            node.dpnb_container = copy.deepcopy(obj)
+            node.dpnb_container = copy_tree(obj)
             new = self.bind(node, out, s)
-            self.emit(out, _assign(ast.Subscript(value=obj, slice=copy.deepcopy(idx), ctx=ast.Store()), new), s)
+            self.emit(out, _assign(ast.Subscript(value=obj, slice=copy_tree(idx), ctx=ast.Store()), new), s)
         else:
             raise UnsupportedSyntaxError("this augmented assignment target", self.filename, s.lineno)
 
@@ -799,7 +800,7 @@ class ANF:
                 raise UnsupportedSyntaxError("`async for` in a comprehension", self.filename, e.lineno)
             # the first iterable is evaluated in the enclosing scope, the others inside
             it_atom = self.expr(rename(gen.iter, mapping), block) if i else self.expr(gen.iter, out)
-            for n in sorted({n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}):
+            for n in sorted({n.id for n in walk(gen.target) if isinstance(n, ast.Name)}):
                 mapping[n] = self.namer.fresh(f"_{n}_")
             item = self.namer.fresh("_item")
             loop_body = []

@@ -56,32 +56,46 @@ def _tree_for(filename, module_globals):
 
 
 def _own_lines_tree(code, filename, module_globals):
-    """The syntax tree of just the lines of a function defined at the top level of its file (its
-    decorators, its `def` and its indented body), with the file's line numbers; None when that is
-    not how it is written (a lambda, a method, a nested function) or the lines do not parse alone.
-    A function at the end of a long module then costs the parse of its own lines only."""
+    """The syntax tree of just the lines of a function (its decorators, its `def` and its indented
+    body), with the file's line numbers and columns; None when that is not how it is written (a
+    lambda) or the lines do not parse alone. A method or a nested function is parsed inside an
+    `if 1:` that gives its indentation a place. A function at the end of a long module, or a
+    method of a long class, then costs the parse of its own lines only.
+
+    The lines end before the first line, not blank nor a comment, indented no deeper than the
+    `def`: a line of a multi-line string or of a bracketed expression cut there leaves the
+    lines unable to parse alone, and the whole file is parsed instead."""
     if code.co_name == "<lambda>":
         return None
     lines = linecache.getlines(filename, module_globals)
     first = code.co_firstlineno
     if not lines or not 1 <= first <= len(lines):
         return None
+    head = lines[first - 1]
+    indent = head[: len(head) - len(head.lstrip(" \t"))]
+    depth = len(indent)
     i = first - 1
-    while i < len(lines) and lines[i].startswith("@"):
+    while i < len(lines) and lines[i].startswith(indent + "@"):
         i += 1
-    if i >= len(lines) or not lines[i].startswith(("def ", "async def ")):
+    if i >= len(lines) or not lines[i].startswith((indent + "def ", indent + "async def ")):
         return None
     end = i + 1
     while end < len(lines):
         line = lines[end]
-        if line[:1] not in (" ", "\t", "\n", "\r", "#", "") and line.strip():
-            break  # the next statement at the top level (a line of a string there makes a syntax error)
+        if not depth:
+            if line[:1] not in (" ", "\t", "\n", "\r", "#", "") and line.strip():
+                break  # the next statement at the top level (a line of a string there makes a syntax error)
+        else:
+            text = line.lstrip(" \t")
+            if text.strip() and text[0] != "#" and len(line) - len(text) <= depth:
+                break  # the next statement beside or around the function
         end += 1
+    src = "".join(lines[first - 1 : end])
     try:
-        tree = ast.parse("".join(lines[first - 1 : end]), filename=filename)
+        tree = ast.parse(src if not depth else "if 1:\n" + src, filename=filename)
     except (SyntaxError, ValueError):
         return None
-    ast.increment_lineno(tree, first - 1)
+    ast.increment_lineno(tree, first - 1 if not depth else first - 2)
     return tree
 
 

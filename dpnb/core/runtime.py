@@ -34,6 +34,7 @@ _FunctionType = types.FunctionType
 _MethodType = types.MethodType
 _BuiltinMethod = types.BuiltinMethodType
 _lookup = registry.lookup
+_ATTRIBUTES_PENDING = registry.ATTRIBUTES_PENDING
 _adjoint = load.adjoint_instance
 
 
@@ -899,6 +900,9 @@ def getattr_(obj, name):
     foreign = is_foreign(obj)
     key = (t, name) if not foreign else (np.ndarray, name)  # a Dask/CuPy array reads as an ndarray
     rule = ATTRIBUTE_RULES.get(key)
+    if rule is None and _ATTRIBUTES_PENDING[0] and (key[0] is np.ndarray or isinstance(obj, np.generic)):
+        if registry.attribute_missed(key):  # NumPy's rules were not registered yet: now they are
+            rule = ATTRIBUTE_RULES.get(key)
     if rule is not None:
         y, pb = rule(obj)
 

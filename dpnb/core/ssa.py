@@ -25,6 +25,7 @@ it raises for the user's code.
 import ast
 import copy
 
+from .astlib import copy_tree, fix_missing_locations, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None
@@ -230,8 +231,8 @@ class SSA:
 
     def rename_expr(self, node, env):
         """A copy of expression `node` with every load of a versioned local renamed."""
-        node = copy.deepcopy(node)
-        for n in list(ast.walk(node)):
+        node = copy_tree(node)
+        for n in list(walk(node)):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                 n.id = self.load(n.id, env)
             for mark in ("dpnb_super", "dpnb_container"):
@@ -295,18 +296,18 @@ class SSA:
                 out.append(node)
                 return
             if isinstance(target, (ast.Tuple, ast.List)) and any(
-                isinstance(n, ast.Name) and self.is_cell(n.id) for n in ast.walk(target)
+                isinstance(n, ast.Name) and self.is_cell(n.id) for n in walk(target)
             ):
                 # unpacking into closure variables: into new names first, then each cell is rebound
-                target = copy.deepcopy(target)
+                target = copy_tree(target)
                 later = []
-                for n in ast.walk(target):
+                for n in walk(target):
                     if isinstance(n, ast.Name) and self.is_cell(n.id):
                         tmp = self.namer.temp()
                         self.versioned.add(tmp)
                         later.append((n.id, tmp))
                         n.id = tmp
-                for n in ast.walk(target):
+                for n in walk(target):
                     if isinstance(n, ast.Name) and n.id not in [t for _, t in later]:
                         n.id = self.define(n.id, env, out)
                     elif isinstance(n, ast.Name):
@@ -317,13 +318,13 @@ class SSA:
                 for cell, tmp in later:
                     out.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=cell, ctx=ast.Store())], value=ast.Name(id=env[tmp], ctx=ast.Load())), s))
                 return
-            target = copy.deepcopy(target)
+            target = copy_tree(target)
             names = []
-            for n in ast.walk(target):
+            for n in walk(target):
                 if isinstance(n, ast.Name):
                     names.append(n.id)
             # a, a = ...: the last one wins, as in Python
-            for n in ast.walk(target):
+            for n in walk(target):
                 if isinstance(n, ast.Name):
                     n.id = self.define(n.id, env, out)
             node = ast.copy_location(ast.Assign(targets=[target], value=value), s)
@@ -536,15 +537,15 @@ class SSA:
                 ]
                 for e in extra:
                     ast.copy_location(e, s)
-                    ast.fix_missing_locations(e)
+                    fix_missing_locations(e)
             out.append(ast.copy_location(Native(stmt=ast.copy_location(node, inner)), s))
             out.extend(Native(stmt=e) for e in extra)
             self.after_define([name], env, out, s)
         elif isinstance(inner, ast.Assign):
             value = self.rename_expr(inner.value, env)
-            target = copy.deepcopy(inner.targets[0])
+            target = copy_tree(inner.targets[0])
             names = target_names(target)
-            for n in ast.walk(target):
+            for n in walk(target):
                 if isinstance(n, ast.Name):
                     n.id = self.define(n.id, env, out)
             out.append(ast.copy_location(Native(stmt=ast.copy_location(ast.Assign(targets=[target], value=value), inner)), s))
@@ -564,8 +565,8 @@ class SSA:
         elif isinstance(inner, ast.Nonlocal):
             out.append(s)
         else:
-            node = copy.deepcopy(inner)
-            for n in ast.walk(node):
+            node = copy_tree(inner)
+            for n in walk(node):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                     n.id = self.load(n.id, env)
             out.append(ast.copy_location(Native(stmt=node), s))
@@ -573,7 +574,7 @@ class SSA:
 
 def _retarget(stmts, old, new):
     """The body of a comprehension, appending to `new` instead of `old`."""
-    stmts = copy.deepcopy(stmts)
+    stmts = copy_tree(stmts)
     for st in walk_stmts(stmts):
         if isinstance(st, (Append, SetKey)) and isinstance(st.target, ast.Name) and st.target.id == old:
             st.target.id = new
@@ -599,12 +600,14 @@ def _is_break_check(s):
 def _drop_unread_joins(body, phis):
     """Remove the join copies whose version no real statement needs (a join copy read only by
     other join copies that nothing needs is dead too)."""
+    if not phis:
+        return body  # no join copies: nothing to remove
     joins = {}  # target -> sources read by the join copies into it
     real_loads = set()
 
     def loads_of(node):
         out = set()
-        for n in ast.walk(node):
+        for n in walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                 out.add(n.id)
             for mark in ("dpnb_super", "dpnb_container"):
@@ -687,7 +690,7 @@ def _plain_names(body, ssa):
     order = []
     seen = set()
     module = ast.Module(body=body, type_ignores=[])
-    for node in ast.walk(module):
+    for node in walk(module):
         names = []
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names = [node.id]
@@ -713,7 +716,7 @@ def _plain_names(body, ssa):
         used.add(orig)
     if not mapping:
         return body
-    for node in ast.walk(module):
+    for node in walk(module):
         if isinstance(node, ast.Name) and node.id in mapping:
             node.id = mapping[node.id]
         elif isinstance(node, ast.FunctionDef) and node.name in mapping:

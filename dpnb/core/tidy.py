@@ -8,12 +8,13 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 import ast
 from collections import Counter
 
+from .astlib import name_nodes, walk
+
 
 def _stores_loads(node):
     stores, loads = Counter(), Counter()
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name):
-            (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads)[n.id] += 1
+    for n in name_nodes(node):
+        (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads)[n.id] += 1
     return stores, loads
 
 
@@ -27,14 +28,20 @@ def _is_init(stmt):
     )
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, old, new):
-        self.old, self.new = old, new
-
-    def visit_Name(self, node):
-        if node.id == self.old and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(ast.Name(id=self.new, ctx=ast.Load()), node)
-        return node
+def _rename(stmt, old, new):
+    """Replace each read of `old` in `stmt` by a new `Name` node reading `new` (with its position),
+    in place, as a NodeTransformer would (a node shared with other code is not changed)."""
+    for node in walk(stmt):
+        d = node.__dict__
+        for field in node._fields:
+            v = d.get(field)
+            if type(v) is list:
+                for i, c in enumerate(v):
+                    if isinstance(c, ast.Name) and c.id == old and isinstance(c.ctx, ast.Load):
+                        v[i] = ast.copy_location(ast.Name(id=new, ctx=ast.Load()), c)
+            elif isinstance(v, ast.Name) and v.id == old and isinstance(v.ctx, ast.Load):
+                setattr(node, field, ast.copy_location(ast.Name(id=new, ctx=ast.Load()), v))
+    return stmt
 
 
 def propagate_copies(fn):
@@ -48,6 +55,10 @@ def propagate_copies(fn):
     removed = set()
 
     def block(stmts):
+        # the reads in each statement, counted once and kept up to date as copies are removed (a
+        # statement's count is read only before the loop reaches it, and its inner blocks change
+        # it only then)
+        reads = [_stores_loads(s)[1] for s in stmts]
         i = 0
         while i < len(stmts):
             s = stmts[i]
@@ -68,15 +79,18 @@ def propagate_copies(fn):
             ):
                 a, b = s.targets[0].id, s.value.id
                 if a != b and a not in params and stores[a] == 1 and _settled(b, stmts, i):
-                    rest = stmts[i + 1 :]
-                    used = sum(_stores_loads(r)[1][a] for r in rest)
+                    used = sum(r[a] for r in reads[i + 1 :])
                     if used == loads[a]:
-                        ren = _Rename(a, b)
-                        stmts[i + 1 :] = [ren.visit(r) for r in rest]
+                        for j in range(i + 1, len(stmts)):
+                            n = reads[j].pop(a, 0)
+                            if n:  # a statement that reads no `a` stays as it is
+                                _rename(stmts[j], a, b)
+                                reads[j][b] += n
                         loads[b] += used
                         loads[a] = 0
                         stores[a] = 0
                         del stmts[i]
+                        del reads[i]
                         removed.add(a)
                         continue
             i += 1

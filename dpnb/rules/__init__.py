@@ -1,5 +1,6 @@
-"""Differentiation rules: one registry (`registry`), a package per domain (`python`, `numpy`),
-a file per family inside it, and the table of non-differentiable callables (`constants`)."""
+"""Differentiation rules: one registry (`registry`), a package per domain (`python`, `numpy`,
+`scipy`), a file per family inside it, and the table of non-differentiable callables of plain
+Python (`constants`)."""
 from . import registry  # noqa: E402
 from .registry import (  # noqa: F401
     CONSTANTS,
@@ -15,23 +16,32 @@ from .registry import (  # noqa: F401
 )
 from .registry import ATTRIBUTE_RULES, CONSTANT_ATTRIBUTES, register_attribute, constant_attribute  # noqa: F401
 
-from . import constants, python, numpy  # noqa: F401,E402
+from . import constants, python  # noqa: F401,E402  (plain Python: every program needs them)
 from . import foreign  # noqa: F401,E402  (Dask and CuPy: registered when imported)
 
-# SciPy is optional: the rules of each of its subpackages are registered at the first look-up
-# that misses once the program has imported that subpackage (see `registry.lazy_domain`)
+# The other domains are registered when first needed (see `registry.lazy_domain`): NumPy's at
+# the first look-up of a NumPy callable, type or attribute; `numpy.fft`'s and `numpy.random`'s
+# at such a look-up once the program imported them; those of `itertools` at the first look-up
+# of one of its callables; those of `statistics` and SciPy's (a subpackage at a time) at the
+# first look-up that misses once the program imported the module.
+from . import numpy as _numpy  # noqa: E402  (the list of its modules only)
 from .scipy import SUBPACKAGES as _SCIPY  # noqa: E402
 
 
-def _scipy_loader(names):
+def _loader(package, names):
     def load():
         import importlib
 
         for n in names:
-            importlib.import_module(f"{__name__}.scipy.{n}")
+            importlib.import_module(f"{__name__}.{package}.{n}")
 
     return load
 
 
+for _module, _owners, _names in python.LAZY:
+    registry.lazy_domain(_module, _loader("python", _names), concerns=_owners and registry.modules_concern(*_owners))
+registry.lazy_domain(None, _loader("numpy", _numpy.CORE), concerns=_numpy.concerns, attributes=True)
+for _module, _names in _numpy.SUBPACKAGES:
+    registry.lazy_domain(_module, _loader("numpy", _names), concerns=_numpy.concerns)
 for _module, _names in _SCIPY:
-    registry.lazy_domain(_module, _scipy_loader(_names))
+    registry.lazy_domain(_module, _loader("scipy", _names))

@@ -1,21 +1,19 @@
-"""The table of non-differentiable callables: their results carry no gradient.
+"""The table of non-differentiable callables of plain Python: their results carry no gradient.
 
 Zygote's `@non_differentiable` list, for Python: introspection, conversion to
-strings and integers, comparisons, predicates, array constructors from shapes,
-index-valued functions (argmax, argsort, nonzero, ...), piecewise-constant
-functions (floor, ceil, sign), and random number generators.
+strings and integers, comparisons, predicates, integer-valued and piecewise-constant
+functions (floor, ceil, trunc). NumPy's (array constructors from shapes, index-valued
+functions, predicates, random number generators) are in `numpy.constants` and
+`numpy.random_draws`, registered with NumPy's other rules.
 
 Not here on purpose: `getattr` and `iter` (the transform handles them), `round`
-and `//` (they get a zero gradient, see `python.builtin_rules` and `python.operator_rules`),
-`np.random.permutation` / `choice` (they move values around, see `numpy.random_draws`).
+and `//` (they get a zero gradient, see `python.builtin_rules` and `python.operator_rules`).
 """
 import math
 import operator
 import types
 
-import numpy as np
-
-from .registry import constant, constant_attribute
+from .registry import constant
 
 # --- builtins -------------------------------------------------------------------------
 
@@ -61,52 +59,3 @@ MATH = (
     math.isqrt, math.ulp,
 )
 constant(*MATH)
-
-# --- numpy ------------------------------------------------------------------------------
-
-_NUMPY_NAMES = """
-zeros ones empty zeros_like ones_like empty_like
-eye identity tri indices diag_indices tril_indices triu_indices
-shape ndim size argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted
-lexsort unravel_index ravel_multi_index count_nonzero bincount digitize
-floor ceil trunc rint fix sign signbit heaviside spacing
-isnan isinf isfinite isposinf isneginf isreal iscomplex isrealobj iscomplexobj isscalar isin
-less less_equal greater greater_equal equal not_equal
-logical_and logical_or logical_xor logical_not all any
-bitwise_and bitwise_or bitwise_xor bitwise_not invert left_shift right_shift gcd lcm
-array_equal array_equiv allclose isclose
-dtype result_type promote_types can_cast min_scalar_type broadcast_shapes issubdtype
-iinfo finfo ndindex ndenumerate
-""".split()
-NUMPY = tuple(getattr(np, n) for n in _NUMPY_NAMES if hasattr(np, n))
-constant(*NUMPY)
-
-# Random numbers: the module-level functions (bound methods of NumPy's global
-# RandomState) and the methods of Generator and RandomState. `permutation` and
-# `choice` have rules instead (they select values of their argument).
-_RANDOM_SKIP = {"permutation", "choice", "shuffle", "permuted",
-                # continuous draws with parameters: rules in `numpy.random_draws`
-                "normal", "laplace", "gumbel", "logistic", "uniform", "lognormal", "exponential",
-                "rayleigh"}
-RANDOM = tuple(
-    getattr(np.random, n)
-    for n in dir(np.random)
-    if not n.startswith("_") and n not in _RANDOM_SKIP and callable(getattr(np.random, n))
-    and not isinstance(getattr(np.random, n), type)
-)
-RANDOM += tuple(
-    getattr(cls, n)
-    for cls in (np.random.Generator, np.random.RandomState)
-    for n in dir(cls)
-    if not n.startswith("_") and n not in _RANDOM_SKIP and callable(getattr(cls, n))
-)
-RANDOM += (np.random.default_rng, np.random.RandomState, np.random.Generator)
-constant(*RANDOM)
-
-constant_attribute(
-    np.ndarray, "shape", "ndim", "size", "dtype", "nbytes", "itemsize", "strides", "flags",
-)
-constant(
-    np.ndarray.argmax, np.ndarray.argmin, np.ndarray.argsort, np.ndarray.argpartition,
-    np.ndarray.nonzero, np.ndarray.all, np.ndarray.any, np.ndarray.searchsorted,
-)

@@ -18,24 +18,54 @@ Three forms feed the registry:
 
 Pullbacks are only ever called with a cotangent that is not `None`.
 """
-import ast
+import _thread
 import itertools
 import sys
-import threading
+import types
 
 from ..errors import DifferentiationError
 from ..tangents import AbstractZero
 
 class _Rules(dict):
-    """callable -> rule; `RULES[f]` for a callable of a domain not loaded yet loads it first."""
+    """callable -> rule. Reading the rule of a callable whose domain is not loaded yet
+    (`RULES[f]`, `RULES.get(f)`, `f in RULES`) loads that domain first (see `lazy_domain`);
+    dpnb's own hot paths read the dict itself, through `lookup`."""
 
     __slots__ = ()
 
     def __missing__(self, f):
-        if _LAZY and _load_lazy():
-            return dict.__getitem__(self, f)
+        if _pending and _load_pending(f):
+            return _dict_getitem(self, f)
         raise KeyError(f)
 
+    def get(self, f, default=None):
+        r = _dict_get(self, f, _ABSENT)
+        if r is _ABSENT:
+            if _pending and _load_pending(f):
+                return _dict_get(self, f, default)
+            return default
+        return r
+
+    def __contains__(self, f):
+        return _dict_contains(self, f) or bool(_pending and _load_pending(f) and _dict_contains(self, f))
+
+
+class _AttributeRules(dict):
+    """(type, name) -> rule; `ATTRIBUTE_RULES[key]` loads a pending domain the key belongs to
+    (the runtime reads it with `.get` and asks `attribute_missed` itself)."""
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        if _pending and _load_pending(key):
+            return _dict_getitem(self, key)
+        raise KeyError(key)
+
+
+_dict_get = dict.get
+_dict_getitem = dict.__getitem__
+_dict_contains = dict.__contains__
+_ABSENT = object()
 
 #: callable -> rule
 RULES = _Rules()
@@ -73,7 +103,7 @@ def on_rule_change(listener):
 
 def register(f, rule, *, number_closed=False):
     """Register the full rule `rule` for the callable `f` (internal: no validation wrapper)."""
-    replaced = f in RULES or f in CONSTANTS
+    replaced = _dict_contains(RULES, f) or f in CONSTANTS
     RULES[f] = rule
     CONSTANTS.discard(f)
     SCALAR_RULES.pop(f, None)
@@ -89,7 +119,7 @@ def constant(*fs):
     for f in fs:
         if not _hashable(f):
             continue
-        replaced = f in RULES
+        replaced = _dict_contains(RULES, f)
         RULES.pop(f, None)
         SCALAR_RULES.pop(f, None)
         CONSTANTS.add(f)
@@ -101,60 +131,223 @@ def constant(*fs):
 def lookup(f):
     """The rule for `f`, `CONSTANT` if it is constant, else None."""
     try:
-        r = RULES.get(f)
+        r = _dict_get(RULES, f)
         if r is not None:
             return r
         if f in CONSTANTS:
             return CONSTANT
     except TypeError:  # unhashable callable
         return None
-    if _LAZY and _load_lazy():
+    if _pending and _load_pending(f):
         return lookup(f)
     return None
 
 
 # --- domains registered when first needed ---------------------------------------------------
-# The rules of a library's functions are registered the first time a look-up misses after the
-# library was imported (no callable of a library can reach dpnb before it is imported), so that
-# `import dpnb` does not import the library, nor build its rules, for programs that never use it.
+# A domain's rules are registered at the first look-up that misses and may concern it, so that
+# `import dpnb` neither imports a library nor builds its rules for programs that never use it:
+#
+# - a library dpnb does not import itself (SciPy, `numpy.random`, `numpy.fft`) loads once the
+#   program imported it: no callable of a library can reach dpnb before it is imported;
+# - NumPy itself is always imported: its rules load at the first look-up of a NumPy callable,
+#   type, method or attribute (`concerns`), which every look-up of one of their keys is.
+#
+# Every read of the tables by key goes through `lookup`, `RULES[...]`, `RULES.get`, `in RULES`,
+# `ATTRIBUTE_RULES[...]` or, in the runtime, `attribute_missed`, which all load what is due.
 
-#: [(module name, loader)] in the order the domains would have loaded eagerly
-_LAZY = []
-_lazy_lock = threading.RLock()
+
+class _Domain:
+    __slots__ = ("module", "concerns", "load", "attributes", "loading")
+
+    def __init__(self, module, concerns, load, attributes):
+        self.module = module
+        self.concerns = concerns
+        self.load = load
+        self.attributes = attributes
+        self.loading = False
+
+
+#: the domains not loaded yet, in the order they would have loaded eagerly (a tuple, replaced
+#: on change, so that a look-up in another thread always reads a whole one)
+_DOMAINS = ()
+#: whether a domain waits (a look-up that misses then asks `_load_pending`)
+_pending = False
+#: [whether a waiting domain registers attribute rules]: the runtime's test before `attribute_missed`
+ATTRIBUTES_PENDING = [False]
+_lazy_lock = _thread.RLock()
+_loading = [0]  # domains being loaded by the thread holding the lock (nested look-ups load nothing)
+_ALL = object()
+
+
+def lazy_domain(module_name, load, concerns=None, attributes=False):
+    """Call `load()` (which registers rules) when first needed: at the first look-up that misses
+    once the module `module_name` is imported (None: any time) and, given `concerns`, whose key
+    `concerns(key)` says may belong to the domain (a callable, or a `(type, name)` attribute key).
+    `attributes`: the domain registers attribute rules too. Rules registered by the user before
+    a domain loads stay theirs."""
+    global _DOMAINS
+    with _lazy_lock:
+        _DOMAINS = _DOMAINS + (_Domain(module_name, concerns, load, attributes),)
+        _refresh_pending()
+
+
+def modules_concern(*names):
+    """A `concerns` for `lazy_domain`: whether a key belongs to one of the modules `names` (or
+    their submodules): a function, class or object of theirs, a method of one of their classes
+    (`np.ndarray.sum`, `x.sum`, `np.random.normal`, `itertools.chain.from_iterable`), or an
+    attribute key `(type, name)` of such a class. Only the key's type and module are read: an
+    object's `__getattr__` is never called for them.
+
+    >>> import numpy as np
+    >>> concerns = modules_concern("numpy")
+    >>> concerns(np.sum), concerns(np.ndarray.sum), concerns((np.ndarray, "T")), concerns(len)
+    (True, True, True, False)
+    """
+    prefixes = tuple(n + "." for n in names)
+
+    def ours(module):
+        return type(module) is str and (module in names or module.startswith(prefixes))
+
+    def our_type(cls):
+        return any(ours(c.__module__) for c in cls.__mro__)
+
+    def concerns(key):
+        t = type(key)
+        if t is _FunctionType:  # the most frequent key that misses: a Python function of the program
+            return ours(key.__module__)
+        if t is tuple:
+            return len(key) == 2 and isinstance(key[0], type) and our_type(key[0])
+        if isinstance(key, type):
+            return our_type(key)
+        if t in _DESCRIPTORS:
+            return our_type(key.__objclass__)
+        if t is types.BuiltinFunctionType or t is types.MethodWrapperType:
+            owner = key.__self__
+            if owner is not None and not isinstance(owner, types.ModuleType):
+                return our_type(owner if isinstance(owner, type) else type(owner))
+        elif t is types.MethodType:
+            owner = key.__self__
+            return concerns(key.__func__) or our_type(owner if isinstance(owner, type) else type(owner))
+        return ours(getattr(key, "__module__", None)) or our_type(t)
+
+    return concerns
+
+
+_FunctionType = types.FunctionType
+_DESCRIPTORS = (
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.ClassMethodDescriptorType,
+    types.GetSetDescriptorType,
+    types.MemberDescriptorType,
+)
+
+
+#: the waiting domains that wait for a module only, and the others as (module or None, concerns)
+_GATED = ()
+_KEYED = ()
+#: the number of modules imported when no domain of `_GATED` was found due (a look-up that misses
+#: looks at them again only once a module was imported since)
 _modules_seen = [-1]
 
 
-def lazy_domain(module_name, load):
-    """Call `load()` (which registers rules) at the first look-up that misses once `module_name`
-    is imported."""
-    _LAZY.append((module_name, load))
+def _refresh_pending():
+    global _pending, _GATED, _KEYED
+    _pending = bool(_DOMAINS)
+    ATTRIBUTES_PENDING[0] = any(d.attributes for d in _DOMAINS)
+    _GATED = tuple(d.module for d in _DOMAINS if d.concerns is None)
+    _KEYED = tuple((d.module, d.concerns) for d in _DOMAINS if d.concerns is not None)
     _modules_seen[0] = -1
 
 
-def _load_lazy():
-    """Load every pending domain whose module is imported now; True if one was loaded. Rules
-    registered by the user before a domain loads stay theirs."""
-    modules = sys.modules
-    if len(modules) == _modules_seen[0]:
+def _due(d, key, modules):
+    if d.module is not None and d.module not in modules:
         return False
-    loaded = False
+    if d.concerns is None or key is _ALL:
+        return True
+    try:
+        return bool(d.concerns(key))
+    except Exception:  # an object that will not say: load, a rule too many is harmless
+        return True
+
+
+def _may_be_due(key, modules):
+    """`_due` for some waiting domain, as cheaply as can be: every look-up that misses asks."""
+    n = len(modules)
+    if n != _modules_seen[0]:
+        for m in _GATED:
+            if m is None or m in modules:
+                return True
+        _modules_seen[0] = n
+    for m, concerns in _KEYED:
+        if m is not None and m not in modules:
+            continue
+        try:
+            if concerns(key):
+                return True
+        except Exception:  # an object that will not say: load, a rule too many is harmless
+            return True
+    return False
+
+
+def _load_pending(key):
+    """After a look-up of `key` missed: load the waiting domains it may concern. True if the
+    look-up is worth repeating (a domain was loaded meanwhile, here or in another thread)."""
+    global _DOMAINS
+    modules = sys.modules
+    if key is not _ALL and not _may_be_due(key, modules):
+        return False
     with _lazy_lock:
+        if _loading[0]:
+            return False  # a look-up made while a domain registers its rules
+        loaded = False
         while True:
-            _modules_seen[0] = len(modules)
-            ready = [e for e in _LAZY if e[0] in modules]
+            ready = [d for d in _DOMAINS if _due(d, key, modules)]
             if not ready:
-                return loaded
-            for e in ready:
-                _LAZY.remove(e)
-                _keeping_user_rules(e[1])
-            loaded = True
+                break
+            for d in ready:
+                _loading[0] += 1
+                try:
+                    _keeping_user_rules(d.load)
+                finally:
+                    _loading[0] -= 1
+                    _DOMAINS = tuple(e for e in _DOMAINS if e is not d)
+                    _refresh_pending()
+                loaded = True
+        return loaded or _known(key)
+
+
+def _known(key):
+    """Whether `key` has an entry now (another thread loaded its domain while this one waited)."""
+    if key is _ALL:
+        return False
+    try:
+        return (
+            _dict_contains(RULES, key) or key in CONSTANTS
+            or _dict_contains(ATTRIBUTE_RULES, key) or key in CONSTANT_ATTRIBUTES
+        )
+    except TypeError:
+        return False
+
+
+def attribute_missed(key):
+    """The runtime read an attribute `(type, name)` with no rule: load a waiting domain it may
+    concern; True if it has a rule or is constant now."""
+    return bool(_pending and _load_pending(key))
+
+
+def load_all():
+    """Load every waiting domain whose library is imported (for tools that list the tables)."""
+    if _pending:
+        _load_pending(_ALL)
 
 
 def _keeping_user_rules(load):
     rules, consts, scalars, closed = dict(RULES), set(CONSTANTS), dict(SCALAR_RULES), set(NUMBER_CLOSED)
+    attrs, const_attrs = dict(ATTRIBUTE_RULES), set(CONSTANT_ATTRIBUTES)
     load()
     for f, r in rules.items():
-        if RULES.get(f) is not r:
+        if _dict_get(RULES, f) is not r:
             RULES[f] = r
             CONSTANTS.discard(f)
             if f in scalars:
@@ -168,128 +361,17 @@ def _keeping_user_rules(load):
             CONSTANTS.add(f)
             RULES.pop(f, None)
             SCALAR_RULES.pop(f, None)
+    for key, r in attrs.items():
+        if _dict_get(ATTRIBUTE_RULES, key) is not r:
+            ATTRIBUTE_RULES[key] = r
+            CONSTANT_ATTRIBUTES.discard(key)
+    for key in const_attrs:
+        if key not in CONSTANT_ATTRIBUTES:
+            CONSTANT_ATTRIBUTES.add(key)
+            ATTRIBUTE_RULES.pop(key, None)
 
 
 CONSTANT = object()
-
-
-class ScalarRule:
-    """An elementwise rule given by partial-derivative expressions.
-
-    `partials[i]` is an `ast.expr` in the argument names `argnames` and the
-    output name `y`; free names resolve in `namespace`.
-    """
-
-    def __init__(self, f, argnames, partials, namespace, sources):
-        self.f = f
-        self.argnames = argnames
-        self.partials = partials
-        self.namespace = namespace
-        self.sources = sources
-        self.free_names = sorted(
-            {
-                n.id
-                for p in partials
-                if p is not None
-                for n in ast.walk(p)
-                if isinstance(n, ast.Name) and n.id not in argnames and n.id != "y"
-            }
-        )
-
-
-def compile_partials(fname, argnames, body, namespace):
-    """`<fname>_partials(*argnames, y)` returning the tuple `body`; its source stays readable
-    (registered with linecache), so dpnb can differentiate it again for second derivatives."""
-    import linecache
-
-    src = f"def {fname}_partials({', '.join(argnames)}, y):\n    return ({body},)\n"
-    filename = f"<dpnb rule {fname}>"
-    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-    code_ns = dict(namespace)
-    exec(compile(src, filename, "exec"), code_ns)
-    return code_ns[f"{fname}_partials"]
-
-
-def scalar_rule(f, *partials, ns, number_closed=True, name=None):
-    """Register an elementwise rule for `f` from its partial derivatives.
-
-    Each partial is a string in `x` (one argument) or `x1, x2, ...` and the output
-    `y`, or None for an argument with no derivative. The names in the strings
-    resolve in the namespace `ns` (a module or dict).
-
-    >>> import math
-    >>> from dpnb.rules.registry import scalar_rule, RULES
-    >>> _ = scalar_rule(math.sinh, "cosh(x)", ns=math)
-    >>> y, back = RULES[math.sinh](0.0)
-    >>> back(2.0)
-    (None, 2.0)
-    """
-    from ._common import unbroadcast_to as unbroadcast  # projects a complex cotangent of a real input
-
-    n = len(partials)
-    argnames = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
-    namespace = dict(vars(ns)) if not isinstance(ns, dict) else dict(ns)
-    exprs = [None if p is None else ast.parse(p, mode="eval").body for p in partials]
-    fname = name or getattr(f, "__name__", "f")
-    # One compiled function returning every partial, evaluated lazily in the pullback.
-    body = ", ".join("None" if p is None else f"({p})" for p in partials)
-    partials_fn = compile_partials(fname, argnames, body, namespace)
-
-    if n == 1:
-
-        def rule(x, **kwargs):
-            y = f(x, **kwargs)
-
-            def pullback(y_bar):
-                (d,) = partials_fn(x, y)
-                return None, unbroadcast(y_bar * d, x)
-
-            pullback.__name__ = pullback.__qualname__ = f"{fname}_pullback"
-            return y, pullback
-
-    else:
-
-        def rule(*args, **kwargs):
-            y = f(*args, **kwargs)
-
-            def pullback(y_bar):
-                ds = partials_fn(*args, y)
-                return (None,) + tuple(
-                    None if d is None else unbroadcast(y_bar * d, a) for d, a in zip(ds, args)
-                )
-
-            pullback.__name__ = pullback.__qualname__ = f"{fname}_pullback"
-            return y, pullback
-
-    rule.__name__ = rule.__qualname__ = f"{fname}_rrule"
-    register(f, rule, number_closed=number_closed)
-    SCALAR_RULES[f] = ScalarRule(f, argnames, exprs, namespace, partials)
-    return rule
-
-
-def inline_partials(f, *partials, ns):
-    """Partials the transform inlines for plain numbers, for one arity of `f`, leaving `f`'s full
-    rule (which handles every arity) in place.
-
-    >>> import math
-    >>> from dpnb.rules.registry import SCALAR_RULES
-    >>> SCALAR_RULES[math.log].argnames
-    ('x',)
-    """
-    n = len(partials)
-    argnames = ("x",) if n == 1 else tuple(f"x{i + 1}" for i in range(n))
-    namespace = dict(vars(ns)) if not isinstance(ns, dict) else dict(ns)
-    exprs = [None if p is None else ast.parse(p, mode="eval").body for p in partials]
-    SCALAR_RULES[f] = ScalarRule(f, argnames, exprs, namespace, partials)
-    NUMBER_CLOSED.add(f)
-
-
-def scalar_rules(table, ns):
-    """Register many scalar rules: `table` maps callables to partial strings (or tuples)."""
-    for f, partials in table.items():
-        if isinstance(partials, str):
-            partials = (partials,)
-        scalar_rule(f, *partials, ns=ns)
 
 
 # --- the public, validated registration API -------------------------------------------
@@ -411,7 +493,7 @@ def nograd(f):
 # --- attributes of types with no Python source (ndarray.T, complex.real, ...) ----------
 
 #: (type, name) -> rule(obj) -> (y, pullback); pullback(y_bar) -> (None, obj_bar)
-ATTRIBUTE_RULES = {}
+ATTRIBUTE_RULES = _AttributeRules()
 #: (type, name) pairs whose value carries no gradient (ndarray.shape, .dtype, ...)
 CONSTANT_ATTRIBUTES = set()
 
@@ -426,3 +508,19 @@ def constant_attribute(cls, *names):
     """Mark attributes of `cls` as carrying no gradient."""
     for n in names:
         CONSTANT_ATTRIBUTES.add((cls, n))
+
+
+# rules written as partial-derivative expressions: a module of their own, part of this registry
+from .scalar import (  # noqa: E402,F401
+    Partials,
+    ScalarRule,
+    compile_partials,
+    inline_partials,
+    partials_function,
+    scalar_rule,
+    scalar_rules,
+)
+
+# the loading of domains and of the partials is bookkeeping: seen when dpnb differentiates its own
+# runtime (second derivatives), it runs as it is
+constant(_load_pending, attribute_missed, load_all, partials_function)

@@ -6,7 +6,7 @@ The tables are the `CASES` of the test modules beside this one (`test_numpy_*.py
 import importlib
 import pathlib
 
-from dpnb.rules.registry import ATTRIBUTE_RULES, CONSTANTS, RULES
+from dpnb.rules.registry import ATTRIBUTE_RULES, CONSTANTS, RULES, load_all
 
 _HERE = pathlib.Path(__file__).parent
 
@@ -28,6 +28,7 @@ def _tables():
 
 
 TABLES = _tables()
+load_all()  # the domains the tables' modules imported, registered now rather than when first needed
 
 #: modules whose callables may be registered by tests, doctests or users, not by dpnb.rules; and
 #: Dask's and CuPy's conversions (dpnb/rules/foreign.py), which tests/arrays checks on real arrays

@@ -26,22 +26,39 @@ and `qr` support real matrices only.
 Keyword arguments that carry values (`np.clip(x, a_min=lo)`, `np.average(a,
 weights=w)`, `initial=`, ...) get their cotangents in a dict after the positional ones.
 
-Importing this package registers them all; it needs nothing from the other domains.
+The rules are registered when first needed (`dpnb.rules` declares the domains): the modules
+of `CORE` at the first look-up of a NumPy callable, type, method or attribute (`concerns`),
+those of `SUBPACKAGES` at such a look-up once the program imported the subpackage (NumPy
+imports neither `numpy.fft` nor `numpy.random` itself). Importing one of the modules
+registers its rules.
 """
-from . import (  # noqa: F401
-    ufuncs,
-    ufunc_methods,
-    conversions,
-    reductions,
-    shapes,
-    indexing,
-    products,
-    einsum,
-    linalg,
-    decompositions,
-    fft,
-    sampling,
-    random_draws,
-    constructors,
-    attributes,
+from .. import registry
+
+#: the modules of rules for NumPy itself, in the order they load
+CORE = (
+    "constants",
+    "ufuncs",
+    "ufunc_methods",
+    "conversions",
+    "reductions",
+    "shapes",
+    "indexing",
+    "products",
+    "einsum",
+    "linalg",
+    "decompositions",
+    "sampling",
+    "constructors",
+    "attributes",
 )
+#: (NumPy subpackage, the modules of rules for it), in the order they load
+SUBPACKAGES = (
+    ("numpy.fft", ("fft",)),
+    ("numpy.random", ("random_draws",)),
+)
+
+
+#: whether a look-up of a key may need NumPy's rules: a NumPy function, ufunc, type or object
+#: (`np.r_`), a method of a NumPy type (`np.ndarray.sum`, `x.sum`, `np.random.normal`), or an
+#: attribute key `(type, name)` of a NumPy type (see `registry.modules_concern`)
+concerns = registry.modules_concern("numpy")

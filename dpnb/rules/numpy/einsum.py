@@ -1,12 +1,13 @@
 """`np.einsum`, in its subscripts-string form and its interleaved (sublist) form: the
 cotangent of each operand is an einsum of the output's cotangent with the other operands,
 onto the operand's own labels (diagonals and broadcast axes included)."""
-import string
-
 import numpy as np
 
 from .._common import has_tangent, to_like
 from ._base import register
+
+#: the subscripts einsum accepts (`string.ascii_letters`, without importing `string`)
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _einsum_terms(subscripts, shapes):
@@ -15,7 +16,7 @@ def _einsum_terms(subscripts, shapes):
     ins, out = subs.split("->") if "->" in subs else (subs, None)
     terms = ins.split(",")
     used = {c for c in subs if c.isalpha()}
-    spare = [c for c in string.ascii_letters if c not in used]
+    spare = [c for c in _LETTERS if c not in used]
     ell = [len(s) - (len(t) - 3) if "..." in t else 0 for t, s in zip(terms, shapes)]
     n_ell = max(ell, default=0)
     letters = "".join(spare[:n_ell])
@@ -71,7 +72,7 @@ def _sublist_subscripts(args):
     `einsum(op0, [0, 1], op1, [1, 2], [0, 2])` (integer labels, `...` as Ellipsis)."""
 
     def term(sublist):
-        return "".join("..." if s is Ellipsis else string.ascii_letters[int(s)] for s in sublist)
+        return "".join("..." if s is Ellipsis else _LETTERS[int(s)] for s in sublist)
 
     pairs = len(args) // 2
     operands = [args[2 * i] for i in range(pairs)]

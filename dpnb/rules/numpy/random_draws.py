@@ -6,14 +6,39 @@ selected entries. `Generator.permuted` is called as it is; the permutation it ap
 found by permuting the labels 0, 1, ..., n - 1 (laid out in memory as the argument is)
 with a copy of the generator taken before the call: its draws do not depend on the values,
 so the labels move as the entries did. `np.random.shuffle` (in place) is followed by the
-core. The other random functions carry no gradient (see `constants`)."""
+core. The other random functions carry no gradient (`RANDOM`, below).
+
+These rules are registered once the program imports `numpy.random` (see `dpnb.rules`)."""
 import copy
 
 import numpy as np
 
 from ...errors import DifferentiationError
 from .._common import bind, call_bars, float_dtype, to_like
+from ..registry import constant
 from ._base import _named, register
+
+# Random numbers: the module-level functions (bound methods of NumPy's global
+# RandomState) and the methods of Generator and RandomState. `permutation` and
+# `choice` have rules instead (they select values of their argument).
+_RANDOM_SKIP = {"permutation", "choice", "shuffle", "permuted",
+                # continuous draws with parameters: rules below
+                "normal", "laplace", "gumbel", "logistic", "uniform", "lognormal", "exponential",
+                "rayleigh"}
+RANDOM = tuple(
+    getattr(np.random, n)
+    for n in dir(np.random)
+    if not n.startswith("_") and n not in _RANDOM_SKIP and callable(getattr(np.random, n))
+    and not isinstance(getattr(np.random, n), type)
+)
+RANDOM += tuple(
+    getattr(cls, n)
+    for cls in (np.random.Generator, np.random.RandomState)
+    for n in dir(cls)
+    if not n.startswith("_") and n not in _RANDOM_SKIP and callable(getattr(cls, n))
+)
+RANDOM += (np.random.default_rng, np.random.RandomState, np.random.Generator)
+constant(*RANDOM)
 
 
 # `permutation` and `choice` select entries of their argument: they are rewritten as a
@@ -215,3 +240,8 @@ for _name in _SCALE_ONLY:
     register(getattr(np.random, _name), _scale_rule(_name, _module_rng))
     for _cls in (np.random.Generator, np.random.RandomState):
         register(getattr(_cls, _name), _scale_rule(_name, _method_rng))
+
+# the generators' in-place shuffles join the runtime's table of changes now too
+from ...core import mutation as _mutation  # noqa: E402
+
+_mutation._rng_mutators()

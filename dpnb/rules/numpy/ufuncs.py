@@ -14,7 +14,7 @@ from .._common import (
     zero_like,
 )
 from .. import registry
-from ..registry import compile_partials, inline_partials
+from ..registry import Partials, inline_partials, partials_function
 from ._base import NS, _named, _nones, asarray, register
 
 
@@ -29,7 +29,7 @@ def elementwise(f, *partials, ns=NS):
     names = ["x"] if n == 1 else [f"x{i + 1}" for i in range(n)]
     body = ", ".join("None" if p is None else f"({p})" for p in partials)
     fname = getattr(f, "__name__", "f")
-    partials_fn = compile_partials(f"np_{fname}", names, body, dict(ns))
+    p = Partials(f"np_{fname}", names, body, ns)  # compiled (in a copy of `ns`) at the first pullback
 
     def rule(*args, **kwargs):
         y = f(*args, **kwargs)
@@ -37,7 +37,7 @@ def elementwise(f, *partials, ns=NS):
         def pullback(y_bar):
             xs = [np.asarray(a) if isinstance(a, (list, tuple)) else a for a in args]
             with np.errstate(divide="ignore", invalid="ignore"):
-                ds = partials_fn(*xs, y)
+                ds = partials_function(p)(*xs, y)
                 return (None,) + tuple(
                     None if d is None or not has_tangent(a) else unbroadcast_to(y_bar * d, a)
                     for d, a in zip(ds, args)

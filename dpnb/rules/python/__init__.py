@@ -1,6 +1,16 @@
 """Rules for plain Python: the builtins, the `math` module and the `operator` module
-(what the transform calls for `+ - * / // % ** @`, `abs`, `a[i]`, ...).
+(what the transform calls for `+ - * / // % ** @`, `abs`, `a[i]`, ...), registered by
+`import dpnb`; those of `itertools` (`itertools_rules`) at the first look-up of an itertools
+callable, and those of `statistics` (`statistics_rules`) once the program imported it (see
+`dpnb.rules`).
 
-Importing this package registers them; it needs nothing from the other domains.
+Importing a module of this package registers its rules; it needs nothing from the other domains.
 """
-from . import builtin_rules, copy_rules, itertools_rules, math_rules, operator_rules, statistics_rules  # noqa: F401
+from . import builtin_rules, copy_rules, math_rules, operator_rules  # noqa: F401
+
+#: the modules of rules registered when first needed: (module whose import they wait for, or
+#: None, the modules whose look-ups concern them, or None, the modules of rules)
+LAZY = (
+    (None, ("itertools",), ("itertools_rules",)),
+    ("statistics", None, ("statistics_rules",)),
+)

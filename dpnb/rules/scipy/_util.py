@@ -11,7 +11,7 @@ import scipy.special
 from ...tangents import NotImplementedTangent
 from .. import registry
 from .._common import has_tangent, unbroadcast_to
-from ..registry import compile_partials, inline_partials
+from ..registry import Partials, inline_partials, partials_function
 
 #: the namespace of the partial-derivative expressions: NumPy, then `scipy.special` over it
 NS = dict(vars(np))
@@ -61,7 +61,7 @@ def elementwise(f, *partials, name=None, ns=NS):
     fname = name or getattr(f, "__name__", "f")
     qual = f"scipy.special.{fname}"
     body = ", ".join(p if isinstance(p, str) else "None" for p in partials)
-    partials_fn = compile_partials(f"scipy_{fname}", names, body, dict(ns))
+    p_fn = Partials(f"scipy_{fname}", names, body, ns)  # compiled (in a copy of `ns`) at the first pullback
 
     def rule(*args, **kwargs):
         y = f(*args, **kwargs)
@@ -69,7 +69,7 @@ def elementwise(f, *partials, name=None, ns=NS):
         def pullback(y_bar):
             xs = [np.asarray(a) if isinstance(a, (list, tuple)) else a for a in args]
             with np.errstate(divide="ignore", invalid="ignore"):
-                ds = partials_fn(*xs, y)
+                ds = partials_function(p_fn)(*xs, y)
             bars = []
             for p, d, a in zip(partials, ds, args):
                 if isinstance(p, NoClosedForm):

@@ -1,0 +1,80 @@
+"""astlib's copy_tree, walk and fix_missing_locations give what copy.deepcopy, ast.walk and
+ast.fix_missing_locations give (the transform calls them thousands of times per adjoint)."""
+import ast
+import copy
+import pathlib
+
+import dpnb
+from dpnb.core import astlib
+from dpnb.core.normalize import Native
+
+
+def _trees():
+    root = pathlib.Path(dpnb.__file__).parent
+    for name in ("core/emit.py", "core/ssa.py", "rules/numpy/shapes.py", "api.py"):
+        yield ast.parse((root / name).read_text())
+
+
+def _dump(t):
+    return ast.dump(t, include_attributes=True)
+
+
+def test_walk_visits_the_same_nodes_in_the_same_order():
+    for tree in _trees():
+        assert list(map(id, astlib.walk(tree))) == list(map(id, ast.walk(tree)))
+
+
+def test_copy_tree_is_a_deep_copy():
+    for tree in _trees():
+        c = astlib.copy_tree(tree)
+        assert _dump(c) == _dump(tree) == _dump(copy.deepcopy(tree))
+        nodes = {id(n) for n in ast.walk(tree) if n._fields or n._attributes}
+        assert not nodes & {id(n) for n in ast.walk(c)}
+
+
+def test_copy_tree_keeps_sharing_and_extra_attributes_as_deepcopy_does():
+    shared = ast.Name(id="x", ctx=ast.Load())
+    stmt = ast.Expr(value=ast.BinOp(left=shared, op=ast.Add(), right=shared))
+    stmt.dpnb_mark = (3, [ast.Name(id="y", ctx=ast.Load())], {"k": shared})
+    wrapped = Native(stmt=stmt)
+    for x in (stmt, [stmt, stmt], wrapped):
+        a, b = copy.deepcopy(x), astlib.copy_tree(x)
+        assert repr(ast.dump(a) if not isinstance(a, list) else [ast.dump(s) for s in a]) == repr(
+            ast.dump(b) if not isinstance(b, list) else [ast.dump(s) for s in b]
+        )
+    c = astlib.copy_tree(stmt)
+    assert c.value.left is c.value.right is c.dpnb_mark[2]["k"] and c.value.left is not shared
+    assert c.dpnb_mark[0] == 3 and c.dpnb_mark[1][0] is not stmt.dpnb_mark[1][0]
+    d = astlib.copy_tree([stmt, stmt])
+    assert d[0] is d[1]  # one copy for a node met twice, as deepcopy makes
+
+
+def test_fix_missing_locations_sets_the_same_positions():
+    for tree in _trees():
+        a, b = copy.deepcopy(tree), copy.deepcopy(tree)
+        for t in (a, b):
+            for i, n in enumerate(ast.walk(t)):
+                if i % 3 == 0:
+                    for k in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+                        n.__dict__.pop(k, None)
+        ast.fix_missing_locations(a)
+        assert astlib.fix_missing_locations(b) is b
+        assert _dump(a) == _dump(b)
+
+
+def test_fix_missing_locations_gives_a_shared_node_its_first_parents_position():
+    shared = ast.Name(id="s", ctx=ast.Load())
+    module = ast.Module(body=[
+        ast.Expr(value=ast.BinOp(left=shared, op=ast.Add(), right=ast.Constant(1), lineno=5, col_offset=2, end_lineno=5, end_col_offset=9)),
+        ast.Expr(value=ast.Call(func=shared, args=[], keywords=[]), lineno=9, col_offset=0, end_lineno=9, end_col_offset=3),
+    ], type_ignores=[])
+    a, b = copy.deepcopy(module), copy.deepcopy(module)
+    ast.fix_missing_locations(a)
+    astlib.fix_missing_locations(b)
+    assert _dump(a) == _dump(b)
+    assert b.body[0].value.left.lineno == 5
+
+
+def test_name_nodes_are_the_names_walk_finds():
+    for tree in _trees():
+        assert sorted(map(id, astlib.name_nodes(tree))) == sorted(id(n) for n in ast.walk(tree) if isinstance(n, ast.Name))

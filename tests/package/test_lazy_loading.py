@@ -1,0 +1,249 @@
+"""`import dpnb` stays light: the rules of NumPy (and of `numpy.fft`, `numpy.random`, SciPy) are
+registered when a look-up first concerns them, and the transform is imported when a first
+adjoint is built. Each test runs in a fresh interpreter, where nothing was loaded yet."""
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from dpnb.rules.numpy import concerns
+
+#: what `import dpnb` must not import
+HEAVY = (
+    "dpnb.core.normalize", "dpnb.core.ssa", "dpnb.core.analyze", "dpnb.core.emit", "dpnb.core.tidy",
+    "dpnb.core.parse", "dpnb.core.names", "dpnb.core.astlib",
+    "dpnb.rules.numpy.ufuncs", "dpnb.rules.numpy.attributes", "dpnb.rules.numpy.fft",
+    "dpnb.rules.numpy.random_draws", "numpy.random", "numpy.fft", "importlib.metadata",
+    "dpnb.rules.python.itertools_rules", "dpnb.rules.python.statistics_rules", "statistics",
+)
+
+
+def run(tmp_path, code):
+    """Run `code` in a fresh interpreter, from a file (dpnb reads the source of what it
+    differentiates); its last line of output, as a Python value."""
+    path = tmp_path / "fresh.py"
+    path.write_text(textwrap.dedent(code))
+    r = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    return eval(r.stdout.strip().splitlines()[-1])
+
+
+def test_import_dpnb_loads_neither_the_transform_nor_numpys_rules(tmp_path):
+    loaded = run(tmp_path, f"""
+        import sys
+        import numpy as np
+        import dpnb
+        from dpnb.rules.registry import CONSTANTS, RULES, ATTRIBUTE_RULES
+        print([m for m in {HEAVY!r} if m in sys.modules]
+              + [k for k, here in (("np.sum", dict.__contains__(RULES, np.sum)), ("np.zeros", np.zeros in CONSTANTS),
+                                   ("ndarray.T", dict.__contains__(ATTRIBUTE_RULES, (np.ndarray, "T")))) if here])
+    """)
+    assert loaded == []
+
+
+def test_a_plain_python_gradient_loads_the_transform_but_not_numpys_rules(tmp_path):
+    loaded = run(tmp_path, """
+        import math, sys
+        import numpy as np
+        import dpnb
+
+        def f(x, xs):
+            return 3 * x**2 + math.sin(x) + sum(v * x for v in xs)
+
+        assert dpnb.gradient(f, 0.5, [1.0, 2.0]) == (3.0 + math.cos(0.5) + 3.0, [0.5, 0.5])
+        print([m for m in ("dpnb.core.emit", "dpnb.rules.numpy.ufuncs", "numpy.random") if m in sys.modules])
+    """)
+    assert loaded == ["dpnb.core.emit"]
+
+
+def test_a_numpy_gradient_loads_numpys_rules(tmp_path):
+    loaded = run(tmp_path, """
+        import sys
+        import numpy as np
+        import dpnb
+        from dpnb.rules.registry import RULES
+
+        def f(x):
+            return np.sum(np.sin(x))
+
+        g, = dpnb.gradient(f, np.array([0.0, 1.0]))
+        assert np.allclose(g, np.cos([0.0, 1.0]))
+        print([m for m in ("dpnb.rules.numpy.ufuncs", "dpnb.rules.numpy.attributes", "numpy.fft") if m in sys.modules]
+              + [dict.__contains__(RULES, np.sum)])
+    """)
+    assert loaded == ["dpnb.rules.numpy.ufuncs", "dpnb.rules.numpy.attributes", True]
+
+
+# Each program's first gradient is the first look-up of a NumPy key of its kind: a method of an
+# array, an attribute, an operator, a ufunc, a function of `np.linalg`, a constant, a NumPy scalar,
+# an ndarray method reached through its class, `np.r_`, a draw of `numpy.random`, an `np.fft` transform.
+FIRST_GRADIENTS = {
+    "method": ("x.sum() * x.reshape(-1)[0]", "np.array([[1.0, 2.0], [3.0, 4.0]])"),
+    "attribute": ("np.sum(x.T[0] * x[0])", "np.array([[1.0, 2.0], [3.0, 4.0]])"),
+    "real": ("(x * 1j).imag.sum() * 2.0", "np.array([1.0, 2.0])"),
+    "matmul": ("(x @ x.T).sum()", "np.array([[1.0, 2.0], [3.0, 4.5]])"),
+    "ufunc": ("np.exp(x).sum()", "np.array([0.5, -1.0])"),
+    "norm": ("np.linalg.norm(x)", "np.array([3.0, 4.0])"),
+    "constant": ("(np.zeros(2) + x).prod()", "np.array([2.0, 3.0])"),
+    "scalar": ("np.float64(x[0]).real * x[1]", "np.array([2.0, 3.0])"),
+    "descriptor": ("np.ndarray.sum(x * x)", "np.array([2.0, 3.0])"),
+    "r_": ("np.sum(np.r_[x, x * x])", "np.array([2.0, 3.0])"),
+    "random": ("np.sum(np.random.default_rng(0).normal(x, 1.0))", "np.array([2.0, 3.0])"),
+    "fft": ("np.real(np.fft.fft(x)).sum() + np.imag(np.fft.fft(x))[1]", "np.array([2.0, 3.0, 5.0])"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FIRST_GRADIENTS))
+def test_the_first_numpy_gradient_never_misses_a_rule(tmp_path, kind):
+    body, arg = FIRST_GRADIENTS[kind]
+    ok = run(tmp_path, f"""
+        import sys
+        import numpy as np
+        {"import numpy.random" if kind == "random" else "import numpy.fft" if kind == "fft" else ""}
+        import dpnb
+        from dpnb.testing import gradcheck
+
+        def f(x):
+            return {body}
+
+        assert "dpnb.rules.numpy.ufuncs" not in sys.modules
+        print(gradcheck(f, {arg}))
+    """)
+    assert ok is True
+
+
+# the same for the rules of Python registered when first needed: itertools and statistics
+PYTHON_FIRST_GRADIENTS = {
+    "accumulate": ("import itertools", "list(itertools.accumulate(xs, operator.mul))[-1]"),
+    "chain": ("import itertools", "sum(v * v for v in itertools.chain.from_iterable([xs, xs[:1]]))"),
+    "islice": ("from itertools import islice", "sum(islice(xs, 1, None))"),
+    "mean": ("import statistics", "statistics.mean(xs) * statistics.pstdev(xs)"),
+    "median": ("import statistics", "statistics.median(xs) * statistics.fmean(xs)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PYTHON_FIRST_GRADIENTS))
+def test_the_first_gradient_of_itertools_or_statistics_never_misses_a_rule(tmp_path, kind):
+    imports, body = PYTHON_FIRST_GRADIENTS[kind]
+    ok = run(tmp_path, f"""
+        import operator, sys
+        {imports}
+        import dpnb
+        from dpnb.testing import gradcheck
+
+        def f(xs):
+            return {body}
+
+        assert not any(m in sys.modules for m in ("dpnb.rules.python.itertools_rules", "dpnb.rules.python.statistics_rules"))
+        print(gradcheck(f, [1.5, 2.0, 4.0]))
+    """)
+    assert ok is True
+
+
+def test_first_numpy_gradients_in_several_threads_at_once(tmp_path):
+    """Threads whose first look-ups of NumPy keys meet while NumPy's rules load: each waits for the
+    load, none misses a rule."""
+    ok = run(tmp_path, """
+        import sys, threading
+        import numpy as np
+        import dpnb
+        from dpnb.testing import gradcheck
+
+        def f0(x): return np.sum(np.tanh(x) * x.T[0])
+        def f1(x): return np.linalg.norm(x @ x.T)
+        def f2(x): return (x.real ** 2).sum() + np.mean(np.exp(x))
+        def f3(x): return np.prod(np.reshape(x, -1)[:2]) + np.max(x)
+
+        barrier = threading.Barrier(8)
+        results = [None] * 8
+
+        def work(i):
+            barrier.wait()
+            results[i] = gradcheck([f0, f1, f2, f3][i % 4], np.array([[0.5, -1.0], [2.0, 0.3]]))
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        assert "dpnb.rules.numpy.ufuncs" not in sys.modules
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(results)
+    """)
+    assert ok == [True] * 8
+
+
+def test_a_user_rule_registered_before_numpys_rules_load_stays_the_users(tmp_path):
+    got = run(tmp_path, """
+        import sys
+        import numpy as np
+        import dpnb
+
+        @dpnb.rrule(np.tanh)
+        def tanh_rrule(x):
+            return np.tanh(x), lambda g: (dpnb.NoTangent(), 10.0 * g)
+
+        dpnb.nograd(np.exp)
+        dpnb.rules.register_attribute(np.ndarray, "T", lambda a: (a.T, lambda g: (None, 0 * g.T)))
+        assert "dpnb.rules.numpy.ufuncs" not in sys.modules
+
+        def f(x):
+            return np.sum(np.tanh(x) + np.exp(x) + np.sin(x) + x.T)
+
+        g, = dpnb.gradient(f, np.array([0.0, 1.0]))
+        assert "dpnb.rules.numpy.ufuncs" in sys.modules
+        print((g - np.cos([0.0, 1.0])).tolist())
+    """)
+    assert got == [10.0, 10.0]
+
+
+def test_a_user_rule_registered_before_scipys_rules_load_stays_the_users(tmp_path):
+    pytest.importorskip("scipy")
+    got = run(tmp_path, """
+        import sys
+        import numpy as np
+        import scipy.special as sps
+        import dpnb
+
+        @dpnb.rrule(sps.expit)
+        def expit_rrule(x):
+            return sps.expit(x), lambda g: (dpnb.NoTangent(), 10.0 * g)
+
+        assert "dpnb.rules.scipy.special" not in sys.modules
+
+        def f(x):
+            return sps.expit(x) + sps.erf(x)
+
+        g, = dpnb.gradient(f, 0.0)
+        assert "dpnb.rules.scipy.special" in sys.modules
+        print(g - 2 / np.sqrt(np.pi))
+    """)
+    assert got == pytest.approx(10.0)
+
+
+def test_every_key_numpys_rules_register_concerns_numpy(tmp_path):
+    """The look-ups that load NumPy's rules are those whose key `concerns` NumPy: so every key its
+    rules register must (but for two helpers of dpnb that only NumPy's rules call)."""
+    missed = run(tmp_path, """
+        import sys
+        import numpy.fft, numpy.random
+        import dpnb
+        from dpnb.rules import registry as R
+        from dpnb.rules.numpy import concerns
+
+        def keys():
+            return {*dict.keys(R.RULES), *R.CONSTANTS, *R.SCALAR_RULES, *R.NUMBER_CLOSED,
+                    *dict.keys(R.ATTRIBUTE_RULES), *R.CONSTANT_ATTRIBUTES}
+
+        before = keys()
+        R.lookup(numpy.fft.fft)  # NumPy's rules, with numpy.fft's and numpy.random's
+        new = keys() - before
+        assert "dpnb.rules.numpy.random_draws" in sys.modules
+        assert len(new) > 400, len(new)
+        print(sorted(getattr(k, "__name__", repr(k)) for k in new if not concerns(k)))
+    """)
+    assert missed == ["any_foreign", "refuse_foreign"]
+
+
+@pytest.mark.parametrize("key", [len, sum, abs, float, dict.get, list.append, (complex, "real"), (dict, "x"), object()])
+def test_what_is_not_numpy_does_not_concern_it(key):
+    assert not concerns(key)
