@@ -267,7 +267,7 @@ def test_subclass_and_base_each_mangle_with_their_own_name():
     expect_grad(g, (dpnb.Tangent(Derived, {"_Base__w": 0.7 * 2.0, "_Derived__w": 0.5 * 0.7 + 4.0}), 0.5 * 2.0))
 
 
-# -- dataclasses -----------------------------------------------------------------------------
+# -- dataclasses and __slots__ ---------------------------------------------------------------
 
 
 @dataclasses.dataclass
@@ -284,6 +284,47 @@ def test_dataclass_with_a_private_field():
     assert [f.name for f in dataclasses.fields(p)] == ["_Params__w", "b"]
     check_fd(lambda p, x: p.loss(x), p, 0.6)
     check_fd(lambda x: Params(x * 2.0).loss(x), 0.6)
+
+
+class Slotted:
+    __slots__ = ("__w", "b")
+
+    def __init__(self, w, b):
+        self.__w = w
+        self.b = b
+
+    def loss(self, x):
+        return self.__w * x + self.b * self.__w
+
+
+def test_slots_with_a_private_name():
+    s = Slotted(1.5, 0.5)
+    assert not hasattr(s, "__dict__") and s._Slotted__w == 1.5
+    check_fd(lambda x: Slotted(x, 0.5).loss(x), 0.8)
+    check_fd(lambda x: s.loss(x), 0.8)
+    (g, gx) = dpnb.gradient(lambda s, x: s.loss(x), s, 0.8)
+    # loss = w x + b w: d/dw = x + b, d/db = w; every slot is a field, under its real name
+    assert isinstance(g, dpnb.Tangent) and list(g.fields) == ["_Slotted__w", "b"]
+    assert g.fields["_Slotted__w"] == pytest.approx(0.8 + 0.5)
+    assert g.fields["b"] == pytest.approx(1.5)
+    assert gx == pytest.approx(1.5)
+
+
+class SlottedUnread:
+    __slots__ = ("__w", "b")
+
+    def __init__(self, w, b):
+        self.__w = w
+        self.b = b
+
+    def loss(self, x):
+        return self.b * x
+
+
+def test_unread_private_slot_is_a_field_of_the_tangent():
+    g = dpnb.gradient(lambda s: s.loss(2.0), SlottedUnread(1.5, 0.5))[0]
+    assert list(g.fields) == ["_SlottedUnread__w", "b"]
+    assert g.fields["_SlottedUnread__w"] is None and g.fields["b"] == pytest.approx(2.0)
 
 
 # -- functions outside any class are not mangled ---------------------------------------------
