@@ -223,10 +223,14 @@ def _field_names(obj):
 
     if dataclasses.is_dataclass(obj):
         return [f.name for f in dataclasses.fields(obj)]
+    from .core.mangle import mangle
+
     names = list(getattr(obj, "__dict__", {}))
     for klass in type(obj).__mro__:
-        for s in getattr(klass, "__slots__", ()):
-            if s not in names and not s.startswith("__"):
+        slots = klass.__dict__.get("__slots__", ())
+        for s in (slots,) if isinstance(slots, str) else slots:
+            s = mangle(klass.__name__, s)  # a private slot `__w` of class C is attribute `_C__w`
+            if s not in names and not (s.startswith("__") and s.endswith("__")):
                 names.append(s)
     return names
 

@@ -3,7 +3,9 @@
 `function_source(fn)` returns a `Source`: the `FunctionDef` of `fn` (a lambda is
 turned into a one-statement `FunctionDef`), its file name, and the names it
 reads from its closure and its globals. Line numbers in the tree are the user's
-own, so the compiled adjoint reports the user's file and line.
+own, so the compiled adjoint reports the user's file and line. Private names of
+a class's code (`self.__w`) come mangled as the compiler wrote them
+(`self._Model__w`, see `mangle`), since the adjoint is compiled outside the class.
 
 Lambdas sharing a line are told apart by the column of the code object's first
 instruction (`co_positions`). Code with no retrievable source (built by `exec`
@@ -16,6 +18,7 @@ import textwrap
 import weakref
 
 from ..errors import NoSourceError
+from .mangle import mangle_function
 
 #: (filename, hash of its text) -> syntax tree, for the most recently read files only
 _file_trees = collections.OrderedDict()
@@ -165,9 +168,14 @@ def function_source(fn):
                 node = find_node(code, tree)
         if node is None:
             node = _node_from_getsource(fn)
-    if node is None:
-        raise NoSourceError(fn, filename)
-    return Source(as_function_def(node, code.co_name), filename, isinstance(node, ast.Lambda), code.co_name)
+        if node is None:
+            raise NoSourceError(fn, filename)
+        # the compiler mangled the private names of a class's code; the adjoint is compiled
+        # outside the class, so its source carries them mangled (generated code already does)
+        fdef = mangle_function(as_function_def(node, code.co_name), code)
+    else:
+        fdef = as_function_def(node, code.co_name)
+    return Source(fdef, filename, isinstance(node, ast.Lambda), code.co_name)
 
 
 def _node_from_getsource(fn):
