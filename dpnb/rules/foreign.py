@@ -14,9 +14,6 @@ callable and the line that called it (`core.runtime`), pointing to NumPy's funct
 import importlib
 
 from . import registry
-from .constants import _NUMPY_NAMES, _RANDOM_SKIP
-from .numpy._base import register
-from .numpy.conversions import _converter
 
 #: module -> (its module of random draws, its conversions into the library)
 LIBRARIES = {
@@ -28,6 +25,8 @@ LIBRARIES = {
 def _random_constants(rnd):
     """The draws of the library's random module that NumPy's table has as constants, by name."""
     import numpy as np
+
+    from .numpy.random_draws import _RANDOM_SKIP
 
     out = []
     for n in dir(rnd):
@@ -50,6 +49,14 @@ def _random_constants(rnd):
 
 def load(module_name):
     """Register the constants and conversions of `module_name` (one of `LIBRARIES`)."""
+    from .numpy import CORE
+
+    for n in CORE:  # NumPy's own rules first, in the order they load (these stand on them)
+        importlib.import_module(f"{__package__}.numpy.{n}")
+    from .numpy._base import register
+    from .numpy.constants import _NUMPY_NAMES
+    from .numpy.conversions import _converter
+
     mod = importlib.import_module(module_name)
     random_name, conversions = LIBRARIES[module_name]
     consts = [getattr(mod, n) for n in _NUMPY_NAMES if callable(getattr(mod, n, None))]
