@@ -171,7 +171,7 @@ class Emitter:
                 # the context only when there is something to send (the backward pass runs in the
                 # context of the forward pass)
                 send = ast.Expr(value=call(self.helper("leaf"), call(self.helper("current")), N(atom.id), expr))
-                send = if_(is_none(copy.deepcopy(expr), negate=True), [send])
+                send = if_(is_none(copy_tree(expr), negate=True), [send])
             else:
                 send = ast.Expr(value=call(self.helper("leaf"), self.ctx(), N(atom.id), expr))
             out.append(send)
@@ -1388,7 +1388,8 @@ class Emitter:
             if site is not None and stores.get(name) == 1 and kinds.get(name) == "any" and name not in other and name not in returned
             and name not in self.an.params
         )
-        chosen = [name for name in chosen if any(id(m) in through_heap for m in ast.walk(pullback) if isinstance(m, ast.Name) and m.id == name)]
+        looked_up = {m.id for m in ast.walk(pullback) if isinstance(m, ast.Name) and id(m) in through_heap}
+        chosen = [name for name in chosen if name in looked_up]
         if not chosen:
             return
         refs = {}
@@ -1433,7 +1434,7 @@ class _ItemReads(ast.NodeTransformer):
 
     def visit_Name(self, node):
         e = self.items.get(node.id) if isinstance(node.ctx, ast.Load) else None
-        return copy.deepcopy(e) if e is not None else node
+        return copy_tree(e) if e is not None else node
 
 
 def _cheap_read(expr):

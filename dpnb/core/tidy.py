@@ -143,7 +143,7 @@ def release_dead(fn, candidates):
                 out.append(s)
                 continue
             stores, loads = _stores_loads(s)
-            dead = sorted(n for n in names if loads[n] and not stores[n] and n not in live)
+            dead = sorted(n for n in loads if n in names and not stores[n] and n not in live)
             live |= mentioned(s)
             if dead and not isinstance(s, ast.Return):
                 out.append(ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store()) for n in dead], value=ast.Constant(value=None)))
