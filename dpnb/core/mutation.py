@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import DifferentiationError, NoRuleError
 from ..tangents import AbstractZero, Tangent, accumulate
 from . import heap as H
+from ..rules.namespaces import is_foreign, library
 from .heap import MISSING, Slots, managed
 
 # --- records -----------------------------------------------------------------------------
@@ -1037,6 +1038,10 @@ def ndarray_sort(ctx, obj, axis=-1, kind=None, order=None):
     return None, ndarray_sort_pullback
 
 
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
+            "matmul": "@"}
+
+
 def ndarray_iop(opname):
     """a op= b for an array a: NumPy changes a in place (every alias sees it)."""
     op = getattr(operator, opname)
@@ -1047,6 +1052,13 @@ def ndarray_iop(opname):
         old = a.copy()
         _, rule_pb = RULES[op](old, b)
         result = op(old, b)
+        if type(result) is not np.ndarray and is_foreign(result):
+            # a NumPy array cannot hold a lazy Dask (or a CuPy) result without computing it
+            sym = _SYMBOLS.get(opname.strip("_"), opname)
+            raise DifferentiationError(
+                f"a NumPy array changed in place (`a {sym}= b`) by a {library(result)} array b: NumPy "
+                f"would compute b into it; write `a = a {sym} b` instead"
+            )
         if np.result_type(result) != a.dtype and not np.can_cast(np.result_type(result), a.dtype, "same_kind"):
             getattr(a, "__i" + opname.strip("_") + "__")(b)  # NumPy's own casting error
         pb_set = _array_setitem(ctx, a, Ellipsis, result)

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import DifferentiationError, NoRuleError
 from ..tangents import accumulate
 from .broadcast import unbroadcast
-from .namespaces import is_foreign, library, place, zeros_like
+from .namespaces import is_foreign, library, place, reshape, zeros_like
 
 __all__ = [
     "accumulate",
@@ -94,7 +94,8 @@ def unbroadcast_to(g, x):
     if g is None or not has_tangent(x):
         return None
     if is_foreign(g) or is_foreign(x):
-        return _real_if_needed(unbroadcast(g, x), x)
+        g = _real_if_needed(unbroadcast(g, x), x)
+        return to_like(g, x) if isinstance(x, (list, tuple)) else g
     tx = type(x)
     if (tx is float or tx is int) and type(g) is float:
         return g  # plain numbers: nothing to reduce
@@ -164,11 +165,14 @@ def to_like(g, x):
 def _to_like_foreign(g, x):
     """`to_like` where `g` or `x` is a Dask or CuPy array: shaped and typed in `g`'s own library
     (a number operand keeps a lazy 0-d cotangent; a NumPy operand gets the other library's array,
-    as their arithmetic would give)."""
+    as their arithmetic would give; a list or tuple operand a list or tuple of parts of `g`)."""
+    if isinstance(x, (list, tuple)):
+        items = [to_like(g[i], xi) for i, xi in enumerate(x)]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items) if type(x) is not list else items
     if not hasattr(x, "shape") and not isinstance(x, numbers.Number):
         raise DifferentiationError(
             f"a gradient from a {type(g).__module__.partition('.')[0]} array reached a {type(x).__name__}; "
-            "pass Dask and CuPy data as arrays, not in lists or tuples"
+            "pass Dask and CuPy data as arrays"
         )
     if not hasattr(g, "shape"):
         g = np.full_like(x, g, dtype=float_dtype(x)) if is_foreign(x) else g
@@ -183,14 +187,18 @@ def _to_like_foreign(g, x):
     return g
 
 
-def zero_like(x):
-    """A zero cotangent of the kind of `x` (for piecewise-constant functions such as `round`).
+def zero_like(x, g=None):
+    """A zero cotangent of the kind of `x` (for piecewise-constant functions such as `round`);
+    in the library of the cotangent `g` of the result when that is a Dask or CuPy array and `x`
+    is not (as the product of `x` with it would be).
 
     >>> zero_like(3), zero_like(Fraction(1, 2)), zero_like(np.arange(2))
     (0.0, Fraction(0, 1), array([0., 0.]))
     """
     if not has_tangent(x):
         return None
+    if g is not None and type(g) is not np.ndarray and is_foreign(g) and not is_foreign(x):
+        return unbroadcast_to(np.zeros_like(g), x)
     tx = type(x)
     if tx is float or tx is int:
         return 0.0
@@ -410,6 +418,27 @@ def _index_bar_foreign(a, idx, g):
     if np.iscomplexobj(g) and dtype.kind != "c":
         g = g.real
     return place(g, np.shape(a), idx, like=a if is_foreign(a) else None, dtype=dtype)
+
+
+def unpermute(g, source, shape):
+    """The cotangent of `x` (of `shape`) for `y.flat[j] = x.flat[source[j]]`, `source` a
+    permutation of x's flat indices: `g`'s entries taken back to where they came from (a gather,
+    which Dask does lazily and CuPy on the device, where a scatter would have to write).
+
+    >>> unpermute(np.array([10.0, 20.0, 30.0]), np.array([2, 0, 1]), (3,))
+    array([20., 30., 10.])
+    """
+    inv = np.empty_like(source)
+    inv[source] = np.arange(source.size)
+    return reshape(reshape(g, (-1,))[inv], shape)
+
+
+def flat_source(perm, axis, shape):
+    """The flat indices of the entries of an array of `shape` that `take_along_axis(x, perm,
+    axis)` reads (`perm` shaped like the array)."""
+    idx = list(np.indices(shape, sparse=True))
+    idx[axis] = perm
+    return np.ravel_multi_index(tuple(np.broadcast_arrays(*idx)), shape).reshape(-1)
 
 
 def _swap(x):

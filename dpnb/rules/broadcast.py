@@ -77,7 +77,7 @@ def _unbroadcast_foreign(g, x):
         if is_foreign(x) and x.ndim == 0:
             return np.full_like(x, g, dtype=_float_dtype(x))
         return g
-    shape = np.shape(x) if hasattr(x, "shape") or not isinstance(x, (list, tuple)) else np.shape(np.asarray(x))
+    shape = np.shape(x) if hasattr(x, "shape") or not isinstance(x, (list, tuple)) else _seq_shape(x)
     if g.shape != shape:
         g = _sum_to(g, shape)
     if hasattr(x, "dtype"):
@@ -89,6 +89,14 @@ def _unbroadcast_foreign(g, x):
     elif np.iscomplexobj(g) and not isinstance(x, complex):
         g = g.real
     return g
+
+
+def _seq_shape(x):
+    """The shape of the (rectangular) nested list or tuple `x`, read without converting its
+    items (which may be Dask or CuPy arrays)."""
+    if not isinstance(x, (list, tuple)):
+        return tuple(np.shape(x)) if hasattr(x, "shape") or isinstance(x, numbers.Number) else ()
+    return (len(x),) + (_seq_shape(x[0]) if len(x) else ())
 
 
 def _sum_to(g, shape):

@@ -8,7 +8,11 @@ array's namespace (`array_api_compat.array_namespace`) for new arrays. A Dask
 gradient is then a lazy task graph, and a CuPy gradient stays on the device.
 
 A NumPy rule that cannot work that way is not in `GENERIC`: handed a Dask or CuPy
-array, it raises `NoRuleError` naming the function instead of converting.
+array, it raises `NoRuleError` naming the function instead of converting. Some of those
+still take a Dask or CuPy *cotangent* when their operands are NumPy arrays (a NumPy
+parameter of a loss over Dask data: NumPy and Dask arithmetic gives Dask, and so does
+the gradient), computing it in the cotangent's library (`FOREIGN_COTANGENTS`); the
+others refuse that cotangent the same way.
 
 A cotangent that reaches part of an array (`a[1:, None]`, `a.T`, a view of a NumPy
 parameter) is placed in an array shaped like the whole through `ViewMap`: the basic
@@ -20,14 +24,16 @@ import functools
 import numpy as np
 
 __all__ = [
-    "FOREIGN_MODULES", "GENERIC", "is_foreign", "any_foreign", "namespace", "zeros_like", "broadcast_like",
-    "library", "foreign_code", "ViewMap", "view_map", "place",
+    "FOREIGN_MODULES", "GENERIC", "FOREIGN_COTANGENTS", "is_foreign", "any_foreign", "namespace", "zeros_like", "broadcast_like",
+    "library", "foreign_code", "ViewMap", "view_map", "place", "reshape", "eye",
 ]
 
 #: top-level modules whose array types dpnb handles as arrays of their own namespace
 FOREIGN_MODULES = ("dask", "cupy")
 #: NumPy callables whose rules compute their pullbacks in their operands' namespace
 GENERIC = set()
+#: NumPy callables whose rules (not generic) take a Dask or CuPy cotangent for NumPy operands
+FOREIGN_COTANGENTS = set()
 
 _known = {}
 
@@ -107,6 +113,21 @@ def broadcast_like(g, x):
     return xp.broadcast_to(xp.asarray(g), x.shape)
 
 
+def eye(n, m=None, k=0, dtype=np.float64, like=None):
+    """`np.eye(n, m, k)` in the library of the arrays `like` (one, or a tuple of them), made from
+    two ranges (Dask's own eye of a non-square shape has a broken task graph).
+
+    >>> eye(2, 3, 1)
+    array([[0., 1., 0.],
+           [0., 0., 1.]])
+    """
+    xp = namespace(*(like if type(like) is tuple else (like,)))
+    if xp is np:
+        return np.eye(n, m, k, dtype=dtype)
+    m = n if m is None else m
+    return ((xp.arange(n)[:, None] + k) == xp.arange(m)[None, :]).astype(dtype)
+
+
 def zeros_like(x, dtype=None):
     """Zeros shaped (and, for Dask, chunked) like the array `x`, in its own library."""
     return np.zeros_like(x, dtype=dtype)  # dispatches through __array_function__
@@ -164,15 +185,17 @@ class ViewMap:
     def _to_shape(self, a):
         if self.fortran:
             a = a.T
-        return _reshape(a, self.shape) if self.shape != self.memshape else a
+        return reshape(a, self.shape) if self.shape != self.memshape else a
 
     def _from_shape(self, z):
         if self.shape != self.memshape:
-            z = _reshape(z, self.memshape)
+            z = reshape(z, self.memshape)
         return z.T if self.fortran else z
 
 
-def _reshape(a, shape):
+def reshape(a, shape):
+    """`a.reshape(shape)`; of a Dask array too, whose reshape splits or merges axes only
+    evenly across its chunks."""
     try:
         return a.reshape(shape)
     except NotImplementedError:  # Dask splits or merges axes only evenly: through one axis then

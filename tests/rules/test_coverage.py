@@ -6,6 +6,7 @@ The tables are the `CASES` of the test modules beside this one (`test_numpy_*.py
 import importlib
 import pathlib
 
+from dpnb.rules.namespaces import FOREIGN_MODULES
 from dpnb.rules.registry import ATTRIBUTE_RULES, CONSTANTS, RULES, load_all
 
 _HERE = pathlib.Path(__file__).parent
@@ -39,6 +40,11 @@ def _is_dpnb_rule(f, rule):
     module = getattr(rule, "__module__", "") or ""
     if not module.startswith("dpnb.rules") or hasattr(rule, "__wrapped__"):
         return False  # a user rule (rrule/adjoint wrap theirs) or one from the transform
+    owner = (getattr(f, "__module__", None) or "").partition(".")[0]
+    if owner in FOREIGN_MODULES:
+        # Dask's and CuPy's conversions (registered once a program imports them): NumPy's
+        # conversion rule, tested with those libraries in tests/arrays
+        return False
     return not (getattr(f, "__module__", None) or "").startswith(_FOREIGN)
 
 

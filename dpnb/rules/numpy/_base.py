@@ -6,29 +6,37 @@ import numpy as np
 
 from ...errors import DifferentiationError, NoRuleError
 from .. import registry
-from ..namespaces import GENERIC, any_foreign, broadcast_like, is_foreign, library
+from ..namespaces import FOREIGN_COTANGENTS, GENERIC, any_foreign, broadcast_like, is_foreign, library
 
 
 def _exact_arity(rule, f=None):
     """Wrap `rule` so that its pullback returns exactly one cotangent per positional
     argument of the call (rules written with NumPy's signature list the defaults too),
     followed by the dict of keyword cotangents when the rule returns one. A rule that is
-    not namespace-generic refuses Dask and CuPy arrays (see `namespaces`)."""
+    not namespace-generic refuses Dask and CuPy arrays, and unless it is in
+    `FOREIGN_COTANGENTS` their cotangents too (see `namespaces`)."""
 
     # plain Python only: second derivatives differentiate rules with the source transform
     def wrapped(*args, **kwargs):
         if f not in GENERIC and any_foreign(args, kwargs):
             refuse_foreign(f, args, kwargs)
         y, pullback = rule(*args, **kwargs)
-        return y, _fitted(pullback, len(args) + 1)
+        numpy_only = f not in GENERIC and f not in FOREIGN_COTANGENTS
+        return y, _fitted(pullback, len(args) + 1, f if numpy_only else None)
 
     for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
         setattr(wrapped, attr, getattr(rule, attr, None))
     return wrapped
 
 
-def _fitted(pullback, n):
+def _fitted(pullback, n, numpy_only=None):
+    """`pullback`, returning `n` entries; `numpy_only`: the callable whose rule computes with
+    NumPy only, which refuses a Dask or CuPy cotangent (its NumPy operands feed a computation
+    on Dask or CuPy data) rather than convert it."""
+
     def fitted_pullback(y_bar):
+        if numpy_only is not None and type(y_bar) is not np.ndarray and foreign_cotangent(y_bar):
+            refuse_foreign_cotangent(numpy_only, y_bar)
         bars = pullback(y_bar)
         if bars and type(bars[-1]) is dict:  # keyword cotangents come last
             return bars[: min(n, len(bars) - 1)] + (None,) * (n - len(bars) + 1) + (bars[-1],)
@@ -37,11 +45,15 @@ def _fitted(pullback, n):
     return fitted_pullback
 
 
-def register(f, rule, *, number_closed=False, generic=False):
+def register(f, rule, *, number_closed=False, generic=False, cotangents=False):
     """`registry.register`, with the pullback fitted to the call's positional arguments;
-    `generic=True`: the rule computes in its operands' namespace (Dask and CuPy arrays too)."""
+    `generic=True`: the rule computes in its operands' namespace (Dask and CuPy arrays too);
+    `cotangents=True`: it refuses Dask and CuPy operands, but given NumPy operands it takes a
+    Dask or CuPy cotangent and computes the operands' cotangents in that library."""
     if generic:
         GENERIC.add(f)
+    if cotangents:
+        FOREIGN_COTANGENTS.add(f)
     return registry.register(f, _exact_arity(rule, f), number_closed=number_closed)
 
 
@@ -55,7 +67,25 @@ def refuse_foreign(f, args, kwargs):
     )
 
 
-registry.constant(any_foreign, refuse_foreign)
+def foreign_cotangent(y_bar):
+    """Whether the cotangent `y_bar` is (or, for a list or tuple of results, holds) a Dask or
+    CuPy array."""
+    if is_foreign(y_bar):
+        return True
+    return isinstance(y_bar, (list, tuple)) and any(is_foreign(b) for b in y_bar)
+
+
+def refuse_foreign_cotangent(f, y_bar):
+    """A Dask or CuPy cotangent reached a rule that would convert it to NumPy: a NoRuleError."""
+    libs = sorted({library(b) for b in (y_bar if isinstance(y_bar, (list, tuple)) else (y_bar,)) if is_foreign(b)})
+    raise NoRuleError(
+        f,
+        f"its rule works on NumPy arrays only, and its result feeds a computation on {' and '.join(libs)} "
+        "arrays (its cotangent is one); it would move the data onto one machine (or off the GPU)",
+    )
+
+
+registry.constant(any_foreign, refuse_foreign, foreign_cotangent, refuse_foreign_cotangent)
 
 
 def asarray(x):
@@ -86,6 +116,15 @@ def _nones(args):
 def _named(name, rule):
     rule.__name__ = rule.__qualname__ = name
     return rule
+
+
+def _inverse(order):
+    """The permutation that undoes the axis order `order`, as a tuple of ints (what every
+    library's transpose takes; Dask's reads an array of them as a truth value)."""
+    inv = [0] * len(order)
+    for i, a in enumerate(order):
+        inv[int(a)] = i
+    return tuple(inv)
 
 
 def _swap(x):

@@ -31,9 +31,10 @@ register_attribute(np.ndarray, "T", T_rrule)
 register_attribute(np.ndarray, "mT", mT_rrule)
 register_attribute(np.ndarray, "real", real_attribute_rrule)
 register_attribute(np.ndarray, "imag", imag_attribute_rrule)
-register(np.ndarray.conj, conjugate_rrule)
-register(np.ndarray.conjugate, conjugate_rrule)
-register(np.ndarray.round, _zero_gradient(np.round))
+# the methods' rules are their functions' (namespace-generic) ones
+register(np.ndarray.conj, conjugate_rrule, generic=True)
+register(np.ndarray.conjugate, conjugate_rrule, generic=True)
+register(np.ndarray.round, _zero_gradient(np.round), generic=True)
 
 #: NumPy scalar types with attribute rules (their shape, dtype, ... carry no gradient)
 SCALAR_TYPES = (

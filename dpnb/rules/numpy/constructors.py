@@ -4,7 +4,7 @@
 import numpy as np
 
 from .._common import bind, call_bars, has_tangent, to_like
-from ._base import _named, register
+from ._base import _named, asarray, register
 
 _FULL = ("shape", "fill_value", "dtype", "order")
 _FULL_LIKE = ("a", "fill_value", "dtype", "order", "subok", "shape")
@@ -14,8 +14,8 @@ def _fill_bar(y_bar, fill):
     """The cotangent of a fill value broadcast to the whole output: the sum over what it filled."""
     if not has_tangent(fill):
         return None
-    f = np.asarray(fill)
-    g = np.asarray(y_bar)
+    f = asarray(fill)
+    g = asarray(y_bar)
     lead = g.ndim - f.ndim
     g = g.sum(axis=tuple(range(lead))) if lead > 0 else g
     keep = tuple(i for i, n in enumerate(f.shape) if n == 1 and g.shape[i] != 1)
@@ -58,7 +58,7 @@ def meshgrid_rrule(*xi, **kwargs):
                 bars.append(None)
                 continue
             axis = (1 if i == 0 else 0 if i == 1 else i) if xy else i
-            G = np.asarray(g)
+            G = asarray(g)
             other = tuple(a for a in range(G.ndim) if a != axis)
             bars.append(to_like(G.sum(axis=other).reshape(np.shape(x)), x))
         return (None,) + tuple(bars)
@@ -76,7 +76,7 @@ def arange_rrule(*args, **kwargs):
         names = ("start", "stop", "step")
 
     def arange_pullback(y_bar):
-        g = np.asarray(y_bar)
+        g = asarray(y_bar)
         bars = {}
         if len(names) > 1 and has_tangent(v.get("start")) and v.get("start") is not None:
             bars["start"] = to_like(g.sum(), v["start"])
@@ -87,7 +87,9 @@ def arange_rrule(*args, **kwargs):
     return y, arange_pullback
 
 
-register(np.full, _named("full_rrule", full_rrule))
-register(np.full_like, _named("full_like_rrule", full_like_rrule))
-register(np.meshgrid, _named("meshgrid_rrule", meshgrid_rrule))
-register(np.arange, _named("arange_rrule", arange_rrule))
+# Dask builds these from numbers (a Dask fill value would be computed): NumPy values only, whose
+# cotangents follow a Dask or CuPy cotangent into its library
+register(np.full, _named("full_rrule", full_rrule), cotangents=True)
+register(np.full_like, _named("full_like_rrule", full_like_rrule), cotangents=True)
+register(np.meshgrid, _named("meshgrid_rrule", meshgrid_rrule), generic=True)
+register(np.arange, _named("arange_rrule", arange_rrule), cotangents=True)

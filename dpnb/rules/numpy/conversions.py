@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._common import float_dtype, to_like
-from ..namespaces import is_foreign
+from ..namespaces import is_foreign, place
 from ._base import _named, _nones, register
 
 
@@ -34,10 +34,21 @@ def _converter(f, name):
     return _named(f"{name}_rrule", rule)
 
 
+# of a Dask or CuPy array they would compute it (or move it off the GPU): refused; of a NumPy
+# array in a computation on such data, they pass the cotangent through in its library
 for _f in (np.array, np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray):
-    register(_f, _converter(_f, _f.__name__))
+    register(_f, _converter(_f, _f.__name__), cotangents=True)
+
+
+def _copy(a, *args, **kwargs):
+    """`np.copy(a)`; a Dask or CuPy array's own copy (Dask has no np.copy: it would compute)."""
+    if is_foreign(a) and not args and not kwargs:
+        return a.copy()
+    return np.copy(a, *args, **kwargs)
+
+
 # np.copy of a Dask or CuPy array stays in its library; np.asarray and its kin would move it
-register(np.copy, _converter(np.copy, "copy"), generic=True)
+register(np.copy, _converter(_copy, "copy"), generic=True)
 #: the scalar types, called as conversions (`np.float32(x)`, `np.int64(x)`): a truncation to an
 #: integer carries no gradient, a conversion between floating types passes it through
 SCALAR_TYPES = (
@@ -45,7 +56,7 @@ SCALAR_TYPES = (
     np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
 )
 for _t in SCALAR_TYPES:
-    register(_t, _converter(_t, _t.__name__), number_closed=True)
+    register(_t, _converter(_t, _t.__name__), number_closed=True, cotangents=True)
 
 
 def astype_rrule(self, dtype, *args, **kwargs):
@@ -66,23 +77,25 @@ def copy_rrule(self, *args, **kwargs):
     return y, copy_pullback
 
 
-register(np.ndarray.astype, astype_rrule)
+register(np.ndarray.astype, astype_rrule, generic=True)
 if hasattr(np, "astype"):  # NumPy 2.1: the function; x.astype(...) of a Dask or CuPy array comes here
     register(np.astype, astype_rrule, generic=True)
-register(np.ndarray.copy, copy_rrule)
+register(np.ndarray.copy, copy_rrule, generic=True)
 
 
 def item_rrule(self, *args):
     y = self.item(*args)
 
     def item_pullback(y_bar):
-        out = np.zeros(self.shape, float_dtype(self))
         if not args:
             idx = (0,) * self.ndim
         elif len(args) == 1 and isinstance(args[0], (int, np.integer)):
             idx = np.unravel_index(args[0], self.shape)
         else:
             idx = args[0] if len(args) == 1 else args
+        if is_foreign(y_bar):  # the item feeds a computation on Dask or CuPy data
+            return (None, place(y_bar, self.shape, tuple(int(i) for i in idx), dtype=float_dtype(self))) + _nones(args)
+        out = np.zeros(self.shape, float_dtype(self))
         out[idx] = y_bar
         return (None, out) + _nones(args)
 
@@ -93,6 +106,8 @@ def tolist_rrule(self):
     y = self.tolist()
 
     def tolist_pullback(y_bar):
+        if _any_foreign_item(y_bar, self.ndim):  # items feed a computation on Dask or CuPy data
+            return None, _stacked(y_bar, self.shape, float_dtype(self))
         out = np.zeros(self.shape, float_dtype(self))
         _fill_nested(out, (), y_bar, self.ndim)
         return None, out
@@ -110,5 +125,21 @@ def _fill_nested(out, idx, bar, depth):
         _fill_nested(out, idx + (i,), b, depth - 1)
 
 
-register(np.ndarray.item, item_rrule)
-register(np.ndarray.tolist, tolist_rrule)
+def _any_foreign_item(bar, depth):
+    if depth == 0 or bar is None:
+        return is_foreign(bar)
+    return any(_any_foreign_item(b, depth - 1) for b in bar)
+
+
+def _stacked(bar, shape, dtype):
+    """The nested lists `bar` (None for zeros) stacked into one array, in the library of the Dask
+    or CuPy arrays among them (np.stack hands the work to it)."""
+    if bar is None:
+        return np.zeros(shape, dtype)
+    if not shape:
+        return bar
+    return np.stack([_stacked(b, shape[1:], dtype) for b in bar]).astype(dtype)
+
+
+register(np.ndarray.item, item_rrule, cotangents=True)
+register(np.ndarray.tolist, tolist_rrule, cotangents=True)

@@ -6,14 +6,23 @@ gradients live in that triangle. Eigenvectors and singular vectors are defined u
 sign (real) or a phase (complex): the gradients hold for losses that do not depend on it."""
 import numpy as np
 
-from ...errors import DifferentiationError
+from ...errors import DifferentiationError, NoRuleError
 from .._common import to_like
-from ._base import _real_only, _swap, register
+from ..namespaces import is_foreign
+from ._base import _real_only, _swap, asarray, register
 
 
 def _H(x):
     """The conjugate transpose of (a stack of) matrices."""
     return np.conj(np.swapaxes(x, -1, -2))
+
+
+def _solve(A, B):
+    """`np.linalg.solve(A, B)` for a NumPy `A`; `B` may be a Dask or CuPy array (from data on a
+    cluster or a GPU): then A's inverse (a NumPy array) is applied to it in its library."""
+    if is_foreign(B):
+        return np.linalg.inv(A) @ B
+    return np.linalg.solve(A, B)
 
 
 def _from_triangle(G, lower=True):
@@ -34,11 +43,11 @@ def cholesky_rrule(a, **kwargs):
         A = np.asarray(a)
         _real_only(A, "cholesky")
         L = _swap(y) if upper else y
-        L_bar = _swap(y_bar) if upper else np.asarray(y_bar)
+        L_bar = _swap(y_bar) if upper else asarray(y_bar)
         P = np.tril(_swap(L) @ L_bar)
         P = P - 0.5 * np.tril(np.triu(P))  # halve the diagonal
         # S = L^-T P L^-1
-        S = np.linalg.solve(_swap(L), _swap(np.linalg.solve(_swap(L), _swap(P))))
+        S = _solve(_swap(L), _swap(_solve(_swap(L), _swap(P))))
         return None, to_like(_from_triangle(S, lower=not upper), a)
 
     return y, cholesky_pullback
@@ -138,6 +147,13 @@ def svd_rrule(a, full_matrices=True, compute_uv=True, hermitian=False):
             U_bar, s_bar, Vh_bar = y_bar
             k = min(m, n)
             if full_matrices and m != n:
+                if is_foreign(U_bar) or is_foreign(Vh_bar):  # whether they are zero is not known yet
+                    raise NoRuleError(
+                        np.linalg.svd,
+                        "full_matrices=True of a non-square matrix, its singular vectors' cotangents "
+                        f"{type(U_bar if is_foreign(U_bar) else Vh_bar).__module__.partition('.')[0]} arrays "
+                        "(the extra singular vectors are not unique); use full_matrices=False",
+                    )
                 if (U_bar is not None and m > k and np.any(U_bar[..., :, k:])) or (
                     Vh_bar is not None and n > k and np.any(Vh_bar[..., k:, :])
                 ):
@@ -169,13 +185,13 @@ def eig_rrule(a):
         w_bar, V_bar = y_bar
         Z = np.zeros(V.shape, np.result_type(V, np.float64))
         if w_bar is not None:
-            Z = Z + np.eye(V.shape[-1]) * np.asarray(w_bar)[..., None, :]
+            Z = Z + np.eye(V.shape[-1]) * asarray(w_bar)[..., None, :]
         if V_bar is not None:
             d = np.real(np.sum(V_bar * V, axis=-2))
             V_bar = V_bar - np.conj(V) * d[..., None, :]
             Z = Z + _inverse_gaps(w) * (np.swapaxes(V, -1, -2) @ V_bar)
         Vt = np.swapaxes(V, -1, -2)
-        return None, to_like(np.linalg.solve(Vt, Z @ Vt), a)
+        return None, to_like(_solve(Vt, Z @ Vt), a)
 
     return y, eig_pullback
 
@@ -189,8 +205,8 @@ def eigvals_rrule(a):
         order = np.argmin(np.abs(y[..., :, None] - w[..., None, :]), axis=-1)
         V = np.take_along_axis(V, order[..., None, :], axis=-1)
         Vt = np.swapaxes(V, -1, -2)
-        Z = np.eye(V.shape[-1]) * np.asarray(y_bar)[..., None, :]
-        return None, to_like(np.linalg.solve(Vt, Z @ Vt), a)
+        Z = np.eye(V.shape[-1]) * asarray(y_bar)[..., None, :]
+        return None, to_like(_solve(Vt, Z @ Vt), a)
 
     return y, eigvals_pullback
 
@@ -215,20 +231,20 @@ def qr_rrule(a, mode="reduced"):
             M = M + R @ _swap(R_bar)
         if Q_bar is not None:
             M = M - _swap(Q_bar) @ Q
-        M = np.tril(np.asarray(M) * np.ones((n, n)))
+        M = np.tril(asarray(M) * np.ones((n, n)))
         copyltu = M + _swap(np.tril(M, -1))
         B = Q @ copyltu if Q_bar is None else Q_bar + Q @ copyltu
         # A_bar = B R^-T
-        r = _swap(np.linalg.solve(R, _swap(B)))
+        r = _swap(_solve(R, _swap(B)))
         return None, to_like(r, a), None
 
     return y, qr_pullback
 
 
-register(np.linalg.cholesky, cholesky_rrule)
-register(np.linalg.eigh, eigh_rrule)
-register(np.linalg.eigvalsh, eigvalsh_rrule)
-register(np.linalg.svd, svd_rrule)
-register(np.linalg.eig, eig_rrule)
-register(np.linalg.eigvals, eigvals_rrule)
-register(np.linalg.qr, qr_rrule)
+# their NumPy operands' cotangents follow a Dask or CuPy cotangent into its library
+for _f, _rule in (
+    (np.linalg.cholesky, cholesky_rrule), (np.linalg.eigh, eigh_rrule), (np.linalg.eigvalsh, eigvalsh_rrule),
+    (np.linalg.svd, svd_rrule), (np.linalg.eig, eig_rrule), (np.linalg.eigvals, eigvals_rrule),
+    (np.linalg.qr, qr_rrule),
+):
+    register(_f, _rule, cotangents=True)

@@ -4,7 +4,8 @@ onto the operand's own labels (diagonals and broadcast axes included)."""
 import numpy as np
 
 from .._common import has_tangent, to_like
-from ._base import register
+from ..namespaces import eye, is_foreign
+from ._base import asarray, register
 
 #: the subscripts einsum accepts (`string.ascii_letters`, without importing `string`)
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -42,7 +43,7 @@ def _einsum_operand_bar(i, terms, out, ops, g, kwargs):
     term, shape = terms[i], ops[i].shape
     own = dict(zip(term, shape))
     uniq = list(dict.fromkeys(term))
-    subs, operands = [out], [np.asarray(g)]
+    subs, operands = [out], [asarray(g)]
     for j, (t, op) in enumerate(zip(terms, ops)):
         if j == i:
             continue
@@ -58,13 +59,32 @@ def _einsum_operand_bar(i, terms, out, ops, g, kwargs):
     r = r.reshape(r.shape + (1,) * (len(order) - len(target)))
     r = np.broadcast_to(r, [own[c] for c in order])
     r = np.transpose(r, [order.index(c) for c in uniq])
+    foreign = is_foreign(r)
     if len(uniq) == len(term):
-        return np.array(r)
+        return r if foreign else np.array(r)
+    if foreign:
+        return _on_diagonals(r, term, uniq, own)
     # a repeated label (a diagonal): write r onto that diagonal
     full = np.zeros(shape, r.dtype)
     grids = np.indices([own[c] for c in uniq], sparse=True)
     full[tuple(grids[uniq.index(c)] for c in term)] = r
     return full
+
+
+def _on_diagonals(r, term, uniq, own):
+    """`r` (one axis per label of `term`, in the order `uniq`) on the diagonals of the repeated
+    labels of `term`, without writing into an array: each later occurrence of a label is a new
+    axis, along which r is multiplied by the identity (Dask and CuPy arrays are built, not
+    written into)."""
+    first = [term.index(c) for c in uniq]
+    r = np.transpose(r, sorted(range(len(uniq)), key=lambda i: first[i]))
+    r = np.expand_dims(r, tuple(p for p, c in enumerate(term) if term.index(c) != p))
+    for p, c in enumerate(term):
+        q = term.index(c)
+        if q != p:  # the identity on axes (q, p)
+            identity = eye(own[c], dtype=r.dtype, like=r)
+            r = r * np.reshape(identity, tuple(own[c] if i in (q, p) else 1 for i in range(len(term))))
+    return r
 
 
 def _sublist_subscripts(args):
@@ -88,7 +108,7 @@ def einsum_rrule(*args, **kwargs):
     subscripts, operands = _sublist_subscripts(args) if sublists else (args[0], args[1:])
 
     def einsum_pullback(y_bar):
-        ops = [np.asarray(o) for o in operands]
+        ops = [asarray(o) for o in operands]
         terms, out = _einsum_terms(subscripts, [o.shape for o in ops])
         kw = {k: v for k, v in kwargs.items() if k == "optimize"}
         bars = [
@@ -106,4 +126,4 @@ def einsum_rrule(*args, **kwargs):
     return y, einsum_pullback
 
 
-register(np.einsum, einsum_rrule)
+register(np.einsum, einsum_rrule, generic=True)

@@ -16,7 +16,8 @@ mirror image and 1 for the others.
 import numpy as np
 
 from .._common import to_like
-from ._base import _named, register
+from ..namespaces import is_foreign, library
+from ._base import _named, asarray, register
 
 #: the normalization whose scale is the inverse of each one's (for the transpose of irfft)
 _DUAL = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
@@ -49,6 +50,14 @@ def _cooked(shape, s, axes, inverse_real=False):
     return axes, tuple(s)
 
 
+def _whole_along(g, axes):
+    """`g`, in one chunk along `axes` when it is a Dask array (Dask transforms an axis only
+    whole)."""
+    if type(g) is not np.ndarray and is_foreign(g) and library(g) == "dask":
+        return g.rechunk({int(ax) % g.ndim: -1 for ax in axes})
+    return g
+
+
 def _fit(g, shape, axes):
     """`g` truncated or padded with zeros along `axes` to the sizes of `shape`."""
     for ax in axes:
@@ -70,10 +79,10 @@ def _complex_rule(f, signature, transpose):
         y = f(a, *args, **kwargs)
 
         def pullback(y_bar):
-            A = np.asarray(a)
+            A = asarray(a)
             s, axes, norm = signature(A, *args, **kwargs)
             axes, _ = _cooked(A.shape, s, axes)
-            g = transpose(np.asarray(y_bar), axes=axes, norm=norm)
+            g = transpose(_whole_along(asarray(y_bar), axes), axes=axes, norm=norm)
             return (None, to_like(_fit(g, A.shape, axes), a)) + (None,) * len(args)
 
         pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
@@ -90,13 +99,13 @@ def _rfft_rule(f, signature):
         y = f(a, *args, **kwargs)
 
         def pullback(y_bar):
-            A = np.asarray(a)
+            A = asarray(a)
             s, axes, norm = signature(A, *args, **kwargs)
             axes, sizes = _cooked(A.shape, s, axes)
-            G = np.asarray(y_bar)
+            G = asarray(y_bar)
             full = list(G.shape)
             full[axes[-1]] = sizes[-1]
-            g = np.fft.fftn(_fit(G, full, axes[-1:]), axes=axes, norm=norm)
+            g = np.fft.fftn(_whole_along(_fit(G, full, axes[-1:]), axes), axes=axes, norm=norm)
             return (None, to_like(np.real(_fit(g, A.shape, axes)), a)) + (None,) * len(args)
 
         pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
@@ -114,17 +123,17 @@ def _irfft_rule(f, signature):
         y = f(a, *args, **kwargs)
 
         def pullback(y_bar):
-            A = np.asarray(a)
+            A = asarray(a)
             s, axes, norm = signature(A, *args, **kwargs)
             axes, sizes = _cooked(A.shape, s, axes, inverse_real=True)
             last, n = axes[-1], sizes[-1]
-            w = np.conj(np.fft.rfft(np.real(y_bar), n=n, axis=last, norm=_DUAL[norm]))
+            w = np.conj(np.fft.rfft(_whole_along(np.real(y_bar), axes), n=n, axis=last, norm=_DUAL[norm]))
             # entries 1 .. (n - 1) // 2 stand for themselves and their mirror image
             c = np.ones(w.shape[last])
             c[1 : (n - 1) // 2 + 1] = 2
             w = w * c.reshape((-1,) + (1,) * (w.ndim - 1 - last))
             if len(axes) > 1:
-                w = np.fft.ifftn(w, axes=axes[:-1], norm=norm)
+                w = np.fft.ifftn(_whole_along(w, axes), axes=axes[:-1], norm=norm)
             return (None, to_like(_fit(w, A.shape, axes), a)) + (None,) * len(args)
 
         pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
@@ -133,14 +142,15 @@ def _irfft_rule(f, signature):
     return _named(f"{name}_rrule", rule)
 
 
+# Dask and CuPy have these transforms (Dask along axes in one chunk, as it asks of its own)
 for _f, _sig in ((np.fft.fft, _one_axis), (np.fft.fft2, _two_axes), (np.fft.fftn, _all_axes)):
-    register(_f, _complex_rule(_f, _sig, np.fft.fftn))
+    register(_f, _complex_rule(_f, _sig, np.fft.fftn), generic=True)
 for _f, _sig in ((np.fft.ifft, _one_axis), (np.fft.ifft2, _two_axes), (np.fft.ifftn, _all_axes)):
-    register(_f, _complex_rule(_f, _sig, np.fft.ifftn))
+    register(_f, _complex_rule(_f, _sig, np.fft.ifftn), generic=True)
 for _f, _sig in ((np.fft.rfft, _one_axis), (np.fft.rfft2, _two_axes), (np.fft.rfftn, _all_axes)):
-    register(_f, _rfft_rule(_f, _sig))
+    register(_f, _rfft_rule(_f, _sig), generic=True)
 for _f, _sig in ((np.fft.irfft, _one_axis), (np.fft.irfft2, _two_axes), (np.fft.irfftn, _all_axes)):
-    register(_f, _irfft_rule(_f, _sig))
+    register(_f, _irfft_rule(_f, _sig), generic=True)
 
 
 def fftshift_rrule(x, axes=None):
@@ -161,5 +171,5 @@ def ifftshift_rrule(x, axes=None):
     return y, ifftshift_pullback
 
 
-register(np.fft.fftshift, fftshift_rrule)
-register(np.fft.ifftshift, ifftshift_rrule)
+register(np.fft.fftshift, fftshift_rrule, generic=True)
+register(np.fft.ifftshift, ifftshift_rrule, generic=True)

@@ -3,7 +3,10 @@ diff, sort, partition, unique, and the index expressions `np.r_[...]` and `np.c_
 Repeated indices accumulate their cotangents."""
 import numpy as np
 
-from .._common import bind, call_bars, float_dtype, has_tangent, index_bar, to_like, unbroadcast_to
+from .._common import (
+    bind, call_bars, flat_source, float_dtype, has_tangent, index_bar, to_like, unbroadcast_to, unpermute,
+)
+from ..namespaces import any_foreign, is_foreign, reshape
 from ._base import _named, _nones, asarray, register
 
 
@@ -16,7 +19,7 @@ def ndarray_getitem_rrule(self, idx):
     return y, getitem_pullback
 
 
-register(np.ndarray.__getitem__, ndarray_getitem_rrule)
+register(np.ndarray.__getitem__, ndarray_getitem_rrule, generic=True)
 
 
 def take_rrule(a, indices, axis=None, *args, **kwargs):
@@ -86,7 +89,14 @@ def _clip_rule(f, names):
     position or by keyword (`a_min=`, `min=`, ...), and receive cotangents either way."""
 
     def clip_rrule(*args, **kwargs):
-        y = f(*args, **kwargs)
+        if kwargs and any_foreign(args, kwargs):
+            # Dask's clip takes its bounds by position only (not a_min=, nor NumPy 2.1's min=)
+            p = bind(names, args, kwargs)
+            lo = p.get(names[1], p.get("min"))
+            hi = p.get(names[2], p.get("max"))
+            y = f(p["a"], None if lo is np._NoValue else lo, None if hi is np._NoValue else hi)
+        else:
+            y = f(*args, **kwargs)
 
         def clip_pullback(y_bar):
             p = bind(names, args, kwargs)
@@ -115,7 +125,7 @@ def _clip_rule(f, names):
 
 
 register(np.clip, _clip_rule(np.clip, ("a", "a_min", "a_max", "out")), number_closed=True, generic=True)
-register(np.ndarray.clip, _clip_rule(np.ndarray.clip, ("a", "min", "max", "out")))
+register(np.ndarray.clip, _clip_rule(np.ndarray.clip, ("a", "min", "max", "out")), generic=True)
 
 _DIFF = ("a", "n", "axis", "prepend", "append")
 
@@ -126,12 +136,11 @@ def diff_rrule(*args, **kwargs):
     def diff_pullback(y_bar):
         p = bind(_DIFF, args, kwargs, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue)
         a, n, axis, pre, app = (p[k] for k in _DIFF)
-        g = np.asarray(y_bar)
+        g = asarray(y_bar)
         for _ in range(n):  # the transpose of one difference
             g = -np.diff(g, axis=axis, prepend=0, append=0)
-        A = np.asarray(a)
-        start = 0 if pre is np._NoValue else (np.asarray(pre).shape[axis] if np.ndim(pre) else 1)
-        stop = start + A.shape[axis]
+        start = 0 if pre is np._NoValue else (np.shape(pre)[axis] if np.ndim(pre) else 1)
+        stop = start + np.shape(a)[axis]
         bars = {"a": to_like(_along(g, axis, start, stop), a)}
         if pre is not np._NoValue:
             bars["prepend"] = unbroadcast_to(_along(g, axis, 0, start), pre)
@@ -148,7 +157,7 @@ def _along(g, axis, start, stop):
     return g[tuple(index)]
 
 
-register(np.diff, diff_rrule)
+register(np.diff, diff_rrule, generic=True)
 
 
 def sort_rrule(a, axis=-1, *args, **kwargs):
@@ -161,6 +170,9 @@ def sort_rrule(a, axis=-1, *args, **kwargs):
     y = np.take_along_axis(A, perm, ax)
 
     def sort_pullback(y_bar):
+        if is_foreign(y_bar):  # the sorted entries feed a computation on Dask or CuPy data
+            out = unpermute(y_bar, flat_source(perm, ax, A.shape), np.shape(a)).astype(float_dtype(A))
+            return (None, to_like(out, a), None) + _nones(args)
         out = np.zeros(A.shape, float_dtype(A))
         np.put_along_axis(out, perm, y_bar, ax)
         return (None, to_like(out.reshape(np.shape(a)), a), None) + _nones(args)
@@ -178,6 +190,9 @@ def partition_rrule(a, kth, axis=-1, *args, **kwargs):
     y = np.take_along_axis(A, perm, ax)
 
     def partition_pullback(y_bar):
+        if is_foreign(y_bar):
+            out = unpermute(y_bar, flat_source(perm, ax, A.shape), np.shape(a)).astype(float_dtype(A))
+            return (None, to_like(out, a), None, None) + _nones(args)
         out = np.zeros(A.shape, float_dtype(A))
         np.put_along_axis(out, perm, y_bar, ax)
         return (None, to_like(out.reshape(np.shape(a)), a), None, None) + _nones(args)
@@ -185,8 +200,9 @@ def partition_rrule(a, kth, axis=-1, *args, **kwargs):
     return y, partition_pullback
 
 
-register(np.sort, sort_rrule)
-register(np.partition, partition_rrule)
+# permutations: a Dask or CuPy cotangent of a NumPy operand is gathered back in its library
+register(np.sort, sort_rrule, cotangents=True)
+register(np.partition, partition_rrule, cotangents=True)
 
 
 _SELECT = ("condlist", "choicelist", "default")
@@ -197,13 +213,14 @@ def select_rrule(*args, **kwargs):
 
     def select_pullback(y_bar):
         p = bind(_SELECT, args, kwargs, default=0)
-        G = np.asarray(y_bar)
+        G = asarray(y_bar)
         # each entry comes from the first choice whose condition holds there, else the default
         remaining = np.ones(G.shape, bool)
         choice_bars = []
         for cond, choice in zip(p["condlist"], p["choicelist"]):
-            taken = remaining & np.asarray(cond, bool)
-            remaining = remaining & ~np.asarray(cond, bool)
+            cond = asarray(cond).astype(bool)
+            taken = remaining & cond
+            remaining = remaining & ~cond
             choice_bars.append(unbroadcast_to(np.where(taken, G, 0), choice))
         choices = p["choicelist"]
         bars = {
@@ -215,7 +232,7 @@ def select_rrule(*args, **kwargs):
     return y, select_pullback
 
 
-register(np.select, select_rrule)
+register(np.select, select_rrule, generic=True)
 
 _UNIQUE = ("ar", "return_index", "return_inverse", "return_counts", "axis")
 
@@ -235,9 +252,9 @@ def unique_rrule(*args, **kwargs):
         options = {k: v for k, v in kwargs.items() if k in ("equal_nan", "sorted")}
         _, inverse, counts = np.unique(A, return_inverse=True, return_counts=True, axis=axis, **options)
         inverse = np.reshape(inverse, -1)
-        G = np.asarray(values_bar)
+        G = asarray(values_bar)
         if axis is None:
-            a_bar = (G[inverse] / counts[inverse]).reshape(A.shape)
+            a_bar = reshape(G[inverse] / counts[inverse], A.shape)
         else:
             Gm = np.moveaxis(G, axis, 0)
             share = counts[inverse].reshape((-1,) + (1,) * (Gm.ndim - 1))
@@ -247,7 +264,8 @@ def unique_rrule(*args, **kwargs):
     return y, unique_pullback
 
 
-register(np.unique, unique_rrule)
+# each entry takes its value's cotangent (a gather: Dask and CuPy cotangents stay lazy)
+register(np.unique, unique_rrule, cotangents=True)
 
 
 # --- index expressions: np.r_[...], np.c_[...] -----------------------------------------------

@@ -2,9 +2,10 @@
 and matrix_power."""
 import numpy as np
 
-from ...errors import DifferentiationError
+from ...errors import DifferentiationError, NoRuleError
 from .._common import float_dtype, to_like, unbroadcast_to
-from ._base import _expand, _nones, _safe_div, _swap, _unit, register
+from ..namespaces import is_foreign
+from ._base import _expand, _nones, _safe_div, _swap, _unit, asarray, register
 from .decompositions import _svd_grad
 
 
@@ -16,8 +17,8 @@ def _vector_norm_bar(X, ord, G, Y, axis):
     """Cotangent of a vector norm of X along `axis` (G and Y broadcast against X)."""
     if ord is None or ord == 2:
         return G * _safe_div(np.conj(X), Y)
-    if ord == 0:
-        return np.zeros(X.shape, float_dtype(X))
+    if ord == 0:  # (in G's library when that is Dask's or CuPy's)
+        return np.broadcast_to(np.zeros_like(G, dtype=float_dtype(X)), X.shape)
     absX = np.abs(X)
     if ord == 1:
         return G * _unit(X)
@@ -59,26 +60,31 @@ def _matrix_norm_bar(X, ord, G, Y, row, col):
 
 
 def norm_rrule(x, *args, **kwargs):
+    if is_foreign(x):
+        ord, axis, _ = _norm_sig(x, *args, **kwargs)
+        matrix = (axis is None and x.ndim == 2) or (axis is not None and np.ndim(axis) == 1 and len(axis) == 2)
+        if matrix and ord in ("nuc", 2, -2):  # their gradients need the SVD of the matrix
+            raise NoRuleError(np.linalg.norm, f"ord={ord!r} of a {type(x).__module__.partition('.')[0]} matrix")
     y = np.linalg.norm(x, *args, **kwargs)
 
     def norm_pullback(y_bar):
         y_bar = np.real(y_bar)  # a norm is real: only the real part of its cotangent counts
-        X = np.asarray(x)
+        X = asarray(x)
         if X.dtype.kind not in "fc":
             X = X.astype(np.float64)
         ord, axis, keepdims = _norm_sig(X, *args, **kwargs)
         if axis is None and ord is None:
             axes = tuple(range(X.ndim))
-            G = _expand(y_bar, X.shape, axes, keepdims)
-            Y = _expand(y, X.shape, axes, keepdims)
+            G = _expand(y_bar, X.shape, axes, keepdims, like=X)
+            Y = _expand(y, X.shape, axes, keepdims, like=X)
             r = G * _safe_div(np.conj(X), Y)
         else:
             if axis is None:
                 axis = tuple(range(X.ndim))
             axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
             axes_n = tuple(int(a) % X.ndim for a in axes)
-            G = np.asarray(y_bar)
-            Y = np.asarray(y)
+            G = asarray(y_bar)
+            Y = asarray(y)
             if not keepdims:
                 G = np.expand_dims(G, tuple(sorted(axes_n)))
                 Y = np.expand_dims(Y, tuple(sorted(axes_n)))
@@ -91,7 +97,7 @@ def norm_rrule(x, *args, **kwargs):
     return y, norm_pullback
 
 
-register(np.linalg.norm, norm_rrule, number_closed=True)
+register(np.linalg.norm, norm_rrule, number_closed=True, generic=True)
 
 
 def inv_rrule(a):
@@ -111,8 +117,8 @@ def solve_rrule(a, b):
         A, B = np.asarray(a), np.asarray(b)
         vector = B.ndim == 1
         X = x[..., None] if vector else x
-        G = np.asarray(y_bar)[..., None] if vector else np.asarray(y_bar)
-        b_bar = np.linalg.solve(_swap(A), G)
+        G = asarray(y_bar)[..., None] if vector else asarray(y_bar)
+        b_bar = _solve(_swap(A), G)
         a_bar = -b_bar @ _swap(X)
         b_bar = b_bar[..., 0] if vector else b_bar
         return None, unbroadcast_to(a_bar, a), unbroadcast_to(b_bar, b)
@@ -120,11 +126,19 @@ def solve_rrule(a, b):
     return x, solve_pullback
 
 
+def _solve(A, B):
+    """`np.linalg.solve(A, B)` for a NumPy `A`; `B` may be a Dask or CuPy array (from data on a
+    cluster or a GPU): then A's inverse (a NumPy array) is applied to it in its library."""
+    if is_foreign(B):
+        return np.linalg.inv(A) @ B
+    return np.linalg.solve(A, B)
+
+
 def det_rrule(a):
     y = np.linalg.det(a)
 
     def det_pullback(y_bar):
-        g = np.asarray(y_bar * y)[..., None, None]
+        g = asarray(y_bar * y)[..., None, None]
         return None, to_like(g * _swap(np.linalg.inv(a)), a)
 
     return y, det_pullback
@@ -142,7 +156,7 @@ def slogdet_rrule(a):
             g = g + 1j * np.imag(sign_bar * y[0])
         if sign_bar is None and logdet_bar is None:
             return None, None
-        return None, to_like(np.asarray(g)[..., None, None] * _swap(np.linalg.inv(a)), a)
+        return None, to_like(asarray(g)[..., None, None] * _swap(np.linalg.inv(a)), a)
 
     return y, slogdet_pullback
 
@@ -165,7 +179,7 @@ def pinv_rrule(a, *args, **kwargs):
     X = np.linalg.pinv(a, *args, **kwargs)
 
     def pinv_pullback(y_bar):
-        return (None, to_like(_pinv_bar(np.asarray(a), X, np.asarray(y_bar)), a)) + _nones(args)
+        return (None, to_like(_pinv_bar(np.asarray(a), X, asarray(y_bar)), a)) + _nones(args)
 
     return X, pinv_pullback
 
@@ -185,7 +199,7 @@ def lstsq_rrule(a, b, *args, **kwargs):
         B_bar = np.zeros(Bm.shape, A_bar.dtype)
         if x_bar is not None:
             P = np.linalg.pinv(A)
-            Xb = np.asarray(x_bar)[:, None] if vector else np.asarray(x_bar)
+            Xb = asarray(x_bar)[:, None] if vector else asarray(x_bar)
             A_bar = A_bar + _pinv_bar(A, P, Xb @ Bm.T)
             B_bar = B_bar + P.T @ Xb
         if res_bar is not None and np.size(residuals):
@@ -212,7 +226,7 @@ def matrix_power_rrule(a, n):
         powers = [np.broadcast_to(np.eye(A.shape[-1]), A.shape)]
         for _ in range(k - 1):
             powers.append(powers[-1] @ B)
-        G = np.asarray(y_bar)
+        G = asarray(y_bar)
         B_bar = sum(_swap(powers[i]) @ G @ _swap(powers[k - 1 - i]) for i in range(k)) if k else None
         if B_bar is None:
             return None, None, None
@@ -224,10 +238,11 @@ def matrix_power_rrule(a, n):
     return y, matrix_power_pullback
 
 
-register(np.linalg.inv, inv_rrule)
-register(np.linalg.solve, solve_rrule)
-register(np.linalg.det, det_rrule, number_closed=True)
-register(np.linalg.slogdet, slogdet_rrule)
-register(np.linalg.pinv, pinv_rrule)
-register(np.linalg.lstsq, lstsq_rrule)
-register(np.linalg.matrix_power, matrix_power_rrule)
+# their NumPy operands' cotangents follow a Dask or CuPy cotangent into its library
+register(np.linalg.inv, inv_rrule, cotangents=True)
+register(np.linalg.solve, solve_rrule, cotangents=True)
+register(np.linalg.det, det_rrule, number_closed=True, cotangents=True)
+register(np.linalg.slogdet, slogdet_rrule, cotangents=True)
+register(np.linalg.pinv, pinv_rrule, cotangents=True)
+register(np.linalg.lstsq, lstsq_rrule, cotangents=True)
+register(np.linalg.matrix_power, matrix_power_rrule, cotangents=True)

@@ -4,7 +4,8 @@ conjugate transposes (JAX's convention for complex numbers)."""
 import numpy as np
 
 from .._common import bind, call_bars, float_dtype, has_tangent, matmul_bars, to_like, unbroadcast_to
-from ._base import _named, _nones, asarray, register
+from ..namespaces import any_foreign, eye, is_foreign, reshape
+from ._base import _inverse, _named, _nones, asarray, register
 
 
 def matmul_rrule(a, b, **kwargs):
@@ -37,11 +38,11 @@ def tensordot_bars(a, b, axes, g):
         r = np.tensordot(G, B, axes=(list(range(nfa, nfa + len(fb))), fb))
         # r's axes: a's free axes, then b's summed axes in b's order (paired with a's)
         labels = fa + [sa[sb.index(j)] for j in sorted(sb)]
-        a_bar = to_like(np.transpose(r, np.argsort(labels)), a)
+        a_bar = to_like(np.transpose(r, _inverse(labels)), a)
     if has_tangent(b):
         r = np.tensordot(A, G, axes=(fa, list(range(nfa))))
         labels = [sb[sa.index(i)] for i in sorted(sa)] + fb
-        b_bar = to_like(np.transpose(r, np.argsort(labels)), b)
+        b_bar = to_like(np.transpose(r, _inverse(labels)), b)
     return a_bar, b_bar
 
 
@@ -78,7 +79,10 @@ def dot_rrule(a, b, *args):
 
 
 def inner_rrule(a, b):
-    y = np.inner(a, b)
+    if any_foreign((a, b)):  # Dask has no np.inner (it would compute)
+        y = np.tensordot(a, b, axes=([-1], [-1])) if np.ndim(a) and np.ndim(b) else np.multiply(a, b)
+    else:
+        y = np.inner(a, b)
 
     def inner_pullback(y_bar):
         na, nb = np.ndim(a), np.ndim(b)
@@ -90,7 +94,7 @@ def inner_rrule(a, b):
 
 
 def outer_rrule(a, b, out=None):
-    y = np.outer(a, b, out)
+    y = np.outer(a, b) if out is None else np.outer(a, b, out)
 
     def outer_pullback(y_bar):
         A, B, G = np.ravel(a), np.ravel(b), asarray(y_bar)
@@ -138,13 +142,22 @@ def cross_rrule(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
         else:
             G3 = np.moveaxis(G, ax_c, -1)
         # <y_bar, da x b> = <b x y_bar, da> and <y_bar, a x db> = <y_bar x a, db>
-        a_bar = unbroadcast_to(np.cross(B3, G3)[..., : A.shape[-1]], A)
-        b_bar = unbroadcast_to(np.cross(G3, A3)[..., : B.shape[-1]], B)
+        cross = _cross if is_foreign(G3) else np.cross
+        a_bar = unbroadcast_to(cross(B3, G3)[..., : A.shape[-1]], A)
+        b_bar = unbroadcast_to(cross(G3, A3)[..., : B.shape[-1]], B)
         a_bar = None if a_bar is None else to_like(np.moveaxis(a_bar, -1, ax_a), a)
         b_bar = None if b_bar is None else to_like(np.moveaxis(b_bar, -1, ax_b), b)
         return None, a_bar, b_bar, None, None, None, None
 
     return y, cross_pullback
+
+
+def _cross(u, v):
+    """`np.cross` of 3-vectors (along the last axis) from products of their components, in the
+    library of a Dask or CuPy operand (Dask has no np.cross)."""
+    u0, u1, u2 = u[..., 0], u[..., 1], u[..., 2]
+    v0, v1, v2 = v[..., 0], v[..., 1], v[..., 2]
+    return np.stack([u1 * v2 - u2 * v1, u2 * v0 - u0 * v2, u0 * v1 - u1 * v0], axis=-1)
 
 
 def kron_rrule(a, b):
@@ -157,7 +170,7 @@ def kron_rrule(a, b):
         nd = max(A.ndim, B.ndim)
         A2 = A.reshape((1,) * (nd - A.ndim) + A.shape)
         B2 = B.reshape((1,) * (nd - B.ndim) + B.shape)
-        G = asarray(y_bar).reshape(tuple(n for pair in zip(A2.shape, B2.shape) for n in pair))
+        G = reshape(asarray(y_bar), tuple(n for pair in zip(A2.shape, B2.shape) for n in pair))
         a_bar = np.tensordot(G, B2, axes=(list(range(1, 2 * nd, 2)), list(range(nd)))) if has_tangent(a) else None
         b_bar = np.tensordot(G, A2, axes=(list(range(0, 2 * nd, 2)), list(range(nd)))) if has_tangent(b) else None
         return (
@@ -200,13 +213,17 @@ register(np.ndarray.dot, dot_rrule, generic=True)
 register(np.inner, inner_rrule, number_closed=True, generic=True)
 register(np.outer, outer_rrule, generic=True)
 register(np.vdot, vdot_rrule, generic=True)
-register(np.cross, cross_rrule)
-register(np.kron, kron_rrule)
+register(np.cross, cross_rrule, cotangents=True)
+register(np.kron, kron_rrule, cotangents=True)
 register(np.convolve, convolve_rrule)
 
 
-def _diagonal_embed(g, shape, offset, axis1, axis2, dtype):
-    """Zeros of `shape` with `g` (shape (..., k)) on the diagonal (offset, axis1, axis2)."""
+def _diagonal_embed(g, shape, offset, axis1, axis2, dtype, like=None):
+    """Zeros of `shape` with `g` (shape (..., k), or (..., 1) for the same value all along) on
+    the diagonal (offset, axis1, axis2); in the library of `g` or `like` when that is Dask's or
+    CuPy's."""
+    if is_foreign(g) or is_foreign(like):
+        return _diagonal_embed_foreign(g, shape, offset, axis1, axis2, dtype, like)
     out = np.zeros(shape, dtype)
     nd = len(shape)
     moved = np.moveaxis(out, (axis1 % nd, axis2 % nd), (-2, -1))
@@ -217,13 +234,30 @@ def _diagonal_embed(g, shape, offset, axis1, axis2, dtype):
     return out
 
 
+def _diagonal_embed_foreign(g, shape, offset, axis1, axis2, dtype, like):
+    """`_diagonal_embed` with no assignment into an array: `g`, laid along the rows (zero-padded
+    to their number), times the 0/1 matrix of the diagonal (Dask and CuPy arrays are built from
+    operations, not written into)."""
+    nd = len(shape)
+    a1, a2 = axis1 % nd, axis2 % nd
+    n1, n2 = shape[a1], shape[a2]
+    r0, c0 = max(-offset, 0), max(offset, 0)
+    k = max(0, min(n1 - r0, n2 - c0))
+    if dtype.kind != "c":
+        g = np.real(g)
+    g = np.broadcast_to(g, np.shape(g)[:-1] + (k,))
+    rows = np.pad(g, [(0, 0)] * (g.ndim - 1) + [(r0, n1 - r0 - k)])  # (..., n1)
+    diagonal = eye(n1, n2, offset, dtype=dtype, like=(g, like))
+    return np.moveaxis(rows[..., :, None] * diagonal, (-2, -1), (a1, a2)).astype(dtype)
+
+
 def trace_rrule(a, offset=0, axis1=0, axis2=1, *args, **kwargs):
     y = np.trace(a, offset, axis1, axis2, *args, **kwargs)
 
     def trace_pullback(y_bar):
         A = asarray(a)
         g = asarray(y_bar)[..., None]
-        out = _diagonal_embed(g, A.shape, offset, axis1, axis2, float_dtype(A))
+        out = _diagonal_embed(g, A.shape, offset, axis1, axis2, float_dtype(A), like=A)
         return (None, to_like(out, a), None, None, None) + _nones(args)
 
     return y, trace_pullback
@@ -234,7 +268,7 @@ def diagonal_rrule(a, offset=0, axis1=0, axis2=1):
 
     def diagonal_pullback(y_bar):
         A = asarray(a)
-        out = _diagonal_embed(asarray(y_bar), A.shape, offset, axis1, axis2, float_dtype(A))
+        out = _diagonal_embed(asarray(y_bar), A.shape, offset, axis1, axis2, float_dtype(A), like=A)
         return None, to_like(out, a), None, None, None
 
     return y, diagonal_pullback
@@ -248,7 +282,7 @@ def diag_rrule(v, k=0):
         if V.ndim == 1:
             r = np.diagonal(y_bar, k).copy()
         else:
-            r = _diagonal_embed(asarray(y_bar), V.shape, k, 0, 1, float_dtype(V))
+            r = _diagonal_embed(asarray(y_bar), V.shape, k, 0, 1, float_dtype(V), like=V)
         return None, to_like(r, v), None
 
     return y, diag_pullback
@@ -264,10 +298,10 @@ def triu_rrule(m, k=0):
     return y, _named("triu_pullback", lambda y_bar: (None, unbroadcast_to(np.triu(y_bar, k), m), None))
 
 
-register(np.trace, trace_rrule, number_closed=True)
-register(np.ndarray.trace, trace_rrule)
-register(np.diagonal, diagonal_rrule)
-register(np.ndarray.diagonal, diagonal_rrule)
-register(np.diag, diag_rrule)
-register(np.tril, tril_rrule)
-register(np.triu, triu_rrule)
+register(np.trace, trace_rrule, number_closed=True, generic=True)
+register(np.ndarray.trace, trace_rrule, generic=True)
+register(np.diagonal, diagonal_rrule, generic=True)
+register(np.ndarray.diagonal, diagonal_rrule, generic=True)
+register(np.diag, diag_rrule, generic=True)
+register(np.tril, tril_rrule, generic=True)
+register(np.triu, triu_rrule, generic=True)

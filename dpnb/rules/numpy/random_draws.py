@@ -14,9 +14,10 @@ import copy
 import numpy as np
 
 from ...errors import DifferentiationError
-from .._common import bind, call_bars, float_dtype, to_like
+from .._common import bind, call_bars, float_dtype, to_like, unpermute
+from ..namespaces import is_foreign
 from ..registry import constant
-from ._base import _named, register
+from ._base import _named, asarray, register
 
 # Random numbers: the module-level functions (bound methods of NumPy's global
 # RandomState) and the methods of Generator and RandomState. `permutation` and
@@ -46,6 +47,8 @@ constant(*RANDOM)
 
 
 def _select_bar(x, idx, g, axis=0):
+    if is_foreign(g):  # idx a permutation (choice's cotangents, which may repeat, are refused)
+        return to_like(np.take(g, np.argsort(idx), axis), x)
     X = np.asarray(x)
     out = np.zeros(X.shape, float_dtype(X))
     np.add.at(out, (slice(None),) * axis + (idx,), g)
@@ -104,9 +107,10 @@ def _bound_rng(args):
     return args[0], args[1:]
 
 
-register(np.random.permutation, _permutation_rule(_global_rng))
-register(np.random.Generator.permutation, _permutation_rule(_bound_rng))
-register(np.random.RandomState.permutation, _permutation_rule(_bound_rng))
+# permutations: a Dask or CuPy cotangent of a NumPy operand is gathered back in its library
+register(np.random.permutation, _permutation_rule(_global_rng), cotangents=True)
+register(np.random.Generator.permutation, _permutation_rule(_bound_rng), cotangents=True)
+register(np.random.RandomState.permutation, _permutation_rule(_bound_rng), cotangents=True)
 register(np.random.choice, _choice_rule(_global_rng))
 register(np.random.Generator.choice, _choice_rule(_bound_rng))
 register(np.random.RandomState.choice, _choice_rule(_bound_rng))
@@ -138,6 +142,10 @@ def permuted_rrule(rng, *args, **kwargs):
     source = twin.permuted(labels, axis=v["axis"]).reshape(-1)  # y.flat[j] is x.flat[source[j]]
 
     def permuted_pullback(y_bar):
+        if is_foreign(y_bar):
+            x_bar = unpermute(y_bar, source, X.shape).astype(np.result_type(float_dtype(X), y_bar.dtype))
+            bars = call_bars(_PERMUTED, args, kwargs, {"x": to_like(x_bar, x)})
+            return (None, None) + bars[1:]
         g = np.asarray(y_bar).reshape(-1)
         x_bar = np.empty(X.size, np.result_type(float_dtype(X), g.dtype))
         x_bar[source] = g
@@ -147,7 +155,7 @@ def permuted_rrule(rng, *args, **kwargs):
     return y, permuted_pullback
 
 
-register(np.random.Generator.permuted, permuted_rrule)
+register(np.random.Generator.permuted, permuted_rrule, cotangents=True)
 
 
 # Draws with parameters. With the generator's state fixed, a draw is a function of its
@@ -190,7 +198,7 @@ def _loc_scale_rule(name, rng_of):
             u = getattr(twin, name)(0.0, 1.0, size=shape)
 
         def loc_scale_pullback(y_bar):
-            g = np.asarray(y_bar)
+            g = asarray(y_bar)
             if name == "uniform":
                 bars = {first: _sum_to(g * (1 - u), a), second: _sum_to(g * u, b)}
             elif name == "lognormal":
@@ -216,7 +224,7 @@ def _scale_rule(name, rng_of):
         unit = getattr(twin, name)(1.0, size=np.shape(y))
 
         def scale_pullback(y_bar):
-            out = call_bars(names, params, kwargs, {"scale": _sum_to(np.asarray(y_bar) * unit, v["scale"])})
+            out = call_bars(names, params, kwargs, {"scale": _sum_to(asarray(y_bar) * unit, v["scale"])})
             return out[:1] + (None,) * (len(args) - len(params)) + out[1:]
 
         return y, scale_pullback
@@ -232,14 +240,16 @@ def _method_rng(args):
     return args[0], args[1:]
 
 
+# NumPy draws: NumPy parameters only, whose cotangents follow a Dask or CuPy cotangent (the
+# draw used with such data) into its library
 for _name in _LOC_SCALE:
-    register(getattr(np.random, _name), _loc_scale_rule(_name, _module_rng))
+    register(getattr(np.random, _name), _loc_scale_rule(_name, _module_rng), cotangents=True)
     for _cls in (np.random.Generator, np.random.RandomState):
-        register(getattr(_cls, _name), _loc_scale_rule(_name, _method_rng))
+        register(getattr(_cls, _name), _loc_scale_rule(_name, _method_rng), cotangents=True)
 for _name in _SCALE_ONLY:
-    register(getattr(np.random, _name), _scale_rule(_name, _module_rng))
+    register(getattr(np.random, _name), _scale_rule(_name, _module_rng), cotangents=True)
     for _cls in (np.random.Generator, np.random.RandomState):
-        register(getattr(_cls, _name), _scale_rule(_name, _method_rng))
+        register(getattr(_cls, _name), _scale_rule(_name, _method_rng), cotangents=True)
 
 # the generators' in-place shuffles join the runtime's table of changes now too
 from ...core import mutation as _mutation  # noqa: E402

@@ -244,8 +244,8 @@ for _f in (np.prod, np.ndarray.prod):
     register(_f, prod_rrule, number_closed=True, generic=True)
 for _f in (np.max, np.amax, np.min, np.amin):
     register(_f, _extremum_rule(_f), number_closed=True, generic=True)
-register(np.ndarray.max, _extremum_rule(np.max), number_closed=True)
-register(np.ndarray.min, _extremum_rule(np.min), number_closed=True)
+register(np.ndarray.max, _extremum_rule(np.max), number_closed=True, generic=True)
+register(np.ndarray.min, _extremum_rule(np.min), number_closed=True, generic=True)
 register(np.nansum, nansum_rrule, number_closed=True, generic=True)
 register(np.nanmean, nanmean_rrule, number_closed=True, generic=True)
 
@@ -258,7 +258,7 @@ def _weights_like(W, shape, given):
     of `shape`, as NumPy does."""
     if W.shape == tuple(shape):
         return W
-    W = np.transpose(W, np.argsort(given))
+    W = np.transpose(W, tuple(int(i) for i in np.argsort(given)))
     return W.reshape(tuple(n if i in given else 1 for i, n in enumerate(shape)))
 
 
@@ -291,7 +291,7 @@ def average_rrule(*args, **kwargs):
         w_bar = unbroadcast_to(asarray(w_bar * np.ones(A.shape)), Wb)
         if W.shape != A.shape:  # back to the layout the weights were given in
             w_bar = w_bar.reshape(tuple(A.shape[i] for i in sorted(given)))
-            w_bar = np.transpose(w_bar, np.argsort(np.argsort(given)))
+            w_bar = np.transpose(w_bar, tuple(int(i) for i in np.argsort(np.argsort(given))))
         bars = {"a": to_like(np.broadcast_to(a_bar, A.shape), a), "weights": to_like(w_bar, weights)}
         return call_bars(_AVERAGE, args, kwargs, bars)
 
@@ -332,11 +332,14 @@ def cumprod_rrule(a, axis=None, *args, **kwargs):
         else:
             # a_bar[i] = prod(a[:i]) * R[i],  R[i] = g[i] + a[i+1] * R[i+1]   (exact with zeros)
             left = np.cumprod(np.concatenate([np.ones_like(Am[:1]), Am[:-1]]), 0)
-            R = np.empty(np.broadcast_shapes(g.shape, Am.shape), np.result_type(g, Am))
+            rows = []
             acc = 0
             for i in range(n - 1, -1, -1):
                 acc = g[i] + (Am[i + 1] * acc if i + 1 < n else 0)
-                R[i] = acc
+                rows.append(acc)
+            shape = np.broadcast_shapes(g.shape, Am.shape)
+            # (stacked: a Dask or CuPy y_bar's rows stay in its library)
+            R = np.stack([np.broadcast_to(v, shape[1:]) for v in rows[::-1]]) if n else np.zeros(shape)
             r = left * R
         r = np.moveaxis(r, 0, ax).reshape(np.shape(a))
         return (None, to_like(r, a), None) + _nones(args)
@@ -344,8 +347,9 @@ def cumprod_rrule(a, axis=None, *args, **kwargs):
     return y, cumprod_pullback
 
 
-register(np.average, average_rrule, number_closed=True)
+register(np.average, average_rrule, number_closed=True, generic=True)
 for _f in (np.cumsum, np.ndarray.cumsum):
     register(_f, cumsum_rrule, generic=True)
+# whether an entry is 0 decides the pullback: known for a NumPy operand only
 for _f in (np.cumprod, np.ndarray.cumprod):
-    register(_f, cumprod_rrule)
+    register(_f, cumprod_rrule, cotangents=True)

@@ -6,7 +6,7 @@ or coordinates).
 import numpy as np
 
 from .._common import bind, call_bars, has_tangent, to_like, unbroadcast_to
-from ._base import register
+from ._base import asarray, register
 
 # --- grids ----------------------------------------------------------------------------------
 
@@ -23,7 +23,7 @@ def _fractions(num, endpoint):
 
 def _end_bars(G, t, axis, start_weight, stop_weight):
     """Cotangents of start and stop from the grid's cotangent `G` (the grid axis at `axis`)."""
-    Gm = np.moveaxis(np.asarray(G), axis, 0)
+    Gm = np.moveaxis(asarray(G), axis, 0)
     t = t.reshape((-1,) + (1,) * (Gm.ndim - 1))
     start_bar = np.sum(Gm * start_weight(t), axis=0)
     stop_bar = np.sum(Gm * stop_weight(t), axis=0)
@@ -43,10 +43,10 @@ def linspace_rrule(*args, **kwargs):
         if G is not None:
             start_bar, stop_bar = _end_bars(G, t, p["axis"], lambda t: 1 - t, lambda t: t)
         if step_bar is not None and div > 0:  # step = (stop - start) / div
-            start_bar = start_bar - np.asarray(step_bar) / div
-            stop_bar = stop_bar + np.asarray(step_bar) / div
-        bars = {"start": unbroadcast_to(np.asarray(start_bar), p["start"]),
-                "stop": unbroadcast_to(np.asarray(stop_bar), p["stop"])}
+            start_bar = start_bar - asarray(step_bar) / div
+            stop_bar = stop_bar + asarray(step_bar) / div
+        bars = {"start": unbroadcast_to(asarray(start_bar), p["start"]),
+                "stop": unbroadcast_to(asarray(stop_bar), p["stop"])}
         return call_bars(_LINSPACE, args, kwargs, bars)
 
     return y, linspace_pullback
@@ -63,7 +63,7 @@ def logspace_rrule(*args, **kwargs):
         t, _ = _fractions(p["num"], p["endpoint"])
         base = np.asarray(p["base"])
         B = np.expand_dims(base, p["axis"]) if base.ndim else base
-        G = np.asarray(y_bar) * y
+        G = asarray(y_bar) * y
         start_bar, stop_bar = _end_bars(G * np.log(B), t, p["axis"], lambda t: 1 - t, lambda t: t)
         lin = np.log(y) / np.log(B)
         bars = {"start": unbroadcast_to(start_bar, p["start"]), "stop": unbroadcast_to(stop_bar, p["stop"])}
@@ -84,7 +84,7 @@ def geomspace_rrule(*args, **kwargs):
         if np.asarray(y).dtype.kind not in "fc":
             return call_bars(_GEOMSPACE, args, kwargs, {})
         t, _ = _fractions(p["num"], p["endpoint"])
-        G = np.asarray(y_bar) * y
+        G = asarray(y_bar) * y
         start_bar, stop_bar = _end_bars(G, t, p["axis"], lambda t: 1 - t, lambda t: t)
         bars = {"start": unbroadcast_to(start_bar / np.asarray(p["start"]), p["start"]),
                 "stop": unbroadcast_to(stop_bar / np.asarray(p["stop"]), p["stop"])}
@@ -93,9 +93,11 @@ def geomspace_rrule(*args, **kwargs):
     return y, geomspace_pullback
 
 
-register(np.linspace, linspace_rrule)
-register(np.logspace, logspace_rrule)
-register(np.geomspace, geomspace_rrule)
+# Dask builds grids from numbers: NumPy end points only, whose cotangents follow a Dask or CuPy
+# cotangent into its library
+register(np.linspace, linspace_rrule, cotangents=True)
+register(np.logspace, logspace_rrule, cotangents=True)
+register(np.geomspace, geomspace_rrule, cotangents=True)
 
 
 # --- interp ---------------------------------------------------------------------------------

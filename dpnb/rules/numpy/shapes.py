@@ -2,9 +2,10 @@
 joining and splitting, tile, repeat, flips, rolls and padding."""
 import numpy as np
 
-from ...errors import DifferentiationError
+from ...errors import DifferentiationError, NoRuleError
 from .._common import call_bars, float_dtype, to_like, unbroadcast_to
-from ._base import _named, _nones, asarray, register
+from ..namespaces import is_foreign, library, reshape
+from ._base import _inverse, _named, _nones, asarray, register
 
 
 def _reshaping(f, name):
@@ -14,7 +15,8 @@ def _reshaping(f, name):
         y = f(a, *args, **kwargs)
 
         def pullback(y_bar):
-            return (None, to_like(np.reshape(y_bar, np.shape(a)), a)) + _nones(args)
+            g = reshape(y_bar, np.shape(a)) if is_foreign(y_bar) else np.reshape(y_bar, np.shape(a))
+            return (None, to_like(g, a)) + _nones(args)
 
         pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
         return y, pullback
@@ -68,7 +70,7 @@ def transpose_rrule(a, *axes, **kwargs):
 
     def transpose_pullback(y_bar):
         ax = _transpose_axes(np.ndim(a), axes or tuple(kwargs.values()))
-        r = np.transpose(y_bar) if ax is None else np.transpose(y_bar, np.argsort(ax))
+        r = np.transpose(y_bar) if ax is None else np.transpose(y_bar, _inverse(ax))
         return (None, to_like(r, a)) + _nones(axes)
 
     return y, transpose_pullback
@@ -79,7 +81,7 @@ def ndarray_transpose_rrule(self, *axes):
 
     def transpose_pullback(y_bar):
         ax = _transpose_axes(self.ndim, axes)
-        r = np.transpose(y_bar) if ax is None else np.transpose(y_bar, np.argsort(ax))
+        r = np.transpose(y_bar) if ax is None else np.transpose(y_bar, _inverse(ax))
         return (None, to_like(r, self)) + _nones(axes)
 
     return y, transpose_pullback
@@ -99,7 +101,8 @@ def swapaxes_rrule(a, axis1, axis2):
 
 
 def matrix_transpose_rrule(x):
-    y = np.matrix_transpose(x)
+    # (Dask has no np.matrix_transpose: it would compute)
+    y = np.swapaxes(x, -1, -2) if is_foreign(x) else np.matrix_transpose(x)
 
     def matrix_transpose_pullback(y_bar):
         return None, to_like(np.swapaxes(y_bar, -1, -2), x)
@@ -132,7 +135,7 @@ def rollaxis_rrule(a, axis, start=0):
 
     def rollaxis_pullback(y_bar):
         order = _rollaxis_order(np.ndim(a), axis, start)
-        return None, to_like(np.transpose(y_bar, np.argsort(order)), a), None, None
+        return None, to_like(np.transpose(y_bar, _inverse(order)), a), None, None
 
     return y, rollaxis_pullback
 
@@ -226,7 +229,7 @@ def _joiner(f, prepare, axis_of):
         def pullback(y_bar):
             prepared = [prepare(asarray(a)) for a in tup]
             pieces = _split_pieces(asarray(y_bar), [p.shape for p in prepared], axis_of(prepared))
-            bars = [to_like(p.reshape(np.shape(a)), a) for p, a in zip(pieces, tup)]
+            bars = [to_like(reshape(p, np.shape(a)), a) for p, a in zip(pieces, tup)]
             return (None, _seq_of(tup, bars)) + _nones(args)
 
         pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
@@ -241,10 +244,11 @@ def _column(a):
 
 register(np.concatenate, concatenate_rrule, generic=True)
 register(np.stack, stack_rrule, generic=True)
-register(np.hstack, _joiner(np.hstack, np.atleast_1d, lambda ps: 0 if ps[0].ndim == 1 else 1))
-register(np.vstack, _joiner(np.vstack, np.atleast_2d, lambda ps: 0))
-register(np.dstack, _joiner(np.dstack, np.atleast_3d, lambda ps: 2))
-register(np.column_stack, _joiner(np.column_stack, _column, lambda ps: 1))
+register(np.hstack, _joiner(np.hstack, np.atleast_1d, lambda ps: 0 if ps[0].ndim == 1 else 1), generic=True)
+register(np.vstack, _joiner(np.vstack, np.atleast_2d, lambda ps: 0), generic=True)
+register(np.dstack, _joiner(np.dstack, np.atleast_3d, lambda ps: 2), generic=True)
+# (Dask has no np.column_stack: it would compute)
+register(np.column_stack, _joiner(np.column_stack, _column, lambda ps: 1), cotangents=True)
 
 
 def append_rrule(arr, values, axis=None):
@@ -257,12 +261,12 @@ def append_rrule(arr, values, axis=None):
             a_part, v_part = g[: A.size], g[A.size :]
         else:
             a_part, v_part = _split_pieces(g, [A.shape, V.shape], axis)
-        return None, to_like(a_part.reshape(A.shape), arr), to_like(v_part.reshape(V.shape), values), None
+        return None, to_like(reshape(a_part, A.shape), arr), to_like(reshape(v_part, V.shape), values), None
 
     return y, append_pullback
 
 
-register(np.append, append_rrule)
+register(np.append, append_rrule, generic=True)
 
 
 def _splitter(f, axis_of):
@@ -289,11 +293,13 @@ def _given_axis(A, args, kwargs):
     return args[0] if args else kwargs.get("axis", 0)
 
 
-register(np.split, _splitter(np.split, _given_axis))
-register(np.array_split, _splitter(np.array_split, _given_axis))
-register(np.hsplit, _splitter(np.hsplit, lambda A, a, k: 1 if A.ndim > 1 else 0))
-register(np.vsplit, _splitter(np.vsplit, lambda A, a, k: 0))
-register(np.dsplit, _splitter(np.dsplit, lambda A, a, k: 2))
+# (Dask has no np.split and its kin: they would compute; the pieces' cotangents are joined in
+# their own library)
+register(np.split, _splitter(np.split, _given_axis), cotangents=True)
+register(np.array_split, _splitter(np.array_split, _given_axis), cotangents=True)
+register(np.hsplit, _splitter(np.hsplit, lambda A, a, k: 1 if A.ndim > 1 else 0), cotangents=True)
+register(np.vsplit, _splitter(np.vsplit, lambda A, a, k: 0), cotangents=True)
+register(np.dsplit, _splitter(np.dsplit, lambda A, a, k: 2), cotangents=True)
 
 
 def tile_rrule(A, reps):
@@ -305,9 +311,9 @@ def tile_rrule(A, reps):
         d = max(len(shape), len(r))
         s = (1,) * (d - len(shape)) + shape
         r = (1,) * (d - len(r)) + r
-        g = asarray(y_bar).reshape(tuple(x for pair in zip(r, s) for x in pair))
+        g = reshape(asarray(y_bar), tuple(x for pair in zip(r, s) for x in pair))
         g = g.sum(axis=tuple(range(0, 2 * d, 2)))
-        return None, to_like(g.reshape(shape), A), None
+        return None, to_like(reshape(g, shape), A), None
 
     return y, tile_pullback
 
@@ -322,6 +328,14 @@ def repeat_rrule(a, repeats, axis=None):
         else:
             ax = axis % A.ndim
             n, gm = A.shape[ax], np.moveaxis(g, ax, 0)
+        if is_foreign(gm):  # each entry's copies, side by side: summed (no scatter into an array)
+            k = np.unique(np.broadcast_to(repeats, (n,)))
+            if k.size > 1:
+                raise NoRuleError(np.repeat, f"repeats that differ, with a {library(gm)} array or cotangent")
+            out = reshape(gm, (n, int(k[0]) if n else 0) + gm.shape[1:]).sum(axis=1).astype(float_dtype(A))
+            if axis is not None:
+                out = np.moveaxis(out, 0, ax)
+            return None, to_like(reshape(out, A.shape), a), None, None
         out = np.zeros((n,) + gm.shape[1:], float_dtype(A))
         np.add.at(out, np.repeat(np.arange(n), repeats), gm)
         if axis is not None:
@@ -331,9 +345,9 @@ def repeat_rrule(a, repeats, axis=None):
     return y, repeat_pullback
 
 
-register(np.tile, tile_rrule)
-register(np.repeat, repeat_rrule)
-register(np.ndarray.repeat, repeat_rrule)
+register(np.tile, tile_rrule, generic=True)
+register(np.repeat, repeat_rrule, generic=True)
+register(np.ndarray.repeat, repeat_rrule, generic=True)
 
 
 def flip_rrule(m, axis=None):
@@ -400,11 +414,11 @@ def pad_rrule(array, pad_width, *args, **kwargs):
             # which (axis, side) constant each padded entry holds: NumPy pads axis after
             # axis, so a corner holds the later axis's constant
             labels = np.pad(np.full(A.shape, -1), pad_width, constant_values=np.arange(2 * A.ndim).reshape(-1, 2))
-            sums = np.array([np.sum(G[labels == k]) for k in range(2 * A.ndim)]).reshape(A.ndim, 2)
+            sums = np.stack([np.sum(np.where(labels == k, G, 0)) for k in range(2 * A.ndim)]).reshape(A.ndim, 2)
             bars["constant_values"] = unbroadcast_to(sums, values)
         return call_bars(_PAD, (array, pad_width) + args, kwargs, bars)
 
     return y, pad_pullback
 
 
-register(np.pad, pad_rrule)
+register(np.pad, pad_rrule, generic=True)

@@ -8,7 +8,7 @@ and hash equal each time they are looked up.
 import numpy as np
 
 from .._common import has_tangent, to_like
-from ._base import _named, register
+from ._base import _named, asarray, register
 from .reductions import cumprod_rrule, cumsum_rrule, prod_rrule, sum_rrule
 
 
@@ -36,7 +36,7 @@ def _outer_rule(ufunc, b_sign, product):
         y = ufunc.outer(a, b, **kwargs)
 
         def pullback(y_bar):
-            A, B, G = np.asarray(a), np.asarray(b), np.asarray(y_bar)
+            A, B, G = asarray(a), asarray(b), asarray(y_bar)
             na, nb = A.ndim, B.ndim
             if product:  # d(a * b): b pulls back a's part of y_bar, a pulls back b's part
                 a_bar = np.tensordot(G, B, axes=nb) if has_tangent(a) else None
@@ -52,10 +52,11 @@ def _outer_rule(ufunc, b_sign, product):
     return _named(f"{name}_rrule", rule)
 
 
-register(np.add.reduce, add_reduce_rrule, number_closed=True)
-register(np.multiply.reduce, multiply_reduce_rrule, number_closed=True)
-register(np.add.accumulate, add_accumulate_rrule)
-register(np.multiply.accumulate, multiply_accumulate_rrule)
-register(np.add.outer, _outer_rule(np.add, 1, False))
-register(np.subtract.outer, _outer_rule(np.subtract, -1, False))
-register(np.multiply.outer, _outer_rule(np.multiply, 1, True))
+# the rules of np.sum, np.prod, np.cumsum (namespace-generic) and np.cumprod
+register(np.add.reduce, add_reduce_rrule, number_closed=True, generic=True)
+register(np.multiply.reduce, multiply_reduce_rrule, number_closed=True, generic=True)
+register(np.add.accumulate, add_accumulate_rrule, generic=True)
+register(np.multiply.accumulate, multiply_accumulate_rrule, cotangents=True)
+register(np.add.outer, _outer_rule(np.add, 1, False), generic=True)
+register(np.subtract.outer, _outer_rule(np.subtract, -1, False), generic=True)
+register(np.multiply.outer, _outer_rule(np.multiply, 1, True), generic=True)

@@ -205,7 +205,7 @@ def sinc_rrule(x):
     y = np.sinc(x)
 
     def sinc_pullback(y_bar):
-        xx = np.asarray(x)
+        xx = asarray(x)
         px = np.pi * xx
         with np.errstate(divide="ignore", invalid="ignore"):
             d = np.where(xx == 0, 0, (np.cos(px) - y) / np.where(xx == 0, 1, xx))
@@ -220,7 +220,7 @@ _NAN_TO_NUM = ("x", "copy", "nan", "posinf", "neginf")
 def nan_to_num_rrule(*args, **kwargs):
     p = bind(_NAN_TO_NUM, args, kwargs, nan=0.0, posinf=None, neginf=None)
     x = p["x"]
-    X = np.asarray(x)
+    X = asarray(x)
     # the masks before the call: with copy=False NumPy replaces the entries in place
     parts = [np.real(X).copy()] + ([np.imag(X).copy()] if np.iscomplexobj(X) else [])
     y = np.nan_to_num(*args, **kwargs)
@@ -228,7 +228,7 @@ def nan_to_num_rrule(*args, **kwargs):
     def nan_to_num_pullback(y_bar):
         # the finite entries pass through; the others are replaced by constants (nan=, posinf=,
         # neginf=), which receive their cotangents; real and imaginary parts separately
-        G = np.asarray(y_bar)
+        G = asarray(y_bar)
         # Re(y_bar * dy): dy_re pairs with Re(y_bar), i dy_im with -Im(y_bar)
         gs = [(np.real(G), 1.0), (-np.imag(G), -1j)]
         x_bar = 0
@@ -253,7 +253,7 @@ def _zero_gradient(f):
         y = f(x, *args, **kwargs)
 
         def pullback(y_bar):
-            return (None, zero_like(x)) + _nones(args)
+            return (None, zero_like(x, y_bar)) + _nones(args)
 
         pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
         return y, pullback
@@ -265,15 +265,15 @@ def floor_divide_rrule(x1, x2, **kwargs):
     y = np.floor_divide(x1, x2, **kwargs)
 
     def floor_divide_pullback(y_bar):
-        return None, _zero_shaped(x1), _zero_shaped(x2)
+        return None, _zero_shaped(x1, y_bar), _zero_shaped(x2, y_bar)
 
     return y, floor_divide_pullback
 
 
-def _zero_shaped(x):
-    if isinstance(x, (list, tuple)):
+def _zero_shaped(x, g):
+    if isinstance(x, (list, tuple)) and type(g) is np.ndarray:
         return to_like(np.zeros(np.shape(x)), x)
-    return zero_like(x)
+    return zero_like(x, g)
 
 
 register(np.fmax, fmax_rrule, number_closed=True, generic=True)
@@ -285,9 +285,9 @@ register(np.conjugate, conjugate_rrule, number_closed=True, generic=True)
 register(np.conj, conjugate_rrule, number_closed=True, generic=True)
 register(np.real, real_rrule, number_closed=True, generic=True)
 register(np.imag, imag_rrule, number_closed=True, generic=True)
-register(np.sinc, sinc_rrule, number_closed=True)
+register(np.sinc, sinc_rrule, number_closed=True, generic=True)
 register(np.angle, angle_rrule, number_closed=True, generic=True)
-register(np.nan_to_num, nan_to_num_rrule, number_closed=True)
+register(np.nan_to_num, nan_to_num_rrule, number_closed=True, generic=True)
 register(np.floor_divide, floor_divide_rrule, number_closed=True, generic=True)
 register(np.round, _zero_gradient(np.round), number_closed=True, generic=True)
 if hasattr(np, "around"):

@@ -125,7 +125,7 @@ def _truediv_pullback(a, b, y, y_bar):
 
 def _floordiv_pullback(a, b, y, y_bar):
     # piecewise constant: a zero gradient (not None)
-    return None, zero_like(a), zero_like(b)
+    return None, zero_like(a, y_bar), zero_like(b, y_bar)
 
 
 def _mod_pullback(a, b, y, y_bar):
