@@ -1,4 +1,4 @@
-"""Run the benchmark: `python -m dpnb.bench [--quick] [--filter TEXT] [--scaling] [--peers]`; with
+"""Run the benchmark: `python -m dpnb.bench [--quick] [--filter TEXT] [--scaling] [--peers] [--viz]`; with
 `--dask [--sizes N,...] [--chunk N]`, the least-squares gradient on a local Dask cluster instead."""
 import argparse
 import statistics
@@ -123,6 +123,8 @@ def main(argv=None):
     p.add_argument("--chunk", default="1e6", help="with --dask: elements per chunk")
     p.add_argument("--scaling", action="store_true",
                    help="how the cost grows with the work: loops, recursion and arrays across sizes")
+    p.add_argument("--viz", action="store_true",
+                   help="the notebook tools: pullback graphs of the MLP and a loop, a slider move of explore")
     p.add_argument("--peers", action="store_true",
                    help="the same workloads through autograd, JAX and PyTorch (those installed), interleaved")
     a = p.parse_args(argv)
@@ -136,6 +138,10 @@ def main(argv=None):
         from dpnb.bench import scaling
 
         return scaling.main(a.quick, a.filter)
+    if a.viz:
+        from dpnb.bench import viz_bench
+
+        return viz_bench.main(a.quick)
     if a.peers:
         from dpnb.bench import peers
 

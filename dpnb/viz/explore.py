@@ -36,6 +36,10 @@ def explore(f, **start):
 _Explorer = None
 
 
+def _slider_value(s):
+    return s.value if type(s.value) is int and type(s).__name__ == "IntSlider" else float(s.value)
+
+
 def _range(v):
     span = 2.0 * (abs(v) + 1.0)
     return v - span, v + span
@@ -61,18 +65,31 @@ class Explorer:
         widgets = _import_widgets()
         self.f = f
         try:
-            names = [p.name for p in inspect.signature(f).parameters.values()
-                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            params = [p for p in inspect.signature(f).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         except (TypeError, ValueError):
             raise TypeError("explore needs a function with named positional parameters") from None
-        unknown = set(start) - set(names)
+        unknown = set(start) - {p.name for p in params}
         if unknown:
             raise TypeError(f"explore: {f.__name__ if hasattr(f, '__name__') else 'f'} has no parameter "
                             + ", ".join(sorted(unknown)))
+        # trailing parameters with defaults that `start` does not set keep their defaults
+        while params and params[-1].name not in start and params[-1].default is not params[-1].empty:
+            params.pop()
+        names = [p.name for p in params]
         self.names = names
         self.sliders = {}
-        for name in names:
-            v = float(start.get(name, 0.0))
+        for p in params:
+            name = p.name
+            if type(p.default) is int and type(start.get(name, p.default)) is int:
+                # an integer default (a count, a size): an integer slider
+                v = start.get(name, p.default)
+                s = widgets.IntSlider(value=v, min=min(0, v), max=max(2 * v, 10), description=name,
+                                      continuous_update=True)
+                s.observe(self._moved, names="value")
+                self.sliders[name] = s
+                continue
+            v = float(start.get(name, 0.0 if p.default is p.empty else p.default))
             lo, hi = _range(v)
             s = widgets.FloatSlider(value=v, min=lo, max=hi, step=(hi - lo) / 400, description=name,
                                     continuous_update=True, readout_format=".3g")
@@ -98,7 +115,7 @@ class Explorer:
         self.update()
 
     def point(self):
-        return tuple(float(self.sliders[n].value) for n in self.names)
+        return tuple(_slider_value(self.sliders[n]) for n in self.names)
 
     def update(self):
         """Recompute the value, gradient, plot and graph at the sliders' values."""

@@ -90,3 +90,23 @@ def test_slider_latency_is_reported():
         view.sliders["x"].value = 1.0 + 0.01 * (k + 1)
     elapsed = (time.perf_counter() - start) / moves
     print(f"\nexplore: one slider move answered in {elapsed * 1000:.1f} ms")
+
+
+def _steps(x, n=3):
+    r = 1.0
+    for _ in range(n):
+        r = r * x
+    return r
+
+
+def test_parameters_with_defaults_keep_them():
+    # a trailing parameter with a default gets no slider; an integer one given in `start` gets an
+    # integer slider (it once got a float slider at 0.0, and range(0.0) failed in the view)
+    view = explore(_steps, x=1.5)
+    assert list(view.sliders) == ["x"]
+    assert view.gradient == (pytest.approx(3 * 1.5**2),)
+    view = explore(_steps, x=1.5, n=4)
+    assert type(view.sliders["n"]).__name__ == "IntSlider"
+    assert view.gradient[0] == pytest.approx(4 * 1.5**3)
+    view.sliders["n"].value = 2
+    assert view.value == pytest.approx(2.25) and view.gradient[0] == pytest.approx(3.0)
