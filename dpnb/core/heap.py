@@ -912,10 +912,12 @@ def cell_take(ctx, cell):
 
 
 # --- intermediates held weakly ----------------------------------------------------------------
-# An array the pullback reads only to find its cotangent here is held by a `Ref` (see
-# `Emitter.weaken`): if no rule's pullback kept it, it is freed when the forward pass returns, and
-# then nothing else can have sent it a cotangent through the heap, so its cotangent is the
-# pullback's own variable (shaped by the shape and dtype the reference keeps).
+# An array that owns its memory and that the pullback reads only to find its cotangent here is
+# held by a `Ref` (see `Emitter.weaken`): if no rule's pullback kept it, it is freed when the
+# forward pass returns. Then no view of it is left, and it was never changed in place (the log
+# keeps every changed array alive), so nothing else can have sent it a cotangent through the heap
+# and no change's pullback looks for one there: its cotangent is the pullback's own variable
+# (shaped by the shape and dtype the reference keeps).
 
 
 class Ref(weakref.ref):
@@ -923,8 +925,10 @@ class Ref(weakref.ref):
 
 
 def weak(v):
-    """A weak reference to array `v` (other values are kept as they are)."""
-    if type(v) is not np.ndarray:
+    """A weak reference to array `v` when it owns its memory (other values, views included, are
+    kept as they are: a view's cotangent belongs in its root's window, where the pullbacks of
+    changes made to the root find it, even after the view itself is gone)."""
+    if type(v) is not np.ndarray or v.base is not None:
         return v
     r = Ref(v)
     r.shape, r.dtype = v.shape, v.dtype

@@ -78,6 +78,16 @@ def list_item_of_argument(x):
     return l[0] * l[0] + math.tanh(l[0])
 
 
+def view_read_after_its_root_changed(a):
+    # a3 is a view of `a`, freed after the forward pass; its cotangent must still go to a's window,
+    # through the pullback of the in-place change (a weak reference to the view once sent it
+    # straight back: 1.0 where 2.0 is right)
+    z1 = a
+    a3 = z1.reshape((2, 2))
+    z1[0:] += a
+    return np.sum(a3)
+
+
 A = np.array([0.77, 0.004, 0.879, 1.242])
 
 CASES = {
@@ -89,6 +99,7 @@ CASES = {
     "exception_in_a_loop_after_work": (exception_in_a_loop_after_work, (0.5,)),
     "reversed_view": (reversed_view, (A,)),
     "list_item_of_argument": (list_item_of_argument, (0.7,)),
+    "view_read_after_its_root_changed": (view_read_after_its_root_changed, (A,)),
 }
 
 
