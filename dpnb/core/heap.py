@@ -409,21 +409,7 @@ def array_add(ctx, v, c):
             c.add_into(w)
             return
     if root is v:
-        e = ctx.heap.get(id(v))
-        c = _as_array_cot(c, v)
-        if e is None:
-            ctx.heap[id(v)] = _Entry(v, c, False)
-            return
-        if e.acc is None:
-            e.acc, e.owned = c, False
-            return
-        if not e.owned and _exclusive(e.acc):
-            e.owned = True  # nothing else holds the array the entry keeps: add into it
-        if e.owned and e.acc.dtype == np.result_type(e.acc, c):
-            e.acc += c
-        else:
-            e.acc = e.acc + c
-            e.owned = True
+        _root_add(ctx, v, _as_array_cot(c, v))
         return
     acc = _array_acc(ctx, root)
     w, overlap = _window(acc, root, v)
@@ -433,6 +419,24 @@ def array_add(ctx, v, c):
         np.add.at(mem, _memory_index(root, v), np.broadcast_to(c, v.shape))
     else:
         w += c
+
+
+def _root_add(ctx, v, c):
+    """Add array cotangent `c`, of `v`'s shape, to the entry of `v`, an array that owns its memory."""
+    e = ctx.heap.get(id(v))
+    if e is None:
+        ctx.heap[id(v)] = _Entry(v, c, False)
+        return
+    if e.acc is None:
+        e.acc, e.owned = c, False
+        return
+    if not e.owned and _exclusive(e.acc):
+        e.owned = True  # nothing else holds the array the entry keeps: add into it
+    if e.owned and e.acc.dtype == np.result_type(e.acc, c):
+        e.acc += c
+    else:
+        e.acc = e.acc + c
+        e.owned = True
 
 
 def _exclusive(a):
@@ -455,13 +459,7 @@ def _foreign_add(ctx, v, root, c):
     data): the sum stays in that library, as the arrays' own arithmetic would have it; it is
     never pulled into a NumPy accumulator. It goes to the root's foreign part, `v`'s share
     placed where `v` lies in the root (lazily, for Dask)."""
-    if type(c) is Indexed:
-        c = _foreign_dense(c, v)
-    else:
-        if c.dtype.kind == "c" and v.dtype.kind != "c":
-            c = c.real
-        if c.shape != v.shape:
-            c = np.broadcast_to(c, v.shape)  # in c's library (through __array_function__)
+    c = _foreign_shaped(c, v)
     if root is not v:
         if v.size == 0:
             return
@@ -473,6 +471,18 @@ def _foreign_add(ctx, v, root, c):
         e.far = c
     else:
         e.far = e.far + c
+
+
+def _foreign_shaped(c, v):
+    """Dask or CuPy cotangent `c` of array `v` (`v` needs only a shape and a dtype) as an array
+    of `v`'s shape in its library."""
+    if type(c) is Indexed:
+        return _foreign_dense(c, v)
+    if c.dtype.kind == "c" and v.dtype.kind != "c":
+        c = c.real
+    if c.shape != v.shape:
+        c = np.broadcast_to(c, v.shape)  # in c's library (through __array_function__)
+    return c
 
 
 def _foreign_dense(c, v):
@@ -816,20 +826,10 @@ def acc(ctx, v, bar, c):
     if type(v) is np.ndarray and v.base is None and type(c) is np.ndarray and c.shape == v.shape and (
         c.dtype.kind != "c" or v.dtype.kind == "c"
     ):
-        # the common case, a whole array that owns its memory: what array_add does, without the search
-        heap = ctx.heap
-        e = heap.get(id(v))
-        if e is None:
-            heap[id(v)] = _Entry(v, c, False)
-            return bar
-        if e.acc is None:
-            e.acc, e.owned = c, False
-            return bar
-        if not e.owned and _exclusive(e.acc) and e.acc.dtype == np.result_type(e.acc, c):
-            e.owned = True  # nothing else holds the array the entry keeps: add into it
-        if e.owned and e.acc.dtype == np.result_type(e.acc, c):
-            e.acc += c
-            return bar
+        # the common case, a whole array that owns its memory given an array of its shape: what
+        # array_add does, without the search for its root
+        _root_add(ctx, v, c)
+        return bar
     if managed(v):
         heap_add(ctx, v, c)
         return bar
@@ -957,13 +957,10 @@ def acc_ref(ctx, r, bar, c):
         return acc(ctx, v, bar, c)
     if c is None or isinstance(c, AbstractZero):
         return bar
-    if type(c) is Indexed:
-        c = _foreign_dense(c, r) if is_foreign(c.g) else c.dense(r)
-    elif is_foreign(c):  # stays in its library (lazy, for Dask), as in _foreign_add
-        if c.dtype.kind == "c" and r.dtype.kind != "c":
-            c = c.real
-        if c.shape != r.shape:
-            c = np.broadcast_to(c, r.shape)
+    if is_foreign(c.g if type(c) is Indexed else c):
+        c = _foreign_shaped(c, r)  # stays in its library (lazy, for Dask), as in _foreign_add
+    elif type(c) is Indexed:
+        c = c.dense(r)
     else:
         c = _as_array_cot(c, r)
     return c if bar is None else bar + c
