@@ -601,16 +601,22 @@ def list_append(ctx, obj, value):
     obj.append(value)
 
     def append_pullback(y_bar):
-        acc = _acc_of(ctx, obj)
-        c = None
-        if acc is not None and len(acc) == len(obj):
-            c = acc.pop()
-        ctx.undo(rec)
-        if acc is not None and len(acc) > len(obj):
-            del acc[len(obj):]
-        return None, c
+        return None, append_back(ctx, obj, rec)
 
     return None, append_pullback
+
+
+def append_back(ctx, obj, rec=None):
+    """The backward step of list `obj`'s append (`rec`, or one of its last item): the appended
+    item's cotangent (the last slot of the list's), and the append undone."""
+    acc = _acc_of(ctx, obj)
+    c = None
+    if acc is not None and len(acc) == len(obj):
+        c = acc.pop()
+    ctx.undo(rec if rec is not None else AppendRec(obj, obj[-1]))
+    if acc is not None and len(acc) > len(obj):
+        del acc[len(obj):]
+    return c
 
 
 def list_extend(ctx, obj, values):

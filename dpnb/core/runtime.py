@@ -673,24 +673,11 @@ def tape_reader(tape):
 
 def append(obj, value):
     """obj.append(value) in a forward pass: a list's append needs no pullback of its own (the
-    backward pass calls `append_back`); anything else is a method call like any other."""
+    backward pass calls `mutation.append_back`); anything else is a method call like any other."""
     if type(obj) is list:
         obj.append(value)
         return _NO_PULLBACK
     return callmethod(obj, "append", value)
-
-
-def append_back(ctx, obj):
-    """The backward step of list `obj`'s append: the appended item's cotangent (the last slot of
-    the list's), and the append undone until the backward pass ends."""
-    acc = M._acc_of(ctx, obj)
-    c = None
-    if acc is not None and len(acc) == len(obj):
-        c = acc.pop()
-    ctx.undo(M.AppendRec(obj, obj[-1]))
-    if acc is not None and len(acc) > len(obj):
-        del acc[len(obj):]
-    return c
 
 
 
@@ -1802,7 +1789,7 @@ HELPERS = {
     "range": builtins.range,
     "tape_reader": tape_reader,
     "append": append,
-    "append_back": append_back,
+    "append_back": M.append_back,
     "len": builtins.len,
     "slice": builtins.slice,
     "set": builtins.set,
