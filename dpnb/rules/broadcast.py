@@ -35,24 +35,15 @@ def unbroadcast(g, x):
     6.0
     """
     tg = type(g)
-    if type(x) is Like:
-        if tg is not np.ndarray and is_foreign(g):
-            return _unbroadcast_foreign(g, x)
-        if tg is not np.ndarray or g.ndim < len(x.shape):  # a scalar cotangent for the whole array
-            g = np.broadcast_to(np.asarray(g), x.shape)
-        if g.shape != x.shape:
-            g = _sum_to(g, x.shape)
-        if x.dtype.kind not in "fc" or g.dtype != x.dtype:
-            g = _as_float_like(g, x)
-        return g
+    whole = type(x) is Like or isinstance(x, np.ndarray)  # a `Like` stands for its array
     if tg is not np.ndarray and (is_foreign(g) or is_foreign(x)):
         return _unbroadcast_foreign(g, x)
     if tg is not np.ndarray:
-        if isinstance(x, np.ndarray) and tg is not np.ndarray:
-            # a scalar cotangent for an array operand: only when x is 0-d
-            return np.asarray(g, dtype=_float_dtype(x)).reshape(x.shape) if x.ndim == 0 else g
+        if whole and len(x.shape) == 0:
+            # a scalar cotangent for an array operand: made an array only when x is 0-d
+            return np.asarray(g, dtype=_float_dtype(x)).reshape(x.shape)
         return g
-    if isinstance(x, np.ndarray):
+    if whole:
         shape = x.shape
         if g.shape != shape:
             g = _sum_to(g, shape)
