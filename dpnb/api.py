@@ -83,13 +83,7 @@ def _direct(f, args, with_value):
         dy = _seed(y)
         ctx.begin()
         try:
-            bars = pb(dy)
-            if ctx.heap:
-                out = tuple(_finish(H.take_deep(ctx, a, b), a) for a, b in zip(args, bars[1:]))
-            elif len(args) == 1:
-                out = (_finish(bars[1], args[0]),)
-            else:
-                out = tuple(_finish(b, a) for a, b in zip(args, bars[1:]))
+            out = _results(ctx, args, pb(dy))
         finally:
             if ctx.undone:
                 ctx.end()
@@ -116,11 +110,19 @@ def _backward_run(ctx, pb, dy, args):
     ctx.begin()
     try:
         bars = pb(dy)
-        out = tuple(_finish(H.take_deep(ctx, a, b) if ctx.heap else b, a) for a, b in zip(args, bars[1:]))
-        return out, bars
+        return _results(ctx, args, bars), bars
     finally:
         ctx.end()
         H.pop()
+
+
+def _results(ctx, args, bars):
+    """The cotangents of `args` as `gradient` hands them back, from the pullback's `bars`."""
+    if ctx.heap:
+        return tuple(_finish(H.take_deep(ctx, a, b), a) for a, b in zip(args, bars[1:]))
+    if len(args) == 1:
+        return (_finish(bars[1], args[0]),)
+    return tuple(_finish(b, a) for a, b in zip(args, bars[1:]))
 
 
 def _finish(bar, arg):
