@@ -1306,10 +1306,11 @@ class Emitter:
             type_comment=None,
         )
         tidy.propagate_copies(pullback)
-        if any(k == "any" for k in self.an.kind.values()):
-            # arrays may pass through: free each cotangent once it has been passed on
+        objects = {v for v, k in self.an.kind.items() if k == "any"}  # arrays may pass through these
+        if objects:
+            # free each cotangent once it has been passed on
             numbers = {self.namer.bar(v) for v, k in self.an.kind.items() if k != "any"}
-            stored = {n.id for n in ast.walk(pullback) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            stored = {n.id for n in name_nodes(pullback) if isinstance(n.ctx, ast.Store)}
             tidy.release_dead(pullback, stored - numbers)
         fwd = self.fwd_block(body)
         # `nonlocal` must come before any use of the name, the prologue's included
@@ -1331,13 +1332,12 @@ class Emitter:
                 chunk = unbound[i : i + 20]
                 prologue.append(ast.Assign(targets=[S(n) for n in chunk], value=call(self.helper("unbound"), C(self.ssa.original.get(chunk[0], chunk[0])))))
         fwd = prologue + fwd
-        if any(k == "any" for k in self.an.kind.values()):
+        if objects:
             if self.uses_ctx:
                 self.weaken(fwd, pullback, ret.value)
             # and the forward pass lets go of an array once nothing further needs it
             whole = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd + [pullback, ast.Return(value=ret.value)], decorator_list=[], returns=None, type_comment=None)
-            objects = {v for v, k in self.an.kind.items() if k == "any"} - set(self.an.params)
-            fwd = tidy.release_dead(whole, objects).body[:-2]
+            fwd = tidy.release_dead(whole, objects - set(self.an.params)).body[:-2]
         fwd.append(pullback)
         fwd.append(ast.copy_location(ast.Return(value=tup([ret.value, N(pb_name)])), ret))
         new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd, decorator_list=[], returns=None, type_comment=None)
@@ -1346,63 +1346,49 @@ class Emitter:
 
     def weaken(self, fwd, pullback, ret_value):
         """A value the pullback reads only to find its cotangent in the heap (`_take`, `_acc`) is
-        kept by a weak reference when it is an array: an intermediate no rule's pullback needs is
-        then freed when the forward pass returns, as in code written by hand (if it is gone,
-        nothing else can have reached it, and its cotangent is the pullback's own variable)."""
+        kept by a weak reference when it is an array that owns its memory (`heap.weak`): an
+        intermediate no rule's pullback needs is then freed when the forward pass returns, as in
+        code written by hand."""
         heap_ops = {self.helper(k): k for k in ("take", "take_deep", "acc")}
-        through_heap, other = set(), set()
-        for n in ast.walk(pullback):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in heap_ops and len(n.args) >= 2:
-                if isinstance(n.args[1], ast.Name):
-                    through_heap.add(id(n.args[1]))
-        for n in ast.walk(pullback):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in through_heap:
-                other.add(n.id)
-        kinds = self.an.kind
-        returned = {n.id for n in ast.walk(ret_value) if isinstance(n, ast.Name)}
+        lookups = [
+            n for n in walk(pullback)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in heap_ops
+            and len(n.args) >= 2 and isinstance(n.args[1], ast.Name)
+        ]
+        through_heap = {id(n.args[1]) for n in lookups}
+        other = {n.id for n in name_nodes(pullback) if isinstance(n.ctx, ast.Load) and id(n) not in through_heap}
+        returned = {n.id for n in name_nodes(ret_value)}
         # the names assigned once, outside loops, try and with, in the forward pass's own frame
-        sites = {}
+        sites, stores = {}, {}
 
         def scan(stmts):
             for st in stmts:
                 if isinstance(st, ast.Assign):
                     for t in st.targets:
-                        for m in ast.walk(t):
-                            if isinstance(m, ast.Name):
-                                sites[m.id] = None if m.id in sites else (stmts, st)
+                        for m in name_nodes(t):
+                            sites[m.id] = (stmts, st)
                 elif isinstance(st, ast.If):
                     scan(st.body)
                     scan(st.orelse)
 
         scan(fwd)
-        stores = {}
         for st in fwd:
-            for m in ast.walk(st):
+            for m in walk(st):
                 if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Load):
                     stores[m.id] = stores.get(m.id, 0) + 1
                 elif isinstance(m, (ast.Nonlocal, ast.Global)):
-                    for n in m.names:
-                        stores[n] = 2
-        chosen = sorted(
-            name for name, site in sites.items()
-            if site is not None and stores.get(name) == 1 and kinds.get(name) == "any" and name not in other and name not in returned
-            and name not in self.an.params
-        )
-        looked_up = {m.id for m in ast.walk(pullback) if isinstance(m, ast.Name) and id(m) in through_heap}
-        chosen = [name for name in chosen if name in looked_up]
-        if not chosen:
-            return
+                    stores.update(dict.fromkeys(m.names, 2))
         refs = {}
-        for name in chosen:
-            ref = refs[name] = self.fresh(f"{name}_w")
-            stmts, st = sites[name]
-            stmts.insert(stmts.index(st) + 1, assign(ref, call(self.helper("weak"), N(name))))
-        for n in ast.walk(pullback):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in heap_ops and len(n.args) >= 2:
-                a = n.args[1]
-                if isinstance(a, ast.Name) and a.id in refs:
-                    n.args[1] = N(refs[a.id])
-                    n.func = N(self.helper(heap_ops[n.func.id] + "_ref"))
+        for name in sorted({n.args[1].id for n in lookups}):
+            if name in sites and stores.get(name) == 1 and self.an.kind.get(name) == "any" and name not in other \
+                    and name not in returned and name not in self.an.params:
+                refs[name] = ref = self.fresh(f"{name}_w")
+                stmts, st = sites[name]
+                stmts.insert(stmts.index(st) + 1, assign(ref, call(self.helper("weak"), N(name))))
+        for n in lookups:
+            if n.args[1].id in refs:
+                n.func = N(self.helper(heap_ops[n.func.id] + "_ref"))
+                n.args[1] = N(refs[n.args[1].id])
 
     def result_tuple(self):
         elts = [C(None)]

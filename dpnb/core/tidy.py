@@ -120,17 +120,17 @@ def release_dead(fn, candidates):
     straight-line code and `if` blocks are treated; a loop, `try` or `with` counts as one read of
     every name it mentions. Names a nested function reads, or `nonlocal` ones, are left alone."""
     inner, declared = set(), set()
-    for n in ast.walk(fn):
+    for n in walk(fn):
         if n is not fn and isinstance(n, (ast.FunctionDef, ast.Lambda)):
-            inner |= {m.id for m in ast.walk(n) if isinstance(m, ast.Name)}
+            inner.update(m.id for m in name_nodes(n))
         elif isinstance(n, (ast.Nonlocal, ast.Global)):
-            declared |= set(n.names)
+            declared.update(n.names)
     names = set(candidates) - inner - declared - {a.arg for a in fn.args.args}
     if not names:
         return fn
 
     def mentioned(node):
-        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in names}
+        return {n.id for n in name_nodes(node) if n.id in names}
 
     def block(stmts, live_after):
         out = []
@@ -144,7 +144,7 @@ def release_dead(fn, candidates):
                 continue
             stores, loads = _stores_loads(s)
             dead = sorted(n for n in loads if n in names and not stores[n] and n not in live)
-            live |= mentioned(s)
+            live.update(n for n in (*stores, *loads) if n in names)
             if dead and not isinstance(s, ast.Return):
                 out.append(ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store()) for n in dead], value=ast.Constant(value=None)))
             out.append(s)
