@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from dpnb import Params, gradient
-from dpnb.bench import workloads
+from dpnb.bench import leaves, workloads
 
 
 def peak_memory(fn, args):
@@ -48,29 +48,13 @@ def _grad_fn(w):
     return lambda *a: gradient(w.primal, *a)
 
 
-def _leaves(g):
-    """The arrays and numbers in a gradient, in a fixed order."""
-    from dpnb import Tangent
-    from dpnb.params import Grads
-
-    if isinstance(g, Grads):
-        return [v for v in g.values()]
-    if isinstance(g, Tangent):
-        return [x for v in g.fields.values() for x in _leaves(v)]
-    if isinstance(g, (list, tuple)):
-        return [x for v in g for x in _leaves(v)]
-    if g is None:
-        return []
-    return [g]
-
-
 def steady_state(w, rounds):
     grad = _grad_fn(w)
     # correctness first: dpnb must agree with the hand-written gradient
     mine, theirs = grad(*w.args), w.hand(*w.args)
     if "classes" in w.name:  # the hand-written gradient covers the model only
         mine = mine[0]
-    mine, theirs = _leaves(mine), _leaves(theirs)
+    mine, theirs = leaves(mine), leaves(theirs)
     total_mine = sum(float(np.sum(a)) for a in mine)
     total_theirs = sum(float(np.sum(b)) for b in theirs)
     if abs(total_mine - total_theirs) > 1e-6 * (1 + abs(total_theirs)):

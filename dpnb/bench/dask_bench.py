@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 
+from dpnb.bench import wall_times
+
 D = 10  # columns of X
 
 
@@ -62,12 +64,7 @@ def _data(n, chunk):
 
 
 def _time(fn, rounds):
-    out = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
+    return statistics.median(wall_times(fn, rounds))
 
 
 def run(sizes=(10**6, 10**7, 10**8), chunk=10**6, rounds=3):

@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 
 from dpnb import gradient
-from dpnb.bench import workloads
+from dpnb.bench import leaves, workloads
 
 
 # --- scalar loops ----------------------------------------------------------------------------
@@ -183,8 +183,8 @@ def run_family(fam, quick=False, out=sys.stdout):
         mine, theirs = grad(*args), fam.hand(*args)
         if fam.model_only:
             mine = mine[0]
-        a = sum(float(np.sum(v)) for v in _flat(mine))
-        b = sum(float(np.sum(v)) for v in _flat(theirs))
+        a = sum(float(np.sum(v)) for v in leaves(mine))
+        b = sum(float(np.sum(v)) for v in leaves(theirs))
         if abs(a - b) > 1e-6 * (1 + abs(b)):
             raise SystemExit(f"{fam.name}, size {n}: dpnb and the hand-written gradient disagree ({a} vs {b})")
         big = _once(grad, args) > 0.5
@@ -202,18 +202,6 @@ def run_family(fam, quick=False, out=sys.stdout):
         if fam.per_item:
             line += f"  {_time(statistics.median(td) / n)} and {_bytes(pd / n)} vs {_time(statistics.median(th) / n)} and {_bytes(ph / n)}"
         print(line, file=out, flush=True)
-
-
-def _flat(g):
-    from dpnb import Tangent
-
-    if isinstance(g, Tangent):
-        return [x for v in g.fields.values() for x in _flat(v)]
-    if isinstance(g, (list, tuple)):
-        return [x for v in g for x in _flat(v)]
-    if g is None:
-        return []
-    return [g]
 
 
 def main(quick=False, filter_text=""):

@@ -6,17 +6,12 @@ times a slider move of `explore` (a new point: value, gradient, tangent plot and
 scalar examples of the README. Goals: under 1 s a graph, under 100 ms a slider move.
 """
 import statistics
-import time
 
-from dpnb.bench import workloads
+from dpnb.bench import wall_times, workloads
 
 
 def _median_time(fn, rounds):
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+    times = wall_times(fn, rounds)
     return statistics.median(times), min(times), max(times)
 
 
