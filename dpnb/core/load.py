@@ -28,19 +28,21 @@ _lock = threading.RLock()
 class Compiled:
     """One compiled adjoint of one code object for one tuple of argument types."""
 
-    __slots__ = ("template", "source", "normalized", "code", "user_free", "pullback_name", "deps", "__weakref__")
+    __slots__ = ("template", "source", "normalized", "code", "user_free", "pullback_name", "deps", "parts", "joined", "__weakref__")
 
-    def __init__(self, template, source, normalized, code, user_free, pullback_name):
+    def __init__(self, template, source, normalized, code, user_free, pullback_name, parts=None):
         self.template = template
         self.source = source
         self.normalized = normalized
         self.code = code
         self.user_free = user_free
         self.pullback_name = pullback_name
+        self.parts = parts  # what compiling the joined function needs (see `joined_instance`)
+        self.joined = None  # the joined forward and backward function's template, or False
 
-    def instance(self, fn):
+    def instance(self, fn, template=None):
         """The adjoint for function object `fn`: its globals, closure cells and defaults."""
-        t = self.template
+        t = self.template if template is None else template
         tcode = t.__code__
         if tcode.co_freevars:
             cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
@@ -62,7 +64,7 @@ class _CodeEntry:
 
 
 class _FnEntry:
-    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain")
+    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined", "joined1")
 
     def __init__(self, ref, fn):
         self.ref = ref
@@ -70,6 +72,10 @@ class _FnEntry:
         self.defaults = fn.__defaults__
         self.kwdefaults = fn.__kwdefaults__
         self.per = {}
+        # argument types -> joined forward and backward function (`fuse`), or False; for a call
+        # with one argument, keyed by its type alone
+        self.joined = {}
+        self.joined1 = {}
         # the number of arguments of a plain call (positional parameters only), else -1
         self.nplain = self.code.co_argcount if _plain(fn, self.code.co_argcount) else -1
 
@@ -132,16 +138,86 @@ def adjoint_instance(fn, args, plain=True, defaults=False):
             FUNCTIONS[key] = e
     elif plain and not _plain(fn, len(args)) and not (defaults and _filled_by_defaults(fn, len(args))):
         return None
-    n = fn.__code__.co_argcount
-    if len(args) < n and defaults and plain:
-        d = fn.__defaults__
-        tkey = tuple(map(type, args)) + tuple(map(type, d[len(d) - (n - len(args)):]))
-    else:
-        tkey = (type(args[0]),) if len(args) == 1 and n >= 1 else tuple(map(type, args[:n]))
+    tkey = _types_key(fn, args, defaults and plain)
     adj = e.per.get(tkey)
     if adj is None:
         adj = e.per[tkey] = compiled_for(fn, tkey).instance(fn)
     return adj
+
+
+def joined_instance(fn, args, seed):
+    """The joined forward and backward function of Python function `fn` for these arguments
+    (`fuse`): called like `fn`, it returns `(y, cotangents)` as the pullback of `fn`'s adjoint
+    would, seeded with `seed(y)`. None where the adjoint needs a context (or for a call the
+    adjoint does not take plainly)."""
+    e = FUNCTIONS.get(id(fn))
+    if e is not None and e.code is fn.__code__ and e.defaults is fn.__defaults__ and e.kwdefaults is fn.__kwdefaults__ and e.ref() is fn:
+        j = e.joined1.get(type(args[0])) if len(args) == 1 else e.joined.get(tuple(map(type, args)))
+        if j is not None:
+            return j or None
+    adj = adjoint_instance(fn, args, True, True)
+    if adj is None:
+        return None
+    e = FUNCTIONS.get(id(fn))
+    c = compiled_for(fn, _types_key(fn, args, True))
+    t = c.joined
+    if t is None:
+        with _lock:
+            t = c.joined = _joined_template(c, seed) or False
+    j = c.instance(fn, t) if t else False
+    if e is not None:
+        if len(args) == 1:
+            e.joined1[type(args[0])] = j
+        else:
+            e.joined[tuple(map(type, args))] = j
+    return j or None
+
+
+def never_joined(fn, args):
+    """The joined function of `fn` bailed out: these arguments take the general way from now on."""
+    e = FUNCTIONS.get(id(fn))
+    if e is not None:
+        if len(args) == 1:
+            e.joined1[type(args[0])] = False
+        else:
+            e.joined[tuple(map(type, args))] = False
+
+
+def _joined_template(c, seed):
+    if c.parts is None:
+        return None
+    from . import fuse
+
+    helper_names, helper_values, factory_params, filename, forward_name, own, is_lambda = c.parts
+    tree = fuse.joined(c.source, c.pullback_name, helper_names, forward_name, own)
+    if tree is None:
+        return None
+    values = dict(helper_values)
+    values.update({own["seed"]: seed, own["bail"]: fuse.bail, own["type"]: type, own["float"]: float})
+    params = list(values) + [p for p in factory_params if p not in values]
+    code_name = c.code.co_name if not is_lambda else "<lambda>"
+    t = _in_factory(tree, c.source, params, values, _Globals(c.template.__globals__), filename, True)
+    tcode = t.__code__.replace(co_name=code_name, co_qualname=c.code.co_qualname)
+    return types.FunctionType(tcode, c.template.__globals__, code_name, t.__defaults__, t.__closure__)
+
+
+class _Globals:
+    """What `_in_factory` reads of a function: its globals."""
+
+    __slots__ = ("__globals__",)
+
+    def __init__(self, g):
+        self.__globals__ = g
+
+
+def _types_key(fn, args, defaults):
+    """The argument types an adjoint of `fn` is compiled for (with `defaults`, those of the
+    defaults that fill trailing parameters too)."""
+    n = fn.__code__.co_argcount
+    if len(args) < n and defaults:
+        d = fn.__defaults__
+        return tuple(map(type, args)) + tuple(map(type, d[len(d) - (n - len(args)):]))
+    return (type(args[0]),) if len(args) == 1 and n >= 1 else tuple(map(type, args[:n]))
 
 
 def compiled_for(fn, tkey):
@@ -336,29 +412,9 @@ def build(fn, key):
     fwd.name = forward_name
     user_free = list(fn.__code__.co_freevars)
     factory_params = list(helper_values) + [v for v in user_free if v not in helper_values]
-    factory = ast.FunctionDef(
-        name="_dpnb_factory",
-        args=ast.arguments(
-            posonlyargs=[], args=[ast.arg(arg=p) for p in factory_params], vararg=None,
-            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
-        ),
-        body=[ast.Return(value=ast.Name(id=fwd.name, ctx=ast.Load()))],
-        decorator_list=[], returns=None, type_comment=None,
-    )
-    ast.copy_location(factory, fdef)
-    module = ast.Module(body=[factory], type_ignores=[])
-    if positioned:
-        fix_missing_locations(module)
-        factory.body.insert(0, fwd)
-    else:
-        factory.body.insert(0, fwd)
-        fix_missing_locations(module)
-    code = compile(module, filename, "exec")
+    joined_names = {k: namer.exact("_dpnb_" + k) for k in ("seed", "bail", "type", "float")}
+    template = _in_factory(fwd, fdef, factory_params, helper_values, fn, filename, positioned)
     fwd.name = shown_name  # `shown` is `fwd` when it had positions
-    fcode = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    make = types.FunctionType(fcode, fn.__globals__)
-    args = [helper_values[p] if p in helper_values else None for p in factory_params]
-    template = make(*args)
     fwd_code = template.__code__
     if src.is_lambda:
         fwd_code = fwd_code.replace(co_name="<lambda>", co_qualname=fn.__code__.co_qualname)
@@ -384,7 +440,37 @@ def build(fn, key):
             _DEPENDENTS.setdefault(f, set()).add(id(fn.__code__))
         except TypeError:
             pass
-    return Compiled(template, shown, versioned, fn.__code__, user_free, emitter.pullback_name)
+    parts = (dict(helper_names), helper_values, factory_params, filename, forward_name, joined_names, src.is_lambda)
+    return Compiled(template, shown, versioned, fn.__code__, user_free, emitter.pullback_name, parts)
+
+
+def _in_factory(fwd, fdef, factory_params, helper_values, fn, filename, positioned):
+    """Compile function tree `fwd` inside a factory whose parameters are the helpers and the user's
+    free variables; the function it returns, bound to them."""
+    from .astlib import fix_missing_locations
+
+    factory = ast.FunctionDef(
+        name="_dpnb_factory",
+        args=ast.arguments(
+            posonlyargs=[], args=[ast.arg(arg=p) for p in factory_params], vararg=None,
+            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
+        ),
+        body=[ast.Return(value=ast.Name(id=fwd.name, ctx=ast.Load()))],
+        decorator_list=[], returns=None, type_comment=None,
+    )
+    ast.copy_location(factory, fdef)
+    module = ast.Module(body=[factory], type_ignores=[])
+    if positioned:
+        fix_missing_locations(module)
+        factory.body.insert(0, fwd)
+    else:
+        factory.body.insert(0, fwd)
+        fix_missing_locations(module)
+    code = compile(module, filename, "exec")
+    fcode = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    make = types.FunctionType(fcode, fn.__globals__)
+    args = [helper_values[p] if p in helper_values else None for p in factory_params]
+    return make(*args)
 
 
 def _bare_arguments(a):

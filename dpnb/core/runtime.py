@@ -1696,6 +1696,14 @@ def call_num(f, *args):
     return y, pb
 
 
+class Bail(Exception):
+    """A joined forward and backward pass (`fuse`) reached a site that needs a context."""
+
+
+def bail(*_args, **_kwargs):
+    raise Bail
+
+
 def check_loop(mark, filename):
     """An exception left a loop inside a try (or with) block half done: refused (`mark`: its line)."""
     if mark:

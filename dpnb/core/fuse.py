@@ -1,0 +1,148 @@
+"""One function for forward pass and backward pass, for adjoints that never need a context.
+
+`gradient(f, x)` of a small scalar function spends most of its time around the generated code:
+a context for the heap of object cotangents, its place on the context stack, a closure for the
+pullback and the call of it. An adjoint whose code reaches none of the runtime's heap, mutation
+or call machinery (arithmetic, branches, loops with a tape, `math` functions with inline rules)
+needs none of that: its forward pass and its pullback can run as one function, the pullback's
+body placed after the forward pass's, with the seed in between. That function is the same
+generated code (the same statements, in the same order, with the user's line numbers), joined.
+
+A site that would call back into dpnb (an inline rule's function rebound since the adjoint was
+compiled) cannot run without a context: in the joined function it raises `Bail` instead, before
+anything reaches the user's data, and `gradient` runs the general way (and never joins that
+function again).
+"""
+import ast
+import types
+
+from .astlib import C, N, S, call, copy_tree, fix_missing_locations, tup, walk
+from .runtime import bail
+
+#: runtime helpers that neither read the context nor call the user's code through dpnb
+PURE_HELPERS = frozenset({"nones", "range", "tape_reader", "len", "slice", "set"})
+
+
+def _scoped_walk(body):
+    """The nodes of these statements, not entering nested functions, lambdas or classes."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                yield child  # the node itself (its name, defaults), not its body
+                continue
+            stack.append(child)
+
+
+def _stored(body):
+    out = set()
+    for n in _scoped_walk(body):
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            out.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)
+        elif isinstance(n, ast.arg):
+            out.add(n.arg)
+    return out
+
+
+def joined(shown, pullback_name, helper_names, forward_name, own):
+    """The tree of the joined function for the generated forward pass `shown` (a FunctionDef whose
+    body defines the pullback and ends `return (y, pullback)`), or None if it cannot be joined.
+
+    `helper_names` maps each helper's key (as `load.build` names them) to its name in the code;
+    `forward_name` is the forward pass's own name (direct recursion calls it: not joined); `own`
+    names the joined function's own helpers ("seed", "bail", "type", "float") in the code.
+    """
+    body = shown.body
+    if not body or not isinstance(body[-1], ast.Return):
+        return None
+    ret = body[-1].value
+    if not (isinstance(ret, ast.Tuple) and len(ret.elts) == 2 and isinstance(ret.elts[1], ast.Name)
+            and ret.elts[1].id == pullback_name and isinstance(ret.elts[0], ast.Name)):
+        return None
+    y_name = ret.elts[0].id
+    pbs = [i for i, st in enumerate(body) if isinstance(st, ast.FunctionDef) and st.name == pullback_name]
+    if len(pbs) != 1:
+        return None
+    pb = body[pbs[0]]
+    a = pb.args
+    if a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or a.defaults or len(a.args) != 1 or pb.decorator_list:
+        return None
+    seed_name = a.args[0].arg
+    fwd_body = body[: pbs[0]] + body[pbs[0] + 1: -1]
+    # the forward pass returns only at its end, and hands its pullback to nothing else
+    for n in _scoped_walk(fwd_body):
+        if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await)):
+            return None
+        if isinstance(n, ast.Name) and n.id == pullback_name:
+            return None
+    # the pullback's own names must not be the forward pass's: joined, they share one scope
+    pb_body = pb.body
+    for n in _scoped_walk(pb_body):
+        if isinstance(n, (ast.Nonlocal, ast.Global, ast.Yield, ast.YieldFrom, ast.Await)):
+            return None
+        if isinstance(n, ast.Name) and n.id == pullback_name:
+            return None
+    fwd_names = _stored(fwd_body) | {x.arg for x in _all_args(shown.args)}
+    if (_stored(pb_body) | {seed_name}) & fwd_names:
+        return None
+    # every helper the joined code reads must be one that needs no context; a rebound inline
+    # rule's fallback bails out
+    names = {}
+    for k, name in helper_names.items():
+        names[name] = k
+    bail_names = set()
+    for n in walk(ast.Module(body=fwd_body + pb_body, type_ignores=[])):
+        if isinstance(n, ast.Name) and n.id == forward_name:
+            return None
+        if isinstance(n, ast.Name) and n.id in names:
+            k = names[n.id]
+            if isinstance(k, tuple):
+                if k[0] in ("inl", "ns", "builtin"):
+                    continue
+                return None
+            if k in PURE_HELPERS:
+                continue
+            if k == "call_num" and isinstance(n.ctx, ast.Load):
+                bail_names.add(n.id)
+                continue
+            return None
+    fused = copy_tree(ast.FunctionDef(
+        name=forward_name, args=shown.args, body=fwd_body, decorator_list=[], returns=None, type_comment=None,
+    ))
+    ast.copy_location(fused, shown)
+    pb_copy = copy_tree(pb_body)
+    # the seed is never None: the pullback's opening `if y_bar is None: return ...` goes
+    first = pb_copy[0] if pb_copy else None
+    if (isinstance(first, ast.If) and not first.orelse and isinstance(first.test, ast.Compare)
+            and isinstance(first.test.left, ast.Name) and first.test.left.id == seed_name
+            and len(first.test.ops) == 1 and isinstance(first.test.ops[0], ast.Is)
+            and isinstance(first.test.comparators[0], ast.Constant) and first.test.comparators[0].value is None):
+        pb_copy = pb_copy[1:]
+    for n in _scoped_walk(pb_copy):
+        if isinstance(n, ast.Return):
+            value = n.value if n.value is not None else C(None)
+            n.value = tup([N(y_name), value])
+    # the seed: 1.0 for a float, else what gradient's seed gives (which refuses a non-scalar)
+    seed = ast.Assign(
+        targets=[S(seed_name)],
+        value=ast.IfExp(
+            test=ast.Compare(left=call(own["type"], N(y_name)), ops=[ast.Is()], comparators=[N(own["float"])]),
+            body=C(1.0), orelse=call(own["seed"], N(y_name)),
+        ),
+    )
+    ast.copy_location(seed, pb)
+    fused.body = fused.body + [seed] + pb_copy
+    if bail_names:
+        for n in walk(fused):
+            if isinstance(n, ast.Name) and n.id in bail_names:
+                n.id = own["bail"]
+    fix_missing_locations(fused)
+    return fused
+
+
+def _all_args(a):
+    return a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]
