@@ -75,17 +75,15 @@ def _direct(f, args, with_value):
     # the shortest way: a function seen before whose forward and backward passes run as one
     # function needing no context (`core.fuse`); the checks are `load.joined_instance`'s
     e = _FUNCTIONS_get(id(f))
-    if e is not None and len(args) == 1:
-        joined = e.joined1.get(type(args[0]))
-        if not (joined and e.code is f.__code__ and e.defaults is f.__defaults__ and e.kwdefaults is f.__kwdefaults__):
-            joined = None
+    if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__ and e.kwdefaults is f.__kwdefaults__:
+        joined = e.joined1.get(type(args[0]))  # False: known to need a context
+        if joined is None:
+            joined = _joined(f, args, _seed)
+    elif type(f) is not _FunctionType:
+        return None
     else:
-        joined = None
-    if joined is None:
-        if type(f) is not _FunctionType:
-            return None
         joined = _joined(f, args, _seed)
-    if joined is not None:
+    if joined:
         try:
             y, bars = joined(*args)
         except runtime.Bail:

@@ -9,9 +9,10 @@ body placed after the forward pass's, with the seed in between. That function is
 generated code (the same statements, in the same order, with the user's line numbers), joined.
 
 A site that would call back into dpnb (an inline rule's function rebound since the adjoint was
-compiled) cannot run without a context: in the joined function it raises `Bail` instead, before
-anything reaches the user's data, and `gradient` runs the general way (and never joins that
-function again).
+compiled) cannot run without a context: in the joined function it raises `Bail` instead (never
+inside the user's `try` or `with`, which could catch it: such functions are not joined). Up to
+there the joined function has only computed with numbers, so `gradient` can run the general way
+from the start, and does so for that function from then on.
 """
 import ast
 import types
@@ -20,7 +21,7 @@ from .astlib import C, N, S, call, copy_tree, fix_missing_locations, tup, walk
 from .runtime import bail
 
 #: runtime helpers that neither read the context nor call the user's code through dpnb
-PURE_HELPERS = frozenset({"nones", "range", "tape_reader", "len", "slice", "set"})
+PURE_HELPERS = frozenset({"nones", "range", "tape_reader", "len", "slice", "set", "check_loop", "with_value", "unbound"})
 
 
 def _scoped_walk(body):
@@ -87,7 +88,8 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
         if isinstance(n, ast.Name) and n.id == pullback_name:
             return None
     fwd_names = _stored(fwd_body) | {x.arg for x in _all_args(shown.args)}
-    if (_stored(pb_body) | {seed_name}) & fwd_names:
+    pb_names = _stored(pb_body)
+    if (pb_names | {seed_name}) & fwd_names or seed_name in pb_names:
         return None
     # every helper the joined code reads must be one that needs no context; a rebound inline
     # rule's fallback bails out
@@ -110,18 +112,16 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
                 bail_names.add(n.id)
                 continue
             return None
+    if bail_names and any(isinstance(n, (ast.Try, ast.With)) or type(n).__name__ == "TryStar"
+                          for n in _scoped_walk(fwd_body)):
+        return None  # the user's `except` (or a context manager) could catch the bail-out
     fused = copy_tree(ast.FunctionDef(
         name=forward_name, args=shown.args, body=fwd_body, decorator_list=[], returns=None, type_comment=None,
     ))
     ast.copy_location(fused, shown)
     pb_copy = copy_tree(pb_body)
-    # the seed is never None: the pullback's opening `if y_bar is None: return ...` goes
-    first = pb_copy[0] if pb_copy else None
-    if (isinstance(first, ast.If) and not first.orelse and isinstance(first.test, ast.Compare)
-            and isinstance(first.test.left, ast.Name) and first.test.left.id == seed_name
-            and len(first.test.ops) == 1 and isinstance(first.test.ops[0], ast.Is)
-            and isinstance(first.test.comparators[0], ast.Constant) and first.test.comparators[0].value is None):
-        pb_copy = pb_copy[1:]
+    # the seed is never None: the pullback's `if y_bar is None: return ...` goes
+    pb_copy = [st for st in pb_copy if not _is_none_test(st, seed_name)]
     for n in _scoped_walk(pb_copy):
         if isinstance(n, ast.Return):
             value = n.value if n.value is not None else C(None)
@@ -140,8 +140,90 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
         for n in walk(fused):
             if isinstance(n, ast.Name) and n.id in bail_names:
                 n.id = own["bail"]
+        fused = _without_rebound_cases(fused, own["bail"], {name for name, k in names.items()
+                                                             if isinstance(k, tuple) and k[0] == "inl"})
     fix_missing_locations(fused)
     return fused
+
+
+def _without_rebound_cases(fused, bail_name, inline_names):
+    """Where the joined function bails out if an inline rule's function was rebound, the pullback
+    that case would have given is never there: `if f is _sin: y = f(x); pb = None else: y, pb =
+    bail(f, x)` becomes `if f is not _sin: bail(); y = f(x)`, and the pullback's `if pb is None: A
+    else: B` becomes `A`. (The tree as it was if any such `pb` is read in another way.)"""
+    tree = copy_tree(fused)
+    gone = set()
+
+    def forward_case(st):
+        if not (isinstance(st, ast.If) and len(st.orelse) == 1 and st.body and _is_identity(st.test, inline_names)):
+            return None
+        last, other = st.body[-1], st.orelse[0]
+        if not (isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], ast.Name)
+                and isinstance(last.value, ast.Constant) and last.value.value is None):
+            return None
+        pb = last.targets[0].id
+        if not (isinstance(other, ast.Assign) and isinstance(other.value, ast.Call)
+                and isinstance(other.value.func, ast.Name) and other.value.func.id == bail_name
+                and len(other.targets) == 1 and isinstance(other.targets[0], ast.Tuple)
+                and len(other.targets[0].elts) == 2 and isinstance(other.targets[0].elts[1], ast.Name)
+                and other.targets[0].elts[1].id == pb):
+            return None
+        gone.add(pb)
+        test = ast.Compare(left=st.test.left, ops=[ast.IsNot()], comparators=st.test.comparators)
+        guard = ast.If(test=test, body=[ast.Expr(value=call(bail_name))], orelse=[])
+        ast.copy_location(guard, st)
+        return [guard] + st.body[:-1]
+
+    def backward_case(st):
+        if (isinstance(st, ast.If) and isinstance(st.test, ast.Compare) and isinstance(st.test.left, ast.Name)
+                and st.test.left.id in gone and _is_none_test(ast.If(test=st.test, body=[], orelse=[]), st.test.left.id)):
+            return st.body
+        return None
+
+    _rewrite_blocks(tree, forward_case)
+    if not gone:
+        return fused
+    _rewrite_blocks(tree, backward_case)
+    if any(isinstance(n, ast.Name) and n.id in gone for n in walk(tree)):
+        return fused
+    return tree
+
+
+def _is_identity(test, names):
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Is) and isinstance(test.comparators[0], ast.Name)
+            and test.comparators[0].id in names)
+
+
+def _rewrite_blocks(node, fn):
+    """Replace, in every statement list of function `node` (not of functions nested in it), each
+    statement for which `fn` gives a list by that list."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(n, field, None)
+            if not isinstance(block, list) or not block or not isinstance(block[0], ast.stmt):
+                continue
+            out = []
+            for st in block:
+                new = fn(st)
+                out.extend([st] if new is None else new)
+            setattr(n, field, out)
+            for st in out:
+                if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    stack.append(st)
+        for h in getattr(n, "handlers", ()) or ():
+            stack.append(h)
+
+
+def _is_none_test(st, name):
+    t = st.test if isinstance(st, ast.If) else None
+    return (
+        t is not None and not st.orelse and isinstance(t, ast.Compare) and isinstance(t.left, ast.Name)
+        and t.left.id == name and len(t.ops) == 1 and isinstance(t.ops[0], ast.Is)
+        and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None
+    )
 
 
 def _all_args(a):

@@ -84,7 +84,17 @@ def nested_loops(x):
     return s
 
 
+def tried(x):
+    try:
+        y = x * x / (x - 1)
+    except ZeroDivisionError:
+        y = x
+    return y
+
+
 CASES = [
+    (tried, (2.5,)),
+    (tried, (1,)),
     (poly, (0.7,)),
     (poly, (3,)),
     (poly, (Fraction(1, 3),)),
@@ -117,7 +127,7 @@ def test_joined_gives_what_the_general_way_gives(f, args):
         assert np.allclose(got, num, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("f, args", [(poly, (0.7,)), (wave, (0.7,)), (power_loop, (1.1,)), (two_args, (1.0, 2.0))])
+@pytest.mark.parametrize("f, args", [(poly, (0.7,)), (wave, (0.7,)), (power_loop, (1.1,)), (two_args, (1.0, 2.0)), (tried, (2.5,))])
 def test_these_are_joined(f, args):
     # the test above proves nothing about the joined function unless it ran
     load.refresh()
@@ -232,3 +242,17 @@ def test_an_integer_result_is_seeded():
         return 3 * x
 
     assert dpnb.gradient(f, 2) == (3.0,)
+
+
+def guarded_sin(x):
+    try:
+        return math.sin(x) * x
+    except Exception:
+        return 0.0
+
+
+def test_a_bail_out_is_never_caught_by_the_users_except(monkeypatch):
+    assert dpnb.gradient(guarded_sin, 0.5) == pytest.approx((math.cos(0.5) * 0.5 + math.sin(0.5),))
+    monkeypatch.setattr(math, "sin", lambda t: t * t)
+    # d/dx x^3 at 0.5
+    assert dpnb.gradient(guarded_sin, 0.5) == pytest.approx((0.75,))
