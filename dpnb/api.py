@@ -97,7 +97,10 @@ def _direct(f, args, with_value):
             return WithGradient(y, out) if with_value else out
     adj = _adjoint(f, args, True, True)
     if adj is None:
-        return None
+        # a `*args` function runs as a function of as many plain parameters as there are arguments
+        adj = load.spread_instance(f, args) if f.__code__.co_flags & 0x04 else None
+        if adj is None:
+            return None
     ctx = H.Context()
     stack = H.stack()
     stack.append(ctx)

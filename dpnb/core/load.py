@@ -114,6 +114,28 @@ def _filled_by_defaults(fn, nargs):
     )
 
 
+def spread_instance(fn, args):
+    """The adjoint of `*args` function `fn` compiled for this many positional arguments as a
+    function of plain parameters (`_spread_varargs`): its pullback gives a cotangent per argument.
+    None for a function with keyword-only parameters or `**kwargs`, or too few arguments."""
+    code = fn.__code__
+    if code.co_flags & 0x0C != 0x04 or code.co_kwonlyargcount or len(args) < code.co_argcount:
+        return None
+    key = id(fn)
+    e = FUNCTIONS.get(key)
+    if e is None or e.ref() is not fn or e.code is not code or e.defaults is not fn.__defaults__ or e.kwdefaults is not fn.__kwdefaults__:
+        if registry.lookup(fn) is not None or foreign_code(fn):
+            return None
+        with _lock:
+            e = _FnEntry(weakref.ref(fn, lambda _, k=key, pop=FUNCTIONS.pop: pop(k, None)), fn)
+            FUNCTIONS[key] = e
+    tkey = (SPREAD,) + tuple(map(type, args))
+    adj = e.per.get(tkey)
+    if adj is None:
+        adj = e.per[tkey] = compiled_for(fn, tkey).instance(fn)
+    return adj
+
+
 def adjoint_instance(fn, args, plain=True, defaults=False):
     """The compiled adjoint of Python function `fn` for these arguments (a function with `fn`'s
     signature returning `(y, pullback)`), or None if a rule or the constant table covers `fn`, or
@@ -353,6 +375,9 @@ def build(fn, key):
     fdef = src.node
     filename = src.filename
     reject_unsupported(fdef, filename)
+    if key and key[0] is SPREAD:
+        key = key[1:]
+        fdef = _spread_varargs(copy_tree(fdef), len(key))
     namer = names_mod.Namer(fdef)
     local = _local_names(fdef)
     static_value = _static_resolver(fn, local)
@@ -471,6 +496,74 @@ def _in_factory(fwd, fdef, factory_params, helper_values, fn, filename, position
     make = types.FunctionType(fcode, fn.__globals__)
     args = [helper_values[p] if p in helper_values else None for p in factory_params]
     return make(*args)
+
+
+class SPREAD:
+    """First in the types key of an adjoint of a `*args` function compiled for one number of
+    arguments (`_spread_varargs`)."""
+
+
+def _spread_varargs(fdef, nargs):
+    """`def f(a, *w)` called with `nargs` positional arguments, as a function of that many plain
+    parameters: `def f(a, w_0, w_1)`, with `w = (w_0, w_1)` bound first. A call or display that
+    unpacks `w` where `w` is never rebound (`g(*w, x)`) takes the parameters themselves
+    (`g(w_0, w_1, x)`), so the call is a plain one; the tuple goes if nothing else reads it."""
+    from .astlib import walk
+
+    a = fdef.args
+    w = a.vararg.arg
+    taken = {n.id for n in walk(fdef) if isinstance(n, ast.Name)} | {x.arg for x in walk(fdef) if isinstance(x, ast.arg)}
+    k = nargs - len(a.posonlyargs) - len(a.args)
+    names = []
+    for i in range(k):
+        name = f"{w}_{i}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        names.append(name)
+    a.args = a.args + [ast.arg(arg=n) for n in names]
+    a.vararg = None
+    a.defaults = []  # defaults are the user's (see `Compiled.instance`); every parameter is given here
+
+    def own_scope(body):
+        """Nodes of these statements and expressions, not entering nested scopes."""
+        stack = list(body)
+        while stack:
+            node = stack.pop()
+            yield node
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+                                          ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                    stack.append(child)
+
+    def elements():
+        return [ast.Name(id=n, ctx=ast.Load()) for n in names]
+
+    rebound = any(
+        isinstance(n, ast.Name) and n.id == w and not isinstance(n.ctx, ast.Load)
+        or isinstance(n, (ast.Nonlocal, ast.Global)) and w in n.names
+        for n in walk(fdef)
+    )
+    if not rebound:
+        for node in own_scope(fdef.body):
+            for field in ("args", "elts"):
+                items = getattr(node, field, None)
+                if not isinstance(items, list) or not isinstance(node, (ast.Call, ast.List, ast.Tuple, ast.Set)):
+                    continue
+                out = []
+                for item in items:
+                    if isinstance(item, ast.Starred) and isinstance(item.value, ast.Name) and item.value.id == w:
+                        out.extend(ast.copy_location(e, item) for e in elements())
+                    else:
+                        out.append(item)
+                setattr(node, field, out)
+    still_read = any(isinstance(n, ast.Name) and n.id == w for n in walk(fdef))
+    if still_read or rebound:
+        bind = ast.Assign(targets=[ast.Name(id=w, ctx=ast.Store())], value=ast.Tuple(elts=elements(), ctx=ast.Load()))
+        ast.copy_location(bind, fdef.body[0])
+        ast.fix_missing_locations(bind)
+        fdef.body.insert(0, bind)
+    return fdef
 
 
 def _bare_arguments(a):
