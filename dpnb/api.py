@@ -81,6 +81,8 @@ def _direct(f, args, with_value):
             joined = _joined(f, args, _seed)
     elif type(f) is not _FunctionType:
         return None
+    elif f.__code__.co_flags & 0x04:
+        joined = None  # `*args`: below
     else:
         joined = _joined(f, args, _seed)
     if joined:
@@ -95,12 +97,13 @@ def _direct(f, args, with_value):
             else:
                 out = tuple(_finish(b, a) for a, b in zip(args, bars[1:]))
             return WithGradient(y, out) if with_value else out
-    adj = _adjoint(f, args, True, True)
-    if adj is None:
+    if f.__code__.co_flags & 0x04:
         # a `*args` function runs as a function of as many plain parameters as there are arguments
-        adj = load.spread_instance(f, args) if f.__code__.co_flags & 0x04 else None
-        if adj is None:
-            return None
+        adj = load.spread_instance(f, args)
+    else:
+        adj = _adjoint(f, args, True, True)
+    if adj is None:
+        return None
     ctx = H.Context()
     stack = H.stack()
     stack.append(ctx)

@@ -178,9 +178,11 @@ def joined_instance(fn, args, seed):
         if j is not None:
             return j or None
     adj = adjoint_instance(fn, args, True, True)
-    if adj is None:
-        return None
     e = FUNCTIONS.get(id(fn))
+    if adj is None:
+        if e is not None and len(args) == 1 and e.ref() is fn:
+            e.joined1[type(args[0])] = False  # (a rule, or not a plain call: the entry would go)
+        return None
     c = compiled_for(fn, _types_key(fn, args, True))
     t = c.joined
     if t is None:
