@@ -230,8 +230,13 @@ def test_an_error_in_the_forward_pass_names_the_users_line():
 
 
 def test_a_second_derivative_still_differentiates_the_general_way():
+    # the joined function of poly exists first: differentiated, gradient must not follow it
+    assert dpnb.gradient(poly, 0.3) == (pytest.approx(3.8),)
+    assert _joined(poly, 0.3) is not None
     # d²/dx² of 3x² + 2x + 1
     assert dpnb.gradient(lambda x: dpnb.gradient(poly, x)[0], 0.3) == (6.0,)
+    assert dpnb.gradient(lambda x: dpnb.gradient(wave, x)[0] * x, 0.3) == (pytest.approx(
+        numerical_gradient(lambda x: dpnb.gradient(wave, x)[0] * x, 0.3)[0], rel=1e-6),)
     assert dpnb.hessian(wave, 0.7) == pytest.approx(
         (numerical_gradient(lambda x: dpnb.gradient(wave, x)[0], 0.7)[0]), rel=1e-5
     )
