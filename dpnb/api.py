@@ -72,31 +72,15 @@ def _direct(f, args, with_value):
     differentiated; there a rule makes this return None): one context for both passes, no lock
     (nothing else can reach it), and no work for the cases the general path handles. None when
     the general path is needed."""
-    # the shortest way: a function seen before whose forward and backward passes run as one
-    # function needing no context (`core.fuse`); the checks are `load.joined_instance`'s
-    e = _FUNCTIONS_get(id(f))
-    if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__ and e.kwdefaults is f.__kwdefaults__:
-        joined = e.joined1.get(type(args[0]))  # False: known to need a context
-        if joined is None:
-            joined = _joined(f, args, _seed)
-    elif type(f) is not _FunctionType:
+    if type(f) is not _FunctionType:
         return None
-    elif f.__code__.co_flags & 0x04:
-        joined = None  # `*args`: below
-    else:
+    if not f.__code__.co_flags & 0x04:
+        # forward and backward passes joined into one function needing no context (`core.fuse`)
         joined = _joined(f, args, _seed)
-    if joined:
-        try:
-            y, bars = joined(*args)
-        except runtime.Bail:
-            load.never_joined(f, args)
-        else:
-            if len(args) == 1:
-                b = bars[1]
-                out = (b,) if type(b) is float else (_finish(b, args[0]),)
-            else:
-                out = tuple(_finish(b, a) for a, b in zip(args, bars[1:]))
-            return WithGradient(y, out) if with_value else out
+        if joined:
+            r = _run_joined(f, joined, args)
+            if r is not None:
+                return WithGradient(*r) if with_value else r[1]
     if f.__code__.co_flags & 0x04:
         # a `*args` function runs as a function of as many plain parameters as there are arguments
         adj = load.spread_instance(f, args)
@@ -119,6 +103,20 @@ def _direct(f, args, with_value):
     finally:
         H.pop()
     return WithGradient(y, out) if with_value else out
+
+
+def _run_joined(f, joined, args):
+    """`(y, cotangents of args)` from the joined function of `f` (`gradient` has this inline), or
+    None if it bailed out: then `f` takes the general way, now and from now on."""
+    try:
+        y, bars = joined(*args)
+    except runtime.Bail:
+        load.never_joined(f, args)
+        return None
+    if len(args) == 1:
+        b = bars[1]
+        return y, ((b,) if type(b) is float else (_finish(b, args[0]),))
+    return y, tuple(_finish(b, a) for a, b in zip(args, bars[1:]))
 
 
 # a gradient being differentiated (a second derivative) takes the general path, whose every step
@@ -320,7 +318,8 @@ def gradient(f, *args):
     (Fraction(7, 2),)
     """
     # the shortest way, for a function of one argument seen before whose forward and backward
-    # passes run as one function needing no context (`core.fuse`; `_direct` makes it)
+    # passes run as one function needing no context (`core.fuse`; `_direct` makes it): the
+    # checks are `load.joined_instance`'s, the rest is `_run_joined`, written out (a call less)
     e = _FUNCTIONS_get(id(f))
     if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__ and e.kwdefaults is f.__kwdefaults__:
         joined = e.joined1.get(type(args[0]))
