@@ -1213,6 +1213,11 @@ def iter_acc(ctx, seq, k, c):
         # (items that are objects got their cotangents by identity)
         it = seq.it if t is Recorded else seq
         if not isinstance(it, types.GeneratorType):
+            # an iterator whose `__next__` is Python code (a class of the user's, or of dpnb's
+            # runtime when a gradient is differentiated) ran out of dpnb's sight: refused
+            from ..rules.python._iterables import refuse_python_iterator
+
+            refuse_python_iterator(it, "a `for` loop")
             # an iterator of Python's own made outside the differentiated code (`it = iter(xs)`
             # before the call): its items are values no one asked about
             return None

@@ -192,3 +192,80 @@ def test_hessian_through_zip_and_enumerate_over_lists():
         return s
 
     np.testing.assert_allclose(dpnb.hessian(f, np.array([0.5, 1.5])), [[7.5, 6.0], [6.0, 0.5]], rtol=1e-9)
+
+
+def _hessian_agrees(f, x):
+    """dpnb.hessian of f at the array x against central differences of dpnb.gradient."""
+    want = np.array([numerical_gradient(lambda v, i=i: float(dpnb.gradient(f, v)[0][i]), x)[0] for i in range(x.size)])
+    np.testing.assert_allclose(dpnb.hessian(f, x), want, rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_of_a_sum_of_a_generator_expression():
+    """`sum(v for v in l)` reads the iterator dpnb's runtime makes for the generator expression;
+    it was read by Python's own `next`, out of sight of the second differentiation, and the
+    Hessian lost the second derivative through it ([[0, 1], [0, 2]] where [[0, 1], [1, 4]] is right)."""
+
+    def f(v):
+        x, y = v[0], v[1]
+        l2 = [x, y, y]
+        return y * sum(w for w in l2)
+
+    np.testing.assert_allclose(dpnb.hessian(f, np.array([-0.807, -1.134])), [[0.0, 1.0], [1.0, 4.0]], atol=1e-12)
+    _hessian_agrees(f, np.array([-0.807, -1.134]))
+
+
+def test_hessian_through_iterators_read_by_rules():
+    def f(v):
+        x, y = v[0], v[1]
+        s = sum(w * w for w in (x, x * y))
+        s = s + max(w for w in [x, y, -5.0]) ** 2 + min(iter([x * y, 9.0])) * x
+        return s + sorted(w for w in [y, x])[0] * y + sum(iter([x])) ** 3
+
+    _hessian_agrees(f, np.array([0.6, 1.3]))
+
+
+class _Countdown:
+    """An iterator written as a class: its `__next__` is Python code."""
+
+    def __init__(self, xs):
+        self.xs = xs
+        self.i = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.i >= len(self.xs):
+            raise StopIteration
+        self.i += 1
+        return self.xs[self.i - 1]
+
+
+def test_items_of_a_class_iterator_are_refused_not_dropped():
+    """Items a rule or a `for` loop read from a class's `__next__` ran as plain Python; their
+    gradients cannot be sent back through it, and were silently dropped (None, not 1 + 2x)."""
+
+    def by_sum(x):
+        return sum(_Countdown([x, x * x]))
+
+    def by_loop(x):
+        s = 0.0
+        for v in _Countdown([x, x * x]):
+            s = s + v
+        return s
+
+    for f in (by_sum, by_loop):
+        with pytest.raises(dpnb.DifferentiationError, match="_Countdown.*line"):
+            dpnb.gradient(f, 0.5)
+
+
+def test_hessian_of_zip_over_an_iterator_is_refused_not_wrong():
+    """zip reads the runtime's iterator item by item with Python's `next`: differentiated again,
+    that read is out of dpnb's sight (the Hessian was 0 where 2 is right): refused."""
+
+    def f(x):
+        return sum(a * b for a, b in zip([x, x], iter([x, 2.0])))
+
+    assert dpnb.gradient(f, 0.5) == (3.0,)
+    with pytest.raises(dpnb.DifferentiationError, match="iterator of class"):
+        dpnb.hessian(f, 0.5)

@@ -10,8 +10,14 @@ dict {item number: cotangent}), in the kind of `x`:
 - an iterator the runtime hands out for `iter(seq)` inside differentiated code, or
   one made by a rule (both the runtime's `SeqIter`), gets `Slots` of the positions
   it handed out: items taken from it before the call (by `next`) keep theirs;
+- an iterator whose `__next__` is Python code (a class's: the user's, or the runtime's
+  own when dpnb differentiates a gradient) is refused when its items get gradients:
+  Python's `next` read it out of dpnb's sight, and they cannot be sent back;
 - any other iterator (made outside the differentiated code) gets None: nothing
   that its items came from can take a gradient.
+
+The runtime's iterator is read by position (its fields), not by `next`, so that a
+second differentiation follows the read.
 
 `iterator(items, pullback)` is what a rule returns for a function whose result is
 an iterator (`itertools.chain`, ...): a `SeqIter` over the items, computed at once,
@@ -35,7 +41,7 @@ from ...errors import DifferentiationError
 from .._common import accumulate, seq_bar
 
 __all__ = ["ENDLESS", "Counted", "Cycled", "Repeated", "Source", "item_bars", "iterator", "position_bars",
-           "seq_iterator"]
+           "python_next", "refuse_python_iterator", "seq_iterator"]
 
 _core = {}
 
@@ -88,9 +94,19 @@ class Source:
         return self
 
     def __next__(self):
-        if self._it is None:
-            self._it = iter(self.x)
-        v = next(self._it)
+        if self.kind == "positions":
+            # the runtime's iterator read by its fields, not through `next`: what dpnb can follow
+            # back when it differentiates this code (a second derivative)
+            x = self.x
+            pos = x.pos
+            if pos >= len(x.seq):
+                raise StopIteration
+            v = x.seq[pos]
+            x.pos = pos + 1
+        else:
+            if self._it is None:
+                self._it = iter(self.x)
+            v = next(self._it)
         self.items.append(v)
         return v
 
@@ -106,6 +122,15 @@ class Source:
                 "argument at once (under dpnb, enumerate, map, filter, sorted, ... do); bound it first, "
                 "with zip or islice"
             )
+        if self.kind == "positions":
+            # read by position, not by iterating `self` (which Python would do out of dpnb's sight
+            # when this code is differentiated: the items' gradients would be lost)
+            x = self.x
+            seq = x.seq
+            out = [seq[i] for i in range(x.pos, len(seq))]
+            x.pos = len(seq)
+            self.items.extend(out)
+            return out
         return list(self)
 
     @staticmethod
@@ -127,6 +152,8 @@ class Source:
             found = {self.start + i: b for i, b in pairs if b is not None}
             return _runtime()["Slots"](found) if found else None
         if self.kind == "foreign":
+            if any(b is not None for _, b in pairs):
+                refuse_python_iterator(self.x, "a function")
             return None
         n = len(self.x) if isinstance(self.x, collections.abc.Sized) else len(self.items)
         out = [None] * n
@@ -135,6 +162,28 @@ class Source:
         if all(b is None for b in out):
             return None
         return seq_bar(self.x, out)
+
+
+def python_next(it):
+    """The `__next__` of the iterator `it` when it is Python code (a class's method: a user's
+    iterator, or one of dpnb's own runtime when dpnb differentiates its runtime), else None."""
+    fn = getattr(type(it), "__next__", None)
+    return fn if type(fn) is type(python_next) else None
+
+
+def refuse_python_iterator(it, reader):
+    """A gradient reached items that `reader` took from the iterator `it` by Python's own `next`,
+    out of dpnb's sight: when `it`'s `__next__` is Python code the items may depend on what is
+    differentiated, and their gradients cannot be sent back (refused, never dropped)."""
+    fn = python_next(it)
+    if fn is None:
+        return
+    code = fn.__code__
+    raise DifferentiationError(
+        f"a gradient reached the items that {reader} read from an iterator of class {type(it).__name__} (its `__next__`, "
+        f"{code.co_filename}, line {code.co_firstlineno}, ran as plain Python, which dpnb cannot send gradients back "
+        "through); give it a list instead (`list(...)`, or return a list from `__iter__`)"
+    )
 
 
 #: the length of the sequence behind an endless iterator (count, cycle, repeat without a count)
