@@ -10,9 +10,10 @@ generated code (the same statements, in the same order, with the user's line num
 
 A site that would call back into dpnb (an inline rule's function rebound since the adjoint was
 compiled) cannot run without a context: in the joined function it raises `Bail` instead (never
-inside the user's `try` or `with`, which could catch it: such functions are not joined). Up to
-there the joined function has only computed with numbers, so `gradient` can run the general way
-from the start, and does so for that function from then on.
+inside the user's `try` or `with`, which could catch it, nor after a `global` or `nonlocal`
+name is set: such functions are not joined). Up to there the joined function has only computed
+with numbers, so `gradient` can run the general way from the start, and does so for that
+function from then on.
 """
 import ast
 import types
@@ -112,9 +113,11 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
                 bail_names.add(n.id)
                 continue
             return None
-    if bail_names and any(isinstance(n, (ast.Try, ast.With)) or type(n).__name__ == "TryStar"
+    if bail_names and any(isinstance(n, (ast.Try, ast.With, ast.Global, ast.Nonlocal)) or type(n).__name__ == "TryStar"
                           for n in _scoped_walk(fwd_body)):
-        return None  # the user's `except` (or a context manager) could catch the bail-out
+        # the user's `except` (or a context manager) could catch the bail-out; and a name of
+        # the module's or of an enclosing function's, set before it, would be set twice
+        return None
     fused = copy_tree(ast.FunctionDef(
         name=forward_name, args=shown.args, body=fwd_body, decorator_list=[], returns=None, type_comment=None,
     ))

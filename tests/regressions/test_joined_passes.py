@@ -261,3 +261,4 @@ def test_a_bail_out_is_never_caught_by_the_users_except(monkeypatch):
     monkeypatch.setattr(math, "sin", lambda t: t * t)
     # d/dx x^3 at 0.5
     assert dpnb.gradient(guarded_sin, 0.5) == pytest.approx((0.75,))
+
