@@ -52,7 +52,25 @@ class Compiled:
             closure = None
         new = types.FunctionType(tcode, fn.__globals__, t.__name__, fn.__defaults__, closure)
         new.__kwdefaults__ = fn.__kwdefaults__
+        if fn.__defaults__ is not None or fn.__kwdefaults__ is not None:
+            _DEFAULTS_OWNER[new] = weakref.ref(defaults_owner(fn))
         return new
+
+
+#: adjoint instance -> (a weak reference to) the function whose default values it was given: the
+#: user's function, made by its `def` or `lambda`. When dpnb differentiates its own code (a second
+#: derivative), a call of an instance that leaves parameters to their defaults is differentiated
+#: too, and the cotangents of those defaults belong to the user's function (whose definition sends
+#: them on to the values the defaults were computed from), not to the instance, which nothing reads.
+_DEFAULTS_OWNER = weakref.WeakKeyDictionary()
+
+
+def defaults_owner(fn):
+    """The function whose definition computed the defaults `fn` has: `fn` itself, or, for an
+    adjoint instance (or an instance of an adjoint's adjoint), the user's function."""
+    r = _DEFAULTS_OWNER.get(fn)
+    owner = r() if r is not None else None
+    return fn if owner is None else owner
 
 
 class _CodeEntry:

@@ -419,7 +419,7 @@ def _defaults_bars(ctx, f, pos_bars, npos, passed, kwonly_bars, names, nparams, 
         if kd:
             fields["__kwdefaults__"] = kd
     if fields:
-        H.heap_add(ctx, f, Tangent(types.FunctionType, fields))
+        H.heap_add(ctx, load.defaults_owner(f), Tangent(types.FunctionType, fields))
 
 
 def _rule_or_constant_kw(f, args, kwargs):
@@ -1542,7 +1542,7 @@ setattr_rrule.mutates = delattr_rrule.mutates = next_rrule.mutates = True
 
 # dpnb's own bookkeeping, seen when dpnb differentiates its own generated code: finding or
 # compiling an adjoint, and the context stack, carry no gradient
-registry.constant(load.adjoint_instance, load.compiled_for, H._orphan, H._memory_index, H._overlaps, _positional_names)
+registry.constant(load.adjoint_instance, load.compiled_for, load.defaults_owner, H._orphan, H._memory_index, H._overlaps, _positional_names)
 
 
 def _addresses(a):

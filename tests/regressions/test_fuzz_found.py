@@ -269,3 +269,84 @@ def test_hessian_of_zip_over_an_iterator_is_refused_not_wrong():
     assert dpnb.gradient(f, 0.5) == (3.0,)
     with pytest.raises(dpnb.DifferentiationError, match="iterator of class"):
         dpnb.hessian(f, 0.5)
+
+
+# Defaults computed from differentiated values. The gradient was right; the Hessian lost the path
+# through the default: differentiating dpnb's own backward pass, the call of the compiled adjoint
+# that leaves a parameter to its default sent the default's cotangent to that adjoint (a copy of
+# the user's function, which nothing reads) instead of to the user's function, whose definition
+# hands it on to the values the default was computed from.
+
+
+def default_of_a_nested_def(x, y, z):  # the fuzzer's program
+    def h5(t6):
+        def h7(t, s=t6):
+            return t * s
+
+        return h7(t6)
+
+    return h5(y)
+
+
+def default_of_a_lambda(x, y, z):
+    g = lambda t, s=y * z: t * s  # noqa: E731
+    return g(x)
+
+
+def keyword_only_default(x, y, z):
+    def h(t, *, s=y * x):
+        return t * math.sin(s)
+
+    return h(z)
+
+
+def default_of_a_function_called_later_and_twice(x, y, z):
+    def h(t, s=x * y):
+        return t * s * s
+
+    w = z * 2.0
+    return h(w) + h(y) + h(x, z)
+
+
+def default_of_a_returned_function(x, y, z):
+    def make(u):
+        def h(t, s=u * u):
+            return t * s
+
+        return h
+
+    h = make(y)
+    return h(x) * h(z)
+
+
+DEFAULTS = {
+    "default_of_a_nested_def": default_of_a_nested_def,
+    "default_of_a_lambda": default_of_a_lambda,
+    "keyword_only_default": keyword_only_default,
+    "default_of_a_function_called_later_and_twice": default_of_a_function_called_later_and_twice,
+    "default_of_a_returned_function": default_of_a_returned_function,
+}
+
+
+@pytest.mark.parametrize("name", list(DEFAULTS))
+def test_hessian_through_a_default_value(name):
+    f = DEFAULTS[name]
+
+    def target(v):
+        return f(v[0], v[1], v[2])
+
+    v = np.array([0.022, 0.084, -1.398])
+    _agrees(target, v)
+
+    def grad(w):
+        return dpnb.gradient(target, w)[0]
+
+    eps = 1e-6
+    want = np.array([(grad(v + eps * e) - grad(v - eps * e)) / (2 * eps) for e in np.eye(3)]).T
+    np.testing.assert_allclose(dpnb.hessian(target, v), want, rtol=1e-6, atol=1e-8)
+
+
+def test_gradient_of_a_gradient_whose_function_has_a_default_from_outside():
+    # d/dv of d/dx (x * s * s) with s=v: 2v
+    assert dpnb.gradient(lambda v: dpnb.gradient(lambda x, s=v: x * s * s, 1.0)[0], 2.0) == (4.0,)
+    assert dpnb.gradient(lambda v: dpnb.gradient(lambda x, *, s=v: x * s * s, 1.0)[0], 2.0) == (4.0,)
