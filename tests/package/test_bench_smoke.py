@@ -1,0 +1,13 @@
+"""The benchmark runs: each workload's gradient agrees with the hand-written one before it is
+timed (the benchmark exits otherwise). No timing is asserted here; the figures come from
+`python -m dpnb.bench` itself."""
+import pytest
+
+from dpnb.bench import __main__ as bench
+
+
+@pytest.mark.parametrize("text", ["polynomial", "math functions", "args"])
+def test_benchmark_section_runs(text, capsys):
+    bench.main(["--quick", "--filter", text])
+    out = capsys.readouterr().out
+    assert "×" in out
