@@ -1,11 +1,11 @@
-"""What dpnb keeps per code object (the pullbacks that run without a cotangent) outlives an
-equal code object that is freed.
+"""What dpnb keeps per code object (the pullbacks that run without a cotangent, the source of
+the code it generated) outlives an equal code object that is freed.
 
 Code objects compiled from the same text compare equal, and dpnb compiles the same text again
 whenever it builds an adjoint again (after `dpnb.refresh()`, as the fuzzer does every 100
-programs). The table was a weak container (a WeakSet), which keeps one key per class of equal
-objects: the entry for the new code stayed under the old one, still kept alive by a pullback held
-somewhere, and went with it. Found by the fuzzer (seed 22, program 128
+programs). These tables were weak containers (a WeakSet, a WeakKeyDictionary), which keep one key
+per class of equal objects: the entry for the new code stayed under the old one, still kept alive
+by a pullback held somewhere, and went with it. Found by the fuzzer (seed 22, program 128
 of a long run: a KeyError in the second derivative's undo of a change to the heap).
 """
 import gc
@@ -45,6 +45,23 @@ def test_a_pullback_that_undoes_a_change_still_runs_without_a_cotangent():
     # the cotangent of the 5.0 read back reached x through the list: 8.0
     (g,) = _again_with_the_old_adjoints_held(lambda: dpnb.gradient(first_slot_overwritten, 3.0))
     assert g == 5.0
+
+
+def cube_sum(x):
+    return np.sum(x ** 3)
+
+
+def test_the_source_of_generated_code_outlives_an_equal_code():
+    # the generated forward pass lost its source, and the Hessian read `def cube_sum` from the file
+    # as that source: "cannot unpack non-iterable numpy.float64 object"
+    x = np.array([1.0, 2.0])
+    dpnb.gradient(cube_sum, x)
+    held = [e.per for e in load.CODES.values()]
+    dpnb.refresh()
+    dpnb.gradient(cube_sum, x)  # compiled again: equal code objects, the first still alive
+    del held
+    gc.collect()
+    np.testing.assert_allclose(dpnb.hessian(cube_sum, x), np.diag(6.0 * x))
 
 
 def _fuzz_helper(u, w=0.5):
