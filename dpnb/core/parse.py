@@ -15,17 +15,17 @@ import ast
 import collections
 import linecache
 import textwrap
-import weakref
 
 from ..errors import NoSourceError
+from .codes import CodeTable
 from .mangle import mangle_function
 
 #: (filename, hash of its text) -> syntax tree, for the most recently read files only
 _file_trees = collections.OrderedDict()
 _FILE_TREES_KEPT = 32
 #: code objects compiled by dpnb itself (nested defs and lambdas in generated code) -> node;
-#: an entry goes when its code object does
-GENERATED_SOURCE = weakref.WeakKeyDictionary()
+#: an entry goes when its code object does (each code object has its own: see `codes`)
+GENERATED_SOURCE = CodeTable()
 
 
 class Source:

@@ -28,6 +28,7 @@ from ..tangents import AbstractZero, Tangent, accumulate
 from . import heap as H
 from . import load
 from . import mutation as M
+from .codes import CodeTable
 from .heap import MISSING, Slots, managed
 
 _FunctionType = types.FunctionType
@@ -39,19 +40,19 @@ _adjoint = load.adjoint_instance
 
 
 class _CodeSet:
-    """A WeakSet of code objects (membership by equality, as a WeakSet has it: a code compiled
-    again from the same text is a member too) that remembers its answers per code object, so
-    that the backward pass of a loop, which asks once per iteration, pays one dictionary look-up
-    (a WeakSet makes a weak reference and hashes the code for each test)."""
+    """A set of code objects, held weakly (`codes.CodeTable`: a code compiled again from the same
+    text is a member too, and stays one when the code it was found equal to is freed), that
+    remembers its answers per code object, so that the backward pass of a loop, which asks once
+    per iteration, pays one dictionary look-up."""
 
     __slots__ = ("_set", "_known")
 
     def __init__(self):
-        self._set = weakref.WeakSet()
+        self._set = CodeTable()
         self._known = {}  # id(code) -> (weak reference to the code, answer)
 
     def add(self, code):
-        self._set.add(code)
+        self._set[code] = True
         self._known.clear()
 
     def __contains__(self, code):
