@@ -304,3 +304,39 @@ def test_the_object_of_a_bound_method_gets_its_gradient():
     np.testing.assert_allclose(dpnb.gradient(of_array, B)[0], 2 * B)
     assert dpnb.gradient(of_list, [3.0, 1.0]) == ([6.0, None],)
     _agrees(bound_method_passed_to_a_helper, B)
+
+
+# --- reshape, ravel and flatten with an order --------------------------------------------------
+# Their pullback reshaped the cotangent in C order whatever the order the entries were read in:
+# np.reshape(a, -1, order="F") gave a permuted gradient (and so a permuted Hessian).
+
+ORDERS = {
+    "np.reshape(a, -1, order='F')": lambda v: np.reshape(v, -1, order="F"),
+    "np.reshape(a, -1, 'F')": lambda v: np.reshape(v, -1, "F"),
+    "a.reshape(-1, order='F')": lambda v: v.reshape(-1, order="F"),
+    "a.T.reshape(-1, order='A')": lambda v: v.T.reshape(-1, order="A"),
+    "np.ravel(a, order='F')": lambda v: np.ravel(v, order="F"),
+    "a.T.ravel('K')": lambda v: v.T.ravel("K"),
+    "a[::-1, ::2].ravel(order='K')": lambda v: v[::-1, ::2].ravel(order="K"),
+    "a.flatten('F')": lambda v: v.flatten("F"),
+}
+
+
+@pytest.mark.parametrize("name", list(ORDERS))
+def test_gradient_of_a_reshape_with_an_order(name):
+    read = ORDERS[name]
+    w = np.linspace(-1.0, 2.0, B.size)
+
+    def f(a):
+        y = read(a)
+        return np.sum(np.sin(y) * w[: y.size])
+
+    _agrees(f, B)
+
+
+def test_hessian_of_a_reshape_in_fortran_order():
+    def f(a):
+        return np.sum(np.reshape(a, -1, order="F")[:5] ** 3)
+
+    want = _hessian_by_differences(f, B)
+    np.testing.assert_allclose(np.reshape(dpnb.hessian(f, B), want.shape), want, rtol=1e-5, atol=1e-6)
