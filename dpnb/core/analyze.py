@@ -96,9 +96,10 @@ def kind_of_type(t):
             return "real"
         if issubclass(t, (complex, np.complexfloating)):
             return "num"
-        if t in (str, bytes, type(None), range, types.ModuleType, types.BuiltinFunctionType, type) or issubclass(
-            t, (str, type, bytes)
-        ):
+        # not `types.BuiltinFunctionType`: it is also the type of a built-in *bound* method
+        # (`a.sum`, `lst.count`), whose cotangent is its object's (`runtime.getattr_`); an adjoint
+        # given one (the runtime's `_call_other(f, ...)` reading `f.__self__`) must send it back
+        if t in (str, bytes, type(None), range, types.ModuleType, type) or issubclass(t, (str, type, bytes)):
             return "const"
     except TypeError:
         pass

@@ -900,6 +900,14 @@ def getattr_(obj, name):
         return y, attribute_rule_pullback
     if key in CONSTANT_ATTRIBUTES or isinstance(obj, _NO_GRAD_OWNERS):
         return constant(getattr(obj, name), _none_pullback)
+    if t is _BuiltinMethod and name == "__self__":
+        # a built-in bound method's cotangent is its object's (see below, and `_call_other`, which
+        # reads `f.__self__` of `a.sum` called with keywords): reading its object back hands the
+        # cotangent on as it is, never as a field `__self__` of the method (which its object,
+        # an array or a list, would not take)
+        owner = obj.__self__
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            return owner, _self_pullback
     if t is types.CellType and name == "cell_contents":
         # a closure cell's cotangent is its content's
         return obj.cell_contents, _self_pullback

@@ -350,3 +350,151 @@ def test_gradient_of_a_gradient_whose_function_has_a_default_from_outside():
     # d/dv of d/dx (x * s * s) with s=v: 2v
     assert dpnb.gradient(lambda v: dpnb.gradient(lambda x, s=v: x * s * s, 1.0)[0], 2.0) == (4.0,)
     assert dpnb.gradient(lambda v: dpnb.gradient(lambda x, *, s=v: x * s * s, 1.0)[0], 2.0) == (4.0,)
+
+
+# --- a method called with keywords (a.sum(axis=1)), differentiated again -------------------------
+# Differentiated again, the runtime's `_call_other(f, ...)` is given the bound method `a.sum` and
+# reads `f.__self__`; its adjoint took a built-in (bound) method for a constant and dropped its
+# cotangent, so every gradient that went through such a call was lost: the Hessian was 0 (or
+# None) even when the method's result was unused.
+
+
+def _hessian_by_differences(f, x, h=1e-5):
+    cols = []
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = h
+        e = e.reshape(x.shape)
+        cols.append(((dpnb.gradient(f, x + e)[0] - dpnb.gradient(f, x - e)[0]) / (2 * h)).ravel())
+    return np.stack(cols, axis=1)
+
+
+def method_kw_unused(a):
+    a1 = a.sum(axis=1)
+    return np.sum(np.sin(a))
+
+
+def norm_of_max_along_axis(a):
+    return np.linalg.norm(a.max(axis=0))
+
+
+def method_kw_used(a):
+    return np.sum(np.sin(a.sum(axis=1)))
+
+
+def mean_kw_unused(a):
+    a1 = a.mean(axis=0)
+    return np.sum(np.sin(a))
+
+
+def method_kw_times_other(a):
+    return np.sum(np.sin(a)) * np.sum(a.sum(axis=1))
+
+
+def method_kw_of_a_product(a):
+    b = a * 1.0
+    b1 = b.sum(axis=1)
+    return np.sum(np.sin(b) ** 2) + np.sum(b1**3)
+
+
+def var_and_std_kw(a):
+    return np.sum(a.var(axis=0) ** 2) + a.std(ddof=1) * np.sum(np.sin(a))
+
+
+def bound_method_with_keywords(a):
+    m = a.sum
+    return np.sum(np.sin(m(axis=0)))
+
+
+def _self_of(f):
+    return f.__self__
+
+
+def bound_method_passed_to_a_helper(a):
+    return np.sum(np.sin(_self_of(a.sum)) ** 2)
+
+
+def list_method_with_keywords(a):
+    l = list(a.ravel())
+    l.sort(reverse=True)
+    return l[0] * l[1] ** 2 + np.sin(l[2])
+
+
+B = np.array([[0.774, -1.419, -0.768, 1.296], [-1.445, 0.854, 0.43, 1.309], [-1.423, -1.172, 0.314, -0.437]])
+
+METHOD_KW = [
+    method_kw_unused, norm_of_max_along_axis, method_kw_used, mean_kw_unused, method_kw_times_other,
+    method_kw_of_a_product, var_and_std_kw, bound_method_with_keywords, bound_method_passed_to_a_helper,
+    list_method_with_keywords,
+]
+
+
+@pytest.mark.parametrize("f", METHOD_KW, ids=lambda f: f.__name__)
+def test_hessian_through_a_method_called_with_keywords(f):
+    want = _hessian_by_differences(f, B)
+    got = np.reshape(dpnb.hessian(f, B), want.shape)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("f", [method_kw_unused, norm_of_max_along_axis], ids=lambda f: f.__name__)
+def test_gradient_of_gradient_and_jvp_through_a_method_called_with_keywords(f):
+    b = B[:2, :3]
+    want = _hessian_by_differences(f, b)
+    (gg,) = dpnb.gradient(lambda x: np.sum(dpnb.gradient(f, x)[0]), b)
+    np.testing.assert_allclose(np.ravel(gg), want.sum(axis=0), rtol=1e-5, atol=1e-6)
+    t = np.linspace(-1.0, 1.0, b.size).reshape(b.shape)
+    _, ydot = dpnb.jvp(lambda x: dpnb.gradient(f, x)[0], (b,), (t,))
+    np.testing.assert_allclose(np.ravel(ydot), want @ t.ravel(), rtol=1e-5, atol=1e-6)
+
+
+def test_the_object_of_a_bound_method_gets_its_gradient():
+    """`m.__self__` of a built-in bound method is its object: the gradient arrives as it is (it
+    came back as an array of `Slots` objects for an array, and failed for a list)."""
+
+    def of_array(a):
+        m = a.sum
+        return np.sum(m.__self__**2)
+
+    def of_list(l):
+        m = l.count
+        return m.__self__[0] ** 2
+
+    np.testing.assert_allclose(dpnb.gradient(of_array, B)[0], 2 * B)
+    assert dpnb.gradient(of_list, [3.0, 1.0]) == ([6.0, None],)
+    _agrees(bound_method_passed_to_a_helper, B)
+
+
+# --- reshape, ravel and flatten with an order --------------------------------------------------
+# Their pullback reshaped the cotangent in C order whatever the order the entries were read in:
+# np.reshape(a, -1, order="F") gave a permuted gradient (and so a permuted Hessian).
+
+ORDERS = {
+    "np.reshape(a, -1, order='F')": lambda v: np.reshape(v, -1, order="F"),
+    "np.reshape(a, -1, 'F')": lambda v: np.reshape(v, -1, "F"),
+    "a.reshape(-1, order='F')": lambda v: v.reshape(-1, order="F"),
+    "a.T.reshape(-1, order='A')": lambda v: v.T.reshape(-1, order="A"),
+    "np.ravel(a, order='F')": lambda v: np.ravel(v, order="F"),
+    "a.T.ravel('K')": lambda v: v.T.ravel("K"),
+    "a[::-1, ::2].ravel(order='K')": lambda v: v[::-1, ::2].ravel(order="K"),
+    "a.flatten('F')": lambda v: v.flatten("F"),
+}
+
+
+@pytest.mark.parametrize("name", list(ORDERS))
+def test_gradient_of_a_reshape_with_an_order(name):
+    read = ORDERS[name]
+    w = np.linspace(-1.0, 2.0, B.size)
+
+    def f(a):
+        y = read(a)
+        return np.sum(np.sin(y) * w[: y.size])
+
+    _agrees(f, B)
+
+
+def test_hessian_of_a_reshape_in_fortran_order():
+    def f(a):
+        return np.sum(np.reshape(a, -1, order="F")[:5] ** 3)
+
+    want = _hessian_by_differences(f, B)
+    np.testing.assert_allclose(np.reshape(dpnb.hessian(f, B), want.shape), want, rtol=1e-5, atol=1e-6)

@@ -8,14 +8,24 @@ from ..namespaces import is_foreign, library, reshape
 from ._base import _inverse, _named, _nones, asarray, register
 
 
-def _reshaping(f, name):
-    """Rules of functions that only rearrange the entries into a new shape (reshape, ravel, ...)."""
+def _reshaping(f, name, order_at=None):
+    """Rules of functions that only rearrange the entries into a new shape (reshape, ravel, ...).
+    `order_at`: where `f` takes `order` by position (after `a`), if it does."""
 
     def rule(a, *args, **kwargs):
         y = f(a, *args, **kwargs)
+        order = kwargs.get("order")
+        if order is None and order_at is not None and len(args) > order_at:
+            order = args[order_at]
+        order = _index_order(a, order)
 
         def pullback(y_bar):
-            g = reshape(y_bar, np.shape(a)) if is_foreign(y_bar) else np.reshape(y_bar, np.shape(a))
+            if type(order) is tuple:  # order="K" of a view: read as a.transpose(order)
+                g = np.transpose(np.reshape(y_bar, tuple(np.shape(a)[i] for i in order)), np.argsort(order))
+            elif order != "C":  # the entries go back in the order they were read (np.reshape(order="F"))
+                g = y_bar.reshape(np.shape(a), order=order)
+            else:
+                g = reshape(y_bar, np.shape(a)) if is_foreign(y_bar) else np.reshape(y_bar, np.shape(a))
             return (None, to_like(g, a)) + _nones(args)
 
         pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
@@ -24,12 +34,43 @@ def _reshaping(f, name):
     return _named(f"{name}_rrule", rule)
 
 
-for _f, _n in (
-    (np.reshape, "reshape"), (np.ravel, "ravel"), (np.squeeze, "squeeze"),
-    (np.expand_dims, "expand_dims"), (np.ndarray.reshape, "reshape"), (np.ndarray.ravel, "ravel"),
-    (np.ndarray.flatten, "flatten"), (np.ndarray.squeeze, "squeeze"),
+def _index_order(a, order):
+    """How `order` ("C", "F", "A", "K" or None) reads `a`'s entries: "C", "F", or (for "K") the
+    axes of `a` in the order the entries are read ("C" order of `a.transpose(axes)`)."""
+    if order is None or order in ("C", "c"):
+        return "C"
+    if order in ("F", "f"):
+        return "F"
+    if not isinstance(a, np.ndarray):
+        return "C"
+    if order in ("A", "a"):  # F only for an array that is F-contiguous (and not C-contiguous)
+        return "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+    if order in ("K", "k"):
+        if a.flags.c_contiguous:
+            return "C"
+        if a.flags.f_contiguous:
+            return "F"
+        # NumPy reads a view in the order of its strides, the largest first (by size, whatever
+        # their sign); refused where that order is not one (axes of equal or zero strides)
+        big = [abs(s) for s, n in zip(a.strides, a.shape) if n > 1]
+        if 0 in big or len(set(big)) < len(big):
+            from ...errors import user_location
+
+            raise DifferentiationError(
+                f"order='K' of a view whose axes share strides, at {user_location()}: dpnb cannot tell "
+                "the order NumPy reads it in; pass order='C' or 'F', or copy the array first"
+            )
+        axes = tuple(sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]) if a.shape[i] > 1 else 0))
+        return "C" if axes == tuple(range(a.ndim)) else axes
+    return "C"  # an order NumPy refuses: the call itself has raised
+
+
+for _f, _n, _at in (
+    (np.reshape, "reshape", 1), (np.ravel, "ravel", 0), (np.squeeze, "squeeze", None),
+    (np.expand_dims, "expand_dims", None), (np.ndarray.reshape, "reshape", None), (np.ndarray.ravel, "ravel", 0),
+    (np.ndarray.flatten, "flatten", 0), (np.ndarray.squeeze, "squeeze", None),
 ):
-    register(_f, _reshaping(_f, _n), generic=True)
+    register(_f, _reshaping(_f, _n, _at), generic=True)
 
 
 def _atleast(f):
