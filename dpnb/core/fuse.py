@@ -18,29 +18,45 @@ function from then on.
 import ast
 import types
 
-from .astlib import C, N, S, call, copy_tree, fix_missing_locations, tup, walk
+from .astlib import C, N, S, call, copy_tree, fix_missing_locations, name_nodes, tup
 from .runtime import bail
 
 #: runtime helpers that neither read the context nor call the user's code through dpnb
 PURE_HELPERS = frozenset({"nones", "range", "tape_reader", "len", "slice", "set", "check_loop", "with_value", "unbound"})
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_AST = ast.AST
+
+
 def _scoped_walk(body):
-    """The nodes of these statements, not entering nested functions, lambdas or classes."""
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                yield child  # the node itself (its name, defaults), not its body
+    """The nodes of these statements, in a list, not entering nested functions, lambdas or
+    classes (their own nodes are in it: their names and defaults belong to this scope's code)."""
+    out = []
+    todo = list(body)
+    pop, push, found = todo.pop, todo.append, out.append
+    while todo:
+        n = pop()
+        found(n)
+        if isinstance(n, _SCOPES):
+            continue
+        d = n.__dict__
+        for field in n._fields:
+            v = d.get(field)
+            if v is None:
                 continue
-            stack.append(child)
+            if type(v) is list:
+                for c in v:
+                    if isinstance(c, _AST):
+                        push(c)
+            elif isinstance(v, _AST):
+                push(v)
+    return out
 
 
-def _stored(body):
+def _stored(nodes):
     out = set()
-    for n in _scoped_walk(body):
+    for n in nodes:
         if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
             out.add(n.id)
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -76,20 +92,22 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
     seed_name = a.args[0].arg
     fwd_body = body[: pbs[0]] + body[pbs[0] + 1: -1]
     # the forward pass returns only at its end, and hands its pullback to nothing else
-    for n in _scoped_walk(fwd_body):
+    fwd_nodes = _scoped_walk(fwd_body)
+    for n in fwd_nodes:
         if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await)):
             return None
         if isinstance(n, ast.Name) and n.id == pullback_name:
             return None
     # the pullback's own names must not be the forward pass's: joined, they share one scope
     pb_body = pb.body
-    for n in _scoped_walk(pb_body):
+    pb_nodes = _scoped_walk(pb_body)
+    for n in pb_nodes:
         if isinstance(n, (ast.Nonlocal, ast.Global, ast.Yield, ast.YieldFrom, ast.Await)):
             return None
         if isinstance(n, ast.Name) and n.id == pullback_name:
             return None
-    fwd_names = _stored(fwd_body) | {x.arg for x in _all_args(shown.args)}
-    pb_names = _stored(pb_body)
+    fwd_names = _stored(fwd_nodes) | {x.arg for x in _all_args(shown.args)}
+    pb_names = _stored(pb_nodes)
     if (pb_names | {seed_name}) & fwd_names or seed_name in pb_names:
         return None
     # every helper the joined code reads must be one that needs no context; a rebound inline
@@ -98,10 +116,10 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
     for k, name in helper_names.items():
         names[name] = k
     bail_names = set()
-    for n in walk(ast.Module(body=fwd_body + pb_body, type_ignores=[])):
-        if isinstance(n, ast.Name) and n.id == forward_name:
+    for n in name_nodes(ast.Module(body=fwd_body + pb_body, type_ignores=[])):
+        if n.id == forward_name:
             return None
-        if isinstance(n, ast.Name) and n.id in names:
+        if n.id in names:
             k = names[n.id]
             if isinstance(k, tuple):
                 if k[0] in ("inl", "ns", "builtin"):
@@ -114,17 +132,17 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
                 continue
             return None
     if bail_names and any(isinstance(n, (ast.Try, ast.With, ast.Global, ast.Nonlocal)) or type(n).__name__ == "TryStar"
-                          for n in _scoped_walk(fwd_body)):
+                          for n in fwd_nodes):
         # the user's `except` (or a context manager) could catch the bail-out; and a name of
         # the module's or of an enclosing function's, set before it, would be set twice
         return None
+    memo = {}
     fused = copy_tree(ast.FunctionDef(
         name=forward_name, args=shown.args, body=fwd_body, decorator_list=[], returns=None, type_comment=None,
-    ))
+    ), memo)
     ast.copy_location(fused, shown)
-    pb_copy = copy_tree(pb_body)
     # the seed is never None: the pullback's `if y_bar is None: return ...` goes
-    pb_copy = [st for st in pb_copy if not _is_none_test(st, seed_name)]
+    pb_copy = copy_tree([st for st in pb_body if not _is_none_test(st, seed_name)], memo)
     for n in _scoped_walk(pb_copy):
         if isinstance(n, ast.Return):
             value = n.value if n.value is not None else C(None)
@@ -140,8 +158,8 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
     ast.copy_location(seed, pb)
     fused.body = fused.body + [seed] + pb_copy
     if bail_names:
-        for n in walk(fused):
-            if isinstance(n, ast.Name) and n.id in bail_names:
+        for n in name_nodes(fused):
+            if n.id in bail_names:
                 n.id = own["bail"]
         fused = _without_rebound_cases(fused, own["bail"], {name for name, k in names.items()
                                                              if isinstance(k, tuple) and k[0] == "inl"})
@@ -153,43 +171,69 @@ def _without_rebound_cases(fused, bail_name, inline_names):
     """Where the joined function bails out if an inline rule's function was rebound, the pullback
     that case would have given is never there: `if f is _sin: y = f(x); pb = None else: y, pb =
     bail(f, x)` becomes `if f is not _sin: bail(); y = f(x)`, and the pullback's `if pb is None: A
-    else: B` becomes `A`. (The tree as it was if any such `pb` is read in another way.)"""
-    tree = copy_tree(fused)
-    gone = set()
+    else: B` becomes `A`. Only a `pb` read in no other way is treated (the others stay as they
+    are: the tree is changed in place once every read of them is known)."""
+    forward, backward = {}, {}  # pb -> statement, pb -> [statements]
 
-    def forward_case(st):
-        if not (isinstance(st, ast.If) and len(st.orelse) == 1 and st.body and _is_identity(st.test, inline_names)):
-            return None
-        last, other = st.body[-1], st.orelse[0]
-        if not (isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], ast.Name)
-                and isinstance(last.value, ast.Constant) and last.value.value is None):
-            return None
-        pb = last.targets[0].id
-        if not (isinstance(other, ast.Assign) and isinstance(other.value, ast.Call)
-                and isinstance(other.value.func, ast.Name) and other.value.func.id == bail_name
-                and len(other.targets) == 1 and isinstance(other.targets[0], ast.Tuple)
-                and len(other.targets[0].elts) == 2 and isinstance(other.targets[0].elts[1], ast.Name)
-                and other.targets[0].elts[1].id == pb):
-            return None
-        gone.add(pb)
-        test = ast.Compare(left=st.test.left, ops=[ast.IsNot()], comparators=st.test.comparators)
-        guard = ast.If(test=test, body=[ast.Expr(value=call(bail_name))], orelse=[])
-        ast.copy_location(guard, st)
-        return [guard] + st.body[:-1]
+    def find(st):
+        pb = _forward_case(st, bail_name, inline_names)
+        if pb is not None:
+            forward[pb] = st
+        elif isinstance(st, ast.If) and isinstance(st.test, ast.Compare) and isinstance(st.test.left, ast.Name) \
+                and _tests_none(st.test, st.test.left.id):
+            backward.setdefault(st.test.left.id, []).append(st)
+        return None
 
-    def backward_case(st):
-        if (isinstance(st, ast.If) and isinstance(st.test, ast.Compare) and isinstance(st.test.left, ast.Name)
-                and st.test.left.id in gone and _is_none_test(ast.If(test=st.test, body=[], orelse=[]), st.test.left.id)):
+    _rewrite_blocks(fused, find)
+    if not forward:
+        return fused
+    reads = {}
+    for n in name_nodes(fused):
+        if n.id in forward:
+            reads[n.id] = reads.get(n.id, 0) + 1
+    # each pb appears twice in its forward case, once in each `if pb is None` test, and in the
+    # `else` blocks of those (which go): anywhere else, it stays
+    dropped = {}
+    for pb, sts in backward.items():
+        if pb in forward:
+            dropped[pb] = sum(1 for st in sts for n in name_nodes(ast.Module(body=st.orelse, type_ignores=[])) if n.id == pb)
+    gone = {pb for pb in forward if reads.get(pb, 0) == 2 + len(backward.get(pb, ())) + dropped.get(pb, 0)}
+    if not gone:
+        return fused
+    rewrite = {id(forward[pb]): pb for pb in gone}
+    tests = {id(st) for pb in gone for st in backward.get(pb, ())}
+
+    def change(st):
+        if id(st) in rewrite:
+            test = ast.Compare(left=st.test.left, ops=[ast.IsNot()], comparators=st.test.comparators)
+            guard = ast.If(test=test, body=[ast.Expr(value=call(bail_name))], orelse=[])
+            ast.copy_location(guard, st)
+            return [guard] + st.body[:-1]
+        if id(st) in tests:
             return st.body
         return None
 
-    _rewrite_blocks(tree, forward_case)
-    if not gone:
-        return fused
-    _rewrite_blocks(tree, backward_case)
-    if any(isinstance(n, ast.Name) and n.id in gone for n in walk(tree)):
-        return fused
-    return tree
+    _rewrite_blocks(fused, change)
+    return fused
+
+
+def _forward_case(st, bail_name, inline_names):
+    """The pullback's name `pb` if statement `st` is `if f is _rule: ...; pb = None else: y, pb =
+    bail(...)`, else None."""
+    if not (isinstance(st, ast.If) and len(st.orelse) == 1 and st.body and _is_identity(st.test, inline_names)):
+        return None
+    last, other = st.body[-1], st.orelse[0]
+    if not (isinstance(last, ast.Assign) and len(last.targets) == 1 and isinstance(last.targets[0], ast.Name)
+            and isinstance(last.value, ast.Constant) and last.value.value is None):
+        return None
+    pb = last.targets[0].id
+    if not (isinstance(other, ast.Assign) and isinstance(other.value, ast.Call)
+            and isinstance(other.value.func, ast.Name) and other.value.func.id == bail_name
+            and len(other.targets) == 1 and isinstance(other.targets[0], ast.Tuple)
+            and len(other.targets[0].elts) == 2 and isinstance(other.targets[0].elts[1], ast.Name)
+            and other.targets[0].elts[1].id == pb):
+        return None
+    return pb
 
 
 def _is_identity(test, names):
@@ -221,11 +265,15 @@ def _rewrite_blocks(node, fn):
 
 
 def _is_none_test(st, name):
-    t = st.test if isinstance(st, ast.If) else None
+    """`st` is `if name is None: ...` with no `else`."""
+    return isinstance(st, ast.If) and not st.orelse and _tests_none(st.test, name)
+
+
+def _tests_none(t, name):
+    """`t` is `name is None`."""
     return (
-        t is not None and not st.orelse and isinstance(t, ast.Compare) and isinstance(t.left, ast.Name)
-        and t.left.id == name and len(t.ops) == 1 and isinstance(t.ops[0], ast.Is)
-        and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None
+        isinstance(t, ast.Compare) and isinstance(t.left, ast.Name) and t.left.id == name and len(t.ops) == 1
+        and isinstance(t.ops[0], ast.Is) and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None
     )
 
 

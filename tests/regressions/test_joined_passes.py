@@ -262,3 +262,13 @@ def test_a_bail_out_is_never_caught_by_the_users_except(monkeypatch):
     # d/dx x^3 at 0.5
     assert dpnb.gradient(guarded_sin, 0.5) == pytest.approx((0.75,))
 
+
+
+def test_the_rebound_case_is_folded_away():
+    # joined, `wave` keeps no pullback variables of its inline rules (`_t2_pb1`, ...): the case
+    # in which they would be set bails out instead
+    load.refresh()
+    j = _joined(wave, 0.7)
+    assert j is not None
+    assert not [v for v in j.__code__.co_varnames if "_pb" in v]
+    assert "_call_num" not in j.__code__.co_freevars
