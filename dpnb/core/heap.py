@@ -287,13 +287,23 @@ def _array_acc(ctx, root):
     if e is None:
         acc = np.zeros_like(root, dtype=_float_dtype(root.dtype))
         e = ctx.heap[id(root)] = _Entry(root, acc, True)
-    elif e.acc is None or not e.owned:
+    elif e.acc is None or not e.owned or not _laid_out_like(e.acc, root):
+        # a view's window is read off the root's memory layout: the accumulator has that layout
+        # (a cotangent adopted whole may be in C order where the root is in F order)
         old = e.acc
         acc = np.zeros_like(root, dtype=_float_dtype(root.dtype))
         if old is not None:
             acc += old
         e.acc, e.owned = acc, True
     return e.acc
+
+
+def _laid_out_like(acc, root):
+    """Does accumulator `acc` lie in memory as `root` does (same order of the entries)?"""
+    if not (acc.flags.c_contiguous or acc.flags.f_contiguous) or acc.shape != root.shape:
+        return False
+    ai, ri = acc.dtype.itemsize, root.dtype.itemsize
+    return all(n <= 1 or sa * ri == sr * ai for sa, sr, n in zip(acc.strides, root.strides, root.shape))
 
 
 def _window(acc, root, v):

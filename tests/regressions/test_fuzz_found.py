@@ -498,3 +498,78 @@ def test_hessian_of_a_reshape_in_fortran_order():
 
     want = _hessian_by_differences(f, B)
     np.testing.assert_allclose(np.reshape(dpnb.hessian(f, B), want.shape), want, rtol=1e-5, atol=1e-6)
+
+
+# --- jvp of a gradient through reductions -------------------------------------------------------
+# jvp differentiates the pullback once more, and with it dpnb's own runtime: the accumulator of an
+# array whose entries lie in Fortran order was read through `.ravel(order="K")`, whose pullback
+# put the entries back in C order. np.prod along axis 0, cumprod along the last axis and
+# np.multiply.reduce had a wrong jvp of their gradient (their Hessian was right). np.cumprod(a) of
+# an array with a zero was refused: the pullback of np.stack called .reshape on a NumPy scalar.
+
+T = np.array([[0.345, 0.821, 0.330, -1.303], [0.905, 0.446, -0.537, 0.581], [0.364, 0.294, 0.028, 0.547]])
+_B_ZERO = B.copy()
+_B_ZERO[1, 2] = 0.0
+_B_TWO_ZEROS = B.copy()
+_B_TWO_ZEROS[0, 1] = _B_TWO_ZEROS[2, 1] = 0.0
+_W34 = np.arange(12.0).reshape(3, 4)
+
+REDUCTIONS = {
+    "np.prod(a, axis=0)": lambda a: np.sum(np.prod(a, axis=0)),
+    "a.prod(0)": lambda a: np.sum(a.prod(0)),
+    "np.prod(a, axis=0, keepdims=True)": lambda a: np.sum(np.prod(a, axis=0, keepdims=True) * np.arange(1.0, 5.0)),
+    "np.multiply.reduce(a)": lambda a: np.sum(np.multiply.reduce(a, axis=0)),
+    "np.cumprod(a, axis=1)": lambda a: np.sum(np.cumprod(a, axis=1) * _W34),
+    "np.cumprod(a)": lambda a: np.sum(np.cumprod(a) * _W34.ravel()),
+}
+
+
+def _jvp_of_gradient_agrees(f, x, h=1e-6):
+    def g(v):
+        return dpnb.gradient(f, v)[0]
+
+    got = dpnb.jvp(g, (x,), (T,))[1]
+    want = (g(x + h * T) - g(x - h * T)) / (2 * h)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+_AT_ALL = ("B", "one zero", "two zeros in a column")
+_CASES = [(n, at) for n in list(REDUCTIONS)[:4] for at in _AT_ALL] + [
+    ("np.cumprod(a, axis=1)", "B"), ("np.cumprod(a)", "one zero"), ("np.cumprod(a)", "two zeros in a column"),
+]
+
+
+@pytest.mark.parametrize("name, at", _CASES)
+def test_jvp_of_the_gradient_of_a_reduction(name, at):
+    x = {"B": B, "one zero": _B_ZERO, "two zeros in a column": _B_TWO_ZEROS}[at]
+    _jvp_of_gradient_agrees(REDUCTIONS[name], x)
+
+
+# --- the accumulator of a Fortran-ordered array -------------------------------------------------
+# An array's cotangent adopted whole (from two uses of it) kept the pullback's C order while the
+# array lay in Fortran order (`a.T * 2`); a view's part of it (`r[0]`, changed in place) was then
+# read at the wrong entries: a wrong gradient.
+
+_W43 = np.arange(12.0).reshape(4, 3) + 1
+
+
+def fortran_root_view_changed_in_place(a):
+    r = a.T * 2
+    y1 = r[0].copy()
+    r[1] *= 3
+    y2 = r * _W43
+    y3 = np.sin(r) * _W43
+    return np.sum(y2) + np.sum(y3) + np.sum(y1 * np.array([1.0, 10.0, 100.0]))
+
+
+def fortran_root_row_assigned(a):
+    r = a.T * 2
+    out = r * _W43 + r**2
+    r[0] = r[0] * 5
+    return np.sum(out) + np.sum(r * _W43) + np.sum(np.cos(r))
+
+
+@pytest.mark.parametrize("f", [fortran_root_view_changed_in_place, fortran_root_row_assigned])
+def test_gradient_through_a_view_of_a_fortran_ordered_array(f):
+    _agrees(f, B)
+    _jvp_of_gradient_agrees(f, B)

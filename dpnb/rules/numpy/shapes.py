@@ -254,7 +254,8 @@ def stack_rrule(arrays, axis=0, *args, **kwargs):
 
     def stack_pullback(y_bar):
         g = np.moveaxis(asarray(y_bar), axis, 0)
-        bars = [to_like(g[i].reshape(np.shape(a)), a) for i, a in enumerate(arrays)]
+        # np.reshape, not .reshape: an item of a 1-d g is a NumPy scalar
+        bars = [to_like(np.reshape(g[i], np.shape(a)), a) for i, a in enumerate(arrays)]
         return (None, _seq_of(arrays, bars), None) + _nones(args)
 
     return y, stack_pullback
