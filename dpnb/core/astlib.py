@@ -136,6 +136,35 @@ def name_nodes(node):
 
 _Name = ast.Name
 
+#: the nodes that open a scope of their own
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def scope_nodes(body, stop=SCOPES):
+    """The nodes of the statements (or expressions) `body` that belong to their own scope, in a
+    list: a nested function, lambda or class (any node of the types `stop`) is in it, as its name
+    and defaults belong to this scope, but nothing inside it is."""
+    out = []
+    todo = list(body)
+    pop, push, found = todo.pop, todo.append, out.append
+    while todo:
+        n = pop()
+        found(n)
+        if isinstance(n, stop):
+            continue
+        d = n.__dict__
+        for field in n._fields:
+            v = d.get(field)
+            if v is None:
+                continue
+            if type(v) is list:
+                for c in v:
+                    if isinstance(c, _AST):
+                        push(c)
+            elif isinstance(v, _AST):
+                push(v)
+    return out
+
 
 def fix_missing_locations(node):
     """`ast.fix_missing_locations(node)`: a node with no position takes its parent's. The nodes are

@@ -18,40 +18,11 @@ function from then on.
 import ast
 import types
 
-from .astlib import C, N, S, call, copy_tree, fix_missing_locations, name_nodes, tup
+from .astlib import C, N, S, call, copy_tree, fix_missing_locations, name_nodes, scope_nodes, tup
 from .runtime import bail
 
 #: runtime helpers that neither read the context nor call the user's code through dpnb
 PURE_HELPERS = frozenset({"nones", "range", "tape_reader", "len", "slice", "set", "check_loop", "with_value", "unbound"})
-
-
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_AST = ast.AST
-
-
-def _scoped_walk(body):
-    """The nodes of these statements, in a list, not entering nested functions, lambdas or
-    classes (their own nodes are in it: their names and defaults belong to this scope's code)."""
-    out = []
-    todo = list(body)
-    pop, push, found = todo.pop, todo.append, out.append
-    while todo:
-        n = pop()
-        found(n)
-        if isinstance(n, _SCOPES):
-            continue
-        d = n.__dict__
-        for field in n._fields:
-            v = d.get(field)
-            if v is None:
-                continue
-            if type(v) is list:
-                for c in v:
-                    if isinstance(c, _AST):
-                        push(c)
-            elif isinstance(v, _AST):
-                push(v)
-    return out
 
 
 def _stored(nodes):
@@ -92,7 +63,7 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
     seed_name = a.args[0].arg
     fwd_body = body[: pbs[0]] + body[pbs[0] + 1: -1]
     # the forward pass returns only at its end, and hands its pullback to nothing else
-    fwd_nodes = _scoped_walk(fwd_body)
+    fwd_nodes = scope_nodes(fwd_body)
     for n in fwd_nodes:
         if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await)):
             return None
@@ -100,7 +71,7 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
             return None
     # the pullback's own names must not be the forward pass's: joined, they share one scope
     pb_body = pb.body
-    pb_nodes = _scoped_walk(pb_body)
+    pb_nodes = scope_nodes(pb_body)
     for n in pb_nodes:
         if isinstance(n, (ast.Nonlocal, ast.Global, ast.Yield, ast.YieldFrom, ast.Await)):
             return None
@@ -143,7 +114,7 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
     ast.copy_location(fused, shown)
     # the seed is never None: the pullback's `if y_bar is None: return ...` goes
     pb_copy = copy_tree([st for st in pb_body if not _is_none_test(st, seed_name)], memo)
-    for n in _scoped_walk(pb_copy):
+    for n in scope_nodes(pb_copy):
         if isinstance(n, ast.Return):
             value = n.value if n.value is not None else C(None)
             n.value = tup([N(y_name), value])

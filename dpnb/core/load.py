@@ -528,7 +528,7 @@ def _spread_varargs(fdef, nargs):
     parameters: `def f(a, w_0, w_1)`, with `w = (w_0, w_1)` bound first. A call or display that
     unpacks `w` where `w` is never rebound (`g(*w, x)`) takes the parameters themselves
     (`g(w_0, w_1, x)`), so the call is a plain one; the tuple goes if nothing else reads it."""
-    from .astlib import walk
+    from .astlib import SCOPES, scope_nodes, walk
 
     a = fdef.args
     w = a.vararg.arg
@@ -545,17 +545,6 @@ def _spread_varargs(fdef, nargs):
     a.vararg = None
     a.defaults = []  # defaults are the user's (see `Compiled.instance`); every parameter is given here
 
-    def own_scope(body):
-        """Nodes of these statements and expressions, not entering nested scopes."""
-        stack = list(body)
-        while stack:
-            node = stack.pop()
-            yield node
-            for child in ast.iter_child_nodes(node):
-                if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
-                                          ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                    stack.append(child)
-
     def elements():
         return [ast.Name(id=n, ctx=ast.Load()) for n in names]
 
@@ -565,7 +554,9 @@ def _spread_varargs(fdef, nargs):
         for n in walk(fdef)
     )
     if not rebound:
-        for node in own_scope(fdef.body):
+        # this function's own scope only: a nested function may have a `*w` of its own, and a
+        # comprehension its own `w`
+        for node in scope_nodes(fdef.body, SCOPES + (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
             for field in ("args", "elts"):
                 items = getattr(node, field, None)
                 if not isinstance(items, list) or not isinstance(node, (ast.Call, ast.List, ast.Tuple, ast.Set)):

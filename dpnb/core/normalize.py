@@ -38,7 +38,7 @@ import ast
 import copy
 
 from ..errors import UnsupportedSyntaxError
-from .astlib import copy_tree, walk
+from .astlib import copy_tree, scope_nodes, walk
 
 
 class Append(ast.stmt):
@@ -107,16 +107,7 @@ def _always_exits(stmts):
 
 
 def _count_returns(stmts):
-    n = 0
-    stack = list(stmts)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        if isinstance(node, ast.Return):
-            n += 1
-        stack.extend(ast.iter_child_nodes(node))
-    return n
+    return sum(1 for node in scope_nodes(stmts) if isinstance(node, ast.Return))
 
 
 class _Loop:

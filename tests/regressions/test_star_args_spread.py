@@ -112,3 +112,21 @@ def test_a_second_derivative_through_a_star_function():
         return w[0] ** 3
 
     assert dpnb.gradient(lambda x: dpnb.gradient(cube, x)[0], 2.0) == (pytest.approx(12.0),)
+
+
+def _sum_of_squares(*v):
+    return sum(x * x for x in v)
+
+
+def inner_has_its_own_star(*w):
+    def inner(*w):
+        return _sum_of_squares(*w)
+
+    return inner(3.0) + w[0]
+
+
+def test_a_nested_function_with_a_star_parameter_of_the_same_name_keeps_its_own():
+    # inner's `*w` is not the outer one: spreading the outer `w` into inner's call gave 5.0
+    assert dpnb.gradient(inner_has_its_own_star, 2.0) == (1.0,)
+    assert dpnb.gradient(inner_has_its_own_star, 2.0) == tuple(_general(inner_has_its_own_star, 2.0))
+    np.testing.assert_allclose(numerical_gradient(inner_has_its_own_star, 2.0), (1.0,), rtol=1e-6)
