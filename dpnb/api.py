@@ -322,7 +322,7 @@ def gradient(f, *args):
     # checks are `load.joined_instance`'s, the rest is `_run_joined`, written out (a call less)
     e = _FUNCTIONS_get(id(f))
     if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__ and e.kwdefaults is f.__kwdefaults__:
-        joined = e.joined1.get(type(args[0]))
+        joined = e.joined.get(type(args[0]))  # `load.joined_key` of one argument
         if joined:
             try:
                 y, bars = joined(*args)

@@ -82,7 +82,7 @@ class _CodeEntry:
 
 
 class _FnEntry:
-    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined", "joined1")
+    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined")
 
     def __init__(self, ref, fn):
         self.ref = ref
@@ -90,10 +90,9 @@ class _FnEntry:
         self.defaults = fn.__defaults__
         self.kwdefaults = fn.__kwdefaults__
         self.per = {}
-        # argument types -> joined forward and backward function (`fuse`), or False; for a call
-        # with one argument, keyed by its type alone
+        # argument types -> joined forward and backward function (`fuse`), or False: keyed by
+        # `joined_key` (for one argument its type alone, which no tuple of types can equal)
         self.joined = {}
-        self.joined1 = {}
         # the number of arguments of a plain call (positional parameters only), else -1
         self.nplain = self.code.co_argcount if _plain(fn, self.code.co_argcount) else -1
 
@@ -132,6 +131,21 @@ def _filled_by_defaults(fn, nargs):
     )
 
 
+def _entry(fn):
+    """The cache entry of Python function `fn`, made (or made again, for a function whose code or
+    defaults were changed) if need be; None if a rule or the constant table covers `fn`."""
+    key = id(fn)
+    e = FUNCTIONS.get(key)
+    if e is not None and e.ref() is fn and e.code is fn.__code__ and e.defaults is fn.__defaults__ and e.kwdefaults is fn.__kwdefaults__:
+        return e
+    if registry.lookup(fn) is not None or foreign_code(fn):
+        return None
+    with _lock:
+        e = _FnEntry(weakref.ref(fn, lambda _, k=key, pop=FUNCTIONS.pop: pop(k, None)), fn)
+        FUNCTIONS[key] = e
+    return e
+
+
 def spread_instance(fn, args):
     """The adjoint of `*args` function `fn` compiled for this many positional arguments as a
     function of plain parameters (`_spread_varargs`): its pullback gives a cotangent per argument.
@@ -139,14 +153,9 @@ def spread_instance(fn, args):
     code = fn.__code__
     if code.co_flags & 0x0C != 0x04 or code.co_kwonlyargcount or len(args) < code.co_argcount:
         return None
-    key = id(fn)
-    e = FUNCTIONS.get(key)
-    if e is None or e.ref() is not fn or e.code is not code or e.defaults is not fn.__defaults__ or e.kwdefaults is not fn.__kwdefaults__:
-        if registry.lookup(fn) is not None or foreign_code(fn):
-            return None
-        with _lock:
-            e = _FnEntry(weakref.ref(fn, lambda _, k=key, pop=FUNCTIONS.pop: pop(k, None)), fn)
-            FUNCTIONS[key] = e
+    e = _entry(fn)
+    if e is None:
+        return None
     tkey = (SPREAD,) + tuple(map(type, args))
     adj = e.per.get(tkey)
     if adj is None:
@@ -161,28 +170,27 @@ def adjoint_instance(fn, args, plain=True, defaults=False):
     a call that leaves trailing parameters to their defaults counts as plain too: the adjoint is
     then specialised for the types of those defaults as well, and its pullback still returns a
     cotangent for every parameter."""
-    key = id(fn)
-    e = FUNCTIONS.get(key)
+    e = FUNCTIONS.get(id(fn))
     if e is not None and len(args) == e.nplain and e.ref() is fn and e.code is fn.__code__ and e.defaults is fn.__defaults__ and e.kwdefaults is fn.__kwdefaults__:
         # the common case, a call that fills the parameters of a function seen before
         adj = e.per.get((type(args[0]),) if len(args) == 1 else tuple(map(type, args)))
         if adj is not None:
             return adj
-    if e is None or e.ref() is not fn or e.code is not fn.__code__ or e.defaults is not fn.__defaults__ or e.kwdefaults is not fn.__kwdefaults__:
-        if registry.lookup(fn) is not None or foreign_code(fn):
-            return None
-        if plain and not _plain(fn, len(args)) and not (defaults and _filled_by_defaults(fn, len(args))):
-            return None
-        with _lock:
-            e = _FnEntry(weakref.ref(fn, lambda _, k=key, pop=FUNCTIONS.pop: pop(k, None)), fn)
-            FUNCTIONS[key] = e
-    elif plain and not _plain(fn, len(args)) and not (defaults and _filled_by_defaults(fn, len(args))):
+    if plain and not _plain(fn, len(args)) and not (defaults and _filled_by_defaults(fn, len(args))):
+        return None
+    e = _entry(fn)
+    if e is None:
         return None
     tkey = _types_key(fn, args, defaults and plain)
     adj = e.per.get(tkey)
     if adj is None:
         adj = e.per[tkey] = compiled_for(fn, tkey).instance(fn)
     return adj
+
+
+def joined_key(args):
+    """The key of `_FnEntry.joined` for these arguments."""
+    return type(args[0]) if len(args) == 1 else tuple(map(type, args))
 
 
 def joined_instance(fn, args, seed):
@@ -192,26 +200,22 @@ def joined_instance(fn, args, seed):
     adjoint does not take plainly)."""
     e = FUNCTIONS.get(id(fn))
     if e is not None and e.code is fn.__code__ and e.defaults is fn.__defaults__ and e.kwdefaults is fn.__kwdefaults__ and e.ref() is fn:
-        j = e.joined1.get(type(args[0])) if len(args) == 1 else e.joined.get(tuple(map(type, args)))
+        j = e.joined.get(joined_key(args))
         if j is not None:
             return j or None
     adj = adjoint_instance(fn, args, True, True)
     e = FUNCTIONS.get(id(fn))
-    if adj is None:
-        if e is not None and len(args) == 1 and e.ref() is fn:
-            e.joined1[type(args[0])] = False  # (a rule, or not a plain call: the entry would go)
-        return None
-    c = compiled_for(fn, _types_key(fn, args, True))
-    t = c.joined
-    if t is None:
-        with _lock:
-            t = c.joined = _joined_template(c, seed) or False
-    j = c.instance(fn, t) if t else False
-    if e is not None:
-        if len(args) == 1:
-            e.joined1[type(args[0])] = j
-        else:
-            e.joined[tuple(map(type, args))] = j
+    j = False  # a rule, or not a plain call, or an adjoint that needs a context
+    if adj is not None:
+        c = compiled_for(fn, _types_key(fn, args, True))
+        t = c.joined
+        if t is None:
+            with _lock:
+                t = c.joined = _joined_template(c, seed) or False
+        if t:
+            j = c.instance(fn, t)
+    if e is not None and e.ref() is fn:
+        e.joined[joined_key(args)] = j
     return j or None
 
 
@@ -219,10 +223,7 @@ def never_joined(fn, args):
     """The joined function of `fn` bailed out: these arguments take the general way from now on."""
     e = FUNCTIONS.get(id(fn))
     if e is not None:
-        if len(args) == 1:
-            e.joined1[type(args[0])] = False
-        else:
-            e.joined[tuple(map(type, args))] = False
+        e.joined[joined_key(args)] = False
 
 
 def _joined_template(c, seed):
@@ -238,18 +239,9 @@ def _joined_template(c, seed):
     values.update({own["seed"]: seed, own["bail"]: fuse.bail, own["type"]: type, own["float"]: float})
     params = list(values) + [p for p in factory_params if p not in values]
     code_name = c.code.co_name if not is_lambda else "<lambda>"
-    t = _in_factory(tree, c.source, params, values, _Globals(c.template.__globals__), filename, True)
+    t = _in_factory(tree, c.source, params, values, c.template.__globals__, filename, True)
     tcode = t.__code__.replace(co_name=code_name, co_qualname=c.code.co_qualname)
     return types.FunctionType(tcode, c.template.__globals__, code_name, t.__defaults__, t.__closure__)
-
-
-class _Globals:
-    """What `_in_factory` reads of a function: its globals."""
-
-    __slots__ = ("__globals__",)
-
-    def __init__(self, g):
-        self.__globals__ = g
 
 
 def _types_key(fn, args, defaults):
@@ -458,7 +450,7 @@ def build(fn, key):
     user_free = list(fn.__code__.co_freevars)
     factory_params = list(helper_values) + [v for v in user_free if v not in helper_values]
     joined_names = {k: namer.exact("_dpnb_" + k) for k in ("seed", "bail", "type", "float")}
-    template = _in_factory(fwd, fdef, factory_params, helper_values, fn, filename, positioned)
+    template = _in_factory(fwd, fdef, factory_params, helper_values, fn.__globals__, filename, positioned)
     fwd.name = shown_name  # `shown` is `fwd` when it had positions
     fwd_code = template.__code__
     if src.is_lambda:
@@ -489,7 +481,7 @@ def build(fn, key):
     return Compiled(template, shown, versioned, fn.__code__, user_free, emitter.pullback_name, parts)
 
 
-def _in_factory(fwd, fdef, factory_params, helper_values, fn, filename, positioned):
+def _in_factory(fwd, fdef, factory_params, helper_values, globals_, filename, positioned):
     """Compile function tree `fwd` inside a factory whose parameters are the helpers and the user's
     free variables; the function it returns, bound to them."""
     from .astlib import fix_missing_locations
@@ -513,7 +505,7 @@ def _in_factory(fwd, fdef, factory_params, helper_values, fn, filename, position
         fix_missing_locations(module)
     code = compile(module, filename, "exec")
     fcode = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    make = types.FunctionType(fcode, fn.__globals__)
+    make = types.FunctionType(fcode, globals_)
     args = [helper_values[p] if p in helper_values else None for p in factory_params]
     return make(*args)
 
