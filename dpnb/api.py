@@ -74,17 +74,16 @@ def _direct(f, args, with_value):
     the general path is needed."""
     if type(f) is not _FunctionType:
         return None
-    if not f.__code__.co_flags & 0x04:
+    if f.__code__.co_flags & 0x04:
+        # a `*args` function runs as a function of as many plain parameters as there are arguments
+        adj = load.spread_instance(f, args)
+    else:
         # forward and backward passes joined into one function needing no context (`core.fuse`)
         joined = _joined(f, args, _seed)
         if joined:
             r = _run_joined(f, joined, args)
             if r is not None:
                 return WithGradient(*r) if with_value else r[1]
-    if f.__code__.co_flags & 0x04:
-        # a `*args` function runs as a function of as many plain parameters as there are arguments
-        adj = load.spread_instance(f, args)
-    else:
         adj = _adjoint(f, args, True, True)
     if adj is None:
         return None
