@@ -1,0 +1,935 @@
+"""Second order by forward over reverse: a Hessian in one batched pass.
+
+`hessian(f, x)` asks `hessian(f, x)` here first. For a function whose body, after
+`normalize` and SSA, is straight-line array code (arithmetic, `@`, indexing by
+constants, `.T`, and the NumPy and `math` functions in `_FUNCS`), two transforms
+run on source:
+
+1. `_Adjoint` writes the gradient as plain code on names: the forward statements,
+   then the cotangent of each value, in the same small set of primitives. No heap
+   and no context are needed: nothing in this subset can alias or change a value.
+2. `tangent` applies forward mode to that code with all k tangent directions at
+   once: each active value `v` gets `v_d`, of shape `(k,) + np.shape(v)`, from the
+   batched rule of its primitive (`_JVP`).
+
+The result runs once, with the identity as the tangents of `x`: the tangent of the
+gradient is the Hessian, all its columns in one pass. Code outside the subset raises
+`Unsupported` when built; a value outside it when run (a rebound NumPy function, an
+array subclass, a complex number, a 3-d `@`) raises `Bail`. Either way `hessian`
+takes its columns the general way, reverse over reverse, which handles loops,
+branches, calls and recursion.
+"""
+import ast
+import math
+import operator
+import types
+
+import numpy as np
+
+from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, tup
+
+
+class Unsupported(Exception):
+    """The function is outside the subset this module compiles."""
+
+
+class Bail(Exception):
+    """A value met when running is outside the subset: the general way takes over."""
+
+
+# --- primitives of the adjoint code, and their batched tangent rules ---------------------------
+#
+# A tangent `d` of a value `t` always has the shape `(k,) + np.shape(t)`: the k directions first.
+
+
+def _lift(d, nd):
+    """Tangent `d` with axes of length 1 inserted after the batch axis, to rank `1 + nd`."""
+    extra = nd - (d.ndim - 1)
+    if extra <= 0:
+        return d
+    return d.reshape((d.shape[0],) + (1,) * extra + d.shape[1:])
+
+
+def _full(d, t):
+    shape = (d.shape[0],) + np.shape(t)
+    d = _lift(d, len(shape) - 1)
+    return d if d.shape == shape else np.broadcast_to(d, shape)
+
+
+def _axes(axis, nd):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(operator.index(a) % nd for a in axes)
+
+
+def _p_check(v):
+    """A value read from outside the function (a global, a default, a closure's cell)."""
+    t = type(v)
+    if t is float or t is int or t is np.float64:
+        return
+    if t is np.ndarray or isinstance(v, (np.floating, np.signedinteger, np.unsignedinteger)):
+        if v.dtype.kind in "fiu":
+            return
+    raise Bail
+
+
+def _p_array(v):
+    """The object of a method call (`.sum()`) or of `.T`: a plain array."""
+    if type(v) is not np.ndarray and not isinstance(v, np.floating):
+        raise Bail
+
+
+def _p_number(v):
+    """The left side of `a += b`: a number (an array would change in place)."""
+    if isinstance(v, np.ndarray):
+        raise Bail
+
+
+def _p_mm(a, b):
+    """`@` and `np.dot` are compiled for 1-d and 2-d arrays."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim not in (1, 2) or b.ndim not in (1, 2):
+        raise Bail
+
+
+def _p_T(a):
+    return a.T
+
+
+def _p_getitem(a, idx):
+    if type(a) is not np.ndarray:
+        raise Bail
+    return a[idx]
+
+
+def _p_sum(a, axis=None, keepdims=False):
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+def _p_mean(a, axis=None, keepdims=False):
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
+def _p_count(a, t):
+    """How many entries of `a` each entry of `t = mean(a, ...)` is the mean of."""
+    return np.size(a) // np.size(t)
+
+
+def _p_unb(g, a):
+    """Cotangent `g` summed down to the shape of `a` (un-broadcasting)."""
+    shape = np.shape(a)
+    gs = np.shape(g)
+    if gs == shape:
+        return g
+    if not shape:
+        return np.sum(g)
+    extra = len(gs) - len(shape)
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and gs[extra + i] != 1)
+    return np.sum(g, axis=axes, keepdims=True).reshape(shape)
+
+
+def _p_sum_bar(g, a, axis, keepdims):
+    shape = np.shape(a)
+    if not shape:
+        return g
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def _p_getitem_bar(g, a, idx):
+    z = np.zeros(np.shape(a), dtype=np.result_type(g, float))
+    z[idx] = g
+    return z
+
+
+def _zero_exponent(b):
+    return np.ndim(b) == 0 and b == 0
+
+
+def _p_powd(a, b):
+    """d(a ** b)/da, 0 for b == 0 (where `0 * a ** -1` would be nan at a = 0)."""
+    if _zero_exponent(b):
+        return 0.0 * np.asarray(a, dtype=float) if np.ndim(a) else 0.0
+    return b * a ** (b - 1)
+
+
+def _math(f):
+    def scalar(a):
+        if np.ndim(a):
+            raise Bail
+        return f(a)
+
+    scalar.__name__ = f.__name__
+    return scalar
+
+
+def _j_add(t, a, b, da, db):
+    if da is None:
+        return _full(db, t)
+    if db is None:
+        return _full(da, t)
+    nd = np.ndim(t)
+    return _lift(da, nd) + _lift(db, nd)
+
+
+def _j_sub(t, a, b, da, db):
+    if da is None:
+        return -_full(db, t)
+    if db is None:
+        return _full(da, t)
+    nd = np.ndim(t)
+    return _lift(da, nd) - _lift(db, nd)
+
+
+def _j_mul(t, a, b, da, db):
+    nd = np.ndim(t)
+    out = None if da is None else _lift(da, nd) * b
+    if db is not None:
+        part = a * _lift(db, nd)
+        out = part if out is None else out + part
+    return _full(out, t)
+
+
+def _j_div(t, a, b, da, db):
+    nd = np.ndim(t)
+    if db is None:
+        return _full(_lift(da, nd) / b, t)
+    part = t * _lift(db, nd)
+    num = -part if da is None else _lift(da, nd) - part
+    return _full(num / b, t)
+
+
+def _j_pow(t, a, b, da, db):
+    nd = np.ndim(t)
+    out = None if da is None else _lift(da, nd) * _p_powd(a, b)
+    if db is not None:
+        part = _lift(db, nd) * (np.log(a) * t)
+        out = part if out is None else out + part
+    return _full(out, t)
+
+
+def _j_matmul(t, a, b, da, db):
+    out = None if da is None else da @ b
+    if db is not None:
+        part = db @ a.T if b.ndim == 1 else a @ db
+        out = part if out is None else out + part
+    return out
+
+
+def _j_neg(t, a, da):
+    return -da
+
+
+def _j_pos(t, a, da):
+    return da
+
+
+def _j_T(t, a, da):
+    return da.transpose((0,) + tuple(range(da.ndim - 1, 0, -1)))
+
+
+def _j_getitem(t, a, idx, da):
+    return da[(slice(None),) + idx]
+
+
+def _batched_axis(axis, nd):
+    return None if axis is None else tuple(a + 1 for a in _axes(axis, nd))
+
+
+def _j_sum(t, a, axis, keepdims, da):
+    nd = np.ndim(a)
+    if axis is None:
+        out = da.reshape(da.shape[0], -1).sum(axis=1)
+        return out.reshape((da.shape[0],) + (1,) * nd) if keepdims else out
+    return da.sum(axis=_batched_axis(axis, nd), keepdims=keepdims)
+
+
+def _j_mean(t, a, axis, keepdims, da):
+    return _j_sum(t, a, axis, keepdims, da) / _p_count(a, t)
+
+
+def _j_unb(t, g, a, dg):
+    shape = np.shape(a)
+    gs = np.shape(g)
+    if gs == shape:
+        return dg
+    extra = len(gs) - len(shape)
+    axes = tuple(range(1, extra + 1)) + tuple(
+        1 + extra + i for i, n in enumerate(shape) if n == 1 and gs[extra + i] != 1
+    )
+    return np.sum(dg, axis=axes, keepdims=True).reshape((dg.shape[0],) + shape)
+
+
+def _j_sum_bar(t, g, a, axis, keepdims, dg):
+    shape = np.shape(a)
+    k = dg.shape[0]
+    if not shape:
+        return dg
+    if axis is None:
+        dg = dg.reshape((k,) + (1,) * len(shape)) if dg.ndim == 1 else dg
+    elif not keepdims:
+        dg = np.expand_dims(dg, _batched_axis(axis, len(shape)))
+    return np.broadcast_to(dg, (k,) + shape)
+
+
+def _j_getitem_bar(t, g, a, idx, dg):
+    z = np.zeros((dg.shape[0],) + np.shape(a), dtype=np.result_type(dg, float))
+    z[(slice(None),) + idx] = dg
+    return z
+
+
+def _j_powd(t, a, b, da, db):
+    nd = np.ndim(t)
+    out = None
+    if da is not None and not _zero_exponent(b) and not (np.ndim(b) == 0 and b == 1):
+        out = _lift(da, nd) * (b * _p_powd(a, b - 1))
+    if db is not None:
+        part = _lift(db, nd) * (a ** (b - 1) * (1 + b * np.log(a)))
+        out = part if out is None else out + part
+    if out is None:
+        return np.zeros(((da if da is not None else db).shape[0],) + np.shape(t))
+    return _full(out, t)
+
+
+def _elementwise(derivative):
+    def rule(t, a, da):
+        return derivative(t, a) * da
+
+    return rule
+
+
+# name in the adjoint code -> (the primal function, its batched tangent rule or None when its
+# result carries no tangent, the argument positions that carry tangents)
+PRIMS = {
+    "T": (_p_T, _j_T, (0,)),
+    "getitem": (_p_getitem, _j_getitem, (0,)),
+    "sum": (_p_sum, _j_sum, (0,)),
+    "mean": (_p_mean, _j_mean, (0,)),
+    "count": (_p_count, None, ()),
+    "unb": (_p_unb, _j_unb, (0,)),
+    "sum_bar": (_p_sum_bar, _j_sum_bar, (0,)),
+    "getitem_bar": (_p_getitem_bar, _j_getitem_bar, (0,)),
+    "powd": (_p_powd, _j_powd, (0, 1)),
+    "sign": (np.sign, None, ()),
+    "sin": (np.sin, _elementwise(lambda t, a: np.cos(a)), (0,)),
+    "cos": (np.cos, _elementwise(lambda t, a: -np.sin(a)), (0,)),
+    "exp": (np.exp, _elementwise(lambda t, a: t), (0,)),
+    "log": (np.log, _elementwise(lambda t, a: 1.0 / a), (0,)),
+    "tanh": (np.tanh, _elementwise(lambda t, a: 1.0 - t * t), (0,)),
+    "sqrt": (np.sqrt, _elementwise(lambda t, a: 0.5 / t), (0,)),
+    "square": (np.square, _elementwise(lambda t, a: 2.0 * a), (0,)),
+    "abs": (np.abs, _elementwise(lambda t, a: np.sign(a)), (0,)),
+    "msin": (_math(math.sin), _elementwise(lambda t, a: np.cos(a)), (0,)),
+    "mcos": (_math(math.cos), _elementwise(lambda t, a: -np.sin(a)), (0,)),
+    "mexp": (_math(math.exp), _elementwise(lambda t, a: t), (0,)),
+    "mlog": (_math(math.log), _elementwise(lambda t, a: 1.0 / a), (0,)),
+    "mtanh": (_math(math.tanh), _elementwise(lambda t, a: 1.0 - t * t), (0,)),
+    "msqrt": (_math(math.sqrt), _elementwise(lambda t, a: 0.5 / t), (0,)),
+}
+
+BINOPS = {ast.Add: _j_add, ast.Sub: _j_sub, ast.Mult: _j_mul, ast.Div: _j_div, ast.Pow: _j_pow, ast.MatMult: _j_matmul}
+UNARY = {ast.USub: _j_neg, ast.UAdd: _j_pos}
+
+# the user's callables this module compiles, by the primitive they are
+_FUNCS = {
+    np.sin: "sin", np.cos: "cos", np.exp: "exp", np.log: "log", np.tanh: "tanh", np.sqrt: "sqrt",
+    np.square: "square", np.abs: "abs", np.sum: "sum", np.mean: "mean", np.dot: "dot",
+    np.matmul: "dot", math.sin: "msin", math.cos: "mcos", math.exp: "mexp", math.log: "mlog",
+    math.tanh: "mtanh", math.sqrt: "msqrt",
+}
+_METHODS = {"sum": "sum", "mean": "mean", "dot": "dot"}
+_METHOD_KEYS = {"sum": np.ndarray.sum, "mean": np.ndarray.mean, "dot": np.ndarray.dot}
+
+
+# --- 1. the gradient as plain code on names ------------------------------------------------
+
+
+def _static_index(node):
+    """The value of a constant index (`0`, `-1`, `1:3`, `::2`, `(0, None)`, `...`), as a tuple."""
+
+    def one(n):
+        if isinstance(n, ast.Slice):
+            parts = [None if p is None else one(p) for p in (n.lower, n.upper, n.step)]
+            if any(p is not None and type(p) is not int for p in parts):
+                raise Unsupported("a slice that is not made of constant integers")
+            return slice(*parts)
+        try:
+            v = ast.literal_eval(n)
+        except ValueError:
+            raise Unsupported("an index that is not a constant") from None
+        if v is not None and v is not Ellipsis and type(v) is not int:
+            raise Unsupported("an index that is not an integer, a slice, None or ...")
+        return v
+
+    if isinstance(node, ast.Tuple):
+        return tuple(one(e) for e in node.elts)
+    return (one(node),)
+
+
+class _Adjoint:
+    """Writes `def grad(x, *consts): ... return (y, x_bar)` from the SSA body of a function."""
+
+    def __init__(self, versioned, params, free, static_value):
+        self.params = params
+        self.free = free
+        self.static_value = static_value
+        self.locals = set(params) | set(free)
+        self.consts = {}  # namespace names -> values (static indices, callables)
+        self.globals_read = []
+        self.callees = []  # (the user's callable, the key of its rule) to check when built
+        self.fwd = []
+        self.active = {params[0]}
+        self.defs = []  # (target, kind, operands, extra) in order
+        self.counter = 0
+        self.user_names = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)} | set(params) | set(free)
+        self.used = set(self.user_names)
+        self.body = versioned.body
+        self.star = {}
+        for s in self.body:
+            if isinstance(s, ast.Assign) and isinstance(s.value, (ast.Tuple, ast.Dict)):
+                self.star[s.targets[0].id] = s.value
+
+    def fresh(self, base):
+        while True:
+            self.counter += 1
+            name = f"{base}_{self.counter}"
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+    def const(self, value, base="_k"):
+        name = self.fresh(base)
+        self.consts[name] = value
+        return N(name)
+
+    def atom(self, node):
+        if isinstance(node, ast.Constant):
+            if type(node.value) not in (int, float) and node.value is not None:
+                raise Unsupported("a constant that is not a number")
+            return node
+        if isinstance(node, ast.Name):
+            if node.id not in self.locals and node.id not in self.globals_read:
+                ok, value = self.static_value(node)
+                if ok and not isinstance(value, (int, float, np.ndarray)):
+                    raise Unsupported(f"the name {node.id} as a value")
+                self.globals_read.append(node.id)
+            return N(node.id)
+        raise Unsupported("an operand that is not a name or a constant")
+
+    def is_active(self, node):
+        return isinstance(node, ast.Name) and node.id in self.active
+
+    def prim(self, name):
+        return N("_p_" + name)
+
+    def run(self):
+        body = self.body
+        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+            raise Unsupported("no return at the end")
+        for s in body[:-1]:
+            if not isinstance(s, ast.Assign) or len(s.targets) != 1 or not isinstance(s.targets[0], ast.Name):
+                raise Unsupported(f"a statement of kind {type(s).__name__}")
+            self.statement(s)
+        ret = self.atom(body[-1].value)
+        out = self.backward(ret)
+        return out
+
+    def add_def(self, s, target, kind, operands, extra=None, value=None, guard=None):
+        if guard is not None:
+            self.fwd.append(ast.copy_location(ast.Expr(value=guard), s))
+        self.fwd.append(ast.copy_location(assign(target, value), s))
+        self.locals.add(target)
+        active = kind is not None and any(self.is_active(o) for o in operands)
+        if active:
+            self.active.add(target)
+            self.defs.append((target, kind, operands, extra))
+
+    def statement(self, s):
+        t = s.targets[0].id
+        v = s.value
+        if t in self.star:
+            return  # the arguments and keywords of a call f(*args, **kwargs), read there
+        if isinstance(v, (ast.Name, ast.Constant)):
+            a = self.atom(v)
+            return self.add_def(s, t, "copy", [a], value=copy_tree(a))
+        if isinstance(v, ast.BinOp):
+            inplace = getattr(v, "dpnb_inplace", None)
+            if inplace not in (None, "name") or type(v.op) not in BINOPS:
+                raise Unsupported("an operator outside + - * / ** @, or one in place on an attribute or item")
+            a, b = self.atom(v.left), self.atom(v.right)
+            guard = call(N("_p_mm"), a, b) if isinstance(v.op, ast.MatMult) else None
+            if inplace:  # `a += b` makes a new value only for a number: an array changes in place
+                self.fwd.append(ast.copy_location(ast.Expr(value=call(N("_p_number"), a)), s))
+            return self.add_def(s, t, type(v.op), [a, b], value=ast.BinOp(left=copy_tree(a), op=v.op, right=copy_tree(b)), guard=guard)
+        if isinstance(v, ast.UnaryOp):
+            if type(v.op) not in UNARY:
+                raise Unsupported("a unary operator outside - +")
+            a = self.atom(v.operand)
+            return self.add_def(s, t, type(v.op), [a], value=ast.UnaryOp(op=v.op, operand=copy_tree(a)))
+        if isinstance(v, ast.Subscript):
+            a = self.atom(v.value)
+            idx = self.const(_static_index(v.slice), "_idx")
+            return self.add_def(s, t, "getitem", [a], idx, value=call(self.prim("getitem"), a, idx))
+        if isinstance(v, ast.Attribute):
+            ok, value = self.static_value(v)
+            if ok:
+                if type(value) not in (int, float):
+                    raise Unsupported("a module attribute that is not a number")
+                return self.add_def(s, t, None, [], value=C(value))
+            if v.attr != "T":
+                raise Unsupported(f"the attribute .{v.attr}")
+            a = self.atom(v.value)
+            return self.add_def(s, t, "T", [a], value=call(self.prim("T"), a), guard=call(N("_p_array"), a))
+        if isinstance(v, ast.Call):
+            return self.call(s, t, v)
+        raise Unsupported(f"an expression of kind {type(v).__name__}")
+
+    def call(self, s, t, v):
+        func = v.func
+        ok, f = self.static_value(func)
+        guard = None
+        if ok:
+            try:
+                name = _FUNCS.get(f)
+            except TypeError:
+                name = None
+            if name is None:
+                raise Unsupported(f"a call of {getattr(f, '__name__', f)!r}")
+            self.callees.append((f, f))
+            fvar = self.const(f, "_f")
+            guard = ast.Compare(left=copy_tree(func), ops=[ast.IsNot()], comparators=[fvar])
+            first = None
+        elif isinstance(func, ast.Attribute) and func.attr in _METHODS and isinstance(func.value, ast.Name):
+            name = _METHODS[func.attr]
+            self.callees.append((_METHOD_KEYS[func.attr], _METHOD_KEYS[func.attr]))
+            first = self.atom(func.value)
+            guard = call(N("_p_array"), first)
+        else:
+            raise Unsupported("a call of something other than a NumPy or math function")
+        args, kwargs = self.arguments(v)
+        if first is not None:
+            args = [first] + args
+        if guard is not None and isinstance(guard, ast.Compare):
+            self.fwd.append(ast.copy_location(if_(guard, [ast.Raise(exc=N("_Bail"), cause=None)]), s))
+            guard = None
+        if name == "dot":
+            if len(args) != 2 or kwargs:
+                raise Unsupported("np.dot with other than two arguments")
+            a, b = args
+            return self.add_def(s, t, ast.MatMult, [a, b], value=ast.BinOp(left=copy_tree(a), op=ast.MatMult(), right=copy_tree(b)),
+                                guard=call(N("_p_mm"), a, b))
+        if name in ("sum", "mean"):
+            if not 1 <= len(args) <= 2:
+                raise Unsupported(f"{name} with {len(args)} arguments")
+            axis = kwargs.pop("axis", args[1] if len(args) == 2 else C(None))
+            keepdims = kwargs.pop("keepdims", C(False))
+            if kwargs or not isinstance(axis, ast.Constant) or not isinstance(keepdims, ast.Constant):
+                raise Unsupported(f"{name} with arguments other than constant axis and keepdims")
+            ax = axis.value
+            if not (ax is None or type(ax) is int or (type(ax) is tuple and all(type(i) is int for i in ax))):
+                raise Unsupported("an axis that is not an integer")
+            if type(keepdims.value) is not bool:
+                raise Unsupported("keepdims that is not True or False")
+            a = args[0]
+            value = call(self.prim(name), a, C(ax), C(keepdims.value))
+            return self.add_def(s, t, name, [a], (ax, keepdims.value), value=value, guard=guard)
+        if len(args) != 1 or kwargs:
+            raise Unsupported(f"{name} with other than one argument")
+        a = args[0]
+        return self.add_def(s, t, name, [a], value=call(self.prim(name), a), guard=guard)
+
+    def arguments(self, v):
+        if not v.keywords and not any(isinstance(a, ast.Starred) for a in v.args):
+            return [self.atom(a) for a in v.args], {}
+        args = []
+        kwargs = {}
+        for a in v.args:
+            if isinstance(a, ast.Starred):
+                lit = self.star.get(getattr(a.value, "id", None))
+                if not isinstance(lit, ast.Tuple):
+                    raise Unsupported("a call with *args")
+                args.extend(self.atom(e) for e in lit.elts)
+            else:
+                args.append(self.atom(a))
+        for k in v.keywords:
+            if k.arg is not None:
+                kwargs[k.arg] = self.atom(k.value)
+                continue
+            lit = self.star.get(getattr(k.value, "id", None))
+            if not isinstance(lit, ast.Dict):
+                raise Unsupported("a call with **kwargs")
+            for key, val in zip(lit.keys, lit.values):
+                if not isinstance(key, ast.Constant) or not isinstance(val, ast.Constant):
+                    raise Unsupported("keywords that are not constants")
+                kwargs[key.value] = val
+        return args, kwargs
+
+    # --- the backward pass -----------------------------------------------------------------
+    def backward(self, ret):
+        x = self.params[0]
+        out = []
+        self.bars = {}
+        if self.is_active(ret):
+            self.bars[ret.id] = "_seed"
+            out.append(assign("_seed", C(1.0)))
+        for target, kind, operands, extra in reversed(self.defs):
+            g = self.bars.get(target)
+            if g is None:
+                continue
+            self.pull(out, target, kind, operands, extra, N(g))
+        x_bar = self.bars.get(x)
+        ret_node = tup([copy_tree(ret), N(x_bar) if x_bar is not None else C(None)])
+        return self.fwd, out, ret_node
+
+    def emit(self, out, value, base="_c"):
+        name = self.fresh(base)
+        out.append(assign(name, value))
+        return N(name)
+
+    def send(self, out, operand, contribution):
+        """Add `contribution` to the cotangent of the name `operand`."""
+        if not self.is_active(operand):
+            return
+        b = self.bars.get(operand.id)
+        if b is None:
+            name = self.fresh(operand.id + "_bar")
+            out.append(assign(name, contribution))
+        else:
+            name = self.fresh(operand.id + "_bar")
+            out.append(assign(name, ast.BinOp(left=N(b), op=ast.Add(), right=contribution)))
+        self.bars[operand.id] = name
+
+    def pull(self, out, t, kind, ops, extra, g):
+        e = lambda v, base="_c": self.emit(out, v, base)  # noqa: E731
+        P = self.prim
+        act = [self.is_active(o) for o in ops]
+        if kind == "copy":
+            return self.send(out, ops[0], g)
+        if kind is ast.USub:
+            return self.send(out, ops[0], e(ast.UnaryOp(op=ast.USub(), operand=g)))
+        if kind is ast.UAdd:
+            return self.send(out, ops[0], g)
+        if kind in (ast.Add, ast.Sub):
+            a, b = ops
+            if act[0]:
+                self.send(out, a, e(call(P("unb"), g, a)))
+            if act[1]:
+                gb = g if kind is ast.Add else e(ast.UnaryOp(op=ast.USub(), operand=g))
+                self.send(out, b, e(call(P("unb"), gb, b)))
+            return
+        if kind is ast.Mult:
+            a, b = ops
+            if act[0]:
+                self.send(out, a, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=b)), a)))
+            if act[1]:
+                self.send(out, b, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=a)), b)))
+            return
+        if kind is ast.Div:
+            a, b = ops
+            if act[0]:
+                self.send(out, a, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Div(), right=b)), a)))
+            if act[1]:
+                q = e(ast.BinOp(left=g, op=ast.Mult(), right=N(t)))
+                q = e(ast.BinOp(left=q, op=ast.Div(), right=b))
+                self.send(out, b, e(call(P("unb"), e(ast.UnaryOp(op=ast.USub(), operand=q)), b)))
+            return
+        if kind is ast.Pow:
+            a, b = ops
+            if act[0]:
+                d = e(call(P("powd"), a, b))
+                self.send(out, a, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=d)), a)))
+            if act[1]:
+                q = e(ast.BinOp(left=e(call(P("log"), a)), op=ast.Mult(), right=N(t)))
+                self.send(out, b, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=q)), b)))
+            return
+        if kind is ast.MatMult:
+            return self.pull_matmul(out, ops, act, g)
+        if kind == "getitem":
+            return self.send(out, ops[0], e(call(P("getitem_bar"), g, ops[0], extra)))
+        if kind == "T":
+            return self.send(out, ops[0], e(call(P("T"), g)))
+        if kind in ("sum", "mean"):
+            axis, keepdims = extra
+            s = e(call(P("sum_bar"), g, ops[0], C(axis), C(keepdims)))
+            if kind == "mean":
+                s = e(ast.BinOp(left=s, op=ast.Div(), right=e(call(P("count"), ops[0], N(t)))))
+            return self.send(out, ops[0], s)
+        a = ops[0]
+        mul = lambda u, v: e(ast.BinOp(left=u, op=ast.Mult(), right=v))  # noqa: E731
+        if kind in ("sin", "msin"):
+            return self.send(out, a, mul(g, e(call(P("cos"), a))))
+        if kind in ("cos", "mcos"):
+            return self.send(out, a, e(ast.UnaryOp(op=ast.USub(), operand=mul(g, e(call(P("sin"), a))))))
+        if kind in ("exp", "mexp"):
+            return self.send(out, a, mul(g, N(t)))
+        if kind in ("log", "mlog"):
+            return self.send(out, a, e(ast.BinOp(left=g, op=ast.Div(), right=a)))
+        if kind in ("tanh", "mtanh"):
+            u = e(ast.BinOp(left=C(1.0), op=ast.Sub(), right=mul(N(t), N(t))))
+            return self.send(out, a, mul(g, u))
+        if kind in ("sqrt", "msqrt"):
+            return self.send(out, a, e(ast.BinOp(left=g, op=ast.Div(), right=mul(C(2.0), N(t)))))
+        if kind == "square":
+            return self.send(out, a, mul(g, mul(C(2.0), a)))
+        if kind == "abs":
+            return self.send(out, a, mul(g, e(call(P("sign"), a))))
+        raise Unsupported(f"no cotangent for {kind}")  # pragma: no cover - every kind above has one
+
+    def pull_matmul(self, out, ops, act, g):
+        """t = a @ b for 1-d and 2-d a and b: the four cases are told apart when it runs."""
+        a, b = ops
+        P = self.prim
+        cases = []
+        for nda in (1, 2):
+            for ndb in (1, 2):
+                code = []
+                e = lambda v: self.emit(code, v)  # noqa: E731
+                ca = cb = None
+                if act[0]:
+                    if (nda, ndb) == (1, 1):
+                        ca = e(ast.BinOp(left=g, op=ast.Mult(), right=b))
+                    elif (nda, ndb) == (1, 2):
+                        ca = e(ast.BinOp(left=b, op=ast.MatMult(), right=g))
+                    elif (nda, ndb) == (2, 1):
+                        col = e(call(P("getitem"), g, self.const((slice(None), None), "_idx")))
+                        row = e(call(P("getitem"), b, self.const((None, slice(None)), "_idx")))
+                        ca = e(ast.BinOp(left=col, op=ast.Mult(), right=row))
+                    else:
+                        ca = e(ast.BinOp(left=g, op=ast.MatMult(), right=e(call(P("T"), b))))
+                if act[1]:
+                    if (nda, ndb) == (1, 1):
+                        cb = e(ast.BinOp(left=g, op=ast.Mult(), right=a))
+                    elif (nda, ndb) == (1, 2):
+                        col = e(call(P("getitem"), a, self.const((slice(None), None), "_idx")))
+                        row = e(call(P("getitem"), g, self.const((None, slice(None)), "_idx")))
+                        cb = e(ast.BinOp(left=col, op=ast.Mult(), right=row))
+                    else:
+                        cb = e(ast.BinOp(left=e(call(P("T"), a)), op=ast.MatMult(), right=g))
+                cases.append(((nda, ndb), code, ca, cb))
+        # one name for each contribution in all four branches
+        na = self.fresh("_ca") if act[0] else None
+        nb = self.fresh("_cb") if act[1] else None
+        branches = {}
+        for key, code, ca, cb in cases:
+            if na:
+                code.append(assign(na, ca))
+            if nb:
+                code.append(assign(nb, cb))
+            branches[key] = code
+        nd = lambda v, k: ast.Compare(left=ast.Attribute(value=copy_tree(v), attr="ndim", ctx=ast.Load()), ops=[ast.Eq()], comparators=[C(k)])  # noqa: E731
+        out.append(if_(nd(a, 1), [if_(nd(b, 1), branches[(1, 1)], branches[(1, 2)])], [if_(nd(b, 1), branches[(2, 1)], branches[(2, 2)])]))
+        if na:
+            self.send(out, a, N(na))
+        if nb:
+            self.send(out, b, N(nb))
+
+
+# --- 2. forward mode on that code, the k directions at once ---------------------------------
+
+
+def tangent(stmts, active, dot):
+    """Forward mode on the statements of the gradient code: each active name `v` gets the
+    tangent `dot(v)`. `active`: the names with tangents on entry (updated in place)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ast.If):
+            before = set(active)
+            body = tangent(s.body, active, dot)
+            orelse = tangent(s.orelse, active, dot)
+            # a name both branches assign, with a tangent after one of them: None (zero) after the other
+            for n in sorted(set(active) - before):
+                if _assigns(s.body, n) and _assigns(s.orelse, n):
+                    for block in (body, orelse):
+                        if not _assigns(block, dot(n)):
+                            block.append(assign(dot(n), C(None)))
+            out.append(ast.copy_location(if_(s.test, body, orelse), s))
+            continue
+        out.append(s)
+        if not isinstance(s, ast.Assign):
+            continue
+        t = s.targets[0].id
+        v = s.value
+        if isinstance(v, ast.Name):
+            if v.id in active:
+                active.add(t)
+                out.append(assign(dot(t), N(dot(v.id))))
+            continue
+        if isinstance(v, ast.Constant):
+            continue
+        if isinstance(v, ast.BinOp):
+            operands, rule = [v.left, v.right], "_j_" + BINOPS[type(v.op)].__name__[3:]
+            slots = (0, 1)
+        elif isinstance(v, ast.UnaryOp):
+            operands, rule = [v.operand], "_j_" + UNARY[type(v.op)].__name__[3:]
+            slots = (0,)
+        elif isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id.startswith("_p_"):
+            name = v.func.id[3:]
+            _, jvp, slots = PRIMS[name]
+            operands, rule = list(v.args), (None if jvp is None else "_J_" + name)
+        else:
+            raise Unsupported(f"forward mode of {ast.unparse(v)}")
+        dots = [N(dot(operands[i].id)) if isinstance(operands[i], ast.Name) and operands[i].id in active else None for i in slots]
+        if rule is None or all(d is None for d in dots):
+            continue
+        active.add(t)
+        args = [N(t)] + [copy_tree(o) for o in operands] + [d if d is not None else C(None) for d in dots]
+        out.append(ast.copy_location(assign(dot(t), call(N(rule), *args)), s))
+    return out
+
+
+def _assigns(stmts, name):
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for s in stmts for n in ast.walk(s))
+
+
+
+def _namespace():
+    ns = {"_Bail": Bail, "_p_mm": _p_mm, "_p_array": _p_array, "_p_check": _p_check, "_p_number": _p_number}
+    for name, (f, jvp, _) in PRIMS.items():
+        ns["_p_" + name] = f
+        if jvp is not None:
+            ns["_J_" + name] = jvp
+    for rule in list(BINOPS.values()) + list(UNARY.values()):
+        ns[rule.__name__] = rule
+    return ns
+
+
+# --- building and running ------------------------------------------------------------------
+
+
+class _Built:
+    __slots__ = ("fn", "source", "generation")
+
+    def __init__(self, fn, source, generation):
+        self.fn, self.source, self.generation = fn, source, generation
+
+
+_UNSUPPORTED = object()
+_CACHE = {}
+
+
+def _builtin_rule(f):
+    from ..rules import registry
+
+    r = registry.lookup(f)
+    if r is None or r is registry.CONSTANT:
+        return False
+    mod = getattr(r, "__module__", "") or ""
+    return mod.startswith(("dpnb.rules.numpy", "dpnb.rules.scalar"))
+
+
+def build(fn):
+    """The compiled `hvp(x, x_d, *consts) -> (y, x_bar_d)` of `fn`, or `Unsupported`."""
+    from ..rules import registry
+    from . import load
+    from . import names as names_mod
+    from .normalize import normalize
+    from .parse import function_source
+    from .ssa import to_ssa
+
+    generation = registry.generation[0]
+    if registry.lookup(fn) is not None:
+        raise Unsupported("the function has a rule of its own")
+    code = fn.__code__
+    if code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):  # *args, **kw, generators, async
+        raise Unsupported("*args, **kwargs, a generator or a coroutine")
+    try:
+        src = function_source(fn)
+    except Exception as e:
+        raise Unsupported(f"no source: {e}") from None
+    fdef = src.node
+    a = fdef.args
+    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or not a.args:
+        raise Unsupported("parameters other than plain ones")
+    params = [p.arg for p in a.args]
+    if len(params) - 1 > len(fn.__defaults__ or ()):
+        raise Unsupported("parameters after the first without defaults")
+    free = list(code.co_freevars)
+    namer = names_mod.Namer(fdef)
+    local = load._local_names(fdef)
+    static_value = load._static_resolver(fn, local)
+    try:
+        normalized = normalize(fdef, namer, lambda n: static_value(n)[0], src.filename)
+        versioned, _ = to_ssa(normalized, namer)
+    except Exception as e:
+        raise Unsupported(f"normalize: {e}") from None
+    adj = _Adjoint(versioned, params, free, static_value)
+    fwd, bwd, ret = adj.run()
+    for f, key in adj.callees:
+        if not _builtin_rule(key):
+            raise Unsupported(f"{getattr(f, '__name__', f)} has a rule of the user's")
+    x = params[0]
+    ns = _namespace()
+    ns.update(adj.consts)
+    if adj.user_names & set(ns):
+        raise Unsupported("a name of the function is one this module uses")
+    checks = [ast.Expr(value=call(N("_p_check"), N(n))) for n in params[1:] + free + adj.globals_read]
+    active = {x}
+    dots = {}
+
+    def dot(name):
+        d = dots.get(name)
+        if d is None:
+            d = dots[name] = adj.fresh(name + "_d")
+        return d
+
+    body = checks + tangent(fwd + bwd, active, dot)
+    x_bar = ret.elts[1]
+    result = N(dot(x_bar.id)) if isinstance(x_bar, ast.Name) and x_bar.id in active else C(None)
+    body.append(ast.Return(value=tup([copy_tree(ret.elts[0]), result])))
+    hname = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_hvp"
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in [x, dot(x)] + params[1:] + free],
+                         vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    inner = ast.FunctionDef(name=hname, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
+    factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in ns], vararg=None, kwonlyargs=[],
+                                 kw_defaults=[], kwarg=None, defaults=[])
+    factory = ast.FunctionDef(name="_factory", args=factory_args, body=[inner, ast.Return(value=N(hname))],
+                              decorator_list=[], returns=None, type_comment=None)
+    ast.copy_location(inner, fdef)
+    ast.copy_location(factory, fdef)
+    module = ast.Module(body=[factory], type_ignores=[])
+    fix_missing_locations(module)
+    compiled = compile(module, src.filename, "exec")
+    fcode = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+    hvp = types.FunctionType(fcode, fn.__globals__)(*ns.values())
+    return _Built(hvp, ast.unparse(inner), generation)
+
+
+def _built(fn):
+    from ..rules import registry
+
+    code = fn.__code__
+    b = _CACHE.get(code)
+    if b is None or (b is not _UNSUPPORTED and b.generation != registry.generation[0]):
+        try:
+            b = build(fn)
+        except Unsupported:
+            b = _UNSUPPORTED
+        _CACHE[code] = b
+    return b
+
+
+def source(fn):
+    """The generated code `hessian` runs for `fn` (forward over reverse), or None outside the subset."""
+    b = _built(fn)
+    return None if b is _UNSUPPORTED else b.source
+
+
+def hessian(f, x):
+    """The Hessian of `f` at the array `x` in one batched pass, or None where this does not apply."""
+    if type(f) is not types.FunctionType or type(x) is not np.ndarray or x.dtype.kind != "f" or x.size == 0:
+        return None
+    b = _built(f)
+    if b is _UNSUPPORTED:
+        return None
+    n = x.size
+    consts = list(f.__defaults__[-(f.__code__.co_argcount - 1):]) if f.__code__.co_argcount > 1 else []
+    consts += [c.cell_contents for c in (f.__closure__ or ())]
+    eye = np.eye(n, dtype=x.dtype).reshape((n,) + x.shape)
+    try:
+        y, h = b.fn(x, eye, *consts)
+    except Exception:
+        return None  # the general way runs it again, and reports what went wrong where it did
+    if not isinstance(y, (float, int, np.floating, np.integer)) or isinstance(y, bool):
+        return None
+    if h is None:
+        return np.zeros(x.shape * 2)
+    return np.array(h.reshape(n, n).T.reshape(x.shape * 2), dtype=float)
