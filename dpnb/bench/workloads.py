@@ -184,6 +184,15 @@ def hess_f(x):
     return 0.5 * x @ (HESS_A @ x) + np.sum(np.sin(x))
 
 
+def hess_f_loop(x):
+    """hess_f with its sum written as a loop: outside the straight-line code compiled for
+    forward over reverse, so `hessian` takes its columns (reverse over reverse)."""
+    s = 0.5 * x @ (HESS_A @ x)
+    for i in range(x.size):
+        s = s + np.sin(x[i])
+    return s
+
+
 def hess_hvp(x, v):
     """A hand-written Hessian-vector product of hess_f."""
     return HESS_A @ v - np.sin(x) * v

@@ -141,6 +141,20 @@ def _p_getitem_bar(g, a, idx):
     return z
 
 
+def _p_zeros(v):
+    """The cotangent of `v` on a branch that sent it none."""
+    return np.zeros(np.shape(v)) if np.ndim(v) else 0.0
+
+
+def _j_zeros(t, v, dv):
+    return np.zeros_like(dv)
+
+
+def _p_tzeros(v, seed):
+    """The tangent of `v` on a branch that gave it none."""
+    return np.zeros((seed.shape[0],) + np.shape(v))
+
+
 def _zero_exponent(b):
     return np.ndim(b) == 0 and b == 0
 
@@ -310,6 +324,7 @@ PRIMS = {
     "getitem_bar": (_p_getitem_bar, _j_getitem_bar, (0,)),
     "powd": (_p_powd, _j_powd, (0, 1)),
     "sign": (np.sign, None, ()),
+    "zeros": (_p_zeros, _j_zeros, (0,)),
     "sin": (np.sin, _elementwise(lambda t, a: np.cos(a)), (0,)),
     "cos": (np.cos, _elementwise(lambda t, a: -np.sin(a)), (0,)),
     "exp": (np.exp, _elementwise(lambda t, a: t), (0,)),
@@ -365,28 +380,81 @@ def _static_index(node):
     return (one(node),)
 
 
-class _Adjoint:
-    """Writes `def grad(x, *consts): ... return (y, x_bar)` from the SSA body of a function."""
+class _Frame:
+    """The function whose statements are being read: the caller, or a callee written inline."""
 
-    def __init__(self, versioned, params, free, static_value):
+    __slots__ = ("fn", "static_value", "subst", "star", "top")
+
+    def __init__(self, fn, static_value, subst, body, top):
+        self.fn, self.static_value, self.subst, self.top = fn, static_value, subst, top
+        self.star = {}  # the tuple and dict literals of calls f(*args, **kwargs), read there
+        for s in _walk_statements(body):
+            if isinstance(s, ast.Assign) and isinstance(s.value, (ast.Tuple, ast.Dict)):
+                self.star[s.targets[0].id] = s.value
+
+
+def _walk_statements(body):
+    for s in body:
+        yield s
+        if isinstance(s, ast.If):
+            yield from _walk_statements(s.body)
+            yield from _walk_statements(s.orelse)
+
+
+def _ssa_body(fn):
+    """`fn`'s source, normalized to one operation per line, in SSA form: (FunctionDef, static_value)."""
+    from . import load
+    from . import names as names_mod
+    from .normalize import normalize
+    from .parse import function_source
+    from .ssa import to_ssa
+
+    code = fn.__code__
+    if code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):  # *args, **kw, generators, async
+        raise Unsupported("*args, **kwargs, a generator or a coroutine")
+    try:
+        src = function_source(fn)
+    except Exception as e:
+        raise Unsupported(f"no source: {e}") from None
+    fdef = src.node
+    a = fdef.args
+    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or not a.args:
+        raise Unsupported("parameters other than plain ones")
+    namer = names_mod.Namer(fdef)
+    static_value = load._static_resolver(fn, load._local_names(fdef))
+    try:
+        normalized = normalize(fdef, namer, lambda n: static_value(n)[0], src.filename)
+        versioned, _ = to_ssa(normalized, namer)
+    except Exception as e:
+        raise Unsupported(f"normalize: {e}") from None
+    return versioned, static_value, src
+
+
+_MAX_INLINE = 8
+
+
+class _Adjoint:
+    """Writes `def grad(x, *consts): ... return (y, x_bar)` from the SSA body of a function, with
+    the functions it calls written inline (no recursion)."""
+
+    def __init__(self, fn, versioned, params, free, static_value):
+        self.fn = fn
         self.params = params
         self.free = free
-        self.static_value = static_value
         self.locals = set(params) | set(free)
         self.consts = {}  # namespace names -> values (static indices, callables)
-        self.globals_read = []
-        self.callees = []  # (the user's callable, the key of its rule) to check when built
+        self.globals_read = []  # names read from the module, checked when the code runs
+        self.roots = set()  # every module name the code reads (globals and callees' modules)
+        self.callees = []  # the user's callables with rules, checked when built
         self.fwd = []
+        self.items = []  # ("def", target, kind, operands, extra) and ("if", test, body, orelse)
         self.active = {params[0]}
-        self.defs = []  # (target, kind, operands, extra) in order
         self.counter = 0
         self.user_names = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)} | set(params) | set(free)
         self.used = set(self.user_names)
         self.body = versioned.body
-        self.star = {}
-        for s in self.body:
-            if isinstance(s, ast.Assign) and isinstance(s.value, (ast.Tuple, ast.Dict)):
-                self.star[s.targets[0].id] = s.value
+        self.frame = _Frame(fn, static_value, {}, self.body, True)
+        self.stack = [fn.__code__]
 
     def fresh(self, base):
         while True:
@@ -401,19 +469,50 @@ class _Adjoint:
         self.consts[name] = value
         return N(name)
 
+    def static_value(self, node):
+        return self.frame.static_value(node)
+
     def atom(self, node):
         if isinstance(node, ast.Constant):
             if type(node.value) not in (int, float) and node.value is not None:
                 raise Unsupported("a constant that is not a number")
             return node
         if isinstance(node, ast.Name):
-            if node.id not in self.locals and node.id not in self.globals_read:
-                ok, value = self.static_value(node)
-                if ok and not isinstance(value, (int, float, np.ndarray)):
-                    raise Unsupported(f"the name {node.id} as a value")
+            f = self.frame
+            if not f.top:
+                if node.id in f.subst:
+                    return copy_tree(f.subst[node.id])
+            elif node.id in self.locals:
+                return N(node.id)
+            ok, value = self.static_value(node)
+            if ok and not isinstance(value, (int, float, np.ndarray)):
+                raise Unsupported(f"the name {node.id} as a value")
+            if node.id not in self.globals_read:
                 self.globals_read.append(node.id)
+            self.roots.add(node.id)
             return N(node.id)
         raise Unsupported("an operand that is not a name or a constant")
+
+    def target(self, name):
+        """The name a statement of the current frame assigns, in the generated code."""
+        f = self.frame
+        if f.top:
+            self.locals.add(name)
+            return name
+        node = f.subst.get(name)
+        if node is None:
+            node = f.subst[name] = N(self.fresh(name.lstrip("_") + "_in"))
+        self.locals.add(node.id)
+        return node.id
+
+    def read_root(self, node):
+        """The module name at the root of a static path (`np` of `np.sin`): read when the code runs."""
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        if isinstance(node, ast.Name):
+            if not self.frame.top and node.id in self.frame.subst:
+                raise Unsupported("a callee's static path through a parameter")
+            self.roots.add(node.id)
 
     def is_active(self, node):
         return isinstance(node, ast.Name) and node.id in self.active
@@ -425,32 +524,56 @@ class _Adjoint:
         body = self.body
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise Unsupported("no return at the end")
-        for s in body[:-1]:
+        self.block(body[:-1])
+        ret = self.atom(body[-1].value)
+        return self.backward(ret)
+
+    def block(self, stmts):
+        for s in stmts:
+            if isinstance(s, ast.If):
+                self.branch(s)
+                continue
             if not isinstance(s, ast.Assign) or len(s.targets) != 1 or not isinstance(s.targets[0], ast.Name):
                 raise Unsupported(f"a statement of kind {type(s).__name__}")
             self.statement(s)
-        ret = self.atom(body[-1].value)
-        out = self.backward(ret)
-        return out
+
+    def branch(self, s):
+        test = self.atom(s.test)
+        if not isinstance(test, ast.Name):
+            raise Unsupported("a constant condition")
+        outer_fwd, outer_items = self.fwd, self.items
+        parts = []
+        for stmts in (s.body, s.orelse):
+            self.fwd, self.items = [], []
+            self.block(stmts)
+            parts.append((self.fwd or [ast.Pass()], self.items))
+        self.fwd, self.items = outer_fwd, outer_items
+        self.fwd.append(ast.copy_location(if_(test, parts[0][0], parts[1][0]), s))
+        self.items.append(("if", test, parts[0][1], parts[1][1]))
 
     def add_def(self, s, target, kind, operands, extra=None, value=None, guard=None):
         if guard is not None:
             self.fwd.append(ast.copy_location(ast.Expr(value=guard), s))
+        target = self.target(target)
         self.fwd.append(ast.copy_location(assign(target, value), s))
-        self.locals.add(target)
         active = kind is not None and any(self.is_active(o) for o in operands)
         if active:
             self.active.add(target)
-            self.defs.append((target, kind, operands, extra))
+            self.items.append(("def", target, kind, operands, extra))
 
     def statement(self, s):
         t = s.targets[0].id
         v = s.value
-        if t in self.star:
+        if t in self.frame.star:
             return  # the arguments and keywords of a call f(*args, **kwargs), read there
         if isinstance(v, (ast.Name, ast.Constant)):
             a = self.atom(v)
             return self.add_def(s, t, "copy", [a], value=copy_tree(a))
+        if isinstance(v, ast.Compare):
+            if len(v.ops) != 1 or type(v.ops[0]) not in (ast.Gt, ast.GtE, ast.Lt, ast.LtE, ast.Eq, ast.NotEq):
+                raise Unsupported("a comparison other than < <= > >= == !=")
+            a, b = self.atom(v.left), self.atom(v.comparators[0])
+            return self.add_def(s, t, None, [], value=ast.Compare(left=copy_tree(a), ops=v.ops, comparators=[copy_tree(b)]))
         if isinstance(v, ast.BinOp):
             inplace = getattr(v, "dpnb_inplace", None)
             if inplace not in (None, "name") or type(v.op) not in BINOPS:
@@ -458,17 +581,20 @@ class _Adjoint:
             a, b = self.atom(v.left), self.atom(v.right)
             guard = call(N("_p_mm"), a, b) if isinstance(v.op, ast.MatMult) else None
             if inplace:  # `a += b` makes a new value only for a number: an array changes in place
-                self.fwd.append(ast.copy_location(ast.Expr(value=call(N("_p_number"), a)), s))
+                self.fwd.append(ast.copy_location(ast.Expr(value=call(N("_p_number"), copy_tree(a))), s))
             return self.add_def(s, t, type(v.op), [a, b], value=ast.BinOp(left=copy_tree(a), op=v.op, right=copy_tree(b)), guard=guard)
         if isinstance(v, ast.UnaryOp):
+            if isinstance(v.op, ast.Not):
+                a = self.atom(v.operand)
+                return self.add_def(s, t, None, [], value=ast.UnaryOp(op=ast.Not(), operand=copy_tree(a)))
             if type(v.op) not in UNARY:
-                raise Unsupported("a unary operator outside - +")
+                raise Unsupported("a unary operator outside - + not")
             a = self.atom(v.operand)
             return self.add_def(s, t, type(v.op), [a], value=ast.UnaryOp(op=v.op, operand=copy_tree(a)))
         if isinstance(v, ast.Subscript):
             a = self.atom(v.value)
             idx = self.const(_static_index(v.slice), "_idx")
-            return self.add_def(s, t, "getitem", [a], idx, value=call(self.prim("getitem"), a, idx))
+            return self.add_def(s, t, "getitem", [a], idx, value=call(self.prim("getitem"), copy_tree(a), idx))
         if isinstance(v, ast.Attribute):
             ok, value = self.static_value(v)
             if ok:
@@ -478,45 +604,91 @@ class _Adjoint:
             if v.attr != "T":
                 raise Unsupported(f"the attribute .{v.attr}")
             a = self.atom(v.value)
-            return self.add_def(s, t, "T", [a], value=call(self.prim("T"), a), guard=call(N("_p_array"), a))
+            return self.add_def(s, t, "T", [a], value=call(self.prim("T"), copy_tree(a)), guard=call(N("_p_array"), copy_tree(a)))
         if isinstance(v, ast.Call):
             return self.call(s, t, v)
         raise Unsupported(f"an expression of kind {type(v).__name__}")
 
+    def raise_unless(self, s, func, expected):
+        """`if <func> is not <expected>: raise _Bail`: the name still means what it meant when built."""
+        self.read_root(func)
+        test = ast.Compare(left=copy_tree(func), ops=[ast.IsNot()], comparators=[self.const(expected, "_f")])
+        self.fwd.append(ast.copy_location(if_(test, [ast.Raise(exc=N("_Bail"), cause=None)]), s))
+
+    def inline(self, s, t, v, f):
+        """`t = f(a, ...)` for a Python function `f` of the same module: its statements, here."""
+        from ..rules import registry
+
+        if len(self.stack) > _MAX_INLINE or f.__code__ in self.stack:
+            raise Unsupported("recursion, or calls nested too deep")
+        if f.__globals__ is not self.fn.__globals__ or f.__closure__ or registry.lookup(f) is not None:
+            raise Unsupported("a callee of another module, a closure, or one with a rule")
+        versioned, static_value, _ = _ssa_body(f)
+        params = [p.arg for p in versioned.args.args]
+        args, kwargs = self.arguments(v)
+        if kwargs or len(args) > len(params):
+            raise Unsupported("a call with keywords")
+        missing = params[len(args):]
+        defaults = f.__defaults__ or ()
+        if len(missing) > len(defaults):
+            raise Unsupported("a call without all its arguments")
+        for d in defaults[len(defaults) - len(missing):]:
+            if type(d) not in (int, float):
+                raise Unsupported("a default that is not a number")
+            args.append(C(d))
+        self.raise_unless(s, v.func, f)
+        body = versioned.body
+        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+            raise Unsupported("no return at the end")
+        self.used |= {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)}
+        caller = self.frame
+        self.frame = _Frame(f, static_value, dict(zip(params, args)), body, False)
+        self.stack.append(f.__code__)
+        try:
+            self.block(body[:-1])
+            ret = self.atom(body[-1].value)
+        finally:
+            self.frame = caller
+            self.stack.pop()
+        return self.add_def(s, t, "copy", [ret], value=copy_tree(ret))
+
     def call(self, s, t, v):
         func = v.func
         ok, f = self.static_value(func)
-        guard = None
+        if not ok and isinstance(func, ast.Name) and not (self.frame.top and func.id in self.locals) and not (
+            not self.frame.top and func.id in self.frame.subst
+        ):
+            # a function of the module, looked up now and checked again when the code runs
+            f = self.frame.fn.__globals__.get(func.id)
+            ok = type(f) is types.FunctionType
         if ok:
             try:
                 name = _FUNCS.get(f)
             except TypeError:
                 name = None
             if name is None:
+                if type(f) is types.FunctionType:
+                    return self.inline(s, t, v, f)
                 raise Unsupported(f"a call of {getattr(f, '__name__', f)!r}")
-            self.callees.append((f, f))
-            fvar = self.const(f, "_f")
-            guard = ast.Compare(left=copy_tree(func), ops=[ast.IsNot()], comparators=[fvar])
-            first = None
+            self.callees.append(f)
+            self.raise_unless(s, func, f)
+            first = guard = None
         elif isinstance(func, ast.Attribute) and func.attr in _METHODS and isinstance(func.value, ast.Name):
             name = _METHODS[func.attr]
-            self.callees.append((_METHOD_KEYS[func.attr], _METHOD_KEYS[func.attr]))
+            self.callees.append(_METHOD_KEYS[func.attr])
             first = self.atom(func.value)
-            guard = call(N("_p_array"), first)
+            guard = call(N("_p_array"), copy_tree(first))
         else:
-            raise Unsupported("a call of something other than a NumPy or math function")
+            raise Unsupported("a call of something other than a NumPy or math function or a Python function")
         args, kwargs = self.arguments(v)
         if first is not None:
             args = [first] + args
-        if guard is not None and isinstance(guard, ast.Compare):
-            self.fwd.append(ast.copy_location(if_(guard, [ast.Raise(exc=N("_Bail"), cause=None)]), s))
-            guard = None
         if name == "dot":
             if len(args) != 2 or kwargs:
                 raise Unsupported("np.dot with other than two arguments")
             a, b = args
             return self.add_def(s, t, ast.MatMult, [a, b], value=ast.BinOp(left=copy_tree(a), op=ast.MatMult(), right=copy_tree(b)),
-                                guard=call(N("_p_mm"), a, b))
+                                guard=call(N("_p_mm"), copy_tree(a), copy_tree(b)))
         if name in ("sum", "mean"):
             if not 1 <= len(args) <= 2:
                 raise Unsupported(f"{name} with {len(args)} arguments")
@@ -530,21 +702,22 @@ class _Adjoint:
             if type(keepdims.value) is not bool:
                 raise Unsupported("keepdims that is not True or False")
             a = args[0]
-            value = call(self.prim(name), a, C(ax), C(keepdims.value))
+            value = call(self.prim(name), copy_tree(a), C(ax), C(keepdims.value))
             return self.add_def(s, t, name, [a], (ax, keepdims.value), value=value, guard=guard)
         if len(args) != 1 or kwargs:
             raise Unsupported(f"{name} with other than one argument")
         a = args[0]
-        return self.add_def(s, t, name, [a], value=call(self.prim(name), a), guard=guard)
+        return self.add_def(s, t, name, [a], value=call(self.prim(name), copy_tree(a)), guard=guard)
 
     def arguments(self, v):
         if not v.keywords and not any(isinstance(a, ast.Starred) for a in v.args):
             return [self.atom(a) for a in v.args], {}
         args = []
         kwargs = {}
+        star = self.frame.star
         for a in v.args:
             if isinstance(a, ast.Starred):
-                lit = self.star.get(getattr(a.value, "id", None))
+                lit = star.get(getattr(a.value, "id", None))
                 if not isinstance(lit, ast.Tuple):
                     raise Unsupported("a call with *args")
                 args.extend(self.atom(e) for e in lit.elts)
@@ -554,7 +727,7 @@ class _Adjoint:
             if k.arg is not None:
                 kwargs[k.arg] = self.atom(k.value)
                 continue
-            lit = self.star.get(getattr(k.value, "id", None))
+            lit = star.get(getattr(k.value, "id", None))
             if not isinstance(lit, ast.Dict):
                 raise Unsupported("a call with **kwargs")
             for key, val in zip(lit.keys, lit.values):
@@ -571,14 +744,42 @@ class _Adjoint:
         if self.is_active(ret):
             self.bars[ret.id] = "_seed"
             out.append(assign("_seed", C(1.0)))
-        for target, kind, operands, extra in reversed(self.defs):
-            g = self.bars.get(target)
-            if g is None:
-                continue
-            self.pull(out, target, kind, operands, extra, N(g))
+        self.pull_items(self.items, out)
         x_bar = self.bars.get(x)
         ret_node = tup([copy_tree(ret), N(x_bar) if x_bar is not None else C(None)])
         return self.fwd, out, ret_node
+
+    def pull_items(self, items, out):
+        for item in reversed(items):
+            if item[0] == "def":
+                _, target, kind, operands, extra = item
+                g = self.bars.get(target)
+                if g is not None:
+                    self.pull(out, target, kind, operands, extra, N(g))
+                continue
+            _, test, body, orelse = item
+            inside = _targets(body) | _targets(orelse)
+            before = dict(self.bars)
+            branches = []
+            for part in (body, orelse):
+                self.bars = dict(before)
+                code = []
+                self.pull_items(part, code)
+                branches.append((code, self.bars))
+            merged = dict(before)
+            for v in sorted(set(branches[0][1]) | set(branches[1][1])):
+                if v in inside:
+                    continue  # made inside the branches: its cotangent is used up there
+                names = [bars.get(v) for _, bars in branches]
+                if names[0] == names[1]:
+                    merged[v] = names[0]
+                    continue
+                m = self.fresh(v + "_bar")
+                for (code, _), name in zip(branches, names):
+                    code.append(assign(m, N(name) if name is not None else call(self.prim("zeros"), N(v))))
+                merged[v] = m
+            self.bars = merged
+            out.append(if_(copy_tree(test), branches[0][0] or [ast.Pass()], branches[1][0] or [ast.Pass()]))
 
     def emit(self, out, value, base="_c"):
         name = self.fresh(base)
@@ -723,24 +924,35 @@ class _Adjoint:
             self.send(out, b, N(nb))
 
 
+def _targets(items):
+    out = set()
+    for item in items:
+        if item[0] == "def":
+            out.add(item[1])
+        else:
+            out |= _targets(item[2]) | _targets(item[3])
+    return out
+
+
 # --- 2. forward mode on that code, the k directions at once ---------------------------------
 
 
-def tangent(stmts, active, dot):
+def tangent(stmts, active, dot, seed):
     """Forward mode on the statements of the gradient code: each active name `v` gets the
-    tangent `dot(v)`. `active`: the names with tangents on entry (updated in place)."""
+    tangent `dot(v)`. `active`: the names with tangents on entry (updated in place); `seed`: the
+    tangent of the input (for the number of directions)."""
     out = []
     for s in stmts:
         if isinstance(s, ast.If):
             before = set(active)
-            body = tangent(s.body, active, dot)
-            orelse = tangent(s.orelse, active, dot)
-            # a name both branches assign, with a tangent after one of them: None (zero) after the other
+            body = tangent(s.body, active, dot, seed)
+            orelse = tangent(s.orelse, active, dot, seed)
+            # a name both branches assign, with a tangent after one of them: zero after the other
             for n in sorted(set(active) - before):
                 if _assigns(s.body, n) and _assigns(s.orelse, n):
                     for block in (body, orelse):
                         if not _assigns(block, dot(n)):
-                            block.append(assign(dot(n), C(None)))
+                            block.append(assign(dot(n), call(N("_p_tzeros"), N(n), N(seed))))
             out.append(ast.copy_location(if_(s.test, body, orelse), s))
             continue
         out.append(s)
@@ -753,7 +965,7 @@ def tangent(stmts, active, dot):
                 active.add(t)
                 out.append(assign(dot(t), N(dot(v.id))))
             continue
-        if isinstance(v, ast.Constant):
+        if isinstance(v, (ast.Constant, ast.Compare)) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)):
             continue
         if isinstance(v, ast.BinOp):
             operands, rule = [v.left, v.right], "_j_" + BINOPS[type(v.op)].__name__[3:]
@@ -782,7 +994,8 @@ def _assigns(stmts, name):
 
 
 def _namespace():
-    ns = {"_Bail": Bail, "_p_mm": _p_mm, "_p_array": _p_array, "_p_check": _p_check, "_p_number": _p_number}
+    ns = {"_Bail": Bail, "_p_mm": _p_mm, "_p_array": _p_array, "_p_check": _p_check, "_p_number": _p_number,
+          "_p_tzeros": _p_tzeros}
     for name, (f, jvp, _) in PRIMS.items():
         ns["_p_" + name] = f
         if jvp is not None:
@@ -819,42 +1032,20 @@ def _builtin_rule(f):
 def build(fn):
     """The compiled `hvp(x, x_d, *consts) -> (y, x_bar_d)` of `fn`, or `Unsupported`."""
     from ..rules import registry
-    from . import load
-    from . import names as names_mod
-    from .normalize import normalize
-    from .parse import function_source
-    from .ssa import to_ssa
 
     generation = registry.generation[0]
     if registry.lookup(fn) is not None:
         raise Unsupported("the function has a rule of its own")
-    code = fn.__code__
-    if code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):  # *args, **kw, generators, async
-        raise Unsupported("*args, **kwargs, a generator or a coroutine")
-    try:
-        src = function_source(fn)
-    except Exception as e:
-        raise Unsupported(f"no source: {e}") from None
+    versioned, static_value, src = _ssa_body(fn)
     fdef = src.node
-    a = fdef.args
-    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or not a.args:
-        raise Unsupported("parameters other than plain ones")
-    params = [p.arg for p in a.args]
+    params = [p.arg for p in fdef.args.args]
     if len(params) - 1 > len(fn.__defaults__ or ()):
         raise Unsupported("parameters after the first without defaults")
-    free = list(code.co_freevars)
-    namer = names_mod.Namer(fdef)
-    local = load._local_names(fdef)
-    static_value = load._static_resolver(fn, local)
-    try:
-        normalized = normalize(fdef, namer, lambda n: static_value(n)[0], src.filename)
-        versioned, _ = to_ssa(normalized, namer)
-    except Exception as e:
-        raise Unsupported(f"normalize: {e}") from None
-    adj = _Adjoint(versioned, params, free, static_value)
+    free = list(fn.__code__.co_freevars)
+    adj = _Adjoint(fn, versioned, params, free, static_value)
     fwd, bwd, ret = adj.run()
-    for f, key in adj.callees:
-        if not _builtin_rule(key):
+    for f in adj.callees:
+        if not _builtin_rule(f):
             raise Unsupported(f"{getattr(f, '__name__', f)} has a rule of the user's")
     x = params[0]
     ns = _namespace()
@@ -871,7 +1062,7 @@ def build(fn):
             d = dots[name] = adj.fresh(name + "_d")
         return d
 
-    body = checks + tangent(fwd + bwd, active, dot)
+    body = checks + tangent(fwd + bwd, active, dot, dot(x))
     x_bar = ret.elts[1]
     result = N(dot(x_bar.id)) if isinstance(x_bar, ast.Name) and x_bar.id in active else C(None)
     body.append(ast.Return(value=tup([copy_tree(ret.elts[0]), result])))
@@ -889,6 +1080,9 @@ def build(fn):
     fix_missing_locations(module)
     compiled = compile(module, src.filename, "exec")
     fcode = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+    stored = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if adj.roots & (stored | set(ns) | {a.arg for a in args.args}):
+        raise Unsupported("a module name the code reads is also a name of the generated code")
     hvp = types.FunctionType(fcode, fn.__globals__)(*ns.values())
     return _Built(hvp, ast.unparse(inner), generation)
 
@@ -926,6 +1120,9 @@ def hessian(f, x):
     eye = np.eye(n, dtype=x.dtype).reshape((n,) + x.shape)
     try:
         y, h = b.fn(x, eye, *consts)
+    except Bail:
+        _CACHE.pop(f.__code__, None)  # built again next time: a callee may have been redefined
+        return None
     except Exception:
         return None  # the general way runs it again, and reports what went wrong where it did
     if not isinstance(y, (float, int, np.floating, np.integer)) or isinstance(y, bool):

@@ -6,7 +6,7 @@ import pytest
 from dpnb.bench import __main__ as bench
 
 
-@pytest.mark.parametrize("text", ["polynomial", "math functions", "args"])
+@pytest.mark.parametrize("text", ["polynomial", "math functions", "args", "hessian"])
 def test_benchmark_section_runs(text, capsys):
     bench.main(["--quick", "--filter", text])
     out = capsys.readouterr().out
