@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 
 from .core import heap as H
-from .core import fwdrev, higher, load, runtime
+from .core import higher, load, runtime
 from .rules import registry
 from .errors import DifferentiationError, NonScalarOutputError
 from .params import Params, params_gradient
@@ -321,7 +321,16 @@ def gradient(f, *args):
     # checks are `load.joined_instance`'s, the rest is `_run_joined`, written out (a call less)
     e = _FUNCTIONS_get(id(f))
     if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__ and e.kwdefaults is f.__kwdefaults__:
-        joined = e.joined.get(type(args[0]))  # `load.joined_key` of one argument
+        t = type(args[0])
+        g1 = e.grad1.get(t)
+        if g1:
+            # a function of one number: its forward-mode code gives the answer (`core.forward`)
+            try:
+                return g1(*args)
+            except runtime.Bail:
+                load.never_joined(f, args)
+                return _gradient(f, *args)
+        joined = e.joined.get(t)  # `load.joined_key` of one argument
         if joined:
             try:
                 y, bars = joined(*args)
@@ -541,7 +550,9 @@ def hessian(f, x):
     if np.ndim(x) == 0:
         (h,) = gradient(lambda v: gradient(f, v)[0], x)
         return 0.0 if h is None else h
-    h = fwdrev.hessian(f, x)  # straight-line array code: forward over reverse, in one batched pass
+    from .core import fwdrev
+
+    h = fwdrev.hessian(f, x)  # array code without loops: forward over reverse, in one batched pass
     if h is not None:
         return h
     (h,) = jacobian(lambda v: gradient(f, v)[0], x)

@@ -1101,6 +1101,10 @@ def _built(fn):
     return b
 
 
+def forget():
+    _CACHE.clear()
+
+
 def source(fn):
     """The generated code `hessian` runs for `fn` (forward over reverse), or None outside the subset."""
     b = _built(fn)

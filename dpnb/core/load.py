@@ -82,7 +82,7 @@ class _CodeEntry:
 
 
 class _FnEntry:
-    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined")
+    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined", "grad1")
 
     def __init__(self, ref, fn):
         self.ref = ref
@@ -93,6 +93,9 @@ class _FnEntry:
         # argument types -> joined forward and backward function (`fuse`), or False: keyed by
         # `joined_key` (for one argument its type alone, which no tuple of types can equal)
         self.joined = {}
+        # the type of a number -> the forward-mode function that returns `gradient`'s answer for
+        # one such argument (`forward`), or False
+        self.grad1 = {}
         # the number of arguments of a plain call (positional parameters only), else -1
         self.nplain = self.code.co_argcount if _plain(fn, self.code.co_argcount) else -1
 
@@ -203,6 +206,19 @@ def joined_instance(fn, args, seed):
         j = e.joined.get(joined_key(args))
         if j is not None:
             return j or None
+    if len(args) == 1 and type(args[0]) is float and _entry(fn) is not None and (
+        _plain(fn, 1) or _filled_by_defaults(fn, 1)
+    ):
+        # the derivative of a function of one number: forward mode, in one pass (`core.forward`)
+        from . import forward
+
+        j = forward.joined(fn, 1)
+        if j is not None:
+            e = FUNCTIONS.get(id(fn))
+            if e is not None and e.ref() is fn:
+                e.joined[joined_key(args)] = j
+                e.grad1[type(args[0])] = forward.joined(fn, 1, "grad") or False
+            return j
     adj = adjoint_instance(fn, args, True, True)
     e = FUNCTIONS.get(id(fn))
     j = False  # a rule, or not a plain call, or an adjoint that needs a context
@@ -224,6 +240,8 @@ def never_joined(fn, args):
     e = FUNCTIONS.get(id(fn))
     if e is not None:
         e.joined[joined_key(args)] = False
+        if len(args) == 1:
+            e.grad1[type(args[0])] = False
 
 
 def _joined_template(c, seed):
@@ -295,7 +313,10 @@ def refresh():
         CODES.clear()
         FUNCTIONS.clear()
         _DEPENDENTS.clear()
-        from . import parse
+        from . import forward, fwdrev, parse
+
+        forward.forget()
+        fwdrev.forget()
 
         parse.forget_files()
 

@@ -1,0 +1,623 @@
+"""Forward mode for scalar code: the gradient of a function of one number, in one pass.
+
+For `gradient(f, x)` with one number `x`, the gradient is the derivative, and forward
+mode computes it alongside the value: no tape, no pullback closures, and loops,
+branches and recursion cost what they cost in `f` itself. `joined(fn, nargs)` writes
+it from `fn`'s code after `normalize` and SSA, which is still Python that rebinds
+names: after each statement that binds a name `v` whose value depends on `x`, a
+statement binds its tangent `v_d` (names that depend on `x` are found once, over the
+whole function, so a loop's names get tangents on every path). Arithmetic,
+comparisons, `math` functions (the partials of their scalar rules) and calls of the
+module's own functions (their forward code, compiled for which arguments carry
+tangents; recursion included) are written out; anything else raises `Unsupported`
+and the function takes the reverse way (`fuse`, or the general one).
+
+What the code is given is checked when it runs: a value that does not depend on `x`
+and meets one that does must be a plain number (an object with its own `__mul__`
+would make the tangent rules wrong), and the result must be a float. Anything
+unexpected (such a value, a rebound `math.sin`, an exception raised by the user's
+code) raises `Bail`: the code is pure, so the reverse way runs it again from the
+start, and reports an error where the user's line raised it.
+"""
+import ast
+import types
+import weakref
+
+import numpy as np
+
+from .astlib import C, N, assign, binop, call, copy_tree, if_, tup
+from .runtime import Bail
+
+
+class Unsupported(Exception):
+    """The function is outside the code forward mode compiles."""
+
+
+#: the types of plain numbers
+NUMBERS = frozenset({int, float, bool, np.float64, np.float32, np.int64, np.int32})
+
+#: builtins that may run on values that carry no tangent (their results carry none either)
+_PURE_BUILTINS = ("range", "len", "int", "float", "round", "abs", "min", "max", "bool")
+
+_ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod)
+
+
+def _raise_bail():
+    raise Bail
+
+
+def _check(v):
+    if type(v) not in NUMBERS:
+        raise Bail
+
+
+def _as_gradient(d):
+    """The derivative as `gradient` hands it back for a float argument: a float."""
+    if isinstance(d, (np.floating, np.integer, int)) and not isinstance(d, bool):
+        return float(d)
+    raise Bail
+
+
+def _check_iterable(it):
+    if type(it) not in (range, tuple, list):
+        raise Bail
+
+
+def _assigned(body):
+    """(target name, value) of every assignment in `body`, nested blocks included."""
+    for s in body:
+        if isinstance(s, ast.Assign):
+            yield s.targets[0], s.value
+        elif isinstance(s, (ast.If, ast.While)):
+            yield from _assigned(s.body)
+            yield from _assigned(s.orelse)
+        elif isinstance(s, ast.For):
+            yield s.target, None
+            yield from _assigned(s.body)
+
+
+def _one():
+    node = C(1.0)
+    node.dpnb_one = True
+    return node
+
+
+def _is_one(node):
+    return getattr(node, "dpnb_one", False)
+
+
+class _Writer:
+    def __init__(self, fn, versioned, static_value, mask, top, filename):
+        self.fn = fn
+        self.static_value = static_value
+        self.mask = mask
+        self.top = top
+        self.filename = filename
+        self.params = [a.arg for a in versioned.args.args]
+        self.names = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)} | set(self.params)
+        self.counter = 0
+        self.helpers = {}  # name in the generated code -> value
+        self.dots = {}
+        self.deps = set()  # callables whose scalar rules were written inline
+        self.math_helpers = set()  # names of the `math` functions partials call
+        self.self_masks = {}  # mask of a call of the function itself -> name of its instance
+        self.self_names = {}
+        self.body = versioned.body
+        self.active = {p for p, m in zip(self.params, mask) if m}
+        self.local = set(self.params)
+        for t, _ in _assigned(self.body):
+            if not isinstance(t, ast.Name):
+                raise Unsupported("an assignment to something other than a name")
+            self.local.add(t.id)
+        self.find_active()
+        # names only ever given number constants: plain numbers without a check
+        consts = {}
+        for t, v in _assigned(self.body):
+            ok = isinstance(v, ast.Constant) and type(v.value) in (int, float, bool)
+            consts[t.id] = consts.get(t.id, True) and ok
+        self.numeric = {n for n, ok in consts.items() if ok and n not in self.params}
+
+    # --- names --------------------------------------------------------------------------------
+    def fresh(self, base):
+        while True:
+            self.counter += 1
+            name = f"{base}_{self.counter}"
+            if name not in self.names:
+                self.names.add(name)
+                return name
+
+    def helper(self, value, base):
+        for k, v in self.helpers.items():
+            if v is value and k.startswith(base):
+                return N(k)
+        name = self.fresh(base)
+        self.helpers[name] = value
+        return N(name)
+
+    def math_helper(self, rule, nm):
+        node = self.helper(rule.namespace[nm], "_" + nm)
+        if callable(rule.namespace[nm]) and getattr(rule.namespace[nm], "__module__", None) == "math":
+            self.math_helpers.add(node.id)
+        return node
+
+    def dot(self, name):
+        d = self.dots.get(name)
+        if d is None:
+            d = self.dots[name] = self.fresh(name + "_d")
+        return d
+
+    # --- which names depend on x --------------------------------------------------------------
+    def reads_active(self, v):
+        return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(v))
+
+    def find_active(self):
+        changed = True
+        while changed:
+            changed = False
+            for t, v in _assigned(self.body):
+                if t.id in self.active or v is None:
+                    continue
+                if isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)):
+                    continue
+                if self.reads_active(v):
+                    self.active.add(t.id)
+                    changed = True
+
+    # --- the code -------------------------------------------------------------------------------
+    def write(self):
+        body = self.body
+        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+            raise Unsupported("no return at the end")
+        ret = body[-1].value
+        if not isinstance(ret, (ast.Name, ast.Constant)):
+            raise Unsupported("a return that is not a name")
+        out = []
+        out.extend(self.block(body[:-1]))
+        y = copy_tree(ret)
+        if isinstance(ret, ast.Name) and ret.id in self.active:
+            yd = N(self.dot(ret.id))
+        else:
+            if self.top:
+                raise Unsupported("a result that does not depend on the argument")
+            yd = C(0.0)
+        if _is_one(yd):
+            yd = C(1.0)
+        if self.top == "grad":
+            # a value with a tangent is a number: a float, or one of NumPy's (see `checked`), or
+            # complex, which only `**` makes (checked there); the gradient of a float is a float
+            name = self.fresh("_dy")
+            out.append(assign(name, yd))
+            test = ast.Compare(left=call(N("type"), N(name)), ops=[ast.Is()], comparators=[N("float")])
+            value = ast.IfExp(test=test, body=tup([N(name)]), orelse=tup([call(self.helper(_as_gradient, "_as_gradient"), N(name))]))
+            out.append(ast.Return(value=value))
+        elif self.top:
+            out.append(ast.Return(value=tup([copy_tree(ret), tup([C(None), yd])])))
+        else:
+            out.append(ast.Return(value=tup([copy_tree(ret), yd])))
+        return out
+
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            self.statement(s, out)
+        return out
+
+    def statement(self, s, out):
+        if isinstance(s, ast.Assign):
+            return self.assignment(s, out)
+        if isinstance(s, ast.If):
+            node = if_(s.test, self.block(s.body) or [ast.Pass()], self.block(s.orelse))
+            return out.append(ast.copy_location(node, s))
+        if isinstance(s, ast.While):
+            if s.orelse:
+                raise Unsupported("while ... else")
+            node = ast.While(test=s.test, body=self.block(s.body) or [ast.Pass()], orelse=[])
+            return out.append(ast.copy_location(node, s))
+        if isinstance(s, ast.For):
+            if s.orelse or not isinstance(s.target, ast.Name) or s.target.id in self.active:
+                raise Unsupported("a for loop over values that depend on the argument")
+            if not isinstance(s.iter, ast.Name) or s.iter.id in self.active:
+                raise Unsupported("a for loop over values that depend on the argument")
+            # a range, tuple or list: iterating an iterator would use it up for the reverse way
+            out.append(ast.copy_location(ast.Expr(value=call(self.helper(_check_iterable, "_iterable"), N(s.iter.id))), s))
+            node = ast.For(target=s.target, iter=s.iter, body=self.block(s.body) or [ast.Pass()], orelse=[], type_comment=None)
+            return out.append(ast.copy_location(node, s))
+        if isinstance(s, (ast.Break, ast.Continue, ast.Pass)):
+            return out.append(s)
+        raise Unsupported(f"a statement of kind {type(s).__name__}")
+
+    def checked(self, atom, out, s):
+        """A value that carries no tangent and meets one that does: a plain number, checked when
+        it is not a constant."""
+        if isinstance(atom, ast.Constant):
+            if type(atom.value) not in (int, float, bool):
+                raise Unsupported("a constant that is not a number")
+            return
+        if isinstance(atom, ast.Name):
+            if atom.id not in self.numeric:
+                out.append(ast.copy_location(ast.Expr(value=call(self.helper(_check, "_check"), N(atom.id))), s))
+            return
+        raise Unsupported("an operand that is not a name or a constant")
+
+    def d(self, atom):
+        """The tangent of an atom, or None if it carries none (the argument's own, in the function
+        `gradient` calls, is the constant 1.0: `_one`)."""
+        if isinstance(atom, ast.Name) and atom.id in self.active:
+            if self.top and atom.id == self.params[0]:
+                return _one()
+            return N(self.dot(atom.id))
+        return None
+
+    def float_typed(self, e):
+        """Is expression `e` sure to be a float (so that `1.0 * e` is `e`, value and type)? The
+        values that carry tangents are floats when the argument is one (`gradient` compiles this
+        for a float), and so are the results of `math` functions."""
+        if isinstance(e, ast.Name):
+            return e.id in self.active
+        if isinstance(e, ast.Constant):
+            return type(e.value) is float
+        if isinstance(e, ast.Call):
+            return isinstance(e.func, ast.Name) and e.func.id in self.math_helpers
+        if isinstance(e, ast.BinOp) and not isinstance(e.op, (ast.MatMult, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)):
+            return self.float_typed(e.left) or self.float_typed(e.right)
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+            return self.float_typed(e.operand)
+        return False
+
+    def times(self, d, e, d_first=True):
+        """The product of tangent `d` and expression `e`, with `1.0 * e` written `e` where exact."""
+        if _is_one(d):
+            return e if self.float_typed(e) else binop(C(1.0), ast.Mult(), e)
+        return binop(d, ast.Mult(), e) if d_first else binop(e, ast.Mult(), d)
+
+    def assignment(self, s, out):
+        t = s.targets[0].id
+        v = s.value
+        if t not in self.active:
+            # no tangent: the statement runs as written, if it is one that may run here
+            if self.passive(s, v):
+                return self.call(s, t, v, out, passive=True)
+            return out.append(s)
+        if isinstance(v, (ast.Name, ast.Constant)):
+            out.append(s)
+            dv = self.d(v)
+            if dv is None:
+                self.checked(v, out, s)
+            return out.append(ast.copy_location(assign(self.dot(t), dv if dv is not None else C(0.0)), s))
+        if isinstance(v, (ast.BinOp, ast.UnaryOp)) and not self.reads_active(v):
+            # this assignment of a name that carries a tangent elsewhere gives it none
+            for atom in ((v.left, v.right) if isinstance(v, ast.BinOp) else (v.operand,)):
+                self.checked(atom, out, s)
+            out.append(s)
+            return out.append(ast.copy_location(assign(self.dot(t), C(0.0)), s))
+        if isinstance(v, ast.BinOp):
+            if type(v.op) not in _ARITH or getattr(v, "dpnb_inplace", None) not in (None, "name"):
+                raise Unsupported("an operator outside + - * / ** // %")
+            a, b = v.left, v.right
+            da, db = self.d(a), self.d(b)
+            for atom, dd in ((a, da), (b, db)):
+                if dd is None:
+                    self.checked(atom, out, s)
+            out.append(s)
+            if isinstance(v.op, ast.Pow) and not (isinstance(b, ast.Constant) and type(b.value) is int):
+                # a negative number to a fractional power is complex: the reverse way says what then
+                test = ast.Compare(left=call(N("type"), N(t)), ops=[ast.Is()], comparators=[N("complex")])
+                out.append(ast.copy_location(if_(test, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
+            expr = self.binop_tangent(v.op, a, b, da, db, N(t))
+            return out.append(ast.copy_location(assign(self.dot(t), expr), s))
+        if isinstance(v, ast.UnaryOp):
+            if not isinstance(v.op, (ast.USub, ast.UAdd)):
+                raise Unsupported("a unary operator outside - +")
+            out.append(s)
+            da = self.d(v.operand)
+            expr = ast.UnaryOp(op=ast.USub(), operand=da) if isinstance(v.op, ast.USub) else da
+            return out.append(ast.copy_location(assign(self.dot(t), expr), s))
+        if isinstance(v, ast.Call):
+            return self.call(s, t, v, out)
+        raise Unsupported(f"an expression of kind {type(v).__name__} that depends on the argument")
+
+    def passive(self, s, v):
+        """A statement whose value carries no tangent: allowed if running it twice is harmless."""
+        if isinstance(v, (ast.Name, ast.Constant, ast.Compare, ast.BinOp, ast.UnaryOp)):
+            return
+        if isinstance(v, ast.Attribute):
+            if self.static_value(v)[0]:
+                return
+            raise Unsupported("an attribute read")
+        if isinstance(v, ast.Call) and not v.keywords and not any(isinstance(a, ast.Starred) for a in v.args):
+            ok, f = self.static_value(v.func)
+            if isinstance(v.func, ast.Name) and v.func.id in _PURE_BUILTINS and v.func.id not in self.local:
+                return  # read when it runs: a rebound `range` is the user's
+            if ok and _scalar_rule(f, len(v.args)) is not None:
+                return
+            if self.callee(v.func) is not None:
+                return True  # the module's own function: its forward code, which is checked too
+        raise Unsupported(f"a statement that may not run twice: {ast.unparse(v)}")
+
+    def binop_tangent(self, op, a, b, da, db, t):
+        if isinstance(op, ast.Add):
+            if da is None:
+                return db
+            return da if db is None else binop(da, ast.Add(), db)
+        if isinstance(op, ast.Sub):
+            if da is None:
+                return ast.UnaryOp(op=ast.USub(), operand=db)
+            return da if db is None else binop(da, ast.Sub(), db)
+        if isinstance(op, ast.Mult):
+            terms = []
+            if da is not None:
+                terms.append(self.times(da, copy_tree(b)))
+            if db is not None:
+                terms.append(self.times(db, copy_tree(a), d_first=False))
+            return terms[0] if len(terms) == 1 else binop(terms[0], ast.Add(), terms[1])
+        if isinstance(op, ast.Div):
+            if db is None:
+                return binop(da, ast.Div(), copy_tree(b))
+            num = binop(t, ast.Mult(), db)
+            num = ast.UnaryOp(op=ast.USub(), operand=num) if da is None else binop(da, ast.Sub(), num)
+            return binop(num, ast.Div(), copy_tree(b))
+        if isinstance(op, ast.Pow):
+            from .operators import log_base, pow_base_bar
+
+            terms = []
+            if da is not None:
+                if isinstance(b, ast.Constant) and type(b.value) is int and 2 <= b.value <= 16:
+                    k = b.value
+                    p = copy_tree(a) if k == 2 else binop(copy_tree(a), ast.Pow(), C(k - 1))
+                    terms.append(binop(C(float(k)), ast.Mult(), p) if _is_one(da) else binop(binop(da, ast.Mult(), C(k)), ast.Mult(), p))
+                else:
+                    terms.append(call(self.helper(pow_base_bar, "_pow_base_bar"), da, copy_tree(a), copy_tree(b)))
+            if db is not None:
+                terms.append(binop(binop(db, ast.Mult(), t), ast.Mult(), call(self.helper(log_base, "_log_base"), copy_tree(a))))
+            return terms[0] if len(terms) == 1 else binop(terms[0], ast.Add(), terms[1])
+        if isinstance(op, ast.FloorDiv):
+            return binop(da if da is not None else db, ast.Mult(), C(0))
+        if isinstance(op, ast.Mod):
+            if db is None:
+                return da
+            q = call(N("round"), binop(binop(copy_tree(a), ast.Sub(), t), ast.Div(), copy_tree(b)))
+            term = binop(db, ast.Mult(), q)
+            return ast.UnaryOp(op=ast.USub(), operand=term) if da is None else binop(da, ast.Sub(), term)
+        raise Unsupported("an operator")  # pragma: no cover - _ARITH lists the ones above
+
+    def callee(self, func):
+        """The module's own Python function a call names (looked up now, checked when it runs)."""
+        if not isinstance(func, ast.Name) or func.id in self.local:
+            return None
+        f = self.fn.__globals__.get(func.id)
+        if type(f) is not types.FunctionType:
+            return None
+        from ..rules import registry
+
+        if registry.lookup(f) is not None:
+            return None
+        return f
+
+    def call(self, s, t, v, out, passive=False):
+        if v.keywords or any(isinstance(a, ast.Starred) for a in v.args):
+            raise Unsupported("a call with keywords or *args")
+        args = v.args
+        for a in args:
+            if not isinstance(a, (ast.Name, ast.Constant)):
+                raise Unsupported("an argument that is not a name or a constant")
+        ok, f = self.static_value(v.func)
+        rule = _scalar_rule(f, len(args)) if ok else None
+        if rule is not None:
+            for a in args:
+                if self.d(a) is None:
+                    self.checked(a, out, s)
+            fvar = self.fresh("_f")
+            out.append(ast.copy_location(assign(fvar, v.func), s))
+            guard = ast.Compare(left=N(fvar), ops=[ast.IsNot()], comparators=[self.helper(f, "_inl")])
+            out.append(ast.copy_location(if_(guard, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
+            out.append(ast.copy_location(assign(t, ast.Call(func=N(fvar), args=[copy_tree(a) for a in args], keywords=[])), s))
+            self.deps.add(f)
+            terms = []
+            mapping = {n: a for n, a in zip(rule.argnames, args)}
+            for partial, a in zip(rule.partials, args):
+                da = self.d(a)
+                if da is None:
+                    continue
+                if partial is None:
+                    raise Unsupported(f"{getattr(f, '__name__', f)} has no derivative in an argument")
+                from .emit import _substitute
+
+                expr = _substitute(partial, mapping, N(t), lambda nm: self.math_helper(rule, nm))
+                terms.append(self.times(da, expr, d_first=False))
+            expr = terms[0]
+            for term in terms[1:]:
+                expr = binop(expr, ast.Add(), term)
+            return out.append(ast.copy_location(assign(self.dot(t), expr), s))
+        g = self.callee(v.func)
+        if g is None:
+            raise Unsupported(f"a call of {ast.unparse(v.func)} with values that depend on the argument")
+        if g.__code__.co_flags & 0x0C or g.__code__.co_kwonlyargcount or len(args) > g.__code__.co_argcount:
+            raise Unsupported("a callee with *args, **kwargs or keyword-only parameters")
+        mask = tuple(self.d(a) is not None for a in args)
+        dots = [self.d(a) for a, m in zip(args, mask) if m]
+        fvar = self.fresh("_g")
+        out.append(ast.copy_location(assign(fvar, v.func), s))
+        # the callee's own code checks the arguments that carry no tangent where they meet ones that do
+        value = call(self.helper(call_forward, "_forward"), N(fvar), C(mask), *dots, *[copy_tree(a) for a in args])
+        if passive:
+            value = ast.Subscript(value=value, slice=C(0), ctx=ast.Load())
+            return out.append(ast.copy_location(assign(t, value), s))
+        targets = lambda: [tup([ast.Name(id=t, ctx=ast.Store()), ast.Name(id=self.dot(t), ctx=ast.Store())], store=True)]  # noqa: E731
+        node = ast.Assign(targets=targets(), value=value)
+        if g is self.fn:
+            # the function calls itself: its own forward code for this mask, without a look-up
+            me = self.helper(None, "_me") if "_me" not in self.self_names else N(self.self_names["_me"])
+            self.self_names["_me"] = me.id
+            inst = self.self_masks.get(mask)
+            if inst is None:
+                inst = self.self_masks[mask] = self.fresh("_me_forward")
+                self.helpers[inst] = None
+            direct = ast.Assign(targets=targets(), value=ast.Call(func=N(inst), args=[*dots_copy(dots), *[copy_tree(a) for a in args]], keywords=[]))
+            test = ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(me.id)])
+            return out.append(ast.copy_location(if_(test, [direct], [node]), s))
+        return out.append(ast.copy_location(node, s))
+
+
+def dots_copy(dots):
+    return [C(1.0) if _is_one(d) else copy_tree(d) for d in dots]
+
+
+def _scalar_rule(f, nargs):
+    from ..rules import registry
+
+    try:
+        registry.lookup(f)  # registers the rules of f's domain if they wait
+        rule = registry.SCALAR_RULES.get(f)
+    except TypeError:
+        return None
+    if rule is None or len(rule.argnames) != nargs:
+        return None
+    return rule
+
+
+# --- compiling, and instances per function object ---------------------------------------------
+
+_UNSUPPORTED = object()
+#: (code, mask, top) -> template function, or _UNSUPPORTED
+_TEMPLATES = {}
+#: id(function) -> (weak reference, code, defaults, {(mask, top): instance or None})
+_INSTANCES = {}
+
+
+def _template(fn, mask, top):
+    key = (fn.__code__, mask, top)
+    t = _TEMPLATES.get(key)
+    if t is None:
+        try:
+            t = _build(fn, mask, top)
+        except Unsupported:
+            t = _UNSUPPORTED
+        _TEMPLATES[key] = t
+    return None if t is _UNSUPPORTED else t
+
+
+def _build(fn, mask, top):
+    from . import load
+    from .fwdrev import Unsupported as Outside
+    from .fwdrev import _ssa_body
+
+    try:
+        versioned, static_value, src = _ssa_body(fn)
+    except Outside as e:
+        raise Unsupported(str(e)) from None
+    w = _Writer(fn, versioned, static_value, mask, top, src.filename)
+    body = w.write()
+    params = w.params
+    dots = [w.dot(p) for p, m in zip(params, mask) if m] if not top else []
+    name = (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_forward"
+    fdef = src.node
+    args = ast.arguments(
+        posonlyargs=[], args=[ast.arg(arg=p) for p in dots + params], vararg=None,
+        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
+    )
+    inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
+    ast.copy_location(inner, fdef)
+    # names of the generated code that a global the user's code reads would be shadowed by
+    stored = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    reads = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name) and n.id not in w.local}
+    if reads & (stored | set(w.helpers) | set(dots)):
+        raise Unsupported("a name of the generated code is one the function reads")
+    free = list(fn.__code__.co_freevars)
+    factory_params = list(w.helpers) + [v for v in free if v not in w.helpers]
+    template = load._in_factory(inner, fdef, factory_params, w.helpers, fn.__globals__, w.filename, False)
+    code = template.__code__.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname + ".<forward>")
+    for f in w.deps:
+        try:
+            load._DEPENDENTS.setdefault(f, set()).add(id(fn.__code__))
+        except TypeError:
+            pass
+    t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
+    # cells each instance fills with its own function object and the instances of its masks
+    t._dpnb_self = {w.self_names["_me"]: None} if w.self_names else {}
+    t._dpnb_self.update({name: m for m, name in w.self_masks.items()})
+    return t
+
+
+def instance(fn, mask, top):
+    """The forward code of Python function `fn` for this mask (which parameters carry tangents),
+    bound to `fn`'s globals, closure cells and defaults; None where forward mode does not apply."""
+    key = id(fn)
+    e = _INSTANCES.get(key)
+    if e is None or e[0]() is not fn or e[1] is not fn.__code__ or e[2] is not fn.__defaults__:
+        e = _INSTANCES[key] = (weakref.ref(fn, lambda _, k=key: _INSTANCES.pop(k, None)), fn.__code__, fn.__defaults__, {})
+    per = e[3]
+    k = (mask, top)
+    if k in per:
+        return per[k]
+    t = _template(fn, mask, top)
+    inst = None
+    if t is not None:
+        tcode = t.__code__
+        own = {n: types.CellType() for n in t._dpnb_self}
+        if tcode.co_freevars:
+            cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+            mine = dict(zip(tcode.co_freevars, t.__closure__ or ()))
+            closure = tuple(own.get(n) or cells.get(n) or mine[n] for n in tcode.co_freevars)
+        else:
+            closure = None
+        inst = types.FunctionType(tcode, fn.__globals__, t.__name__, fn.__defaults__, closure)
+        per[k] = inst
+        for n, m in t._dpnb_self.items():
+            if m is None:
+                own[n].cell_contents = fn
+            else:
+                callee = inst if (m, False) == k else instance(fn, m, False)
+                own[n].cell_contents = callee if callee is not None else _never
+    per[k] = inst
+    return inst
+
+
+def _never(*args):
+    raise Bail
+
+
+def call_forward(g, mask, *args):
+    """`g(*args)` with the tangents of the masked arguments first: `(value, tangent)`."""
+    if type(g) is not types.FunctionType:
+        raise Bail
+    e = _INSTANCES.get(id(g))
+    inst = None
+    if e is not None and e[0]() is g and e[1] is g.__code__ and e[2] is g.__defaults__:
+        inst = e[3].get((mask, False), False)
+    if inst is False:
+        inst = instance(g, mask, False)
+    if inst is None:
+        raise Bail
+    return inst(*args)
+
+
+def joined(fn, nargs, form="pair"):
+    """For `gradient(fn, x)` with one number `x` (the other parameters left to their defaults): a
+    function called like `fn` that returns `(y, (None, dy/dx))` (`form` "pair", the protocol of
+    `fuse`'s joined functions) or `(dy/dx,)` ("grad", what `gradient` returns); None if forward
+    mode does not apply."""
+    code = fn.__code__
+    if nargs != 1 or code.co_argcount < 1 or code.co_flags & 0x0C or code.co_kwonlyargcount:
+        return None
+    if code.co_argcount - 1 > len(fn.__defaults__ or ()):
+        return None
+    mask = (True,) + (False,) * (code.co_argcount - 1)
+    return instance(fn, mask, form)
+
+
+def forget():
+    _TEMPLATES.clear()
+    _INSTANCES.clear()
+
+
+def _on_rule_change(f):
+    forget()
+
+
+def _listen():
+    from ..rules import registry
+
+    registry.on_rule_change(_on_rule_change)
+
+
+_listen()
