@@ -478,21 +478,25 @@ def _scalar_rule(f, nargs):
 # --- compiling, and instances per function object ---------------------------------------------
 
 _UNSUPPORTED = object()
-#: (code, mask, top) -> template function, or _UNSUPPORTED
-_TEMPLATES = {}
+#: code -> {(mask, top): template function, or _UNSUPPORTED} (a redefined function has new code)
+_TEMPLATES = weakref.WeakKeyDictionary()
+#: code -> its SSA form (`fwdrev._ssa_body`), for the forms and masks compiled from it
+_SSA = weakref.WeakKeyDictionary()
 #: id(function) -> (weak reference, code, defaults, {(mask, top): instance or None})
 _INSTANCES = {}
 
 
 def _template(fn, mask, top):
-    key = (fn.__code__, mask, top)
-    t = _TEMPLATES.get(key)
+    per = _TEMPLATES.get(fn.__code__)
+    if per is None:
+        per = _TEMPLATES[fn.__code__] = {}
+    t = per.get((mask, top))
     if t is None:
         try:
             t = _build(fn, mask, top)
         except Unsupported:
             t = _UNSUPPORTED
-        _TEMPLATES[key] = t
+        per[(mask, top)] = t
     return None if t is _UNSUPPORTED else t
 
 
@@ -501,10 +505,13 @@ def _build(fn, mask, top):
     from .fwdrev import Unsupported as Outside
     from .fwdrev import _ssa_body
 
-    try:
-        versioned, static_value, src = _ssa_body(fn)
-    except Outside as e:
-        raise Unsupported(str(e)) from None
+    got = _SSA.get(fn.__code__)
+    if got is None:
+        try:
+            got = _SSA[fn.__code__] = _ssa_body(fn)
+        except Outside as e:
+            raise Unsupported(str(e)) from None
+    versioned, static_value, src = got
     w = _Writer(fn, versioned, static_value, mask, top, src.filename)
     body = w.write()
     params = w.params
@@ -607,6 +614,7 @@ def joined(fn, nargs, form="pair"):
 
 def forget():
     _TEMPLATES.clear()
+    _SSA.clear()
     _INSTANCES.clear()
 
 
