@@ -119,6 +119,9 @@ class _Writer:
 
     # --- names --------------------------------------------------------------------------------
     def fresh(self, base):
+        if base not in self.names:
+            self.names.add(base)
+            return base
         while True:
             self.counter += 1
             name = f"{base}_{self.counter}"
@@ -408,7 +411,8 @@ class _Writer:
                     self.checked(a, out, s)
             fvar = self.fresh("_f")
             out.append(ast.copy_location(assign(fvar, v.func), s))
-            guard = ast.Compare(left=N(fvar), ops=[ast.IsNot()], comparators=[self.helper(f, "_inl")])
+            fname = getattr(f, "__name__", "f")
+            guard = ast.Compare(left=N(fvar), ops=[ast.IsNot()], comparators=[self.helper(f, "_" + (fname if fname.isidentifier() else "f") + "_fn")])
             out.append(ast.copy_location(if_(guard, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
             out.append(ast.copy_location(assign(t, ast.Call(func=N(fvar), args=[copy_tree(a) for a in args], keywords=[])), s))
             self.deps.add(f)
@@ -539,6 +543,7 @@ def _build(fn, mask, top):
         except TypeError:
             pass
     t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
+    t._dpnb_source = ast.unparse(inner)
     # cells each instance fills with its own function object and the instances of its masks
     t._dpnb_self = {w.self_names["_me"]: None} if w.self_names else {}
     t._dpnb_self.update({name: m for m, name in w.self_masks.items()})
@@ -610,6 +615,27 @@ def joined(fn, nargs, form="pair"):
         return None
     mask = (True,) + (False,) * (code.co_argcount - 1)
     return instance(fn, mask, form)
+
+
+def source(fn):
+    """The forward-mode code `gradient(fn, x)` runs for one float `x`, as Python source (what it
+    returns is `(dy/dx,)`); None where forward mode does not apply.
+
+    >>> print(source(lambda x: 3 * x ** 2 + 1))
+    def lambda_forward(x):
+        _t1 = x ** 2
+        _t1_d = 2.0 * x
+        _t2 = 3 * _t1
+        _t2_d = 3 * _t1_d
+        _t3 = _t2 + 1
+        _t3_d = _t2_d
+        _dy = _t3_d
+        return (_dy,) if type(_dy) is float else (_as_gradient(_dy),)
+    """
+    if not isinstance(fn, types.FunctionType):
+        return None
+    t = _template(fn, (True,) + (False,) * (fn.__code__.co_argcount - 1), "grad") if fn.__code__.co_argcount else None
+    return None if t is None else t._dpnb_source
 
 
 def forget():
