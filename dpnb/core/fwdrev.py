@@ -23,6 +23,7 @@ import ast
 import math
 import operator
 import types
+import weakref
 
 import numpy as np
 
@@ -391,6 +392,14 @@ class _Frame:
         for s in _walk_statements(body):
             if isinstance(s, ast.Assign) and isinstance(s.value, (ast.Tuple, ast.Dict)):
                 self.star[s.targets[0].id] = s.value
+        # a literal read anywhere else is a value of its own: not one of those
+        starred = [getattr(n.value, "id", None) for s in _walk_statements(body) for n in ast.walk(s)
+                   if isinstance(n, ast.Starred) or (isinstance(n, ast.keyword) and n.arg is None)]
+        loads = [n.id for s in _walk_statements(body) for n in ast.walk(s)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in self.star]
+        for name in list(self.star):
+            if loads.count(name) != starred.count(name):
+                del self.star[name]
 
 
 def _walk_statements(body):
@@ -600,7 +609,11 @@ class _Adjoint:
             if ok:
                 if type(value) not in (int, float):
                     raise Unsupported("a module attribute that is not a number")
-                return self.add_def(s, t, None, [], value=C(value))
+                # read when the code runs (the user may change it), and checked to be a number
+                self.read_root(v)
+                self.add_def(s, t, None, [], value=copy_tree(v))
+                self.fwd.append(ast.copy_location(ast.Expr(value=call(N("_p_check"), N(self.target(t)))), s))
+                return
             if v.attr != "T":
                 raise Unsupported(f"the attribute .{v.attr}")
             a = self.atom(v.value)
@@ -742,8 +755,8 @@ class _Adjoint:
         out = []
         self.bars = {}
         if self.is_active(ret):
-            self.bars[ret.id] = "_seed"
-            out.append(assign("_seed", C(1.0)))
+            seed = self.bars[ret.id] = self.fresh("_seed")
+            out.append(assign(seed, C(1.0)))
         self.pull_items(self.items, out)
         x_bar = self.bars.get(x)
         ret_node = tup([copy_tree(ret), N(x_bar) if x_bar is not None else C(None)])
@@ -1016,7 +1029,8 @@ class _Built:
 
 
 _UNSUPPORTED = object()
-_CACHE = {}
+#: code -> (rule generation, globals, _Built or _UNSUPPORTED)
+_CACHE = weakref.WeakKeyDictionary()
 
 
 def _builtin_rule(f):
@@ -1081,7 +1095,7 @@ def build(fn):
     compiled = compile(module, src.filename, "exec")
     fcode = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
     stored = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    if adj.roots & (stored | set(ns) | {a.arg for a in args.args}):
+    if adj.roots & (stored | set(ns) | {a.arg for a in args.args} | {hname}):
         raise Unsupported("a module name the code reads is also a name of the generated code")
     hvp = types.FunctionType(fcode, fn.__globals__)(*ns.values())
     return _Built(hvp, ast.unparse(inner), generation)
@@ -1091,14 +1105,16 @@ def _built(fn):
     from ..rules import registry
 
     code = fn.__code__
-    b = _CACHE.get(code)
-    if b is None or (b is not _UNSUPPORTED and b.generation != registry.generation[0]):
+    got = _CACHE.get(code)
+    if got is None or got[0] != registry.generation[0] or got[1] is not fn.__globals__:
+        generation = registry.generation[0]
         try:
             b = build(fn)
         except Unsupported:
             b = _UNSUPPORTED
-        _CACHE[code] = b
-    return b
+        # built again when a rule changes, or for a function of the same code in other globals
+        got = _CACHE[code] = (generation, fn.__globals__, b)
+    return got[2]
 
 
 def forget():
