@@ -409,7 +409,8 @@ class Emitter:
             self.acc(b, binop(G, ast.Mult(), C(0)), out, SET)
         elif op is ast.Mod:
             self.acc(a, G, out, SET)
-            q = call(N("round"), binop(binop(a, ast.Sub(), t), ast.Div(), b))
+            # the builtin (a user's own `round` must not be the one called here)
+            q = call(self.helper("round"), binop(binop(a, ast.Sub(), t), ast.Div(), b))
             self.acc(b, ast.UnaryOp(op=ast.USub(), operand=binop(G, ast.Mult(), q)), out, SET)
 
     def bwd_inline_unop(self, s, form, g, gs, out):

@@ -51,6 +51,11 @@ def _check(v):
         raise Bail
 
 
+def _check_copy(v):
+    if v is not None and type(v) not in NUMBERS:
+        raise Bail
+
+
 def _as_gradient(d):
     """The derivative as `gradient` hands it back for a float argument: a float."""
     if isinstance(d, (np.floating, np.integer, int)) and not isinstance(d, bool):
@@ -178,7 +183,7 @@ class _Writer:
         out.extend(self.block(body[:-1]))
         y = copy_tree(ret)
         if isinstance(ret, ast.Name) and ret.id in self.active:
-            yd = N(self.dot(ret.id))
+            yd = self.d(ret)
         else:
             if self.top:
                 raise Unsupported("a result that does not depend on the argument")
@@ -190,7 +195,7 @@ class _Writer:
             # complex, which only `**` makes (checked there); the gradient of a float is a float
             name = self.fresh("_dy")
             out.append(assign(name, yd))
-            test = ast.Compare(left=call(N("type"), N(name)), ops=[ast.Is()], comparators=[N("float")])
+            test = ast.Compare(left=call(self.helper(type, "_type"), N(name)), ops=[ast.Is()], comparators=[self.helper(float, "_float")])
             value = ast.IfExp(test=test, body=tup([N(name)]), orelse=tup([call(self.helper(_as_gradient, "_as_gradient"), N(name))]))
             out.append(ast.Return(value=value))
         elif self.top:
@@ -285,7 +290,13 @@ class _Writer:
             out.append(s)
             dv = self.d(v)
             if dv is None:
-                self.checked(v, out, s)
+                # a copy: a plain number, or None (what a return not yet reached holds)
+                if isinstance(v, ast.Constant) and v.value is None:
+                    pass
+                elif isinstance(v, ast.Name) and v.id not in self.numeric:
+                    out.append(ast.copy_location(ast.Expr(value=call(self.helper(_check_copy, "_check_copy"), N(v.id))), s))
+                else:
+                    self.checked(v, out, s)
             return out.append(ast.copy_location(assign(self.dot(t), dv if dv is not None else C(0.0)), s))
         if isinstance(v, (ast.BinOp, ast.UnaryOp)) and not self.reads_active(v):
             # this assignment of a name that carries a tangent elsewhere gives it none
@@ -304,7 +315,7 @@ class _Writer:
             out.append(s)
             if isinstance(v.op, ast.Pow) and not (isinstance(b, ast.Constant) and type(b.value) is int):
                 # a negative number to a fractional power is complex: the reverse way says what then
-                test = ast.Compare(left=call(N("type"), N(t)), ops=[ast.Is()], comparators=[N("complex")])
+                test = ast.Compare(left=call(self.helper(type, "_type"), N(t)), ops=[ast.Is()], comparators=[self.helper(complex, "_complex")])
                 out.append(ast.copy_location(if_(test, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
             expr = self.binop_tangent(v.op, a, b, da, db, N(t))
             return out.append(ast.copy_location(assign(self.dot(t), expr), s))
@@ -378,7 +389,7 @@ class _Writer:
         if isinstance(op, ast.Mod):
             if db is None:
                 return da
-            q = call(N("round"), binop(binop(copy_tree(a), ast.Sub(), t), ast.Div(), copy_tree(b)))
+            q = call(self.helper(round, "_round"), binop(binop(copy_tree(a), ast.Sub(), t), ast.Div(), copy_tree(b)))
             term = binop(db, ast.Mult(), q)
             return ast.UnaryOp(op=ast.USub(), operand=term) if da is None else binop(da, ast.Sub(), term)
         raise Unsupported("an operator")  # pragma: no cover - _ARITH lists the ones above
@@ -481,11 +492,34 @@ def _scalar_rule(f, nargs):
 
 # --- compiling, and instances per function object ---------------------------------------------
 
+class _ByCode:
+    """A dict keyed by code objects themselves (two functions of equal code in two files are two
+    keys: code objects compare equal by content), dropped with the code."""
+
+    def __init__(self):
+        self.d = {}
+
+    def get(self, code):
+        e = self.d.get(id(code))
+        return e[1] if e is not None and e[0]() is code else None
+
+    def __setitem__(self, code, value):
+        key = id(code)
+        self.d[key] = (weakref.ref(code, lambda _, k=key, d=self.d: d.pop(k, None)), value)
+
+    def pop(self, code, default=None):
+        e = self.d.pop(id(code), None)
+        return e[1] if e is not None and e[0]() is code else default
+
+    def clear(self):
+        self.d.clear()
+
+
 _UNSUPPORTED = object()
 #: code -> {(mask, top): template function, or _UNSUPPORTED} (a redefined function has new code)
-_TEMPLATES = weakref.WeakKeyDictionary()
+_TEMPLATES = _ByCode()
 #: code -> its SSA form (`fwdrev._ssa_body`), for the forms and masks compiled from it
-_SSA = weakref.WeakKeyDictionary()
+_SSA = _ByCode()
 #: id(function) -> (weak reference, code, defaults, {(mask, top): instance or None})
 _INSTANCES = {}
 
@@ -561,7 +595,11 @@ def instance(fn, mask, top):
     k = (mask, top)
     if k in per:
         return per[k]
-    t = _template(fn, mask, top)
+    from ..rules import registry
+
+    # a function with a rule of its own (the user's) is differentiated by its rule: the reverse
+    # way (every rule change empties these tables)
+    t = _template(fn, mask, top) if registry.lookup(fn) is None else None
     inst = None
     if t is not None:
         tcode = t.__code__
@@ -593,7 +631,7 @@ def call_forward(g, mask, *args):
     if type(g) is not types.FunctionType:
         raise Bail
     e = _INSTANCES.get(id(g))
-    inst = None
+    inst = False
     if e is not None and e[0]() is g and e[1] is g.__code__ and e[2] is g.__defaults__:
         inst = e[3].get((mask, False), False)
     if inst is False:

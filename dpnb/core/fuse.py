@@ -22,7 +22,7 @@ from .astlib import C, N, S, call, copy_tree, fix_missing_locations, name_nodes,
 from .runtime import bail
 
 #: runtime helpers that neither read the context nor call the user's code through dpnb
-PURE_HELPERS = frozenset({"nones", "range", "tape_reader", "len", "slice", "set", "check_loop", "with_value", "unbound"})
+PURE_HELPERS = frozenset({"nones", "range", "tape_reader", "len", "slice", "set", "check_loop", "with_value", "unbound", "round"})
 
 
 def _stored(nodes):

@@ -1030,7 +1030,7 @@ class _Built:
 
 _UNSUPPORTED = object()
 #: code -> (rule generation, globals, _Built or _UNSUPPORTED)
-_CACHE = weakref.WeakKeyDictionary()
+_CACHE = None  # set below (forward._ByCode)
 
 
 def _builtin_rule(f):
@@ -1119,6 +1119,15 @@ def _built(fn):
 
 def forget():
     _CACHE.clear()
+
+
+def _by_code():
+    from .forward import _ByCode
+
+    return _ByCode()
+
+
+_CACHE = _by_code()
 
 
 def source(fn):

@@ -1815,6 +1815,7 @@ HELPERS = {
     "len": builtins.len,
     "slice": builtins.slice,
     "set": builtins.set,
+    "round": builtins.round,
 }
 HELPERS.update(BINOPS)
 HELPERS.update(UNOPS)
