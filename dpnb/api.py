@@ -320,7 +320,8 @@ def gradient(f, *args):
     # passes run as one function needing no context (`core.fuse`; `_direct` makes it): the
     # checks are `load.joined_instance`'s, the rest is `_run_joined`, written out (a call less)
     e = _FUNCTIONS_get(id(f))
-    if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__ and e.kwdefaults is f.__kwdefaults__:
+    # (keyword-only defaults need no check: a function with keyword-only parameters is never joined)
+    if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__:
         t = type(args[0])
         g1 = e.grad1.get(t)
         if g1:
