@@ -109,7 +109,7 @@ def _run_joined(f, joined, args):
     None if it bailed out: then `f` takes the general way, now and from now on."""
     try:
         y, bars = joined(*args)
-    except runtime.Bail:
+    except (runtime.Bail, RecursionError):
         load.never_joined(f, args)
         return None
     if len(args) == 1:
@@ -328,7 +328,8 @@ def gradient(f, *args):
             # a function of one number: its forward-mode code gives the answer (`core.forward`)
             try:
                 return g1(*args)
-            except runtime.Bail:
+            except (runtime.Bail, RecursionError):
+                # (forward mode may need more frames than the reverse way for mutual recursion)
                 load.never_joined(f, args)
                 return _gradient(f, *args)
         joined = e.joined.get(t)  # `load.joined_key` of one argument

@@ -20,6 +20,7 @@ code) raises `Bail`: the code is pure, so the reverse way runs it again from the
 start, and reports an error where the user's line raised it.
 """
 import ast
+import threading
 import types
 import weakref
 
@@ -589,12 +590,26 @@ def instance(fn, mask, top):
     bound to `fn`'s globals, closure cells and defaults; None where forward mode does not apply."""
     key = id(fn)
     e = _INSTANCES.get(key)
+    if e is not None and e[0]() is fn and e[1] is fn.__code__ and e[2] is fn.__defaults__:
+        got = e[3].get((mask, top), False)
+        if got is not False:
+            return got
+    with _lock:  # an instance is seen by other threads only once its cells are filled
+        return _instance(fn, mask, top)
+
+
+def _instance(fn, mask, top):
+    key = id(fn)
+    e = _INSTANCES.get(key)
     if e is None or e[0]() is not fn or e[1] is not fn.__code__ or e[2] is not fn.__defaults__:
         e = _INSTANCES[key] = (weakref.ref(fn, lambda _, k=key: _INSTANCES.pop(k, None)), fn.__code__, fn.__defaults__, {})
     per = e[3]
     k = (mask, top)
     if k in per:
         return per[k]
+    mine = _PENDING.get((key, k))
+    if mine is not None:
+        return mine  # being made by this thread, further up (mutual recursion)
     from ..rules import registry
 
     # a function with a rule of its own (the user's) is differentiated by its rule: the reverse
@@ -606,20 +621,28 @@ def instance(fn, mask, top):
         own = {n: types.CellType() for n in t._dpnb_self}
         if tcode.co_freevars:
             cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-            mine = dict(zip(tcode.co_freevars, t.__closure__ or ()))
-            closure = tuple(own.get(n) or cells.get(n) or mine[n] for n in tcode.co_freevars)
+            theirs = dict(zip(tcode.co_freevars, t.__closure__ or ()))
+            closure = tuple(own.get(n) or cells.get(n) or theirs[n] for n in tcode.co_freevars)
         else:
             closure = None
         inst = types.FunctionType(tcode, fn.__globals__, t.__name__, fn.__defaults__, closure)
-        per[k] = inst
-        for n, m in t._dpnb_self.items():
-            if m is None:
-                own[n].cell_contents = fn
-            else:
-                callee = inst if (m, False) == k else instance(fn, m, False)
-                own[n].cell_contents = callee if callee is not None else _never
+        _PENDING[(key, k)] = inst
+        try:
+            for n, m in t._dpnb_self.items():
+                if m is None:
+                    own[n].cell_contents = fn
+                else:
+                    callee = inst if (m, False) == k else _instance(fn, m, False)
+                    own[n].cell_contents = callee if callee is not None else _never
+        finally:
+            del _PENDING[(key, k)]
     per[k] = inst
     return inst
+
+
+#: instances being made (their cells not filled yet), by (id(function), (mask, form))
+_PENDING = {}
+_lock = threading.RLock()
 
 
 def _never(*args):

@@ -338,7 +338,17 @@ def log_base(a):
 def pow_base_bar(g, a, b):
     if b == 0:
         return g * 0
-    return g * b * a ** (b - 1)
+    try:
+        return g * b * a ** (b - 1)
+    except ZeroDivisionError:
+        if type(a) not in (int, float) or type(b) not in (int, float):
+            raise
+        # 0.0 ** -0.5 raises in Python; the derivative of a ** b at a = 0 for 0 < b < 1 is the
+        # IEEE value of 0 ** (b - 1): inf (signed for an odd whole exponent)
+        import numpy as np
+
+        with np.errstate(divide="ignore"):
+            return g * b * float(np.power(np.float64(a), b - 1))
 
 
 _OPS = [
