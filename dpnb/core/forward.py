@@ -691,7 +691,7 @@ def source(fn):
         _t3 = _t2 + 1
         _t3_d = _t2_d
         _dy = _t3_d
-        return (_dy,) if type(_dy) is float else (_as_gradient(_dy),)
+        return (_dy,) if _type(_dy) is _float else (_as_gradient(_dy),)
     """
     if not isinstance(fn, types.FunctionType):
         return None

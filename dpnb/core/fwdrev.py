@@ -384,10 +384,11 @@ def _static_index(node):
 class _Frame:
     """The function whose statements are being read: the caller, or a callee written inline."""
 
-    __slots__ = ("fn", "static_value", "subst", "star", "top")
+    __slots__ = ("fn", "static_value", "subst", "star", "top", "const_tuples")
 
     def __init__(self, fn, static_value, subst, body, top):
         self.fn, self.static_value, self.subst, self.top = fn, static_value, subst, top
+        self.const_tuples = {}  # name -> the value of a tuple of constants (an index, an axis)
         self.star = {}  # the tuple and dict literals of calls f(*args, **kwargs), read there
         for s in _walk_statements(body):
             if isinstance(s, ast.Assign) and isinstance(s.value, (ast.Tuple, ast.Dict)):
@@ -600,9 +601,19 @@ class _Adjoint:
                 raise Unsupported("a unary operator outside - + not")
             a = self.atom(v.operand)
             return self.add_def(s, t, type(v.op), [a], value=ast.UnaryOp(op=v.op, operand=copy_tree(a)))
+        if isinstance(v, ast.Tuple):
+            try:
+                value = _static_index(v)
+            except Unsupported:
+                raise Unsupported("a tuple that is not made of constants") from None
+            self.frame.const_tuples[t] = value  # normalize hoists a constant index or axis into a name
+            return self.add_def(s, t, None, [], value=self.const(value, "_idx"))
         if isinstance(v, ast.Subscript):
             a = self.atom(v.value)
-            idx = self.const(_static_index(v.slice), "_idx")
+            if isinstance(v.slice, ast.Name) and v.slice.id in self.frame.const_tuples:
+                idx = self.const(self.frame.const_tuples[v.slice.id], "_idx")
+            else:
+                idx = self.const(_static_index(v.slice), "_idx")
             return self.add_def(s, t, "getitem", [a], idx, value=call(self.prim("getitem"), copy_tree(a), idx))
         if isinstance(v, ast.Attribute):
             ok, value = self.static_value(v)
@@ -744,6 +755,8 @@ class _Adjoint:
             if not isinstance(lit, ast.Dict):
                 raise Unsupported("a call with **kwargs")
             for key, val in zip(lit.keys, lit.values):
+                if isinstance(val, ast.Name) and val.id in self.frame.const_tuples:
+                    val = C(self.frame.const_tuples[val.id])  # a tuple axis
                 if not isinstance(key, ast.Constant) or not isinstance(val, ast.Constant):
                     raise Unsupported("keywords that are not constants")
                 kwargs[key.value] = val
@@ -1040,7 +1053,7 @@ def _builtin_rule(f):
     if r is None or r is registry.CONSTANT:
         return False
     mod = getattr(r, "__module__", "") or ""
-    return mod.startswith(("dpnb.rules.numpy", "dpnb.rules.scalar"))
+    return mod.startswith(("dpnb.rules.numpy", "dpnb.rules.scalar", "dpnb.rules.python"))
 
 
 def build(fn):
