@@ -78,6 +78,14 @@ def _direct(f, args, with_value):
         # a `*args` function runs as a function of as many plain parameters as there are arguments
         adj = load.spread_instance(f, args)
     else:
+        if not with_value and len(args) == 1 and type(args[0]) is float:
+            # the derivative of a function of one float: forward mode (`core.forward`)
+            g1 = load.grad1_instance(f, args)
+            if g1 is not None:
+                try:
+                    return g1(*args)
+                except (runtime.Bail, RecursionError):
+                    load.never_joined(f, args)
         # forward and backward passes joined into one function needing no context (`core.fuse`)
         joined = _joined(f, args, _seed)
         if joined:

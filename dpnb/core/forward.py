@@ -31,7 +31,36 @@ from .runtime import Bail
 
 
 class Unsupported(Exception):
-    """The function is outside the code forward mode compiles."""
+    """The function is outside the code forward mode (or `fwdrev`) compiles."""
+
+
+def _ssa_body(fn):
+    """`fn`'s source, normalized to one operation per line, in SSA form: (FunctionDef, static_value)."""
+    from . import load
+    from . import names as names_mod
+    from .normalize import normalize
+    from .parse import function_source
+    from .ssa import to_ssa
+
+    code = fn.__code__
+    if code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):  # *args, **kw, generators, async
+        raise Unsupported("*args, **kwargs, a generator or a coroutine")
+    try:
+        src = function_source(fn)
+    except Exception as e:
+        raise Unsupported(f"no source: {e}") from None
+    fdef = src.node
+    a = fdef.args
+    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or not a.args:
+        raise Unsupported("parameters other than plain ones")
+    namer = names_mod.Namer(fdef)
+    static_value = load._static_resolver(fn, load._local_names(fdef))
+    try:
+        normalized = normalize(fdef, namer, lambda n: static_value(n)[0], src.filename)
+        versioned, _ = to_ssa(normalized, namer)
+    except Exception as e:
+        raise Unsupported(f"normalize: {e}") from None
+    return versioned, static_value, src
 
 
 #: the types of plain numbers
@@ -541,15 +570,10 @@ def _template(fn, mask, top):
 
 def _build(fn, mask, top):
     from . import load
-    from .fwdrev import Unsupported as Outside
-    from .fwdrev import _ssa_body
 
     got = _SSA.get(fn.__code__)
     if got is None:
-        try:
-            got = _SSA[fn.__code__] = _ssa_body(fn)
-        except Outside as e:
-            raise Unsupported(str(e)) from None
+        got = _SSA[fn.__code__] = _ssa_body(fn)
     versioned, static_value, src = got
     w = _Writer(fn, versioned, static_value, mask, top, src.filename)
     body = w.write()
@@ -578,7 +602,7 @@ def _build(fn, mask, top):
         except TypeError:
             pass
     t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
-    t._dpnb_source = ast.unparse(inner)
+    t._dpnb_tree = inner  # its source, for `source`, made when asked for
     # cells each instance fills with its own function object and the instances of its masks
     t._dpnb_self = {w.self_names["_me"]: None} if w.self_names else {}
     t._dpnb_self.update({name: m for m, name in w.self_masks.items()})
@@ -696,7 +720,7 @@ def source(fn):
     if not isinstance(fn, types.FunctionType):
         return None
     t = _template(fn, (True,) + (False,) * (fn.__code__.co_argcount - 1), "grad") if fn.__code__.co_argcount else None
-    return None if t is None else t._dpnb_source
+    return None if t is None else ast.unparse(t._dpnb_tree)
 
 
 def forget():

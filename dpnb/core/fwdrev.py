@@ -30,8 +30,7 @@ import numpy as np
 from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, tup
 
 
-class Unsupported(Exception):
-    """The function is outside the subset this module compiles."""
+from .forward import Unsupported, _ssa_body  # noqa: E402  (one reading of the source for both)
 
 
 class Bail(Exception):
@@ -409,35 +408,6 @@ def _walk_statements(body):
         if isinstance(s, ast.If):
             yield from _walk_statements(s.body)
             yield from _walk_statements(s.orelse)
-
-
-def _ssa_body(fn):
-    """`fn`'s source, normalized to one operation per line, in SSA form: (FunctionDef, static_value)."""
-    from . import load
-    from . import names as names_mod
-    from .normalize import normalize
-    from .parse import function_source
-    from .ssa import to_ssa
-
-    code = fn.__code__
-    if code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):  # *args, **kw, generators, async
-        raise Unsupported("*args, **kwargs, a generator or a coroutine")
-    try:
-        src = function_source(fn)
-    except Exception as e:
-        raise Unsupported(f"no source: {e}") from None
-    fdef = src.node
-    a = fdef.args
-    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or not a.args:
-        raise Unsupported("parameters other than plain ones")
-    namer = names_mod.Namer(fdef)
-    static_value = load._static_resolver(fn, load._local_names(fdef))
-    try:
-        normalized = normalize(fdef, namer, lambda n: static_value(n)[0], src.filename)
-        versioned, _ = to_ssa(normalized, namer)
-    except Exception as e:
-        raise Unsupported(f"normalize: {e}") from None
-    return versioned, static_value, src
 
 
 _MAX_INLINE = 8

@@ -217,7 +217,6 @@ def joined_instance(fn, args, seed):
             e = FUNCTIONS.get(id(fn))
             if e is not None and e.ref() is fn:
                 e.joined[joined_key(args)] = j
-                e.grad1[type(args[0])] = forward.joined(fn, 1, "grad") or False
             return j
     adj = adjoint_instance(fn, args, True, True)
     e = FUNCTIONS.get(id(fn))
@@ -233,6 +232,23 @@ def joined_instance(fn, args, seed):
     if e is not None and e.ref() is fn:
         e.joined[joined_key(args)] = j
     return j or None
+
+
+def grad1_instance(fn, args):
+    """For `gradient(fn, x)` with one float `x`: the forward-mode function that returns the
+    gradient (`forward.joined`, form "grad"), kept where `gradient` looks first; None where forward
+    mode does not apply."""
+    if len(args) != 1 or type(args[0]) is not float or not (_plain(fn, 1) or _filled_by_defaults(fn, 1)):
+        return None
+    e = _entry(fn)
+    if e is None:
+        return None
+    g1 = e.grad1.get(float)
+    if g1 is None:
+        from . import forward
+
+        g1 = e.grad1[float] = forward.joined(fn, 1, "grad") or False
+    return g1 or None
 
 
 def never_joined(fn, args):
