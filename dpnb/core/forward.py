@@ -491,8 +491,10 @@ class _Writer:
         node = ast.Assign(targets=targets(), value=value)
         if g is self.fn:
             # the function calls itself: its own forward code for this mask, without a look-up
-            me = self.helper(None, "_me") if "_me" not in self.self_names else N(self.self_names["_me"])
-            self.self_names["_me"] = me.id
+            if "_me" not in self.self_names:
+                self.self_names["_me"] = self.fresh("_me")
+                self.helpers[self.self_names["_me"]] = None  # the function object: a cell per instance
+            me = N(self.self_names["_me"])
             inst = self.self_masks.get(mask)
             if inst is None:
                 inst = self.self_masks[mask] = self.fresh("_me_forward")
