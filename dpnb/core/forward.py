@@ -27,6 +27,7 @@ import weakref
 import numpy as np
 
 from .astlib import C, N, assign, binop, call, copy_tree, if_, tup
+from .names import Namer
 from .runtime import Bail
 
 
@@ -129,8 +130,7 @@ class _Writer:
         self.top = top
         self.filename = filename
         self.params = [a.arg for a in versioned.args.args]
-        self.names = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)} | set(self.params)
-        self.counter = 0
+        self.namer = Namer(versioned)
         self.helpers = {}  # name in the generated code -> value
         self.dots = {}
         self.deps = set()  # callables whose scalar rules were written inline
@@ -154,15 +154,7 @@ class _Writer:
 
     # --- names --------------------------------------------------------------------------------
     def fresh(self, base):
-        if base not in self.names:
-            self.names.add(base)
-            return base
-        while True:
-            self.counter += 1
-            name = f"{base}_{self.counter}"
-            if name not in self.names:
-                self.names.add(name)
-                return name
+        return self.namer.exact(base)  # `base` itself if the function does not use it
 
     def helper(self, value, base):
         for k, v in self.helpers.items():

@@ -30,7 +30,8 @@ import numpy as np
 from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, tup
 
 
-from .forward import Unsupported, _ssa_body  # noqa: E402  (one reading of the source for both)
+from .forward import Unsupported, _ByCode, _ssa_body  # one reading of the source for both
+from .names import Namer
 
 
 class Bail(Exception):
@@ -429,20 +430,14 @@ class _Adjoint:
         self.fwd = []
         self.items = []  # ("def", target, kind, operands, extra) and ("if", test, body, orelse)
         self.active = {params[0]}
-        self.counter = 0
         self.user_names = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)} | set(params) | set(free)
-        self.used = set(self.user_names)
+        self.namer = Namer(versioned)
         self.body = versioned.body
         self.frame = _Frame(fn, static_value, {}, self.body, True)
         self.stack = [fn.__code__]
 
     def fresh(self, base):
-        while True:
-            self.counter += 1
-            name = f"{base}_{self.counter}"
-            if name not in self.used:
-                self.used.add(name)
-                return name
+        return self.namer.fresh(base + "_")
 
     def const(self, value, base="_k"):
         name = self.fresh(base)
@@ -634,7 +629,7 @@ class _Adjoint:
         body = versioned.body
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise Unsupported("no return at the end")
-        self.used |= {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)}
+        self.namer.taken |= {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)}  # the callee's names too
         caller = self.frame
         self.frame = _Frame(f, static_value, dict(zip(params, args)), body, False)
         self.stack.append(f.__code__)
@@ -875,6 +870,12 @@ class _Adjoint:
         """t = a @ b for 1-d and 2-d a and b: the four cases are told apart when it runs."""
         a, b = ops
         P = self.prim
+
+        def outer(e, u, v):  # u[:, None] * v[None, :]
+            col = e(call(P("getitem"), u, self.const((slice(None), None), "_idx")))
+            row = e(call(P("getitem"), v, self.const((None, slice(None)), "_idx")))
+            return e(ast.BinOp(left=col, op=ast.Mult(), right=row))
+
         cases = []
         for nda in (1, 2):
             for ndb in (1, 2):
@@ -887,18 +888,14 @@ class _Adjoint:
                     elif (nda, ndb) == (1, 2):
                         ca = e(ast.BinOp(left=b, op=ast.MatMult(), right=g))
                     elif (nda, ndb) == (2, 1):
-                        col = e(call(P("getitem"), g, self.const((slice(None), None), "_idx")))
-                        row = e(call(P("getitem"), b, self.const((None, slice(None)), "_idx")))
-                        ca = e(ast.BinOp(left=col, op=ast.Mult(), right=row))
+                        ca = outer(e, g, b)
                     else:
                         ca = e(ast.BinOp(left=g, op=ast.MatMult(), right=e(call(P("T"), b))))
                 if act[1]:
                     if (nda, ndb) == (1, 1):
                         cb = e(ast.BinOp(left=g, op=ast.Mult(), right=a))
                     elif (nda, ndb) == (1, 2):
-                        col = e(call(P("getitem"), a, self.const((slice(None), None), "_idx")))
-                        row = e(call(P("getitem"), g, self.const((None, slice(None)), "_idx")))
-                        cb = e(ast.BinOp(left=col, op=ast.Mult(), right=row))
+                        cb = outer(e, a, g)
                     else:
                         cb = e(ast.BinOp(left=e(call(P("T"), a)), op=ast.MatMult(), right=g))
                 cases.append(((nda, ndb), code, ca, cb))
@@ -1005,15 +1002,15 @@ def _namespace():
 
 
 class _Built:
-    __slots__ = ("fn", "source", "generation")
+    __slots__ = ("fn", "tree")
 
-    def __init__(self, fn, source, generation):
-        self.fn, self.source, self.generation = fn, source, generation
+    def __init__(self, fn, tree):
+        self.fn, self.tree = fn, tree  # the compiled function, and its tree (for `source`)
 
 
 _UNSUPPORTED = object()
 #: code -> (rule generation, globals, _Built or _UNSUPPORTED)
-_CACHE = None  # set below (forward._ByCode)
+_CACHE = _ByCode()
 
 
 def _builtin_rule(f):
@@ -1030,7 +1027,6 @@ def build(fn):
     """The compiled `hvp(x, x_d, *consts) -> (y, x_bar_d)` of `fn`, or `Unsupported`."""
     from ..rules import registry
 
-    generation = registry.generation[0]
     if registry.lookup(fn) is not None:
         raise Unsupported("the function has a rule of its own")
     versioned, static_value, src = _ssa_body(fn)
@@ -1081,7 +1077,7 @@ def build(fn):
     if adj.roots & (stored | set(ns) | {a.arg for a in args.args} | {hname}):
         raise Unsupported("a module name the code reads is also a name of the generated code")
     hvp = types.FunctionType(fcode, fn.__globals__)(*ns.values())
-    return _Built(hvp, ast.unparse(inner), generation)
+    return _Built(hvp, inner)
 
 
 def _built(fn):
@@ -1104,19 +1100,10 @@ def forget():
     _CACHE.clear()
 
 
-def _by_code():
-    from .forward import _ByCode
-
-    return _ByCode()
-
-
-_CACHE = _by_code()
-
-
 def source(fn):
     """The generated code `hessian` runs for `fn` (forward over reverse), or None outside the subset."""
     b = _built(fn)
-    return None if b is _UNSUPPORTED else b.source
+    return None if b is _UNSUPPORTED else ast.unparse(b.tree)
 
 
 def hessian(f, x):
