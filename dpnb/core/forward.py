@@ -36,12 +36,11 @@ class Unsupported(Exception):
 
 
 def _ssa_body(fn):
-    """`fn`'s source, normalized to one operation per line, in SSA form: (FunctionDef, static_value)."""
+    """`fn`'s source in SSA form (`load.ssa_form`): (FunctionDef, static_value, Source), for a
+    function of plain parameters; `Unsupported` otherwise."""
     from . import load
-    from . import names as names_mod
-    from .normalize import normalize
+    from .analyze import reject_unsupported
     from .parse import function_source
-    from .ssa import to_ssa
 
     code = fn.__code__
     if code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):  # *args, **kw, generators, async
@@ -54,11 +53,9 @@ def _ssa_body(fn):
     a = fdef.args
     if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or not a.args:
         raise Unsupported("parameters other than plain ones")
-    namer = names_mod.Namer(fdef)
-    static_value = load._static_resolver(fn, load._local_names(fdef))
     try:
-        normalized = normalize(fdef, namer, lambda n: static_value(n)[0], src.filename)
-        versioned, _ = to_ssa(normalized, namer)
+        reject_unsupported(fdef, src.filename)
+        versioned, _, _, static_value = load.ssa_form(fn, fdef, src.filename)
     except Exception as e:
         raise Unsupported(f"normalize: {e}") from None
     return versioned, static_value, src

@@ -411,14 +411,27 @@ def _static_resolver(fn, local):
     return resolve
 
 
-def build(fn, key):
+def ssa_form(fn, fdef, filename):
+    """`fdef`, the definition of Python function `fn`, normalized (one operation a line) and in
+    SSA form: `(versioned tree, SSA facts, its Namer, the resolver of static names)`. The first
+    stages of every transform: the reverse one here, `forward` and `fwdrev`."""
     from . import names as names_mod
+    from .normalize import normalize
+    from .ssa import to_ssa
+
+    namer = names_mod.Namer(fdef)
+    static_value = _static_resolver(fn, _local_names(fdef))
+    normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename)
+    versioned, ssa = to_ssa(normalized, namer)
+    return versioned, ssa, namer, static_value
+
+
+def build(fn, key):
     from .analyze import Analysis, kind_of_type, reject_unsupported
     from .astlib import copy_tree, fix_missing_locations
     from .emit import Emitter
-    from .normalize import ITER_BUILDER, SET_BUILDER, normalize
+    from .normalize import ITER_BUILDER, SET_BUILDER
     from .parse import GENERATED_SOURCE, function_source
-    from .ssa import to_ssa
 
     src = function_source(fn)
     fdef = src.node
@@ -427,11 +440,7 @@ def build(fn, key):
     if key and key[0] is SPREAD:
         key = key[1:]
         fdef = _spread_varargs(copy_tree(fdef), len(key))
-    namer = names_mod.Namer(fdef)
-    local = _local_names(fdef)
-    static_value = _static_resolver(fn, local)
-    normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename)
-    versioned, ssa = to_ssa(normalized, namer)
+    versioned, ssa, namer, static_value = ssa_form(fn, fdef, filename)
     params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args]
     arg_kinds = {p: kind_of_type(t) for p, t in zip(params, key)}
     an = Analysis(versioned, ssa, arg_kinds, fn.__globals__, fn.__code__.co_freevars, static_value, fn.__code__, filename)
