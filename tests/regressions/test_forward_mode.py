@@ -21,7 +21,7 @@ import types
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import dpnb
@@ -74,11 +74,8 @@ def _close(a, b, rtol=1e-12, atol=1e-12):
 
 
 def _warm_callees(module):
-    """Compile the forward code of every helper of `module` for every mask it can be called with.
-
-    Works around `test_bug_callee_first_call_bails` (a callee whose forward code was never made
-    bails out): without this every generated program with a helper call would take the reverse
-    way, and the forward code of callees would never run."""
+    """Compile the forward code of every helper of `module` for every mask it can be called with:
+    tests that run with callees compiled before the first call as well as on it."""
     for name, h in vars(module).items():
         if type(h) is types.FunctionType and name != "f" and h.__module__ == module.__name__:
             n = h.__code__.co_argcount
@@ -97,12 +94,10 @@ class _Gen:
     and `ping`/`pong` (mutual recursion), and `f(x, k=<int>, c=<float>)`. Names introduced inside a
     block stay in it; names of enclosing blocks may be rebound there (loop-carried values)."""
 
-    def __init__(self, draw, known_bugs=False):
+    def __init__(self, draw):
         self.draw = draw
-        self.known_bugs = known_bugs
         self.n = 0
         self.helpers = []  # (name, number of float parameters the caller gives)
-        self.nested_return = False
         self.features = set()
         self.c, self.k = "c", "k"  # the float and int parameters of f; module globals in helpers
 
@@ -285,8 +280,6 @@ class _Gen:
                 out.append(f"{pad}    {self.pick(['break', 'continue'])}")
             elif kind == "return":
                 self.features.add("return")
-                if indent > 1:  # inside a loop or a branch: test_bug_nested_early_return_bails
-                    self.nested_return = True
                 out.append(f"{pad}if {self.cond(env)}:")
                 out.append(f"{pad}    return {self.expr(env, 1, calls=False)}")
             else:  # a rebind with nothing to rebind
@@ -348,16 +341,16 @@ class _Gen:
         top = [ln.split(" = ")[0].strip() for ln in body if ln.startswith("    v") and " = " in ln]
         tail = " + ".join(top) if top else "0.0"
         lines.append(f"    out = ({tail}) * 0.5 + x * {self.pick(['1.0', '0.25', '-0.5', '0.0'])}")
-        # `return x` itself: test_bug_return_the_argument
-        lines.append("    return x" if self.known_bugs and self.draw(st.booleans()) else "    return out")
+        # `return x` itself too (test_bug_return_the_argument)
+        lines.append("    return x" if self.draw(st.booleans()) else "    return out")
         return "\n".join(lines) + "\n"
 
 
 @st.composite
-def programs(draw, known_bugs=False):
-    g = _Gen(draw, known_bugs)
+def programs(draw):
+    g = _Gen(draw)
     src = g.module()
-    return src, g.nested_return, frozenset(g.features)
+    return src, frozenset(g.features)
 
 
 def _fd(f, x):
@@ -391,21 +384,13 @@ XS = st.sampled_from([-1.3, -0.55, 0.0, 0.35, 0.9, 1.7])
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(prog=programs(), x=XS)
 def test_generated_programs(gen_dir, prog, x):
-    check_program(gen_dir, *prog[:2], x)
+    # (it found the bugs of section 3: a return of the argument, callees and early returns in a
+    # loop that bailed out)
+    check_program(gen_dir, prog[0], x)
 
 
-# found and fixed: the generator without the work-arounds finds the bugs below (return of the
-# argument, callees and nested early returns bail out)
-@settings(max_examples=40, derandomize=True, deadline=None, database=None, phases=[Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
-@given(prog=programs(known_bugs=True), x=XS)
-def test_generated_programs_known_bugs(gen_dir, prog, x):
-    check_program(gen_dir, *prog[:2], x, known_bugs=True)
-
-
-def check_program(directory, src, nested_return, x, known_bugs=False):
-    """The checks of the module docstring for one generated program; `known_bugs`: without the
-    work-arounds of the bugs found (see the regression tests below)."""
+def check_program(directory, src, x):
+    """The checks of the module docstring for one generated program."""
     m = _import_source(directory, src, "fwd_gen")
     f = m.f
     try:
@@ -415,33 +400,26 @@ def check_program(directory, src, nested_return, x, known_bugs=False):
     assume(isinstance(y, float) and math.isfinite(y) and abs(y) < 1e8)
     # (a) the generator stays inside forward mode's subset
     assert forward.joined(f, 1) is not None, src
-    if not known_bugs:
-        _warm_callees(m)
-    # the forward code itself, not bailing out (an early return inside a loop or a nested branch
-    # always bails: test_bug_nested_early_return_bails)
+    # the forward code itself, callees compiled on their first call, not bailing out
     try:
         (direct,) = _direct_forward(f, x)
     except Bail:
-        assert nested_return and not known_bugs, "forward mode bailed out on a program inside its subset:\n" + src
-        direct = None
+        raise AssertionError("forward mode bailed out on a program inside its subset:\n" + src) from None
     rev = _reverse(f, x)
     assume(rev is not None and math.isfinite(rev) and abs(rev) < 1e8)
     # (b) the gradient agrees with the reverse way, twice (the first call and the cached one)
     g1 = dpnb.gradient(f, x)[0]
     g2 = dpnb.gradient(f, x)[0]
     for g in (g1, g2, direct):
-        if g is not None:
-            assert _close(g, rev), f"forward {g!r} vs reverse {rev!r} at x={x!r}\n{src}"
+        assert _close(g, rev), f"forward {g!r} vs reverse {rev!r} at x={x!r}\n{src}"
     # (c) a float argument gets a float gradient
     assert type(g1) is float and type(g2) is float, (type(g1), type(g2))
-    if direct is not None:
-        assert type(direct) is float
+    assert type(direct) is float
     # (d) withgradient: the same value and gradient
     wg = dpnb.withgradient(f, x)
     assert wg.val == y and type(wg.val) is type(y)
     assert _close(wg.grad[0], rev) and type(wg.grad[0]) is float
-    if direct is not None:
-        assert _took_forward(f), "forward mode bailed out in `gradient`:\n" + src
+    assert _took_forward(f), "forward mode bailed out in `gradient`:\n" + src
     # central differences, where the function is smooth near x
     fd = _fd(f, x)
     if fd is not None:
@@ -1091,7 +1069,7 @@ def test_bug_return_the_argument(load_module):
             y = x * 2.0
             return x
     """)
-    assert dpnb.gradient(m.f, 1.5) == (1.0,)  # today: NameError: name 'x_d_1' is not defined
+    assert dpnb.gradient(m.f, 1.5) == (1.0,)  # was: NameError: name 'x_d_1' is not defined
     assert dpnb.gradient(m.g, 1.5) == (1.0,)
     assert dpnb.gradient(lambda x: x, 1.5) == (1.0,)
 
@@ -1109,7 +1087,7 @@ def test_bug_callee_first_call_bails(load_module):
     """)
     assert _grad_twice(m.f, 1.5) == 4.0  # right numbers (the reverse way) ...
     assert _took_forward(m.f)  # ... but forward mode bailed out
-    assert _direct_forward(m.f, 1.5) == (4.0,)  # today: raises Bail
+    assert _direct_forward(m.f, 1.5) == (4.0,)  # was: raises Bail
 
 
 # found and fixed: forward.py: an early return inside a loop or a nested branch makes SSA's
@@ -1133,7 +1111,7 @@ def test_bug_callee_first_call_bails(load_module):
 def test_bug_nested_early_return_bails(load_module, src):
     m = load_module(src)
     assert _grad_twice(m.f, 1.5) == 3.0
-    assert _took_forward(m.f)  # today: bailed out (Bail raised by `_check(_rv)`)
+    assert _took_forward(m.f)  # was: bailed out (Bail raised by `_check(_rv)`)
 
 
 # found and fixed: the generated code calls `type(...)` by name: a module global named `type`
@@ -1145,7 +1123,7 @@ def test_bug_global_named_type(load_module):
             return x * x
     """)
     assert dpnb.gradient(m.f, 1.5) == (3.0,)  # the first call (joined pair form) is right
-    assert dpnb.gradient(m.f, 1.5) == (3.0,)  # today: TypeError: 'str' object is not callable
+    assert dpnb.gradient(m.f, 1.5) == (3.0,)  # was: TypeError: 'str' object is not callable
 
 
 # found and fixed: a local named `type` shadows the builtin the generated code calls
@@ -1156,7 +1134,7 @@ def test_bug_local_named_type(load_module):
             return type * x
     """)
     assert dpnb.gradient(m.f, 1.5) == (6.0,)
-    assert dpnb.gradient(m.f, 1.5) == (6.0,)  # today: TypeError: 'float' object is not callable
+    assert dpnb.gradient(m.f, 1.5) == (6.0,)  # was: TypeError: 'float' object is not callable
 
 
 # found and fixed: the complex check after `**` is `type(t) is complex` by name: a global
@@ -1171,7 +1149,7 @@ def test_bug_global_named_complex(load_module):
     errors = []
     for arg in (2.0, 2.0, 2):
         try:
-            errors.append(dpnb.gradient(m.f, arg))  # today: ((3.06e-17-0.5j),) for the first call
+            errors.append(dpnb.gradient(m.f, arg))  # was: ((3.06e-17-0.5j),) for the first call
         except dpnb.NonScalarOutputError as e:
             errors.append(type(e))
     assert errors == [dpnb.NonScalarOutputError] * 3, errors
@@ -1188,8 +1166,8 @@ def test_bug_global_named_round(load_module):
             return a % y
     """)
     # 7 % 2x = 7 - 2x * floor(7 / 2x): at x = 1.3 the derivative is -2 * floor(7 / 2.6) = -4
-    assert _reverse(m.f, 1.3) == -4.0  # today: -0.0
-    assert dpnb.gradient(m.f, 1.3) == (-4.0,)  # today: (-0.0,)
+    assert _reverse(m.f, 1.3) == -4.0  # was: -0.0
+    assert dpnb.gradient(m.f, 1.3) == (-4.0,)  # was: (-0.0,)
 
 
 # found and fixed: a local named `round` shadows the builtin the tangent of `%` calls: TypeError
@@ -1202,7 +1180,7 @@ def test_bug_local_named_round(load_module):
             return y * round
     """)
     assert m.f(1.3) == 3.0 * (7.0 % 1.3)
-    assert dpnb.gradient(m.f, 1.3) == (-15.0,)  # today: TypeError: 'float' object is not callable
+    assert dpnb.gradient(m.f, 1.3) == (-15.0,)  # was: TypeError: 'float' object is not callable
 
 
 # found and fixed: forward templates are cached by code object, and equal code in two files
@@ -1226,10 +1204,10 @@ def test_bug_equal_code_traceback_names_other_file(load_module):
     with pytest.raises(ZeroDivisionError) as info:
         dpnb.gradient(b.f, 1.3)
     files = [fs.filename for fs in traceback.extract_tb(info.value.__traceback__)]
-    assert b.__file__ in files, files  # today: a's file, line 4, is named instead
+    assert b.__file__ in files, files  # was: a's file, line 4, is named instead
 
 
-# found and fixed: latent (hidden today by test_bug_callee_first_call_bails): call_forward
+# found and fixed: latent (hidden then by test_bug_callee_first_call_bails): call_forward
 # compiles the forward code of a callee that has a user rule
 def test_bug_callee_with_rule_once_instances_exist(load_module, restore_rule):
     from dpnb import rrule
@@ -1254,10 +1232,10 @@ def test_bug_callee_with_rule_once_instances_exist(load_module, restore_rule):
     assert _took_forward(m.f)  # f's forward code, made while `callee` had no rule
     m.callee = m.other
     _warm_callees(m)
-    assert _grad_twice(m.f, 1.5) == 101.0  # today: 4.0 (the rule is ignored)
+    assert _grad_twice(m.f, 1.5) == 101.0  # was: 4.0 (the rule is ignored)
 
 
-# found and fixed: latent (hidden today by test_bug_callee_first_call_bails): a call through
+# found and fixed: latent (hidden then by test_bug_callee_first_call_bails): a call through
 # call_forward takes two frames per level, so mutual recursion raises RecursionError at half the
 # depth the plain function and the reverse way reach
 def test_bug_mutual_recursion_depth(load_module):
@@ -1276,7 +1254,7 @@ def test_bug_mutual_recursion_depth(load_module):
     m.f(1.3)  # the plain function is fine
     want = _reverse(m.f, 1.3)  # and so is the reverse way
     _warm_callees(m)
-    assert _close(_grad_twice(m.f, 1.3), want)  # today: RecursionError
+    assert _close(_grad_twice(m.f, 1.3), want)  # was: RecursionError
 
 
 def test_recursive_function_whose_name_is_rebound(load_module):
@@ -1335,7 +1313,7 @@ def test_bug_thread_sees_unfinished_instance(load_module, monkeypatch):
     assert inside.wait(10)
     try:
         results["second"] = dpnb.gradient(m.f, 1.3)[0]
-    except NameError as e:  # today
+    except NameError as e:  # was
         results["second"] = e
     finally:
         resume.set()
