@@ -20,6 +20,8 @@ code) raises `Bail`: the code is pure, so the reverse way runs it again from the
 start, and reports an error where the user's line raised it.
 """
 import ast
+import math
+import operator
 import threading
 import types
 import weakref
@@ -132,6 +134,7 @@ class _Writer:
         self.dots = {}
         self.deps = set()  # callables whose scalar rules were written inline
         self.math_helpers = set()  # names of the `math` functions partials call
+        self.float_funcs = set()  # names in the generated code of functions sure to return a float
         self.self_masks = {}  # mask of a call of the function itself -> name of its instance
         self.self_names = {}
         self.body = versioned.body
@@ -165,6 +168,8 @@ class _Writer:
         node = self.helper(rule.namespace[nm], "_" + nm)
         if callable(rule.namespace[nm]) and getattr(rule.namespace[nm], "__module__", None) == "math":
             self.math_helpers.add(node.id)
+            if _returns_float(rule.namespace[nm]):
+                self.float_funcs.add(node.id)
         return node
 
     def dot(self, name):
@@ -214,6 +219,10 @@ class _Writer:
             # complex, which only `**` makes (checked there); the gradient of a float is a float
             name = self.fresh("_dy")
             out.append(assign(name, yd))
+            floats = _prune(out, self.params[0], self.float_funcs, name)
+            if name in floats:
+                out.append(ast.Return(value=tup([N(name)])))
+                return out
             test = ast.Compare(left=call(self.helper(type, "_type"), N(name)), ops=[ast.Is()], comparators=[self.helper(float, "_float")])
             value = ast.IfExp(test=test, body=tup([N(name)]), orelse=tup([call(self.helper(_as_gradient, "_as_gradient"), N(name))]))
             out.append(ast.Return(value=value))
@@ -292,7 +301,10 @@ class _Writer:
         return False
 
     def times(self, d, e, d_first=True):
-        """The product of tangent `d` and expression `e`, with `1.0 * e` written `e` where exact."""
+        """The product of tangent `d` and expression `e`, with `1.0 * e` written `e` where exact
+        and `(1 / a) * d` written `d / a`."""
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Div) and isinstance(e.left, ast.Constant) and e.left.value == 1 and type(e.left.value) in (int, float):
+            return binop(C(1.0) if _is_one(d) else d, ast.Div(), e.right)
         if _is_one(d):
             return e if self.float_typed(e) else binop(C(1.0), ast.Mult(), e)
         return binop(d, ast.Mult(), e) if d_first else binop(e, ast.Mult(), d)
@@ -444,6 +456,8 @@ class _Writer:
             fname = getattr(f, "__name__", "f")
             guard = ast.Compare(left=N(fvar), ops=[ast.IsNot()], comparators=[self.helper(f, "_" + (fname if fname.isidentifier() else "f") + "_fn")])
             out.append(ast.copy_location(if_(guard, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
+            if _returns_float(f):
+                self.float_funcs.add(fvar)
             out.append(ast.copy_location(assign(t, ast.Call(func=N(fvar), args=[copy_tree(a) for a in args], keywords=[])), s))
             self.deps.add(f)
             terms = []
@@ -492,6 +506,188 @@ class _Writer:
             test = ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(me.id)])
             return out.append(ast.copy_location(if_(test, [direct], [node]), s))
         return out.append(ast.copy_location(node, s))
+
+
+#: `math` functions that return a float whatever numbers they are given (or raise)
+_FLOAT_MATH = frozenset(
+    n for n in (
+        "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh",
+        "atanh", "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "hypot",
+        "fabs", "erf", "erfc", "gamma", "lgamma", "pow", "copysign", "fmod", "degrees", "radians",
+    ) if hasattr(math, n)
+)
+
+
+def _returns_float(f):
+    name = getattr(f, "__name__", None)
+    return name in _FLOAT_MATH and getattr(math, name) is f
+
+
+def _small_int(node):
+    """An int (or bool) constant that converts to a float exactly: `float op constant` cannot raise."""
+    return isinstance(node, ast.Constant) and type(node.value) in (int, bool) and abs(node.value) < 2**53
+
+
+def _float_const(node):
+    return isinstance(node, ast.Constant) and type(node.value) is float
+
+
+_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+
+
+def _prune(body, x, float_funcs, result):
+    """Drop from the "grad" form the statements whose values nothing reads and which cannot raise
+    (the primal's last sums and products: `gradient` does not return the value); fold products
+    and sums of two number constants. Returns the names sure to hold a Python float.
+
+    Which names hold floats is a fixed point over every assignment, whatever the path: `x` (a
+    float: the "grad" form is compiled for one) and names only ever bound to `+ - * / // %` of
+    such names and int or float constants, to `-`, or to what a `math` function that returns a
+    float returns. Only `+ - *` and copies of floats and small int constants are dropped: they
+    neither raise nor change anything, where `/`, `**` and `math` functions may raise, and only
+    where every name they read is sure to be bound."""
+    assigns, others = [], set()
+
+    def scan(stmts):
+        for s in stmts:
+            if isinstance(s, ast.Assign):
+                t = s.targets[0]
+                if isinstance(t, ast.Name):
+                    assigns.append((t.id, s))
+                else:
+                    others.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+            elif isinstance(s, ast.For):
+                others.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
+            for field in ("body", "orelse"):
+                scan(getattr(s, field, ()))
+
+    def fold(s):
+        v = s.value
+        if isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub) and _float_const(v.operand):
+            s.value = C(-v.operand.value)
+        if isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub, ast.Mult)):
+            a, b = v.left, v.right
+            if (_float_const(a) or _small_int(a)) and (_float_const(b) or _small_int(b)) and (_float_const(a) or _float_const(b)):
+                s.value = C(_FOLD[type(v.op)](a.value, b.value))
+
+    scan(body)
+    for _, s in assigns:
+        fold(s)
+    floats = {t for t, _ in assigns} - others
+
+    def is_float(v):
+        if isinstance(v, ast.Name):
+            return v.id == x or v.id in floats
+        if isinstance(v, ast.Constant):
+            return type(v.value) is float
+        if isinstance(v, ast.UnaryOp):
+            return isinstance(v.op, (ast.USub, ast.UAdd)) and is_float(v.operand)
+        if isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)):
+            a, b = v.left, v.right
+            return (is_float(a) and (is_float(b) or _small_int(b))) or (_small_int(a) and is_float(b))
+        if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Pow):
+            return is_float(v.left) and isinstance(v.right, ast.Constant) and type(v.right.value) is int
+        if isinstance(v, ast.Call):
+            return isinstance(v.func, ast.Name) and v.func.id in float_funcs
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for t, s in assigns:
+            if t in floats and not is_float(s.value):
+                floats.discard(t)
+                changed = True
+    floats.add(x)
+
+    def droppable(v):
+        if isinstance(v, (ast.Name, ast.Constant)):
+            return True
+        if isinstance(v, ast.UnaryOp):
+            return is_float(v)
+        if isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub, ast.Mult)):
+            return is_float(v)  # float op float, or a float and a small int constant
+        return False
+
+    # the names sure to be bound where each assignment runs: reading one cannot raise
+    # `UnboundLocalError` (a name bound on one branch only may be unbound after the `if`)
+    bound_at = {}
+
+    def bind(stmts, bound):
+        for s in stmts:
+            if isinstance(s, ast.Assign):
+                bound_at[id(s)] = frozenset(bound)
+                bound.update(n.id for n in ast.walk(s.targets[0]) if isinstance(n, ast.Name))
+            elif isinstance(s, ast.If):
+                bound |= bind(s.body, set(bound)) & bind(s.orelse, set(bound))
+            elif isinstance(s, ast.For):
+                inner = set(bound)
+                inner.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
+                bind(s.body, inner)
+            elif isinstance(s, ast.While):
+                bind(s.body, set(bound))
+        return bound
+
+    bind(body, {x})
+
+    # a float constant bound once (a tangent such as `-1.0` or `2.0`) is written where it is read,
+    # where it is sure to be bound; `e * 1.0` is `e` and `e * -1.0` is `-e` for a float `e`
+    count = {}
+    for t, _ in assigns:
+        count[t] = count.get(t, 0) + 1
+    consts = {t: s.value for t, s in assigns if count[t] == 1 and t not in others and _float_const(s.value)}
+    if consts:
+        for t, s in assigns:
+            b = bound_at[id(s)]
+            s.value = _fold_ones(_put_consts(s.value, consts, b), is_float)
+
+    def reads_bound(s):
+        b = bound_at[id(s)]
+        return all(n.id in b for n in ast.walk(s.value) if isinstance(n, ast.Name))
+
+    while True:
+        read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        read.add(result)
+        dead = {id(s) for t, s in assigns if t not in read and droppable(s.value) and reads_bound(s)}
+        if not dead:
+            return floats
+        assigns = [(t, s) for t, s in assigns if id(s) not in dead]
+        _remove(body, dead)
+
+
+def _put_consts(v, consts, bound):
+    if isinstance(v, ast.Name):
+        c = consts.get(v.id)
+        return C(c.value) if c is not None and v.id in bound else v
+    for field, value in ast.iter_fields(v):
+        if isinstance(value, ast.expr):
+            setattr(v, field, _put_consts(value, consts, bound))
+        elif isinstance(value, list):
+            value[:] = [_put_consts(e, consts, bound) if isinstance(e, ast.expr) else e for e in value]
+    return v
+
+
+def _fold_ones(v, is_float):
+    if isinstance(v, ast.BinOp):
+        v.left, v.right = _fold_ones(v.left, is_float), _fold_ones(v.right, is_float)
+        if isinstance(v.op, ast.Mult):
+            for c, e in ((v.left, v.right), (v.right, v.left)):
+                if _float_const(c) and c.value in (1.0, -1.0) and is_float(e):
+                    return e if c.value == 1.0 else ast.UnaryOp(op=ast.USub(), operand=e)
+    elif isinstance(v, ast.UnaryOp):
+        v.operand = _fold_ones(v.operand, is_float)
+    return v
+
+
+def _remove(stmts, dead):
+    stmts[:] = [s for s in stmts if id(s) not in dead]
+    for s in stmts:
+        for field in ("body", "orelse"):
+            block = getattr(s, field, None)
+            if block:
+                _remove(block, dead)
+                if not block and field == "body":
+                    block.append(ast.Pass())
 
 
 def dots_copy(dots):
@@ -701,12 +897,13 @@ def source(fn):
     def lambda_forward(x):
         _t1 = x ** 2
         _t1_d = 2.0 * x
-        _t2 = 3 * _t1
         _t2_d = 3 * _t1_d
-        _t3 = _t2 + 1
         _t3_d = _t2_d
         _dy = _t3_d
-        return (_dy,) if _type(_dy) is _float else (_as_gradient(_dy),)
+        return (_dy,)
+
+    (The value's last product and sum are gone: nothing reads them and they cannot raise; `x ** 2`
+    stays, for it may raise `OverflowError` as `f` would.)
     """
     if not isinstance(fn, types.FunctionType):
         return None
