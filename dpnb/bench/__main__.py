@@ -59,12 +59,17 @@ def steady_state(w, rounds):
     total_theirs = sum(float(np.sum(b)) for b in theirs)
     if abs(total_mine - total_theirs) > 1e-6 * (1 + abs(total_theirs)):
         raise SystemExit(f"{w.name}: dpnb and the hand-written gradient disagree ({total_mine} vs {total_theirs})")
-    fns = {"primal": w.primal, "hand": w.hand, "dpnb": grad}
-    numbers = {k: _calibrate(f, w.args) for k, f in fns.items()}
+    # each timed as one call written as a user writes it: `hand(x)` against `gradient(f, x)`
+    if w.setup == "params":
+        mine = (grad, w.args)
+    else:
+        mine = (gradient, (w.primal, *w.args))
+    fns = {"primal": (w.primal, w.args), "hand": (w.hand, w.args), "dpnb": mine}
+    numbers = {k: _calibrate(f, a) for k, (f, a) in fns.items()}
     times = {k: [] for k in fns}
     for _ in range(rounds):
-        for k, f in fns.items():
-            times[k].append(_per_call(f, w.args, numbers[k]))
+        for k, (f, a) in fns.items():
+            times[k].append(_per_call(f, a, numbers[k]))
     return {k: statistics.median(v) for k, v in times.items()}
 
 

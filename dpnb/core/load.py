@@ -93,9 +93,9 @@ class _FnEntry:
         # argument types -> joined forward and backward function (`fuse`), or False: keyed by
         # `joined_key` (for one argument its type alone, which no tuple of types can equal)
         self.joined = {}
-        # the type of a number -> the forward-mode function that returns `gradient`'s answer for
-        # one such argument (`forward`), or False
-        self.grad1 = {}
+        # the forward-mode function that returns `gradient`'s answer for one float argument
+        # (`forward`); False where forward mode does not apply, None until tried
+        self.grad1 = None
         # the number of arguments of a plain call (positional parameters only), else -1
         self.nplain = self.code.co_argcount if _plain(fn, self.code.co_argcount) else -1
 
@@ -243,11 +243,11 @@ def grad1_instance(fn, args):
     e = _entry(fn)
     if e is None:
         return None
-    g1 = e.grad1.get(float)
+    g1 = e.grad1
     if g1 is None:
         from . import forward
 
-        g1 = e.grad1[float] = forward.joined(fn, 1, "grad") or False
+        g1 = e.grad1 = forward.joined(fn, 1, "grad") or False
     return g1 or None
 
 
@@ -256,8 +256,8 @@ def never_joined(fn, args):
     e = FUNCTIONS.get(id(fn))
     if e is not None:
         e.joined[joined_key(args)] = False
-        if len(args) == 1:
-            e.grad1[type(args[0])] = False
+        if len(args) == 1 and type(args[0]) is float:
+            e.grad1 = False
 
 
 def _joined_template(c, seed):
