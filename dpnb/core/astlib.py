@@ -209,3 +209,20 @@ def fix_missing_locations(node):
             elif isinstance(v, _AST):
                 push((v, lineno, col_offset, end_lineno, end_col_offset))
     return root
+
+
+def substitute(expr, mapping, y, helper_name):
+    """A copy of a rule's partial `expr` (an expression in its argument names and `y`, the
+    result) with each argument name replaced by a copy of `mapping`'s expression for it, `y` by a
+    copy of `y`, and every other name by `helper_name(name)` (the rule's own helpers)."""
+    expr = copy_tree(expr)
+
+    class T(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id in mapping:
+                return copy_tree(mapping[node.id])
+            if node.id == "y":
+                return copy_tree(y)
+            return helper_name(node.id)
+
+    return T().visit(expr)

@@ -31,7 +31,7 @@ import types
 from ..rules import registry
 from ..rules.registry import _hashable
 from . import tidy
-from .astlib import C, N, S, assign, attr, binop, call, copy_tree, if_, ifexp, is_none, loads, name_nodes, tup, walk
+from .astlib import C, N, S, assign, attr, binop, call, copy_tree, if_, ifexp, is_none, loads, name_nodes, substitute, tup, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import child_blocks, target_names, walk_stmts
 
@@ -431,7 +431,7 @@ class Emitter:
             if partial is None or not self.wants(atom):
                 continue
             mapping = {an_: a for an_, a in zip(rule.argnames, v.args)}
-            expr = _substitute(partial, mapping, t, lambda nm: N(self.helper(("ns", rule, nm))))
+            expr = substitute(partial, mapping, t, lambda nm: N(self.helper(("ns", rule, nm))))
             self.acc(atom, binop(g, ast.Mult(), expr), inline, SET, self.an.atom_kind(t) == "num")
         st_inline = dict(self.status)
         generic = []
@@ -1433,20 +1433,6 @@ def _cheap_read(expr):
 
 def _no_args():
     return ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-
-
-def _substitute(expr, mapping, y, helper_name):
-    expr = copy_tree(expr)
-
-    class T(ast.NodeTransformer):
-        def visit_Name(self, node):
-            if node.id in mapping:
-                return copy_tree(mapping[node.id])
-            if node.id == "y":
-                return copy_tree(y)
-            return helper_name(node.id)
-
-    return T().visit(expr)
 
 
 #: the emitter's own bookkeeping of try regions: progress counters, branch flags, handler numbers

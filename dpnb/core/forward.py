@@ -28,7 +28,7 @@ import weakref
 
 import numpy as np
 
-from .astlib import C, N, assign, binop, call, copy_tree, if_, tup
+from .astlib import C, N, assign, binop, call, copy_tree, if_, name_nodes, substitute, tup
 from .names import Namer
 from .runtime import Bail
 
@@ -180,7 +180,7 @@ class _Writer:
 
     # --- which names depend on x --------------------------------------------------------------
     def reads_active(self, v):
-        return any(isinstance(n, ast.Name) and n.id in self.active for n in ast.walk(v))
+        return any(n.id in self.active for n in name_nodes(v))
 
     def find_active(self):
         changed = True
@@ -468,9 +468,7 @@ class _Writer:
                     continue
                 if partial is None:
                     raise Unsupported(f"{getattr(f, '__name__', f)} has no derivative in an argument")
-                from .emit import _substitute
-
-                expr = _substitute(partial, mapping, N(t), lambda nm: self.math_helper(rule, nm))
+                expr = substitute(partial, mapping, N(t), lambda nm: self.math_helper(rule, nm))
                 terms.append(self.times(da, expr, d_first=False))
             expr = terms[0]
             for term in terms[1:]:
@@ -555,9 +553,9 @@ def _prune(body, x, float_funcs, result):
                 if isinstance(t, ast.Name):
                     assigns.append((t.id, s))
                 else:
-                    others.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+                    others.update(n.id for n in name_nodes(t))
             elif isinstance(s, ast.For):
-                others.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
+                others.update(n.id for n in name_nodes(s.target))
             for field in ("body", "orelse"):
                 scan(getattr(s, field, ()))
 
@@ -617,12 +615,12 @@ def _prune(body, x, float_funcs, result):
         for s in stmts:
             if isinstance(s, ast.Assign):
                 bound_at[id(s)] = frozenset(bound)
-                bound.update(n.id for n in ast.walk(s.targets[0]) if isinstance(n, ast.Name))
+                bound.update(n.id for n in name_nodes(s.targets[0]))
             elif isinstance(s, ast.If):
                 bound |= bind(s.body, set(bound)) & bind(s.orelse, set(bound))
             elif isinstance(s, ast.For):
                 inner = set(bound)
-                inner.update(n.id for n in ast.walk(s.target) if isinstance(n, ast.Name))
+                inner.update(n.id for n in name_nodes(s.target))
                 bind(s.body, inner)
             elif isinstance(s, ast.While):
                 bind(s.body, set(bound))
@@ -643,16 +641,26 @@ def _prune(body, x, float_funcs, result):
 
     def reads_bound(s):
         b = bound_at[id(s)]
-        return all(n.id in b for n in ast.walk(s.value) if isinstance(n, ast.Name))
+        return all(n.id in b for n in name_nodes(s.value))
 
-    while True:
-        read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        read.add(result)
-        dead = {id(s) for t, s in assigns if t not in read and droppable(s.value) and reads_bound(s)}
-        if not dead:
-            return floats
-        assigns = [(t, s) for t, s in assigns if id(s) not in dead]
+    reads = {result: 1}
+    for s in body:
+        for n in name_nodes(s):
+            if isinstance(n.ctx, ast.Load):
+                reads[n.id] = reads.get(n.id, 0) + 1
+    dead = set()
+    changed = True
+    while changed:
+        changed = False
+        for t, s in assigns:
+            if id(s) not in dead and not reads.get(t) and droppable(s.value) and reads_bound(s):
+                dead.add(id(s))
+                changed = True
+                for n in name_nodes(s.value):
+                    reads[n.id] -= 1
+    if dead:
         _remove(body, dead)
+    return floats
 
 
 def _put_consts(v, consts, bound):
@@ -775,8 +783,8 @@ def _build(fn, mask, top):
     inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
     ast.copy_location(inner, fdef)
     # names of the generated code that a global the user's code reads would be shadowed by
-    stored = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    reads = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name) and n.id not in w.local}
+    stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
+    reads = {n.id for n in name_nodes(versioned) if n.id not in w.local}
     if reads & (stored | set(w.helpers) | set(dots)):
         raise Unsupported("a name of the generated code is one the function reads")
     free = list(fn.__code__.co_freevars)
