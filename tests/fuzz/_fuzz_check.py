@@ -1,4 +1,4 @@
-"""Checking one generated program three ways, and classifying what happened.
+"""Checking one generated program four ways, and classifying what happened.
 
 A program (see `_fuzz_gen.Program`) is written to a real `.py` file and imported,
 so dpnb finds its source like any user module. Then:
@@ -7,6 +7,9 @@ so dpnb finds its source like any user module. Then:
   Points near a kink or a jump (where the forward and backward one-sided
   differences disagree) are skipped, never reported; a disagreement is confirmed
   with two more step sizes before it counts.
+- ``gradient1``: for a function of one float, `dpnb.gradient(f, x)` (forward mode,
+  where it applies) against central differences and against `withgradient`'s
+  gradient (the reverse way): two modes compared.
 - ``jvp``: `dpnb.jvp` against `dpnb.pullback`: u·(J·t) must equal ⟨Jᵀu, t⟩ for a
   random output cotangent u and random input tangents t. When they differ,
   central differences along t tell which side is off.
@@ -396,6 +399,26 @@ def check_jvp(f, args, y0, seed):
     return Outcome("jvp", "wrong", "jvp and pullback disagree", detail)
 
 
+def check_one_float(f, x, y0):
+    """`dpnb.gradient(f, x)` of one float (forward mode, where it applies) against central
+    differences, and against the reverse way's gradient (`withgradient`): two modes compared."""
+    o = check_gradient(f, (x,), y0, dpnb.gradient)
+    o.check = "gradient1"
+    if o.status != "ok":
+        return o
+    try:
+        (g,) = dpnb.gradient(f, x)
+        _, (r,) = dpnb.withgradient(f, x)
+    except (Exception, Timeout) as e:
+        return classify_exception("gradient1", e)
+    g, r = (0.0 if v is None else v for v in (g, r))
+    if type(g) is not float:
+        return Outcome("gradient1", "wrong", "gradient1 kind", f"gradient of a float is {type(g).__name__}")
+    if not (g == r or abs(g - r) <= 1e-9 * max(1.0, abs(g), abs(r)) or (math.isnan(g) and math.isnan(r))):
+        return Outcome("gradient1", "wrong", "gradient1 and withgradient disagree", f"gradient {g!r}, withgradient {r!r}")
+    return o
+
+
 def _repr_t(t):
     return "(" + ", ".join(np.array2string(np.asarray(x), precision=4) for x in t) + ")"
 
@@ -488,6 +511,8 @@ def _run(program, directory, checks, result, grad):
             return
         if "gradient" in checks:
             result.outcomes.append(check_gradient(f, args, y0, grad))
+            if grad is None and len(args) == 1 and type(args[0]) is float:
+                result.outcomes.append(check_one_float(f, args[0], y0))
         if "jvp" in checks:
             result.outcomes.append(check_jvp(f, args, y0, program.seed))
         if "hessian" in checks and program.hess_arg is not None and hasattr(mod, "hess_target"):
