@@ -307,14 +307,18 @@ class SSA:
                         self.versioned.add(tmp)
                         later.append((n.id, tmp))
                         n.id = tmp
+                temps = {t for _, t in later}
+                names = [n.id for n in walk(target) if isinstance(n, ast.Name) and n.id not in temps]
                 for n in walk(target):
-                    if isinstance(n, ast.Name) and n.id not in [t for _, t in later]:
-                        n.id = self.define(n.id, env, out)
-                    elif isinstance(n, ast.Name):
+                    if isinstance(n, ast.Name):
                         n.id = self.define(n.id, env, out)
                 node = ast.copy_location(ast.Assign(targets=[target], value=value), s)
                 _copy_marks(s, node)
                 out.append(node)
+                # the other names, as after any assignment: into the merged versions of enclosing
+                # try/with blocks (without this, a name unpacked next to a cell inside a `try` was
+                # never copied to the version read after it: NameError)
+                self.after_define(names, env, out, s)
                 for cell, tmp in later:
                     out.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=cell, ctx=ast.Store())], value=ast.Name(id=env[tmp], ctx=ast.Load())), s))
                 return

@@ -639,9 +639,8 @@ def test_user_rule_for_the_function_itself_falls_back():
     np.testing.assert_allclose(dpnb.hessian(f, X3), np.diag(6.0 * X3), rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the general way (not fwdrev) cannot differentiate through a user rule twice: transforming the "
-    "`rule` wrapper of registry._checked raises NameError: name 'y_1' is not defined"))
+# found and fixed (in the general way, not fwdrev): transforming the `rule` wrapper of
+# registry._checked raised NameError: name 'y_1' is not defined (see test_try_unpack_next_to_a_cell)
 def test_hessian_through_a_user_rule():
     f = _fn("return np.sum(np.sin(x) * x)")
     with _restoring_rule(np.sin):
