@@ -291,9 +291,15 @@ def pow_bars(a, b, y, y_bar):
             af = np.asarray(aa)
             if af.dtype.kind not in "fc":
                 af = af.astype(np.float64)
-            d = bb * af ** (bb - 1)
-            if np.any(np.equal(bb, 0)):
-                d = np.where(np.equal(bb, 0), 0, d)
+            zero = np.equal(bb, 0)
+            if np.any(zero):
+                # the base is first set to 1 where the exponent is 0, so that neither 0 ** -1 nor
+                # its own derivative is formed there: differentiated again (a Hessian), `where`
+                # would otherwise send 0 * inf = nan back through the branch it did not take
+                af = np.where(zero, 1, af)
+                d = np.where(zero, 0, bb * af ** (bb - 1))
+            else:
+                d = bb * af ** (bb - 1)
             a_bar = unbroadcast_to(y_bar * d, a)
         if has_tangent(b) and not (_is_integer_valued(bb) and isinstance(aa, np.ndarray)):
             if is_complex(aa) or is_complex(y):

@@ -995,9 +995,9 @@ def test_nan_at_a_singular_point_same_as_the_general_way(body):
         np.testing.assert_array_equal(fwdrev.hessian(f, X0), general(f, X0))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "x ** k at x = 0 with k = 0 read from a default or a closure cell: fwdrev gives 0 (right: the "
-    "function is constant), the general way nan in that column; with k a literal or a global both give 0"))
+# found and fixed: x ** k at x = 0 with k = 0 read from a default or a closure cell: fwdrev gave 0
+# (right: the function is constant), the general way nan in that column (the `where` of
+# `rules._common.pow_bars`, differentiated, sent 0 * inf back through the branch not taken)
 @pytest.mark.parametrize("how", ["default", "cell"])
 def test_zero_exponent_from_a_default_at_zero(how):
     if how == "default":
@@ -1050,3 +1050,18 @@ def test_non_contiguous_x(make_x):
     h = _check_compiled(f, x)
     np.testing.assert_allclose(h, _check_compiled(f, np.ascontiguousarray(x)), rtol=1e-13, atol=1e-15)
     np.testing.assert_array_equal(x, copy)
+
+
+def test_zero_exponents_in_an_array_at_zero():
+    """Exponents 0 next to others, at bases 0: the general way's Hessian has no nan where the
+    exponent is 0 (each term with exponent 0 is constant), and agrees with differences."""
+    K = np.array([0.0, 2.0, 0.0, 3.0])
+    f = _fn("return np.sum(x ** K)", env={"K": K})
+    x = np.array([0.0, -0.7, 0.0, 1.1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        h = general(f, x)
+    want = np.diag([0.0, 2.0, 0.0, 6.0 * 1.1])
+    np.testing.assert_allclose(h, want, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(dpnb.gradient(f, x)[0], [0.0, -1.4, 0.0, 3 * 1.1 ** 2], rtol=1e-12)
+
