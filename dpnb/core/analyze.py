@@ -1,7 +1,6 @@
-"""Stage 3 — analyze: reject unsupported syntax; find what each version holds and needs.
+"""Stage 3 — analyze: find what each version holds and needs.
 
-`reject_unsupported(fdef, filename)` raises `UnsupportedSyntaxError` naming the
-construct, the file and the line, before anything runs. `Analysis` runs on the
+(Unsupported syntax is refused before, by `parse.reject_unsupported`.) `Analysis` runs on the
 versioned tree (`ssa.to_ssa`), where a name has one value, so a flow-insensitive
 pass is exact outside loops. For every version it finds:
 
@@ -24,58 +23,12 @@ import types
 
 import numpy as np
 
-from ..errors import UnsupportedSyntaxError
 from ..rules import registry
 from ..rules.registry import _hashable
 from .astlib import walk
+from .parse import reject_unsupported  # noqa: F401
 from .normalize import ITER_BUILDER, SET_BUILDER, Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import assigned_names, child_blocks, free_vars, target_names, walk_stmts
-
-_UNSUPPORTED = {
-    ast.Yield: "`yield`",
-    ast.YieldFrom: "`yield from`",
-    ast.Await: "`await`",
-    ast.AsyncFor: "`async for`",
-    ast.AsyncWith: "`async with`",
-    ast.AsyncFunctionDef: "`async def`",
-    ast.Global: "`global` assignment",
-    ast.ClassDef: "a class definition inside a differentiated function",
-    ast.Match: "`match`",
-}
-if hasattr(ast, "TryStar"):
-    _UNSUPPORTED[ast.TryStar] = "`try`/`except*`"
-
-_HINTS = {
-    "`global` assignment": "return the value instead, or keep it in a dict or object passed in",
-    "`yield`": "differentiate a function that returns a list instead of a generator",
-    "a class definition inside a differentiated function": "define the class at module level",
-}
-
-
-def reject_unsupported(fdef, filename):
-    if isinstance(fdef, ast.AsyncFunctionDef):
-        raise UnsupportedSyntaxError("`async def`", filename, fdef.lineno)
-
-    def visit(node):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.Lambda)):
-                # nested functions are transformed when they are called; their
-                # defaults and decorators run here
-                for d in getattr(child, "decorator_list", []):
-                    visit(d)
-                visit(child.args)
-                for inner in walk(child):
-                    what = _UNSUPPORTED.get(type(inner))
-                    if what is not None and not isinstance(inner, ast.ClassDef):
-                        raise UnsupportedSyntaxError(what, filename, getattr(inner, "lineno", None), _HINTS.get(what))
-                continue
-            what = _UNSUPPORTED.get(type(child))
-            if what is not None:
-                raise UnsupportedSyntaxError(what, filename, getattr(child, "lineno", None), _HINTS.get(what))
-            visit(child)
-
-    visit(fdef)
-
 
 # --- kinds --------------------------------------------------------------------------
 

@@ -41,8 +41,7 @@ def _ssa_body(fn):
     """`fn`'s source in SSA form (`load.ssa_form`): (FunctionDef, static_value, Source), for a
     function of plain parameters; `Unsupported` otherwise."""
     from . import load
-    from .analyze import reject_unsupported
-    from .parse import function_source
+    from .parse import function_source, reject_unsupported
 
     code = fn.__code__
     if code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):  # *args, **kw, generators, async

@@ -10,13 +10,17 @@ a class's code (`self.__w`) come mangled as the compiler wrote them
 Lambdas sharing a line are told apart by the column of the code object's first
 instruction (`co_positions`). Code with no retrievable source (built by `exec`
 of a string, or a C function) raises `NoRuleError`.
+
+`reject_unsupported(fdef, filename)` raises `UnsupportedSyntaxError` naming the
+construct (`yield`, `global`, ...), the file and the line, before anything runs.
 """
 import ast
 import collections
 import linecache
 import textwrap
 
-from ..errors import NoSourceError
+from ..errors import NoSourceError, UnsupportedSyntaxError
+from .astlib import walk
 from .codes import CodeTable
 from .mangle import mangle_function
 
@@ -217,3 +221,52 @@ def as_function_def(node, name):
     fdef = copy.copy(node)
     fdef.decorator_list = []
     return fdef
+
+
+# --- what no transform reads ------------------------------------------------------------
+
+_UNSUPPORTED = {
+    ast.Yield: "`yield`",
+    ast.YieldFrom: "`yield from`",
+    ast.Await: "`await`",
+    ast.AsyncFor: "`async for`",
+    ast.AsyncWith: "`async with`",
+    ast.AsyncFunctionDef: "`async def`",
+    ast.Global: "`global` assignment",
+    ast.ClassDef: "a class definition inside a differentiated function",
+    ast.Match: "`match`",
+}
+if hasattr(ast, "TryStar"):
+    _UNSUPPORTED[ast.TryStar] = "`try`/`except*`"
+
+_HINTS = {
+    "`global` assignment": "return the value instead, or keep it in a dict or object passed in",
+    "`yield`": "differentiate a function that returns a list instead of a generator",
+    "a class definition inside a differentiated function": "define the class at module level",
+}
+
+
+def reject_unsupported(fdef, filename):
+    """Refuse what no transform reads, naming the construct, the file and the line."""
+    if isinstance(fdef, ast.AsyncFunctionDef):
+        raise UnsupportedSyntaxError("`async def`", filename, fdef.lineno)
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.Lambda)):
+                # nested functions are transformed when they are called; their
+                # defaults and decorators run here
+                for d in getattr(child, "decorator_list", []):
+                    visit(d)
+                visit(child.args)
+                for inner in walk(child):
+                    what = _UNSUPPORTED.get(type(inner))
+                    if what is not None and not isinstance(inner, ast.ClassDef):
+                        raise UnsupportedSyntaxError(what, filename, getattr(inner, "lineno", None), _HINTS.get(what))
+                continue
+            what = _UNSUPPORTED.get(type(child))
+            if what is not None:
+                raise UnsupportedSyntaxError(what, filename, getattr(child, "lineno", None), _HINTS.get(what))
+            visit(child)
+
+    visit(fdef)
