@@ -24,6 +24,7 @@ _call = runtime.call
 _adjoint = load.adjoint_instance
 _joined = load.joined_instance
 _FUNCTIONS_get = load.FUNCTIONS.get
+_generation = registry.generation
 
 
 def _seed(y):
@@ -86,6 +87,16 @@ def _direct(f, args, with_value):
                     return g1(*args)
                 except (runtime.Bail, RecursionError):
                     load.never_joined(f, args)
+        # array code in the subset in which nothing can alias or change a value: its gradient as
+        # plain code on names, no heap (`core.plain`)
+        g = load.plain_instance(f, args)
+        if g is not None:
+            from .core import plain
+
+            r = plain.run(g, f, args)
+            if r is not None:
+                out = _finish_all(r[1], args)
+                return WithGradient(r[0], out) if with_value else out
         # forward and backward passes joined into one function needing no context (`core.fuse`)
         joined = _joined(f, args, _seed)
         if joined:
@@ -110,6 +121,27 @@ def _direct(f, args, with_value):
     finally:
         H.pop()
     return WithGradient(y, out) if with_value else out
+
+
+def _finish_all(bars, args):
+    """`_finish` of each cotangent `core.plain` gives; one array handed back for two arguments
+    is copied for the second (each gradient an array of its own)."""
+    out = []
+    for b, a in zip(bars, args):
+        if type(b) is np.ndarray and type(a) is np.ndarray and b.shape == a.shape:
+            # an array the plain code made (it makes each array it hands back), or a view of one
+            # (a repeated number, `fwdrev._p_sum_bar`): a copy of that
+            if b.base is not None:
+                b = b.copy()
+            else:
+                for o in out:
+                    if o is b:
+                        b = b.copy()
+                        break
+        else:
+            b = _finish(b, a)
+        out.append(b)
+    return tuple(out)
 
 
 def _run_joined(f, joined, args):
@@ -329,6 +361,14 @@ def gradient(f, *args):
     # checks are `load.joined_instance`'s, the rest is `_run_joined`, written out (a call less)
     e = _FUNCTIONS_get(id(f))
     # (keyword-only defaults need no check: a function with keyword-only parameters is never joined)
+    if e is not None and e.plain and e.code is f.__code__ and e.defaults is f.__defaults__:
+        # array code whose gradient is plain code (`core.plain`), compiled under today's rules
+        p = e.plain.get(len(args))  # (rule generation, code, plain.run, plain.applies)
+        if p is not None and p[0] == _generation[0] and p[3](args):
+            r = p[2](p[1], f, args)
+            if r is not None:
+                return _finish_all(r[1], args)
+            e.plain.pop(len(args), None)
     if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__:
         x = args[0]
         t = type(x)

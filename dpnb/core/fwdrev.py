@@ -101,7 +101,12 @@ def _p_getitem(a, idx):
     return a[idx]
 
 
+_add_reduce = np.add.reduce
+
+
 def _p_sum(a, axis=None, keepdims=False):
+    if axis is None and not keepdims and type(a) is np.ndarray:
+        return _add_reduce(a, None)  # what np.sum calls, without its dispatch
     return np.sum(a, axis=axis, keepdims=keepdims)
 
 
@@ -116,8 +121,8 @@ def _p_count(a, t):
 
 def _p_unb(g, a):
     """Cotangent `g` summed down to the shape of `a` (un-broadcasting)."""
-    shape = np.shape(a)
-    gs = np.shape(g)
+    shape = a.shape if type(a) is np.ndarray else np.shape(a)
+    gs = g.shape if type(g) is np.ndarray else np.shape(g)
     if gs == shape:
         return g
     if not shape:
@@ -127,13 +132,62 @@ def _p_unb(g, a):
     return np.sum(g, axis=axes, keepdims=True).reshape(shape)
 
 
+def _read_only(g):
+    a = np.array(g, dtype=np.float64)
+    a.flags.writeable = False
+    return a
+
+
+_ONE = _read_only(1.0)  # the seed of every gradient
+
+
 def _p_sum_bar(g, a, axis, keepdims):
-    shape = np.shape(a)
+    shape = a.shape if type(a) is np.ndarray else np.shape(a)
     if not shape:
         return g
+    if axis is None and type(g) is float:
+        # every entry g: an array of that shape whose strides are 0 (no memory, read-only: its
+        # buffer is), which `_p_outer` knows for what it is
+        buf = _ONE if g == 1.0 else _read_only(g)
+        return np.ndarray(shape, np.float64, buf, 0, (0,) * len(shape))
     if axis is not None and not keepdims:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape)
+
+
+def _p_dense(g):
+    """`g` with its entries in memory: a repeated number (`_p_sum_bar`) written out, for `@`."""
+    if type(g) is np.ndarray and 0 in g.strides and g.size > 1:
+        return np.ascontiguousarray(g)
+    return g
+
+
+def _j_dense(t, g, dg):
+    return dg
+
+
+def _p_outer(u, v):
+    """The outer product of 1-d `u` and `v`; where one of them is one number repeated (a
+    sum's cotangent, see `_p_sum_bar`), its rows (or columns) are one row repeated."""
+    if u.strides == (0,) and u.size > 1 and v.ndim == 1:
+        c = u[0]
+        out = np.empty((u.shape[0], v.shape[0]), np.result_type(u, v))
+        out[...] = v if c == 1.0 else c * v  # (1.0 * v is v, entry for entry)
+        return out
+    if v.strides == (0,) and v.size > 1 and u.ndim == 1:
+        c = v[0]
+        out = np.empty((u.shape[0], v.shape[0]), np.result_type(u, v))
+        out[...] = (u if c == 1.0 else u * c)[:, None]
+        return out
+    return np.multiply.outer(u, v)
+
+
+def _j_outer(t, u, v, du, dv):
+    out = None if du is None else du[:, :, None] * v[None, None, :]
+    if dv is not None:
+        part = u[None, :, None] * dv[:, None, :]
+        out = part if out is None else out + part
+    return out
 
 
 def _p_getitem_bar(g, a, idx):
@@ -323,6 +377,8 @@ PRIMS = {
     "unb": (_p_unb, _j_unb, (0,)),
     "sum_bar": (_p_sum_bar, _j_sum_bar, (0,)),
     "getitem_bar": (_p_getitem_bar, _j_getitem_bar, (0,)),
+    "outer": (_p_outer, _j_outer, (0, 1)),
+    "dense": (_p_dense, _j_dense, (0,)),
     "powd": (_p_powd, _j_powd, (0, 1)),
     "sign": (np.sign, None, ()),
     "zeros": (_p_zeros, _j_zeros, (0,)),
@@ -416,10 +472,12 @@ _MAX_INLINE = 8
 
 class _Adjoint:
     """Writes `def grad(x, *consts): ... return (y, x_bar)` from the SSA body of a function, with
-    the functions it calls written inline (no recursion)."""
+    the functions it calls written inline (no recursion); with `nactive` > 1, the first `nactive`
+    parameters carry cotangents: `return (y, bar_1, ..., bar_nactive)` (`plain`)."""
 
-    def __init__(self, fn, versioned, params, free, static_value):
+    def __init__(self, fn, versioned, params, free, static_value, nactive=1):
         self.fn = fn
+        self.nactive = nactive  # the first `nactive` parameters carry cotangents
         self.params = params
         self.free = free
         self.locals = set(params) | set(free)
@@ -429,7 +487,7 @@ class _Adjoint:
         self.callees = []  # the user's callables with rules, checked when built
         self.fwd = []
         self.items = []  # ("def", target, kind, operands, extra) and ("if", test, body, orelse)
-        self.active = {params[0]}
+        self.active = set(params[:nactive])
         self.user_names = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)} | set(params) | set(free)
         self.namer = Namer(versioned)
         self.body = versioned.body
@@ -729,15 +787,15 @@ class _Adjoint:
 
     # --- the backward pass -----------------------------------------------------------------
     def backward(self, ret):
-        x = self.params[0]
         out = []
         self.bars = {}
         if self.is_active(ret):
             seed = self.bars[ret.id] = self.fresh("_seed")
             out.append(assign(seed, C(1.0)))
         self.pull_items(self.items, out)
-        x_bar = self.bars.get(x)
-        ret_node = tup([copy_tree(ret), N(x_bar) if x_bar is not None else C(None)])
+        # (y, then the cotangent of each active parameter, None for one that got none)
+        bars = [self.bars.get(p) for p in self.params[: self.nactive]]
+        ret_node = tup([copy_tree(ret)] + [N(b) if b is not None else C(None) for b in bars])
         return self.fwd, out, ret_node
 
     def pull_items(self, items, out):
@@ -871,10 +929,8 @@ class _Adjoint:
         a, b = ops
         P = self.prim
 
-        def outer(e, u, v):  # u[:, None] * v[None, :]
-            col = e(call(P("getitem"), u, self.const((slice(None), None), "_idx")))
-            row = e(call(P("getitem"), v, self.const((None, slice(None)), "_idx")))
-            return e(ast.BinOp(left=col, op=ast.Mult(), right=row))
+        def outer(e, u, v):
+            return e(call(P("outer"), u, v))
 
         cases = []
         for nda in (1, 2):
@@ -882,22 +938,30 @@ class _Adjoint:
                 code = []
                 e = lambda v: self.emit(code, v)  # noqa: E731
                 ca = cb = None
+                dense = []
+
+                def gm(e=e, dense=dense):
+                    # for `@`: BLAS wants the entries of a repeated number (`_p_sum_bar`) in memory
+                    if not dense:
+                        dense.append(e(call(P("dense"), g)))
+                    return dense[0]
+
                 if act[0]:
                     if (nda, ndb) == (1, 1):
                         ca = e(ast.BinOp(left=g, op=ast.Mult(), right=b))
                     elif (nda, ndb) == (1, 2):
-                        ca = e(ast.BinOp(left=b, op=ast.MatMult(), right=g))
+                        ca = e(ast.BinOp(left=b, op=ast.MatMult(), right=gm()))
                     elif (nda, ndb) == (2, 1):
                         ca = outer(e, g, b)
                     else:
-                        ca = e(ast.BinOp(left=g, op=ast.MatMult(), right=e(call(P("T"), b))))
+                        ca = e(ast.BinOp(left=gm(), op=ast.MatMult(), right=e(call(P("T"), b))))
                 if act[1]:
                     if (nda, ndb) == (1, 1):
                         cb = e(ast.BinOp(left=g, op=ast.Mult(), right=a))
                     elif (nda, ndb) == (1, 2):
                         cb = outer(e, a, g)
                     else:
-                        cb = e(ast.BinOp(left=e(call(P("T"), a)), op=ast.MatMult(), right=g))
+                        cb = e(ast.BinOp(left=e(call(P("T"), a)), op=ast.MatMult(), right=gm()))
                 cases.append(((nda, ndb), code, ca, cb))
         # one name for each contribution in all four branches
         na = self.fresh("_ca") if act[0] else None
@@ -1023,29 +1087,59 @@ def _builtin_rule(f):
     return mod.startswith(("dpnb.rules.numpy", "dpnb.rules.scalar", "dpnb.rules.python"))
 
 
-def build(fn):
-    """The compiled `hvp(x, x_d, *consts) -> (y, x_bar_d)` of `fn`, or `Unsupported`."""
+def read(fn, nactive):
+    """`fn`'s gradient as plain code (`_Adjoint`), with its first `nactive` parameters active:
+    (adjoint, params, free, fwd, bwd, ret, namespace, checks), or `Unsupported`. `checks` test
+    what the code reads from outside (the other parameters, closure cells, globals) when it runs."""
     from ..rules import registry
 
     if registry.lookup(fn) is not None:
         raise Unsupported("the function has a rule of its own")
     versioned, static_value, src = _ssa_body(fn)
-    fdef = src.node
-    params = [p.arg for p in fdef.args.args]
-    if len(params) - 1 > len(fn.__defaults__ or ()):
-        raise Unsupported("parameters after the first without defaults")
+    params = [p.arg for p in src.node.args.args]
+    if nactive > len(params) or len(params) - nactive > len(fn.__defaults__ or ()):
+        raise Unsupported("parameters after the active ones without defaults")
     free = list(fn.__code__.co_freevars)
-    adj = _Adjoint(fn, versioned, params, free, static_value)
+    adj = _Adjoint(fn, versioned, params, free, static_value, nactive)
     fwd, bwd, ret = adj.run()
     for f in adj.callees:
         if not _builtin_rule(f):
             raise Unsupported(f"{getattr(f, '__name__', f)} has a rule of the user's")
-    x = params[0]
     ns = _namespace()
     ns.update(adj.consts)
     if adj.user_names & set(ns):
         raise Unsupported("a name of the function is one this module uses")
-    checks = [ast.Expr(value=call(N("_p_check"), N(n))) for n in params[1:] + free + adj.globals_read]
+    checks = [ast.Expr(value=call(N("_p_check"), N(n))) for n in params[nactive:] + free + adj.globals_read]
+    return adj, params, free, fwd, bwd, ret, ns, checks, src
+
+
+def compile_function(fn, adj, name, argnames, body, ns, src):
+    """The function `def <name>(<argnames>): <body>`, compiled with `fn`'s file name and lines,
+    in `fn`'s globals with the names of `ns` bound in a closure."""
+    fdef = src.node
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in argnames],
+                         vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
+    factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in ns], vararg=None, kwonlyargs=[],
+                                 kw_defaults=[], kwarg=None, defaults=[])
+    factory = ast.FunctionDef(name="_factory", args=factory_args, body=[inner, ast.Return(value=N(name))],
+                              decorator_list=[], returns=None, type_comment=None)
+    ast.copy_location(inner, fdef)
+    ast.copy_location(factory, fdef)
+    module = ast.Module(body=[factory], type_ignores=[])
+    fix_missing_locations(module)
+    compiled = compile(module, src.filename, "exec")
+    fcode = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
+    stored = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if adj.roots & (stored | set(ns) | set(argnames) | {name}):
+        raise Unsupported("a module name the code reads is also a name of the generated code")
+    return _Built(types.FunctionType(fcode, fn.__globals__)(*ns.values()), inner)
+
+
+def build(fn):
+    """The compiled `hvp(x, x_d, *consts) -> (y, x_bar_d)` of `fn`, or `Unsupported`."""
+    adj, params, free, fwd, bwd, ret, ns, checks, src = read(fn, 1)
+    x = params[0]
     active = {x}
     dots = {}
 
@@ -1060,24 +1154,7 @@ def build(fn):
     result = N(dot(x_bar.id)) if isinstance(x_bar, ast.Name) and x_bar.id in active else C(None)
     body.append(ast.Return(value=tup([copy_tree(ret.elts[0]), result])))
     hname = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_hvp"
-    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in [x, dot(x)] + params[1:] + free],
-                         vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-    inner = ast.FunctionDef(name=hname, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
-    factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in ns], vararg=None, kwonlyargs=[],
-                                 kw_defaults=[], kwarg=None, defaults=[])
-    factory = ast.FunctionDef(name="_factory", args=factory_args, body=[inner, ast.Return(value=N(hname))],
-                              decorator_list=[], returns=None, type_comment=None)
-    ast.copy_location(inner, fdef)
-    ast.copy_location(factory, fdef)
-    module = ast.Module(body=[factory], type_ignores=[])
-    fix_missing_locations(module)
-    compiled = compile(module, src.filename, "exec")
-    fcode = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-    stored = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    if adj.roots & (stored | set(ns) | {a.arg for a in args.args} | {hname}):
-        raise Unsupported("a module name the code reads is also a name of the generated code")
-    hvp = types.FunctionType(fcode, fn.__globals__)(*ns.values())
-    return _Built(hvp, inner)
+    return compile_function(fn, adj, hname, [x, dot(x)] + params[1:] + free, body, ns, src)
 
 
 def _built(fn):

@@ -82,7 +82,7 @@ class _CodeEntry:
 
 
 class _FnEntry:
-    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined", "grad1")
+    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined", "grad1", "plain")
 
     def __init__(self, ref, fn):
         self.ref = ref
@@ -96,6 +96,9 @@ class _FnEntry:
         # the forward-mode function that returns `gradient`'s answer for one float argument
         # (`forward`); False where forward mode does not apply, None until tried
         self.grad1 = None
+        # the number of arguments -> (rule generation, the plain gradient code `plain.function`,
+        # `plain.run`, `plain.applies`: what `gradient` calls, without importing `plain`)
+        self.plain = {}
         # the number of arguments of a plain call (positional parameters only), else -1
         self.nplain = self.code.co_argcount if _plain(fn, self.code.co_argcount) else -1
 
@@ -249,6 +252,21 @@ def grad1_instance(fn, args):
 
         g1 = e.grad1 = forward.joined(fn, 1, "grad") or False
     return g1 or None
+
+
+def plain_instance(fn, args):
+    """The plain gradient code of `fn` for these arguments (`plain`), kept where `gradient` looks
+    first; None where it does not apply."""
+    from . import plain
+
+    if not plain.applies(args):
+        return None
+    g = plain.function(fn, len(args))
+    if g is not None:
+        e = _entry(fn)
+        if e is not None:
+            e.plain[len(args)] = (registry.generation[0], g, plain.run, plain.applies)
+    return g
 
 
 def never_joined(fn, args):
