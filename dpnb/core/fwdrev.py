@@ -215,10 +215,25 @@ def _zero_exponent(b):
 
 
 def _p_powd(a, b):
-    """d(a ** b)/da, 0 for b == 0 (where `0 * a ** -1` would be nan at a = 0)."""
+    """d(a ** b)/da, 0 where b == 0 (where `0 * a ** -1` would be nan at a = 0): the base is set
+    to 1 there first, so that no inf is formed."""
     if _zero_exponent(b):
         return 0.0 * np.asarray(a, dtype=float) if np.ndim(a) else 0.0
+    if np.ndim(b):
+        zero = b == 0
+        if zero.any():
+            return np.where(zero, 0.0, b * np.where(zero, 1.0, a) ** (b - 1))
     return b * a ** (b - 1)
+
+
+def _p_powd2(a, b):
+    """d²(a ** b)/da², 0 where b is 0 or 1 (the base set to 1 there, as in `_p_powd`)."""
+    if np.ndim(b) == 0:
+        return b * _p_powd(a, b - 1)
+    flat = (b == 0) | (b == 1)
+    if flat.any():
+        return np.where(flat, 0.0, b * (b - 1) * np.where(flat, 1.0, a) ** (b - 2))
+    return b * _p_powd(a, b - 1)
 
 
 def _math(f):
@@ -350,7 +365,7 @@ def _j_powd(t, a, b, da, db):
     nd = np.ndim(t)
     out = None
     if da is not None and not _zero_exponent(b) and not (np.ndim(b) == 0 and b == 1):
-        out = _lift(da, nd) * (b * _p_powd(a, b - 1))
+        out = _lift(da, nd) * _p_powd2(a, b)
     if db is not None:
         part = _lift(db, nd) * (a ** (b - 1) * (1 + b * np.log(a)))
         out = part if out is None else out + part

@@ -1063,5 +1063,11 @@ def test_zero_exponents_in_an_array_at_zero():
         h = general(f, x)
     want = np.diag([0.0, 2.0, 0.0, 6.0 * 1.1])
     np.testing.assert_allclose(h, want, rtol=1e-12, atol=0)
+    # and forward over reverse, and the first-order plain code (`core.plain`), had nan there too
+    np.testing.assert_allclose(fwdrev.hessian(f, x), want, rtol=1e-12, atol=0)
     np.testing.assert_allclose(dpnb.gradient(f, x)[0], [0.0, -1.4, 0.0, 3 * 1.1 ** 2], rtol=1e-12)
+    K1 = np.array([0.0, 1.0, 1.0, 2.0])  # exponents 1: the second derivative is 0 there as well
+    f1 = _fn("return np.sum(x ** K1)", env={"K1": K1})
+    np.testing.assert_allclose(fwdrev.hessian(f1, x), np.diag([0.0, 0.0, 0.0, 2.0]), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(dpnb.gradient(f1, x)[0], [0.0, 1.0, 1.0, 2.2], rtol=1e-12)
 
