@@ -68,11 +68,60 @@ def _run(f, args, ctx):
         H.pop()
 
 
-def _direct(f, args, with_value):
+def _separate(f, args):
+    """The arguments, with each array that shares memory with an earlier one (the same array
+    twice, or a view of it) given as a copy: a gradient is per argument, each one moved while the
+    others stay, as with arrays of their own (the heap keys cotangents by object: without the
+    copy, the first of them took the cotangents of all and the others None). Returns (args,
+    arrays to watch), the second None when nothing is shared; `_check_separate` then refuses the
+    answer if `f` changed one of them (then the copy changed what `f` computes). The same other
+    object (a list, a dict, an instance) twice is refused: it cannot be copied without changing
+    what its parts share."""
+    if len(args) < 2:
+        return args, None
+    seen = {}
+    out = watch = None
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is np.ndarray:
+            key = id(H.root_of(a))
+        elif H.managed(a) and not isinstance(a, (types.FunctionType, types.BuiltinFunctionType)):
+            key = id(a)
+        else:
+            continue
+        j = seen.setdefault(key, i)
+        if j == i:
+            continue
+        name = getattr(f, "__qualname__", None) or repr(f)
+        if t is not np.ndarray or type(args[j]) is not np.ndarray:
+            raise DifferentiationError(
+                f"arguments {j + 1} and {i + 1} of {name} are the same {t.__name__}: the gradient with "
+                f"respect to each needs them to be objects of their own; pass a copy as one of them "
+                f"(copy.deepcopy)"
+            )
+        if out is None:
+            out, watch = list(args), []
+        out[i] = a.copy()
+        watch += [H.root_of(args[j]), out[i]]
+    return (args, None) if out is None else (tuple(out), watch)
+
+
+def _check_separate(ctx, watch, f):
+    """`f` changed an array given (or viewed) as two arguments: their gradients are not defined."""
+    roots = ctx.mutated_roots
+    if watch and roots and any(id(r) in roots for r in watch):
+        name = getattr(f, "__qualname__", None) or repr(f)
+        raise DifferentiationError(
+            f"{name} changes in place an array that is given as two of its arguments (or one and a "
+            f"view of it): the gradient with respect to each is not defined; pass copies"
+        )
+
+
+def _direct(f, args, with_value, watch=None):
     """`gradient(f, *args)` for a Python function run as the user's program (not itself being
     differentiated; there a rule makes this return None): one context for both passes, no lock
     (nothing else can reach it), and no work for the cases the general path handles. None when
-    the general path is needed."""
+    the general path is needed. `watch`: see `_separate`."""
     if type(f) is not _FunctionType:
         return None
     if f.__code__.co_flags & 0x04:
@@ -120,6 +169,7 @@ def _direct(f, args, with_value):
                 ctx.end()
     finally:
         H.pop()
+    _check_separate(ctx, watch, f)
     return WithGradient(y, out) if with_value else out
 
 
@@ -160,7 +210,7 @@ def _run_joined(f, joined, args):
 
 # a gradient being differentiated (a second derivative) takes the general path, whose every step
 # dpnb can differentiate
-registry.register(_direct, runtime.as_inner(lambda f, args, with_value: None))
+registry.register(_direct, runtime.as_inner(lambda f, args, with_value, watch=None: None))
 
 
 def _backward(ctx, pb, dy, args):
@@ -320,7 +370,9 @@ def pullback(f, *args):
     (6.0, (3.0, 2.0), (6.0, 4.0))
     """
     ctx = H.Context(lock=threading.RLock())  # the pullback may be called from several threads
+    args, watch = _separate(f, args)
     y, pb = _run(f, args, ctx)
+    _check_separate(ctx, watch, f)
 
     def back(dy):
         _check_seed(y, dy)
@@ -338,12 +390,14 @@ def withgradient(f, *args):
     """
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0], with_value=True)
-    r = _direct(f, args, True)
+    args, watch = _separate(f, args)
+    r = _direct(f, args, True, watch)
     if r is not None:
         return r
     ctx = H.Context()
     y, pb = _run(f, args, ctx)
     out, _ = _backward(ctx, pb, _seed(y), args)
+    _check_separate(ctx, watch, f)
     return WithGradient(y, out)
 
 
@@ -397,12 +451,14 @@ def _gradient(f, *args):
     """`gradient(f, *args)` every other way."""
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0])
-    r = _direct(f, args, False)
+    args, watch = _separate(f, args)
+    r = _direct(f, args, False, watch)
     if r is not None:
         return r
     ctx = H.Context()
     y, pb = _run(f, args, ctx)
     out, _ = _backward(ctx, pb, _seed(y), args)
+    _check_separate(ctx, watch, f)
     return out
 
 
@@ -434,7 +490,9 @@ def jacobian(f, *args):
            [0., 4.]])
     """
     ctx = H.Context()
+    args, watch = _separate(f, args)
     y, pb = _run(f, args, ctx)
+    _check_separate(ctx, watch, f)
     ys = np.shape(y)
     yarr = np.asarray(y)
     n = int(np.prod(ys)) if ys else 1

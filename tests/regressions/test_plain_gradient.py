@@ -164,6 +164,12 @@ def test_float_and_array_arguments():
     assert type(got[1]) is float
 
 
+def test_same_array_twice():
+    f = _fn("return np.sum(x * y)", params="x, y")
+    got = check(f, X, X)
+    assert got[0] is not got[1]
+
+
 def test_sum_gradient_of_two_arguments_is_two_arrays():
     f = _fn("return np.sum(x + y)", params="x, y")
     got = check(f, X, X * 2)

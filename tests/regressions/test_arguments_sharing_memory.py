@@ -1,0 +1,77 @@
+"""The same array given as two arguments (or an array and a view of it): the gradient is per
+argument, each moved while the others stay, as central differences of `f` see it. The general
+way keys cotangents by object, so the first of the two took both cotangents and the second got
+None (`gradient(f, x, x)` gave `(2 x, None)` for `np.sum(x * y)`); now the later one is given as a
+copy. A function that changes such an array in place, or the same list, dict or object given
+twice, is refused: there the gradient with respect to each is not defined."""
+import numpy as np
+import pytest
+from test_hessian_forward_over_reverse import _fn
+
+import dpnb
+from dpnb.core import plain
+from dpnb.errors import DifferentiationError
+from dpnb.testing import numerical_gradient
+
+X = np.array([0.5, -1.0, 2.0])
+
+
+def _loop_body():
+    # a loop: outside the plain code's subset, so the general way runs
+    return """
+s = 0.0
+for i in range(2):
+    s = s + np.sum(np.sin(x) * y)
+return s
+"""
+
+
+@pytest.fixture(params=["plain", "general"])
+def way(request, monkeypatch):
+    if request.param == "general":
+        monkeypatch.setattr(plain, "MAX_ENTRIES", -1)
+    return request.param
+
+
+@pytest.mark.parametrize("second", ["same", "reversed view", "full view"])
+@pytest.mark.parametrize("body", ["return np.sum(np.sin(x) * y)", _loop_body()], ids=["straight", "loop"])
+def test_gradient_is_per_argument(way, second, body):
+    f = _fn(body, params="x, y")
+    y = {"same": X, "reversed view": X[::-1], "full view": X[:]}[second]
+    want = numerical_gradient(f, X, y)
+    for got in (dpnb.gradient(f, X, y), dpnb.withgradient(f, X, y).grad, dpnb.pullback(f, X, y)[1](1.0)):
+        assert got[1] is not None
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(X, [0.5, -1.0, 2.0])
+
+
+def test_jacobian_is_per_argument():
+    f = _fn("return np.sin(x) * y", params="x, y")
+    jx, jy = dpnb.jacobian(f, X, X)
+    np.testing.assert_allclose(jx, np.diag(np.cos(X) * X), rtol=1e-12)
+    np.testing.assert_allclose(jy, np.diag(np.sin(X)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("body", ["x += 1.0\nreturn np.sum(x * y)", "y[0] = 3.0\nreturn np.sum(x * y)"])
+def test_changing_a_shared_array_is_refused(body):
+    f = _fn(body, params="x, y")
+    x = X.copy()
+    with pytest.raises(DifferentiationError, match="changes in place an array that is given as two"):
+        dpnb.gradient(f, x, x)
+    # with arrays of their own it is differentiated as usual
+    g = dpnb.gradient(f, X.copy(), X.copy())
+    assert g[0] is not None and g[1] is not None
+
+
+def test_the_same_list_twice_is_refused():
+    f = _fn("return a[0] * b[1] + a[1]", params="a, b")
+    lst = [1.0, 2.0]
+    with pytest.raises(DifferentiationError, match="are the same list"):
+        dpnb.gradient(f, lst, lst)
+    assert dpnb.gradient(f, lst, list(lst)) == ([2.0, 1.0], [None, 1.0])
+
+
+def test_equal_numbers_are_not_shared():
+    f = _fn("return x * y", params="x, y")
+    assert dpnb.gradient(f, 2.0, 2.0) == (2.0, 2.0)
