@@ -72,8 +72,8 @@ def wave_grad(x):
 
 
 SCALAR = [
-    Workload("polynomial 3x²+2x+1", poly, poly_grad, (5.0,), 10.0),
-    Workload("50-step product loop", power_loop, power_loop_grad, (1.01,), 3.0),
+    Workload("polynomial 3x²+2x+1", poly, poly_grad, (5.0,), 5.0),
+    Workload("50-step product loop", power_loop, power_loop_grad, (1.01,), 2.0),
     Workload("20-deep recursion", power_rec, power_rec_grad, (1.01,), 3.0),
     Workload("math functions with an if", wave, wave_grad, (0.7,), 3.0),
 ]

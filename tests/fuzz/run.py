@@ -175,7 +175,7 @@ def summary(a, counts, per_check, refusals, refusal_example, skipped, families, 
              "tried {}  ok {}  wrong {}  crashed {}  refused {}  skipped {}".format(
                  tried, counts["ok"], counts["wrong"], counts["crashed"], counts["refused"], counts["skipped"]),
              "", "per check:"]
-    for check in ("gradient", "jvp", "hessian"):
+    for check in ("gradient", "gradient1", "jvp", "hessian"):
         row = "  ".join(f"{s} {per_check[check, s]}" for s in ORDER if per_check[check, s])
         if row:
             lines.append(f"  {check:9s} {row}")
