@@ -85,8 +85,10 @@ def _separate(f, args):
         t = type(a)
         if t is np.ndarray:
             key = id(H.root_of(a))
-        elif H.managed(a) and not isinstance(a, (types.FunctionType, types.BuiltinFunctionType)):
-            key = id(a)
+        elif t is list or t is dict or (
+            H.managed(a) and not isinstance(a, (types.FunctionType, types.BuiltinFunctionType)) and _field_names(a)
+        ):
+            key = id(a)  # (an object without fields, a marker, carries no gradient: given twice, it is alike)
         else:
             continue
         j = seen.setdefault(key, i)

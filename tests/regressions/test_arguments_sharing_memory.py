@@ -75,3 +75,22 @@ def test_the_same_list_twice_is_refused():
 def test_equal_numbers_are_not_shared():
     f = _fn("return x * y", params="x, y")
     assert dpnb.gradient(f, 2.0, 2.0) == (2.0, 2.0)
+
+
+class _Point:
+    def __init__(self, x):
+        self.x = x
+
+
+class _Marker:
+    pass
+
+
+def test_the_same_object_with_fields_twice_is_refused_a_marker_is_not():
+    f = _fn("return p.x * q.x", params="p, q")
+    p = _Point(2.0)
+    with pytest.raises(DifferentiationError, match="are the same _Point"):
+        dpnb.gradient(f, p, p)
+    g = _fn("return x * 2.0", params="x, m, n")
+    m = _Marker()  # no fields: carries no gradient (the %%grad magic passes one for unset names)
+    assert dpnb.gradient(g, 3.0, m, m) == (2.0, None, None)
