@@ -347,10 +347,11 @@ def refresh():
         CODES.clear()
         FUNCTIONS.clear()
         _DEPENDENTS.clear()
-        from . import forward, fwdrev, parse
+        from . import forward, fwdrev, parse, plain
 
         forward.forget()
         fwdrev.forget()
+        plain.forget()
 
         parse.forget_files()
 
