@@ -126,6 +126,16 @@ def _direct(f, args, with_value, watch=None):
     the general path is needed. `watch`: see `_separate`."""
     if type(f) is not _FunctionType:
         return None
+    # array code in the subset in which nothing can alias or change a value: its gradient as
+    # plain code on names, no heap (`core.plain`)
+    g = load.plain_instance(f, args) if any(type(a) is np.ndarray for a in args) else None
+    if g is not None:
+        from .core import plain
+
+        r = plain.run(g, f, args)
+        if r is not None:
+            out = _finish_all(r[1], args)
+            return WithGradient(r[0], out) if with_value else out
     if f.__code__.co_flags & 0x04:
         # a `*args` function runs as a function of as many plain parameters as there are arguments
         adj = load.spread_instance(f, args)
@@ -138,16 +148,6 @@ def _direct(f, args, with_value, watch=None):
                     return g1(*args)
                 except (runtime.Bail, RecursionError):
                     load.never_joined(f, args)
-        # array code in the subset in which nothing can alias or change a value: its gradient as
-        # plain code on names, no heap (`core.plain`)
-        g = load.plain_instance(f, args)
-        if g is not None:
-            from .core import plain
-
-            r = plain.run(g, f, args)
-            if r is not None:
-                out = _finish_all(r[1], args)
-                return WithGradient(r[0], out) if with_value else out
         # forward and backward passes joined into one function needing no context (`core.fuse`)
         joined = _joined(f, args, _seed)
         if joined:

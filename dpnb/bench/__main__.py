@@ -95,6 +95,26 @@ print((t1 - t0) - (t2 - t1))
 """
 
 
+STEADY_STATE = """
+import json, sys
+from dpnb.bench import workloads
+from dpnb.bench.__main__ import steady_state
+w = [w for w in workloads.ALL if w.name == sys.argv[1]][0]
+print(json.dumps(steady_state(w, int(sys.argv[2]))))
+"""
+
+
+def steady_state_alone(w, rounds):
+    """`steady_state` in a process of its own: the memory one workload allocates and frees (how
+    the C allocator then places the next large arrays) does not change the figures of the next."""
+    import json
+
+    r = subprocess.run([sys.executable, "-c", STEADY_STATE, w.name, str(rounds)], capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"{w.name}: failed")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def first_call(w, repeats=3):
     out = []
     for _ in range(repeats):
@@ -145,7 +165,7 @@ def main(argv=None):
     for w in workloads.ALL:
         if a.filter not in w.name:
             continue
-        t = steady_state(w, rounds)
+        t = steady_state_alone(w, rounds)
         fc = first_call(w, 1 if a.quick else 3)
         ratio = t["dpnb"] / t["hand"]
         lo, hi = t["spread"]

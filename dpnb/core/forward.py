@@ -37,20 +37,24 @@ class Unsupported(Exception):
     """The function is outside the code forward mode (or `fwdrev`) compiles."""
 
 
-def _ssa_body(fn):
+def _ssa_body(fn, spread=None):
     """`fn`'s source in SSA form (`load.ssa_form`): (FunctionDef, static_value, Source), for a
-    function of plain parameters; `Unsupported` otherwise."""
+    function of plain parameters; `Unsupported` otherwise. With `spread` (a number of arguments),
+    a `*args` function is read as a function of that many plain parameters, as the general way
+    compiles it (`load._spread_varargs`)."""
     from . import load
+    from .astlib import copy_tree
     from .parse import function_source, reject_unsupported
 
     code = fn.__code__
-    if code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):  # *args, **kw, generators, async
+    varargs = spread is not None and code.co_flags & 0x04 and not code.co_kwonlyargcount and spread >= code.co_argcount
+    if code.co_flags & ((0 if varargs else 0x04) | 0x08 | 0x20 | 0x80 | 0x100 | 0x200):
         raise Unsupported("*args, **kwargs, a generator or a coroutine")
     try:
         src = function_source(fn)
     except Exception as e:
         raise Unsupported(f"no source: {e}") from None
-    fdef = src.node
+    fdef = load._spread_varargs(copy_tree(src.node), spread) if varargs else src.node
     a = fdef.args
     if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or not a.args:
         raise Unsupported("parameters other than plain ones")

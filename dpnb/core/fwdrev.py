@@ -1102,16 +1102,17 @@ def _builtin_rule(f):
     return mod.startswith(("dpnb.rules.numpy", "dpnb.rules.scalar", "dpnb.rules.python"))
 
 
-def read(fn, nactive):
+def read(fn, nactive, spread=False):
     """`fn`'s gradient as plain code (`_Adjoint`), with its first `nactive` parameters active:
     (adjoint, params, free, fwd, bwd, ret, namespace, checks), or `Unsupported`. `checks` test
-    what the code reads from outside (the other parameters, closure cells, globals) when it runs."""
+    what the code reads from outside (the other parameters, closure cells, globals) when it runs.
+    With `spread`, a `*args` function is read as one of `nactive` plain parameters."""
     from ..rules import registry
 
     if registry.lookup(fn) is not None:
         raise Unsupported("the function has a rule of its own")
-    versioned, static_value, src = _ssa_body(fn)
-    params = [p.arg for p in src.node.args.args]
+    versioned, static_value, src = _ssa_body(fn, nactive if spread else None)
+    params = [p.arg for p in versioned.args.args]
     if nactive > len(params) or len(params) - nactive > len(fn.__defaults__ or ()):
         raise Unsupported("parameters after the active ones without defaults")
     free = list(fn.__code__.co_freevars)

@@ -33,7 +33,8 @@ _CACHE = _ByCode()
 
 def build(fn, nargs):
     """The compiled `grad(*params, *cells) -> (y, bar_1, ..., bar_nargs)` of `fn`, or `Unsupported`."""
-    adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(fn, nargs)
+    # a `*args` function is read as one of `nargs` plain parameters, as the general way does
+    adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(fn, nargs, spread=bool(fn.__code__.co_flags & 0x04))
     body = checks + fwd + bwd + [ast.Return(value=tup(ret.elts))]
     name = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_gradient"
     return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src)
@@ -88,7 +89,9 @@ def function(fn, nargs):
     if type(fn) is not types.FunctionType:
         return None
     code = fn.__code__
-    if code.co_flags & 0x0C or code.co_kwonlyargcount or fn.__kwdefaults__:
+    if code.co_flags & 0x08 or code.co_kwonlyargcount or fn.__kwdefaults__:
+        return None
+    if code.co_flags & 0x04 and nargs < code.co_argcount:
         return None
     b = _built(fn, nargs)
     return None if b is _UNSUPPORTED else b.fn

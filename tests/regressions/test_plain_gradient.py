@@ -307,3 +307,24 @@ def test_source_is_plain_code():
     src = plain.source(f, 3)
     assert "_ctx" not in src and "_acc" not in src and "return (" in src
     assert math.isfinite(float(dpnb.gradient(f, W, X, B)[1].sum()))
+
+
+def test_star_args_function_is_read_with_plain_parameters():
+    # `lambda *w: f(*w, x)` is read as a function of as many plain parameters as it is given (as the
+    # general way compiles it), so it runs the same plain code as the explicit form
+    f, ns = _load("""
+X0 = np.array([0.3, -0.2, 0.5])
+
+def affine(W, b, x):
+    return np.sum(np.tanh(W @ x + b))
+
+star = lambda *w: affine(*w, X0)
+explicit = lambda W, b: affine(W, b, X0)
+""", name="star")
+    got = check(f, W, B)
+    want = dpnb.gradient(ns["explicit"], W, B)
+    assert_close(got, want, rtol=0)
+    # a *args function whose tuple is read as a whole goes the general way, right all the same
+    g = _fn("return np.sum(w[0] * w[1])", params="*w")
+    got = dpnb.gradient(g, X, X * 2.0)
+    assert_close(got, general(g, X, X * 2.0))
