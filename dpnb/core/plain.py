@@ -23,7 +23,8 @@ import types
 import numpy as np
 
 from . import fwdrev
-from .astlib import tup
+from . import tidy
+from .astlib import name_nodes, tup
 from .forward import Unsupported, _ByCode
 
 _UNSUPPORTED = fwdrev._UNSUPPORTED
@@ -37,6 +38,14 @@ def build(fn, nargs):
     adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(fn, nargs, spread=bool(fn.__code__.co_flags & 0x04))
     body = checks + fwd + bwd + [ast.Return(value=tup(ret.elts))]
     name = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_gradient"
+    # copies read through, and each value let go right after its last read, as by hand (the peak
+    # is then a few arrays, not every value and cotangent of the function at once)
+    whole = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params + free],
+                            vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+                            body=body, decorator_list=[], returns=None, type_comment=None)
+    tidy.propagate_copies(whole)  # `_t2_bar = _c_1` read as `_c_1`
+    stored = {n.id for n in name_nodes(whole) if isinstance(n.ctx, ast.Store)}
+    body = tidy.release_dead(whole, stored).body
     return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src)
 
 
