@@ -328,3 +328,31 @@ explicit = lambda W, b: affine(W, b, X0)
     g = _fn("return np.sum(w[0] * w[1])", params="*w")
     got = dpnb.gradient(g, X, X * 2.0)
     assert_close(got, general(g, X, X * 2.0))
+
+
+def test_values_are_let_go_after_their_last_read():
+    """The plain code frees each value once nothing further reads it: its peak memory is about the
+    hand-written gradient's (it held every value and cotangent at once: 2.7x at 10**4 entries)."""
+    import tracemalloc
+
+    f = _fn("return np.sum(np.sin(x) * np.exp(x) / (1 + x ** 2))")
+
+    def by_hand(x):
+        s, e = np.sin(x), np.exp(x)
+        d = 1 + x**2
+        return ((np.cos(x) * e + s * e) / d - s * e * 2 * x / d**2,)
+
+    def peak(fn, x):
+        fn(x)
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        fn(x)
+        p = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return p
+
+    x = np.linspace(-1.0, 1.0, 10**4)
+    assert plain.applies((x,))
+    mine = peak(lambda v: dpnb.gradient(f, v), x)
+    assert took_plain(f, 1)
+    assert mine <= 1.3 * peak(by_hand, x)
