@@ -891,13 +891,14 @@ class _Adjoint:
                 self.send(out, b, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=a)), b)))
             return
         if kind is ast.Div:
+            # a's cotangent g / b, and b's -(g / b) * t: g / b made once for both
             a, b = ops
+            q = e(ast.BinOp(left=g, op=ast.Div(), right=b))
             if act[0]:
-                self.send(out, a, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Div(), right=b)), a)))
+                self.send(out, a, e(call(P("unb"), q, a)))
             if act[1]:
-                q = e(ast.BinOp(left=g, op=ast.Mult(), right=N(t)))
-                q = e(ast.BinOp(left=q, op=ast.Div(), right=b))
-                self.send(out, b, e(call(P("unb"), e(ast.UnaryOp(op=ast.USub(), operand=q)), b)))
+                qt = e(ast.BinOp(left=q, op=ast.Mult(), right=N(t)))
+                self.send(out, b, e(call(P("unb"), e(ast.UnaryOp(op=ast.USub(), operand=qt)), b)))
             return
         if kind is ast.Pow:
             a, b = ops

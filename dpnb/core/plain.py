@@ -18,6 +18,7 @@ which runs it again from the start (nothing here changed anything) and reports a
 from the user's line. `source(f, n)` prints the code.
 """
 import ast
+import sys
 import types
 
 import numpy as np
@@ -46,7 +47,70 @@ def build(fn, nargs):
     tidy.propagate_copies(whole)  # `_t2_bar = _c_1` read as `_c_1`
     stored = {n.id for n in name_nodes(whole) if isinstance(n.ctx, ast.Store)}
     body = tidy.release_dead(whole, stored).body
+    _in_place(body)
+    ns = dict(ns, **_INTO)
     return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src)
+
+
+# --- arithmetic into an array nothing else holds ------------------------------------------------
+#
+# `t = a * b` where `a` is let go right after (`a = None`, `tidy.release_dead`) is written
+# `t = _into_mul(a, b, 0)`: if, when it runs, `a` is a float64 array that no other name, view or
+# object holds (its reference count: the caller's name and the argument), of the result's shape,
+# the product is written into it, with no new array (no new pages for a large one); otherwise
+# `a * b` as written. The same for `+ - /` and for `b` let go, and `-a`.
+
+_refs = sys.getrefcount
+_OPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
+
+
+def _into(ufunc):
+    def into(a, b, k):
+        o = b if k else a
+        other = a if k else b
+        # (4: the caller's name, the parameter, `o`, and getrefcount's own argument)
+        if type(o) is np.ndarray and _refs(o) <= 4 and o.dtype.char == "d" and o.base is None:
+            t = type(other)
+            if t is float or t is int or (t is np.ndarray and other.shape == o.shape and other.dtype.char == "d"):
+                return ufunc(a, b, out=o)
+        return ufunc(a, b)
+
+    return into
+
+
+def _neg_into(a):
+    # (3: the caller's name, the parameter, and getrefcount's own argument)
+    if type(a) is np.ndarray and _refs(a) <= 3 and a.dtype.char == "d" and a.base is None:
+        return np.negative(a, out=a)
+    return -a
+
+
+_INTO = {"_into_" + f.__name__: _into(f) for f in _OPS.values()}
+_INTO["_into_negative"] = _neg_into
+
+
+def _in_place(stmts):
+    """Rewrite, in place, the operations whose operand is let go by the next statement."""
+    for i, st in enumerate(stmts):
+        for field in ("body", "orelse"):
+            inner = getattr(st, field, None)
+            if isinstance(inner, list) and not isinstance(st, ast.FunctionDef):
+                _in_place(inner)
+        if i + 1 >= len(stmts) or not isinstance(st, ast.Assign) or len(st.targets) != 1:
+            continue
+        nxt = stmts[i + 1]
+        if not (isinstance(nxt, ast.Assign) and isinstance(nxt.value, ast.Constant) and nxt.value.value is None):
+            continue
+        freed = {t.id for t in nxt.targets if isinstance(t, ast.Name)}
+        v = st.value
+        if isinstance(v, ast.BinOp) and type(v.op) in _OPS:
+            for k, side in enumerate((v.left, v.right)):
+                if isinstance(side, ast.Name) and side.id in freed and side.id != st.targets[0].id:
+                    f = "_into_" + _OPS[type(v.op)].__name__
+                    st.value = ast.Call(func=ast.Name(id=f, ctx=ast.Load()), args=[v.left, v.right, ast.Constant(value=k)], keywords=[])
+                    break
+        elif isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub) and isinstance(v.operand, ast.Name) and v.operand.id in freed:
+            st.value = ast.Call(func=ast.Name(id="_into_negative", ctx=ast.Load()), args=[v.operand], keywords=[])
 
 
 def _built(fn, nargs):

@@ -356,3 +356,44 @@ def test_values_are_let_go_after_their_last_read():
     mine = peak(lambda v: dpnb.gradient(f, v), x)
     assert took_plain(f, 1)
     assert mine <= 1.3 * peak(by_hand, x)
+
+
+def test_in_place_only_into_an_array_nothing_else_holds():
+    """`t = a * b` with `a` let go after it writes into `a` when nothing else holds it (its
+    reference count), and never when another name or a view does."""
+    into = plain._INTO["_into_multiply"]
+    two = np.full(4, 2.0)
+
+    def sole():
+        a = np.ones(4)
+        ident = id(a)
+        r = into(a, two, 0)
+        return r, ident
+
+    r, ident = sole()
+    assert id(r) == ident and np.all(r == 2.0)  # written into `a`
+
+    a = np.ones(4)
+    other = a  # another name
+    r = into(a, two, 0)
+    assert r is not a and np.all(other == 1.0)
+
+    def with_view():
+        a = np.ones(4)
+        v = a[:2]  # a view holds `a`
+        r = into(a, two, 0)
+        return r, a, v
+
+    r, a, v = with_view()
+    assert r is not a and np.all(v == 1.0)
+
+    def right_side():
+        b = np.full(4, 3.0)
+        ident = id(b)
+        r = plain._INTO["_into_subtract"](two, b, 1)
+        return r, ident
+
+    r, ident = right_side()
+    assert id(r) == ident and np.all(r == -1.0)
+    # another shape or dtype: a new array, as written
+    assert into(np.ones(4, dtype=np.float32), two, 0).dtype == np.float64
