@@ -56,20 +56,20 @@ def build(fn, nargs):
 #
 # `t = a * b` where `a` is let go right after (`a = None`, `tidy.release_dead`) is written
 # `t = _into_mul(a, b, 0)`: if, when it runs, `a` is a float64 array that no other name, view or
-# object holds (its reference count: the caller's name and the argument), of the result's shape,
-# the product is written into it, with no new array (no new pages for a large one); otherwise
-# `a * b` as written. The same for `+ - /` and for `b` let go, and `-a`.
+# object holds (its reference count is what the caller's name and the call alone give it, as
+# `_sole_counts` measures on this interpreter), of the result's shape, the product is written
+# into it, with no new array (no new pages for a large one); otherwise `a * b` as written. The
+# same for `+ - /` and for `b` let go, and `-a`.
 
 _refs = sys.getrefcount
 _OPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
 
 
-def _into(ufunc):
+def _into(ufunc, sole):
     def into(a, b, k):
         o = b if k else a
         other = a if k else b
-        # (4: the caller's name, the parameter, `o`, and getrefcount's own argument)
-        if type(o) is np.ndarray and _refs(o) <= 4 and o.dtype.char == "d" and o.base is None:
+        if type(o) is np.ndarray and _refs(o) <= sole and o.dtype.char == "d" and o.base is None:
             t = type(other)
             if t is float or t is int or (t is np.ndarray and other.shape == o.shape and other.dtype.char == "d"):
                 return ufunc(a, b, out=o)
@@ -78,15 +78,55 @@ def _into(ufunc):
     return into
 
 
-def _neg_into(a):
-    # (3: the caller's name, the parameter, and getrefcount's own argument)
-    if type(a) is np.ndarray and _refs(a) <= 3 and a.dtype.char == "d" and a.base is None:
-        return np.negative(a, out=a)
-    return -a
+def _neg(sole):
+    def neg_into(a):
+        if type(a) is np.ndarray and _refs(a) <= sole and a.dtype.char == "d" and a.base is None:
+            return np.negative(a, out=a)
+        return -a
+
+    return neg_into
 
 
-_INTO = {"_into_" + f.__name__: _into(f) for f in _OPS.values()}
-_INTO["_into_negative"] = _neg_into
+def _sole_counts():
+    """The reference counts `into` and `neg_into` see for an array only the caller's name holds,
+    measured here on the running interpreter (on CPython 3.11: 4 and 3) and checked to be below
+    what they see for an array that a second name holds too; 0 (never in place) otherwise."""
+    def probe2(a, b, k):
+        o = b if k else a
+        other = a if k else b  # noqa: F841 - as in `into`
+        return _refs(o)
+
+    def probe1(a):
+        return _refs(a)
+
+    # each called as the generated code calls `into`: a name passed directly (a call with `*`
+    # would hold one reference more in its tuple)
+    def sole2():
+        a = np.empty(1)
+        return probe2(a, None, 0)
+
+    def shared2():
+        a = np.empty(1)
+        b = a  # noqa: F841 - a second name
+        return probe2(a, None, 0)
+
+    def sole1():
+        a = np.empty(1)
+        return probe1(a)
+
+    def shared1():
+        a = np.empty(1)
+        b = a  # noqa: F841 - a second name
+        return probe1(a)
+
+    return [s if s < t else 0 for s, t in ((sole2(), shared2()), (sole1(), shared1()))]
+
+
+_SOLE2, _SOLE1 = _sole_counts()
+
+
+_INTO = {"_into_" + f.__name__: _into(f, _SOLE2) for f in _OPS.values()}
+_INTO["_into_negative"] = _neg(_SOLE1)
 
 
 def _in_place(stmts):
