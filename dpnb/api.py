@@ -176,24 +176,14 @@ def _direct(f, args, with_value, watch=None):
 
 
 def _finish_all(bars, args):
-    """`_finish` of each cotangent `core.plain` gives; one array handed back for two arguments
-    is copied for the second (each gradient an array of its own)."""
-    out = []
-    for b, a in zip(bars, args):
-        if type(b) is np.ndarray and type(a) is np.ndarray and b.shape == a.shape:
-            # an array the plain code made (it makes each array it hands back), or a view of one
-            # (a repeated number, `fwdrev._p_sum_bar`): a copy of that
-            if b.base is not None:
-                b = b.copy()
-            else:
-                for o in out:
-                    if o is b:
-                        b = b.copy()
-                        break
-        else:
-            b = _finish(b, a)
-        out.append(b)
-    return tuple(out)
+    """`_results` for the cotangents `core.plain` gives: an array of the argument's shape is one
+    the plain code made (it makes every array it hands back), or a view of one (a repeated
+    number, `fwdrev._p_sum_bar`), copied; anything else `_finish`es."""
+    return _own(tuple(
+        (b if b.base is None else b.copy())
+        if type(b) is np.ndarray and type(a) is np.ndarray and b.shape == a.shape else _finish(b, a)
+        for b, a in zip(bars, args)
+    ))
 
 
 def _run_joined(f, joined, args):
@@ -236,11 +226,27 @@ def _backward_run(ctx, pb, dy, args):
 
 def _results(ctx, args, bars):
     """The cotangents of `args` as `gradient` hands them back, from the pullback's `bars`."""
-    if ctx.heap:
-        return tuple(_finish(H.take_deep(ctx, a, b), a) for a, b in zip(args, bars[1:]))
     if len(args) == 1:
-        return (_finish(bars[1], args[0]),)
-    return tuple(_finish(b, a) for a, b in zip(args, bars[1:]))
+        b = bars[1]
+        return (_finish(H.take_deep(ctx, args[0], b) if ctx.heap else b, args[0]),)
+    if ctx.heap:
+        return _own(tuple(_finish(H.take_deep(ctx, a, b), a) for a, b in zip(args, bars[1:])))
+    return _own(tuple(_finish(b, a) for a, b in zip(args, bars[1:])))
+
+
+def _own(out):
+    """Each array handed back an array of its own: one handed back already, for an earlier
+    argument, is copied (a pullback may give two arguments the same array: `x + y`)."""
+    seen = None
+    for i, b in enumerate(out):
+        if type(b) is np.ndarray:
+            if seen is None:
+                seen = []
+            elif any(b is o for o in seen):
+                out = out[:i] + (b.copy(),) + out[i + 1:]
+                continue
+            seen.append(b)
+    return out
 
 
 def _finish(bar, arg):

@@ -94,3 +94,18 @@ def test_the_same_object_with_fields_twice_is_refused_a_marker_is_not():
     g = _fn("return x * 2.0", params="x, m, n")
     m = _Marker()  # no fields: carries no gradient (the %%grad magic passes one for unset names)
     assert dpnb.gradient(g, 3.0, m, m) == (2.0, None, None)
+
+
+@pytest.mark.parametrize("body", ["return np.sum(x + y)", _loop_body().replace("np.sin(x) * y", "x + y")],
+                         ids=["straight", "loop"])
+def test_two_arguments_never_get_the_same_array(way, body):
+    # the pullback of `x + y` gives both operands the same array: each argument must get an
+    # array of its own (the general way handed back one array twice, so changing one gradient
+    # changed the other)
+    f = _fn(body, params="x, y")
+    y = X * 2.0
+    scale = 2.0 if "range(2)" in body else 1.0
+    for got in (dpnb.gradient(f, X, y), dpnb.withgradient(f, X, y).grad, dpnb.pullback(f, X, y)[1](1.0)):
+        assert got[0] is not got[1] and not np.shares_memory(got[0], got[1])
+        np.testing.assert_array_equal(got[0], np.full(3, scale))
+        np.testing.assert_array_equal(got[1], np.full(3, scale))
