@@ -179,11 +179,15 @@ def _finish_all(bars, args):
     """`_results` for the cotangents `core.plain` gives: an array of the argument's shape is one
     the plain code made (it makes every array it hands back), or a view of one (a repeated
     number, `fwdrev._p_sum_bar`), copied; anything else `_finish`es."""
-    return _own(tuple(
-        (b if b.base is None else b.copy())
-        if type(b) is np.ndarray and type(a) is np.ndarray and b.shape == a.shape else _finish(b, a)
-        for b, a in zip(bars, args)
-    ))
+    out = []
+    for b, a in zip(bars, args):
+        if type(b) is np.ndarray and type(a) is np.ndarray and b.shape == a.shape:
+            if b.base is not None:
+                b = b.copy()
+        else:
+            b = _finish(b, a)
+        out.append(b)
+    return _own(tuple(out))
 
 
 def _run_joined(f, joined, args):
@@ -237,15 +241,13 @@ def _results(ctx, args, bars):
 def _own(out):
     """Each array handed back an array of its own: one handed back already, for an earlier
     argument, is copied (a pullback may give two arguments the same array: `x + y`)."""
-    seen = None
-    for i, b in enumerate(out):
+    for i in range(1, len(out)):
+        b = out[i]
         if type(b) is np.ndarray:
-            if seen is None:
-                seen = []
-            elif any(b is o for o in seen):
-                out = out[:i] + (b.copy(),) + out[i + 1:]
-                continue
-            seen.append(b)
+            for j in range(i):
+                if out[j] is b:
+                    out = out[:i] + (b.copy(),) + out[i + 1:]
+                    break
     return out
 
 

@@ -1091,7 +1091,7 @@ class _Built:
 
 
 _UNSUPPORTED = object()
-#: code -> (rule generation, globals, _Built or _UNSUPPORTED)
+#: code -> {None: (rule generation, globals, _Built or _UNSUPPORTED)} (`built`)
 _CACHE = _ByCode()
 
 
@@ -1176,20 +1176,38 @@ def build(fn):
     return compile_function(fn, adj, hname, [x, dot(x)] + params[1:] + free, body, ns, src)
 
 
-def _built(fn):
+def built(cache, fn, key, make):
+    """`make(fn)` kept in `cache` by `fn`'s code and `key`; `_UNSUPPORTED` where it raises
+    `Unsupported`. Built again when a rule changes, or for a function of the same code in other
+    globals."""
     from ..rules import registry
 
-    code = fn.__code__
-    got = _CACHE.get(code)
+    per = cache.get(fn.__code__)
+    if per is None:
+        per = cache[fn.__code__] = {}
+    got = per.get(key)
     if got is None or got[0] != registry.generation[0] or got[1] is not fn.__globals__:
         generation = registry.generation[0]
         try:
-            b = build(fn)
+            b = make(fn)
         except Unsupported:
             b = _UNSUPPORTED
-        # built again when a rule changes, or for a function of the same code in other globals
-        got = _CACHE[code] = (generation, fn.__globals__, b)
+        got = per[key] = (generation, fn.__globals__, b)
     return got[2]
+
+
+def constants(fn, nactive):
+    """What the compiled code takes after `fn`'s first `nactive` parameters: the defaults of the
+    others, then the contents of `fn`'s closure cells (read at each call)."""
+    rest = fn.__code__.co_argcount - nactive
+    consts = fn.__defaults__[len(fn.__defaults__) - rest:] if rest > 0 else ()
+    if fn.__closure__:
+        consts = (*consts, *[c.cell_contents for c in fn.__closure__])
+    return consts
+
+
+def _built(fn):
+    return built(_CACHE, fn, None, build)
 
 
 def forget():
@@ -1210,11 +1228,9 @@ def hessian(f, x):
     if b is _UNSUPPORTED:
         return None
     n = x.size
-    consts = list(f.__defaults__[-(f.__code__.co_argcount - 1):]) if f.__code__.co_argcount > 1 else []
-    consts += [c.cell_contents for c in (f.__closure__ or ())]
     eye = np.eye(n, dtype=x.dtype).reshape((n,) + x.shape)
     try:
-        y, h = b.fn(x, eye, *consts)
+        y, h = b.fn(x, eye, *constants(f, 1))
     except Bail:
         _CACHE.pop(f.__code__, None)  # built again next time: a callee may have been redefined
         return None

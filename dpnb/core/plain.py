@@ -18,6 +18,7 @@ which runs it again from the start (nothing here changed anything) and reports a
 from the user's line. `source(f, n)` prints the code.
 """
 import ast
+import operator
 import sys
 import types
 
@@ -29,7 +30,7 @@ from .astlib import name_nodes, tup
 from .forward import Unsupported, _ByCode
 
 _UNSUPPORTED = fwdrev._UNSUPPORTED
-#: code -> {number of arguments: (rule generation, globals, _Built or _UNSUPPORTED)}
+#: code -> {number of arguments: (rule generation, globals, _Built or _UNSUPPORTED)} (`fwdrev.built`)
 _CACHE = _ByCode()
 
 
@@ -57,76 +58,56 @@ def build(fn, nargs):
 # `t = a * b` where `a` is let go right after (`a = None`, `tidy.release_dead`) is written
 # `t = _into_mul(a, b, 0)`: if, when it runs, `a` is a float64 array that no other name, view or
 # object holds (its reference count is what the caller's name and the call alone give it, as
-# `_sole_counts` measures on this interpreter), of the result's shape, the product is written
+# `_sole_count` measures on this interpreter), of the result's shape, the product is written
 # into it, with no new array (no new pages for a large one); otherwise `a * b` as written. The
-# same for `+ - /` and for `b` let go, and `-a`.
+# same for `+ - /` and for `b` let go, and `-a` (`_into_negative(a, None, 0)`).
 
 _refs = sys.getrefcount
-_OPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.true_divide}
+_OPS = {ast.Add: (np.add, operator.add), ast.Sub: (np.subtract, operator.sub), ast.Mult: (np.multiply, operator.mul),
+        ast.Div: (np.true_divide, operator.truediv), ast.USub: (np.negative, None)}
 
 
-def _into(ufunc, sole):
+def _into(ufunc, op, sole):
     def into(a, b, k):
         o = b if k else a
         other = a if k else b
         if type(o) is np.ndarray and _refs(o) <= sole and o.dtype.char == "d" and o.base is None:
+            if op is None:
+                return ufunc(o, out=o)
             t = type(other)
             if t is float or t is int or (t is np.ndarray and other.shape == o.shape and other.dtype.char == "d"):
                 return ufunc(a, b, out=o)
-        return ufunc(a, b)
+        return -a if op is None else op(a, b)  # as written
 
     return into
 
 
-def _neg(sole):
-    def neg_into(a):
-        if type(a) is np.ndarray and _refs(a) <= sole and a.dtype.char == "d" and a.base is None:
-            return np.negative(a, out=a)
-        return -a
-
-    return neg_into
-
-
-def _sole_counts():
-    """The reference counts `into` and `neg_into` see for an array only the caller's name holds,
-    measured here on the running interpreter (on CPython 3.11: 4 and 3) and checked to be below
-    what they see for an array that a second name holds too; 0 (never in place) otherwise."""
-    def probe2(a, b, k):
+def _sole_count():
+    """The reference count `into` sees for an array only the caller's name holds, measured here on
+    the running interpreter (4 on CPython 3.11: the caller's name, the parameter, `o` and
+    getrefcount's own argument) and checked to be below what it sees for an array a second name
+    holds too; 0 (never in place) otherwise. Both are called as the generated code calls `into`:
+    a name passed directly (a call with `*` would hold one reference more, in its tuple)."""
+    def probe(a, b, k):
         o = b if k else a
         other = a if k else b  # noqa: F841 - as in `into`
         return _refs(o)
 
-    def probe1(a):
-        return _refs(a)
-
-    # each called as the generated code calls `into`: a name passed directly (a call with `*`
-    # would hold one reference more in its tuple)
-    def sole2():
+    def sole():
         a = np.empty(1)
-        return probe2(a, None, 0)
+        return probe(a, None, 0)
 
-    def shared2():
+    def shared():
         a = np.empty(1)
         b = a  # noqa: F841 - a second name
-        return probe2(a, None, 0)
+        return probe(a, None, 0)
 
-    def sole1():
-        a = np.empty(1)
-        return probe1(a)
-
-    def shared1():
-        a = np.empty(1)
-        b = a  # noqa: F841 - a second name
-        return probe1(a)
-
-    return [s if s < t else 0 for s, t in ((sole2(), shared2()), (sole1(), shared1()))]
+    s, t = sole(), shared()
+    return s if s < t else 0
 
 
-_SOLE2, _SOLE1 = _sole_counts()
-
-
-_INTO = {"_into_" + f.__name__: _into(f, _SOLE2) for f in _OPS.values()}
-_INTO["_into_negative"] = _neg(_SOLE1)
+_SOLE = _sole_count()
+_INTO = {"_into_" + f.__name__: _into(f, op, _SOLE) for f, op in _OPS.values()}
 
 
 def _in_place(stmts):
@@ -144,31 +125,16 @@ def _in_place(stmts):
         freed = {t.id for t in nxt.targets if isinstance(t, ast.Name)}
         v = st.value
         if isinstance(v, ast.BinOp) and type(v.op) in _OPS:
-            for k, side in enumerate((v.left, v.right)):
-                if isinstance(side, ast.Name) and side.id in freed and side.id != st.targets[0].id:
-                    f = "_into_" + _OPS[type(v.op)].__name__
-                    st.value = ast.Call(func=ast.Name(id=f, ctx=ast.Load()), args=[v.left, v.right, ast.Constant(value=k)], keywords=[])
-                    break
-        elif isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub) and isinstance(v.operand, ast.Name) and v.operand.id in freed:
-            st.value = ast.Call(func=ast.Name(id="_into_negative", ctx=ast.Load()), args=[v.operand], keywords=[])
-
-
-def _built(fn, nargs):
-    from ..rules import registry
-
-    per = _CACHE.get(fn.__code__)
-    if per is None:
-        per = _CACHE[fn.__code__] = {}
-    got = per.get(nargs)
-    if got is None or got[0] != registry.generation[0] or got[1] is not fn.__globals__:
-        generation = registry.generation[0]
-        try:
-            b = build(fn, nargs)
-        except Unsupported:
-            b = _UNSUPPORTED
-        # built again when a rule changes, or for a function of the same code in other globals
-        got = per[nargs] = (generation, fn.__globals__, b)
-    return got[2]
+            sides = (v.left, v.right)
+        elif isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub):
+            sides = (v.operand, ast.Constant(value=None))
+        else:
+            continue
+        for k, side in enumerate(sides):
+            if isinstance(side, ast.Name) and side.id in freed and side.id != st.targets[0].id:
+                f = ast.Name(id="_into_" + _OPS[type(v.op)][0].__name__, ctx=ast.Load())
+                st.value = ast.Call(func=f, args=[*sides, ast.Constant(value=k)], keywords=[])
+                break
 
 
 #: arguments of up to this many entries in all take this way; larger ones the general way, whose
@@ -206,20 +172,16 @@ def function(fn, nargs):
         return None
     if code.co_flags & 0x04 and nargs < code.co_argcount:
         return None
-    b = _built(fn, nargs)
+    b = fwdrev.built(_CACHE, fn, nargs, lambda f: build(f, nargs))
     return None if b is _UNSUPPORTED else b.fn
 
 
 def run(g, fn, args):
     """`(y, (bar of each argument))` from `g = function(fn, len(args))`, or None if the call must
     go the general way (`g` is then dropped: it is built again next time)."""
-    rest = fn.__code__.co_argcount - len(args)
     try:
-        if rest > 0 or fn.__closure__:
-            consts = fn.__defaults__[len(fn.__defaults__) - rest:] if rest > 0 else ()
-            if fn.__closure__:
-                consts = (*consts, *[c.cell_contents for c in fn.__closure__])
-            r = g(*args, *consts)
+        if fn.__closure__ or fn.__code__.co_argcount > len(args):
+            r = g(*args, *fwdrev.constants(fn, len(args)))
         else:
             r = g(*args)
     except fwdrev.Bail:
@@ -228,19 +190,9 @@ def run(g, fn, args):
     except Exception:
         return None  # the general way runs it again and reports what went wrong, where it did
     y = r[0]
-    ty = type(y)
-    if not (ty is np.float64 or ty is float or (isinstance(y, np.floating) and not isinstance(y, np.ndarray))):
+    if not (type(y) is float or isinstance(y, np.floating)):
         return None  # not a real scalar (an array, an int, a complex number): the general way says
     return y, r[1:]
-
-
-def gradient(fn, args):
-    """`(y, (bar of each argument))` for `gradient(fn, *args)`, or None where this does not apply
-    (then the general way runs)."""
-    if not applies(args):
-        return None
-    g = function(fn, len(args))
-    return None if g is None else run(g, fn, args)
 
 
 def forget():
@@ -251,5 +203,5 @@ def source(fn, nargs=1):
     """The plain gradient code `gradient(fn, *args)` runs for `nargs` array arguments, or None."""
     if type(fn) is not types.FunctionType:
         return None
-    b = _built(fn, nargs)
+    b = fwdrev.built(_CACHE, fn, nargs, lambda f: build(f, nargs))
     return None if b is _UNSUPPORTED else ast.unparse(b.tree)
