@@ -424,8 +424,11 @@ def gradient(f, *args):
     # passes run as one function needing no context (`core.fuse`; `_direct` makes it): the
     # checks are `load.joined_instance`'s, the rest is `_run_joined`, written out (a call less)
     e = _FUNCTIONS_get(id(f))
-    # (keyword-only defaults need no check: a function with keyword-only parameters is never joined)
-    if e is not None and e.plain and e.code is f.__code__ and e.defaults is f.__defaults__:
+    # (keyword-only defaults need no check: a function with keyword-only parameters is never joined
+    # nor plain)
+    if e is None or e.code is not f.__code__ or e.defaults is not f.__defaults__:
+        return _gradient(f, *args)
+    if e.plain:
         # array code whose gradient is plain code (`core.plain`), compiled under today's rules
         p = e.plain.get(len(args))  # (rule generation, code, plain.run, plain.applies)
         if p is not None and p[0] == _generation[0] and p[3](args):
@@ -433,7 +436,7 @@ def gradient(f, *args):
             if r is not None:
                 return _finish_all(r[1], args)
             e.plain.pop(len(args), None)
-    if e is not None and len(args) == 1 and e.code is f.__code__ and e.defaults is f.__defaults__:
+    if len(args) == 1:
         x = args[0]
         t = type(x)
         g1 = e.grad1
