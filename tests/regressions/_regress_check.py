@@ -7,8 +7,14 @@ as zero only where `want` is zero: a gradient that silently went missing fails.
 
 `check_fd(f, *args)` compares `dpnb.gradient(f, *args)` with central differences
 (`dpnb.testing.numerical_gradient`, which never calls dpnb's transform).
+
+`import_source(directory, name, source)` writes `source` to `directory/name.py` and imports it,
+as a user's module dpnb reads the source of.
 """
+import importlib
 import numbers
+import sys
+import textwrap
 
 import numpy as np
 
@@ -69,3 +75,17 @@ def check_fd(f, *args, rtol=1e-5, atol=1e-6):
     got = dpnb.gradient(f, *args)
     expect_grad(got, want, rtol, atol)
     return got
+
+
+def import_source(directory, name, source):
+    """The module `name`, written from `source` (dedented) to a file in `directory` and imported
+    (and forgotten by `sys.modules` again: the next one of that name is read anew)."""
+    path = directory / f"{name}.py"
+    path.write_text(textwrap.dedent(source))
+    sys.path.insert(0, str(directory))
+    try:
+        importlib.invalidate_caches()
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(directory))
+        sys.modules.pop(name, None)

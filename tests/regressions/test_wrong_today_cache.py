@@ -4,11 +4,8 @@ Names resolve when the adjoint runs, as in Python (SPEC §2, HARD-PARTS "Names
 resolve at run time"): a global rebound to another function, a module-level
 `def` that shadows an import, a module attribute patched by the user.
 """
-import importlib
 import linecache
 import math
-import sys
-import textwrap
 import types
 
 import pytest
@@ -16,21 +13,9 @@ import pytest
 from dpnb import gradient
 
 try:
-    from ._regress_check import expect_grad
+    from ._regress_check import expect_grad, import_source
 except ImportError:
-    from _regress_check import expect_grad
-
-
-def _import_from(tmp_path, name, source):
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(source))
-    sys.path.insert(0, str(tmp_path))
-    try:
-        importlib.invalidate_caches()
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop(name, None)
+    from _regress_check import expect_grad, import_source
 
 
 # -- 3. equal code objects are different functions --------------------------------------
@@ -42,8 +27,8 @@ def test_equal_code_in_two_modules(tmp_path):
 
     Today: wrong value: the second module's h gets 2.0 (the first module's adjoint) instead of 5.0.
     """
-    a = _import_from(tmp_path, "regress_equal_code_a", "K = 2.0\n\ndef h(x):\n    return K * x\n")
-    b = _import_from(tmp_path, "regress_equal_code_b", "K = 5.0\n\ndef h(x):\n    return K * x\n")
+    a = import_source(tmp_path, "regress_equal_code_a", "K = 2.0\n\ndef h(x):\n    return K * x\n")
+    b = import_source(tmp_path, "regress_equal_code_b", "K = 5.0\n\ndef h(x):\n    return K * x\n")
     assert a.h.__code__ == b.h.__code__  # the premise of the test
     expect_grad(gradient(a.h, 1.5), (2.0,))
     expect_grad(gradient(b.h, 1.5), (5.0,))
@@ -55,8 +40,8 @@ def test_equal_code_in_two_modules_called_from_lambda(tmp_path):
 
     Today: wrong value 4.0 instead of 10.0.
     """
-    a = _import_from(tmp_path, "regress_equal_code_c", "K = 2.0\n\ndef h(x):\n    return K * x\n")
-    b = _import_from(tmp_path, "regress_equal_code_d", "K = 5.0\n\ndef h(x):\n    return K * x\n")
+    a = import_source(tmp_path, "regress_equal_code_c", "K = 2.0\n\ndef h(x):\n    return K * x\n")
+    b = import_source(tmp_path, "regress_equal_code_d", "K = 5.0\n\ndef h(x):\n    return K * x\n")
     expect_grad(gradient(lambda x: a.h(x) * 2.0, 1.5), (4.0,))
     expect_grad(gradient(lambda x: b.h(x) * 2.0, 1.5), (10.0,))
 
@@ -66,7 +51,7 @@ def test_one_code_object_two_globals_dicts(tmp_path):
 
     Today: wrong value 2.0 instead of 7.0.
     """
-    a = _import_from(tmp_path, "regress_equal_code_e", "K = 2.0\n\ndef h(x):\n    return K * x\n")
+    a = import_source(tmp_path, "regress_equal_code_e", "K = 2.0\n\ndef h(x):\n    return K * x\n")
     other = types.FunctionType(a.h.__code__, {"K": 7.0, "__builtins__": __builtins__}, "h")
     expect_grad(gradient(a.h, 1.5), (2.0,))
     expect_grad(gradient(other, 1.5), (7.0,))
@@ -77,8 +62,8 @@ def test_equal_code_different_defaults(tmp_path):
 
     Today: passes.
     """
-    a = _import_from(tmp_path, "regress_equal_code_f", "def h(x, k=2.0):\n    return k * x\n")
-    b = _import_from(tmp_path, "regress_equal_code_g", "def h(x, k=5.0):\n    return k * x\n")
+    a = import_source(tmp_path, "regress_equal_code_f", "def h(x, k=2.0):\n    return k * x\n")
+    b = import_source(tmp_path, "regress_equal_code_g", "def h(x, k=5.0):\n    return k * x\n")
     expect_grad(gradient(a.h, 1.5), (2.0,))
     expect_grad(gradient(b.h, 1.5), (5.0,))
 
@@ -130,7 +115,7 @@ def test_imported_name_shadowed_by_later_def(tmp_path):
 
     Today: wrong value cos(0.5) = 0.878 (the old math.sin) instead of 0.75.
     """
-    mod = _import_from(tmp_path, "regress_shadowed_sin", "from math import sin\n\ndef f(x):\n    return sin(x)\n")
+    mod = import_source(tmp_path, "regress_shadowed_sin", "from math import sin\n\ndef f(x):\n    return sin(x)\n")
     expect_grad(gradient(mod.f, 0.5), (math.cos(0.5),))
     # a later line of the module defines its own `sin` (run as a cell would run it)
     path = tmp_path / "regress_shadowed_sin.py"
@@ -149,7 +134,7 @@ def test_python_function_replaced_by_rule_function(tmp_path):
     Today: passes.
     """
     source = "def sin(x):\n    return x**3\n\ndef f(x):\n    return sin(x)\n"
-    mod = _import_from(tmp_path, "regress_shadowed_sin2", source)
+    mod = import_source(tmp_path, "regress_shadowed_sin2", source)
     expect_grad(gradient(mod.f, 0.5), (0.75,))
     exec("from math import sin", vars(mod))
     expect_grad(gradient(mod.f, 0.5), (math.cos(0.5),))
