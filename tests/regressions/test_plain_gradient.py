@@ -130,6 +130,7 @@ def test_matmul_cases(body):
         got = dpnb.gradient(f, X)
         assert not took_plain(f, 1)
         assert_close(got, general(f, X))
+        np.testing.assert_allclose(got[0], numerical_gradient(f, X)[0], rtol=1e-6, atol=1e-8)
         return
     check(f, X)
 
@@ -253,6 +254,8 @@ def test_other_arrays_go_the_general_way(x):
     got = dpnb.gradient(f, x)
     assert not took_plain(f, 1)
     assert_close(got, general(f, x))
+    # 2x (for a complex x: 2x too, the conjugate of d/dRe + i d/dIm, as dpnb.testing's differences)
+    np.testing.assert_allclose(got[0], 2 * x, rtol=1e-6)
 
 
 def test_array_subclass_goes_the_general_way():
@@ -328,6 +331,8 @@ explicit = lambda W, b: affine(W, b, X0)
     g = _fn("return np.sum(w[0] * w[1])", params="*w")
     got = dpnb.gradient(g, X, X * 2.0)
     assert_close(got, general(g, X, X * 2.0))
+    np.testing.assert_allclose(got[0], X * 2.0, rtol=1e-12)
+    np.testing.assert_allclose(got[1], X, rtol=1e-12)
 
 
 def test_values_are_let_go_after_their_last_read():
