@@ -84,18 +84,18 @@ def _separate(f, args):
     for i, a in enumerate(args):
         t = type(a)
         if t is np.ndarray:
-            key = id(H.root_of(a))
-        elif t is list or t is dict or (
-            H.managed(a) and not isinstance(a, (types.FunctionType, types.BuiltinFunctionType)) and _field_names(a)
-        ):
-            key = id(a)  # (an object without fields, a marker, carries no gradient: given twice, it is alike)
+            key = id(H.root_of(a))  # (an array: the array whose memory it is)
+        elif H.managed(a) and not isinstance(a, (types.FunctionType, types.BuiltinFunctionType)):
+            key = id(a)
         else:
             continue
         j = seen.setdefault(key, i)
         if j == i:
             continue
-        name = getattr(f, "__qualname__", None) or repr(f)
-        if t is not np.ndarray or type(args[j]) is not np.ndarray:
+        if t is not np.ndarray:
+            if t is not list and t is not dict and not _field_names(a):
+                continue  # an object without fields (a marker) carries no gradient: twice is alike
+            name = getattr(f, "__qualname__", None) or repr(f)
             raise DifferentiationError(
                 f"arguments {j + 1} and {i + 1} of {name} are the same {t.__name__}: the gradient with "
                 f"respect to each needs them to be objects of their own; pass a copy as one of them "
