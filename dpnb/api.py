@@ -11,6 +11,7 @@ import numpy as np
 
 from .core import heap as H
 from .core import higher, load, runtime
+from .core.results import complete, field_names as _field_names, finish as _finish, own as _own
 from .rules import registry
 from .errors import DifferentiationError, NonScalarOutputError
 from .params import Params, params_gradient
@@ -128,14 +129,14 @@ def _direct(f, args, with_value, watch=None):
         return None
     # array code in the subset in which nothing can alias or change a value: its gradient as
     # plain code on names, no heap (`core.plain`)
-    g = load.plain_instance(f, args) if any(type(a) is np.ndarray for a in args) else None
-    if g is not None:
-        from .core import plain
-
-        r = plain.run(g, f, args)
+    p = load.plain_instance(f, args) if any(type(a) is not float for a in args) else None
+    if p is not None:
+        r = p[2](p[1], f, args)
         if r is not None:
-            out = _finish_all(r[1], args)
-            return WithGradient(r[0], out) if with_value else out
+            return WithGradient(*r) if with_value else r[1]
+        e = load.FUNCTIONS.get(id(f))
+        if e is not None:
+            e.plain.pop(len(args), None)
     if f.__code__.co_flags & 0x04:
         # a `*args` function runs as a function of as many plain parameters as there are arguments
         adj = load.spread_instance(f, args)
@@ -173,21 +174,6 @@ def _direct(f, args, with_value, watch=None):
         H.pop()
     _check_separate(ctx, watch, f)
     return WithGradient(y, out) if with_value else out
-
-
-def _finish_all(bars, args):
-    """`_results` for the cotangents `core.plain` gives: an array of the argument's shape is one
-    the plain code made (it makes every array it hands back), or a view of one (a repeated
-    number, `fwdrev._p_sum_bar`), copied; anything else `_finish`es."""
-    out = []
-    for b, a in zip(bars, args):
-        if type(b) is np.ndarray and type(a) is np.ndarray and b.shape == a.shape:
-            if b.base is not None:
-                b = b.copy()
-        else:
-            b = _finish(b, a)
-        out.append(b)
-    return _own(tuple(out))
 
 
 def _run_joined(f, joined, args):
@@ -236,131 +222,6 @@ def _results(ctx, args, bars):
     if ctx.heap:
         return _own(tuple(_finish(H.take_deep(ctx, a, b), a) for a, b in zip(args, bars[1:])))
     return _own(tuple(_finish(b, a) for a, b in zip(args, bars[1:])))
-
-
-def _own(out):
-    """Each array handed back an array of its own: one handed back already, for an earlier
-    argument, is copied (a pullback may give two arguments the same array: `x + y`)."""
-    for i in range(1, len(out)):
-        b = out[i]
-        if type(b) is np.ndarray:
-            for j in range(i):
-                if out[j] is b:
-                    out = out[:i] + (b.copy(),) + out[i + 1:]
-                    break
-    return out
-
-
-def _finish(bar, arg):
-    """What gradient hands back for one argument: None for no gradient, plain numbers for numbers."""
-    tb = type(bar)
-    if tb is float:
-        return bar
-    if bar is None or isinstance(bar, AbstractZero):
-        return None
-    if tb is not np.ndarray and (is_foreign(bar) or is_foreign(arg)):
-        return _finish_foreign(bar, arg)
-    if tb is np.ndarray and type(arg) is np.ndarray:
-        # internal cotangents may be broadcast views: hand back an array of its own
-        out = bar if bar.flags.writeable and bar.base is None else bar.copy()
-        if out.shape != arg.shape:
-            out = np.broadcast_to(out, arg.shape).copy()
-        if arg.dtype == object:
-            return out
-        return out
-    if isinstance(arg, bool) or isinstance(arg, (str, bytes)):
-        return None
-    if type(arg) in (float, int) and isinstance(bar, np.generic):
-        return float(bar) if not np.iscomplexobj(bar) else complex(bar)
-    if type(arg) in (float, int) and isinstance(bar, np.ndarray) and bar.ndim == 0:
-        return float(bar)
-    if type(arg) is int and type(bar) is int:
-        return float(bar)
-    return complete(bar, arg)
-
-
-def _finish_foreign(bar, arg):
-    """A gradient that involves a Dask or CuPy array stays in that library, shaped like `arg`:
-    a lazy Dask array (nothing is computed), a CuPy array on the device. A NumPy or number
-    argument that met Dask or CuPy data gets that library's array, as their arithmetic does."""
-    if not hasattr(bar, "shape"):
-        bar = np.full_like(arg, bar, dtype=arg.dtype if arg.dtype.kind in "fc" else np.float64)
-    shape = np.shape(arg) if hasattr(arg, "shape") or isinstance(arg, numbers.Number) else None
-    if shape is not None and bar.shape != shape:
-        bar = np.broadcast_to(bar, shape)
-        if not is_foreign(bar) or type(bar).__module__.startswith("cupy"):
-            bar = bar.copy()
-    return bar
-
-
-def complete(bar, primal):
-    """A cotangent in the shape SPEC §3 gives: objects get every field, in their order."""
-    if bar is None or isinstance(bar, AbstractZero):
-        return None
-    t = type(bar)
-    if t is H.Slots:
-        if isinstance(primal, dict):
-            bar = dict(bar.items)
-        elif isinstance(primal, (list, tuple)):
-            items = [None] * len(primal)
-            for i, b in bar.items.items():
-                items[i] = b
-            bar = items if isinstance(primal, list) else tuple(items)
-        else:
-            bar = Tangent(type(primal), bar.items)
-        t = type(bar)
-    if t is H.Indexed:
-        bar = bar.dense(primal)
-        t = type(bar)
-    if t is Tangent:
-        if isinstance(primal, types.FunctionType) or primal is None:
-            return bar
-        names = _field_names(primal)
-        fields = {n: complete(bar.fields.get(n), getattr(primal, n, None)) for n in names}
-        for n, b in bar.fields.items():
-            if n not in fields:
-                fields[n] = complete(b, getattr(primal, n, None))
-        return Tangent(type(primal), fields)
-    if t is dict and isinstance(primal, dict):
-        keys = [k for k in primal if k in bar] + [k for k in bar if k not in primal]
-        out = {k: complete(bar[k], primal.get(k)) for k in keys}
-        return {k: v for k, v in out.items() if v is not None}
-    if t in (list, tuple) and isinstance(primal, (list, tuple)) and len(bar) == len(primal):
-        items = [complete(b, p) for b, p in zip(bar, primal)]
-        if hasattr(primal, "_fields") and isinstance(primal, tuple):
-            return type(primal)(*items)
-        return list(items) if isinstance(primal, list) else tuple(items)
-    if isinstance(bar, tuple) and hasattr(bar, "_fields") and isinstance(primal, tuple):
-        return type(bar)(*(complete(b, p) for b, p in zip(bar, primal)))
-    if type(primal) in (float, int) and isinstance(bar, np.generic):
-        return float(bar)
-    if type(primal) in (float, int) and isinstance(bar, np.ndarray) and bar.ndim == 0:
-        return float(bar)
-    if type(bar) is np.ndarray and not bar.flags.writeable:
-        bar = bar.copy()
-    if type(primal) is np.ndarray and type(bar) is not np.ndarray and np.ndim(bar) == 0:
-        dt = primal.dtype if primal.dtype.kind in "fc" else np.float64
-        return np.asarray(bar, dtype=dt).reshape(primal.shape)
-    if isinstance(primal, complex) and isinstance(bar, (float, int, np.floating)):
-        return complex(bar)
-    return bar
-
-
-def _field_names(obj):
-    import dataclasses
-
-    if dataclasses.is_dataclass(obj):
-        return [f.name for f in dataclasses.fields(obj)]
-    from .core.mangle import mangle
-
-    names = list(getattr(obj, "__dict__", {}))
-    for klass in type(obj).__mro__:
-        slots = klass.__dict__.get("__slots__", ())
-        for s in (slots,) if isinstance(slots, str) else slots:
-            s = mangle(klass.__name__, s)  # a private slot `__w` of class C is attribute `_C__w`
-            if s not in names and not (s.startswith("__") and s.endswith("__")):
-                names.append(s)
-    return names
 
 
 def _check_seed(y, dy):
@@ -430,11 +291,11 @@ def gradient(f, *args):
         return _gradient(f, *args)
     if e.plain:
         # array code whose gradient is plain code (`core.plain`), compiled under today's rules
-        p = e.plain.get(len(args))  # (rule generation, code, plain.run, plain.applies)
+        p = e.plain.get(len(args))  # (rule generation, code, plain.run, plain.applies): `load.plain_instance`
         if p is not None and p[0] == _generation[0] and p[3](args):
             r = p[2](p[1], f, args)
             if r is not None:
-                return _finish_all(r[1], args)
+                return r[1]
             e.plain.pop(len(args), None)
     if len(args) == 1:
         x = args[0]

@@ -127,7 +127,13 @@ def params_gradient(f, ps, with_value=False):
     """`gradient(f, Params(...))`: the cotangents that reach tracked arrays, wherever `f` read them."""
     from . import api
     from .core import heap as H
+    from .core import plain
 
+    # array code in the subset: plain code with the globals it reads as leaves (`core.plain`)
+    r = plain.params_run(f, ps)
+    if r is not None:
+        g = Grads(ps, r[1])
+        return api.WithGradient(r[0], g) if with_value else g
     ctx = H.Context(params=ps._ids)
     y, pb = api._run(f, (), ctx)
     seed = api._seed(y)

@@ -37,9 +37,9 @@ class Unsupported(Exception):
     """The function is outside the code forward mode (or `fwdrev`) compiles."""
 
 
-def _ssa_body(fn, spread=None):
+def _ssa_body(fn, spread=None, no_params=False):
     """`fn`'s source in SSA form (`load.ssa_form`): (FunctionDef, static_value, Source), for a
-    function of plain parameters; `Unsupported` otherwise. With `spread` (a number of arguments),
+    function of plain parameters (with `no_params`, of none too); `Unsupported` otherwise. With `spread` (a number of arguments),
     a `*args` function is read as a function of that many plain parameters, as the general way
     compiles it (`load._spread_varargs`)."""
     from . import load
@@ -56,7 +56,7 @@ def _ssa_body(fn, spread=None):
         raise Unsupported(f"no source: {e}") from None
     fdef = load._spread_varargs(copy_tree(src.node), spread) if varargs else src.node
     a = fdef.args
-    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or not a.args:
+    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or (not a.args and not no_params):
         raise Unsupported("parameters other than plain ones")
     try:
         reject_unsupported(fdef, src.filename)

@@ -454,13 +454,48 @@ def _static_index(node):
     return (one(node),)
 
 
+class Struct:
+    """What a parameter holds when the code is built for the structure of its argument (`plain`):
+    an object's fields (`items` a dict) or a list's or tuple's items (a list), each a `Struct`, a
+    leaf (the `ast.Name` of the compiled code's parameter that carries that array or float) or
+    None (a value the code may not read). The code reads through it when built: `model.layers[0].W`
+    is a name, `for layer in model.layers` is unrolled, `layer(x)` is `type(layer).__call__`
+    written inline."""
+
+    __slots__ = ("cls", "items")
+
+    def __init__(self, cls, items):
+        self.cls, self.items = cls, items
+
+
+def structure(sig, base, fresh, leaves, active, tracked_only=False):
+    """The `Struct` (or leaf) of a signature `plain.signature` gives; each leaf's parameter name
+    from `fresh(base)`, appended to `leaves` in the order `plain` flattens the argument, and to
+    `active` if it carries a cotangent: every leaf, or (`tracked_only`) the arrays of `Params`
+    ("p")."""
+    if sig == "a" or sig == "f" or sig == "p":
+        leaf = N(fresh(base))
+        leaves.append(leaf.id)
+        if sig == "p" or not tracked_only:
+            active.append(leaf.id)
+        return leaf
+    if sig == "o":
+        return None
+    cls, names, kids = sig
+    if names is None:  # a list or a tuple
+        return Struct(cls, [structure(k, f"{base}_{i}", fresh, leaves, active, tracked_only) for i, k in enumerate(kids)])
+    return Struct(cls, {n: structure(k, f"{base}_{n.strip('_')}", fresh, leaves, active, tracked_only)
+                        for n, k in zip(names, kids)})
+
+
 class _Frame:
     """The function whose statements are being read: the caller, or a callee written inline."""
 
-    __slots__ = ("fn", "static_value", "subst", "star", "top", "const_tuples")
+    __slots__ = ("fn", "static_value", "subst", "star", "top", "const_tuples", "looped")
 
     def __init__(self, fn, static_value, subst, body, top):
         self.fn, self.static_value, self.subst, self.top = fn, static_value, subst, top
+        self.looped = set()  # names assigned in an unrolled loop: renamed at each assignment (`subst`)
         self.const_tuples = {}  # name -> the value of a tuple of constants (an index, an axis)
         self.star = {}  # the tuple and dict literals of calls f(*args, **kwargs), read there
         for s in _walk_statements(body):
@@ -492,10 +527,12 @@ class _Adjoint:
     the functions it calls written inline (no recursion); with `nactive` > 1, the first `nactive`
     parameters carry cotangents: `return (y, bar_1, ..., bar_nactive)` (`plain`)."""
 
-    def __init__(self, fn, versioned, params, free, static_value, nactive=1):
+    def __init__(self, fn, versioned, params, free, static_value, nactive=1, sigs=None, implicit=None):
         self.fn = fn
         self.nactive = nactive  # the first `nactive` parameters carry cotangents
         self.params = params
+        self.looping = 0  # the depth of unrolled loops being read
+        self.sigs = sigs
         self.free = free
         self.locals = set(params) | set(free)
         self.consts = {}  # namespace names -> values (static indices, callables)
@@ -510,6 +547,46 @@ class _Adjoint:
         self.body = versioned.body
         self.frame = _Frame(fn, static_value, {}, self.body, True)
         self.stack = [fn.__code__]
+        # the compiled code's first parameters (`leaves`), and those that carry cotangents
+        # (`inputs`): the active parameters, each argument built for its structure (`sigs`,
+        # `plain`) replaced by its leaves; then, with `implicit`, the arrays and structures read
+        # from the module's globals, as they are met (`implicit_of`)
+        self.leaves, self.inputs = [], []
+        for i, p in enumerate(params[:nactive]):
+            sig = sigs[i] if sigs else None
+            if sig is None or sig in ("a", "f"):
+                self.leaves.append(p)
+                self.inputs.append(p)
+                continue
+            self.active.discard(p)
+            self.frame.subst[p] = structure(sig, p, self.fresh, self.leaves, self.inputs)
+        self.active.update(self.inputs)
+        self.locals.update(self.leaves)
+        self.sig_of = implicit  # value -> its signature with `Params`' arrays as "p", or None
+        self.implicit = {}  # global name -> its Struct or leaf
+        self.implicit_names, self.implicit_sigs = [], []
+
+    def implicit_of(self, name):
+        """`gradient(f, Params(...))`: the Struct or leaf of the global `name` holding a float
+        array or a structure, made the first time it is read (None for any other value)."""
+        got = self.implicit.get(name)
+        if got is not None:
+            return got
+        g = self.fn.__globals__
+        if name not in g:
+            return None
+        sig = self.sig_of(g[name])
+        if sig is False:
+            return None  # a number, a function, a module, ...: read as before
+        if sig is None:
+            raise Unsupported(f"the global {name}: an array or structure that cannot be read through")
+        n = len(self.leaves)
+        got = self.implicit[name] = structure(sig, name, self.fresh, self.leaves, self.inputs, tracked_only=True)
+        self.active.update(self.inputs)
+        self.locals.update(self.leaves[n:])
+        self.implicit_names.append(name)
+        self.implicit_sigs.append(sig)
+        return got
 
     def fresh(self, base):
         return self.namer.fresh(base + "_")
@@ -522,18 +599,30 @@ class _Adjoint:
     def static_value(self, node):
         return self.frame.static_value(node)
 
-    def atom(self, node):
+    def atom(self, node, structs=False):
         if isinstance(node, ast.Constant):
             if type(node.value) not in (int, float) and node.value is not None:
                 raise Unsupported("a constant that is not a number")
             return node
         if isinstance(node, ast.Name):
             f = self.frame
-            if not f.top:
-                if node.id in f.subst:
-                    return copy_tree(f.subst[node.id])
-            elif node.id in self.locals:
+            got = f.subst.get(node.id)
+            if got is not None:
+                if type(got) is Struct:
+                    if not structs:
+                        raise Unsupported("an object, list or tuple used as a value")
+                    return got
+                return copy_tree(got)
+            if f.top and node.id in self.locals:
                 return N(node.id)
+            if self.sig_of is not None:
+                got = self.implicit_of(node.id)
+                if type(got) is Struct:
+                    if not structs:
+                        raise Unsupported("an object, list or tuple used as a value")
+                    return got
+                if got is not None:
+                    return copy_tree(got)
             ok, value = self.static_value(node)
             if ok and not isinstance(value, (int, float, np.ndarray)):
                 raise Unsupported(f"the name {node.id} as a value")
@@ -543,9 +632,28 @@ class _Adjoint:
             return N(node.id)
         raise Unsupported("an operand that is not a name or a constant")
 
+    def struct_of(self, node):
+        """The `Struct` a name of the current frame holds, or None."""
+        if isinstance(node, ast.Name):
+            f = self.frame
+            got = f.subst.get(node.id)
+            if got is None and self.sig_of is not None and not (f.top and node.id in self.locals):
+                got = self.implicit_of(node.id)
+            if type(got) is Struct:
+                return got
+        return None
+
     def target(self, name):
         """The name a statement of the current frame assigns, in the generated code."""
         f = self.frame
+        if self.looping:
+            # each pass of an unrolled loop assigns a name of its own
+            node = f.subst[name] = N(self.fresh(name.lstrip("_") + "_u"))
+            f.looped.add(name)
+            self.locals.add(node.id)
+            return node.id
+        if name in f.looped:
+            raise Unsupported("a name assigned in a loop and again after it")
         if f.top:
             self.locals.add(name)
             return name
@@ -583,9 +691,55 @@ class _Adjoint:
             if isinstance(s, ast.If):
                 self.branch(s)
                 continue
+            if isinstance(s, ast.For):
+                self.unroll(s)
+                continue
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Tuple):
+                self.unpack(s)
+                continue
             if not isinstance(s, ast.Assign) or len(s.targets) != 1 or not isinstance(s.targets[0], ast.Name):
                 raise Unsupported(f"a statement of kind {type(s).__name__}")
             self.statement(s)
+
+    def unpack(self, s):
+        """`a, b = t` for a tuple or list the code is built for (an argument's, or one it made)."""
+        names = s.targets[0].elts
+        seq = self.struct_of(s.value)
+        if seq is None or type(seq.items) is not list or len(seq.items) != len(names) or not all(
+            isinstance(n, ast.Name) for n in names
+        ):
+            raise Unsupported("unpacking other than a tuple or list of the arguments' into names")
+        for n, item in zip(names, seq.items):
+            self.bind(s, n.id, item)
+
+    def unroll(self, s):
+        """`for v in seq:` over a list or tuple whose length the code is built for: the body once
+        per item, each pass with names of its own."""
+        seq = self.struct_of(s.iter)
+        if seq is None or type(seq.items) is not list:
+            raise Unsupported("a loop over something other than a list or tuple of the arguments")
+        if s.orelse or not isinstance(s.target, ast.Name) or any(
+            isinstance(n, (ast.Break, ast.Continue, ast.Return, ast.If, ast.For, ast.While)) for b in s.body for n in ast.walk(b)
+        ):
+            raise Unsupported("a loop with else, break, continue, a branch or a loop inside")
+        for item in seq.items:
+            self.looping += 1
+            try:
+                self.bind(s, s.target.id, item)
+                self.block(s.body)
+            finally:
+                self.looping -= 1
+
+    def bind(self, s, t, item):
+        """`t = item` for an item of a `Struct`: a structure is bound as it is; a leaf is copied."""
+        if type(item) is Struct:
+            if not self.looping and t in self.frame.looped:
+                raise Unsupported("a name assigned in a loop and again after it")
+            self.frame.subst[t] = item
+            return
+        if item is None:
+            raise Unsupported("a field or item that is not a float array, a float, an object, a list or a tuple")
+        self.add_def(s, t, "copy", [item], value=copy_tree(item))
 
     def branch(self, s):
         test = self.atom(s.test)
@@ -617,7 +771,9 @@ class _Adjoint:
         if t in self.frame.star:
             return  # the arguments and keywords of a call f(*args, **kwargs), read there
         if isinstance(v, (ast.Name, ast.Constant)):
-            a = self.atom(v)
+            a = self.atom(v, structs=True)
+            if type(a) is Struct:
+                return self.bind(s, t, a)
             return self.add_def(s, t, "copy", [a], value=copy_tree(a))
         if isinstance(v, ast.Compare):
             if len(v.ops) != 1 or type(v.ops[0]) not in (ast.Gt, ast.GtE, ast.Lt, ast.LtE, ast.Eq, ast.NotEq):
@@ -645,10 +801,21 @@ class _Adjoint:
             try:
                 value = _static_index(v)
             except Unsupported:
-                raise Unsupported("a tuple that is not made of constants") from None
+                if self.sigs is None:
+                    raise Unsupported("a tuple that is not made of constants") from None
+                # a tuple of values, read through as an argument's would be (`a, b = t`, `t[0]`)
+                return self.bind(s, t, Struct(tuple, [self.atom(e, structs=True) for e in v.elts]))
             self.frame.const_tuples[t] = value  # normalize hoists a constant index or axis into a name
             return self.add_def(s, t, None, [], value=self.const(value, "_idx"))
         if isinstance(v, ast.Subscript):
+            st = self.struct_of(v.value)
+            if st is not None:
+                if type(st.items) is not list:
+                    raise Unsupported("an item of an object")
+                i = _static_index(v.slice)
+                if len(i) != 1 or type(i[0]) is not int or not -len(st.items) <= i[0] < len(st.items):
+                    raise Unsupported("an item of a list or tuple other than by a constant integer in range")
+                return self.bind(s, t, st.items[i[0]])
             a = self.atom(v.value)
             if isinstance(v.slice, ast.Name) and v.slice.id in self.frame.const_tuples:
                 idx = self.const(self.frame.const_tuples[v.slice.id], "_idx")
@@ -656,6 +823,15 @@ class _Adjoint:
                 idx = self.const(_static_index(v.slice), "_idx")
             return self.add_def(s, t, "getitem", [a], idx, value=call(self.prim("getitem"), copy_tree(a), idx))
         if isinstance(v, ast.Attribute):
+            st = self.struct_of(v.value)
+            if st is not None:
+                if type(st.items) is not dict or v.attr not in st.items:
+                    raise Unsupported(f"the attribute .{v.attr} of an object, other than a field of its own")
+                for k in st.cls.__mro__:
+                    d = k.__dict__.get(v.attr)
+                    if d is not None and (hasattr(type(d), "__set__") or hasattr(type(d), "__delete__")):
+                        raise Unsupported(f"the attribute .{v.attr}, a property or descriptor of the class")
+                return self.bind(s, t, st.items[v.attr])
             ok, value = self.static_value(v)
             if ok:
                 if type(value) not in (int, float):
@@ -679,17 +855,23 @@ class _Adjoint:
         test = ast.Compare(left=copy_tree(func), ops=[ast.IsNot()], comparators=[self.const(expected, "_f")])
         self.fwd.append(ast.copy_location(if_(test, [ast.Raise(exc=N("_Bail"), cause=None)]), s))
 
-    def inline(self, s, t, v, f):
-        """`t = f(a, ...)` for a Python function `f` of the same module: its statements, here."""
+    def inline(self, s, t, v, f, first=None, guard=None):
+        """`t = f(a, ...)` for a Python function `f` of the same module: its statements, here.
+        A method of an object built for its structure: `first` is the object (`self`), `guard`
+        the node to check is `f` when the code runs (the method, looked up on the class)."""
         from ..rules import registry
 
         if len(self.stack) > _MAX_INLINE or f.__code__ in self.stack:
             raise Unsupported("recursion, or calls nested too deep")
         if f.__globals__ is not self.fn.__globals__ or f.__closure__ or registry.lookup(f) is not None:
             raise Unsupported("a callee of another module, a closure, or one with a rule")
+        if f.__code__.co_flags & 0x0C or f.__code__.co_kwonlyargcount or f.__kwdefaults__:
+            raise Unsupported("a callee with *args, **kwargs or keyword-only parameters")
         versioned, static_value, _ = _ssa_body(f)
         params = [p.arg for p in versioned.args.args]
-        args, kwargs = self.arguments(v)
+        args, kwargs = self.arguments(v, structs=True)
+        if first is not None:
+            args = [first] + args
         if kwargs or len(args) > len(params):
             raise Unsupported("a call with keywords")
         missing = params[len(args):]
@@ -700,7 +882,11 @@ class _Adjoint:
             if type(d) not in (int, float):
                 raise Unsupported("a default that is not a number")
             args.append(C(d))
-        self.raise_unless(s, v.func, f)
+        if guard is None:
+            self.raise_unless(s, v.func, f)
+        else:
+            test = ast.Compare(left=guard, ops=[ast.IsNot()], comparators=[self.const(f, "_f")])
+            self.fwd.append(ast.copy_location(if_(test, [ast.Raise(exc=N("_Bail"), cause=None)]), s))
         body = versioned.body
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise Unsupported("no return at the end")
@@ -716,8 +902,31 @@ class _Adjoint:
             self.stack.pop()
         return self.add_def(s, t, "copy", [ret], value=copy_tree(ret))
 
+    def method(self, s, t, v, obj, attr):
+        """`obj.attr(...)` (`obj(...)` for `__call__`) on an object built for its structure: the
+        class's function written inline, checked to be the class's when the code runs."""
+        import inspect
+
+        if type(obj.items) is not dict or attr in obj.items:
+            raise Unsupported(f"a call of .{attr} of a list, a tuple, or a field")
+        try:
+            f = inspect.getattr_static(obj.cls, attr)
+        except AttributeError:
+            raise Unsupported(f"{obj.cls.__name__} has no method {attr}") from None
+        if type(f) is not types.FunctionType:
+            raise Unsupported(f"{obj.cls.__name__}.{attr} is not a plain function")
+        guard = ast.Attribute(value=self.const(obj.cls, "_cls"), attr=attr, ctx=ast.Load())
+        return self.inline(s, t, v, f, first=obj, guard=guard)
+
     def call(self, s, t, v):
         func = v.func
+        obj = self.struct_of(func)
+        if obj is not None:
+            return self.method(s, t, v, obj, "__call__")
+        if isinstance(func, ast.Attribute):
+            obj = self.struct_of(func.value)
+            if obj is not None:
+                return self.method(s, t, v, obj, func.attr)
         ok, f = self.static_value(func)
         if not ok and isinstance(func, ast.Name) and not (self.frame.top and func.id in self.locals) and not (
             not self.frame.top and func.id in self.frame.subst
@@ -773,9 +982,9 @@ class _Adjoint:
         a = args[0]
         return self.add_def(s, t, name, [a], value=call(self.prim(name), copy_tree(a)), guard=guard)
 
-    def arguments(self, v):
+    def arguments(self, v, structs=False):
         if not v.keywords and not any(isinstance(a, ast.Starred) for a in v.args):
-            return [self.atom(a) for a in v.args], {}
+            return [self.atom(a, structs) for a in v.args], {}
         args = []
         kwargs = {}
         star = self.frame.star
@@ -786,10 +995,10 @@ class _Adjoint:
                     raise Unsupported("a call with *args")
                 args.extend(self.atom(e) for e in lit.elts)
             else:
-                args.append(self.atom(a))
+                args.append(self.atom(a, structs))
         for k in v.keywords:
             if k.arg is not None:
-                kwargs[k.arg] = self.atom(k.value)
+                kwargs[k.arg] = self.atom(k.value, structs)
                 continue
             lit = star.get(getattr(k.value, "id", None))
             if not isinstance(lit, ast.Dict):
@@ -811,7 +1020,7 @@ class _Adjoint:
             out.append(assign(seed, C(1.0)))
         self.pull_items(self.items, out)
         # (y, then the cotangent of each active parameter, None for one that got none)
-        bars = [self.bars.get(p) for p in self.params[: self.nactive]]
+        bars = [self.bars.get(p) for p in self.inputs]
         ret_node = tup([copy_tree(ret)] + [N(b) if b is not None else C(None) for b in bars])
         return self.fwd, out, ret_node
 
@@ -1105,7 +1314,7 @@ def _builtin_rule(f):
     return mod.startswith(("dpnb.rules.numpy", "dpnb.rules.scalar", "dpnb.rules.python"))
 
 
-def read(fn, nactive, spread=False):
+def read(fn, nactive, spread=False, sigs=None, implicit=None):
     """`fn`'s gradient as plain code (`_Adjoint`), with its first `nactive` parameters active:
     (adjoint, params, free, fwd, bwd, ret, namespace, checks), or `Unsupported`. `checks` test
     what the code reads from outside (the other parameters, closure cells, globals) when it runs.
@@ -1114,12 +1323,12 @@ def read(fn, nactive, spread=False):
 
     if registry.lookup(fn) is not None:
         raise Unsupported("the function has a rule of its own")
-    versioned, static_value, src = _ssa_body(fn, nactive if spread else None)
+    versioned, static_value, src = _ssa_body(fn, nactive if spread else None, no_params=implicit is not None)
     params = [p.arg for p in versioned.args.args]
     if nactive > len(params) or len(params) - nactive > len(fn.__defaults__ or ()):
         raise Unsupported("parameters after the active ones without defaults")
     free = list(fn.__code__.co_freevars)
-    adj = _Adjoint(fn, versioned, params, free, static_value, nactive)
+    adj = _Adjoint(fn, versioned, params, free, static_value, nactive, sigs, implicit)
     fwd, bwd, ret = adj.run()
     for f in adj.callees:
         if not _builtin_rule(f):

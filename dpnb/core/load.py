@@ -255,18 +255,25 @@ def grad1_instance(fn, args):
 
 
 def plain_instance(fn, args):
-    """The plain gradient code of `fn` for these arguments (`plain`), kept where `gradient` looks
-    first; None where it does not apply."""
+    """How `gradient` runs the plain gradient code of `fn` for these arguments (`plain`):
+    `(rule generation, code, run, applies)`, kept where `gradient` looks first (it calls
+    `run(code, fn, args)` if `applies(args)`); None where it does not apply."""
     from . import plain
 
-    if not plain.applies(args):
+    if plain.applies(args):
+        g = plain.function(fn, len(args))
+        if g is None:
+            return None
+        p = (registry.generation[0], g, plain.run, plain.applies)
+    elif plain.structured(fn, len(args)):
+        # objects, lists and tuples: code built for the arguments' structure, looked up by it
+        p = (registry.generation[0], None, plain.run_structured, plain.always)
+    else:
         return None
-    g = plain.function(fn, len(args))
-    if g is not None:
-        e = _entry(fn)
-        if e is not None:
-            e.plain[len(args)] = (registry.generation[0], g, plain.run, plain.applies)
-    return g
+    e = _entry(fn)
+    if e is not None:
+        e.plain[len(args)] = p
+    return p
 
 
 def never_joined(fn, args):

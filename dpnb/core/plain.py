@@ -34,10 +34,19 @@ _UNSUPPORTED = fwdrev._UNSUPPORTED
 _CACHE = _ByCode()
 
 
-def build(fn, nargs):
-    """The compiled `grad(*params, *cells) -> (y, bar_1, ..., bar_nargs)` of `fn`, or `Unsupported`."""
+def build(fn, nargs, sigs=None):
+    """The compiled `grad(*params, *cells) -> (y, bar_1, ..., bar_nargs)` of `fn`, or `Unsupported`.
+    With `sigs` (`signature`), an argument that is an object, list or tuple is given as its
+    leaves, and so are their cotangents."""
     # a `*args` function is read as one of `nargs` plain parameters, as the general way does
-    adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(fn, nargs, spread=bool(fn.__code__.co_flags & 0x04))
+    adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(
+        fn, nargs, spread=bool(fn.__code__.co_flags & 0x04), sigs=sigs)
+    return _compile(fn, adj, adj.leaves, params[nargs:] + free, fwd, bwd, ret, ns, checks, src)
+
+
+def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src):
+    """`def grad(*leaves, *rest)`: the checks, the forward statements, the cotangents, tidied."""
+    params, free = leaves, rest
     body = checks + fwd + bwd + [ast.Return(value=tup(ret.elts))]
     name = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_gradient"
     # copies read through, and each value let go right after its last read, as by hand (the peak
@@ -177,8 +186,9 @@ def function(fn, nargs):
 
 
 def run(g, fn, args):
-    """`(y, (bar of each argument))` from `g = function(fn, len(args))`, or None if the call must
-    go the general way (`g` is then dropped: it is built again next time)."""
+    """`(y, gradient)` from `g = function(fn, len(args))`, the gradient as `gradient` hands it
+    back, or None if the call must go the general way (`g` is then dropped: it is built again
+    next time)."""
     try:
         if fn.__closure__ or fn.__code__.co_argcount > len(args):
             r = g(*args, *fwdrev.constants(fn, len(args)))
@@ -192,11 +202,337 @@ def run(g, fn, args):
     y = r[0]
     if not (type(y) is float or isinstance(y, np.floating)):
         return None  # not a real scalar (an array, an int, a complex number): the general way says
-    return y, r[1:]
+    return y, _results().finish_all(r[1:], args)
+
+
+_API = []
+
+
+def _results():
+    """`results` and `Tangent`, imported on first use (this module is imported on first use)."""
+    if not _API:
+        from . import results
+        from ..tangents import Tangent
+
+        _API.extend((results, Tangent))
+    return _API[0]
+
+
+# --- objects, lists and tuples: code built for the structure of the arguments -----------------
+#
+# `gradient(loss, model, x, y)` where `model` is an object whose fields are float arrays, lists
+# of other such objects, ...: the code is built for the structure (each object's class and
+# fields, each list's length), with one parameter per array or float in it, and runs again only
+# for arguments of the same structure. The structure is read at every call (a few microseconds
+# for a small network); an object or array met twice in it, an array that is a view, or a value
+# the code reads that is not a float array, a float, an object, a list or a tuple, and the call
+# takes the general way.
+
+#: at most this many objects, lists, tuples and values in the arguments' structure
+MAX_NODES = 2048
+_STRUCT_CLASSES = {}  # class -> whether its instances are read through (`_struct_class`)
+
+
+def _struct_class(cls):
+    """Instances of `cls` are read through: a class of the user's whose attributes are the
+    instance's `__dict__` (no `__slots__`, `__getattr__` or `__getattribute__` of its own)."""
+    ok = _STRUCT_CLASSES.get(cls)
+    if ok is None:
+        import inspect
+
+        ok = (type(cls) is type and cls.__getattribute__ is object.__getattribute__
+              and all(k is object or (k.__module__ != "builtins" and "__slots__" not in k.__dict__) for k in cls.__mro__)
+              and inspect.getattr_static(cls, "__getattr__", None) is None)
+        _STRUCT_CLASSES[cls] = ok
+    return ok
+
+
+class _Walk:
+    __slots__ = ("leaves", "seen", "nodes", "ids")
+
+    def __init__(self, ids=None):
+        self.leaves, self.seen, self.nodes = [], set(), 0
+        self.ids = ids  # `Params`' ids: their arrays are "p" (the others "a", carrying no cotangent)
+
+
+def _sig(v, w, top):
+    """The signature of `v` ("a" a float64 array, "f" a float, "o" any other value, or
+    `(class, field names or None, signatures)` for an object, list or tuple); its leaves appended
+    to `w.leaves`. None: the arguments cannot be read through (met twice, a view, too big)."""
+    t = type(v)
+    if t is np.ndarray:
+        if v.dtype.char != "d":
+            return None if top else "o"
+        if v.base is not None or id(v) in w.seen:
+            return None
+        w.seen.add(id(v))
+        w.leaves.append(v)
+        return "p" if w.ids is not None and id(v) in w.ids else "a"
+    if t is float:
+        w.leaves.append(v)
+        return "f"
+    w.nodes += 1
+    if w.nodes > MAX_NODES:
+        return None
+    if t is list or t is tuple:
+        if id(v) in w.seen:
+            return None
+        w.seen.add(id(v))
+        kids = []
+        for x in v:
+            k = _sig(x, w, False)
+            if k is None:
+                return None
+            kids.append(k)
+        return (t, None, tuple(kids))
+    if _struct_class(t):
+        if id(v) in w.seen:
+            return None
+        w.seen.add(id(v))
+        d = v.__dict__
+        names = tuple(d)
+        kids = []
+        for n in names:
+            if type(n) is not str or not n.isidentifier():
+                return None
+            k = _sig(d[n], w, False)
+            if k is None:
+                return None
+            kids.append(k)
+        return (t, names, tuple(kids))
+    return None if top else "o"
+
+
+def signature(args):
+    """`(signature of each argument, leaves)` where an argument is an object, list or tuple and
+    the others float64 arrays or floats; None otherwise."""
+    w = _Walk()
+    sigs = []
+    found = False
+    plain_arrays = []
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            if a.dtype.char != "d":
+                return None
+            plain_arrays.append(a)
+            w.leaves.append(a)
+            sigs.append("a")
+            continue
+        if t is float:
+            w.leaves.append(a)
+            sigs.append("f")
+            continue
+        k = _sig(a, w, True)
+        if k is None:
+            return None
+        sigs.append(k)
+        found = True
+    if not found:
+        return None
+    for a in plain_arrays:  # an argument that is (a view of) an array inside another
+        if id(a) in w.seen or (a.base is not None and id(a.base) in w.seen):
+            return None
+    if sum(x.size for x in w.leaves if type(x) is np.ndarray) > MAX_ENTRIES:
+        return None
+    return tuple(sigs), w.leaves
+
+
+def structured(fn, nargs):
+    """Whether `fn` may be built for the structure of `nargs` arguments."""
+    if type(fn) is not types.FunctionType:
+        return False
+    code = fn.__code__
+    if code.co_flags & 0x0C or code.co_kwonlyargcount or fn.__kwdefaults__:
+        return False
+    return True
+
+
+def run_structured(_, fn, args):
+    """`(y, (bar of each argument))` for arguments of which some are objects, lists or tuples (the
+    cotangent of one a `Tangent`, list or tuple, as the general way gives it), or None if the
+    call must go the general way."""
+    got = signature(args)
+    if got is None:
+        return None
+    sigs, leaves = got
+    b = fwdrev.built(_CACHE, fn, sigs, lambda f: build(f, len(args), sigs))
+    if b is _UNSUPPORTED:
+        return None
+    g = b.fn
+    try:
+        if fn.__closure__ or fn.__code__.co_argcount > len(args):
+            r = g(*leaves, *fwdrev.constants(fn, len(args)))
+        else:
+            r = g(*leaves)
+    except fwdrev.Bail:
+        _CACHE.pop(fn.__code__, None)
+        return None
+    except Exception:
+        return None
+    y = r[0]
+    if not (type(y) is float or isinstance(y, np.floating)):
+        return None
+    it = iter(_finish_leaves(r[1:], leaves))
+    return y, tuple(_rebuild(a, s, it) for a, s in zip(args, sigs))
+
+
+def _finish_leaves(bars, leaves):
+    """Each leaf's cotangent an array of its own, of the leaf's shape (or a float, or None)."""
+    _finish = _results().finish
+    out = []
+    given = set()
+    for b, a in zip(bars, leaves):
+        if type(b) is np.ndarray and type(a) is np.ndarray and b.shape == a.shape:
+            if b.base is not None or id(b) in given:
+                b = b.copy()
+        else:
+            b = _finish(b, a)
+        if type(b) is np.ndarray:
+            given.add(id(b))
+        out.append(b)
+    return out
+
+
+def _rebuild(v, sig, it):
+    """The cotangent of `v`, from its leaves' in `it`, as `gradient` hands it back (`results.complete`
+    of what the general way gives): a `Tangent` of an object, with every field in order; a list or
+    tuple; None for one that got none."""
+    if sig == "a" or sig == "f":
+        return next(it)
+    if sig == "o":
+        return None
+    cls, names, kids = sig
+    if names is None:
+        items = [_rebuild(x, k, it) for x, k in zip(v, kids)]
+        for i in items:
+            if i is not None:
+                return items if cls is list else tuple(items)
+        return None
+    d = v.__dict__
+    fields = {n: _rebuild(d[n], k, it) for n, k in zip(names, kids)}
+    for b in fields.values():
+        if b is not None:
+            if hasattr(cls, _DATACLASS):
+                return _results().complete(_API[1](cls, fields), v)  # the fields in their declared order
+            return _API[1](cls, fields)
+    return None
+
+
+_DATACLASS = "__dataclass_fields__"
+
+
+# --- `gradient(f, Params(...))`: the arrays and structures `f` reads from its module ----------
+#
+# The same code, with the globals the function reads that hold float arrays or structures given
+# as leaves (`fwdrev._Adjoint.implicit_of`), the arrays of `Params` among them carrying
+# cotangents. Which globals those are is known once the code is read: each build records their
+# names and signatures, and a call runs the build whose signatures its globals have now.
+
+_PARAMS = _ByCode()  # code -> [_ParamsBuild], newest first
+_MISSING = object()
+
+
+class _ParamsBuild:
+    __slots__ = ("generation", "globals", "names", "sigs", "fn", "positions", "read", "tree")
+
+
+def _implicit_sig(v, w):
+    """`fwdrev._Adjoint.implicit_of`'s signature of a global: False for a value read as before (a
+    number, a function, a module, an array of other numbers that `Params` does not hold)."""
+    t = type(v)
+    if t is np.ndarray:
+        if v.dtype.char != "d":
+            return None if id(v) in w.ids else False
+        return _sig(v, w, True)
+    if t is list or t is tuple or _struct_class(t):
+        return _sig(v, w, True)
+    return False
+
+
+def _params_build(fn, ids):
+    from ..rules import registry
+
+    w = _Walk(ids)
+    adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(fn, 0, implicit=lambda v: _implicit_sig(v, w))
+    b = _ParamsBuild()
+    b.generation, b.globals = registry.generation[0], fn.__globals__
+    b.names, b.sigs = tuple(adj.implicit_names), tuple(adj.implicit_sigs)
+    b.positions = [adj.leaves.index(n) for n in adj.inputs]
+    b.read = [n for n in adj.globals_read if n not in adj.implicit]
+    built = _compile(fn, adj, adj.leaves, params + free, fwd, bwd, ret, ns, checks, src)
+    b.fn, b.tree = built.fn, built.tree
+    return b
+
+
+def params_run(fn, ps):
+    """`(y, {id of each array of ps: its gradient})` for a function of no arguments whose code is
+    in the subset, reading `ps`' arrays through globals; None where the general way must run."""
+    if type(fn) is not types.FunctionType or fn.__closure__ or fn.__code__.co_argcount or fn.__code__.co_flags & 0x0C:
+        return None
+    for p in ps:
+        if type(p) is not np.ndarray or p.dtype.char != "d":
+            return None
+    from ..rules import registry
+
+    ids = ps._ids
+    g = fn.__globals__
+    code = fn.__code__
+    builds = _PARAMS.get(code)
+    if builds is None:
+        builds = _PARAMS[code] = []
+    leaves = None
+    for b in builds:
+        if b is _UNSUPPORTED:
+            return None
+        if b.generation != registry.generation[0] or b.globals is not g:
+            continue
+        w = _Walk(ids)
+        sigs = tuple(_implicit_sig(g.get(n, _MISSING), w) for n in b.names)
+        if sigs == b.sigs:
+            leaves = w.leaves
+            break
+    else:
+        try:
+            b = _params_build(fn, ids)
+        except Unsupported:
+            builds[:] = [_UNSUPPORTED]
+            return None
+        builds.insert(0, b)
+        del builds[4:]
+        w = _Walk(ids)
+        sigs = tuple(_implicit_sig(g.get(n, _MISSING), w) for n in b.names)
+        if sigs != b.sigs:
+            return None
+        leaves = w.leaves
+    for n in b.read:  # a global read as a number or a constant array, not one of ps's
+        if id(g.get(n)) in ids:
+            return None
+    try:
+        r = b.fn(*leaves)
+    except fwdrev.Bail:
+        _PARAMS.pop(code, None)
+        return None
+    except Exception:
+        return None
+    y = r[0]
+    if not (type(y) is float or isinstance(y, np.floating)):
+        return None
+    grads = {}
+    for pos, bar in zip(b.positions, _finish_leaves(r[1:], [leaves[i] for i in b.positions])):
+        if bar is not None:
+            grads[id(leaves[pos])] = bar
+    return y, grads
+
+
+def always(args):
+    return True
 
 
 def forget():
     _CACHE.clear()
+    _PARAMS.clear()
+    _STRUCT_CLASSES.clear()
 
 
 def source(fn, nargs=1):

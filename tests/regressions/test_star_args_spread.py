@@ -7,7 +7,7 @@ import pytest
 
 import dpnb
 from dpnb import api
-from dpnb.core import load
+from dpnb.core import load, results
 from dpnb.testing import numerical_gradient
 
 RNG = np.random.default_rng(3)
@@ -59,7 +59,7 @@ def _general(f, *args):
     """The gradient the general way (a pullback), finished as gradient finishes it."""
     y, back = dpnb.pullback(f, *args)
     bars = back(api._seed(y))
-    return tuple(api._finish(b, a) for a, b in zip(args, bars))
+    return tuple(results.finish(b, a) for a, b in zip(args, bars))
 
 
 CASES = [
