@@ -149,6 +149,14 @@ def _direct(f, args, with_value, watch=None):
                     return g1(*args)
                 except (runtime.Bail, RecursionError):
                     load.never_joined(f, args)
+        elif not with_value and len(args) > 1 and float in map(type, args):
+            # one float among ints that no cotangent reaches (a count, a depth): forward mode too
+            gn = load.gradn_instance(f, args)
+            if gn is not None:
+                try:
+                    return gn(*args)
+                except (runtime.Bail, RecursionError):
+                    load.never_joined(f, args)
         # forward and backward passes joined into one function needing no context (`core.fuse`)
         joined = _joined(f, args, _seed)
         if joined:
@@ -318,6 +326,15 @@ def gradient(f, *args):
             else:
                 b = bars[1]
                 return (b,) if type(b) is float else (_finish(b, args[0]),)
+    elif e.gradn:
+        # one float among ints no cotangent reaches: forward mode (`core.forward.joined_ints`)
+        gn = e.gradn.get(tuple(map(type, args)))
+        if gn:
+            try:
+                return gn(*args)
+            except (runtime.Bail, RecursionError):
+                load.never_joined(f, args)
+                return _gradient(f, *args)
     return _gradient(f, *args)
 
 

@@ -142,11 +142,17 @@ class _Writer:
         self.self_names = {}
         self.body = versioned.body
         self.active = {p for p, m in zip(self.params, mask) if m}
+        # the "grad" forms: the parameter whose tangent is 1, and how many arguments `gradient`
+        # was given ("grad": one, the first; "grad<n>": n, each of the others an int)
+        self.x = self.params[mask.index(True)] if top and True in mask else None
+        self.nargs = int(top[4:]) if isinstance(top, str) and top.startswith("grad") and top != "grad" else 1
+        self.grad_form = isinstance(top, str) and top.startswith("grad")
         self.local = set(self.params)
         for t, _ in _assigned(self.body):
             if not isinstance(t, ast.Name):
                 raise Unsupported("an assignment to something other than a name")
             self.local.add(t.id)
+        self.lists, self.appends = self.list_names()
         self.find_active()
         # names only ever given number constants: plain numbers without a check
         consts = {}
@@ -185,6 +191,39 @@ class _Writer:
     def reads_active(self, v):
         return any(n.id in self.active for n in name_nodes(v))
 
+    def list_names(self):
+        """Lists the function makes (`xs = []`, bound once) and only appends to, sums, measures
+        and indexes (`xs.append(v)`, `sum(xs)`, `len(xs)`, `xs[i]`): a list of their tangents
+        goes with each. Returns those names, and the targets of their appends (always None)."""
+        bound = {}
+        for t, v in _assigned(self.body):
+            if isinstance(t, ast.Name):
+                bound.setdefault(t.id, []).append(v)
+        cands = {n for n, vs in bound.items() if len(vs) == 1 and isinstance(vs[0], ast.List) and not vs[0].elts
+                 and n not in self.params}
+        if not cands:
+            return set(), {}
+        builtin = lambda f: f not in self.local and f not in self.fn.__globals__  # noqa: E731
+        uses = dict.fromkeys(cands, 0)
+        appends = {}
+        for t, v in _assigned(self.body):
+            if isinstance(v, ast.Call) and not v.keywords and len(v.args) == 1:
+                f, a = v.func, v.args[0]
+                if (isinstance(f, ast.Attribute) and f.attr == "append" and isinstance(f.value, ast.Name)
+                        and f.value.id in cands and not (isinstance(a, ast.Name) and a.id in cands)):
+                    uses[f.value.id] += 1
+                    appends[t.id] = f.value.id
+                elif isinstance(f, ast.Name) and f.id in ("sum", "len") and builtin(f.id) and isinstance(a, ast.Name) and a.id in cands:
+                    uses[a.id] += 1
+            elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in cands:
+                uses[v.value.id] += 1
+        loads = dict.fromkeys(cands, 0)
+        for n in name_nodes(ast.Module(body=self.body, type_ignores=[])):
+            if n.id in cands and isinstance(n.ctx, ast.Load):
+                loads[n.id] += 1
+        lists = {n for n in cands if loads[n] == uses[n]}
+        return lists, {t: x for t, x in appends.items() if x in lists}
+
     def find_active(self):
         changed = True
         while changed:
@@ -193,6 +232,17 @@ class _Writer:
                 if t.id in self.active or v is None:
                     continue
                 if isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)):
+                    continue
+                if t.id in self.appends:
+                    # `xs.append(a)` gives None; the list carries tangents once an `a` does
+                    xs = self.appends[t.id]
+                    if xs not in self.active and self.reads_active(v.args[0]):
+                        self.active.add(xs)
+                        changed = True
+                    continue
+                if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "len" and (
+                    isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
+                ):
                     continue
                 if self.reads_active(v):
                     self.active.add(t.id)
@@ -217,17 +267,23 @@ class _Writer:
             yd = C(0.0)
         if _is_one(yd):
             yd = C(1.0)
-        if self.top == "grad":
+        if self.grad_form:
             # a value with a tangent is a number: a float, or one of NumPy's (see `checked`), or
-            # complex, which only `**` makes (checked there); the gradient of a float is a float
+            # complex, which only `**` makes (checked there); the gradient of a float is a float.
+            # The other arguments (ints no cotangent reaches, `int_args_inert`) get None.
             name = self.fresh("_dy")
             out.append(assign(name, yd))
-            floats = _prune(out, self.params[0], self.float_funcs, name)
+            floats = _prune(out, self.x, self.float_funcs, name)
+            pos = self.params.index(self.x)
+
+            def grads(dy):
+                return tup([dy if i == pos else C(None) for i in range(self.nargs)])
+
             if name in floats:
-                out.append(ast.Return(value=tup([N(name)])))
+                out.append(ast.Return(value=grads(N(name))))
                 return out
             test = ast.Compare(left=call(self.helper(type, "_type"), N(name)), ops=[ast.Is()], comparators=[self.helper(float, "_float")])
-            value = ast.IfExp(test=test, body=tup([N(name)]), orelse=tup([call(self.helper(_as_gradient, "_as_gradient"), N(name))]))
+            value = ast.IfExp(test=test, body=grads(N(name)), orelse=grads(call(self.helper(_as_gradient, "_as_gradient"), N(name))))
             out.append(ast.Return(value=value))
         elif self.top:
             out.append(ast.Return(value=tup([copy_tree(ret), tup([C(None), yd])])))
@@ -282,7 +338,7 @@ class _Writer:
         """The tangent of an atom, or None if it carries none (the argument's own, in the function
         `gradient` calls, is the constant 1.0: `_one`)."""
         if isinstance(atom, ast.Name) and atom.id in self.active:
-            if self.top and atom.id == self.params[0]:
+            if self.top and atom.id == self.x:
                 return _one()
             return N(self.dot(atom.id))
         return None
@@ -315,6 +371,35 @@ class _Writer:
     def assignment(self, s, out):
         t = s.targets[0].id
         v = s.value
+        if t in self.appends:
+            # `xs.append(a)` on a list of the function's own: its tangent list gets a's tangent
+            xs = self.appends[t]
+            out.append(s)
+            if xs in self.active:
+                a = v.args[0]
+                da = self.d(a)
+                if da is None:
+                    self.checked(a, out, s)
+                    da = C(0.0)
+                add = call(ast.Attribute(value=N(self.dot(xs)), attr="append", ctx=ast.Load()), da)
+                out.append(ast.copy_location(ast.Expr(value=add), s))
+            return
+        if t in self.lists:
+            out.append(s)
+            if t in self.active:
+                out.append(ast.copy_location(assign(self.dot(t), ast.List(elts=[], ctx=ast.Load())), s))
+            return
+        if t in self.active and isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "sum" and (
+            isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
+        ):
+            out.append(s)  # the sum of a list of the function's own: the sum of its tangents
+            return out.append(ast.copy_location(assign(self.dot(t), call(N("sum"), N(self.dot(v.args[0].id)))), s))
+        if t in self.active and isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in self.lists:
+            if self.reads_active(v.slice):
+                raise Unsupported("an index that depends on the argument")
+            out.append(s)
+            d = ast.Subscript(value=N(self.dot(v.value.id)), slice=copy_tree(v.slice), ctx=ast.Load())
+            return out.append(ast.copy_location(assign(self.dot(t), d), s))
         if t not in self.active:
             # no tangent: the statement runs as written, if it is one that may run here
             if self.passive(s, v):
@@ -898,6 +983,116 @@ def joined(fn, nargs, form="pair"):
         return None
     mask = (True,) + (False,) * (code.co_argcount - 1)
     return instance(fn, mask, form)
+
+
+def joined_ints(fn, types_):
+    """For `gradient(fn, *args)` with one float argument and ints for the others (`types_`, their
+    types), where no cotangent can reach the ints (`int_args_inert`): a function called like
+    `fn` that returns the gradient, None for each int; None if forward mode does not apply."""
+    code = fn.__code__
+    nargs = len(types_)
+    if nargs < 2 or types_.count(float) != 1 or types_.count(int) != nargs - 1:
+        return None
+    if code.co_argcount < nargs or code.co_flags & 0x0C or code.co_kwonlyargcount:
+        return None
+    if code.co_argcount - nargs > len(fn.__defaults__ or ()):
+        return None
+    pos = types_.index(float)
+    try:
+        got = _SSA.get(code)
+        if got is None:
+            got = _SSA[code] = _ssa_body(fn)
+    except Unsupported:
+        return None
+    ints = {p.arg for i, p in enumerate(got[0].args.args) if i < nargs and i != pos}
+    if not int_args_inert(fn, got[0], ints):
+        return None
+    mask = tuple(i == pos for i in range(code.co_argcount))
+    return instance(fn, mask, f"grad{nargs}")
+
+
+#: builtins whose results carry no cotangent back to their arguments
+_CUTTING = ("range", "len")
+
+
+def int_args_inert(fn, versioned, ints):
+    """Is it sure that the reverse way gives no cotangent to the parameters `ints` (given ints)?
+    True when every value computed from them (their versions, and what arithmetic and calls make
+    of them) only reaches comparisons, `range`, `len`, indices, and the same parameters of the
+    function's own recursive calls: never the result."""
+    params = [a.arg for a in versioned.args.args]
+    positions = {i for i, p in enumerate(params) if p in ints}
+    reach = set(ints)
+    local = set(params)
+    stmts = []
+
+    def walk(body):
+        for s in body:
+            stmts.append(s)
+            for field in ("body", "orelse"):
+                inner = getattr(s, field, None)
+                if isinstance(inner, list):
+                    walk(inner)
+
+    walk(versioned.body)
+    for s in stmts:
+        if isinstance(s, ast.Assign):
+            local.update(n.id for n in name_nodes(s.targets[0]))
+        elif isinstance(s, ast.For):
+            local.update(n.id for n in name_nodes(s.target))
+
+    def reads(v):
+        return any(n.id in reach for n in name_nodes(v))
+
+    def carries(v):
+        """Does expression `v` carry a cotangent back to what it reads of `reach`?"""
+        if isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)):
+            return False
+        if isinstance(v, ast.Subscript):
+            return reads(v.value)  # an index gets no cotangent
+        if isinstance(v, ast.Call):
+            f = v.func
+            if isinstance(f, ast.Name) and f.id in _CUTTING and f.id not in local and f.id not in fn.__globals__:
+                return False
+            if isinstance(f, ast.Name) and f.id not in local and fn.__globals__.get(f.id) is fn and not v.keywords:
+                # the function itself: these parameters are inert there too (what is being shown)
+                return any(reads(a) for i, a in enumerate(v.args) if i not in positions or isinstance(a, ast.Starred))
+            return reads(v)
+        return reads(v)
+
+    def touched(s):
+        """The names a statement may bind or change: its targets, and what a call it makes is given
+        (a list the call appends to, an object whose field it sets)."""
+        names = [n.id for n in name_nodes(s.targets[0])] if isinstance(s, ast.Assign) else []
+        v = s.value
+        if isinstance(v, ast.Call):
+            names += [n.id for a in v.args for n in name_nodes(a)]
+            names += [n.id for k in v.keywords for n in name_nodes(k.value)]
+            if isinstance(v.func, ast.Attribute):
+                names += [n.id for n in name_nodes(v.func.value)]
+        return names
+
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            if isinstance(s, (ast.Assign, ast.Expr)):
+                targets = touched(s)
+                if any(t not in reach for t in targets) and carries(s.value):
+                    reach.update(targets)
+                    changed = True
+            elif isinstance(s, ast.For):
+                targets = [n.id for n in name_nodes(s.target)]
+                if any(t not in reach for t in targets) and reads(s.iter):
+                    reach.update(targets)
+                    changed = True
+            elif isinstance(s, ast.Return) and s.value is not None and carries(s.value):
+                return False
+            elif not isinstance(s, (ast.If, ast.While, ast.For, ast.Break, ast.Continue, ast.Pass, ast.Return, ast.Assign, ast.Expr)):
+                if reads(s):
+                    return False  # a statement of another kind: not shown
+    # a parameter changed with what the ints made (a list given, appended to): the caller may read it
+    return not (reach & (set(params) - set(ints)))
 
 
 def source(fn):

@@ -82,7 +82,7 @@ class _CodeEntry:
 
 
 class _FnEntry:
-    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined", "grad1", "plain")
+    __slots__ = ("ref", "code", "defaults", "kwdefaults", "per", "nplain", "joined", "grad1", "gradn", "plain")
 
     def __init__(self, ref, fn):
         self.ref = ref
@@ -96,6 +96,9 @@ class _FnEntry:
         # the forward-mode function that returns `gradient`'s answer for one float argument
         # (`forward`); False where forward mode does not apply, None until tried
         self.grad1 = None
+        # the same for one float among ints no cotangent reaches (`forward.joined_ints`), by the
+        # arguments' types; False where it does not apply
+        self.gradn = {}
         # the number of arguments -> (rule generation, the plain gradient code `plain.function`,
         # `plain.run`, `plain.applies`: what `gradient` calls, without importing `plain`)
         self.plain = {}
@@ -254,6 +257,22 @@ def grad1_instance(fn, args):
     return g1 or None
 
 
+def gradn_instance(fn, args):
+    """For `gradient(fn, *args)` with one float and ints: the forward-mode function that returns
+    the gradient (`forward.joined_ints`), kept where `gradient` looks first; None where forward
+    mode does not apply."""
+    e = _entry(fn)
+    if e is None:
+        return None
+    key = tuple(map(type, args))
+    g = e.gradn.get(key)
+    if g is None:
+        from . import forward
+
+        g = e.gradn[key] = forward.joined_ints(fn, key) or False
+    return g or None
+
+
 def plain_instance(fn, args):
     """How `gradient` runs the plain gradient code of `fn` for these arguments (`plain`):
     `(rule generation, code, run, applies)`, kept where `gradient` looks first (it calls
@@ -283,6 +302,8 @@ def never_joined(fn, args):
         e.joined[joined_key(args)] = False
         if len(args) == 1 and type(args[0]) is float:
             e.grad1 = False
+        elif len(args) > 1:
+            e.gradn[tuple(map(type, args))] = False
 
 
 def _joined_template(c, seed):
