@@ -111,6 +111,8 @@ def _p_sum(a, axis=None, keepdims=False):
 
 
 def _p_mean(a, axis=None, keepdims=False):
+    if axis is None and not keepdims and type(a) is np.ndarray and a.dtype.char == "d" and a.size:
+        return _add_reduce(a, None) / a.size  # what np.mean computes, without its dispatch
     return np.mean(a, axis=axis, keepdims=keepdims)
 
 
@@ -121,7 +123,11 @@ def _p_count(a, t):
 
 def _p_unb(g, a):
     """Cotangent `g` summed down to the shape of `a` (un-broadcasting)."""
-    shape = a.shape if type(a) is np.ndarray else np.shape(a)
+    return _p_unbs(g, a.shape if type(a) is np.ndarray else np.shape(a))
+
+
+def _p_unbs(g, shape):
+    """`_p_unb` given the shape."""
     gs = g.shape if type(g) is np.ndarray else np.shape(g)
     if gs == shape:
         return g
@@ -142,7 +148,11 @@ _ONE = _read_only(1.0)  # the seed of every gradient
 
 
 def _p_sum_bar(g, a, axis, keepdims):
-    shape = a.shape if type(a) is np.ndarray else np.shape(a)
+    return _p_sum_bars(g, a.shape if type(a) is np.ndarray else np.shape(a), axis, keepdims)
+
+
+def _p_sum_bars(g, shape, axis, keepdims):
+    """`_p_sum_bar` given the shape of what was summed."""
     if not shape:
         return g
     if axis is None and type(g) is float:

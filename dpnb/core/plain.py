@@ -47,6 +47,7 @@ def build(fn, nargs, sigs=None):
 def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src):
     """`def grad(*leaves, *rest)`: the checks, the forward statements, the cotangents, tidied."""
     params, free = leaves, rest
+    _shapes_only(fwd, bwd, set(params + free), adj.fresh)
     body = checks + fwd + bwd + [ast.Return(value=tup(ret.elts))]
     name = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_gradient"
     # copies read through, and each value let go right after its last read, as by hand (the peak
@@ -58,8 +59,87 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src):
     stored = {n.id for n in name_nodes(whole) if isinstance(n.ctx, ast.Store)}
     body = tidy.release_dead(whole, stored).body
     _in_place(body)
-    ns = dict(ns, **_INTO)
+    ns = dict(ns, **_INTO, **_SHAPED)
     return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src)
+
+
+# --- values the backward pass needs the shape of, not the entries ---------------------------------
+#
+# `t4 = t2 + b` un-broadcasts its cotangent to the shapes of `t2` and `b` (`_p_unb(g, t2)`), and a
+# mean's cotangent needs the shape and size of what it averaged: a value the backward pass reads
+# only so is kept as its shape (`t2_shape = _p_shape(t2)`, right after it is made), and the value
+# itself is let go once the forward pass is done with it, as by hand.
+
+
+def _p_shape(a):
+    return a.shape if type(a) is np.ndarray else np.shape(a)
+
+
+def _p_counts(shape, t):
+    """`fwdrev._p_count` given the shape of what was averaged."""
+    n = 1
+    for k in shape:
+        n *= k
+    return n // np.size(t)
+
+
+_BY_SHAPE = {"_p_unb": ("_p_unbs", 1), "_p_sum_bar": ("_p_sum_bars", 1), "_p_count": ("_p_counts", 0)}
+_SHAPED = {"_p_shape": _p_shape, "_p_unbs": fwdrev._p_unbs, "_p_sum_bars": fwdrev._p_sum_bars, "_p_counts": _p_counts}
+
+
+def _shapes_only(fwd, bwd, params, fresh):
+    """Rewrite, in place, the backward reads of values it needs only the shapes of (see above)."""
+    uses = {}
+    for n in name_nodes(ast.Module(body=bwd, type_ignores=[])):
+        uses.setdefault(n.id, []).append(n)
+    shaped = {}
+    for node in (n for st in bwd for n in ast.walk(st)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _BY_SHAPE:
+            k = _BY_SHAPE[node.func.id][1]
+            a = node.args[k] if len(node.args) > k else None
+            if isinstance(a, ast.Name) and a.id not in params:
+                shaped.setdefault(a.id, []).append(node)
+    made = {}
+    for st in _all_assigns(fwd):
+        if not isinstance(st.value, ast.Name):  # (a copy is read through: `tidy.propagate_copies`)
+            made[st.targets[0].id] = st
+    for name, calls in shaped.items():
+        if name not in made or len(uses.get(name, ())) != len(calls):
+            continue  # read for its entries too (or made in the backward pass)
+        shape = fresh(name.lstrip("_") + "_shape")
+        for node in calls:
+            new, k = _BY_SHAPE[node.func.id]
+            node.func = ast.Name(id=new, ctx=ast.Load())
+            node.args[k] = ast.Name(id=shape, ctx=ast.Load())
+        st = made[name]
+        st.dpnb_shape = shape  # `_insert_shapes` writes `shape = _p_shape(name)` after it
+    _insert_shapes(fwd)
+
+
+def _all_assigns(stmts):
+    for st in stmts:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+            yield st
+        for field in ("body", "orelse"):
+            inner = getattr(st, field, None)
+            if isinstance(inner, list):
+                yield from _all_assigns(inner)
+
+
+def _insert_shapes(stmts):
+    i = 0
+    while i < len(stmts):
+        st = stmts[i]
+        for field in ("body", "orelse"):
+            inner = getattr(st, field, None)
+            if isinstance(inner, list):
+                _insert_shapes(inner)
+        shape = getattr(st, "dpnb_shape", None)
+        if shape is not None:
+            value = ast.Call(func=ast.Name(id="_p_shape", ctx=ast.Load()), args=[ast.Name(id=st.targets[0].id, ctx=ast.Load())], keywords=[])
+            stmts.insert(i + 1, ast.copy_location(ast.Assign(targets=[ast.Name(id=shape, ctx=ast.Store())], value=value), st))
+            i += 1
+        i += 1
 
 
 # --- arithmetic into an array nothing else holds ------------------------------------------------
@@ -146,12 +226,12 @@ def _in_place(stmts):
                 break
 
 
-#: arguments of up to this many entries in all take this way; larger ones the general way, whose
-#: rules work in place where the plain code makes a new array for every step. Measured on the
-#: elementwise workload (`sum(sin(x) * exp(x) / (1 + x**2))`), ratio to the hand-written gradient,
-#: plain against general: 1.11x / 1.34x at 10**4 entries, 1.05x / 1.52x at 3 * 10**4, 1.10x /
-#: 1.19x at 10**5, 1.13x / 1.13x at 10**6, 1.32x / 1.16x at 10**7 (peak memory 1.17x / 1.33x)
-MAX_ENTRIES = 1 << 20
+#: arguments of up to this many entries in all take this way (the tests lower it to send a call the
+#: general way). Since the plain code writes into arrays nothing else holds (`_in_place`) it is
+#: faster and holds less than the general way at every size measured on the elementwise workload
+#: (`sum(sin(x) * exp(x) / (1 + x**2))`, ratio to the hand-written gradient): at 10**7 entries
+#: 1.11-1.14x against 1.17-1.20x, peak memory 1.17x against 1.33x
+MAX_ENTRIES = 1 << 40
 
 
 def applies(args):

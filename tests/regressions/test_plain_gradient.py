@@ -247,9 +247,11 @@ def test_user_rule_is_used():
     np.testing.assert_allclose(dpnb.gradient(f, X)[0], np.cos(X) * X + np.sin(X), rtol=1e-12)
 
 
-@pytest.mark.parametrize("x", [X.astype(np.float32), X.astype(int), X.astype(complex), np.ones(plain.MAX_ENTRIES + 1)],
-                         ids=["float32", "int", "complex", "large"])
-def test_other_arrays_go_the_general_way(x):
+@pytest.mark.parametrize("x", [X.astype(np.float32), X.astype(int), X.astype(complex), np.ones(9)],
+                         ids=["float32", "int", "complex", "more than MAX_ENTRIES"])
+def test_other_arrays_go_the_general_way(x, monkeypatch):
+    if x.dtype == float:
+        monkeypatch.setattr(plain, "MAX_ENTRIES", 8)
     f = _fn("return np.real(np.sum(x * x))")
     got = dpnb.gradient(f, x)
     assert not took_plain(f, 1)
@@ -402,3 +404,20 @@ def test_in_place_only_into_an_array_nothing_else_holds():
     assert id(r) == ident and np.all(r == -1.0)
     # another shape or dtype: a new array, as written
     assert into(np.ones(4, dtype=np.float32), two, 0).dtype == np.float64
+
+
+def test_a_value_read_back_only_for_its_shape_is_let_go_after_the_forward_pass():
+    # `x @ W` is read back only to un-broadcast `+ b`'s cotangent: its shape is kept, not the
+    # array, which `+ b` may then be written into; the mean's operand likewise
+    f = _fn("return np.mean(np.tanh(x @ W + b) ** 2)", params="x, W, b")
+    x, W, b = np.random.default_rng(3).standard_normal((5, 4)), np.random.default_rng(4).standard_normal((4, 3)), np.ones(3)
+    check(f, x, W, b)
+    src = plain.source(f, 3)
+    assert src.count("_p_shape(") >= 2 and "_p_unb(" in src  # (the others still need the entries)
+    lines = src.splitlines()
+    made = next(i for i, ln in enumerate(lines) if " @ " in ln and "=" in ln)
+    target = lines[made].split("=")[0].strip()
+    dropped = next(i for i, ln in enumerate(lines) if ln.strip().startswith(f"{target} = None") or f" {target} = None" in ln
+                   or (ln.strip().endswith("= None") and target in ln.split("=")[:-1][0]))
+    seed = next(i for i, ln in enumerate(lines) if "_seed" in ln)
+    assert dropped < seed, "the product is held into the backward pass"
