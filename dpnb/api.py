@@ -131,7 +131,7 @@ def _direct(f, args, with_value, watch=None):
     # plain code on names, no heap (`core.plain`)
     p = load.plain_instance(f, args) if any(type(a) is not float for a in args) else None
     if p is not None:
-        r = p[2](p[1], f, args)
+        r = p[2](p[1], f, args, p[3](args))
         if r is not None:
             return WithGradient(*r) if with_value else r[1]
         e = load.FUNCTIONS.get(id(f))
@@ -300,8 +300,9 @@ def gradient(f, *args):
     if e.plain:
         # array code whose gradient is plain code (`core.plain`), compiled under today's rules
         p = e.plain.get(len(args))  # (rule generation, code, plain.run, plain.applies): `load.plain_instance`
-        if p is not None and p[0] == _generation[0] and p[3](args):
-            r = p[2](p[1], f, args)
+        k = p[3](args) if p is not None and p[0] == _generation[0] else 0
+        if k:
+            r = p[2](p[1], f, args, k)
             if r is not None:
                 return r[1]
             e.plain.pop(len(args), None)

@@ -157,17 +157,36 @@ def _p_sum_bars(g, shape, axis, keepdims):
         return g
     if axis is None and type(g) is float:
         # every entry g: an array of that shape whose strides are 0 (no memory, read-only: its
-        # buffer is), which `_p_outer` knows for what it is
-        buf = _ONE if g == 1.0 else _read_only(g)
-        return np.ndarray(shape, np.float64, buf, 0, (0,) * len(shape))
+        # buffer is), which `_p_outer` knows for what it is; of ones (the seed), one per shape
+        if g == 1.0:
+            r = _REPEATED_ONES.get(shape)
+            if r is None:
+                r = np.ndarray(shape, np.float64, _ONE, 0, (0,) * len(shape))
+                if len(_REPEATED_ONES) < 64:
+                    _REPEATED_ONES[shape] = r
+            return r
+        return np.ndarray(shape, np.float64, _read_only(g), 0, (0,) * len(shape))
     if axis is not None and not keepdims:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape)
 
 
+_REPEATED_ONES = {}  # shape -> ones repeated (`_p_sum_bars`), read-only
+_DENSE_ONES = {}  # shape -> ones written out (`_p_dense`), read-only
+
+
 def _p_dense(g):
-    """`g` with its entries in memory: a repeated number (`_p_sum_bar`) written out, for `@`."""
+    """`g` with its entries in memory: a repeated number (`_p_sum_bar`) written out, for `@`
+    (read-only: `@` is all that reads it)."""
     if type(g) is np.ndarray and 0 in g.strides and g.size > 1:
+        if g.base is _ONE and g.size <= 1 << 16:
+            d = _DENSE_ONES.get(g.shape)
+            if d is None:
+                d = np.ones(g.shape)
+                d.flags.writeable = False
+                if len(_DENSE_ONES) < 64:
+                    _DENSE_ONES[g.shape] = d
+            return d
         return np.ascontiguousarray(g)
     return g
 
@@ -180,13 +199,12 @@ def _p_outer(u, v):
     """The outer product of 1-d `u` and `v`; where one of them is one number repeated (a
     sum's cotangent, see `_p_sum_bar`), its rows (or columns) are one row repeated."""
     if u.strides == (0,) and u.size > 1 and v.ndim == 1:
-        c = u[0]
-        out = np.empty((u.shape[0], v.shape[0]), np.result_type(u, v))
-        out[...] = v if c == 1.0 else c * v  # (1.0 * v is v, entry for entry)
+        out = np.empty((u.shape[0], v.shape[0]), v.dtype if v.dtype is u.dtype else np.result_type(u, v))
+        out[...] = v if u.base is _ONE else u[0] * v  # (1.0 * v is v, entry for entry)
         return out
     if v.strides == (0,) and v.size > 1 and u.ndim == 1:
         c = v[0]
-        out = np.empty((u.shape[0], v.shape[0]), np.result_type(u, v))
+        out = np.empty((u.shape[0], v.shape[0]), u.dtype if v.dtype is u.dtype else np.result_type(u, v))
         out[...] = (u if c == 1.0 else u * c)[:, None]
         return out
     return np.multiply.outer(u, v)

@@ -276,14 +276,17 @@ def gradn_instance(fn, args):
 def plain_instance(fn, args):
     """How `gradient` runs the plain gradient code of `fn` for these arguments (`plain`):
     `(rule generation, code, run, applies)`, kept where `gradient` looks first (it calls
-    `run(code, fn, args)` if `applies(args)`); None where it does not apply."""
+    `run(code, fn, args, k)` if `k = applies(args)`); None where it does not apply."""
     from . import plain
 
-    if plain.applies(args):
-        g = plain.function(fn, len(args))
+    k = plain.applies(args)
+    if k:
+        g = plain.function(fn, len(args), k == 2)
         if g is None:
             return None
-        p = (registry.generation[0], g, plain.run, plain.applies)
+        gs = [None, None, None]
+        gs[k] = g
+        p = (registry.generation[0], gs, plain.run, plain.applies)
     elif plain.structured(fn, len(args)):
         # objects, lists and tuples: code built for the arguments' structure, looked up by it
         p = (registry.generation[0], None, plain.run_structured, plain.always)

@@ -34,18 +34,19 @@ _UNSUPPORTED = fwdrev._UNSUPPORTED
 _CACHE = _ByCode()
 
 
-def build(fn, nargs, sigs=None):
+def build(fn, nargs, sigs=None, inplace=True):
     """The compiled `grad(*params, *cells) -> (y, bar_1, ..., bar_nargs)` of `fn`, or `Unsupported`.
     With `sigs` (`signature`), an argument that is an object, list or tuple is given as its
     leaves, and so are their cotangents."""
     # a `*args` function is read as one of `nargs` plain parameters, as the general way does
     adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(
         fn, nargs, spread=bool(fn.__code__.co_flags & 0x04), sigs=sigs)
-    return _compile(fn, adj, adj.leaves, params[nargs:] + free, fwd, bwd, ret, ns, checks, src)
+    return _compile(fn, adj, adj.leaves, params[nargs:] + free, fwd, bwd, ret, ns, checks, src, inplace)
 
 
-def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src):
-    """`def grad(*leaves, *rest)`: the checks, the forward statements, the cotangents, tidied."""
+def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True):
+    """`def grad(*leaves, *rest)`: the checks, the forward statements, the cotangents, tidied (and,
+    with `inplace`, written into arrays nothing else holds: `_in_place`)."""
     params, free = leaves, rest
     _shapes_only(fwd, bwd, set(params + free), adj.fresh)
     body = checks + fwd + bwd + [ast.Return(value=tup(ret.elts))]
@@ -58,7 +59,8 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src):
     tidy.propagate_copies(whole)  # `_t2_bar = _c_1` read as `_c_1`
     stored = {n.id for n in name_nodes(whole) if isinstance(n.ctx, ast.Store)}
     body = tidy.release_dead(whole, stored).body
-    _in_place(body)
+    if inplace:
+        _in_place(body)
     ns = dict(ns, **_INTO, **_SHAPED)
     return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src)
 
@@ -234,10 +236,16 @@ def _in_place(stmts):
 MAX_ENTRIES = 1 << 40
 
 
+#: from this many entries in all, the code writes into arrays nothing else holds (`_in_place`):
+#: below, the call that decides costs more (0.3 us) than a new array of that size
+IN_PLACE_FROM = 1 << 14
+
+
 def applies(args):
     """Every argument a float64 array or a float, at least one an array, and not too many
-    entries in all (`MAX_ENTRIES`). (The gradient of a float32 array is float32 the general way;
-    here it would be float64.)"""
+    entries in all (`MAX_ENTRIES`): 2 from `IN_PLACE_FROM` entries (the code that writes in
+    place), 1 below, 0 where it does not apply. (The gradient of a float32 array is float32 the
+    general way; here it would be float64.)"""
     seen = False
     total = 0
     for a in args:
@@ -249,10 +257,12 @@ def applies(args):
             seen = True
         elif t is not float:
             return False
-    return seen and total <= MAX_ENTRIES
+    if not seen or total > MAX_ENTRIES:
+        return 0
+    return 2 if total >= IN_PLACE_FROM else 1
 
 
-def function(fn, nargs):
+def function(fn, nargs, inplace=True):
     """The compiled plain gradient of `fn` for `nargs` arguments, or None where it does not apply."""
     if type(fn) is not types.FunctionType:
         return None
@@ -261,14 +271,19 @@ def function(fn, nargs):
         return None
     if code.co_flags & 0x04 and nargs < code.co_argcount:
         return None
-    b = fwdrev.built(_CACHE, fn, nargs, lambda f: build(f, nargs))
+    b = fwdrev.built(_CACHE, fn, (nargs, inplace), lambda f: build(f, nargs, inplace=inplace))
     return None if b is _UNSUPPORTED else b.fn
 
 
-def run(g, fn, args):
-    """`(y, gradient)` from `g = function(fn, len(args))`, the gradient as `gradient` hands it
-    back, or None if the call must go the general way (`g` is then dropped: it is built again
-    next time)."""
+def run(gs, fn, args, k):
+    """`(y, gradient)`, the gradient as `gradient` hands it back, or None if the call must go the
+    general way (the code is then dropped: it is built again next time). `k`: what `applies(args)`
+    gave; `gs[k]` the code for it, made here if need be (`function`)."""
+    g = gs[k]
+    if g is None:
+        g = gs[k] = function(fn, len(args), k == 2)
+        if g is None:
+            return None
     try:
         if fn.__closure__ or fn.__code__.co_argcount > len(args):
             r = g(*args, *fwdrev.constants(fn, len(args)))
@@ -428,7 +443,7 @@ def structured(fn, nargs):
     return True
 
 
-def run_structured(_, fn, args):
+def run_structured(_, fn, args, k=None):
     """`(y, (bar of each argument))` for arguments of which some are objects, lists or tuples (the
     cotangent of one a `Tangent`, list or tuple, as the general way gives it), or None if the
     call must go the general way."""
@@ -436,7 +451,8 @@ def run_structured(_, fn, args):
     if got is None:
         return None
     sigs, leaves = got
-    b = fwdrev.built(_CACHE, fn, sigs, lambda f: build(f, len(args), sigs))
+    inplace = sum(x.size for x in leaves if type(x) is np.ndarray) >= IN_PLACE_FROM
+    b = fwdrev.built(_CACHE, fn, (sigs, inplace), lambda f: build(f, len(args), sigs, inplace))
     if b is _UNSUPPORTED:
         return None
     g = b.fn
@@ -615,9 +631,10 @@ def forget():
     _STRUCT_CLASSES.clear()
 
 
-def source(fn, nargs=1):
-    """The plain gradient code `gradient(fn, *args)` runs for `nargs` array arguments, or None."""
+def source(fn, nargs=1, inplace=True):
+    """The plain gradient code `gradient(fn, *args)` runs for `nargs` array arguments (with
+    `inplace`, for arguments of `IN_PLACE_FROM` entries or more), or None."""
     if type(fn) is not types.FunctionType:
         return None
-    b = fwdrev.built(_CACHE, fn, nargs, lambda f: build(f, nargs))
+    b = fwdrev.built(_CACHE, fn, (nargs, inplace), lambda f: build(f, nargs, inplace=inplace))
     return None if b is _UNSUPPORTED else ast.unparse(b.tree)

@@ -72,6 +72,18 @@ def check(f, *args, fd=True, plain_way=True):
 # ======================================================================================
 
 
+class writing_in_place:
+    """The plain code that writes into arrays nothing else holds, for arrays of any size (it is
+    built for `plain.IN_PLACE_FROM` entries and more)."""
+
+    def __enter__(self):
+        self.old = plain.IN_PLACE_FROM
+        plain.IN_PLACE_FROM = 0
+
+    def __exit__(self, *exc):
+        plain.IN_PLACE_FROM = self.old
+
+
 @settings(max_examples=150, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(programs())
@@ -80,6 +92,8 @@ def test_random_programs_one_argument(prog):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         check(f, prog.x)
+        with writing_in_place():
+            check(f, prog.x)
 
 
 @settings(max_examples=100, deadline=None, derandomize=True, database=None,
@@ -97,6 +111,8 @@ def test_random_programs_two_arguments_through_an_inline_call(prog):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         check(g, prog.x, y, plain_way=inline)
+        with writing_in_place():
+            check(g, prog.x, y, plain_way=inline)
 
 
 # ======================================================================================

@@ -27,9 +27,9 @@ def took_structured(f, *args):
     got = plain.signature(args)
     if got is None:
         return False
-    per = plain._CACHE.get(f.__code__)
-    b = per.get(got[0]) if per else None
-    return b is not None and b[2] is not fwdrev._UNSUPPORTED
+    per = plain._CACHE.get(f.__code__) or {}
+    bs = [b for key, b in per.items() if key[0] == got[0]]  # (signatures, whether it writes in place)
+    return bool(bs) and all(b[2] is not fwdrev._UNSUPPORTED for b in bs)
 
 
 def same(got, want, path="gradient"):
