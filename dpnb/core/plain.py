@@ -16,6 +16,12 @@ checked to be the ones it was written for. Anything unexpected (`Bail`), an exce
 the user's code, or a result that is not a real number sends the call the general way,
 which runs it again from the start (nothing here changed anything) and reports an error
 from the user's line. `source(f, n)` prints the code.
+
+An argument may also be an object whose fields are such arrays, floats, lists and tuples of
+them and other such objects (a model written as classes), or such a list or tuple: the code
+is built for that structure, looked up by it at each call (`run_structured`). And
+`gradient(f, Params(...))` of a function of no arguments reads the arrays and objects of its
+module the same way (`params_run`).
 """
 import ast
 import operator

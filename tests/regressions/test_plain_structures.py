@@ -516,3 +516,45 @@ def test_random_programs_through_objects_and_lists(prog):
         check(ns["through_an_object"], h, structured=inline)
         hs = [Holder(x.copy(), 1.0), Holder(-x, 2.0)]
         check(ns["through_a_list"], hs, 1.5, structured=inline)
+
+
+_PARAMS_WRAPPER = '''
+
+MODEL = Holder(X0.copy(), 0.5)
+OTHER = X0 * 2.0
+
+
+def params_loss():
+    return MODEL.value() + f(OTHER)
+'''
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(programs())
+def test_random_programs_through_params(prog):
+    import warnings
+
+    _, ns = _load(prog.source + _WRAPPERS + _PARAMS_WRAPPER, env={"X0": prog.x})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if not np.isfinite(ns["params_loss"]()):
+            return
+        loss = ns["params_loss"]
+        fn = ns["f"]
+        inline = fn.__closure__ is None and all(type(d) in (int, float) for d in fn.__defaults__ or ())
+        for tracked in ([ns["MODEL"].x], [ns["MODEL"].x, ns["OTHER"]], [ns["OTHER"]]):
+            ps = dpnb.Params(tracked)
+            got = dpnb.gradient(loss, ps)
+            if inline and plain.function(fn, 1) is not None:
+                assert took_params(loss)
+            want = general_params(loss, ps)
+            for p in tracked:
+                g, w = got[p], want[p]
+                if w is None:
+                    assert g is None
+                    continue
+                scale = max(1.0, float(np.max(np.abs(w))))
+                np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9 * scale)
+                n = numerical_gradient(lambda q: _with(p, q, loss), p.copy())[0]
+                np.testing.assert_allclose(g, n, rtol=1e-5, atol=1e-5 * scale)
