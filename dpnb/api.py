@@ -106,7 +106,96 @@ def _separate(f, args):
             out, watch = list(args), []
         out[i] = a.copy()
         watch += [H.root_of(args[j]), out[i]]
+    # what lists, tuples, dicts and objects hold: an array also given (or viewed) as an argument
+    # of its own is given as a copy too; the same array or object inside two arguments is refused
+    held = _held(f, args)
+    if held:
+        for i, a in enumerate(args):
+            if type(a) is np.ndarray:
+                j = held.get(id(H.root_of(a)))
+                if j is not None and j != i:
+                    if out is None:
+                        out, watch = list(args), []
+                    if out[i] is a:
+                        out[i] = a.copy()
+                        watch += [H.root_of(a), out[i]]
     return (args, None) if out is None else (tuple(out), watch)
+
+
+#: at most this many values are looked at inside the arguments (`_held`)
+_HELD_LIMIT = 4096
+
+
+def _holder(v):
+    """A list, tuple or dict, or an instance of a class with fields: what `_held` looks into."""
+    t = type(v)
+    if t is list or t is tuple or t is dict:
+        return True
+    if t is np.ndarray or t in _SCALARS or v is None or callable(v) or isinstance(v, (type, types.ModuleType)):
+        return False
+    return type(getattr(v, "__dict__", None)) is dict and not is_foreign(v)
+
+
+_SCALARS = frozenset({int, float, complex, bool, str, bytes})
+
+
+def _held(f, args):
+    """{id of an array's memory or of an object: the argument that holds it} for what the list,
+    tuple, dict and object arguments hold (not the arguments themselves); None when there is
+    nothing to compare (no such argument beside another that could share)."""
+    if not any(_holder(a) for a in args):
+        return None
+    out = {}
+    tops = {id(a) for a in args}
+    count = 0
+    for i, a in enumerate(args):
+        if not _holder(a):
+            continue
+        todo = [a]
+        seen = {id(a)}
+        while todo:
+            v = todo.pop()
+            count += 1
+            if count > _HELD_LIMIT:
+                return out
+            tv = type(v)
+            if tv is list or tv is tuple:
+                kids = v
+            elif tv is dict:
+                kids = list(v.values())
+            else:
+                d = getattr(v, "__dict__", None)
+                kids = list(d.values()) if type(d) is dict else ()
+            for k in kids:
+                tk = type(k)
+                if tk is np.ndarray:
+                    key = id(H.root_of(k))
+                elif tk is tuple:
+                    todo.append(k)
+                    continue
+                elif _holder(k):
+                    key = id(k)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    todo.append(k)
+                else:
+                    continue
+                j = out.setdefault(key, i)
+                if j != i or (key in tops and tk is not np.ndarray and args[i] is not k):
+                    name = getattr(f, "__qualname__", None) or repr(f)
+                    what = "array" if tk is np.ndarray else tk.__name__
+                    if j != i:
+                        raise DifferentiationError(
+                            f"arguments {j + 1} and {i + 1} of {name} both hold the same {what}: the "
+                            f"gradient with respect to each needs parts of their own; pass a copy as one "
+                            f"of them (copy.deepcopy)"
+                        )
+                    raise DifferentiationError(
+                        f"argument {i + 1} of {name} holds another of its arguments (a {what}): the "
+                        f"gradient with respect to each needs parts of their own; pass a copy (copy.deepcopy)"
+                    )
+    return out
 
 
 def _check_separate(ctx, watch, f):

@@ -109,3 +109,35 @@ def test_two_arguments_never_get_the_same_array(way, body):
         assert got[0] is not got[1] and not np.shares_memory(got[0], got[1])
         np.testing.assert_array_equal(got[0], np.full(3, scale))
         np.testing.assert_array_equal(got[1], np.full(3, scale))
+
+
+@pytest.mark.parametrize("second", ["row of the first", "the first itself", "the first, whole view"])
+@pytest.mark.parametrize("holder", ["list", "tuple", "object"])
+def test_an_array_that_is_also_inside_another_argument_is_per_argument(holder, second):
+    # `gradient(f, ws, x)` where `x` is (a view of) an array inside `ws`: each argument moved while
+    # the others stay, as differences see it (the general way keyed both by one object: the list's
+    # array took x's cotangent too, and x got it as well)
+    W = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6], [0.7, 0.2, 0.1]])
+    ws = {"list": [W], "tuple": (W,), "object": _Point(W)}[holder]
+    read = "ws[0]" if holder != "object" else "ws.x"
+    f = _fn(f"s = np.sum(np.tanh({read} @ x) * x)\nreturn s", params="ws, x")
+    x = {"row of the first": W[0], "the first itself": W, "the first, whole view": W[:]}[second]
+    before = W.copy()
+    want = numerical_gradient(f, ws, x)
+    for got in (dpnb.gradient(f, ws, x), dpnb.withgradient(f, ws, x).grad, dpnb.pullback(f, ws, x)[1](1.0)):
+        gw = got[0][0] if holder != "object" else got[0].x
+        ww = want[0][0] if holder != "object" else want[0].x
+        np.testing.assert_allclose(gw, ww, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(W, before)
+
+
+def test_the_same_array_inside_two_arguments_is_refused():
+    W = np.ones(3)
+    f = _fn("return np.sum(a[0] * b[0])", params="a, b")
+    with pytest.raises(DifferentiationError, match="both hold"):
+        dpnb.gradient(f, [W], (W,))
+    inner = [W.copy()]
+    g = _fn("return np.sum(a[0][0] * b[0])", params="a, b")
+    with pytest.raises(DifferentiationError, match="holds"):
+        dpnb.gradient(g, [inner], inner)
