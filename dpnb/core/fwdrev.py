@@ -1424,12 +1424,13 @@ def built(cache, fn, key, make):
         per = cache[fn.__code__] = {}
     got = per.get(key)
     if got is None or got[0] != registry.generation[0] or got[1] is not fn.__globals__:
-        generation = registry.generation[0]
         try:
             b = make(fn)
         except Unsupported:
             b = _UNSUPPORTED
-        got = per[key] = (generation, fn.__globals__, b)
+        # (the generation after building: the first look-up of a library's function registers
+        # that library's rules, which moves it, and the code was built with them)
+        got = per[key] = (registry.generation[0], fn.__globals__, b)
     return got[2]
 
 

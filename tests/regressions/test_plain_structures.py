@@ -558,3 +558,39 @@ def test_random_programs_through_params(prog):
                 np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9 * scale)
                 n = numerical_gradient(lambda q: _with(p, q, loss), p.copy())[0]
                 np.testing.assert_allclose(g, n, rtol=1e-5, atol=1e-5 * scale)
+
+
+def test_the_code_is_built_once_in_a_fresh_interpreter(tmp_path):
+    # the first build registers NumPy's rules, which moves the rule generation the code is kept
+    # under: kept under the generation before, it was built again at the second call (and the
+    # first call's cost, measured against the second, looked smaller than it was)
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "fresh_build.py"
+    path.write_text(textwrap.dedent("""
+        import numpy as np
+        import dpnb
+        from dpnb.core import plain
+
+        class Layer:
+            def __init__(self):
+                self.W = np.ones((3, 2))
+
+            def __call__(self, x):
+                return np.tanh(x @ self.W)
+
+        def loss(layer, x):
+            return np.sum(layer(x))
+
+        builds = []
+        build = plain.build
+        plain.build = lambda *a, **k: builds.append(1) or build(*a, **k)
+        for _ in range(3):
+            dpnb.gradient(loss, Layer(), np.ones((4, 3)))
+        print(len(builds))
+    """))
+    r = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "1"
