@@ -315,7 +315,9 @@ def _results(ctx, args, bars):
     """The cotangents of `args` as `gradient` hands them back, from the pullback's `bars`."""
     if len(args) == 1:
         b = bars[1]
-        return (_finish(H.take_deep(ctx, args[0], b) if ctx.heap else b, args[0]),)
+        r = _finish(H.take_deep(ctx, args[0], b) if ctx.heap else b, args[0])
+        # (an array or a number is its own already; what holds arrays is looked into)
+        return (r,) if type(r) is np.ndarray or type(r) is float or r is None else _own((r,))
     if ctx.heap:
         return _own(tuple(_finish(H.take_deep(ctx, a, b), a) for a, b in zip(args, bars[1:])))
     return _own(tuple(_finish(b, a) for a, b in zip(args, bars[1:])))

@@ -146,9 +146,11 @@ def params_gradient(f, ps, with_value=False):
     finally:
         ctx.end()
         H.pop()
+    given = set()
     for k, v in grads.items():
-        if isinstance(v, np.ndarray) and (not v.flags.writeable or v.base is not None):
-            grads[k] = v.copy()  # an array of its own, not a view
+        if isinstance(v, np.ndarray) and (not v.flags.writeable or v.base is not None or id(v) in given):
+            v = grads[k] = v.copy()  # an array of its own: not a view, not another parameter's
+        given.add(id(v))
     g = Grads(ps, grads)
     if with_value:
         return api.WithGradient(y, g)

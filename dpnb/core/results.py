@@ -32,16 +32,44 @@ def finish_all(bars, args):
 
 
 def own(out):
-    """Each array handed back an array of its own: one handed back already, for an earlier
-    argument, is copied (a pullback may give two arguments the same array: `x + y`)."""
-    for i in range(1, len(out)):
-        b = out[i]
-        if type(b) is np.ndarray:
-            for j in range(i):
-                if out[j] is b:
-                    out = out[:i] + (b.copy(),) + out[i + 1:]
-                    break
-    return out
+    """Each array handed back an array of its own, in the gradients of all the arguments and in
+    the lists, tuples, dicts and `Tangent`s they hold: one handed back already is copied (a
+    pullback may give two arguments, or two entries of a dict, the same array: `x + y`), and so
+    is a view (of a buffer the backward pass made, or another array's)."""
+    seen = set()
+    return tuple(_own_in(b, seen) for b in out)
+
+
+def _own_in(b, seen):
+    t = type(b)
+    if t is np.ndarray:
+        if id(b) in seen or b.base is not None or not b.flags.writeable:
+            b = b.copy()
+        seen.add(id(b))
+        return b
+    if t is list:  # (a list, dict or Tangent here is one the finishing made: changed in place)
+        for i, v in enumerate(b):
+            if type(v) in _HOLDING:
+                b[i] = _own_in(v, seen)
+        return b
+    if t is dict:
+        for k, v in b.items():
+            if type(v) in _HOLDING:
+                b[k] = _own_in(v, seen)
+        return b
+    if t is Tangent:
+        fields = b.fields
+        for k, v in fields.items():
+            if type(v) in _HOLDING:
+                fields[k] = _own_in(v, seen)
+        return b
+    if isinstance(b, tuple) and any(type(v) in _HOLDING for v in b):
+        items = [_own_in(v, seen) if type(v) in _HOLDING else v for v in b]
+        return type(b)(*items) if hasattr(b, "_fields") else tuple(items)
+    return b
+
+
+_HOLDING = {np.ndarray, list, dict, tuple, Tangent}
 
 
 def finish(bar, arg):

@@ -141,3 +141,28 @@ def test_the_same_array_inside_two_arguments_is_refused():
     g = _fn("return np.sum(a[0][0] * b[0])", params="a, b")
     with pytest.raises(DifferentiationError, match="holds"):
         dpnb.gradient(g, [inner], inner)
+
+
+def test_the_arrays_inside_a_gradient_are_arrays_of_their_own():
+    # `np.sum(d["a"] + d["b"])`: the pullback of + gives both entries one array; handed back
+    # twice, changing one gradient changed the other (the general way: a dict argument)
+    f = _fn('return np.sum(d["a"] + d["b"])', params="d")
+    d = {"a": X.copy(), "b": X.copy()}
+    for g in (dpnb.gradient(f, d)[0], dpnb.withgradient(f, d).grad[0], dpnb.pullback(f, d)[1](1.0)[0]):
+        assert g["a"] is not g["b"] and not np.shares_memory(g["a"], g["b"])
+        np.testing.assert_array_equal(g["a"], np.ones(3))
+    # a list of objects whose fields meet in one sum, with the general way's list of two
+    g = _fn("return np.sum(hs[0].x + hs[1].x + y)", params="hs, y")
+    hs = [_Point(X.copy()), _Point(X.copy())]
+    got = dpnb.gradient(g, hs, X.copy())
+    arrays = [got[0][0].x, got[0][1].x, got[1]]
+    for i, a in enumerate(arrays):
+        assert a.base is None and a.flags.writeable
+        assert not any(np.shares_memory(a, b) for b in arrays[i + 1:])
+
+
+def test_params_never_get_the_same_array():
+    A, B = np.ones(3, dtype=np.float32), np.ones(3, dtype=np.float32)  # (float32: the general way)
+    g = dpnb.gradient(lambda: np.sum(A + B), dpnb.Params([A, B]))
+    assert g[A] is not g[B] and not np.shares_memory(g[A], g[B])
+    np.testing.assert_array_equal(g[A], np.ones(3))
