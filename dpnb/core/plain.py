@@ -258,11 +258,11 @@ def applies(args):
         t = type(a)
         if t is np.ndarray:
             if a.dtype.char != "d":
-                return False
+                return 0
             total += a.size
             seen = True
         elif t is not float:
-            return False
+            return 0
     if not seen or total > MAX_ENTRIES:
         return 0
     return 2 if total >= IN_PLACE_FROM else 1
@@ -290,20 +290,28 @@ def run(gs, fn, args, k):
         g = gs[k] = function(fn, len(args), k == 2)
         if g is None:
             return None
+    r = _called(g, fn, len(args), args, _CACHE)
+    return None if r is None else (r[0], _results().finish_all(r[1:], args))
+
+
+def _called(g, fn, nargs, inputs, cache):
+    """`g(*inputs)` (and the constants after `fn`'s first `nargs` parameters): `(y, *bars)`, or
+    None if the call must go the general way, which runs it again from the start (nothing here
+    changed anything) and reports what went wrong, where it did."""
     try:
-        if fn.__closure__ or fn.__code__.co_argcount > len(args):
-            r = g(*args, *fwdrev.constants(fn, len(args)))
+        if fn.__closure__ or fn.__code__.co_argcount > nargs:
+            r = g(*inputs, *fwdrev.constants(fn, nargs))
         else:
-            r = g(*args)
+            r = g(*inputs)
     except fwdrev.Bail:
-        _CACHE.pop(fn.__code__, None)  # a callee may have been redefined
+        cache.pop(fn.__code__, None)  # a callee may have been redefined: built again next time
         return None
     except Exception:
-        return None  # the general way runs it again and reports what went wrong, where it did
+        return None
     y = r[0]
     if not (type(y) is float or isinstance(y, np.floating)):
         return None  # not a real scalar (an array, an int, a complex number): the general way says
-    return y, _results().finish_all(r[1:], args)
+    return r
 
 
 _API = []
@@ -349,10 +357,10 @@ def _struct_class(cls):
 
 
 class _Walk:
-    __slots__ = ("leaves", "seen", "nodes", "ids")
+    __slots__ = ("leaves", "seen", "nodes", "entries", "ids")
 
     def __init__(self, ids=None):
-        self.leaves, self.seen, self.nodes = [], set(), 0
+        self.leaves, self.seen, self.nodes, self.entries = [], set(), 0, 0
         self.ids = ids  # `Params`' ids: their arrays are "p" (the others "a", carrying no cotangent)
 
 
@@ -368,6 +376,7 @@ def _sig(v, w, top):
             return None
         w.seen.add(id(v))
         w.leaves.append(v)
+        w.entries += v.size
         return "p" if w.ids is not None and id(v) in w.ids else "a"
     if t is float:
         w.leaves.append(v)
@@ -405,8 +414,8 @@ def _sig(v, w, top):
 
 
 def signature(args):
-    """`(signature of each argument, leaves)` where an argument is an object, list or tuple and
-    the others float64 arrays or floats; None otherwise."""
+    """`(signature of each argument, leaves, entries of the arrays among them)` where an argument
+    is an object, list or tuple and the others float64 arrays or floats; None otherwise."""
     w = _Walk()
     sigs = []
     found = False
@@ -418,6 +427,7 @@ def signature(args):
                 return None
             plain_arrays.append(a)
             w.leaves.append(a)
+            w.entries += a.size
             sigs.append("a")
             continue
         if t is float:
@@ -434,9 +444,9 @@ def signature(args):
     for a in plain_arrays:  # an argument that is (a view of) an array inside another
         if id(a) in w.seen or (a.base is not None and id(a.base) in w.seen):
             return None
-    if sum(x.size for x in w.leaves if type(x) is np.ndarray) > MAX_ENTRIES:
+    if w.entries > MAX_ENTRIES:
         return None
-    return tuple(sigs), w.leaves
+    return tuple(sigs), w.leaves, w.entries
 
 
 def structured(fn, nargs):
@@ -456,44 +466,16 @@ def run_structured(_, fn, args, k=None):
     got = signature(args)
     if got is None:
         return None
-    sigs, leaves = got
-    inplace = sum(x.size for x in leaves if type(x) is np.ndarray) >= IN_PLACE_FROM
+    sigs, leaves, entries = got
+    inplace = entries >= IN_PLACE_FROM
     b = fwdrev.built(_CACHE, fn, (sigs, inplace), lambda f: build(f, len(args), sigs, inplace))
     if b is _UNSUPPORTED:
         return None
-    g = b.fn
-    try:
-        if fn.__closure__ or fn.__code__.co_argcount > len(args):
-            r = g(*leaves, *fwdrev.constants(fn, len(args)))
-        else:
-            r = g(*leaves)
-    except fwdrev.Bail:
-        _CACHE.pop(fn.__code__, None)
+    r = _called(b.fn, fn, len(args), leaves, _CACHE)
+    if r is None:
         return None
-    except Exception:
-        return None
-    y = r[0]
-    if not (type(y) is float or isinstance(y, np.floating)):
-        return None
-    it = iter(_finish_leaves(r[1:], leaves))
-    return y, tuple(_rebuild(a, s, it) for a, s in zip(args, sigs))
-
-
-def _finish_leaves(bars, leaves):
-    """Each leaf's cotangent an array of its own, of the leaf's shape (or a float, or None)."""
-    _finish = _results().finish
-    out = []
-    given = set()
-    for b, a in zip(bars, leaves):
-        if type(b) is np.ndarray and type(a) is np.ndarray and b.shape == a.shape:
-            if b.base is not None or id(b) in given:
-                b = b.copy()
-        else:
-            b = _finish(b, a)
-        if type(b) is np.ndarray:
-            given.add(id(b))
-        out.append(b)
-    return out
+    it = iter(_results().finish_all(r[1:], leaves))  # each leaf's an array of its own
+    return r[0], tuple(_rebuild(a, s, it) for a, s in zip(args, sigs))
 
 
 def _rebuild(v, sig, it):
@@ -610,21 +592,14 @@ def params_run(fn, ps):
     for n in b.read:  # a global read as a number or a constant array, not one of ps's
         if id(g.get(n)) in ids:
             return None
-    try:
-        r = b.fn(*leaves)
-    except fwdrev.Bail:
-        _PARAMS.pop(code, None)
-        return None
-    except Exception:
-        return None
-    y = r[0]
-    if not (type(y) is float or isinstance(y, np.floating)):
+    r = _called(b.fn, fn, 0, leaves, _PARAMS)
+    if r is None:
         return None
     grads = {}
-    for pos, bar in zip(b.positions, _finish_leaves(r[1:], [leaves[i] for i in b.positions])):
+    for pos, bar in zip(b.positions, _results().finish_all(r[1:], [leaves[i] for i in b.positions])):
         if bar is not None:
             grads[id(leaves[pos])] = bar
-    return y, grads
+    return r[0], grads
 
 
 def always(args):
