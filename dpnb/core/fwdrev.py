@@ -633,24 +633,15 @@ class _Adjoint:
                 raise Unsupported("a constant that is not a number")
             return node
         if isinstance(node, ast.Name):
-            f = self.frame
-            got = f.subst.get(node.id)
+            got = self.held(node.id)
             if got is not None:
                 if type(got) is Struct:
                     if not structs:
                         raise Unsupported("an object, list or tuple used as a value")
                     return got
                 return copy_tree(got)
-            if f.top and node.id in self.locals:
+            if self.frame.top and node.id in self.locals:
                 return N(node.id)
-            if self.sig_of is not None:
-                got = self.implicit_of(node.id)
-                if type(got) is Struct:
-                    if not structs:
-                        raise Unsupported("an object, list or tuple used as a value")
-                    return got
-                if got is not None:
-                    return copy_tree(got)
             ok, value = self.static_value(node)
             if ok and not isinstance(value, (int, float, np.ndarray)):
                 raise Unsupported(f"the name {node.id} as a value")
@@ -660,13 +651,20 @@ class _Adjoint:
             return N(node.id)
         raise Unsupported("an operand that is not a name or a constant")
 
+    def held(self, name):
+        """What a name of the current frame stands for, if not itself: a node or `Struct` of the
+        frame's `subst` (a callee's parameter, a name an unrolled loop renamed, an argument built
+        for its structure) or, with `Params`, of a global (`implicit_of`); None."""
+        f = self.frame
+        got = f.subst.get(name)
+        if got is None and self.sig_of is not None and not (f.top and name in self.locals):
+            got = self.implicit_of(name)
+        return got
+
     def struct_of(self, node):
         """The `Struct` a name of the current frame holds, or None."""
         if isinstance(node, ast.Name):
-            f = self.frame
-            got = f.subst.get(node.id)
-            if got is None and self.sig_of is not None and not (f.top and node.id in self.locals):
-                got = self.implicit_of(node.id)
+            got = self.held(node.id)
             if type(got) is Struct:
                 return got
         return None
@@ -877,9 +875,11 @@ class _Adjoint:
             return self.call(s, t, v)
         raise Unsupported(f"an expression of kind {type(v).__name__}")
 
-    def raise_unless(self, s, func, expected):
-        """`if <func> is not <expected>: raise _Bail`: the name still means what it meant when built."""
-        self.read_root(func)
+    def raise_unless(self, s, func, expected, root=True):
+        """`if <func> is not <expected>: raise _Bail`: the name still means what it meant when built
+        (with `root`, the module name at its root is one the code reads)."""
+        if root:
+            self.read_root(func)
         test = ast.Compare(left=copy_tree(func), ops=[ast.IsNot()], comparators=[self.const(expected, "_f")])
         self.fwd.append(ast.copy_location(if_(test, [ast.Raise(exc=N("_Bail"), cause=None)]), s))
 
@@ -910,11 +910,7 @@ class _Adjoint:
             if type(d) not in (int, float):
                 raise Unsupported("a default that is not a number")
             args.append(C(d))
-        if guard is None:
-            self.raise_unless(s, v.func, f)
-        else:
-            test = ast.Compare(left=guard, ops=[ast.IsNot()], comparators=[self.const(f, "_f")])
-            self.fwd.append(ast.copy_location(if_(test, [ast.Raise(exc=N("_Bail"), cause=None)]), s))
+        self.raise_unless(s, v.func if guard is None else guard, f, root=guard is None)
         body = versioned.body
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise Unsupported("no return at the end")
