@@ -230,20 +230,13 @@ def _direct(f, args, with_value, watch=None):
         # a `*args` function runs as a function of as many plain parameters as there are arguments
         adj = load.spread_instance(f, args)
     else:
-        if not with_value and len(args) == 1 and type(args[0]) is float:
-            # the derivative of a function of one float: forward mode (`core.forward`)
-            g1 = load.grad1_instance(f, args)
+        if not with_value and float in map(type, args):
+            # the derivative of a function of one float (and of ints no cotangent reaches: a
+            # count, a depth): forward mode (`core.forward`)
+            g1 = load.grad1_instance(f, args) if len(args) == 1 else load.gradn_instance(f, args)
             if g1 is not None:
                 try:
                     return g1(*args)
-                except (runtime.Bail, RecursionError):
-                    load.never_joined(f, args)
-        elif not with_value and len(args) > 1 and float in map(type, args):
-            # one float among ints that no cotangent reaches (a count, a depth): forward mode too
-            gn = load.gradn_instance(f, args)
-            if gn is not None:
-                try:
-                    return gn(*args)
                 except (runtime.Bail, RecursionError):
                     load.never_joined(f, args)
         # forward and backward passes joined into one function needing no context (`core.fuse`)

@@ -851,13 +851,18 @@ def _template(fn, mask, top):
     return None if t is _UNSUPPORTED else t
 
 
-def _build(fn, mask, top):
-    from . import load
-
+def _ssa_of(fn):
+    """`_ssa_body(fn)`, read once for every mask and form (`Unsupported` where it raises)."""
     got = _SSA.get(fn.__code__)
     if got is None:
         got = _SSA[fn.__code__] = _ssa_body(fn)
-    versioned, static_value, src = got
+    return got
+
+
+def _build(fn, mask, top):
+    from . import load
+
+    versioned, static_value, src = _ssa_of(fn)
     w = _Writer(fn, versioned, static_value, mask, top, src.filename)
     body = w.write()
     params = w.params
@@ -999,13 +1004,11 @@ def joined_ints(fn, types_):
         return None
     pos = types_.index(float)
     try:
-        got = _SSA.get(code)
-        if got is None:
-            got = _SSA[code] = _ssa_body(fn)
+        versioned = _ssa_of(fn)[0]
     except Unsupported:
         return None
-    ints = {p.arg for i, p in enumerate(got[0].args.args) if i < nargs and i != pos}
-    if not int_args_inert(fn, got[0], ints):
+    ints = {p.arg for i, p in enumerate(versioned.args.args) if i < nargs and i != pos}
+    if not int_args_inert(fn, versioned, ints):
         return None
     mask = tuple(i == pos for i in range(code.co_argcount))
     return instance(fn, mask, f"grad{nargs}")
