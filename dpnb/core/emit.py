@@ -455,7 +455,13 @@ class Emitter:
             st0 = dict(self.status)
             short = []
             obj, item = form.extra["slots"][0][1], form.extra["slots"][1][1]
-            self.acc(item, call(self.helper("append_back"), self.ctx(), obj), short)
+            back = call(self.helper("append_back"), self.ctx(), obj)
+            if self.wants(item):
+                self.acc(item, back, short)
+            else:
+                # an item that takes no cotangent (`L.append(4)`): the append is undone all the
+                # same, or the earlier appends' items would take the later slots' cotangents
+                short.append(ast.Expr(value=back))
             st_short = self.status
             self.status = dict(st0)
             general = []
