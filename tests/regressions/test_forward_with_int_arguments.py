@@ -13,6 +13,7 @@ import pytest
 from _regress_check import import_source
 
 import dpnb
+from dpnb.bench import scaling
 from dpnb.core import forward, load
 from dpnb.testing import numerical_gradient
 
@@ -46,26 +47,10 @@ def check(f, *args, forward=True):
     return got
 
 
+# (the loop, the list and the recursion of the benchmark's scaling families are `sin_loop`,
+# `append_loop` and `power_rec` of `dpnb.bench.scaling`, joined to this module below)
 SOURCE = '''
 import math
-
-
-def sin_loop(x, n):
-    s = 0.0
-    for i in range(n):
-        s += math.sin(x * i)
-    return s
-
-
-def append_loop(x, n):
-    xs = []
-    for i in range(n):
-        xs.append(math.sin(x * i))
-    return sum(xs)
-
-
-def power_rec(x, n):
-    return 1.0 if n <= 0 else x * power_rec(x, n - 1)
 
 
 def n_first(n, x):
@@ -159,7 +144,9 @@ def escaping_list(x, n):
 
 @pytest.fixture(scope="module")
 def m(tmp_path_factory):
-    return import_source(tmp_path_factory.mktemp("intargs"), "intargs_mod", SOURCE)
+    mod = import_source(tmp_path_factory.mktemp("intargs"), "intargs_mod", SOURCE)
+    mod.sin_loop, mod.append_loop, mod.power_rec = scaling.sin_loop, scaling.append_loop, scaling.power_rec
+    return mod
 
 
 @pytest.mark.parametrize("name, args", [
@@ -263,4 +250,6 @@ def test_random_programs_agree_with_the_reverse_way(tmp_path):
                 assert abs(got[1] - want[1]) <= 1e-9 * (1 + abs(want[1])), src
             g, w = (0.0 if v is None else v for v in (got[0], want[0]))
             assert abs(g - w) <= 1e-9 * (1 + abs(w)) or (math.isnan(g) and math.isnan(w)), f"{src}\n{g!r} against {w!r}"
+            num = numerical_gradient(lambda x: f(x, n), 0.37)[0]
+            assert abs(g - num) <= 1e-5 * (1 + abs(num)), f"{src}\n{g!r} against differences {num!r}"
     assert taken >= 40, f"forward mode took only {taken} of the programs"
