@@ -22,8 +22,9 @@ from . import foreign  # noqa: F401,E402  (Dask and CuPy: registered when import
 # The other domains are registered when first needed (see `registry.lazy_domain`): NumPy's at
 # the first look-up of a NumPy callable, type or attribute; `numpy.fft`'s and `numpy.random`'s
 # at such a look-up once the program imported them; those of `itertools` at the first look-up
-# of one of its callables; those of `statistics` and SciPy's (a subpackage at a time) at the
-# first look-up that misses once the program imported the module.
+# of one of its callables; those of `statistics` at the first look-up of one of its callables
+# once the program imported it; SciPy's (a subpackage at a time) at the first look-up that misses
+# once the program imported the subpackage.
 from . import numpy as _numpy  # noqa: E402  (the list of its modules only)
 from .scipy import SUBPACKAGES as _SCIPY  # noqa: E402
 

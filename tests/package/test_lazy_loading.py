@@ -142,6 +142,29 @@ def test_the_first_gradient_of_itertools_or_statistics_never_misses_a_rule(tmp_p
     assert ok is True
 
 
+def test_statistics_imported_but_not_used_leaves_its_rules_unloaded(tmp_path):
+    """A program that imported `statistics` (as a notebook often has) and differentiates code that
+    does not call it does not pay for registering its rules; its first call of `statistics` does."""
+    loaded = run(tmp_path, """
+        import math, statistics, sys
+        import dpnb
+
+        def f(x):
+            return math.sin(x) * x if x > 0 else x
+
+        def g(xs):
+            return statistics.fmean(xs) * xs[0]
+
+        before = "dpnb.rules.python.statistics_rules" in sys.modules
+        assert dpnb.gradient(f, 0.5) == (math.cos(0.5) * 0.5 + math.sin(0.5),)
+        assert dpnb.gradient(lambda xs: sum(v * v for v in xs), [1.0, 2.0]) == ([2.0, 4.0],)
+        middle = "dpnb.rules.python.statistics_rules" in sys.modules
+        assert dpnb.gradient(g, [1.0, 3.0]) == ([2.0 + 0.5, 0.5],)
+        print([before, middle, "dpnb.rules.python.statistics_rules" in sys.modules])
+    """)
+    assert loaded == [False, False, True]
+
+
 def test_first_numpy_gradients_in_several_threads_at_once(tmp_path):
     """Threads whose first look-ups of NumPy keys meet while NumPy's rules load: each waits for the
     load, none misses a rule."""

@@ -1,8 +1,8 @@
 """Rules for plain Python: the builtins, the `math` module and the `operator` module
 (what the transform calls for `+ - * / // % ** @`, `abs`, `a[i]`, ...), registered by
 `import dpnb`; those of `itertools` (`itertools_rules`) at the first look-up of an itertools
-callable, and those of `statistics` (`statistics_rules`) once the program imported it (see
-`dpnb.rules`).
+callable, and those of `statistics` (`statistics_rules`) at the first look-up of a `statistics`
+callable once the program imported it (see `dpnb.rules`).
 
 Importing a module of this package registers its rules; it needs nothing from the other domains.
 """
@@ -12,5 +12,5 @@ from . import builtin_rules, copy_rules, math_rules, operator_rules  # noqa: F40
 #: None, the modules whose look-ups concern them, or None, the modules of rules)
 LAZY = (
     (None, ("itertools",), ("itertools_rules",)),
-    ("statistics", None, ("statistics_rules",)),
+    ("statistics", ("statistics",), ("statistics_rules",)),
 )
