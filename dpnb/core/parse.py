@@ -98,12 +98,22 @@ def _own_lines_tree(code, filename, module_globals):
                 break  # the next statement beside or around the function
         end += 1
     src = "".join(lines[first - 1 : end])
+    if depth:
+        src = "if 1:\n" + src
+    shift = first - 1 if not depth else first - 2
+    # the file's line numbers: blank lines in front cost the tokenizer less than renumbering
+    # every node afterwards, up to some thousands of them
+    pad = shift if 0 <= shift <= _PAD_LINES else 0
     try:
-        tree = ast.parse(src if not depth else "if 1:\n" + src, filename=filename)
+        tree = ast.parse("\n" * pad + src, filename=filename)
     except (SyntaxError, ValueError):
         return None
-    ast.increment_lineno(tree, first - 1 if not depth else first - 2)
+    if shift != pad:
+        ast.increment_lineno(tree, shift)
     return tree
+
+
+_PAD_LINES = 20_000
 
 
 def forget_files():
@@ -175,11 +185,22 @@ def function_source(fn):
         if node is None:
             raise NoSourceError(fn, filename)
         # the compiler mangled the private names of a class's code; the adjoint is compiled
-        # outside the class, so its source carries them mangled (generated code already does)
-        fdef = mangle_function(as_function_def(node, code.co_name), code)
+        # outside the class, so its source carries them mangled (generated code already does).
+        # A private name is written with "__": lines without one have none to mangle.
+        fdef = as_function_def(node, code.co_name)
+        if _may_have_private_names(node, filename, fglobals):
+            fdef = mangle_function(fdef, code)
     else:
         fdef = as_function_def(node, code.co_name)
     return Source(fdef, filename, isinstance(node, ast.Lambda), code.co_name)
+
+
+def _may_have_private_names(node, filename, module_globals):
+    lines = linecache.getlines(filename, module_globals)
+    first, last = node.lineno, getattr(node, "end_lineno", None)
+    if not lines or last is None or not 1 <= first <= last <= len(lines):
+        return True
+    return any("__" in line for line in lines[first - 1 : last])
 
 
 def _node_from_getsource(fn):
