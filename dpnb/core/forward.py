@@ -259,7 +259,8 @@ class _Writer:
         out = []
         out.extend(self.block(body[:-1]))
         y = copy_tree(ret)
-        if isinstance(ret, ast.Name) and ret.id in self.active:
+        self.result_active = isinstance(ret, ast.Name) and ret.id in self.active
+        if self.result_active:
             yd = self.d(ret)
         else:
             if self.top:
@@ -844,11 +845,66 @@ def _template(fn, mask, top):
     t = per.get((mask, top))
     if t is None:
         try:
-            t = _build(fn, mask, top)
+            t = (top and _through_callee(fn, mask, top)) or _build(fn, mask, top)
         except Unsupported:
             t = _UNSUPPORTED
         per[(mask, top)] = t
     return None if t is _UNSUPPORTED else t
+
+
+def _through_callee(fn, mask, top):
+    """For a function that reads itself by name (a recursive one: its calls of itself need the
+    code of the form it calls, `(mask, False)`), the top form `top` as a few lines around that
+    same code: `dy` from `(y, dy) = f_forward(1.0, *params)`, checked and placed as `top` hands it
+    back. One code written and compiled where there were two, the same numbers (a tangent of 1.0
+    multiplies exactly). None where the function does not read itself, or its result carries no
+    tangent (then the top form says so), or the form it calls does not apply."""
+    versioned = _ssa_of(fn)[0]
+    name = fn.__code__.co_name
+    if fn.__globals__.get(name) is not fn or not any(
+        n.id == name and isinstance(n.ctx, ast.Load) for n in name_nodes(versioned)
+    ):
+        return None
+    callee = _template(fn, mask, False)
+    if callee is None or not callee._dpnb_result_active:
+        return None
+    from . import load
+
+    src = _ssa_of(fn)[2]
+    params = [a.arg for a in versioned.args.args]
+    namer = Namer(versioned)
+    me, y, dy = namer.exact("_me_forward"), namer.exact("_y"), namer.exact("_dy")
+    helpers = {me: None}
+    body = [assign(tup([ast.Name(id=y, ctx=ast.Store()), ast.Name(id=dy, ctx=ast.Store())], store=True),
+                   call(N(me), C(1.0), *[N(p) for p in params]))]
+    if top == "pair":
+        body.append(ast.Return(value=tup([N(y), tup([C(None), N(dy)])])))
+    else:
+        nargs = int(top[4:]) if top != "grad" else 1
+        pos = mask.index(True)
+        kind, flt, as_gradient = namer.exact("_type"), namer.exact("_float"), namer.exact("_as_gradient")
+        helpers.update({kind: type, flt: float, as_gradient: _as_gradient})
+
+        def grads(d):
+            return tup([d if i == pos else C(None) for i in range(nargs)])
+
+        test = ast.Compare(left=call(N(kind), N(dy)), ops=[ast.Is()], comparators=[N(flt)])
+        body.append(ast.Return(value=ast.IfExp(test=test, body=grads(N(dy)), orelse=grads(call(N(as_gradient), N(dy))))))
+    fname = (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_forward"
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
+                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    inner = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
+    ast.copy_location(inner, src.node)
+    for st in body:
+        ast.copy_location(st, src.node)
+    template = load._in_factory(inner, src.node, list(helpers), helpers, fn.__globals__, src.filename, False)
+    code = template.__code__.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname + ".<forward>")
+    t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
+    t._dpnb_tree = inner
+    t._dpnb_self = {me: mask}
+    t._dpnb_result_active = True
+    t._dpnb_callee = callee
+    return t
 
 
 def _ssa_of(fn):
@@ -891,6 +947,8 @@ def _build(fn, mask, top):
             pass
     t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
     t._dpnb_tree = inner  # its source, for `source`, made when asked for
+    t._dpnb_result_active = w.result_active
+    t._dpnb_callee = None
     # cells each instance fills with its own function object and the instances of its masks
     t._dpnb_self = {w.self_names["_me"]: None} if w.self_names else {}
     t._dpnb_self.update({name: m for m, name in w.self_masks.items()})
@@ -1117,7 +1175,10 @@ def source(fn):
     if not isinstance(fn, types.FunctionType):
         return None
     t = _template(fn, (True,) + (False,) * (fn.__code__.co_argcount - 1), "grad") if fn.__code__.co_argcount else None
-    return None if t is None else ast.unparse(t._dpnb_tree)
+    if t is None:
+        return None
+    # a recursive function's: a few lines around the code its calls of itself run, shown after
+    return "\n\n".join(ast.unparse(c._dpnb_tree) for c in (t, t._dpnb_callee) if c is not None)
 
 
 def forget():
