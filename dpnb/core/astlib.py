@@ -136,6 +136,24 @@ def name_nodes(node):
 
 _Name = ast.Name
 
+
+def child_nodes(node):
+    """`list(ast.iter_child_nodes(node))`: the same nodes in the same order, without a generator."""
+    out = []
+    found = out.append
+    d = node.__dict__
+    for field in node._fields:
+        v = d.get(field)
+        if v is None:
+            continue
+        if type(v) is list:
+            for c in v:
+                if isinstance(c, _AST):
+                    found(c)
+        elif isinstance(v, _AST):
+            found(v)
+    return out
+
 #: the nodes that open a scope of their own
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 

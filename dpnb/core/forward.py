@@ -60,10 +60,18 @@ def _ssa_body(fn, spread=None, no_params=False):
         raise Unsupported("parameters other than plain ones")
     try:
         reject_unsupported(fdef, src.filename)
-        versioned, _, _, static_value = load.ssa_form(fn, fdef, src.filename)
+        versioned, _, namer, static_value = load.ssa_form(fn, fdef, src.filename)
     except Exception as e:
         raise Unsupported(f"normalize: {e}") from None
+    # every name of the tree is one the namer saw in the source or made (`Namer.taking`)
+    versioned.dpnb_taken = frozenset(namer.taken)
     return versioned, static_value, src
+
+
+def namer_of(versioned):
+    """A `Namer` for code written from the SSA tree `versioned` (of `_ssa_body`)."""
+    taken = getattr(versioned, "dpnb_taken", None)
+    return Namer(versioned) if taken is None else Namer.taking(taken)
 
 
 #: the types of plain numbers
@@ -132,7 +140,7 @@ class _Writer:
         self.top = top
         self.filename = filename
         self.params = [a.arg for a in versioned.args.args]
-        self.namer = Namer(versioned)
+        self.namer = namer_of(versioned)
         self.helpers = {}  # name in the generated code -> value
         self.dots = {}
         self.deps = set()  # callables whose scalar rules were written inline
@@ -872,7 +880,7 @@ def _through_callee(fn, mask, top):
 
     src = _ssa_of(fn)[2]
     params = [a.arg for a in versioned.args.args]
-    namer = Namer(versioned)
+    namer = namer_of(versioned)
     me, y, dy = namer.exact("_me_forward"), namer.exact("_y"), namer.exact("_dy")
     helpers = {me: None}
     body = [assign(tup([ast.Name(id=y, ctx=ast.Store()), ast.Name(id=dy, ctx=ast.Store())], store=True),

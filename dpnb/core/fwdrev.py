@@ -30,8 +30,7 @@ import numpy as np
 from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, tup
 
 
-from .forward import Unsupported, _ByCode, _ssa_body  # one reading of the source for both
-from .names import Namer
+from .forward import Unsupported, _ByCode, _ssa_body, namer_of  # one reading of the source for both
 
 
 class Bail(Exception):
@@ -571,7 +570,7 @@ class _Adjoint:
         self.items = []  # ("def", target, kind, operands, extra) and ("if", test, body, orelse)
         self.active = set(params[:nactive])
         self.user_names = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)} | set(params) | set(free)
-        self.namer = Namer(versioned)
+        self.namer = namer_of(versioned)
         self.body = versioned.body
         self.frame = _Frame(fn, static_value, {}, self.body, True)
         self.stack = [fn.__code__]

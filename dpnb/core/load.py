@@ -396,13 +396,15 @@ def forget(fn):
 
 
 def _local_names(fdef):
+    from .astlib import child_nodes
+
     names = set()
     a = fdef.args
     for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
         names.add(arg.arg)
 
     def visit(node):
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(child.name)
                 continue

@@ -29,6 +29,16 @@ class Namer:
         self._bars = {}
         self._counters = {}
 
+    @classmethod
+    def taking(cls, taken):
+        """A namer that hands out none of the names `taken` (those of a tree another namer saw
+        made: no walk of the tree)."""
+        namer = cls.__new__(cls)
+        namer.taken = set(taken)
+        namer._bars = {}
+        namer._counters = {}
+        return namer
+
     def fresh(self, base):
         """A new name starting with `base` (`_t` -> `_t1`, `_t2`, ...)."""
         counter = self._counters.setdefault(base, itertools.count(1))

@@ -20,9 +20,8 @@ import linecache
 import textwrap
 
 from ..errors import NoSourceError, UnsupportedSyntaxError
-from .astlib import walk
+from .astlib import child_nodes, walk
 from .codes import CodeTable
-from .mangle import mangle_function
 
 #: (filename, hash of its text) -> syntax tree, for the most recently read files only
 _file_trees = collections.OrderedDict()
@@ -189,6 +188,8 @@ def function_source(fn):
         # A private name is written with "__": lines without one have none to mangle.
         fdef = as_function_def(node, code.co_name)
         if _may_have_private_names(node, filename, fglobals):
+            from .mangle import mangle_function
+
             fdef = mangle_function(fdef, code)
     else:
         fdef = as_function_def(node, code.co_name)
@@ -273,7 +274,7 @@ def reject_unsupported(fdef, filename):
         raise UnsupportedSyntaxError("`async def`", filename, fdef.lineno)
 
     def visit(node):
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.Lambda)):
                 # nested functions are transformed when they are called; their
                 # defaults and decorators run here

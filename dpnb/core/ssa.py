@@ -25,7 +25,7 @@ it raises for the user's code.
 import ast
 import copy
 
-from .astlib import copy_tree, fix_missing_locations, walk
+from .astlib import child_nodes, copy_tree, fix_missing_locations, scope_nodes, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None
@@ -53,7 +53,7 @@ def free_vars(fn):
     inner = set()
 
     def visit(node):
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 for d in child.args.defaults + [k for k in child.args.kw_defaults if k is not None]:
                     visit_expr(d)
@@ -99,21 +99,10 @@ def free_vars(fn):
 
 def nested_functions(stmts):
     """The nested defs and lambdas of a normalized body (not looking inside them)."""
-    out = []
+    return [n for n in scope_nodes(stmts, _NESTED) if isinstance(n, _NESTED)]
 
-    def visit(node):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.Lambda)):
-                out.append(child)
-                continue
-            visit(child)
 
-    for s in stmts:
-        if isinstance(s, Native) and isinstance(s.stmt, ast.FunctionDef):
-            out.append(s.stmt)
-            continue
-        visit(ast.Module(body=[s], type_ignores=[]))
-    return out
+_NESTED = (ast.FunctionDef, ast.Lambda)
 
 
 def _nonlocals(stmts):
