@@ -187,46 +187,64 @@ def scope_nodes(body, stop=SCOPES):
 def fix_missing_locations(node):
     """`ast.fix_missing_locations(node)`: a node with no position takes its parent's. The nodes are
     visited in the same order (depth first, a node before its children, the children in the order
-    of their fields), which matters for a node that two parents share."""
+    of their fields), which matters for a node that two parents share. The nodes that hold
+    nothing (`Load`, `Add`, ...) have no position and are passed by."""
     root = node
     stack = [(node, 1, 0, 1, 0)]
     pop, push = stack.pop, stack.append
+    bare = _BARE
     while stack:
         node, lineno, col_offset, end_lineno, end_col_offset = pop()
-        attributes = node._attributes
         d = node.__dict__
-        if attributes:
-            if "lineno" in attributes:
-                if "lineno" in d:
-                    lineno = d["lineno"]
-                else:
-                    node.lineno = lineno
-            if "end_lineno" in attributes:
-                if getattr(node, "end_lineno", None) is None:
-                    node.end_lineno = end_lineno
-                else:
-                    end_lineno = node.end_lineno
-            if "col_offset" in attributes:
-                if "col_offset" in d:
-                    col_offset = d["col_offset"]
-                else:
-                    node.col_offset = col_offset
-            if "end_col_offset" in attributes:
-                if getattr(node, "end_col_offset", None) is None:
-                    node.end_col_offset = end_col_offset
-                else:
-                    end_col_offset = node.end_col_offset
-        for name in reversed(node._fields):  # pushed last to first: popped first to last
-            v = d.get(name)
+        if node._attributes:
+            # every node type with a position has these four (the last two optional)
+            v = d.get("lineno")
+            if v is None:
+                d["lineno"] = lineno
+            else:
+                lineno = v
+            v = d.get("end_lineno")
+            if v is None:
+                d["end_lineno"] = end_lineno
+            else:
+                end_lineno = v
+            v = d.get("col_offset")
+            if v is None:
+                d["col_offset"] = col_offset
+            else:
+                col_offset = v
+            v = d.get("end_col_offset")
+            if v is None:
+                d["end_col_offset"] = end_col_offset
+            else:
+                end_col_offset = v
+        fields = node._fields
+        for i in range(len(fields) - 1, -1, -1):  # pushed last to first: popped first to last
+            v = d.get(fields[i])
             if v is None:
                 continue
             if type(v) is list:
-                for c in reversed(v):
-                    if isinstance(c, _AST):
+                for j in range(len(v) - 1, -1, -1):
+                    c = v[j]
+                    if isinstance(c, _AST) and type(c) not in bare:
                         push((c, lineno, col_offset, end_lineno, end_col_offset))
-            elif isinstance(v, _AST):
+            elif isinstance(v, _AST) and type(v) not in bare:
                 push((v, lineno, col_offset, end_lineno, end_col_offset))
     return root
+
+
+def _bare_types():
+    out, todo = set(), [ast.AST]
+    while todo:
+        t = todo.pop()
+        todo.extend(t.__subclasses__())
+        if not t._fields and not t._attributes:
+            out.add(t)
+    return frozenset(out)
+
+
+#: the node types that hold nothing and have no position (`Load`, `Store`, `Add`, `Eq`, ...)
+_BARE = _bare_types()
 
 
 def substitute(expr, mapping, y, helper_name):

@@ -233,6 +233,7 @@ class _Writer:
         return lists, {t: x for t, x in appends.items() if x in lists}
 
     def find_active(self):
+        reads = {}  # id(value) -> the names it reads (the values are the body's: alive meanwhile)
         changed = True
         while changed:
             changed = False
@@ -252,7 +253,10 @@ class _Writer:
                     isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
                 ):
                     continue
-                if self.reads_active(v):
+                names = reads.get(id(v))
+                if names is None:
+                    names = reads[id(v)] = {n.id for n in name_nodes(v)}
+                if not names.isdisjoint(self.active):
                     self.active.add(t.id)
                     changed = True
 
@@ -761,13 +765,15 @@ def _prune(body, x, float_funcs, result):
 
 
 def _put_consts(v, consts, bound):
-    if isinstance(v, ast.Name):
+    if type(v) is ast.Name:
         c = consts.get(v.id)
         return C(c.value) if c is not None and v.id in bound else v
-    for field, value in ast.iter_fields(v):
+    d = v.__dict__
+    for field in v._fields:
+        value = d.get(field)
         if isinstance(value, ast.expr):
             setattr(v, field, _put_consts(value, consts, bound))
-        elif isinstance(value, list):
+        elif type(value) is list:
             value[:] = [_put_consts(e, consts, bound) if isinstance(e, ast.expr) else e for e in value]
     return v
 
@@ -867,9 +873,11 @@ def _through_callee(fn, mask, top):
     back. One code written and compiled where there were two, the same numbers (a tangent of 1.0
     multiplies exactly). None where the function does not read itself, or its result carries no
     tangent (then the top form says so), or the form it calls does not apply."""
-    versioned = _ssa_of(fn)[0]
     name = fn.__code__.co_name
-    if fn.__globals__.get(name) is not fn or not any(
+    if name not in fn.__code__.co_names or fn.__globals__.get(name) is not fn:
+        return None  # it reads no global of its name: it does not call itself
+    versioned = _ssa_of(fn)[0]
+    if not any(
         n.id == name and isinstance(n.ctx, ast.Load) for n in name_nodes(versioned)
     ):
         return None

@@ -97,6 +97,13 @@ def free_vars(fn):
     return (free | nonlocal_names) - global_names
 
 
+_Name, _Load = ast.Name, ast.Load
+#: the marks normalize leaves on nodes, naming a value the adjoint reads (`super()`'s class on
+#: an `Attribute`, the container of `a[i] += v` on a `BinOp`), and the types that carry them
+_MARKS = ("dpnb_super", "dpnb_container")
+_MARKED = frozenset({ast.Attribute, ast.BinOp})
+
+
 def nested_functions(stmts):
     """The nested defs and lambdas of a normalized body (not looking inside them)."""
     return [n for n in scope_nodes(stmts, _NESTED) if isinstance(n, _NESTED)]
@@ -222,12 +229,15 @@ class SSA:
         """A copy of expression `node` with every load of a versioned local renamed."""
         node = copy_tree(node)
         for n in list(walk(node)):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                n.id = self.load(n.id, env)
-            for mark in ("dpnb_super", "dpnb_container"):
-                extra = getattr(n, mark, None)
-                if isinstance(extra, ast.Name):
-                    extra.id = self.load(extra.id, env)
+            t = type(n)
+            if t is _Name:
+                if type(n.ctx) is _Load:
+                    n.id = self.load(n.id, env)
+            elif t in _MARKED:
+                for mark in _MARKS:
+                    extra = getattr(n, mark, None)
+                    if isinstance(extra, ast.Name):
+                        extra.id = self.load(extra.id, env)
         return node
 
     def rename_lambda(self, node, env):
@@ -601,12 +611,15 @@ def _drop_unread_joins(body, phis):
     def loads_of(node):
         out = set()
         for n in walk(node):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                out.add(n.id)
-            for mark in ("dpnb_super", "dpnb_container"):
-                extra = getattr(n, mark, None)
-                if isinstance(extra, ast.Name):
-                    out.add(extra.id)
+            t = type(n)
+            if t is _Name:
+                if type(n.ctx) is _Load:
+                    out.add(n.id)
+            elif t in _MARKED:
+                for mark in _MARKS:
+                    extra = getattr(n, mark, None)
+                    if isinstance(extra, ast.Name):
+                        out.add(extra.id)
         return out
 
     def scan(stmts):
@@ -716,10 +729,11 @@ def _plain_names(body, ssa):
             node.name = mapping[node.name]
         elif isinstance(node, ast.ExceptHandler) and node.name in mapping:
             node.name = mapping[node.name]
-        for mark in ("dpnb_super", "dpnb_container"):
-            extra = getattr(node, mark, None)
-            if isinstance(extra, ast.Name) and extra.id in mapping:
-                extra.id = mapping[extra.id]
+        if type(node) in _MARKED:
+            for mark in _MARKS:
+                extra = getattr(node, mark, None)
+                if isinstance(extra, ast.Name) and extra.id in mapping:
+                    extra.id = mapping[extra.id]
     for old, new in mapping.items():
         ssa.original[new] = ssa.original.pop(old)
         for group in (ssa.phis, ssa.multi, ssa.unbound):
