@@ -137,6 +137,22 @@ def name_nodes(node):
 _Name = ast.Name
 
 
+_POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def copy_location(new, old):
+    """`ast.copy_location(new, old)`: `new` takes `old`'s position (where both node types have
+    one; every type with a position has the same four attributes); returns `new`."""
+    if new._attributes and old._attributes:
+        o, d = old.__dict__, new.__dict__
+        for a in _POSITION:
+            if a in o:
+                v = o[a]
+                if v is not None or a[0] == "e":  # the end positions are copied even as None
+                    d[a] = v
+    return new
+
+
 def child_nodes(node):
     """`list(ast.iter_child_nodes(node))`: the same nodes in the same order, without a generator."""
     out = []

@@ -28,7 +28,7 @@ import weakref
 
 import numpy as np
 
-from .astlib import C, N, assign, binop, call, copy_tree, if_, name_nodes, substitute, tup
+from .astlib import C, N, assign, binop, call, copy_location, copy_tree, if_, name_nodes, substitute, tup
 from .names import Namer
 from .runtime import Bail
 
@@ -315,21 +315,21 @@ class _Writer:
             return self.assignment(s, out)
         if isinstance(s, ast.If):
             node = if_(s.test, self.block(s.body) or [ast.Pass()], self.block(s.orelse))
-            return out.append(ast.copy_location(node, s))
+            return out.append(copy_location(node, s))
         if isinstance(s, ast.While):
             if s.orelse:
                 raise Unsupported("while ... else")
             node = ast.While(test=s.test, body=self.block(s.body) or [ast.Pass()], orelse=[])
-            return out.append(ast.copy_location(node, s))
+            return out.append(copy_location(node, s))
         if isinstance(s, ast.For):
             if s.orelse or not isinstance(s.target, ast.Name) or s.target.id in self.active:
                 raise Unsupported("a for loop over values that depend on the argument")
             if not isinstance(s.iter, ast.Name) or s.iter.id in self.active:
                 raise Unsupported("a for loop over values that depend on the argument")
             # a range, tuple or list: iterating an iterator would use it up for the reverse way
-            out.append(ast.copy_location(ast.Expr(value=call(self.helper(_check_iterable, "_iterable"), N(s.iter.id))), s))
+            out.append(copy_location(ast.Expr(value=call(self.helper(_check_iterable, "_iterable"), N(s.iter.id))), s))
             node = ast.For(target=s.target, iter=s.iter, body=self.block(s.body) or [ast.Pass()], orelse=[], type_comment=None)
-            return out.append(ast.copy_location(node, s))
+            return out.append(copy_location(node, s))
         if isinstance(s, (ast.Break, ast.Continue, ast.Pass)):
             return out.append(s)
         raise Unsupported(f"a statement of kind {type(s).__name__}")
@@ -343,7 +343,7 @@ class _Writer:
             return
         if isinstance(atom, ast.Name):
             if atom.id not in self.numeric:
-                out.append(ast.copy_location(ast.Expr(value=call(self.helper(_check, "_check"), N(atom.id))), s))
+                out.append(copy_location(ast.Expr(value=call(self.helper(_check, "_check"), N(atom.id))), s))
             return
         raise Unsupported("an operand that is not a name or a constant")
 
@@ -395,24 +395,24 @@ class _Writer:
                     self.checked(a, out, s)
                     da = C(0.0)
                 add = call(ast.Attribute(value=N(self.dot(xs)), attr="append", ctx=ast.Load()), da)
-                out.append(ast.copy_location(ast.Expr(value=add), s))
+                out.append(copy_location(ast.Expr(value=add), s))
             return
         if t in self.lists:
             out.append(s)
             if t in self.active:
-                out.append(ast.copy_location(assign(self.dot(t), ast.List(elts=[], ctx=ast.Load())), s))
+                out.append(copy_location(assign(self.dot(t), ast.List(elts=[], ctx=ast.Load())), s))
             return
         if t in self.active and isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "sum" and (
             isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
         ):
             out.append(s)  # the sum of a list of the function's own: the sum of its tangents
-            return out.append(ast.copy_location(assign(self.dot(t), call(N("sum"), N(self.dot(v.args[0].id)))), s))
+            return out.append(copy_location(assign(self.dot(t), call(N("sum"), N(self.dot(v.args[0].id)))), s))
         if t in self.active and isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in self.lists:
             if self.reads_active(v.slice):
                 raise Unsupported("an index that depends on the argument")
             out.append(s)
             d = ast.Subscript(value=N(self.dot(v.value.id)), slice=copy_tree(v.slice), ctx=ast.Load())
-            return out.append(ast.copy_location(assign(self.dot(t), d), s))
+            return out.append(copy_location(assign(self.dot(t), d), s))
         if t not in self.active:
             # no tangent: the statement runs as written, if it is one that may run here
             if self.passive(s, v):
@@ -426,16 +426,16 @@ class _Writer:
                 if isinstance(v, ast.Constant) and v.value is None:
                     pass
                 elif isinstance(v, ast.Name) and v.id not in self.numeric:
-                    out.append(ast.copy_location(ast.Expr(value=call(self.helper(_check_copy, "_check_copy"), N(v.id))), s))
+                    out.append(copy_location(ast.Expr(value=call(self.helper(_check_copy, "_check_copy"), N(v.id))), s))
                 else:
                     self.checked(v, out, s)
-            return out.append(ast.copy_location(assign(self.dot(t), dv if dv is not None else C(0.0)), s))
+            return out.append(copy_location(assign(self.dot(t), dv if dv is not None else C(0.0)), s))
         if isinstance(v, (ast.BinOp, ast.UnaryOp)) and not self.reads_active(v):
             # this assignment of a name that carries a tangent elsewhere gives it none
             for atom in ((v.left, v.right) if isinstance(v, ast.BinOp) else (v.operand,)):
                 self.checked(atom, out, s)
             out.append(s)
-            return out.append(ast.copy_location(assign(self.dot(t), C(0.0)), s))
+            return out.append(copy_location(assign(self.dot(t), C(0.0)), s))
         if isinstance(v, ast.BinOp):
             if type(v.op) not in _ARITH or getattr(v, "dpnb_inplace", None) not in (None, "name"):
                 raise Unsupported("an operator outside + - * / ** // %")
@@ -448,16 +448,16 @@ class _Writer:
             if isinstance(v.op, ast.Pow) and not (isinstance(b, ast.Constant) and type(b.value) is int):
                 # a negative number to a fractional power is complex: the reverse way says what then
                 test = ast.Compare(left=call(self.helper(type, "_type"), N(t)), ops=[ast.Is()], comparators=[self.helper(complex, "_complex")])
-                out.append(ast.copy_location(if_(test, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
+                out.append(copy_location(if_(test, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
             expr = self.binop_tangent(v.op, a, b, da, db, N(t))
-            return out.append(ast.copy_location(assign(self.dot(t), expr), s))
+            return out.append(copy_location(assign(self.dot(t), expr), s))
         if isinstance(v, ast.UnaryOp):
             if not isinstance(v.op, (ast.USub, ast.UAdd)):
                 raise Unsupported("a unary operator outside - +")
             out.append(s)
             da = self.d(v.operand)
             expr = ast.UnaryOp(op=ast.USub(), operand=da) if isinstance(v.op, ast.USub) else da
-            return out.append(ast.copy_location(assign(self.dot(t), expr), s))
+            return out.append(copy_location(assign(self.dot(t), expr), s))
         if isinstance(v, ast.Call):
             return self.call(s, t, v, out)
         raise Unsupported(f"an expression of kind {type(v).__name__} that depends on the argument")
@@ -553,13 +553,13 @@ class _Writer:
                 if self.d(a) is None:
                     self.checked(a, out, s)
             fvar = self.fresh("_f")
-            out.append(ast.copy_location(assign(fvar, v.func), s))
+            out.append(copy_location(assign(fvar, v.func), s))
             fname = getattr(f, "__name__", "f")
             guard = ast.Compare(left=N(fvar), ops=[ast.IsNot()], comparators=[self.helper(f, "_" + (fname if fname.isidentifier() else "f") + "_fn")])
-            out.append(ast.copy_location(if_(guard, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
+            out.append(copy_location(if_(guard, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
             if _returns_float(f):
                 self.float_funcs.add(fvar)
-            out.append(ast.copy_location(assign(t, ast.Call(func=N(fvar), args=[copy_tree(a) for a in args], keywords=[])), s))
+            out.append(copy_location(assign(t, ast.Call(func=N(fvar), args=[copy_tree(a) for a in args], keywords=[])), s))
             self.deps.add(f)
             terms = []
             mapping = {n: a for n, a in zip(rule.argnames, args)}
@@ -574,7 +574,7 @@ class _Writer:
             expr = terms[0]
             for term in terms[1:]:
                 expr = binop(expr, ast.Add(), term)
-            return out.append(ast.copy_location(assign(self.dot(t), expr), s))
+            return out.append(copy_location(assign(self.dot(t), expr), s))
         g = self.callee(v.func)
         if g is None:
             raise Unsupported(f"a call of {ast.unparse(v.func)} with values that depend on the argument")
@@ -583,12 +583,12 @@ class _Writer:
         mask = tuple(self.d(a) is not None for a in args)
         dots = [self.d(a) for a, m in zip(args, mask) if m]
         fvar = self.fresh("_g")
-        out.append(ast.copy_location(assign(fvar, v.func), s))
+        out.append(copy_location(assign(fvar, v.func), s))
         # the callee's own code checks the arguments that carry no tangent where they meet ones that do
         value = call(self.helper(call_forward, "_forward"), N(fvar), C(mask), *dots, *[copy_tree(a) for a in args])
         if passive:
             value = ast.Subscript(value=value, slice=C(0), ctx=ast.Load())
-            return out.append(ast.copy_location(assign(t, value), s))
+            return out.append(copy_location(assign(t, value), s))
         targets = lambda: [tup([ast.Name(id=t, ctx=ast.Store()), ast.Name(id=self.dot(t), ctx=ast.Store())], store=True)]  # noqa: E731
         node = ast.Assign(targets=targets(), value=value)
         if g is self.fn:
@@ -603,8 +603,8 @@ class _Writer:
                 self.helpers[inst] = None
             direct = ast.Assign(targets=targets(), value=ast.Call(func=N(inst), args=[*dots_copy(dots), *[copy_tree(a) for a in args]], keywords=[]))
             test = ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(me.id)])
-            return out.append(ast.copy_location(if_(test, [direct], [node]), s))
-        return out.append(ast.copy_location(node, s))
+            return out.append(copy_location(if_(test, [direct], [node]), s))
+        return out.append(copy_location(node, s))
 
 
 #: `math` functions that return a float whatever numbers they are given (or raise)
@@ -910,9 +910,9 @@ def _through_callee(fn, mask, top):
     args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                          kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
     inner = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
-    ast.copy_location(inner, src.node)
+    copy_location(inner, src.node)
     for st in body:
-        ast.copy_location(st, src.node)
+        copy_location(st, src.node)
     template = load._in_factory(inner, src.node, list(helpers), helpers, fn.__globals__, src.filename, False)
     code = template.__code__.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname + ".<forward>")
     t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
@@ -946,7 +946,7 @@ def _build(fn, mask, top):
         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
     )
     inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
-    ast.copy_location(inner, fdef)
+    copy_location(inner, fdef)
     # names of the generated code that a global the user's code reads would be shadowed by
     stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
     reads = {n.id for n in name_nodes(versioned) if n.id not in w.local}

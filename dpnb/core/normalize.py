@@ -38,7 +38,7 @@ import ast
 import copy
 
 from ..errors import UnsupportedSyntaxError
-from .astlib import copy_tree, scope_nodes, walk
+from .astlib import copy_location, copy_tree, scope_nodes, walk
 
 
 class Append(ast.stmt):
@@ -80,7 +80,7 @@ def _store(id):
 def _assign(target, value, like=None):
     node = ast.Assign(targets=[target if not isinstance(target, str) else _store(target)], value=value)
     if like is not None:
-        ast.copy_location(node, like)
+        copy_location(node, like)
     return node
 
 
@@ -90,7 +90,7 @@ def _const(v):
 
 def _located(node, like):
     if like is not None and hasattr(like, "lineno"):
-        ast.copy_location(node, like)
+        copy_location(node, like)
     return node
 
 
@@ -148,7 +148,7 @@ class Structurer:
             new, _, _ = self.block(body[:-1], tail=False)
             ret = body[-1]
             if ret.value is None:
-                ret = ast.copy_location(ast.Return(value=_const(None)), ret)
+                ret = copy_location(ast.Return(value=_const(None)), ret)
             return new + [ret]
         new, exits, always = self.block(body, tail=True)
         prologue = []
@@ -310,7 +310,7 @@ class _Renamer(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.mapping:
-            return ast.copy_location(ast.Name(id=self.mapping[node.id], ctx=node.ctx), node)
+            return copy_location(ast.Name(id=self.mapping[node.id], ctx=node.ctx), node)
         return node
 
     def visit_Lambda(self, node):
@@ -386,7 +386,7 @@ class ANF:
 
     def emit(self, out, node, like):
         if like is not None and hasattr(like, "lineno"):
-            ast.copy_location(node, like)
+            copy_location(node, like)
             node.end_lineno = getattr(like, "end_lineno", node.lineno)
             node.end_col_offset = getattr(like, "end_col_offset", 0)
         out.append(node)
@@ -413,7 +413,7 @@ class ANF:
 
     def s_AnnAssign(self, s, out):
         if s.value is not None:
-            self.s_Assign(ast.copy_location(ast.Assign(targets=[s.target], value=s.value), s), out)
+            self.s_Assign(copy_location(ast.Assign(targets=[s.target], value=s.value), s), out)
 
     def s_AugAssign(self, s, out):
         t = s.target
@@ -506,7 +506,7 @@ class ANF:
                 obj = self.expr(t.value, out)
                 node = ast.Delete(targets=[ast.Subscript(value=obj, slice=self.index(t.slice, out), ctx=ast.Del())])
             elif isinstance(t, (ast.Tuple, ast.List)):
-                self.s_Delete(ast.copy_location(ast.Delete(targets=list(t.elts)), s), out)
+                self.s_Delete(copy_location(ast.Delete(targets=list(t.elts)), s), out)
                 continue
             else:
                 raise UnsupportedSyntaxError("this `del` target", self.filename, s.lineno)
@@ -534,7 +534,7 @@ class ANF:
         handlers = []
         for h in s.handlers:
             htype = self.expr(h.type, out) if h.type is not None else None
-            handlers.append(ast.copy_location(ast.ExceptHandler(type=htype, name=h.name, body=self.body(h.body) or [ast.Pass()]), h))
+            handlers.append(copy_location(ast.ExceptHandler(type=htype, name=h.name, body=self.body(h.body) or [ast.Pass()]), h))
         body = self.body(s.body)
         orelse = self.body(s.orelse)
         finalbody = self.body(s.finalbody)
@@ -841,4 +841,4 @@ def normalize(fdef, namer, is_static, filename):
     new = ast.FunctionDef(
         name=fdef.name, args=fdef.args, body=body, decorator_list=[], returns=None, type_comment=None
     )
-    return ast.copy_location(new, fdef)
+    return copy_location(new, fdef)

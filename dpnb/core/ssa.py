@@ -25,7 +25,7 @@ it raises for the user's code.
 import ast
 import copy
 
-from .astlib import child_nodes, copy_tree, fix_missing_locations, scope_nodes, walk
+from .astlib import child_nodes, copy_location, copy_tree, fix_missing_locations, scope_nodes, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None
@@ -98,6 +98,40 @@ def free_vars(fn):
 
 
 _Name, _Load = ast.Name, ast.Load
+_AST = ast.AST
+_ATOMS = frozenset({str, int, float, bool, complex, bytes, type(None), type(Ellipsis)})
+
+
+def _renamed(x, memo, load):
+    """`copy_tree(x)` in which each `Name` that loads, and each mark that is a `Name`, has the
+    id `load(id)` (the nodes of a mark's other trees are copied as they are)."""
+    t = type(x)
+    if t in _ATOMS:
+        return x
+    if t is list:
+        return [v if type(v) in _ATOMS else _renamed(v, memo, load) for v in x]
+    if not isinstance(x, _AST):
+        return copy_tree(x, memo)
+    if not t._fields and not t._attributes:
+        return x  # Load, Add, ...: no state
+    y = memo.get(id(x))
+    if y is not None:
+        return y
+    y = memo[id(x)] = t.__new__(t)
+    d = y.__dict__
+    fields = t._fields
+    for k, v in x.__dict__.items():
+        if type(v) in _ATOMS:
+            d[k] = v
+        elif k in fields:
+            d[k] = _renamed(v, memo, load)
+        else:
+            d[k] = v = copy_tree(v, memo)
+            if k in _MARKS and type(v) is _Name:
+                v.id = load(v.id)
+    if t is _Name and type(x.ctx) is _Load:
+        d["id"] = load(x.id)
+    return y
 #: the marks normalize leaves on nodes, naming a value the adjoint reads (`super()`'s class on
 #: an `Attribute`, the container of `a[i] += v` on a `BinOp`), and the types that carry them
 _MARKS = ("dpnb_super", "dpnb_container")
@@ -226,19 +260,9 @@ class SSA:
         return v
 
     def rename_expr(self, node, env):
-        """A copy of expression `node` with every load of a versioned local renamed."""
-        node = copy_tree(node)
-        for n in list(walk(node)):
-            t = type(n)
-            if t is _Name:
-                if type(n.ctx) is _Load:
-                    n.id = self.load(n.id, env)
-            elif t in _MARKED:
-                for mark in _MARKS:
-                    extra = getattr(n, mark, None)
-                    if isinstance(extra, ast.Name):
-                        extra.id = self.load(extra.id, env)
-        return node
+        """A copy of expression `node` with every load of a versioned local renamed (and the
+        names normalize's marks hold), made in one pass."""
+        return _renamed(node, {}, lambda name: self.load(name, env))
 
     def rename_lambda(self, node, env):
         node = copy.copy(node)
@@ -272,7 +296,7 @@ class SSA:
     def copy_stmt(self, target, source, like):
         node = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=ast.Name(id=source, ctx=ast.Load()))
         if like is not None:
-            ast.copy_location(node, like)
+            copy_location(node, like)
         node.dpnb_join = True
         return node
 
@@ -290,7 +314,7 @@ class SSA:
             if isinstance(target, (ast.Attribute, ast.Subscript)):
                 target = self.rename_expr(target, env)
                 target.ctx = ast.Store()
-                node = ast.copy_location(ast.Assign(targets=[target], value=value), s)
+                node = copy_location(ast.Assign(targets=[target], value=value), s)
                 _copy_marks(s, node)
                 out.append(node)
                 return
@@ -311,7 +335,7 @@ class SSA:
                 for n in walk(target):
                     if isinstance(n, ast.Name):
                         n.id = self.define(n.id, env, out)
-                node = ast.copy_location(ast.Assign(targets=[target], value=value), s)
+                node = copy_location(ast.Assign(targets=[target], value=value), s)
                 _copy_marks(s, node)
                 out.append(node)
                 # the other names, as after any assignment: into the merged versions of enclosing
@@ -319,7 +343,13 @@ class SSA:
                 # never copied to the version read after it: NameError)
                 self.after_define(names, env, out, s)
                 for cell, tmp in later:
-                    out.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=cell, ctx=ast.Store())], value=ast.Name(id=env[tmp], ctx=ast.Load())), s))
+                    out.append(copy_location(ast.Assign(targets=[ast.Name(id=cell, ctx=ast.Store())], value=ast.Name(id=env[tmp], ctx=ast.Load())), s))
+                return
+            if type(target) is _Name:  # the common case: one name
+                node = copy_location(ast.Assign(targets=[ast.Name(id=self.define(target.id, env, out), ctx=ast.Store())], value=value), s)
+                _copy_marks(s, node)
+                out.append(node)
+                self.after_define([target.id], env, out, s)
                 return
             target = copy_tree(target)
             names = []
@@ -330,7 +360,7 @@ class SSA:
             for n in walk(target):
                 if isinstance(n, ast.Name):
                     n.id = self.define(n.id, env, out)
-            node = ast.copy_location(ast.Assign(targets=[target], value=value), s)
+            node = copy_location(ast.Assign(targets=[target], value=value), s)
             _copy_marks(s, node)
             out.append(node)
             self.after_define(names, env, out, s)
@@ -344,14 +374,14 @@ class SSA:
                 return
             t = self.rename_expr(t, env)
             t.ctx = ast.Del()
-            out.append(ast.copy_location(ast.Delete(targets=[t]), s))
+            out.append(copy_location(ast.Delete(targets=[t]), s))
         elif isinstance(s, ast.If):
             test = self.rename_expr(s.test, env)
             e1, e2 = dict(env), dict(env)
             b1 = self.block(s.body, e1)
             b2 = self.block(s.orelse, e2)
             self.join(env, [(b1, e1), (b2, e2)], s)
-            out.append(ast.copy_location(ast.If(test=test, body=b1 or [ast.Pass()], orelse=b2), s))
+            out.append(copy_location(ast.If(test=test, body=b1 or [ast.Pass()], orelse=b2), s))
         elif isinstance(s, (ast.For, ast.While)):
             self.loop(s, env, out)
         elif isinstance(s, (ListBuild, DictBuild)):
@@ -363,15 +393,15 @@ class SSA:
             target = self.define(s.target.id, env, out)
             body = self.block(s.body, env)
             node = type(s)(target=ast.Name(id=target, ctx=ast.Store()), body=body)
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
             self.after_define([s.target.id], env, out, s)
             if cell is not None:
-                out.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=cell, ctx=ast.Store())], value=ast.Name(id=target, ctx=ast.Load())), node))
+                out.append(copy_location(ast.Assign(targets=[ast.Name(id=cell, ctx=ast.Store())], value=ast.Name(id=target, ctx=ast.Load())), node))
         elif isinstance(s, Append):
-            out.append(ast.copy_location(Append(target=self.rename_expr(s.target, env), value=self.rename_expr(s.value, env)), s))
+            out.append(copy_location(Append(target=self.rename_expr(s.target, env), value=self.rename_expr(s.value, env)), s))
         elif isinstance(s, SetKey):
             node = SetKey(target=self.rename_expr(s.target, env), key=self.rename_expr(s.key, env), value=self.rename_expr(s.value, env))
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
         elif isinstance(s, ast.Try):
             self.try_(s, env, out)
         elif isinstance(s, ast.With):
@@ -379,7 +409,7 @@ class SSA:
         elif isinstance(s, Native):
             self.native(s, env, out)
         elif isinstance(s, ast.Return):
-            out.append(ast.copy_location(ast.Return(value=self.rename_expr(s.value, env)), s))
+            out.append(copy_location(ast.Return(value=self.rename_expr(s.value, env)), s))
         elif isinstance(s, (ast.Break, ast.Pass)):
             out.append(s)
         else:
@@ -444,7 +474,7 @@ class SSA:
         else:
             test = ast.Name(id=self.load(s.test.id, env), ctx=ast.Load()) if isinstance(s.test, ast.Name) else s.test
             node = ast.While(test=test, body=body, orelse=[])
-        out.append(ast.copy_location(node, s))
+        out.append(copy_location(node, s))
         self.after_define(sorted(headers), env, out, s)
         self._mark_loop_versions(body)
 
@@ -489,7 +519,7 @@ class SSA:
                 hbody = self.block(h.body, henv)
                 for k, m in frame.items():
                     henv[k] = m
-                handlers.append(ast.copy_location(ast.ExceptHandler(type=htype, name=name, body=hbody or [ast.Pass()]), h))
+                handlers.append(copy_location(ast.ExceptHandler(type=htype, name=name, body=hbody or [ast.Pass()]), h))
             orelse = self.block(s.orelse, env)
         finally:
             self.merges.pop()
@@ -497,7 +527,7 @@ class SSA:
             env[name] = m
         finalbody = self.block(s.finalbody, env)
         node = ast.Try(body=body or [ast.Pass()], handlers=handlers, orelse=orelse, finalbody=finalbody)
-        out.append(ast.copy_location(node, s))
+        out.append(copy_location(node, s))
         self.after_define(sorted(frame), env, out, s)
 
     def with_(self, s, env, out):
@@ -518,7 +548,7 @@ class SSA:
             self.merges.pop()
         for name, m in frame.items():
             env[name] = m
-        out.append(ast.copy_location(ast.With(items=items, body=body or [ast.Pass()], type_comment=None), s))
+        out.append(copy_location(ast.With(items=items, body=body or [ast.Pass()], type_comment=None), s))
         self.after_define(sorted(frame) + names, env, out, s)
 
     def native(self, s, env, out):
@@ -539,9 +569,9 @@ class SSA:
                     ast.parse(f"{v}.__qualname__ = {v}.__qualname__[: -len({v!r})] + {name!r}").body[0],
                 ]
                 for e in extra:
-                    ast.copy_location(e, s)
+                    copy_location(e, s)
                     fix_missing_locations(e)
-            out.append(ast.copy_location(Native(stmt=ast.copy_location(node, inner)), s))
+            out.append(copy_location(Native(stmt=copy_location(node, inner)), s))
             out.extend(Native(stmt=e) for e in extra)
             self.after_define([name], env, out, s)
         elif isinstance(inner, ast.Assign):
@@ -551,7 +581,7 @@ class SSA:
             for n in walk(target):
                 if isinstance(n, ast.Name):
                     n.id = self.define(n.id, env, out)
-            out.append(ast.copy_location(Native(stmt=ast.copy_location(ast.Assign(targets=[target], value=value), inner)), s))
+            out.append(copy_location(Native(stmt=copy_location(ast.Assign(targets=[target], value=value), inner)), s))
             self.after_define(names, env, out, s)
         elif isinstance(inner, (ast.Import, ast.ImportFrom)):
             out.append(s)
@@ -562,7 +592,7 @@ class SSA:
                     continue
                 v = self.define(bound, env, out)
                 if v != bound:
-                    out.append(Native(stmt=ast.copy_location(self.copy_stmt(v, bound, inner), inner)))
+                    out.append(Native(stmt=copy_location(self.copy_stmt(v, bound, inner), inner)))
                 names.append(bound)
             self.after_define(names, env, out, s)
         elif isinstance(inner, ast.Nonlocal):
@@ -572,7 +602,7 @@ class SSA:
             for n in walk(node):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                     n.id = self.load(n.id, env)
-            out.append(ast.copy_location(Native(stmt=node), s))
+            out.append(copy_location(Native(stmt=node), s))
 
 
 def _retarget(stmts, old, new):
@@ -761,5 +791,5 @@ def to_ssa(fdef, namer):
     body = _plain_names(body, ssa)
     ssa.unbound &= _assigned_everywhere(body)
     new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=body, decorator_list=[], returns=None, type_comment=None)
-    ast.copy_location(new, fdef)
+    copy_location(new, fdef)
     return new, ssa
