@@ -112,6 +112,8 @@ def walk(node):
 def name_nodes(node):
     """The `Name` nodes in `node`'s tree: those `walk` gives, in another order (depth first), in a
     list made without a generator (the transform counts and renames names everywhere)."""
+    if type(node) is _Name:
+        return [node]
     out = []
     todo = [node]
     pop, push, found = todo.pop, todo.append, out.append
@@ -267,14 +269,21 @@ def substitute(expr, mapping, y, helper_name):
     """A copy of a rule's partial `expr` (an expression in its argument names and `y`, the
     result) with each argument name replaced by a copy of `mapping`'s expression for it, `y` by a
     copy of `y`, and every other name by `helper_name(name)` (the rule's own helpers)."""
-    expr = copy_tree(expr)
 
-    class T(ast.NodeTransformer):
-        def visit_Name(self, node):
+    def put(node):
+        if type(node) is _Name:
             if node.id in mapping:
                 return copy_tree(mapping[node.id])
             if node.id == "y":
                 return copy_tree(y)
             return helper_name(node.id)
+        d = node.__dict__
+        for field in node._fields:
+            v = d.get(field)
+            if type(v) is list:
+                v[:] = [put(c) if isinstance(c, _AST) else c for c in v]
+            elif isinstance(v, _AST):
+                d[field] = put(v)
+        return node
 
-    return T().visit(expr)
+    return put(copy_tree(expr))

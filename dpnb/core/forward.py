@@ -716,7 +716,11 @@ def _prune(body, x, float_funcs, result):
         for s in stmts:
             if isinstance(s, ast.Assign):
                 bound_at[id(s)] = frozenset(bound)
-                bound.update(n.id for n in name_nodes(s.targets[0]))
+                t = s.targets[0]
+                if type(t) is ast.Name:
+                    bound.add(t.id)
+                else:
+                    bound.update(n.id for n in name_nodes(t))
             elif isinstance(s, ast.If):
                 bound |= bind(s.body, set(bound)) & bind(s.orelse, set(bound))
             elif isinstance(s, ast.For):
