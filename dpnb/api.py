@@ -381,6 +381,15 @@ def gradient(f, *args):
     # nor plain)
     if e is None or e.code is not f.__code__ or e.defaults is not f.__defaults__:
         return _gradient(f, *args)
+    g1 = e.grad1
+    if g1 and len(args) == 1 and type(args[0]) is float:
+        # a function of one float: its forward-mode code gives the answer (`core.forward`)
+        try:
+            return g1(args[0])  # (not `g1(*args)`: a call with `*` is not inlined, 50 ns more)
+        except (runtime.Bail, RecursionError):
+            # (forward mode may need more frames than the reverse way for mutual recursion)
+            load.never_joined(f, args)
+            return _gradient(f, *args)
     if e.plain:
         # array code whose gradient is plain code (`core.plain`), compiled under today's rules
         p = e.plain.get(len(args))  # (rule generation, code, plain.run, plain.applies): `load.plain_instance`
@@ -393,15 +402,6 @@ def gradient(f, *args):
     if len(args) == 1:
         x = args[0]
         t = type(x)
-        g1 = e.grad1
-        if g1 and t is float:
-            # a function of one float: its forward-mode code gives the answer (`core.forward`)
-            try:
-                return g1(x)  # (not `g1(*args)`: a call with `*` is not inlined, 50 ns more)
-            except (runtime.Bail, RecursionError):
-                # (forward mode may need more frames than the reverse way for mutual recursion)
-                load.never_joined(f, args)
-                return _gradient(f, *args)
         joined = e.joined.get(t)  # `load.joined_key` of one argument
         if joined:
             try:
