@@ -68,6 +68,14 @@ def _ssa_body(fn, spread=None, no_params=False):
     return versioned, static_value, src
 
 
+def _reads_of(versioned):
+    """Every name the SSA tree `versioned` holds, read once per tree."""
+    got = getattr(versioned, "dpnb_names", None)
+    if got is None:
+        got = versioned.dpnb_names = frozenset(n.id for n in name_nodes(versioned))
+    return got
+
+
 def namer_of(versioned):
     """A `Namer` for code written from the SSA tree `versioned` (of `_ssa_body`)."""
     taken = getattr(versioned, "dpnb_taken", None)
@@ -952,8 +960,13 @@ def _build(fn, mask, top):
     inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
     copy_location(inner, fdef)
     # names of the generated code that a global the user's code reads would be shadowed by
-    stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
-    reads = {n.id for n in name_nodes(versioned) if n.id not in w.local}
+    taken = getattr(versioned, "dpnb_taken", None)
+    if taken is None:
+        stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
+    else:
+        # the code binds the function's own locals and names its namer made: those not in the tree
+        stored = w.namer.taken - taken
+    reads = _reads_of(versioned) - w.local
     if reads & (stored | set(w.helpers) | set(dots)):
         raise Unsupported("a name of the generated code is one the function reads")
     free = list(fn.__code__.co_freevars)

@@ -727,19 +727,22 @@ def _plain_names(body, ssa):
     seen = set()
     module = ast.Module(body=body, type_ignores=[])
     for node in walk(module):
-        names = []
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names = [node.id]
-        elif isinstance(node, (ListBuild, DictBuild)):
-            names = [node.target.id]
-        elif isinstance(node, ast.FunctionDef):
-            names = [node.name]
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names = [node.name]
-        for n in names:
-            if n not in seen:
-                seen.add(n)
-                order.append(n)
+        t = type(node)
+        if t is _Name:
+            if type(node.ctx) is _Load:
+                continue
+            n = node.id
+        elif t is ListBuild or t is DictBuild:
+            n = node.target.id
+        elif t is ast.FunctionDef:
+            n = node.name
+        elif t is ast.ExceptHandler and node.name:
+            n = node.name
+        else:
+            continue
+        if n not in seen:
+            seen.add(n)
+            order.append(n)
     mapping = {}
     used = set(seen) | set(ssa.params)
     for v in order:
@@ -753,13 +756,16 @@ def _plain_names(body, ssa):
     if not mapping:
         return body
     for node in walk(module):
-        if isinstance(node, ast.Name) and node.id in mapping:
-            node.id = mapping[node.id]
-        elif isinstance(node, ast.FunctionDef) and node.name in mapping:
+        t = type(node)
+        if t is _Name:
+            if node.id in mapping:
+                node.id = mapping[node.id]
+            continue
+        if t is ast.FunctionDef and node.name in mapping:
             node.name = mapping[node.name]
-        elif isinstance(node, ast.ExceptHandler) and node.name in mapping:
+        elif t is ast.ExceptHandler and node.name in mapping:
             node.name = mapping[node.name]
-        if type(node) in _MARKED:
+        if t in _MARKED:
             for mark in _MARKS:
                 extra = getattr(node, mark, None)
                 if isinstance(extra, ast.Name) and extra.id in mapping:
