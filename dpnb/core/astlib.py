@@ -251,18 +251,11 @@ def fix_missing_locations(node):
     return root
 
 
-def _bare_types():
-    out, todo = set(), [ast.AST]
-    while todo:
-        t = todo.pop()
-        todo.extend(t.__subclasses__())
-        if not t._fields and not t._attributes:
-            out.add(t)
-    return frozenset(out)
-
-
 #: the node types that hold nothing and have no position (`Load`, `Store`, `Add`, `Eq`, ...)
-_BARE = _bare_types()
+_BARE = frozenset(
+    c for base in (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+    for c in base.__subclasses__() if not c._fields and not c._attributes
+)
 
 
 def substitute(expr, mapping, y, helper_name):
