@@ -396,32 +396,33 @@ def forget(fn):
 
 
 def _local_names(fdef):
-    from .astlib import child_nodes
+    """The names `fdef` binds in its own scope: its parameters, the names it assigns (not inside
+    lambdas and comprehensions), the defs and classes it holds, and what it imports."""
+    from .astlib import scope_nodes
 
     names = set()
     a = fdef.args
     for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
         names.add(arg.arg)
-
-    def visit(node):
-        for child in child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(child.name)
-                continue
-            if isinstance(child, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                continue
-            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-                names.add(child.id)
-            if isinstance(child, (ast.Import, ast.ImportFrom)):
-                for al in child.names:
-                    names.add((al.asname or al.name).split(".")[0])
-            visit(child)
-
-    for s in fdef.body:
-        visit(s)
-        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(s.name)
+    for node in scope_nodes(fdef.body, _OWN_SCOPE_STOPS):
+        t = type(node)
+        if t is ast.Name:
+            if type(node.ctx) is ast.Store:
+                names.add(node.id)
+        elif t in _DEFS:
+            names.add(node.name)
+        elif t is ast.Import or t is ast.ImportFrom:
+            for al in node.names:
+                names.add((al.asname or al.name).split(".")[0])
     return names
+
+
+#: where the names a function binds stop: the scopes inside it (a def's or class's name is its own)
+_OWN_SCOPE_STOPS = (
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+    ast.GeneratorExp,
+)
+_DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 
 
 def _static_resolver(fn, local):

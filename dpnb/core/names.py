@@ -16,15 +16,20 @@ BAR = "_bar"
 SEED = "y_bar"
 
 
+_Name, _arguments = ast.Name, ast.arguments
+_DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
+
+
 class Namer:
     def __init__(self, tree):
         taken = self.taken = set()
         for n in walk(tree):  # every name, parameter and def of the tree
-            if isinstance(n, ast.Name):
+            t = type(n)
+            if t is _Name:
                 taken.add(n.id)
-            elif isinstance(n, ast.arguments):
+            elif t is _arguments:
                 taken.update(a.arg for a in _all_args(n))
-            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            elif t in _DEFS:
                 taken.add(n.name)
         self._bars = {}
         self._counters = {}
