@@ -665,8 +665,9 @@ def _prune(body, x, float_funcs, result):
                     others.update(n.id for n in name_nodes(t))
             elif isinstance(s, ast.For):
                 others.update(n.id for n in name_nodes(s.target))
-            for field in ("body", "orelse"):
-                scan(getattr(s, field, ()))
+            if type(s) in _BLOCKS:
+                scan(s.body)
+                scan(s.orelse)
 
     def fold(s):
         v = s.value
@@ -747,20 +748,45 @@ def _prune(body, x, float_funcs, result):
     for t, _ in assigns:
         count[t] = count.get(t, 0) + 1
     consts = {t: s.value for t, s in assigns if count[t] == 1 and t not in others and _float_const(s.value)}
+    # the names each assignment's value reads, found once (and again where constants went in)
+    value_names = {}
+
+    def names_of(s):
+        got = value_names.get(id(s))
+        if got is None:
+            got = value_names[id(s)] = [n.id for n in name_nodes(s.value) if type(n.ctx) is ast.Load]
+        return got
+
     if consts:
         for t, s in assigns:
-            b = bound_at[id(s)]
-            s.value = _fold_ones(_put_consts(s.value, consts, b), is_float)
+            v = s.value
+            if not consts.keys().isdisjoint(names_of(s)):
+                v = _put_consts(v, consts, bound_at[id(s)])
+                del value_names[id(s)]
+            s.value = _fold_ones(v, is_float)  # (drops constants only: the names stay)
 
     def reads_bound(s):
         b = bound_at[id(s)]
-        return all(n.id in b for n in name_nodes(s.value))
+        return all(n in b for n in names_of(s))
 
     reads = {result: 1}
-    for s in body:
-        for n in name_nodes(s):
-            if isinstance(n.ctx, ast.Load):
-                reads[n.id] = reads.get(n.id, 0) + 1
+
+    def count(stmts):
+        for s in stmts:
+            t = type(s)
+            if t is ast.Assign and type(s.targets[0]) is ast.Name:
+                names = names_of(s)
+            elif t in _BLOCKS:
+                head = s.iter if t is ast.For else s.test
+                names = [n.id for n in name_nodes(head) if type(n.ctx) is ast.Load]
+                count(s.body)
+                count(s.orelse)
+            else:
+                names = [n.id for n in name_nodes(s) if type(n.ctx) is ast.Load]
+            for n in names:
+                reads[n] = reads.get(n, 0) + 1
+
+    count(body)
     dead = set()
     changed = True
     while changed:
@@ -769,11 +795,14 @@ def _prune(body, x, float_funcs, result):
             if id(s) not in dead and not reads.get(t) and droppable(s.value) and reads_bound(s):
                 dead.add(id(s))
                 changed = True
-                for n in name_nodes(s.value):
-                    reads[n.id] -= 1
+                for n in names_of(s):
+                    reads[n] -= 1
     if dead:
         _remove(body, dead)
     return floats
+
+
+_BLOCKS = frozenset({ast.If, ast.For, ast.While})
 
 
 def _put_consts(v, consts, bound):
