@@ -155,46 +155,6 @@ def copy_location(new, old):
     return new
 
 
-def holds_any(node, types):
-    """Whether `node`'s tree holds a node whose type is one of `types` (a set of node types)."""
-    todo = [node]
-    pop, push = todo.pop, todo.append
-    bare = _BARE
-    while todo:
-        n = pop()
-        if type(n) in types:
-            return True
-        d = n.__dict__
-        for field in n._fields:
-            v = d.get(field)
-            if v is None:
-                continue
-            if type(v) is list:
-                for c in v:
-                    if isinstance(c, _AST) and type(c) not in bare:
-                        push(c)
-            elif isinstance(v, _AST) and type(v) not in bare:
-                push(v)
-    return False
-
-
-def child_nodes(node):
-    """`list(ast.iter_child_nodes(node))`: the same nodes in the same order, without a generator."""
-    out = []
-    found = out.append
-    d = node.__dict__
-    for field in node._fields:
-        v = d.get(field)
-        if v is None:
-            continue
-        if type(v) is list:
-            for c in v:
-                if isinstance(c, _AST):
-                    found(c)
-        elif isinstance(v, _AST):
-            found(v)
-    return out
-
 #: the nodes that open a scope of their own
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 

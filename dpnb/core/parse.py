@@ -20,7 +20,7 @@ import linecache
 import textwrap
 
 from ..errors import NoSourceError, UnsupportedSyntaxError
-from .astlib import child_nodes, holds_any, walk
+from .astlib import walk
 from .codes import CodeTable
 
 #: (filename, hash of its text) -> syntax tree, for the most recently read files only
@@ -272,11 +272,11 @@ def reject_unsupported(fdef, filename):
     """Refuse what no transform reads, naming the construct, the file and the line."""
     if isinstance(fdef, ast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("`async def`", filename, fdef.lineno)
-    if not holds_any(fdef, _UNSUPPORTED):
+    if not any(type(n) in _UNSUPPORTED for n in walk(fdef)):
         return  # (the common case, in one quick walk; the walk below says where and what)
 
     def visit(node):
-        for child in child_nodes(node):
+        for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.Lambda)):
                 # nested functions are transformed when they are called; their
                 # defaults and decorators run here

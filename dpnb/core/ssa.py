@@ -25,7 +25,7 @@ it raises for the user's code.
 import ast
 import copy
 
-from .astlib import child_nodes, copy_location, copy_tree, fix_missing_locations, scope_nodes, walk
+from .astlib import copy_location, copy_tree, fix_missing_locations, scope_nodes, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None
@@ -53,7 +53,7 @@ def free_vars(fn):
     inner = set()
 
     def visit(node):
-        for child in child_nodes(node):
+        for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 for d in child.args.defaults + [k for k in child.args.kw_defaults if k is not None]:
                     visit_expr(d)
