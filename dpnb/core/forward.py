@@ -164,7 +164,9 @@ class _Writer:
         self.nargs = int(top[4:]) if isinstance(top, str) and top.startswith("grad") and top != "grad" else 1
         self.grad_form = isinstance(top, str) and top.startswith("grad")
         self.local = set(self.params)
-        for t, _ in _assigned(self.body):
+        # every (target, value) of the body, read once here (the body is not changed before `write`)
+        self.assigned = list(_assigned(self.body))
+        for t, _ in self.assigned:
             if not isinstance(t, ast.Name):
                 raise Unsupported("an assignment to something other than a name")
             self.local.add(t.id)
@@ -172,7 +174,7 @@ class _Writer:
         self.find_active()
         # names only ever given number constants: plain numbers without a check
         consts = {}
-        for t, v in _assigned(self.body):
+        for t, v in self.assigned:
             ok = isinstance(v, ast.Constant) and type(v.value) in (int, float, bool)
             consts[t.id] = consts.get(t.id, True) and ok
         self.numeric = {n for n, ok in consts.items() if ok and n not in self.params}
@@ -212,7 +214,7 @@ class _Writer:
         and indexes (`xs.append(v)`, `sum(xs)`, `len(xs)`, `xs[i]`): a list of their tangents
         goes with each. Returns those names, and the targets of their appends (always None)."""
         bound = {}
-        for t, v in _assigned(self.body):
+        for t, v in self.assigned:
             if isinstance(t, ast.Name):
                 bound.setdefault(t.id, []).append(v)
         cands = {n for n, vs in bound.items() if len(vs) == 1 and isinstance(vs[0], ast.List) and not vs[0].elts
@@ -222,7 +224,7 @@ class _Writer:
         builtin = lambda f: f not in self.local and f not in self.fn.__globals__  # noqa: E731
         uses = dict.fromkeys(cands, 0)
         appends = {}
-        for t, v in _assigned(self.body):
+        for t, v in self.assigned:
             if isinstance(v, ast.Call) and not v.keywords and len(v.args) == 1:
                 f, a = v.func, v.args[0]
                 if (isinstance(f, ast.Attribute) and f.attr == "append" and isinstance(f.value, ast.Name)
@@ -245,7 +247,7 @@ class _Writer:
         changed = True
         while changed:
             changed = False
-            for t, v in _assigned(self.body):
+            for t, v in self.assigned:
                 if t.id in self.active or v is None:
                     continue
                 if isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)):
