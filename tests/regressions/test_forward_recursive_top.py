@@ -159,3 +159,70 @@ def test_a_bail_in_the_callee_code_goes_the_reverse_way(m, tmp_path):
         dpnb.gradient(mod.f, 1.0)
     mod.K = 3.0
     assert dpnb.gradient(mod.f, 1.0) == (1.5**3 * 3.0 + 1.5**2 + 1.5 + 1.0,)
+
+
+# --- random recursive functions: the top form through the callee's code against the reverse way
+# and central differences
+
+_LEAVES = ("x", "a", "y", "0.5", "1.25", "-0.75")
+_UNARY = ("math.sin({})", "math.cos({})", "math.exp(0.3 * {})", "({}) * ({})", "-({})")
+_BINARY = ("({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (1.5 + ({}) * ({}))")
+
+
+def _expr(rng, depth, names):
+    if depth == 0 or rng.random() < 0.3:
+        if rng.random() < 0.7:
+            return str(rng.choice(sorted(names)))
+        return str(rng.choice([n for n in _LEAVES if not n.isidentifier()]))
+    if rng.random() < 0.4:
+        u = str(rng.choice(_UNARY))
+        inner = _expr(rng, depth - 1, names)
+        return u.format(inner, inner) if u.count("{}") == 2 else u.format(inner)
+    b = str(rng.choice(_BINARY))
+    left, right = _expr(rng, depth - 1, names), _expr(rng, depth - 1, names)
+    return b.format(left, right, right) if b.count("{}") == 3 else b.format(left, right)
+
+
+def _recursive_source(rng):
+    base = _expr(rng, 2, {"x"})
+    pre = _expr(rng, 2, {"x"})
+    arg = _expr(rng, 1, {"x", "a"})
+    second = rng.random() < 0.4
+    combine = _expr(rng, 2, {"x", "a", "y"})
+    lines = [
+        "import math",
+        "",
+        f"def f(x, n={int(rng.integers(1, 6))}):",
+        "    if n <= 0:",
+        f"        return x * ({base})",
+        f"    a = {pre}",
+        f"    y = f({arg}, n - 1)",
+    ]
+    if second:
+        lines.append(f"    y = y + 0.5 * f({_expr(rng, 1, {'x', 'a'})}, n - 2)")
+    lines.append(f"    return {combine} + y * x")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_random_recursive_functions(tmp_path, seed):
+    import numpy as np
+
+    rng = np.random.default_rng(1000 + seed)
+    src = _recursive_source(rng)
+    mod = import_source(tmp_path, f"forward_rec_random_{seed}_{next(_counter)}", src)
+    x = float(rng.uniform(-1.2, 1.2))
+    try:
+        want = reverse(mod.f, x)[0]
+    except (ZeroDivisionError, OverflowError, ValueError):
+        pytest.skip("the function raises at this point")
+    got = dpnb.gradient(mod.f, x)[0]
+    assert load.FUNCTIONS[id(mod.f)].grad1, "forward mode was not taken:\n" + src
+    assert grad_template(mod.f)._dpnb_callee is not None, src
+    assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12), f"{got} against the reverse way's {want}\n{src}"
+    # differences of an oscillating or steep function are less exact: their own spread over two
+    # steps bounds their error
+    (fd,) = numerical_gradient(mod.f, x)
+    (fd2,) = numerical_gradient(mod.f, x, eps=1e-5)
+    tol = 1e-6 * (1 + abs(fd)) + 10 * abs(fd - fd2)
+    assert abs(got - fd) <= tol, f"{got} against differences {fd} (and {fd2})\n{src}"
