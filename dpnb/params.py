@@ -128,6 +128,7 @@ def params_gradient(f, ps, with_value=False):
     from . import api
     from .core import heap as H
     from .core import plain
+    from .core.results import own
 
     # array code in the subset: plain code with the globals it reads as leaves (`core.plain`)
     r = plain.params_run(f, ps)
@@ -146,11 +147,8 @@ def params_gradient(f, ps, with_value=False):
     finally:
         ctx.end()
         H.pop()
-    given = set()
-    for k, v in grads.items():
-        if isinstance(v, np.ndarray) and (not v.flags.writeable or v.base is not None or id(v) in given):
-            v = grads[k] = v.copy()  # an array of its own: not a view, not another parameter's
-        given.add(id(v))
+    # each an array of its own: not a view, not another parameter's
+    grads = dict(zip(grads, own(tuple(grads.values()))))
     g = Grads(ps, grads)
     if with_value:
         return api.WithGradient(y, g)

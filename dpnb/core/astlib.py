@@ -90,6 +90,43 @@ def _copy(x, memo):
     return copy.deepcopy(x, memo)
 
 
+def copy_renamed(x, load, marks=()):
+    """`copy_tree(x)` in which each `Name` that loads has the id `load(id)`, and so has each `Name`
+    held in one of the node attributes `marks` (the rest of a mark's tree is copied as it is),
+    made in one pass."""
+    return _copy_renamed(x, {}, load, marks)
+
+
+def _copy_renamed(x, memo, load, marks):
+    t = type(x)
+    if t in _ATOMS:
+        return x
+    if t is list:
+        return [v if type(v) in _ATOMS else _copy_renamed(v, memo, load, marks) for v in x]
+    if not isinstance(x, _AST):
+        return _copy(x, memo)
+    if not t._fields and not t._attributes:
+        return x  # Load, Add, ...: no state
+    y = memo.get(id(x))
+    if y is not None:
+        return y
+    y = memo[id(x)] = t.__new__(t)
+    d = y.__dict__
+    fields = t._fields
+    for k, v in x.__dict__.items():
+        if type(v) in _ATOMS:
+            d[k] = v
+        elif k in fields:
+            d[k] = _copy_renamed(v, memo, load, marks)
+        else:
+            d[k] = v = _copy(v, memo)
+            if k in marks and type(v) is _Name:
+                v.id = load(v.id)
+    if t is _Name and type(x.ctx) is _Load:
+        d["id"] = load(x.id)
+    return y
+
+
 def walk(node):
     """`ast.walk(node)`: the same nodes in the same order (breadth first)."""
     todo = [node]
@@ -136,7 +173,7 @@ def name_nodes(node):
     return out
 
 
-_Name = ast.Name
+_Name, _Load = ast.Name, ast.Load
 
 
 _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
@@ -157,6 +194,8 @@ def copy_location(new, old):
 
 #: the nodes that open a scope of their own
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+#: the statements that bind a name of their own (`def`, `class`)
+DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 
 
 def scope_nodes(body, stop=SCOPES):

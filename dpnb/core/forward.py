@@ -78,8 +78,7 @@ def _reads_of(versioned):
 
 def namer_of(versioned):
     """A `Namer` for code written from the SSA tree `versioned` (of `_ssa_body`)."""
-    taken = getattr(versioned, "dpnb_taken", None)
-    return Namer(versioned) if taken is None else Namer.taking(taken)
+    return Namer.taking(versioned.dpnb_taken)
 
 
 #: the types of plain numbers
@@ -919,17 +918,14 @@ def _through_callee(fn, mask, top):
     name = fn.__code__.co_name
     if name not in fn.__code__.co_names or fn.__globals__.get(name) is not fn:
         return None  # it reads no global of its name: it does not call itself
-    versioned = _ssa_of(fn)[0]
-    if not any(
-        n.id == name and isinstance(n.ctx, ast.Load) for n in name_nodes(versioned)
-    ):
+    versioned, _, src = _ssa_of(fn)
+    if name not in _reads_of(versioned):
         return None
     callee = _template(fn, mask, False)
     if callee is None or not callee._dpnb_result_active:
         return None
     from . import load
 
-    src = _ssa_of(fn)[2]
     params = [a.arg for a in versioned.args.args]
     namer = namer_of(versioned)
     me, y, dy = namer.exact("_me_forward"), namer.exact("_y"), namer.exact("_dy")
@@ -991,12 +987,8 @@ def _build(fn, mask, top):
     inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
     copy_location(inner, fdef)
     # names of the generated code that a global the user's code reads would be shadowed by
-    taken = getattr(versioned, "dpnb_taken", None)
-    if taken is None:
-        stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
-    else:
-        # the code binds the function's own locals and names its namer made: those not in the tree
-        stored = w.namer.taken - taken
+    # (the code binds the function's own locals and the names its namer made: not in the tree)
+    stored = w.namer.taken - versioned.dpnb_taken
     reads = _reads_of(versioned) - w.local
     if reads & (stored | set(w.helpers) | set(dots)):
         raise Unsupported("a name of the generated code is one the function reads")

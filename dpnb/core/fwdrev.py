@@ -30,7 +30,7 @@ import numpy as np
 from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, tup
 
 
-from .forward import Unsupported, _ByCode, _ssa_body, namer_of  # one reading of the source for both
+from .forward import Unsupported, _ByCode, _reads_of, _ssa_body, namer_of  # one reading of the source for both
 
 
 class Bail(Exception):
@@ -569,7 +569,7 @@ class _Adjoint:
         self.fwd = []
         self.items = []  # ("def", target, kind, operands, extra) and ("if", test, body, orelse)
         self.active = set(params[:nactive])
-        self.user_names = {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)} | set(params) | set(free)
+        self.user_names = _reads_of(versioned) | set(params) | set(free)
         self.namer = namer_of(versioned)
         self.body = versioned.body
         self.frame = _Frame(fn, static_value, {}, self.body, True)
@@ -913,7 +913,7 @@ class _Adjoint:
         body = versioned.body
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise Unsupported("no return at the end")
-        self.namer.taken |= {n.id for n in ast.walk(versioned) if isinstance(n, ast.Name)}  # the callee's names too
+        self.namer.taken |= versioned.dpnb_taken  # the callee's names too
         caller = self.frame
         self.frame = _Frame(f, static_value, dict(zip(params, args)), body, False)
         self.stack.append(f.__code__)

@@ -398,7 +398,7 @@ def forget(fn):
 def _local_names(fdef):
     """The names `fdef` binds in its own scope: its parameters, the names it assigns (not inside
     lambdas and comprehensions), the defs and classes it holds, and what it imports."""
-    from .astlib import scope_nodes
+    from .astlib import DEFS, scope_nodes
 
     names = set()
     a = fdef.args
@@ -409,7 +409,7 @@ def _local_names(fdef):
         if t is ast.Name:
             if type(node.ctx) is ast.Store:
                 names.add(node.id)
-        elif t in _DEFS:
+        elif t in DEFS:
             names.add(node.name)
         elif t is ast.Import or t is ast.ImportFrom:
             for al in node.names:
@@ -422,7 +422,6 @@ _OWN_SCOPE_STOPS = (
     ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
     ast.GeneratorExp,
 )
-_DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 
 
 def _static_resolver(fn, local):

@@ -6,7 +6,7 @@ built from every identifier in the function's source and hands out fresh ones.
 import ast
 import itertools
 
-from .astlib import walk
+from .astlib import DEFS, walk
 
 #: prefix of temporaries in the normalized forward pass
 TEMP = "_t"
@@ -17,7 +17,6 @@ SEED = "y_bar"
 
 
 _Name, _arguments = ast.Name, ast.arguments
-_DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 
 
 class Namer:
@@ -29,7 +28,7 @@ class Namer:
                 taken.add(n.id)
             elif t is _arguments:
                 taken.update(a.arg for a in _all_args(n))
-            elif t in _DEFS:
+            elif t in DEFS:
                 taken.add(n.name)
         self._bars = {}
         self._counters = {}

@@ -86,8 +86,6 @@ def finish(bar, arg):
         out = bar if bar.flags.writeable and bar.base is None else bar.copy()
         if out.shape != arg.shape:
             out = np.broadcast_to(out, arg.shape).copy()
-        if arg.dtype == object:
-            return out
         return out
     if isinstance(arg, bool) or isinstance(arg, (str, bytes)):
         return None

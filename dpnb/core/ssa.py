@@ -25,7 +25,7 @@ it raises for the user's code.
 import ast
 import copy
 
-from .astlib import copy_location, copy_tree, fix_missing_locations, scope_nodes, walk
+from .astlib import copy_location, copy_renamed, copy_tree, fix_missing_locations, scope_nodes, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None
@@ -98,40 +98,6 @@ def free_vars(fn):
 
 
 _Name, _Load = ast.Name, ast.Load
-_AST = ast.AST
-_ATOMS = frozenset({str, int, float, bool, complex, bytes, type(None), type(Ellipsis)})
-
-
-def _renamed(x, memo, load):
-    """`copy_tree(x)` in which each `Name` that loads, and each mark that is a `Name`, has the
-    id `load(id)` (the nodes of a mark's other trees are copied as they are)."""
-    t = type(x)
-    if t in _ATOMS:
-        return x
-    if t is list:
-        return [v if type(v) in _ATOMS else _renamed(v, memo, load) for v in x]
-    if not isinstance(x, _AST):
-        return copy_tree(x, memo)
-    if not t._fields and not t._attributes:
-        return x  # Load, Add, ...: no state
-    y = memo.get(id(x))
-    if y is not None:
-        return y
-    y = memo[id(x)] = t.__new__(t)
-    d = y.__dict__
-    fields = t._fields
-    for k, v in x.__dict__.items():
-        if type(v) in _ATOMS:
-            d[k] = v
-        elif k in fields:
-            d[k] = _renamed(v, memo, load)
-        else:
-            d[k] = v = copy_tree(v, memo)
-            if k in _MARKS and type(v) is _Name:
-                v.id = load(v.id)
-    if t is _Name and type(x.ctx) is _Load:
-        d["id"] = load(x.id)
-    return y
 #: the marks normalize leaves on nodes, naming a value the adjoint reads (`super()`'s class on
 #: an `Attribute`, the container of `a[i] += v` on a `BinOp`), and the types that carry them
 _MARKS = ("dpnb_super", "dpnb_container")
@@ -262,7 +228,7 @@ class SSA:
     def rename_expr(self, node, env):
         """A copy of expression `node` with every load of a versioned local renamed (and the
         names normalize's marks hold), made in one pass."""
-        return _renamed(node, {}, lambda name: self.load(name, env))
+        return copy_renamed(node, lambda name: self.load(name, env), _MARKS)
 
     def rename_lambda(self, node, env):
         node = copy.copy(node)
