@@ -6,7 +6,8 @@ and fails with the path of the first entry that differs. `None` in `got` counts
 as zero only where `want` is zero: a gradient that silently went missing fails.
 
 `check_fd(f, *args)` compares `dpnb.gradient(f, *args)` with central differences
-(`dpnb.testing.numerical_gradient`, which never calls dpnb's transform).
+(`dpnb.testing.numerical_gradient`, which never calls dpnb's transform); `differences_in(f, p)`
+gives them for a function of no arguments with respect to an array it reads (`Params`).
 
 `import_source(directory, name, source)` writes `source` to `directory/name.py` and imports it,
 as a user's module dpnb reads the source of.
@@ -75,6 +76,21 @@ def check_fd(f, *args, rtol=1e-5, atol=1e-6):
     got = dpnb.gradient(f, *args)
     expect_grad(got, want, rtol, atol)
     return got
+
+
+def differences_in(f, p):
+    """Central differences of `f()`, a function of no arguments that reads the array `p` (as
+    `Params` tracks it), with respect to `p`: `p` is set in place to each probe and put back."""
+
+    def at(q):
+        old = p.copy()
+        p[...] = q
+        try:
+            return f()
+        finally:
+            p[...] = old
+
+    return numerical_gradient(at, p.copy())[0]
 
 
 def import_source(directory, name, source):
