@@ -154,13 +154,18 @@ def name_nodes(node):
     out = []
     todo = [node]
     pop, push, found = todo.pop, todo.append, out.append
+    kids = _KIDS
     while todo:
         n = pop()
-        if isinstance(n, _Name):
+        t = type(n)
+        if t is _Name:
             found(n)
             continue  # a name holds no other name
+        fields = kids.get(t)
+        if fields is None:
+            fields = _kids(t)
         d = n.__dict__
-        for field in n._fields:
+        for field in fields:
             v = d.get(field)
             if v is None:
                 continue
@@ -171,6 +176,17 @@ def name_nodes(node):
             elif isinstance(v, _AST):
                 push(v)
     return out
+
+
+#: node type -> its fields that may hold a node with something in it: all but `ctx`, `op` and
+#: `ops`, which only ever hold the node types that hold nothing (`Load`, `Add`, `Eq`, ...)
+_KIDS = {}
+_BARE_FIELDS = frozenset({"ctx", "op", "ops"})
+
+
+def _kids(t):
+    k = _KIDS[t] = tuple(f for f in t._fields if f not in _BARE_FIELDS)
+    return k
 
 
 _Name, _Load = ast.Name, ast.Load
@@ -201,17 +217,22 @@ DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 def scope_nodes(body, stop=SCOPES):
     """The nodes of the statements (or expressions) `body` that belong to their own scope, in a
     list: a nested function, lambda or class (any node of the types `stop`) is in it, as its name
-    and defaults belong to this scope, but nothing inside it is."""
+    and defaults belong to this scope, but nothing inside it is. The nodes that hold nothing
+    (`Load`, `Add`, ...) are not in it."""
     out = []
     todo = list(body)
     pop, push, found = todo.pop, todo.append, out.append
+    kids = _KIDS
     while todo:
         n = pop()
         found(n)
         if isinstance(n, stop):
             continue
+        fields = kids.get(type(n))
+        if fields is None:
+            fields = _kids(type(n))
         d = n.__dict__
-        for field in n._fields:
+        for field in fields:
             v = d.get(field)
             if v is None:
                 continue
@@ -232,7 +253,7 @@ def fix_missing_locations(node):
     root = node
     stack = [(node, 1, 0, 1, 0)]
     pop, push = stack.pop, stack.append
-    bare = _BARE
+    kids = _KIDS
     while stack:
         node, lineno, col_offset, end_lineno, end_col_offset = pop()
         d = node.__dict__
@@ -258,7 +279,9 @@ def fix_missing_locations(node):
                 d["end_col_offset"] = end_col_offset
             else:
                 end_col_offset = v
-        fields = node._fields
+        fields = kids.get(type(node))
+        if fields is None:
+            fields = _kids(type(node))
         for i in range(len(fields) - 1, -1, -1):  # pushed last to first: popped first to last
             v = d.get(fields[i])
             if v is None:
@@ -266,18 +289,11 @@ def fix_missing_locations(node):
             if type(v) is list:
                 for j in range(len(v) - 1, -1, -1):
                     c = v[j]
-                    if isinstance(c, _AST) and type(c) not in bare:
+                    if isinstance(c, _AST):
                         push((c, lineno, col_offset, end_lineno, end_col_offset))
-            elif isinstance(v, _AST) and type(v) not in bare:
+            elif isinstance(v, _AST):
                 push((v, lineno, col_offset, end_lineno, end_col_offset))
     return root
-
-
-#: the node types that hold nothing and have no position (`Load`, `Store`, `Add`, `Eq`, ...)
-_BARE = frozenset(
-    c for base in (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
-    for c in base.__subclasses__() if not c._fields and not c._attributes
-)
 
 
 def substitute(expr, mapping, y, helper_name):

@@ -90,10 +90,6 @@ _PURE_BUILTINS = ("range", "len", "int", "float", "round", "abs", "min", "max", 
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod)
 
 
-def _raise_bail():
-    raise Bail
-
-
 def _check(v):
     if type(v) not in NUMBERS:
         raise Bail
@@ -654,170 +650,204 @@ def _prune(body, x, float_funcs, result):
     float returns. Only `+ - *` and copies of floats and small int constants are dropped: they
     neither raise nor change anything, where `/`, `**` and `math` functions may raise, and only
     where every name they read is sure to be bound."""
-    assigns, others = [], set()
-
-    def scan(stmts):
-        for s in stmts:
-            if isinstance(s, ast.Assign):
-                t = s.targets[0]
-                if isinstance(t, ast.Name):
-                    assigns.append((t.id, s))
-                else:
-                    others.update(n.id for n in name_nodes(t))
-            elif isinstance(s, ast.For):
-                others.update(n.id for n in name_nodes(s.target))
-            if type(s) in _BLOCKS:
-                scan(s.body)
-                scan(s.orelse)
-
-    def fold(s):
-        v = s.value
-        if isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub) and _float_const(v.operand):
-            s.value = C(-v.operand.value)
-        if isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub, ast.Mult)):
-            a, b = v.left, v.right
-            if (_float_const(a) or _small_int(a)) and (_float_const(b) or _small_int(b)) and (_float_const(a) or _float_const(b)):
-                s.value = C(_FOLD[type(v.op)](a.value, b.value))
-
-    scan(body)
-    for _, s in assigns:
-        fold(s)
-    floats = {t for t, _ in assigns} - others
-
-    def is_float(v):
-        if isinstance(v, ast.Name):
-            return v.id == x or v.id in floats
-        if isinstance(v, ast.Constant):
-            return type(v.value) is float
-        if isinstance(v, ast.UnaryOp):
-            return isinstance(v.op, (ast.USub, ast.UAdd)) and is_float(v.operand)
-        if isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)):
-            a, b = v.left, v.right
-            return (is_float(a) and (is_float(b) or _small_int(b))) or (_small_int(a) and is_float(b))
-        if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Pow):
-            return is_float(v.left) and isinstance(v.right, ast.Constant) and type(v.right.value) is int
-        if isinstance(v, ast.Call):
-            return isinstance(v.func, ast.Name) and v.func.id in float_funcs
-        return False
-
-    changed = True
-    while changed:
-        changed = False
-        for t, s in assigns:
-            if t in floats and not is_float(s.value):
-                floats.discard(t)
-                changed = True
-    floats.add(x)
-
-    def droppable(v):
-        if isinstance(v, (ast.Name, ast.Constant)):
-            return True
-        if isinstance(v, ast.UnaryOp):
-            return is_float(v)
-        if isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub, ast.Mult)):
-            return is_float(v)  # float op float, or a float and a small int constant
-        return False
-
+    assigns = []  # (name, statement, the names its value reads) for each assignment to one name
+    others = set()  # names bound otherwise (unpacking, a `for` target)
     # the names sure to be bound where each assignment runs: reading one cannot raise
-    # `UnboundLocalError` (a name bound on one branch only may be unbound after the `if`)
+    # `UnboundLocalError` (a name bound on one branch only may be unbound after the `if`). A
+    # block's bound names are a dict, name -> the order it was bound in; where an assignment
+    # runs they are `(dict, its length then)`: the entries of an order below that length
     bound_at = {}
+    reads = {result: 1}  # how often each name is read: by the other statements here, then the values
 
-    def bind(stmts, bound):
+    def scan(stmts, bound):
         for s in stmts:
-            if isinstance(s, ast.Assign):
-                bound_at[id(s)] = frozenset(bound)
-                t = s.targets[0]
-                if type(t) is ast.Name:
-                    bound.add(t.id)
-                else:
-                    bound.update(n.id for n in name_nodes(t))
-            elif isinstance(s, ast.If):
-                bound |= bind(s.body, set(bound)) & bind(s.orelse, set(bound))
-            elif isinstance(s, ast.For):
-                inner = set(bound)
-                inner.update(n.id for n in name_nodes(s.target))
-                bind(s.body, inner)
-            elif isinstance(s, ast.While):
-                bind(s.body, set(bound))
+            t = type(s)
+            if t is _Assign and type(s.targets[0]) is _Name:
+                name = s.targets[0].id
+                bound_at[id(s)] = (bound, len(bound))
+                if name not in bound:
+                    bound[name] = len(bound)
+                v = s.value
+                if type(v) is _BinOp or type(v) is _UnaryOp:
+                    v = _fold(s, v)
+                assigns.append((name, s, _loads(v, [])))
+                continue
+            if t is _If:
+                names = _loads(s.test, [])
+                orelse = scan(s.orelse, dict(bound))
+                for n in scan(s.body, dict(bound)):
+                    if n in orelse and n not in bound:
+                        bound[n] = len(bound)
+            elif t is _For or t is _While:
+                names = _loads(s.iter if t is _For else s.test, [])
+                inner = dict(bound)
+                if t is _For:
+                    bound_names = [n.id for n in name_nodes(s.target)]
+                    others.update(bound_names)
+                    _bind(inner, bound_names)
+                scan(s.body, inner)
+                scan(s.orelse, dict(bound))
+            else:
+                names = [n.id for n in name_nodes(s) if type(n.ctx) is _Load]
+                if t is _Assign:
+                    bound_names = [n.id for n in name_nodes(s.targets[0])]
+                    others.update(bound_names)
+                    _bind(bound, bound_names)
+            for n in names:
+                reads[n] = reads.get(n, 0) + 1
         return bound
 
-    bind(body, {x})
+    scan(body, {x: 0})
+    floats = {t for t, _, _ in assigns} - others
+
+    def is_float(v):
+        t = type(v)
+        if t is _Name:
+            return v.id == x or v.id in floats
+        if t is _Constant:
+            return type(v.value) is float
+        if t is _BinOp:
+            op, a, b = type(v.op), v.left, v.right
+            if op in _FLOAT_OPS:
+                return (is_float(a) and (is_float(b) or _small_int(b))) or (_small_int(a) and is_float(b))
+            return op is _Pow and is_float(a) and type(b) is _Constant and type(b.value) is int
+        if t is _UnaryOp:
+            return type(v.op) in _SIGNS and is_float(v.operand)
+        if t is _Call:
+            return type(v.func) is _Name and v.func.id in float_funcs
+        return False
+
+    # the fixed point: after the first round, only the values that read a name found not to be
+    # a float in the round before are looked at again
+    candidates = todo = [e for e in assigns if e[0] in floats]
+    while todo:
+        gone = set()
+        for t, s, _ in todo:
+            if t in floats and not is_float(s.value):
+                floats.discard(t)
+                gone.add(t)
+        todo = [e for e in candidates if e[0] in floats and not gone.isdisjoint(e[2])] if gone else ()
+    floats.add(x)
 
     # a float constant bound once (a tangent such as `-1.0` or `2.0`) is written where it is read,
     # where it is sure to be bound; `e * 1.0` is `e` and `e * -1.0` is `-e` for a float `e`
-    count = {}
-    for t, _ in assigns:
-        count[t] = count.get(t, 0) + 1
-    consts = {t: s.value for t, s in assigns if count[t] == 1 and t not in others and _float_const(s.value)}
-    # the names each assignment's value reads, found once (and again where constants went in)
-    value_names = {}
-
-    def names_of(s):
-        got = value_names.get(id(s))
-        if got is None:
-            got = value_names[id(s)] = [n.id for n in name_nodes(s.value) if type(n.ctx) is ast.Load]
-        return got
-
-    if consts:
-        for t, s in assigns:
+    times = {}
+    for t, _, _ in assigns:
+        times[t] = times.get(t, 0) + 1
+    consts = {}
+    for t, s, _ in assigns:
+        v = s.value
+        if type(v) is _Constant and type(v.value) is float and times[t] == 1 and t not in others:
+            consts[t] = v
+    for i, (t, s, names) in enumerate(assigns):
+        if consts:
             v = s.value
-            if not consts.keys().isdisjoint(names_of(s)):
-                v = _put_consts(v, consts, bound_at[id(s)])
-                del value_names[id(s)]
-            s.value = _fold_ones(v, is_float)  # (drops constants only: the names stay)
+            if not consts.keys().isdisjoint(names):
+                v = _put_consts(v, consts, *bound_at[id(s)])
+                names = _loads(v, [])
+                assigns[i] = (t, s, names)
+            if type(v) is _BinOp or type(v) is _UnaryOp:
+                v = _fold_ones(v, is_float)  # (drops constants only: the names stay)
+            s.value = v
+        for n in names:
+            reads[n] = reads.get(n, 0) + 1
 
-    def reads_bound(s):
-        b = bound_at[id(s)]
-        return all(n in b for n in names_of(s))
+    def droppable(v):
+        t = type(v)
+        if t is _Name or t is _Constant:
+            return True
+        if t is _UnaryOp or (t is _BinOp and type(v.op) in _KEPT_OPS):
+            return is_float(v)  # float op float, or a float and a small int constant
+        return False
 
-    reads = {result: 1}
-
-    def count(stmts):
-        for s in stmts:
-            t = type(s)
-            if t is ast.Assign and type(s.targets[0]) is ast.Name:
-                names = names_of(s)
-            elif t in _BLOCKS:
-                head = s.iter if t is ast.For else s.test
-                names = [n.id for n in name_nodes(head) if type(n.ctx) is ast.Load]
-                count(s.body)
-                count(s.orelse)
-            else:
-                names = [n.id for n in name_nodes(s) if type(n.ctx) is ast.Load]
-            for n in names:
-                reads[n] = reads.get(n, 0) + 1
-
-    count(body)
     dead = set()
     changed = True
     while changed:
         changed = False
-        for t, s in assigns:
-            if id(s) not in dead and not reads.get(t) and droppable(s.value) and reads_bound(s):
+        for t, s, names in assigns:
+            if reads.get(t) or id(s) in dead or not droppable(s.value):
+                continue
+            b, k = bound_at[id(s)]
+            if all(b.get(n, k) < k for n in names):
                 dead.add(id(s))
                 changed = True
-                for n in names_of(s):
+                for n in names:
                     reads[n] -= 1
     if dead:
         _remove(body, dead)
     return floats
 
 
-_BLOCKS = frozenset({ast.If, ast.For, ast.While})
+_Name, _Load, _Constant = ast.Name, ast.Load, ast.Constant
+_Assign, _If, _For, _While = ast.Assign, ast.If, ast.For, ast.While
+_BinOp, _UnaryOp, _Call, _Attribute, _Pow = ast.BinOp, ast.UnaryOp, ast.Call, ast.Attribute, ast.Pow
+#: the operators of floats whose results are floats (with `**` of an int constant)
+_FLOAT_OPS = frozenset({ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod})
+#: the operators whose statements may be dropped (they cannot raise on floats)
+_KEPT_OPS = frozenset({ast.Add, ast.Sub, ast.Mult})
+_SIGNS = frozenset({ast.USub, ast.UAdd})
 
 
-def _put_consts(v, consts, bound):
+def _fold(s, v):
+    """`-c` and `c op d` of number constants (one of them a float) as one constant: the value of
+    assignment `s` (`v`, a unary or binary operation) after."""
+    if type(v) is _UnaryOp:
+        if type(v.op) is ast.USub and _float_const(v.operand):
+            v = s.value = C(-v.operand.value)
+        return v
+    op = _FOLD.get(type(v.op))
+    a, b = v.left, v.right
+    if op is not None and (_float_const(a) or _small_int(a)) and (_float_const(b) or _small_int(b)) and (_float_const(a) or _float_const(b)):
+        v = s.value = C(op(a.value, b.value))
+    return v
+
+
+def _loads(v, out):
+    """The names expression `v` reads, each as often as it does, appended to the list `out`."""
+    t = type(v)
+    if t is _Name:
+        if type(v.ctx) is _Load:
+            out.append(v.id)
+    elif t is _BinOp:
+        _loads(v.left, out)
+        _loads(v.right, out)
+    elif t is _Constant:
+        pass
+    elif t is _UnaryOp:
+        _loads(v.operand, out)
+    elif t is _Call:
+        _loads(v.func, out)
+        for a in v.args:
+            _loads(a, out)
+        for k in v.keywords:
+            _loads(k.value, out)
+    elif t is _Attribute:
+        _loads(v.value, out)
+    else:
+        out.extend(n.id for n in name_nodes(v) if type(n.ctx) is _Load)
+    return out
+
+
+def _put_consts(v, consts, bound, k):
+    """`v` with each name of `consts` it reads that is bound (an entry of `bound` of an order
+    below `k`) replaced by a copy of its constant."""
     if type(v) is ast.Name:
         c = consts.get(v.id)
-        return C(c.value) if c is not None and v.id in bound else v
+        return C(c.value) if c is not None and bound.get(v.id, k) < k else v
     d = v.__dict__
     for field in v._fields:
         value = d.get(field)
         if isinstance(value, ast.expr):
-            setattr(v, field, _put_consts(value, consts, bound))
+            setattr(v, field, _put_consts(value, consts, bound, k))
         elif type(value) is list:
-            value[:] = [_put_consts(e, consts, bound) if isinstance(e, ast.expr) else e for e in value]
+            value[:] = [_put_consts(e, consts, bound, k) if isinstance(e, ast.expr) else e for e in value]
     return v
+
+
+def _bind(bound, names):
+    for n in names:
+        if n not in bound:
+            bound[n] = len(bound)
 
 
 def _fold_ones(v, is_float):

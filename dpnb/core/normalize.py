@@ -357,10 +357,6 @@ def _fold(a, op, b):
     return ast.Constant(value=v) if ok(v) else None
 
 
-def is_atom(e):
-    return isinstance(e, (ast.Name, ast.Constant))
-
-
 class ANF:
     def __init__(self, namer, is_static, filename, first_param=None):
         self.first_param = first_param  # for super()
