@@ -17,6 +17,7 @@ construct (`yield`, `global`, ...), the file and the line, before anything runs.
 import ast
 import collections
 import linecache
+import os
 import textwrap
 
 from ..errors import NoSourceError, UnsupportedSyntaxError
@@ -39,10 +40,43 @@ class Source:
         self.name = name
 
 
+def _lines(filename, module_globals):
+    """`linecache.getlines(filename, module_globals)`. A file not yet in linecache that is plain
+    UTF-8 (no byte order mark, no "coding" on its first two lines) is read here, into linecache
+    as it would put it (newlines read as Python reads them, a last line given its newline):
+    tokenize's look for an encoding and its text reader cost more than reading the file. Any
+    other file, and any file that cannot be read or decoded, is linecache's."""
+    entry = linecache.cache.get(filename)
+    if entry is not None and len(entry) != 1:
+        return entry[2]
+    if not filename or (filename.startswith("<") and filename.endswith(">")) or entry is not None:
+        return linecache.getlines(filename, module_globals)
+    try:
+        st = os.stat(filename)
+        with open(filename, "rb") as f:
+            data = f.read()
+        end = data.find(b"\n")
+        end = data.find(b"\n", end + 1) if end >= 0 else -1
+        if data[:3] == b"\xef\xbb\xbf" or b"coding" in (data[:end] if end >= 0 else data):
+            raise ValueError("not plain UTF-8")
+        text = data.decode("utf-8")
+    except (OSError, ValueError):  # (UnicodeDecodeError is a ValueError)
+        return linecache.getlines(filename, module_globals)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    last = lines.pop()
+    lines = [line + "\n" for line in lines]
+    if last:
+        lines.append(last + "\n")
+    linecache.cache[filename] = (st.st_size, st.st_mtime, lines, filename)
+    return lines
+
+
 def _tree_for(filename, module_globals):
     if not (filename.startswith("<") and filename.endswith(">")):
         linecache.checkcache(filename)  # a file edited since it was read: read it again
-    lines = linecache.getlines(filename, module_globals)
+    lines = _lines(filename, module_globals)
     if not lines:
         return None
     text = "".join(lines)
@@ -73,7 +107,7 @@ def _own_lines_tree(code, filename, module_globals):
     lines unable to parse alone, and the whole file is parsed instead."""
     if code.co_name == "<lambda>":
         return None
-    lines = linecache.getlines(filename, module_globals)
+    lines = _lines(filename, module_globals)
     first = code.co_firstlineno
     if not lines or not 1 <= first <= len(lines):
         return None
@@ -197,7 +231,7 @@ def function_source(fn):
 
 
 def _may_have_private_names(node, filename, module_globals):
-    lines = linecache.getlines(filename, module_globals)
+    lines = _lines(filename, module_globals)
     first, last = node.lineno, getattr(node, "end_lineno", None)
     if not lines or last is None or not 1 <= first <= last <= len(lines):
         return True
