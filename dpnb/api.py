@@ -412,7 +412,7 @@ def gradient(f, *args):
                 b = bars[1]
                 return (b,) if type(b) is float else (_finish(b, args[0]),)
     elif e.gradn:
-        # one float among ints no cotangent reaches: forward mode (`core.forward.joined_ints`)
+        # one float among ints no cotangent reaches: forward mode (`core.inert.joined_ints`)
         gn = e.gradn.get(tuple(map(type, args)))
         if gn:
             try:

@@ -96,7 +96,7 @@ class _FnEntry:
         # the forward-mode function that returns `gradient`'s answer for one float argument
         # (`forward`); False where forward mode does not apply, None until tried
         self.grad1 = None
-        # the same for one float among ints no cotangent reaches (`forward.joined_ints`), by the
+        # the same for one float among ints no cotangent reaches (`inert.joined_ints`), by the
         # arguments' types; False where it does not apply
         self.gradn = {}
         # the number of arguments -> (rule generation, the plain gradient code `plain.function`,
@@ -259,7 +259,7 @@ def grad1_instance(fn, args):
 
 def gradn_instance(fn, args):
     """For `gradient(fn, *args)` with one float and ints: the forward-mode function that returns
-    the gradient (`forward.joined_ints`), kept where `gradient` looks first; None where forward
+    the gradient (`inert.joined_ints`), kept where `gradient` looks first; None where forward
     mode does not apply."""
     e = _entry(fn)
     if e is None:
@@ -267,9 +267,9 @@ def gradn_instance(fn, args):
     key = tuple(map(type, args))
     g = e.gradn.get(key)
     if g is None:
-        from . import forward
+        from . import inert
 
-        g = e.gradn[key] = forward.joined_ints(fn, key) or False
+        g = e.gradn[key] = inert.joined_ints(fn, key) or False
     return g or None
 
 

@@ -1,5 +1,5 @@
 """`gradient(f, x, n)` with one float and ints (a count, a depth) runs forward mode when no
-cotangent can reach the ints (`forward.joined_ints`, `forward.int_args_inert`): the ints get None,
+cotangent can reach the ints (`inert.joined_ints`, `inert.int_args_inert`): the ints get None,
 as the reverse way gives them. Every answer is checked against the reverse way (`pullback`, which
 never takes forward mode), None for None, and against central differences in x; an int that a
 cotangent can reach must take the reverse way, whatever path it takes to the result. Random
@@ -14,7 +14,7 @@ from _regress_check import import_source
 
 import dpnb
 from dpnb.bench import scaling
-from dpnb.core import forward, load
+from dpnb.core import forward, inert, load
 from dpnb.testing import numerical_gradient
 
 
@@ -171,8 +171,8 @@ def test_the_reverse_way_where_a_cotangent_reaches_an_int(m, name, args):
 def test_a_parameter_filled_with_what_the_int_makes_is_not_inert(m):
     # (a list argument is not a float or an int: `gradient` never asks; the analysis must say no)
     f = m.mutates_a_list
-    assert not forward.int_args_inert(f, forward._ssa_body(f)[0], {"n"})
-    assert forward.int_args_inert(m.sin_loop, forward._ssa_body(m.sin_loop)[0], {"n"})
+    assert not inert.int_args_inert(f, forward._ssa_body(f)[0], {"n"})
+    assert inert.int_args_inert(m.sin_loop, forward._ssa_body(m.sin_loop)[0], {"n"})
 
 
 def test_a_list_that_escapes_its_appends_takes_the_reverse_way(m):
