@@ -818,7 +818,7 @@ class Emitter:
         if isinstance(v, ast.Attribute):
             if an.static_value(v)[0] or not wanted:
                 return Form("plain")
-            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": 0, "obj": v.value, "op": "getattr"})
+            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": None, "obj": v.value, "op": "getattr"})
         if isinstance(v, ast.Subscript):
             if not wanted:
                 return Form("plain")
@@ -827,7 +827,7 @@ class Emitter:
                 # a key that carries gradients (np.r_[a, b]): its cotangent goes back too
                 slots = [(1, v.value)] + [(i + 2, k) for i, k in enumerate(keys)]
                 return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"})
-            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": 0, "obj": v.value, "op": "getitem"})
+            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": None, "obj": v.value, "op": "getitem"})
         if isinstance(v, ast.Call):
             return self.call_form(s, name, v, wanted)
         if isinstance(v, (ast.Tuple, ast.List, ast.Dict, ast.Set)):

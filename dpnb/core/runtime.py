@@ -83,13 +83,15 @@ def none_ok(f):
 
 
 def none_run(pb, n):
-    """What a pullback gives when no cotangent reached its result: it runs only if it must."""
+    """What a pullback gives when no cotangent reached its result: it runs only if it must. `n`:
+    how many cotangents it gives, in a tuple; None for a pullback that gives one (of `getattr`
+    and `getitem`: the object's), which then gives None."""
     code = getattr(pb, "__code__", None)
     if code is not None and code in NONE_OK:
         return pb(None)
     if type(pb) is _Wrapped:
         return pb(None)
-    return _nones(n)
+    return None if n is None else _nones(n)
 
 
 _NONES = [tuple([None] * n) for n in range(12)]

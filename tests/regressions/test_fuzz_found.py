@@ -573,3 +573,61 @@ def fortran_root_row_assigned(a):
 def test_gradient_through_a_view_of_a_fortran_ordered_array(f):
     _agrees(f, B)
     _jvp_of_gradient_agrees(f, B)
+
+
+# --- a closure variable bound to an item or a field that no cotangent reaches ----------------------
+# `acc = d["a"]` into a variable a nested function reads: its pullback runs even when `acc` gets
+# no cotangent (a closure may still write the cell), and with none it gave the empty tuple of a
+# pullback of no arguments, not the one cotangent of the container: "a cotangent of type tuple
+# reached a dict", a refusal of a plain program (fuzz seed 81, program 260).
+
+class _Box:
+    def __init__(self, v):
+        self.v = v
+
+
+def cell_from_an_item_never_read(x, z):
+    d = {"a": 2.0 - z}
+    acc = d["a"]
+
+    def h(t):
+        return acc
+
+    return x + sum(d.values())
+
+
+def cell_from_an_item_nonlocal(x, z):
+    d = {"a": 2.0 - z}
+    acc = d["a"]
+
+    def h(t):
+        nonlocal acc
+        acc = acc * t
+
+    return x * 3.0 + sum(d.values())
+
+
+def cell_from_a_field_never_read(x, z):
+    b = _Box(2.0 - z)
+    acc = b.v
+
+    def h(t):
+        return acc
+
+    return x + b.v * 1.5
+
+
+def cell_from_an_item_read_later(x, z):
+    d = {"a": 2.0 - z}
+    acc = d["a"]
+
+    def h(t):
+        return acc * t
+
+    return x + h(3.0) + sum(d.values())
+
+
+@pytest.mark.parametrize("f", [cell_from_an_item_never_read, cell_from_an_item_nonlocal, cell_from_a_field_never_read,
+                               cell_from_an_item_read_later])
+def test_a_closure_variable_bound_to_an_item_or_a_field(f):
+    _agrees(f, 0.5, 0.3)
