@@ -161,11 +161,8 @@ def name_nodes(node):
         if t is _Name:
             found(n)
             continue  # a name holds no other name
-        fields = kids.get(t)
-        if fields is None:
-            fields = _kids(t)
         d = n.__dict__
-        for field in fields:
+        for field in kids[t]:
             v = d.get(field)
             if v is None:
                 continue
@@ -178,15 +175,17 @@ def name_nodes(node):
     return out
 
 
-#: node type -> its fields that may hold a node with something in it: all but `ctx`, `op` and
-#: `ops`, which only ever hold the node types that hold nothing (`Load`, `Add`, `Eq`, ...)
-_KIDS = {}
-_BARE_FIELDS = frozenset({"ctx", "op", "ops"})
+class _Kids(dict):
+    """node type -> its fields that may hold a node with something in it: all but `ctx`, `op`
+    and `ops`, which only ever hold the node types that hold nothing (`Load`, `Add`, `Eq`, ...);
+    found at a type's first look-up."""
+
+    def __missing__(self, t):
+        k = self[t] = tuple(f for f in t._fields if f not in ("ctx", "op", "ops"))
+        return k
 
 
-def _kids(t):
-    k = _KIDS[t] = tuple(f for f in t._fields if f not in _BARE_FIELDS)
-    return k
+_KIDS = _Kids()
 
 
 _Name, _Load = ast.Name, ast.Load
@@ -210,6 +209,8 @@ def copy_location(new, old):
 
 #: the nodes that open a scope of their own
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+#: the same and the comprehensions, whose variables are their own too
+SCOPES_AND_COMPREHENSIONS = SCOPES + (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 #: the statements that bind a name of their own (`def`, `class`)
 DEFS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef})
 
@@ -228,11 +229,8 @@ def scope_nodes(body, stop=SCOPES):
         found(n)
         if isinstance(n, stop):
             continue
-        fields = kids.get(type(n))
-        if fields is None:
-            fields = _kids(type(n))
         d = n.__dict__
-        for field in fields:
+        for field in kids[type(n)]:
             v = d.get(field)
             if v is None:
                 continue
@@ -279,9 +277,7 @@ def fix_missing_locations(node):
                 d["end_col_offset"] = end_col_offset
             else:
                 end_col_offset = v
-        fields = kids.get(type(node))
-        if fields is None:
-            fields = _kids(type(node))
+        fields = kids[type(node)]
         for i in range(len(fields) - 1, -1, -1):  # pushed last to first: popped first to last
             v = d.get(fields[i])
             if v is None:

@@ -665,8 +665,7 @@ def _prune(body, x, float_funcs, result):
             if t is _Assign and type(s.targets[0]) is _Name:
                 name = s.targets[0].id
                 bound_at[id(s)] = (bound, len(bound))
-                if name not in bound:
-                    bound[name] = len(bound)
+                bound.setdefault(name, len(bound))
                 v = s.value
                 if type(v) is _BinOp or type(v) is _UnaryOp:
                     v = _fold(s, v)
@@ -674,10 +673,9 @@ def _prune(body, x, float_funcs, result):
                 continue
             if t is _If:
                 names = _loads(s.test, [])
-                orelse = scan(s.orelse, dict(bound))
-                for n in scan(s.body, dict(bound)):
-                    if n in orelse and n not in bound:
-                        bound[n] = len(bound)
+                body_bound = scan(s.body, dict(bound))
+                orelse_bound = scan(s.orelse, dict(bound))
+                _bind(bound, [n for n in body_bound if n in orelse_bound])
             elif t is _For or t is _While:
                 names = _loads(s.iter if t is _For else s.test, [])
                 inner = dict(bound)
@@ -846,8 +844,7 @@ def _put_consts(v, consts, bound, k):
 
 def _bind(bound, names):
     for n in names:
-        if n not in bound:
-            bound[n] = len(bound)
+        bound.setdefault(n, len(bound))
 
 
 def _fold_ones(v, is_float):
@@ -954,8 +951,6 @@ def _through_callee(fn, mask, top):
     callee = _template(fn, mask, False)
     if callee is None or not callee._dpnb_result_active:
         return None
-    from . import load
-
     params = [a.arg for a in versioned.args.args]
     namer = namer_of(versioned)
     me, y, dy = namer.exact("_me_forward"), namer.exact("_y"), namer.exact("_dy")
@@ -975,17 +970,9 @@ def _through_callee(fn, mask, top):
 
         test = ast.Compare(left=call(N(kind), N(dy)), ops=[ast.Is()], comparators=[N(flt)])
         body.append(ast.Return(value=ast.IfExp(test=test, body=grads(N(dy)), orelse=grads(call(N(as_gradient), N(dy))))))
-    fname = (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_forward"
-    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
-                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-    inner = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
-    copy_location(inner, src.node)
     for st in body:
         copy_location(st, src.node)
-    template = load._in_factory(inner, src.node, list(helpers), helpers, fn.__globals__, src.filename, False)
-    code = template.__code__.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname + ".<forward>")
-    t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
-    t._dpnb_tree = inner
+    t = _compiled(fn, src, params, body, list(helpers), helpers)
     t._dpnb_self = {me: mask}
     t._dpnb_result_active = True
     t._dpnb_callee = callee
@@ -1008,14 +995,6 @@ def _build(fn, mask, top):
     body = w.write()
     params = w.params
     dots = [w.dot(p) for p, m in zip(params, mask) if m] if not top else []
-    name = (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_forward"
-    fdef = src.node
-    args = ast.arguments(
-        posonlyargs=[], args=[ast.arg(arg=p) for p in dots + params], vararg=None,
-        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
-    )
-    inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
-    copy_location(inner, fdef)
     # names of the generated code that a global the user's code reads would be shadowed by
     # (the code binds the function's own locals and the names its namer made: not in the tree)
     stored = w.namer.taken - versioned.dpnb_taken
@@ -1024,20 +1003,35 @@ def _build(fn, mask, top):
         raise Unsupported("a name of the generated code is one the function reads")
     free = list(fn.__code__.co_freevars)
     factory_params = list(w.helpers) + [v for v in free if v not in w.helpers]
-    template = load._in_factory(inner, fdef, factory_params, w.helpers, fn.__globals__, w.filename, False)
-    code = template.__code__.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname + ".<forward>")
+    t = _compiled(fn, src, dots + params, body, factory_params, w.helpers)
     for f in w.deps:
         try:
             load._DEPENDENTS.setdefault(f, set()).add(id(fn.__code__))
         except TypeError:
             pass
-    t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
-    t._dpnb_tree = inner  # its source, for `source`, made when asked for
     t._dpnb_result_active = w.result_active
     t._dpnb_callee = None
     # cells each instance fills with its own function object and the instances of its masks
     t._dpnb_self = {w.self_names["_me"]: None} if w.self_names else {}
     t._dpnb_self.update({name: m for m, name in w.self_masks.items()})
+    return t
+
+
+def _compiled(fn, src, params, body, factory_params, helpers):
+    """`def <fn>_forward(*params): body`, compiled at `fn`'s place in its file (`src`) inside a
+    factory of `factory_params` (the helpers, with their values, and `fn`'s free variables),
+    named as `fn` is; its tree kept for `source`, made when asked for."""
+    from . import load
+
+    name = (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_forward"
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
+                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
+    copy_location(inner, src.node)
+    template = load._in_factory(inner, src.node, factory_params, helpers, fn.__globals__, src.filename, False)
+    code = template.__code__.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname + ".<forward>")
+    t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
+    t._dpnb_tree = inner
     return t
 
 

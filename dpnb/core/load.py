@@ -398,13 +398,13 @@ def forget(fn):
 def _local_names(fdef):
     """The names `fdef` binds in its own scope: its parameters, the names it assigns (not inside
     lambdas and comprehensions), the defs and classes it holds, and what it imports."""
-    from .astlib import DEFS, scope_nodes
+    from .astlib import DEFS, SCOPES_AND_COMPREHENSIONS, scope_nodes
 
     names = set()
     a = fdef.args
     for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
         names.add(arg.arg)
-    for node in scope_nodes(fdef.body, _OWN_SCOPE_STOPS):
+    for node in scope_nodes(fdef.body, SCOPES_AND_COMPREHENSIONS):  # (a def's or class's name is its own)
         t = type(node)
         if t is ast.Name:
             if type(node.ctx) is ast.Store:
@@ -416,12 +416,6 @@ def _local_names(fdef):
                 names.add((al.asname or al.name).split(".")[0])
     return names
 
-
-#: where the names a function binds stop: the scopes inside it (a def's or class's name is its own)
-_OWN_SCOPE_STOPS = (
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
-    ast.GeneratorExp,
-)
 
 
 def _static_resolver(fn, local):
@@ -618,7 +612,7 @@ def _spread_varargs(fdef, nargs):
     parameters: `def f(a, w_0, w_1)`, with `w = (w_0, w_1)` bound first. A call or display that
     unpacks `w` where `w` is never rebound (`g(*w, x)`) takes the parameters themselves
     (`g(w_0, w_1, x)`), so the call is a plain one; the tuple goes if nothing else reads it."""
-    from .astlib import SCOPES, scope_nodes, walk
+    from .astlib import SCOPES_AND_COMPREHENSIONS, scope_nodes, walk
 
     a = fdef.args
     w = a.vararg.arg
@@ -646,7 +640,7 @@ def _spread_varargs(fdef, nargs):
     if not rebound:
         # this function's own scope only: a nested function may have a `*w` of its own, and a
         # comprehension its own `w`
-        for node in scope_nodes(fdef.body, SCOPES + (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        for node in scope_nodes(fdef.body, SCOPES_AND_COMPREHENSIONS):
             for field in ("args", "elts"):
                 items = getattr(node, field, None)
                 if not isinstance(items, list) or not isinstance(node, (ast.Call, ast.List, ast.Tuple, ast.Set)):
