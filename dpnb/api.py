@@ -11,6 +11,9 @@ import numpy as np
 
 from .core import heap as H
 from .core import higher, load, runtime
+# The passes every first gradient runs (reading the source, normalize, SSA, forward mode) load
+# with dpnb, as its core; the reverse-mode writer and each library's rules load when first needed.
+from .core import forward as _forward, normalize as _normalize, parse as _parse, ssa as _ssa  # noqa: F401,E402
 from .core.results import complete, field_names as _field_names, finish as _finish, own as _own
 from .rules import registry
 from .errors import DifferentiationError, NonScalarOutputError

@@ -30,6 +30,7 @@ import numpy as np
 
 from .astlib import C, N, assign, binop, call, copy_location, copy_tree, if_, name_nodes, substitute, tup
 from .names import Namer
+from .load import gc_paused
 from .runtime import Bail
 
 
@@ -987,6 +988,7 @@ def _ssa_of(fn):
     return got
 
 
+@gc_paused
 def _build(fn, mask, top):
     from . import load
 

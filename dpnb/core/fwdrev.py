@@ -31,6 +31,7 @@ from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_
 
 
 from .forward import Unsupported, _ByCode, _reads_of, _ssa_body, namer_of  # one reading of the source for both
+from .load import gc_paused
 
 
 class Bail(Exception):
@@ -1387,6 +1388,7 @@ def compile_function(fn, adj, name, argnames, body, ns, src):
     return _Built(types.FunctionType(fcode, fn.__globals__)(*ns.values()), inner)
 
 
+@gc_paused
 def build(fn):
     """The compiled `hvp(x, x_d, *consts) -> (y, x_bar_d)` of `fn`, or `Unsupported`."""
     adj, params, free, fwd, bwd, ret, ns, checks, src = read(fn, 1)

@@ -34,12 +34,14 @@ from . import fwdrev
 from . import tidy
 from .astlib import name_nodes, tup
 from .forward import Unsupported, _ByCode
+from .load import gc_paused
 
 _UNSUPPORTED = fwdrev._UNSUPPORTED
 #: code -> {number of arguments: (rule generation, globals, _Built or _UNSUPPORTED)} (`fwdrev.built`)
 _CACHE = _ByCode()
 
 
+@gc_paused
 def build(fn, nargs, sigs=None, inplace=True):
     """The compiled `grad(*params, *cells) -> (y, bar_1, ..., bar_nargs)` of `fn`, or `Unsupported`.
     With `sigs` (`signature`), an argument that is an object, list or tuple is given as its

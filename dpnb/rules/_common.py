@@ -7,7 +7,6 @@ argument's shape and a floating dtype for an array, a list for a list, a tuple
 (`bool`, `str`, `None`, boolean arrays). The functions here do those conversions
 in one place so that rules stay one-liners.
 """
-import cmath
 import math
 import numbers
 import operator
@@ -345,6 +344,8 @@ def _pow_bars_number(a, b, y, y_bar):
         a_bar = unbroadcast_to(a_bar, a)
     if has_tangent(b):
         if isinstance(y, complex) or isinstance(a, complex):
+            import cmath  # loaded by the first complex power: `import dpnb` does without it
+
             b_bar = y_bar * y * cmath.log(a) if a != 0 else y_bar * 0
         elif a > 0:
             b_bar = y_bar * y * math.log(a)

@@ -11,3 +11,8 @@ def test_benchmark_section_runs(text, capsys):
     bench.main(["--quick", "--filter", text])
     out = capsys.readouterr().out
     assert "×" in out
+
+
+def test_benchmark_times_the_import(capsys):
+    bench.main(["--quick", "--filter", "import"])
+    assert "import dpnb beyond import numpy:" in capsys.readouterr().out

@@ -1,6 +1,8 @@
 """`import dpnb` stays light: the rules of NumPy (and of `numpy.fft`, `numpy.random`, SciPy) are
-registered when a look-up first concerns them, and the transform is imported when a first
-adjoint is built. Each test runs in a fresh interpreter, where nothing was loaded yet."""
+registered when a look-up first concerns them, and the reverse-mode writer (analyze, emit, tidy)
+and the array transforms (plain, fwdrev) are imported when a first adjoint needs them. The passes
+every first gradient runs (reading the source, normalize, SSA, forward mode) load with dpnb. Each
+test runs in a fresh interpreter, where nothing was loaded yet."""
 import subprocess
 import sys
 import textwrap
@@ -12,8 +14,8 @@ from dpnb.rules.numpy import concerns
 
 #: what `import dpnb` must not import
 HEAVY = (
-    "dpnb.core.normalize", "dpnb.core.ssa", "dpnb.core.analyze", "dpnb.core.emit", "dpnb.core.tidy",
-    "dpnb.core.parse", "dpnb.core.names", "dpnb.core.astlib",
+    "dpnb.core.analyze", "dpnb.core.emit", "dpnb.core.tidy", "dpnb.core.plain", "dpnb.core.fwdrev",
+    "dpnb.core.fuse", "dpnb.core.inert",
     "dpnb.rules.numpy.ufuncs", "dpnb.rules.numpy.attributes", "dpnb.rules.numpy.fft",
     "dpnb.rules.numpy.random_draws", "numpy.random", "numpy.fft", "importlib.metadata",
     "dpnb.rules.python.itertools_rules", "dpnb.rules.python.statistics_rules", "statistics",
@@ -30,7 +32,20 @@ def run(tmp_path, code):
     return eval(r.stdout.strip().splitlines()[-1])
 
 
-def test_import_dpnb_loads_neither_the_transform_nor_numpys_rules(tmp_path):
+#: what `import dpnb` loads: the passes every first gradient runs
+CORE = ("dpnb.core.parse", "dpnb.core.normalize", "dpnb.core.ssa", "dpnb.core.forward", "dpnb.core.astlib", "dpnb.core.names")
+
+
+def test_import_dpnb_loads_the_passes_every_gradient_runs(tmp_path):
+    loaded = run(tmp_path, f"""
+        import sys
+        import dpnb
+        print([m for m in {CORE!r} if m in sys.modules])
+    """)
+    assert loaded == list(CORE)
+
+
+def test_import_dpnb_loads_neither_the_reverse_writer_nor_numpys_rules(tmp_path):
     loaded = run(tmp_path, f"""
         import sys
         import numpy as np
