@@ -223,7 +223,7 @@ def _direct(f, args, with_value, watch=None):
     # plain code on names, no heap (`core.plain`)
     p = load.plain_instance(f, args) if any(type(a) is not float for a in args) else None
     if p is not None:
-        r = p[2](p[1], f, args, p[3](args))
+        r = p[2](p[1], f, args, p[3](args), with_value)
         if r is not None:
             return WithGradient(*r) if with_value else r[1]
         e = load.FUNCTIONS.get(id(f))

@@ -131,7 +131,7 @@ def params_gradient(f, ps, with_value=False):
     from .core.results import own
 
     # array code in the subset: plain code with the globals it reads as leaves (`core.plain`)
-    r = plain.params_run(f, ps)
+    r = plain.params_run(f, ps, with_value)
     if r is not None:
         g = Grads(ps, r[1])
         return api.WithGradient(r[0], g) if with_value else g

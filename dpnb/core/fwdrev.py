@@ -1365,12 +1365,13 @@ def read(fn, nactive, spread=False, sigs=None, implicit=None):
     return adj, params, free, fwd, bwd, ret, ns, checks, src
 
 
-def compile_function(fn, adj, name, argnames, body, ns, src):
-    """The function `def <name>(<argnames>): <body>`, compiled with `fn`'s file name and lines,
-    in `fn`'s globals with the names of `ns` bound in a closure."""
+def compile_function(fn, adj, name, argnames, body, ns, src, flags=()):
+    """The function `def <name>(<argnames>, *, <flags>=False): <body>`, compiled with `fn`'s file
+    name and lines, in `fn`'s globals with the names of `ns` bound in a closure."""
     fdef = src.node
     args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in argnames],
-                         vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+                         vararg=None, kwonlyargs=[ast.arg(arg=f) for f in flags], kw_defaults=[C(False) for _ in flags],
+                         kwarg=None, defaults=[])
     inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
     factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in ns], vararg=None, kwonlyargs=[],
                                  kw_defaults=[], kwarg=None, defaults=[])
@@ -1383,7 +1384,7 @@ def compile_function(fn, adj, name, argnames, body, ns, src):
     compiled = compile(module, src.filename, "exec")
     fcode = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
     stored = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    if adj.roots & (stored | set(ns) | set(argnames) | {name}):
+    if adj.roots & (stored | set(ns) | set(argnames) | set(flags) | {name}):
         raise Unsupported("a module name the code reads is also a name of the generated code")
     return _Built(types.FunctionType(fcode, fn.__globals__)(*ns.values()), inner)
 

@@ -57,6 +57,7 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True
     with `inplace`, written into arrays nothing else holds: `_in_place`)."""
     params, free = leaves, rest
     _shapes_only(fwd, bwd, set(params + free), adj.fresh)
+    wanted = _total_if_wanted(fwd, bwd, ret, adj.fresh)
     body = checks + fwd + bwd + [ast.Return(value=tup(ret.elts))]
     name = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_gradient"
     # copies read through, and each value let go right after its last read, as by hand (the peak
@@ -69,8 +70,54 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True
     body = tidy.release_dead(whole, stored).body
     if inplace:
         _in_place(body)
-    ns = dict(ns, **_INTO, **_SHAPED)
-    return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src)
+    ns = dict(ns, **_INTO, **_SHAPED, **_UNREAD_TOTALS)
+    return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src, () if wanted is None else (wanted,))
+
+
+# --- the value `gradient` drops -------------------------------------------------------------------
+#
+# A function whose value is the sum of an array, `y = _p_sum(t, None, False)`: its backward pass
+# needs the shape of `t`, never the total, which `gradient` hands back no value of.
+# The code takes a keyword `_value` (False unless `withgradient` asks): without it, the total of a
+# float array is not summed (`_p_sum_unread` says only that it is a real number, `UNREAD`), as a
+# compiler drops the dead code; so an overflow in that total gives no warning, where `withgradient`
+# (which sums it) does.
+
+#: what the code gives for a total `gradient` does not read: a float array's sum is a real number
+UNREAD = type("Unread", (), {"__slots__": (), "__repr__": lambda self: "UNREAD"})()
+
+
+def _p_sum_unread(a):
+    return UNREAD if type(a) is np.ndarray and a.dtype.kind == "f" else fwdrev._p_sum(a)
+
+
+_UNREAD_TOTALS = {"_p_sum_unread": _p_sum_unread}
+
+
+def _total_if_wanted(fwd, bwd, ret, fresh):
+    """Rewrite `y = _p_sum(t, None, False)`, the value the code returns and nothing else reads, to
+    `y = _p_sum(t, None, False) if _value else _p_sum_unread(t)`, in place: the name of the
+    keyword (None where there is no such total)."""
+    y = ret.elts[0]
+    if not isinstance(y, ast.Name):
+        return None
+    made = [st for st in _all_assigns(fwd) if st.targets[0].id == y.id]
+    if len(made) != 1 or made[0] not in fwd:
+        return None
+    v = made[0].value
+    if not (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "_p_sum"
+            and not v.keywords and len(v.args) == 3 and isinstance(v.args[0], ast.Name)
+            and all(isinstance(a, ast.Constant) for a in v.args[1:])
+            and v.args[1].value is None and v.args[2].value is False):
+        return None
+    reads = [n for n in name_nodes(ast.Module(body=fwd + bwd, type_ignores=[])) if n.id == y.id]
+    if len(reads) != 1:  # (the one: where it is made)
+        return None
+    wanted = fresh("_value")
+    unread = ast.Call(func=ast.Name(id="_p_sum_unread", ctx=ast.Load()), args=[ast.Name(id=v.args[0].id, ctx=ast.Load())],
+                      keywords=[])
+    made[0].value = ast.IfExp(test=ast.Name(id=wanted, ctx=ast.Load()), body=v, orelse=unread)
+    return wanted
 
 
 # --- values the backward pass needs the shape of, not the entries ---------------------------------
@@ -283,26 +330,33 @@ def function(fn, nargs, inplace=True):
     return None if b is _UNSUPPORTED else b.fn
 
 
-def run(gs, fn, args, k):
+def run(gs, fn, args, k, value=False):
     """`(y, gradient)`, the gradient as `gradient` hands it back, or None if the call must go the
     general way (the code is then dropped: it is built again next time). `k`: what `applies(args)`
-    gave; `gs[k]` the code for it, made here if need be (`function`)."""
+    gave; `gs[k]` the code for it, made here if need be (`function`). Without `value`, `y` may be
+    `UNREAD` (a real number not computed: see `_total_if_wanted`)."""
     g = gs[k]
     if g is None:
         g = gs[k] = function(fn, len(args), k == 2)
         if g is None:
             return None
-    r = _called(g, fn, len(args), args, _CACHE)
+    r = _called(g, fn, len(args), args, _CACHE, value)
     return None if r is None else (r[0], _results().finish_all(r[1:], args))
 
 
-def _called(g, fn, nargs, inputs, cache):
+def _called(g, fn, nargs, inputs, cache, value=False):
     """`g(*inputs)` (and the constants after `fn`'s first `nargs` parameters): `(y, *bars)`, or
     None if the call must go the general way, which runs it again from the start (nothing here
-    changed anything) and reports what went wrong, where it did."""
+    changed anything) and reports what went wrong, where it did. With `value`, the code computes
+    the total it returns even where only the gradient is read (`_total_if_wanted`)."""
     try:
         if fn.__closure__ or fn.__code__.co_argcount > nargs:
-            r = g(*inputs, *fwdrev.constants(fn, nargs))
+            if value and g.__kwdefaults__ is not None:
+                r = g(*inputs, *fwdrev.constants(fn, nargs), **dict.fromkeys(g.__kwdefaults__, True))
+            else:
+                r = g(*inputs, *fwdrev.constants(fn, nargs))
+        elif value and g.__kwdefaults__ is not None:
+            r = g(*inputs, **dict.fromkeys(g.__kwdefaults__, True))
         else:
             r = g(*inputs)
     except fwdrev.Bail:
@@ -311,7 +365,7 @@ def _called(g, fn, nargs, inputs, cache):
     except Exception:
         return None
     y = r[0]
-    if not (type(y) is float or isinstance(y, np.floating)):
+    if not (type(y) is float or isinstance(y, np.floating) or y is UNREAD):
         return None  # not a real scalar (an array, an int, a complex number): the general way says
     return r
 
@@ -461,7 +515,7 @@ def structured(fn, nargs):
     return True
 
 
-def run_structured(_, fn, args, k=None):
+def run_structured(_, fn, args, k=None, value=False):
     """`(y, (bar of each argument))` for arguments of which some are objects, lists or tuples (the
     cotangent of one a `Tangent`, list or tuple, as the general way gives it), or None if the
     call must go the general way."""
@@ -473,7 +527,7 @@ def run_structured(_, fn, args, k=None):
     b = fwdrev.built(_CACHE, fn, (sigs, inplace), lambda f: build(f, len(args), sigs, inplace))
     if b is _UNSUPPORTED:
         return None
-    r = _called(b.fn, fn, len(args), leaves, _CACHE)
+    r = _called(b.fn, fn, len(args), leaves, _CACHE, value)
     if r is None:
         return None
     it = iter(_results().finish_all(r[1:], leaves))  # each leaf's an array of its own
@@ -551,7 +605,7 @@ def _params_build(fn, ids):
     return b
 
 
-def params_run(fn, ps):
+def params_run(fn, ps, value=False):
     """`(y, {id of each array of ps: its gradient})` for a function of no arguments whose code is
     in the subset, reading `ps`' arrays through globals; None where the general way must run."""
     if type(fn) is not types.FunctionType or fn.__closure__ or fn.__code__.co_argcount or fn.__code__.co_flags & 0x0C:
@@ -594,7 +648,7 @@ def params_run(fn, ps):
     for n in b.read:  # a global read as a number or a constant array, not one of ps's
         if id(g.get(n)) in ids:
             return None
-    r = _called(b.fn, fn, 0, leaves, _PARAMS)
+    r = _called(b.fn, fn, 0, leaves, _PARAMS, value)
     if r is None:
         return None
     grads = {}
