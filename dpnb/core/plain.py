@@ -305,7 +305,7 @@ def applies(args):
     total = 0
     for a in args:
         t = type(a)
-        if t is np.ndarray:
+        if t is _ndarray:
             if a.dtype.char != "d":
                 return 0
             total += a.size
@@ -315,6 +315,9 @@ def applies(args):
     if not seen or total > MAX_ENTRIES:
         return 0
     return 2 if total >= IN_PLACE_FROM else 1
+
+
+_ndarray = np.ndarray
 
 
 def function(fn, nargs, inplace=True):
@@ -365,7 +368,7 @@ def _called(g, fn, nargs, inputs, cache, value=False):
     except Exception:
         return None
     y = r[0]
-    if not (type(y) is float or isinstance(y, np.floating) or y is UNREAD):
+    if not (y is UNREAD or type(y) is float or isinstance(y, np.floating)):
         return None  # not a real scalar (an array, an int, a complex number): the general way says
     return r
 
