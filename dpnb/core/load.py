@@ -30,8 +30,9 @@ _lock = threading.RLock()
 def gc_paused(build):
     """`build`, run with the cyclic garbage collector paused: a build makes thousands of tree
     nodes, nearly all alive until it returns, which the collector's young generations would scan
-    again and again for nothing (a tenth of a first build's time). The collector runs again as
-    soon as the outermost build returns, or raises."""
+    again and again for nothing (0.13 ms of a 2 ms first build). The collector runs again as
+    soon as the outermost build returns, or raises; one the user paused stays paused. (The switch
+    is the interpreter's: while a build runs, other threads run without the collector too.)"""
 
     @functools.wraps(build)
     def paused(*args, **kwargs):
