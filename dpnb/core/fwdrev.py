@@ -27,7 +27,7 @@ import weakref
 
 import numpy as np
 
-from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, tup
+from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, name_nodes, tup, walk
 
 
 from .forward import Unsupported, _ByCode, _reads_of, _ssa_body, namer_of  # one reading of the source for both
@@ -530,10 +530,10 @@ class _Frame:
             if isinstance(s, ast.Assign) and isinstance(s.value, (ast.Tuple, ast.Dict)):
                 self.star[s.targets[0].id] = s.value
         # a literal read anywhere else is a value of its own: not one of those
-        starred = [getattr(n.value, "id", None) for s in _walk_statements(body) for n in ast.walk(s)
+        starred = [getattr(n.value, "id", None) for s in _walk_statements(body) for n in walk(s)
                    if isinstance(n, ast.Starred) or (isinstance(n, ast.keyword) and n.arg is None)]
-        loads = [n.id for s in _walk_statements(body) for n in ast.walk(s)
-                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in self.star]
+        loads = [n.id for s in _walk_statements(body) for n in name_nodes(s)
+                 if isinstance(n.ctx, ast.Load) and n.id in self.star]
         for name in list(self.star):
             if loads.count(name) != starred.count(name):
                 del self.star[name]
@@ -745,7 +745,7 @@ class _Adjoint:
         if seq is None or type(seq.items) is not list:
             raise Unsupported("a loop over something other than a list or tuple of the arguments")
         if s.orelse or not isinstance(s.target, ast.Name) or any(
-            isinstance(n, (ast.Break, ast.Continue, ast.Return, ast.If, ast.For, ast.While)) for b in s.body for n in ast.walk(b)
+            isinstance(n, (ast.Break, ast.Continue, ast.Return, ast.If, ast.For, ast.While)) for b in s.body for n in walk(b)
         ):
             raise Unsupported("a loop with else, break, continue, a branch or a loop inside")
         for item in seq.items:
@@ -1297,7 +1297,7 @@ def tangent(stmts, active, dot, seed):
 
 
 def _assigns(stmts, name):
-    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for s in stmts for n in ast.walk(s))
+    return any(n.id == name and isinstance(n.ctx, ast.Store) for s in stmts for n in name_nodes(s))
 
 
 
@@ -1383,7 +1383,7 @@ def compile_function(fn, adj, name, argnames, body, ns, src, flags=()):
     fix_missing_locations(module)
     compiled = compile(module, src.filename, "exec")
     fcode = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-    stored = {n.id for n in ast.walk(inner) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
     if adj.roots & (stored | set(ns) | set(argnames) | set(flags) | {name}):
         raise Unsupported("a module name the code reads is also a name of the generated code")
     return _Built(types.FunctionType(fcode, fn.__globals__)(*ns.values()), inner)

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import fwdrev
 from . import tidy
-from .astlib import name_nodes, tup
+from .astlib import name_nodes, tup, walk
 from .forward import Unsupported, _ByCode
 from .load import gc_paused
 
@@ -150,7 +150,7 @@ def _shapes_only(fwd, bwd, params, fresh):
     for n in name_nodes(ast.Module(body=bwd, type_ignores=[])):
         uses.setdefault(n.id, []).append(n)
     shaped = {}
-    for node in (n for st in bwd for n in ast.walk(st)):
+    for node in (n for st in bwd for n in walk(st)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _BY_SHAPE:
             k = _BY_SHAPE[node.func.id][1]
             a = node.args[k] if len(node.args) > k else None
