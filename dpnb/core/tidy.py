@@ -8,14 +8,14 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 import ast
 from collections import Counter
 
-from .astlib import name_nodes, walk
+from .astlib import _KIDS, copy_location, name_nodes, walk
 
 
 def _stores_loads(node):
-    stores, loads = Counter(), Counter()
+    stores, loads = [], []
     for n in name_nodes(node):
-        (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads)[n.id] += 1
-    return stores, loads
+        (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads).append(n.id)
+    return Counter(stores), Counter(loads)
 
 
 def _is_init(stmt):
@@ -31,17 +31,28 @@ def _is_init(stmt):
 def _rename(stmt, old, new):
     """Replace each read of `old` in `stmt` by a new `Name` node reading `new` (with its position),
     in place, as a NodeTransformer would (a node shared with other code is not changed)."""
-    for node in walk(stmt):
+    todo = [stmt]
+    push = todo.append
+    for node in todo:  # the list grows as it is read
         d = node.__dict__
-        for field in node._fields:
+        for field in _KIDS[type(node)]:
             v = d.get(field)
             if type(v) is list:
                 for i, c in enumerate(v):
-                    if isinstance(c, ast.Name) and c.id == old and isinstance(c.ctx, ast.Load):
-                        v[i] = ast.copy_location(ast.Name(id=new, ctx=ast.Load()), c)
-            elif isinstance(v, ast.Name) and v.id == old and isinstance(v.ctx, ast.Load):
-                setattr(node, field, ast.copy_location(ast.Name(id=new, ctx=ast.Load()), v))
+                    if type(c) is _Name:
+                        if c.id == old and type(c.ctx) is _Load:
+                            v[i] = copy_location(_Name(id=new, ctx=_Load()), c)
+                    elif isinstance(c, _AST):
+                        push(c)
+            elif type(v) is _Name:
+                if v.id == old and type(v.ctx) is _Load:
+                    d[field] = copy_location(_Name(id=new, ctx=_Load()), v)
+            elif isinstance(v, _AST):
+                push(v)
     return stmt
+
+
+_AST, _Name, _Load = ast.AST, ast.Name, ast.Load
 
 
 def propagate_copies(fn):
