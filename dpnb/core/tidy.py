@@ -68,53 +68,74 @@ def propagate_copies(fn):
     def block(stmts):
         # the reads in each statement, counted once and kept up to date as copies are removed (a
         # statement's count is read only before the loop reaches it, and its inner blocks change
-        # it only then)
-        reads = [_stores_loads(s)[1] for s in stmts]
+        # it only then); their sum over the statements after the loop's; the statements that
+        # read each name; and the names the statements before the loop's assign (`name = ...`)
+        reads = {id(s): _stores_loads(s)[1] for s in stmts}
+        readers = {}
+        after = Counter()
+        for s in stmts:
+            r = reads[id(s)]
+            after.update(r)
+            for name in r:
+                readers.setdefault(name, []).append(s)
+        if stmts:
+            after.subtract(reads[id(stmts[0])])
+        assigned = set()
         i = 0
         while i < len(stmts):
             s = stmts[i]
-            if s is init:
-                i += 1
-                continue
-            for field in ("body", "orelse", "finalbody"):
-                sub = getattr(s, field, None)
-                if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
-                    block(sub)
-            for h in getattr(s, "handlers", ()) or ():
-                block(h.body)
-            if (
-                isinstance(s, ast.Assign)
-                and len(s.targets) == 1
-                and isinstance(s.targets[0], ast.Name)
-                and isinstance(s.value, ast.Name)
-            ):
-                a, b = s.targets[0].id, s.value.id
-                if a != b and a not in params and stores[a] == 1 and _settled(b, stmts, i):
-                    used = sum(r[a] for r in reads[i + 1 :])
-                    if used == loads[a]:
-                        for j in range(i + 1, len(stmts)):
-                            n = reads[j].pop(a, 0)
-                            if n:  # a statement that reads no `a` stays as it is
-                                _rename(stmts[j], a, b)
-                                reads[j][b] += n
-                        loads[b] += used
-                        loads[a] = 0
-                        stores[a] = 0
-                        del stmts[i]
-                        del reads[i]
-                        removed.add(a)
-                        continue
+            if s is not init:
+                for field in ("body", "orelse", "finalbody"):
+                    sub = getattr(s, field, None)
+                    if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                        block(sub)
+                        if not sub and field != "orelse":  # a block of copies no one read
+                            sub.append(ast.Pass())
+                for h in getattr(s, "handlers", ()) or ():
+                    block(h.body)
+                    if not h.body:
+                        h.body.append(ast.Pass())
+                if (
+                    isinstance(s, ast.Assign)
+                    and len(s.targets) == 1
+                    and isinstance(s.targets[0], ast.Name)
+                    and isinstance(s.value, ast.Name)
+                ):
+                    a, b = s.targets[0].id, s.value.id
+                    if a != b and a not in params and stores[a] == 1 and _settled(b, assigned):
+                        used = after[a]
+                        if used == loads[a]:
+                            # every read of `a` is in a statement after this one (`used == loads[a]`)
+                            for t in readers.pop(a, ()):
+                                r = reads.get(id(t))
+                                n = r.pop(a, 0) if r is not None else 0
+                                if n:  # a statement that reads no `a` stays as it is
+                                    _rename(t, a, b)
+                                    r[b] += n
+                                    readers.setdefault(b, []).append(t)
+                            after[a] -= used
+                            after[b] += used
+                            loads[b] += used
+                            loads[a] = 0
+                            stores[a] = 0
+                            del stmts[i]
+                            del reads[id(s)]
+                            removed.add(a)
+                            if i < len(stmts):
+                                after.subtract(reads[id(stmts[i])])
+                            continue
+            if isinstance(s, ast.Assign):
+                assigned.update(t.id for t in s.targets if isinstance(t, ast.Name))
             i += 1
+            if i < len(stmts):
+                after.subtract(reads[id(stmts[i])])
 
-    def _settled(b, stmts, i):
+    def _settled(b, assigned):
         if b in params:
             return stores[b] == 0
         if stores[b] != 1 or b in init_names:
             return False
-        for s in stmts[:i]:
-            if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == b for t in s.targets):
-                return True
-        return False
+        return b in assigned
 
     block(fn.body)
     if init is not None and removed:
