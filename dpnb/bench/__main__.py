@@ -124,21 +124,22 @@ print(time.perf_counter() - t0)
 """
 
 
-def import_time(repeats=3):
-    """`import dpnb` beyond `import numpy`, in fresh processes (the median)."""
+def _fresh(script, repeats, *args):
+    """The median of the seconds `script` prints, each run in a fresh process."""
     out = []
     for _ in range(repeats):
-        r = subprocess.run([sys.executable, "-c", IMPORT], capture_output=True, text=True, check=True)
+        r = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True)
         out.append(float(r.stdout.strip()))
     return statistics.median(out)
+
+
+def import_time(repeats=3):
+    """`import dpnb` beyond `import numpy`, in fresh processes (the median)."""
+    return _fresh(IMPORT, repeats)
 
 
 def first_call(w, repeats=3):
-    out = []
-    for _ in range(repeats):
-        r = subprocess.run([sys.executable, "-c", FIRST_CALL, w.name], capture_output=True, text=True, check=True)
-        out.append(float(r.stdout.strip()))
-    return statistics.median(out)
+    return _fresh(FIRST_CALL, repeats, w.name)
 
 
 def _fmt(t):

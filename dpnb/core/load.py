@@ -21,8 +21,9 @@ from ..errors import NoRuleError
 from ..rules import registry
 from ..rules.namespaces import foreign_code
 
-# The stages of the transform (parse, normalize, ssa, analyze, emit, and the helpers they share)
-# are imported by `build`, when a first adjoint is built: `import dpnb` does without them.
+# The passes every first gradient runs (parse, normalize, ssa, forward) are imported with dpnb
+# (`dpnb.api`); the reverse-mode writer (analyze, emit, tidy) and the array transforms by the
+# first build that needs them.
 
 _lock = threading.RLock()
 

@@ -84,7 +84,14 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True
 # (which sums it) does.
 
 #: what the code gives for a total `gradient` does not read: a float array's sum is a real number
-UNREAD = type("Unread", (), {"__slots__": (), "__repr__": lambda self: "UNREAD"})()
+class _Unread:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "UNREAD"
+
+
+UNREAD = _Unread()
 
 
 def _p_sum_unread(a):
@@ -354,11 +361,8 @@ def _called(g, fn, nargs, inputs, cache, value=False):
     the total it returns even where only the gradient is read (`_total_if_wanted`)."""
     try:
         if fn.__closure__ or fn.__code__.co_argcount > nargs:
-            if value and g.__kwdefaults__ is not None:
-                r = g(*inputs, *fwdrev.constants(fn, nargs), **dict.fromkeys(g.__kwdefaults__, True))
-            else:
-                r = g(*inputs, *fwdrev.constants(fn, nargs))
-        elif value and g.__kwdefaults__ is not None:
+            inputs = (*inputs, *fwdrev.constants(fn, nargs))
+        if value and g.__kwdefaults__:
             r = g(*inputs, **dict.fromkeys(g.__kwdefaults__, True))
         else:
             r = g(*inputs)
