@@ -19,9 +19,10 @@ from .registry import ATTRIBUTE_RULES, CONSTANT_ATTRIBUTES, register_attribute, 
 from . import constants, python  # noqa: F401,E402  (plain Python: every program needs them)
 from . import foreign  # noqa: F401,E402  (Dask and CuPy: registered when imported)
 
-# The other domains are registered when first needed (see `registry.lazy_domain`): NumPy's at
-# the first look-up of a NumPy callable, type or attribute; `numpy.fft`'s and `numpy.random`'s
-# at such a look-up once the program imported them; those of `itertools` at the first look-up
+# The other domains are registered when first needed (see `registry.lazy_domain`): NumPy's a
+# module at a time, at the first look-up of a NumPy callable, type or attribute that module
+# holds the rule of; `numpy.fft`'s and `numpy.random`'s at such a look-up once the program
+# imported them; those of `itertools` at the first look-up
 # of one of its callables; those of `statistics` at the first look-up of one of its callables
 # once the program imported it; SciPy's (a subpackage at a time) at the first look-up that misses
 # once the program imported the subpackage.
@@ -41,8 +42,23 @@ def _loader(package, names):
 
 for _module, _owners, _names in python.LAZY:
     registry.lazy_domain(_module, _loader("python", _names), concerns=_owners and registry.modules_concern(*_owners))
-registry.lazy_domain(None, _loader("numpy", _numpy.CORE), concerns=_numpy.concerns, attributes=True)
-for _module, _names in _numpy.SUBPACKAGES:
-    registry.lazy_domain(_module, _loader("numpy", _names), concerns=_numpy.concerns)
+# NumPy's, a module of rules at a time (`rules.numpy.INDEX` says which module holds a key's rule)
+_numpy_loaded = set()
+
+
+def _numpy_loader(name):
+    load = _loader("numpy", (name,))
+
+    def load_part():
+        load()
+        _numpy_loaded.add(name)
+
+    return load_part
+
+
+for _module, _names in ((None, _numpy.CORE),) + _numpy.SUBPACKAGES:
+    for _name in _names:
+        registry.lazy_domain(_module, _numpy_loader(_name), concerns=_numpy.concerns,
+                             attributes=_name in _numpy.ATTRIBUTES, pick=_numpy.picker(_name, _numpy_loaded))
 for _module, _names in _SCIPY:
     registry.lazy_domain(_module, _loader("scipy", _names))

@@ -157,14 +157,14 @@ def lookup(f):
 
 
 class _Domain:
-    __slots__ = ("module", "concerns", "load", "attributes", "loading")
+    __slots__ = ("module", "concerns", "load", "attributes", "pick")
 
-    def __init__(self, module, concerns, load, attributes):
+    def __init__(self, module, concerns, load, attributes, pick):
         self.module = module
         self.concerns = concerns
         self.load = load
         self.attributes = attributes
-        self.loading = False
+        self.pick = pick
 
 
 #: the domains not loaded yet, in the order they would have loaded eagerly (a tuple, replaced
@@ -179,15 +179,19 @@ _loading = [0]  # domains being loaded by the thread holding the lock (nested lo
 _ALL = object()
 
 
-def lazy_domain(module_name, load, concerns=None, attributes=False):
+def lazy_domain(module_name, load, concerns=None, attributes=False, pick=None):
     """Call `load()` (which registers rules) when first needed: at the first look-up that misses
     once the module `module_name` is imported (None: any time) and, given `concerns`, whose key
     `concerns(key)` says may belong to the domain (a callable, or a `(type, name)` attribute key).
     `attributes`: the domain registers attribute rules too. Rules registered by the user before
-    a domain loads stay theirs."""
+    a domain loads stay theirs.
+
+    A library's rules may come as several domains, parts sharing one `concerns`: `pick(key)` then
+    says whether a key `concerns` admits is due for this part (it must say yes to every part for
+    a key it cannot place, so that a look-up never misses a rule that a part not loaded holds)."""
     global _DOMAINS
     with _lazy_lock:
-        _DOMAINS = _DOMAINS + (_Domain(module_name, concerns, load, attributes),)
+        _DOMAINS = _DOMAINS + (_Domain(module_name, concerns, load, attributes, pick),)
         _refresh_pending()
 
 
@@ -256,7 +260,8 @@ def _refresh_pending():
     _pending = bool(_DOMAINS)
     ATTRIBUTES_PENDING[0] = any(d.attributes for d in _DOMAINS)
     _GATED = tuple(d.module for d in _DOMAINS if d.concerns is None)
-    _KEYED = tuple((d.module, d.concerns) for d in _DOMAINS if d.concerns is not None)
+    # the parts of one library share their `concerns`: asked once
+    _KEYED = tuple(dict.fromkeys((d.module, d.concerns) for d in _DOMAINS if d.concerns is not None))
     _modules_seen[0] = -1
 
 
@@ -266,7 +271,7 @@ def _due(d, key, modules):
     if d.concerns is None or key is _ALL:
         return True
     try:
-        return bool(d.concerns(key))
+        return bool(d.concerns(key)) and (d.pick is None or bool(d.pick(key)))
     except Exception:  # an object that will not say: load, a rule too many is harmless
         return True
 
@@ -314,10 +319,10 @@ def _load_pending(key):
                     _DOMAINS = tuple(e for e in _DOMAINS if e is not d)
                     _refresh_pending()
                 loaded = True
-        return loaded or _known(key)
+        return loaded or known(key)
 
 
-def _known(key):
+def known(key):
     """Whether `key` has an entry now (another thread loaded its domain while this one waited)."""
     if key is _ALL:
         return False

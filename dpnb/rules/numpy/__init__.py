@@ -26,31 +26,36 @@ and `qr` support real matrices only.
 Keyword arguments that carry values (`np.clip(x, a_min=lo)`, `np.average(a,
 weights=w)`, `initial=`, ...) get their cotangents in a dict after the positional ones.
 
-The rules are registered when first needed (`dpnb.rules` declares the domains): the modules
-of `CORE` at the first look-up of a NumPy callable, type, method or attribute (`concerns`),
-those of `SUBPACKAGES` at such a look-up once the program imported the subpackage (NumPy
-imports neither `numpy.fft` nor `numpy.random` itself). Importing one of the modules
-registers its rules.
+The rules are registered when first needed (`dpnb.rules` declares the domains), a module at a
+time: a look-up of a NumPy callable, type, method or attribute (`concerns`) that misses loads
+the module `INDEX` names for the key (`key_name`), one of `CORE`'s, or one of `SUBPACKAGES`'s
+once the program imported the subpackage (NumPy imports neither `numpy.fft` nor `numpy.random`
+itself). A key the index does not name, or that its module did not register, loads every module
+due: the index saves time, it never decides what has a rule. Importing one of the modules
+registers its rules; `python -m dpnb.rules.numpy._make_index` writes the index again.
 """
 from .. import registry
 
-#: the modules of rules for NumPy itself, in the order they load
+#: the modules of rules for NumPy itself, in the order they load when all do (a module after
+#: those it imports, so that the index gives each key to the module that registers it)
 CORE = (
     "constants",
     "ufuncs",
+    "reductions",
     "ufunc_methods",
     "conversions",
-    "reductions",
     "shapes",
     "indexing",
     "products",
     "einsum",
-    "linalg",
     "decompositions",
+    "linalg",
     "sampling",
     "constructors",
     "attributes",
 )
+#: the modules that register attribute rules (`(type, name)` keys)
+ATTRIBUTES = ("constants", "attributes")
 #: (NumPy subpackage, the modules of rules for it), in the order they load
 SUBPACKAGES = (
     ("numpy.fft", ("fft",)),
@@ -62,3 +67,35 @@ SUBPACKAGES = (
 #: (`np.r_`), a method of a NumPy type (`np.ndarray.sum`, `x.sum`, `np.random.normal`), or an
 #: attribute key `(type, name)` of a NumPy type (see `registry.modules_concern`)
 concerns = registry.modules_concern("numpy")
+
+
+def key_name(key):
+    """The name `INDEX` knows a key by: its qualified name (`"tanh"`, `"ndarray.sum"`,
+    `"ufunc.reduce"`, `"Generator.normal"`), or `"ndarray:T"` for the attribute key
+    `(np.ndarray, "T")`; None for a key with no name."""
+    try:
+        if type(key) is tuple:
+            return f"{key[0].__qualname__}:{key[1]}"
+        name = getattr(key, "__qualname__", None) or getattr(key, "__name__", None)
+    except Exception:  # an object that will not say: no name, every module loads
+        return None
+    return name if type(name) is str else None
+
+
+_INDEX = []
+
+
+def picker(module, loaded):
+    """`pick` for the domain of one module of rules (see `registry.lazy_domain`): a key is due for
+    it when the index names it, when the index names no module (or no module of this NumPy's),
+    or when the module the index names is loaded (`loaded`) and the key has no entry yet."""
+
+    def pick(key):
+        if not _INDEX:
+            from ._index import INDEX
+
+            _INDEX.append(INDEX)
+        m = _INDEX[0].get(key_name(key))
+        return m is None or m == module or (m in loaded and not registry.known(key))
+
+    return pick
