@@ -329,6 +329,41 @@ def _j_matmul(t, a, b, da, db):
     return out
 
 
+def _p_mm_a(g, a, b):
+    """The cotangent of `a` in `t = a @ b` for 1-d and 2-d `a` and `b`, from `t`'s cotangent `g`;
+    `a` is read for its rank only. (`@` wants the entries of a repeated number in memory,
+    `_p_dense`; `_p_outer` repeats the row itself.)"""
+    if a.ndim == 1:
+        return g * b if b.ndim == 1 else b @ _p_dense(g)
+    return _p_outer(g, b) if b.ndim == 1 else _p_dense(g) @ b.T
+
+
+def _p_mm_b(g, a, b):
+    """The cotangent of `b` in `t = a @ b` (see `_p_mm_a`); `b` is read for its rank only."""
+    if b.ndim == 1:
+        return g * a if a.ndim == 1 else a.T @ _p_dense(g)
+    return _p_outer(a, g) if a.ndim == 1 else a.T @ _p_dense(g)
+
+
+def _j_T_of(a, da):
+    return None if da is None else _j_T(None, a, da)
+
+
+def _j_mm_a(t, g, a, b, dg, db):
+    # bilinear in (g, b): the cases of `_p_mm_a`, each by the tangent rules of its operations
+    if a.ndim == 1:
+        return _j_mul(t, g, b, dg, db) if b.ndim == 1 else _j_matmul(t, b, g, db, dg)
+    return _j_outer(t, g, b, dg, db) if b.ndim == 1 else _j_matmul(t, g, b.T, dg, _j_T_of(b, db))
+
+
+def _j_mm_b(t, g, a, b, dg, da):
+    if b.ndim == 1 and a.ndim == 1:
+        return _j_mul(t, g, a, dg, da)
+    if b.ndim == 2 and a.ndim == 1:
+        return _j_outer(t, a, g, da, dg)
+    return _j_matmul(t, a.T, g, _j_T_of(a, da), dg)
+
+
 def _j_neg(t, a, da):
     return -da
 
@@ -424,6 +459,8 @@ PRIMS = {
     "getitem_bar": (_p_getitem_bar, _j_getitem_bar, (0,)),
     "outer": (_p_outer, _j_outer, (0, 1)),
     "dense": (_p_dense, _j_dense, (0,)),
+    "mm_a": (_p_mm_a, _j_mm_a, (0, 2)),
+    "mm_b": (_p_mm_b, _j_mm_b, (0, 1)),
     "powd": (_p_powd, _j_powd, (0, 1)),
     "sign": (np.sign, None, ()),
     "zeros": (_p_zeros, _j_zeros, (0,)),
@@ -1176,60 +1213,16 @@ class _Adjoint:
         raise Unsupported(f"no cotangent for {kind}")  # pragma: no cover - every kind above has one
 
     def pull_matmul(self, out, ops, act, g):
-        """t = a @ b for 1-d and 2-d a and b: the four cases are told apart when it runs."""
+        """t = a @ b for 1-d and 2-d a and b: the four cases are told apart when it runs, inside
+        `_p_mm_a` and `_p_mm_b` (one call each, where four branches written out made the code four
+        times as long to tidy and compile)."""
         a, b = ops
         P = self.prim
-
-        def outer(e, u, v):
-            return e(call(P("outer"), u, v))
-
-        cases = []
-        for nda in (1, 2):
-            for ndb in (1, 2):
-                code = []
-                e = lambda v: self.emit(code, v)  # noqa: E731
-                ca = cb = None
-                dense = []
-
-                def gm(e=e, dense=dense):
-                    # for `@`: BLAS wants the entries of a repeated number (`_p_sum_bar`) in memory
-                    if not dense:
-                        dense.append(e(call(P("dense"), g)))
-                    return dense[0]
-
-                if act[0]:
-                    if (nda, ndb) == (1, 1):
-                        ca = e(ast.BinOp(left=g, op=ast.Mult(), right=b))
-                    elif (nda, ndb) == (1, 2):
-                        ca = e(ast.BinOp(left=b, op=ast.MatMult(), right=gm()))
-                    elif (nda, ndb) == (2, 1):
-                        ca = outer(e, g, b)
-                    else:
-                        ca = e(ast.BinOp(left=gm(), op=ast.MatMult(), right=e(call(P("T"), b))))
-                if act[1]:
-                    if (nda, ndb) == (1, 1):
-                        cb = e(ast.BinOp(left=g, op=ast.Mult(), right=a))
-                    elif (nda, ndb) == (1, 2):
-                        cb = outer(e, a, g)
-                    else:
-                        cb = e(ast.BinOp(left=e(call(P("T"), a)), op=ast.MatMult(), right=gm()))
-                cases.append(((nda, ndb), code, ca, cb))
-        # one name for each contribution in all four branches
-        na = self.fresh("_ca") if act[0] else None
-        nb = self.fresh("_cb") if act[1] else None
-        branches = {}
-        for key, code, ca, cb in cases:
-            if na:
-                code.append(assign(na, ca))
-            if nb:
-                code.append(assign(nb, cb))
-            branches[key] = code
-        nd = lambda v, k: ast.Compare(left=ast.Attribute(value=copy_tree(v), attr="ndim", ctx=ast.Load()), ops=[ast.Eq()], comparators=[C(k)])  # noqa: E731
-        out.append(if_(nd(a, 1), [if_(nd(b, 1), branches[(1, 1)], branches[(1, 2)])], [if_(nd(b, 1), branches[(2, 1)], branches[(2, 2)])]))
-        if na:
-            self.send(out, a, N(na))
-        if nb:
-            self.send(out, b, N(nb))
+        e = lambda v: self.emit(out, v)  # noqa: E731
+        if act[0]:
+            self.send(out, a, e(call(P("mm_a"), copy_tree(g), copy_tree(a), copy_tree(b))))
+        if act[1]:
+            self.send(out, b, e(call(P("mm_b"), copy_tree(g), copy_tree(a), copy_tree(b))))
 
 
 def _targets(items):

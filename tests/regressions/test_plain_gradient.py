@@ -437,3 +437,44 @@ def test_a_value_read_back_only_for_its_shape_is_let_go_after_the_forward_pass()
                    or (ln.strip().endswith("= None") and target in ln.split("=")[:-1][0]))
     seed = next(i for i, ln in enumerate(lines) if "_seed" in ln)
     assert dropped < seed, "the product is held into the backward pass"
+
+
+# `a @ b`'s cotangents in the plain code are two calls (`_p_mm_a`, `_p_mm_b`) that tell the four
+# cases of rank apart when they run: each case with both operands active, the same array on both
+# sides, a repeated number (a sum's cotangent) coming in, and the Hessian forward over reverse
+# (the tangent rules of the two calls) against differences of the gradient.
+MM_A = {1: np.array([0.3, -1.2, 0.7]), 2: np.array([[0.3, -1.2, 0.7], [1.1, 0.4, -0.5]])}
+MM_B = {1: np.array([0.9, -0.2, 1.4]), 2: np.array([[0.9, -0.2], [-0.3, 1.4], [0.6, 0.25]])}
+
+
+@pytest.mark.parametrize("nda,ndb", [(1, 1), (1, 2), (2, 1), (2, 2)])
+@pytest.mark.parametrize("body", ["np.sum(a @ b)", "np.sum(np.tanh(a @ b) ** 2)", "np.sum(np.sin(a) @ (b * b))"])
+def test_matmul_cotangents_in_each_rank(nda, ndb, body):
+    f = _fn(f"return {body}", params="a, b")
+    check(f, MM_A[nda], MM_B[ndb])
+
+
+@pytest.mark.parametrize("body", ["return x @ x", "return np.sum(x @ x)", "return np.sum(np.tanh(x @ x.T) @ x)"])
+@pytest.mark.parametrize("nd", [1, 2])
+def test_matmul_of_an_array_with_itself(body, nd):
+    x = np.array([0.3, -1.2, 0.7]) if nd == 1 else np.array([[0.3, -1.2, 0.7], [1.1, 0.4, -0.5], [0.2, 0.9, -0.8]])
+    if (nd == 2) == (body == "return x @ x") and body != "return np.sum(x @ x)":
+        pytest.skip("not a number (2-d x @ x), or not defined (1-d: tanh of a number @ x)")
+    check(_fn(body), x)
+
+
+@pytest.mark.parametrize("body", ["return np.sum(np.tanh(x @ W) ** 2)", "return np.sum(np.sin(W @ x) * x[0])",
+                                  "return np.sum((x @ x) * (W @ x))", "return np.tanh(x @ W) @ np.sin(W @ x)"])
+def test_hessian_through_the_matmul_cotangents(body):
+    W = np.array([[0.3, -1.2, 0.7], [1.1, 0.4, -0.5], [0.2, 0.9, -0.8]])
+    f = _fn(body, env={"W": W})
+    x = np.array([0.4, -0.7, 1.3])
+    from dpnb.core import fwdrev
+
+    assert "_p_mm_" in fwdrev.source(f) and "_J_mm_" in fwdrev.source(f)
+    H = fwdrev.hessian(f, x)  # forward over reverse, batched
+    np.testing.assert_allclose(H, dpnb.hessian(f, x), rtol=1e-12, atol=1e-14)
+    eps = 1e-6
+    cols = [(dpnb.gradient(f, x + eps * e)[0] - dpnb.gradient(f, x - eps * e)[0]) / (2 * eps) for e in np.eye(3)]
+    np.testing.assert_allclose(H, np.array(cols).T, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(H, H.T, rtol=1e-9, atol=1e-12)
