@@ -34,6 +34,7 @@ from .heap import MISSING, Slots, managed
 _FunctionType = types.FunctionType
 _MethodType = types.MethodType
 _BuiltinMethod = types.BuiltinMethodType
+_MethodWrapper = types.MethodWrapperType
 _lookup = registry.lookup
 _ATTRIBUTES_PENDING = registry.ATTRIBUTES_PENDING
 _adjoint = load.adjoint_instance
@@ -452,7 +453,9 @@ def _call_other(f, args, kwargs):
     kwform = kwargs is not None
     if tf is _MethodType:
         return _shift(f.__self__, f.__func__, args, kwargs)
-    if tf is _BuiltinMethod:
+    if tf is _BuiltinMethod or tf is _MethodWrapper:
+        # `x.append`, `x.sum`; `x.__abs__`, `x.__mul__` (a slot of a C type, bound): the object
+        # is an input too, which may carry a gradient
         owner = f.__self__
         if owner is not None and not isinstance(owner, types.ModuleType):
             return _builtin_method(owner, f.__name__, f, args, kwargs)
@@ -485,8 +488,12 @@ def _call_other(f, args, kwargs):
             return call(wrapped, *args)
         return call_kw(wrapped, tuple(args), kw)
     if callable(f):
-        # a C callable with no rule: a constant when nothing it is given can carry a gradient
-        if not any(_may_carry(a) for a in args) and not any(_may_carry(v) for v in kw.values()):
+        # a C callable with no rule: a constant when nothing it is given (nor the object it is
+        # bound to) can carry a gradient
+        owner = getattr(f, "__self__", None)
+        if (owner is None or isinstance(owner, types.ModuleType) or not _may_carry(owner)) and not any(
+            _may_carry(a) for a in args
+        ) and not any(_may_carry(v) for v in kw.values()):
             y = f(*args, **kw)
             return constant(y, _kw_const_pb if kwform else const_pb(len(args)))
         raise NoRuleError(f)

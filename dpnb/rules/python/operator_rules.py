@@ -310,6 +310,14 @@ for _f, _r in (
 ):
     register(_f, _r, number_closed=True)
 
+# the same, called as methods: `x.__neg__()`, `x.__abs__()` (a slot of a C type; a subclass reads
+# its base's, `runtime._base_rule`). The binary slots (`x.__mul__(y)`) have no rule: they return
+# NotImplemented where the operator would try the other operand, so they are refused, not
+# read as the operator
+for _t in (int, float, complex, np.ndarray, np.generic):
+    for _name, _r in (("__neg__", neg_rrule), ("__pos__", pos_rrule), ("__abs__", abs_rrule)):
+        register(_t.__dict__[_name], _r)
+
 register(operator.matmul, matmul_rrule)
 register(operator.getitem, getitem_rrule)
 # the runtime calls this rule for an itemgetter object `g(obj)` as `rule(g, obj)`
