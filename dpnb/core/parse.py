@@ -18,6 +18,7 @@ import ast
 import collections
 import linecache
 import os
+import re
 import textwrap
 
 from ..errors import NoSourceError, UnsupportedSyntaxError
@@ -231,11 +232,23 @@ def function_source(fn):
 
 
 def _may_have_private_names(node, filename, module_globals):
+    """Whether the lines of `node` may hold a private name: a word that starts with "__" and does
+    not end with it (`__call__`, `__init__` are never mangled; a string or comment that looks
+    private only costs the look)."""
     lines = _lines(filename, module_globals)
     first, last = node.lineno, getattr(node, "end_lineno", None)
     if not lines or last is None or not 1 <= first <= last <= len(lines):
         return True
-    return any("__" in line for line in lines[first - 1 : last])
+    for line in lines[first - 1 : last]:
+        if "__" in line:
+            for word in _DUNDER_WORD.findall(line):
+                if not word.endswith("__"):
+                    return True
+    return False
+
+
+#: a word that starts with "__" (after a character that cannot be part of a name)
+_DUNDER_WORD = re.compile(r"(?<![\w])__\w*")
 
 
 def _node_from_getsource(fn):

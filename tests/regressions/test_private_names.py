@@ -481,3 +481,32 @@ def test_numerical_gradient_sees_the_real_attribute_names():
     # the checker itself: a Tangent keyed by the attribute that exists
     (t,) = numerical_gradient(lambda m: m.loss(), Model(1.0, 0.0))
     assert set(t.fields) == {"_Model__w", "b"}
+
+
+def test_a_method_with_dunder_names_only_is_not_mangled(monkeypatch):
+    """The look before mangling: `__call__`, `__init__` (names ending in "__") are never mangled,
+    so a method whose lines hold only those is read without the mangling pass; one with a
+    private name on any line gets it."""
+    from dpnb.core import mangle
+
+    calls = []
+    original = mangle.mangle_function
+    monkeypatch.setattr(mangle, "mangle_function", lambda fdef, code: calls.append(code.co_name) or original(fdef, code))
+
+    class Layer:
+        def __init__(self, w):
+            self.__w = w
+            self.v__ = w
+
+        def __call__(self, x):
+            return x * self.v__ + x.__abs__()
+
+        def private(self, x):
+            return x * self.__w
+
+    function_source(Layer.__call__)
+    function_source(Layer.__init__)
+    function_source(Layer.private)
+    assert calls == ["__init__", "private"]
+    layer = Layer(3.0)
+    assert dpnb.gradient(lambda x: layer(x) + layer.private(x), 2.0) == pytest.approx((7.0,))
