@@ -630,6 +630,17 @@ class _Adjoint:
         self.sig_of = implicit  # value -> its signature with `Params`' arrays as "p", or None
         self.implicit = {}  # global name -> its Struct or leaf
         self.implicit_names, self.implicit_sigs = [], []
+        self.callee_bodies = {}  # callee -> its `_ssa_body`, read once (a layer's method, met per layer)
+
+    def callee_body(self, f):
+        """`_ssa_body(f)` of a function written inline: a copy of the tree read the first time."""
+        got = self.callee_bodies.get(f)
+        if got is None:
+            got = self.callee_bodies[f] = _ssa_body(f)
+        versioned, static_value, src = got
+        copy = copy_tree(versioned)
+        copy.dpnb_taken = versioned.dpnb_taken
+        return copy, static_value, src
 
     def implicit_of(self, name):
         """`gradient(f, Params(...))`: the Struct or leaf of the global `name` holding a float
@@ -932,7 +943,7 @@ class _Adjoint:
             raise Unsupported("a callee of another module, a closure, or one with a rule")
         if f.__code__.co_flags & 0x0C or f.__code__.co_kwonlyargcount or f.__kwdefaults__:
             raise Unsupported("a callee with *args, **kwargs or keyword-only parameters")
-        versioned, static_value, _ = _ssa_body(f)
+        versioned, static_value, _ = self.callee_body(f)
         params = [p.arg for p in versioned.args.args]
         args, kwargs = self.arguments(v, structs=True)
         if first is not None:
