@@ -82,20 +82,140 @@ def key_name(key):
     return name if type(name) is str else None
 
 
-_INDEX = []
-
-
 def picker(module, loaded):
     """`pick` for the domain of one module of rules (see `registry.lazy_domain`): a key is due for
     it when the index names it, when the index names no module (or no module of this NumPy's),
     or when the module the index names is loaded (`loaded`) and the key has no entry yet."""
 
     def pick(key):
-        if not _INDEX:
-            from ._index import INDEX
-
-            _INDEX.append(INDEX)
-        m = _INDEX[0].get(key_name(key))
+        m = (_INDEX or _read_index()).get(key_name(key))
         return m is None or m == module or (m in loaded and not registry.known(key))
 
     return pick
+
+
+_INDEX = {}
+
+
+def _read_index():
+    _INDEX.update((name, module) for module, names in INDEX_TEXT for name in names.split())
+    return _INDEX
+
+
+# --- the index: written by `python -m dpnb.rules.numpy._make_index`, (module, its keys' names) ---
+INDEX_TEXT = (
+    ('indexing', (
+        'AxisConcatenator.__getitem__ clip diff ndarray.__getitem__ ndarray.clip ndarray.take '
+        'partition select sort take take_along_axis unique where '
+    )),
+    ('random_draws', (
+        'Generator Generator.beta Generator.binomial Generator.bytes Generator.chisquare '
+        'Generator.choice Generator.dirichlet Generator.exponential Generator.f Generator.gamma '
+        'Generator.geometric Generator.gumbel Generator.hypergeometric Generator.integers '
+        'Generator.laplace Generator.logistic Generator.lognormal Generator.logseries '
+        'Generator.multinomial Generator.multivariate_hypergeometric '
+        'Generator.multivariate_normal Generator.negative_binomial Generator.noncentral_chisquare '
+        'Generator.noncentral_f Generator.normal Generator.pareto Generator.permutation '
+        'Generator.permuted Generator.poisson Generator.power Generator.random Generator.rayleigh '
+        'Generator.spawn Generator.standard_cauchy Generator.standard_exponential '
+        'Generator.standard_gamma Generator.standard_normal Generator.standard_t '
+        'Generator.triangular Generator.uniform Generator.vonmises Generator.wald '
+        'Generator.weibull Generator.zipf RandomState RandomState.beta RandomState.binomial '
+        'RandomState.bytes RandomState.chisquare RandomState.choice RandomState.dirichlet '
+        'RandomState.exponential RandomState.f RandomState.gamma RandomState.geometric '
+        'RandomState.get_state RandomState.gumbel RandomState.hypergeometric RandomState.laplace '
+        'RandomState.logistic RandomState.lognormal RandomState.logseries RandomState.multinomial '
+        'RandomState.multivariate_normal RandomState.negative_binomial '
+        'RandomState.noncentral_chisquare RandomState.noncentral_f RandomState.normal '
+        'RandomState.pareto RandomState.permutation RandomState.poisson RandomState.power '
+        'RandomState.rand RandomState.randint RandomState.randn RandomState.random '
+        'RandomState.random_integers RandomState.random_sample RandomState.rayleigh '
+        'RandomState.seed RandomState.set_state RandomState.standard_cauchy '
+        'RandomState.standard_exponential RandomState.standard_gamma RandomState.standard_normal '
+        'RandomState.standard_t RandomState.tomaxint RandomState.triangular RandomState.uniform '
+        'RandomState.vonmises RandomState.wald RandomState.weibull RandomState.zipf default_rng '
+        'get_bit_generator ranf sample seed set_bit_generator '
+    )),
+    ('ufuncs', (
+        'absolute add angle any_foreign arccos arccosh arcsin arcsinh arctan arctan2 arctanh '
+        'around cbrt conjugate copysign cos cosh deg2rad degrees divide exp exp2 expm1 fabs '
+        'float_power floor_divide fmax fmin fmod foreign_cotangent hypot imag ldexp log log10 '
+        'log1p log2 logaddexp logaddexp2 maximum minimum multiply nan_to_num negative positive '
+        'power rad2deg radians real reciprocal refuse_foreign refuse_foreign_cotangent remainder '
+        'round sin sinc sinh sqrt square subtract tan tanh '
+    )),
+    ('constants', (
+        'all allclose any argmax argmin argpartition argsort argwhere array_equal array_equiv '
+        'bincount bitwise_and bitwise_or bitwise_xor broadcast_shapes can_cast ceil count_nonzero '
+        'diag_indices digitize dtype empty empty_like equal eye finfo fix flatnonzero floor gcd '
+        'greater greater_equal heaviside identity iinfo indices invert isclose iscomplex '
+        'iscomplexobj isfinite isin isinf isnan isneginf isposinf isreal isrealobj isscalar '
+        'issubdtype lcm left_shift less less_equal lexsort logical_and logical_not logical_or '
+        'logical_xor min_scalar_type ndarray.all ndarray.any ndarray.argmax ndarray.argmin '
+        'ndarray.argpartition ndarray.argsort ndarray.nonzero ndarray.searchsorted ndarray:dtype '
+        'ndarray:ndim ndarray:shape ndarray:size ndenumerate ndim ndindex nonzero not_equal ones '
+        'ones_like promote_types ravel_multi_index result_type right_shift rint searchsorted '
+        'shape sign signbit size spacing tri tril_indices triu_indices trunc unravel_index zeros '
+        'zeros_like '
+    )),
+    ('reductions', (
+        'amax amin average cumprod cumsum max mean min nanmean nansum ndarray.cumprod '
+        'ndarray.cumsum ndarray.max ndarray.mean ndarray.min ndarray.prod ndarray.std ndarray.sum '
+        'ndarray.var prod std sum var '
+    )),
+    ('shapes', (
+        'append array_split atleast_1d atleast_2d atleast_3d broadcast_arrays broadcast_to '
+        'column_stack concatenate dsplit dstack expand_dims flip fliplr flipud hsplit hstack '
+        'matrix_transpose moveaxis ndarray.flatten ndarray.ravel ndarray.repeat ndarray.reshape '
+        'ndarray.squeeze ndarray.swapaxes ndarray.transpose pad ravel repeat reshape roll '
+        'rollaxis rot90 split squeeze stack swapaxes tile transpose vsplit vstack '
+    )),
+    ('constructors', (
+        'arange full full_like meshgrid '
+    )),
+    ('conversions', (
+        'array asanyarray asarray ascontiguousarray asfortranarray astype clongdouble complex128 '
+        'complex64 copy float16 float32 float64 int16 int32 int64 int8 longdouble ndarray.astype '
+        'ndarray.copy ndarray.item ndarray.tolist uint16 uint32 uint64 uint8 '
+    )),
+    ('decompositions', (
+        'cholesky eig eigh eigvals eigvalsh qr svd '
+    )),
+    ('attributes', (
+        'clongdouble:dtype clongdouble:flags clongdouble:imag clongdouble:itemsize '
+        'clongdouble:nbytes clongdouble:ndim clongdouble:real clongdouble:shape clongdouble:size '
+        'clongdouble:strides complex128:dtype complex128:flags complex128:imag '
+        'complex128:itemsize complex128:nbytes complex128:ndim complex128:real complex128:shape '
+        'complex128:size complex128:strides complex64:dtype complex64:flags complex64:imag '
+        'complex64:itemsize complex64:nbytes complex64:ndim complex64:real complex64:shape '
+        'complex64:size complex64:strides float16:dtype float16:flags float16:imag '
+        'float16:itemsize float16:nbytes float16:ndim float16:real float16:shape float16:size '
+        'float16:strides float32:dtype float32:flags float32:imag float32:itemsize float32:nbytes '
+        'float32:ndim float32:real float32:shape float32:size float32:strides float64:dtype '
+        'float64:flags float64:imag float64:itemsize float64:nbytes float64:ndim float64:real '
+        'float64:shape float64:size float64:strides longdouble:dtype longdouble:flags '
+        'longdouble:imag longdouble:itemsize longdouble:nbytes longdouble:ndim longdouble:real '
+        'longdouble:shape longdouble:size longdouble:strides ndarray.conj ndarray.conjugate '
+        'ndarray.round ndarray:T ndarray:imag ndarray:mT ndarray:real '
+    )),
+    ('products', (
+        'convolve cross diag diagonal dot inner kron matmul ndarray.diagonal ndarray.dot '
+        'ndarray.trace outer tensordot trace tril triu vdot '
+    )),
+    ('linalg', (
+        'det inv lstsq matrix_power norm pinv slogdet solve '
+    )),
+    ('einsum', (
+        'einsum '
+    )),
+    ('fft', (
+        'fft fft2 fftn fftshift ifft ifft2 ifftn ifftshift irfft irfft2 irfftn rfft rfft2 rfftn '
+    )),
+    ('sampling', (
+        'geomspace gradient interp linspace logspace '
+    )),
+    ('ufunc_methods', (
+        'ufunc.accumulate ufunc.outer ufunc.reduce '
+    )),
+)
+# --- end of the index ---

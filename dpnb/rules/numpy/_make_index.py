@@ -1,5 +1,5 @@
-"""Write `_index.py`, the module of rules that registers each NumPy key, by name (`key_name`):
-`python -m dpnb.rules.numpy._make_index`. Each module is imported in a new process, after the
+"""Write the index of NumPy's rules (`INDEX_TEXT` in `__init__.py`): the module of rules that
+registers each NumPy key, by name (`key_name`): `python -m dpnb.rules.numpy._make_index`. Each module is imported in a new process, after the
 modules it comes after, and what it adds to the registry's tables is its; a name two modules
 register keys under is left out (a key of that name loads every module)."""
 import json
@@ -43,19 +43,39 @@ def index():
     return {n: ms[0] for n, ms in sorted(owners.items()) if len(ms) == 1}
 
 
-def source(ix):
-    lines = [
-        '"""Which module of rules registers each NumPy key, by `key_name` (written by `_make_index`;',
-        'a key it does not name loads every module, and so does one its module did not register)."""',
-        "INDEX = {",
-    ]
-    lines += [f"    {n!r}: {m!r}," for n, m in ix.items()]
-    lines.append("}")
+BEGIN = "# --- the index: written by `python -m dpnb.rules.numpy._make_index`, (module, its keys' names) ---\n"
+END = "# --- end of the index ---\n"
+
+
+def text(ix):
+    """The index as `INDEX_TEXT`'s source: for each module, the names of its keys in one string."""
+    import textwrap
+
+    by_module = {}
+    for name, module in sorted(ix.items()):
+        by_module.setdefault(module, []).append(name)
+    lines = ["INDEX_TEXT = ("]
+    for module, names in by_module.items():
+        lines.append(f"    ({module!r}, (")
+        lines += [f"        {chunk + ' '!r}" for chunk in textwrap.wrap(" ".join(names), 88, break_on_hyphens=False)]
+        lines.append("    )),")
+    lines.append(")")
     return "\n".join(lines) + "\n"
 
 
+def stored():
+    """The index `INDEX_TEXT` holds now, as {name: module}."""
+    from . import INDEX_TEXT
+
+    return {name: module for module, names in INDEX_TEXT for name in names.split()}
+
+
 if __name__ == "__main__":
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_index.py")
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__init__.py")
+    with open(path) as f:
+        src = f.read()
+    start, end = src.index(BEGIN) + len(BEGIN), src.index(END)
+    new = src[:start] + text(index()) + src[end:]
     with open(path, "w") as f:
-        f.write(source(index()))
-    print(f"{path}: written")
+        f.write(new)
+    print(f"{path}: index written")
