@@ -14,8 +14,31 @@ from .astlib import _KIDS, copy_location, name_nodes, walk
 def _stores_loads(node):
     stores, loads = [], []
     for n in name_nodes(node):
-        (stores if isinstance(n.ctx, (ast.Store, ast.Del)) else loads).append(n.id)
+        (loads if type(n.ctx) is _Load else stores).append(n.id)
     return Counter(stores), Counter(loads)
+
+
+def _reads(node):
+    """{name: how many times `node` reads it} (a plain dict: `_stores_loads` for the reads only)."""
+    out = {}
+    get = out.get
+    for n in name_nodes(node):
+        if type(n.ctx) is _Load:
+            i = n.id
+            out[i] = get(i, 0) + 1
+    return out
+
+
+def _add(total, counts):
+    get = total.get
+    for k, v in counts.items():
+        total[k] = get(k, 0) + v
+
+
+def _subtract(total, counts):
+    get = total.get
+    for k, v in counts.items():
+        total[k] = get(k, 0) - v
 
 
 def _is_init(stmt):
@@ -70,16 +93,16 @@ def propagate_copies(fn):
         # statement's count is read only before the loop reaches it, and its inner blocks change
         # it only then); their sum over the statements after the loop's; the statements that
         # read each name; and the names the statements before the loop's assign (`name = ...`)
-        reads = {id(s): _stores_loads(s)[1] for s in stmts}
+        reads = {id(s): _reads(s) for s in stmts}
         readers = {}
-        after = Counter()
+        after = {}
         for s in stmts:
             r = reads[id(s)]
-            after.update(r)
+            _add(after, r)
             for name in r:
                 readers.setdefault(name, []).append(s)
         if stmts:
-            after.subtract(reads[id(stmts[0])])
+            _subtract(after, reads[id(stmts[0])])
         assigned = set()
         i = 0
         while i < len(stmts):
@@ -103,7 +126,7 @@ def propagate_copies(fn):
                 ):
                     a, b = s.targets[0].id, s.value.id
                     if a != b and a not in params and stores[a] == 1 and _settled(b, assigned):
-                        used = after[a]
+                        used = after.get(a, 0)
                         if used == loads[a]:
                             # every read of `a` is in a statement after this one (`used == loads[a]`)
                             for t in readers.pop(a, ()):
@@ -111,10 +134,10 @@ def propagate_copies(fn):
                                 n = r.pop(a, 0) if r is not None else 0
                                 if n:  # a statement that reads no `a` stays as it is
                                     _rename(t, a, b)
-                                    r[b] += n
+                                    r[b] = r.get(b, 0) + n
                                     readers.setdefault(b, []).append(t)
-                            after[a] -= used
-                            after[b] += used
+                            after[a] = after.get(a, 0) - used
+                            after[b] = after.get(b, 0) + used
                             loads[b] += used
                             loads[a] = 0
                             stores[a] = 0
@@ -122,13 +145,13 @@ def propagate_copies(fn):
                             del reads[id(s)]
                             removed.add(a)
                             if i < len(stmts):
-                                after.subtract(reads[id(stmts[i])])
+                                _subtract(after, reads[id(stmts[i])])
                             continue
             if isinstance(s, ast.Assign):
                 assigned.update(t.id for t in s.targets if isinstance(t, ast.Name))
             i += 1
             if i < len(stmts):
-                after.subtract(reads[id(stmts[i])])
+                _subtract(after, reads[id(stmts[i])])
 
     def _settled(b, assigned):
         if b in params:
@@ -174,9 +197,11 @@ def release_dead(fn, candidates):
                 live |= mentioned(s)
                 out.append(s)
                 continue
-            stores, loads = _stores_loads(s)
-            dead = sorted(n for n in loads if n in names and not stores[n] and n not in live)
-            live.update(n for n in (*stores, *loads) if n in names)
+            stores, loads = set(), set()
+            for n in name_nodes(s):
+                (loads if type(n.ctx) is _Load else stores).add(n.id)
+            dead = sorted(n for n in loads if n in names and n not in stores and n not in live)
+            live.update(n for n in stores | loads if n in names)
             if dead and not isinstance(s, ast.Return):
                 out.append(ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store()) for n in dead], value=ast.Constant(value=None)))
             out.append(s)
