@@ -132,6 +132,18 @@ SYNTAX = {
 # ndarray methods as a program calls them: `x.sum(...)` (on a Dask array, Dask's own method)
 
 
+def _m___neg__(x):
+    return x.__neg__()
+
+
+def _m___pos__(x):
+    return x.__pos__()
+
+
+def _m___abs__(x):
+    return x.__abs__()
+
+
 def _m_astype(x, *args, **kwargs):
     return x.astype(*args, **kwargs)
 

@@ -104,3 +104,14 @@ def test_nan_to_num_without_a_copy_still_knows_which_entries_were_not_finite():
     _, back = RULES[np.nan_to_num](x, False)
     assert np.isfinite(x).all()  # changed in place, as NumPy does
     np.testing.assert_array_equal(back(np.ones(3))[1], [1.0, 0.0, 0.0])
+
+
+# the unary slots of arrays and NumPy scalars called as methods (`a.__neg__()`; rules in
+# dpnb/rules/python/operator_rules.py, beside the operators')
+CASES += [
+    C(np.ndarray.__neg__, A((2, 3))), C(np.ndarray.__pos__, A((3,))), C(np.ndarray.__abs__, A((3,), "nonzero")),
+    C(np.ndarray.__abs__, A((2,), "complex")),
+    C(np.generic.__neg__, np.float64(1.5)), C(np.generic.__pos__, np.float64(-0.5)),
+    C(np.generic.__abs__, np.float64(-2.5)),
+]
+test_unary_slot_rule = table_test(CASES[-7:], max_examples=5)

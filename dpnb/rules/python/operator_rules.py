@@ -314,9 +314,27 @@ for _f, _r in (
 # its base's, `runtime._base_rule`). The binary slots (`x.__mul__(y)`) have no rule: they return
 # NotImplemented where the operator would try the other operand, so they are refused, not
 # read as the operator
+# (the slot itself computes the value: `np.ndarray.__neg__` of something else raises as it does)
+def _unary_slot(slot, bar):
+    def slot_rrule(a):
+        y = slot(a)
+
+        def slot_pullback(y_bar):
+            return None, bar(a, y, y_bar)
+
+        return y, slot_pullback
+
+    slot_rrule.__name__ = slot_rrule.__qualname__ = f"{slot.__objclass__.__name__}{slot.__name__}rrule"
+    return slot_rrule
+
+
 for _t in (int, float, complex, np.ndarray, np.generic):
-    for _name, _r in (("__neg__", neg_rrule), ("__pos__", pos_rrule), ("__abs__", abs_rrule)):
-        register(_t.__dict__[_name], _r)
+    for _name, _bar in (
+        ("__neg__", lambda a, y, y_bar: unbroadcast_to(-y_bar, a)),
+        ("__pos__", lambda a, y, y_bar: unbroadcast_to(y_bar, a)),
+        ("__abs__", abs_bar),
+    ):
+        register(_t.__dict__[_name], _unary_slot(_t.__dict__[_name], _bar))
 
 register(operator.matmul, matmul_rrule)
 register(operator.getitem, getitem_rrule)
