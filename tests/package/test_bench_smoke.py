@@ -16,3 +16,10 @@ def test_benchmark_section_runs(text, capsys):
 def test_benchmark_times_the_import(capsys):
     bench.main(["--quick", "--filter", "import"])
     assert "import dpnb beyond import numpy:" in capsys.readouterr().out
+
+
+def test_benchmark_compares_the_whole_first_gradient_with_the_first_primal_and_hand_written_one(capsys):
+    bench.main(["--quick", "--filter", "W@x"])
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("sum(W@x+b)") and "primal + hand-written" in ln)
+    assert "goal ≤" in line and line.rstrip()[-1] in "✓✗"
