@@ -597,6 +597,7 @@ class _Adjoint:
         self.nactive = nactive  # the first `nactive` parameters carry cotangents
         self.params = params
         self.looping = 0  # the depth of unrolled loops being read
+        self.branching = 0  # the depth of `if` blocks being read
         self.sigs = sigs
         self.free = free
         self.locals = set(params) | set(free)
@@ -823,13 +824,28 @@ class _Adjoint:
         parts = []
         for stmts in (s.body, s.orelse):
             self.fwd, self.items = [], []
-            self.block(stmts)
+            self.branching += 1
+            try:
+                self.block(stmts)
+            finally:
+                self.branching -= 1
             parts.append((self.fwd or [ast.Pass()], self.items))
         self.fwd, self.items = outer_fwd, outer_items
         self.fwd.append(ast.copy_location(if_(test, parts[0][0], parts[1][0]), s))
         self.items.append(("if", test, parts[0][1], parts[1][1]))
 
     def add_def(self, s, target, kind, operands, extra=None, value=None, guard=None):
+        if kind == "copy" and type(operands[0]) is ast.Name and not self.branching and guard is None:
+            # `t = a` outside a branch: `t` reads as `a` from here on, with no statement (in SSA
+            # form `t` is assigned once, and nothing here changes a value; inside a branch the
+            # name must be assigned, as the branches join)
+            f = self.frame
+            if self.looping:
+                f.looped.add(target)
+            elif target in f.looped:
+                raise Unsupported("a name assigned in a loop and again after it")
+            f.subst[target] = operands[0]
+            return
         if guard is not None:
             self.fwd.append(ast.copy_location(ast.Expr(value=guard), s))
         target = self.target(target)
@@ -1139,6 +1155,9 @@ class _Adjoint:
             return
         b = self.bars.get(operand.id)
         if b is None:
+            if type(contribution) is ast.Name:  # the first contribution is the cotangent itself
+                self.bars[operand.id] = contribution.id
+                return
             name = self.fresh(operand.id + "_bar")
             out.append(assign(name, contribution))
         else:
