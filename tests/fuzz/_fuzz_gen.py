@@ -856,18 +856,18 @@ class Generator:
             src = shape[:ax] + (d,) + shape[ax:]
             fn = r.choice(["np.sum", "np.mean", "np.sum", "np.max", "np.min", "np.prod"])
             if self.chance(0.3):
-                return f"{a(src)}.{fn[3:]}(axis={ax})"
+                return f"({a(src)}).{fn[3:]}(axis={ax})"
             return f"{fn}({a(src)}, axis={ax if self.chance(0.7) else ax - len(src)})"
         if k == 10:
             self.features.add("reshape")
             size = int(np.prod(shape))
             src = self.shape_of_size(size)
             if len(shape) == 1 and self.chance(0.5):
-                return f"{a(src)}.ravel()"
-            return r.choice([f"{a(src)}.reshape({shape})", f"np.reshape({a(src)}, {shape})"])
+                return f"({a(src)}).ravel()"
+            return r.choice([f"({a(src)}).reshape({shape})", f"np.reshape({a(src)}, {shape})"])
         if k == 11 and len(shape) == 2:
             self.features.add("transpose")
-            return r.choice([f"{a(shape[::-1])}.T", f"np.transpose({a(shape[::-1])})"])
+            return r.choice([f"({a(shape[::-1])}).T", f"np.transpose({a(shape[::-1])})"])
         if k == 12 and shape[0] >= 2:
             self.features.add("concatenate")
             p = r.randint(1, shape[0] - 1)
