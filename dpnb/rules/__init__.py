@@ -42,7 +42,7 @@ def _loader(package, names):
 
 for _module, _owners, _names in python.LAZY:
     registry.lazy_domain(_module, _loader("python", _names), concerns=_owners and registry.modules_concern(*_owners))
-# NumPy's, a module of rules at a time (`rules.numpy.INDEX` says which module holds a key's rule)
+# NumPy's, a module of rules at a time (`rules.numpy.INDEX_TEXT` says which module holds a key's rule)
 _numpy_loaded = set()
 
 

@@ -28,7 +28,7 @@ weights=w)`, `initial=`, ...) get their cotangents in a dict after the positiona
 
 The rules are registered when first needed (`dpnb.rules` declares the domains), a module at a
 time: a look-up of a NumPy callable, type, method or attribute (`concerns`) that misses loads
-the module `INDEX` names for the key (`key_name`), one of `CORE`'s, or one of `SUBPACKAGES`'s
+the module the index (`INDEX_TEXT`) names for the key (`key_name`), one of `CORE`'s, or one of `SUBPACKAGES`'s
 once the program imported the subpackage (NumPy imports neither `numpy.fft` nor `numpy.random`
 itself). A key the index does not name, or that its module did not register, loads every module
 due: the index saves time, it never decides what has a rule. Importing one of the modules
@@ -70,7 +70,7 @@ concerns = registry.modules_concern("numpy")
 
 
 def key_name(key):
-    """The name `INDEX` knows a key by: its qualified name (`"tanh"`, `"ndarray.sum"`,
+    """The name the index (`INDEX_TEXT`) knows a key by: its qualified name (`"tanh"`, `"ndarray.sum"`,
     `"ufunc.reduce"`, `"Generator.normal"`), or `"ndarray:T"` for the attribute key
     `(np.ndarray, "T")`; None for a key with no name."""
     try:
