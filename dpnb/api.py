@@ -212,7 +212,7 @@ def _check_separate(ctx, watch, f):
         )
 
 
-def _direct(f, args, with_value, watch=None):
+def _direct(f, args, with_value, watch=None, forward=True):
     """`gradient(f, *args)` for a Python function run as the user's program (not itself being
     differentiated; there a rule makes this return None): one context for both passes, no lock
     (nothing else can reach it), and no work for the cases the general path handles. None when
@@ -233,20 +233,24 @@ def _direct(f, args, with_value, watch=None):
         # a `*args` function runs as a function of as many plain parameters as there are arguments
         adj = load.spread_instance(f, args)
     else:
-        if not with_value and float in map(type, args):
+        if forward and not with_value and float in map(type, args):
             # the derivative of a function of one float (and of ints no cotangent reaches: a
             # count, a depth): forward mode (`core.forward`)
             g1 = load.grad1_instance(f, args) if len(args) == 1 else load.gradn_instance(f, args)
             if g1 is not None:
                 try:
-                    return g1(*args)
+                    r = g1(*args)
                 except (runtime.Bail, RecursionError):
                     load.never_joined(f, args)
+                else:
+                    if not _zero_float(r):
+                        return r
+                    forward = False  # a zero, or no gradient at all (see `_reverse`)
         # forward and backward passes joined into one function needing no context (`core.fuse`)
-        joined = _joined(f, args, _seed)
+        joined = _joined(f, args, _seed) if forward else None
         if joined:
             r = _run_joined(f, joined, args)
-            if r is not None:
+            if r is not None and not _zero_float(r[1]):
                 return WithGradient(*r) if with_value else r[1]
         adj = _adjoint(f, args, True, True)
     if adj is None:
@@ -388,11 +392,14 @@ def gradient(f, *args):
     if g1 and len(args) == 1 and type(args[0]) is float:
         # a function of one float: its forward-mode code gives the answer (`core.forward`)
         try:
-            return g1(args[0])  # (not `g1(*args)`: a call with `*` is not inlined, 50 ns more)
+            r = g1(args[0])  # (not `g1(*args)`: a call with `*` is not inlined, 50 ns more)
         except (runtime.Bail, RecursionError):
             # (forward mode may need more frames than the reverse way for mutual recursion)
             load.never_joined(f, args)
             return _gradient(f, *args)
+        if r[0] == 0.0:
+            return _reverse(f, args, False)  # a zero, or no gradient at all (see `_reverse`)
+        return r
     if e.plain:
         # array code whose gradient is plain code (`core.plain`), compiled under today's rules
         p = e.plain.get(len(args))  # (rule generation, code, plain.run, plain.applies): `load.plain_instance`
@@ -413,17 +420,44 @@ def gradient(f, *args):
                 load.never_joined(f, args)
             else:
                 b = bars[1]
-                return (b,) if type(b) is float else (_finish(b, args[0]),)
+                if type(b) is float:
+                    return (b,) if b != 0.0 else _reverse(f, args, False)
+                return (_finish(b, args[0]),)
     elif e.gradn:
         # one float among ints no cotangent reaches: forward mode (`core.inert.joined_ints`)
         gn = e.gradn.get(tuple(map(type, args)))
         if gn:
             try:
-                return gn(*args)
+                r = gn(*args)
             except (runtime.Bail, RecursionError):
                 load.never_joined(f, args)
                 return _gradient(f, *args)
+            return _reverse(f, args, False) if _zero_float(r) else r
     return _gradient(f, *args)
+
+
+# Forward mode and the joined form compute a derivative as a number: 0.0 where no gradient
+# reaches an argument (a callee that returns a constant, a branch not taken), where `gradient`
+# hands back None (SPEC). A float 0.0 among their results sends the call the reverse way, which
+# tells the two apart: a derivative that is exactly zero is rare, and costs one slower call.
+
+
+def _zero_float(bars):
+    return any(type(b) is float and b == 0.0 for b in bars)
+
+
+def _reverse(f, args, with_value):
+    """`gradient` (or `withgradient`) of `f` by the reverse way, neither forward mode nor the
+    joined form (see above)."""
+    args, watch = _separate(f, args)
+    r = _direct(f, args, with_value, watch, forward=False)
+    if r is not None:
+        return r
+    ctx = H.Context()
+    y, pb = _run(f, args, ctx)
+    out, _ = _backward(ctx, pb, _seed(y), args)
+    _check_separate(ctx, watch, f)
+    return WithGradient(y, out) if with_value else out
 
 
 def _gradient(f, *args):
