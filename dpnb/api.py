@@ -216,7 +216,8 @@ def _direct(f, args, with_value, watch=None, forward=True):
     """`gradient(f, *args)` for a Python function run as the user's program (not itself being
     differentiated; there a rule makes this return None): one context for both passes, no lock
     (nothing else can reach it), and no work for the cases the general path handles. None when
-    the general path is needed. `watch`: see `_separate`."""
+    the general path is needed. `watch`: see `_separate`. Without `forward`, neither forward mode
+    nor the joined form (see `_reverse`)."""
     if type(f) is not _FunctionType:
         return None
     # array code in the subset in which nothing can alias or change a value: its gradient as
@@ -289,7 +290,7 @@ def _run_joined(f, joined, args):
 
 # a gradient being differentiated (a second derivative) takes the general path, whose every step
 # dpnb can differentiate
-registry.register(_direct, runtime.as_inner(lambda f, args, with_value, watch=None: None))
+registry.register(_direct, runtime.as_inner(lambda f, args, with_value, watch=None, forward=True: None))
 
 
 def _backward(ctx, pb, dy, args):
@@ -360,15 +361,7 @@ def withgradient(f, *args):
     """
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0], with_value=True)
-    args, watch = _separate(f, args)
-    r = _direct(f, args, True, watch)
-    if r is not None:
-        return r
-    ctx = H.Context()
-    y, pb = _run(f, args, ctx)
-    out, _ = _backward(ctx, pb, _seed(y), args)
-    _check_separate(ctx, watch, f)
-    return WithGradient(y, out)
+    return _general(f, args, True)
 
 
 def gradient(f, *args):
@@ -449,8 +442,14 @@ def _zero_float(bars):
 def _reverse(f, args, with_value):
     """`gradient` (or `withgradient`) of `f` by the reverse way, neither forward mode nor the
     joined form (see above)."""
+    return _general(f, args, with_value, False)
+
+
+def _general(f, args, with_value, forward=True):
+    """`gradient(f, *args)` (with `with_value`, `withgradient`) every other way: `_direct`, else
+    a pullback in a context of its own. `forward`: see `_direct`."""
     args, watch = _separate(f, args)
-    r = _direct(f, args, with_value, watch, forward=False)
+    r = _direct(f, args, with_value, watch, forward)
     if r is not None:
         return r
     ctx = H.Context()
@@ -464,15 +463,7 @@ def _gradient(f, *args):
     """`gradient(f, *args)` every other way."""
     if len(args) == 1 and type(args[0]) is Params:
         return params_gradient(f, args[0])
-    args, watch = _separate(f, args)
-    r = _direct(f, args, False, watch)
-    if r is not None:
-        return r
-    ctx = H.Context()
-    y, pb = _run(f, args, ctx)
-    out, _ = _backward(ctx, pb, _seed(y), args)
-    _check_separate(ctx, watch, f)
-    return out
+    return _general(f, args, False)
 
 
 # differentiated (a second derivative), `gradient` is `_gradient`: every step of it dpnb can
