@@ -916,7 +916,8 @@ class _ByCode:
 _UNSUPPORTED = object()
 #: code -> {(mask, top): template function, or _UNSUPPORTED} (a redefined function has new code)
 _TEMPLATES = _ByCode()
-#: code -> its SSA form (`fwdrev._ssa_body`), for the forms and masks compiled from it
+#: code -> (the globals it was read in, its SSA form (`_ssa_body`)), for the forms and masks
+#: compiled from it and the gradients that write it inline
 _SSA = _ByCode()
 #: id(function) -> (weak reference, code, defaults, {(mask, top): instance or None})
 _INSTANCES = {}
@@ -981,11 +982,14 @@ def _through_callee(fn, mask, top):
 
 
 def _ssa_of(fn):
-    """`_ssa_body(fn)`, read once for every mask and form (`Unsupported` where it raises)."""
+    """`_ssa_body(fn)`, read once for every mask and form, and for every gradient that writes `fn`
+    inline (`fwdrev`, which copies it) (`Unsupported` where it raises). Its names are resolved in
+    `fn`'s globals: a function of the same code in other globals reads it again."""
     got = _SSA.get(fn.__code__)
-    if got is None:
-        got = _SSA[fn.__code__] = _ssa_body(fn)
-    return got
+    if got is None or got[0] is not fn.__globals__:
+        got = (fn.__globals__, _ssa_body(fn))
+        _SSA[fn.__code__] = got
+    return got[1]
 
 
 @gc_paused

@@ -30,7 +30,7 @@ import numpy as np
 from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, name_nodes, tup, walk
 
 
-from .forward import Unsupported, _ByCode, _reads_of, _ssa_body, namer_of  # one reading of the source for both
+from .forward import Unsupported, _ByCode, _reads_of, _ssa_body, _ssa_of, namer_of  # one reading of the source for both
 from .load import gc_paused
 
 
@@ -631,14 +631,13 @@ class _Adjoint:
         self.sig_of = implicit  # value -> its signature with `Params`' arrays as "p", or None
         self.implicit = {}  # global name -> its Struct or leaf
         self.implicit_names, self.implicit_sigs = [], []
-        self.callee_bodies = {}  # callee -> its `_ssa_body`, read once (a layer's method, met per layer)
 
-    def callee_body(self, f):
-        """`_ssa_body(f)` of a function written inline: a copy of the tree read the first time."""
-        got = self.callee_bodies.get(f)
-        if got is None:
-            got = self.callee_bodies[f] = _ssa_body(f)
-        versioned, static_value, src = got
+    @staticmethod
+    def callee_body(f):
+        """`_ssa_body(f)` of a function written inline: a copy of the tree forward mode's cache
+        holds (`_ssa_of`: read once, for a layer's method met once per layer and in later
+        gradients)."""
+        versioned, static_value, src = _ssa_of(f)
         copy = copy_tree(versioned)
         copy.dpnb_taken = versioned.dpnb_taken
         return copy, static_value, src

@@ -478,3 +478,33 @@ def test_hessian_through_the_matmul_cotangents(body):
     cols = [(dpnb.gradient(f, x + eps * e)[0] - dpnb.gradient(f, x - eps * e)[0]) / (2 * eps) for e in np.eye(3)]
     np.testing.assert_allclose(H, np.array(cols).T, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(H, H.T, rtol=1e-9, atol=1e-12)
+
+
+# A callee written inline is read into SSA form once, in forward mode's cache (`forward._ssa_of`),
+# keyed by its code: a function of the same code in other globals (where `m.sin` is another
+# function) is read again in its own, on the plain way and on forward mode's.
+def _twin_callee(x):
+    return m.sin(x) * 2.0
+
+
+def _twin_top(x):
+    return np.sum(_twin_callee(x) * x)
+
+
+m = np
+
+
+def test_functions_of_the_same_code_in_other_globals():
+    import types
+
+    fake = types.ModuleType("fake")
+    fake.sin = np.cos
+    other = {"m": fake, "np": np, "__builtins__": __builtins__}
+    other["_twin_callee"] = types.FunctionType(_twin_callee.__code__, other, "_twin_callee")
+    top2 = types.FunctionType(_twin_top.__code__, other, "_twin_top")
+    x = np.array([0.5, -1.0])
+    for _ in range(2):
+        np.testing.assert_allclose(dpnb.gradient(_twin_top, x)[0], 2 * np.sin(x) + 2 * x * np.cos(x), rtol=1e-12)
+        np.testing.assert_allclose(dpnb.gradient(top2, x)[0], 2 * np.cos(x) - 2 * x * np.sin(x), rtol=1e-12)
+        assert dpnb.gradient(_twin_callee, 0.5)[0] == pytest.approx(2 * math.cos(0.5))
+        assert dpnb.gradient(other["_twin_callee"], 0.5)[0] == pytest.approx(-2 * math.sin(0.5))
