@@ -43,22 +43,9 @@ def _loader(package, names):
 for _module, _owners, _names in python.LAZY:
     registry.lazy_domain(_module, _loader("python", _names), concerns=_owners and registry.modules_concern(*_owners))
 # NumPy's, a module of rules at a time (`rules.numpy.INDEX_TEXT` says which module holds a key's rule)
-_numpy_loaded = set()
-
-
-def _numpy_loader(name):
-    load = _loader("numpy", (name,))
-
-    def load_part():
-        load()
-        _numpy_loaded.add(name)
-
-    return load_part
-
-
 for _module, _names in ((None, _numpy.CORE),) + _numpy.SUBPACKAGES:
     for _name in _names:
-        registry.lazy_domain(_module, _numpy_loader(_name), concerns=_numpy.concerns,
-                             attributes=_name in _numpy.ATTRIBUTES, pick=_numpy.picker(_name, _numpy_loaded))
+        registry.lazy_domain(_module, _loader("numpy", (_name,)), concerns=_numpy.concerns,
+                             attributes=_name in _numpy.ATTRIBUTES, pick=_numpy.picker(_name))
 for _module, _names in _SCIPY:
     registry.lazy_domain(_module, _loader("scipy", _names))

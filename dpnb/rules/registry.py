@@ -265,13 +265,18 @@ def _refresh_pending():
     _modules_seen[0] = -1
 
 
-def _due(d, key, modules):
+def _due(d, key, modules, asked):
+    """Whether domain `d` is due at a look-up of `key`; `asked`: each `concerns`' answer for `key`,
+    kept for the other domains that share it (the parts of one library)."""
     if d.module is not None and d.module not in modules:
         return False
     if d.concerns is None or key is _ALL:
         return True
     try:
-        return bool(d.concerns(key)) and (d.pick is None or bool(d.pick(key)))
+        c = asked.get(d.concerns)
+        if c is None:
+            c = asked[d.concerns] = bool(d.concerns(key))
+        return c and (d.pick is None or bool(d.pick(key)))
     except Exception:  # an object that will not say: load, a rule too many is harmless
         return True
 
@@ -306,8 +311,9 @@ def _load_pending(key):
         if _loading[0]:
             return False  # a look-up made while a domain registers its rules
         loaded = False
+        asked = {}
         while True:
-            ready = [d for d in _DOMAINS if _due(d, key, modules)]
+            ready = [d for d in _DOMAINS if _due(d, key, modules, asked)]
             if not ready:
                 break
             for d in ready:

@@ -315,6 +315,27 @@ def test_what_is_not_numpy_does_not_concern_it(key):
     assert not concerns(key)
 
 
+def test_a_key_the_index_gives_to_no_module_of_numpys_loads_them_all(tmp_path):
+    ok = run(tmp_path, """
+        import sys
+        import numpy as np
+        import dpnb
+        from dpnb.rules import numpy as N
+        from dpnb.testing import gradcheck
+
+        from dpnb.rules import registry
+
+        N._read_index()["sum"] = "no such module"
+        found = registry.lookup(np.sum) is not None  # the first look-up of a NumPy key
+
+        def f(x):
+            return np.sum(x * x)
+
+        print([found, gradcheck(f, np.array([0.5, -1.0])), "dpnb.rules.numpy.attributes" in sys.modules])
+    """)
+    assert ok == [True, True, True]
+
+
 def test_the_index_of_numpys_rules_is_up_to_date():
     """Each key's module as the modules register them now (`python -m dpnb.rules.numpy._make_index`
     writes it again): a rule moved or added without it would load every module at its look-up."""

@@ -34,6 +34,8 @@ itself). A key the index does not name, or that its module did not register, loa
 due: the index saves time, it never decides what has a rule. Importing one of the modules
 registers its rules; `python -m dpnb.rules.numpy._make_index` writes the index again.
 """
+import sys
+
 from .. import registry
 
 #: the modules of rules for NumPy itself, in the order they load when all do (a module after
@@ -82,16 +84,23 @@ def key_name(key):
     return name if type(name) is str else None
 
 
-def picker(module, loaded):
+def picker(module):
     """`pick` for the domain of one module of rules (see `registry.lazy_domain`): a key is due for
     it when the index names it, when the index names no module (or no module of this NumPy's),
-    or when the module the index names is loaded (`loaded`) and the key has no entry yet."""
+    or when the module the index names is imported (its rules registered) and the key has no
+    entry yet."""
 
     def pick(key):
         m = (_INDEX or _read_index()).get(key_name(key))
-        return m is None or m == module or (m in loaded and not registry.known(key))
+        if m is None or m == module or m not in _MODULES:
+            return True
+        return _PACKAGE + m in sys.modules and not registry.known(key)
 
     return pick
+
+
+_PACKAGE = __name__ + "."
+_MODULES = frozenset(CORE + tuple(m for _, ms in SUBPACKAGES for m in ms))
 
 
 _INDEX = {}
