@@ -343,3 +343,8 @@ def test_the_index_of_numpys_rules_is_up_to_date():
 
     assert _make_index.index() == _make_index.stored()
     assert len(_make_index.stored()) > 400
+    # the modules said to register attribute rules (the runtime asks for them while one waits)
+    # are those that register `(type, name)` keys
+    from dpnb.rules import numpy as N
+
+    assert {m for n, m in _make_index.stored().items() if ":" in n} == set(N.ATTRIBUTES)

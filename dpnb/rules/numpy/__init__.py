@@ -63,6 +63,8 @@ SUBPACKAGES = (
     ("numpy.fft", ("fft",)),
     ("numpy.random", ("random_draws",)),
 )
+#: every module of rules for NumPy, in that order
+MODULES = CORE + tuple(m for _, ms in SUBPACKAGES for m in ms)
 
 
 #: whether a look-up of a key may need NumPy's rules: a NumPy function, ufunc, type or object
@@ -92,7 +94,7 @@ def picker(module):
 
     def pick(key):
         m = (_INDEX or _read_index()).get(key_name(key))
-        if m is None or m == module or m not in _MODULES:
+        if m is None or m == module or m not in MODULES:
             return True
         return _PACKAGE + m in sys.modules and not registry.known(key)
 
@@ -100,7 +102,6 @@ def picker(module):
 
 
 _PACKAGE = __name__ + "."
-_MODULES = frozenset(CORE + tuple(m for _, ms in SUBPACKAGES for m in ms))
 
 
 _INDEX = {}

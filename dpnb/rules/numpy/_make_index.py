@@ -1,7 +1,8 @@
 """Write the index of NumPy's rules (`INDEX_TEXT` in `__init__.py`): the module of rules that
-registers each NumPy key, by name (`key_name`): `python -m dpnb.rules.numpy._make_index`. Each module is imported in a new process, after the
-modules it comes after, and what it adds to the registry's tables is its; a name two modules
-register keys under is left out (a key of that name loads every module)."""
+registers each NumPy key, by name (`key_name`): `python -m dpnb.rules.numpy._make_index`. The
+modules are imported one after another (`MODULES`: each after those it imports) in a new process
+with none of NumPy's rules registered, and what one adds to the registry's tables is its; a name
+two modules register keys under is left out (a key of that name loads every module)."""
 import json
 import os
 import subprocess
@@ -24,7 +25,7 @@ def keys():
 
 
 owner = {}
-for module in N.CORE + tuple(m for _, ms in N.SUBPACKAGES for m in ms):
+for module in N.MODULES:
     before = keys()
     importlib.import_module("dpnb.rules.numpy." + module)
     for k in keys() - before:

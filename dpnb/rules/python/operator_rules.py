@@ -310,11 +310,11 @@ for _f, _r in (
 ):
     register(_f, _r, number_closed=True)
 
-# the same, called as methods: `x.__neg__()`, `x.__abs__()` (a slot of a C type; a subclass reads
-# its base's, `runtime._base_rule`). The binary slots (`x.__mul__(y)`) have no rule: they return
-# NotImplemented where the operator would try the other operand, so they are refused, not
-# read as the operator
-# (the slot itself computes the value: `np.ndarray.__neg__` of something else raises as it does)
+# The unary operators called as methods: `x.__neg__()`, `x.__abs__()` (a slot of a C type; a
+# subclass reads its base's, `runtime._base_rule`). The slot itself computes the value, so that
+# `np.ndarray.__neg__` of something else raises as it does. The binary slots (`x.__mul__(y)`)
+# have no rule: they return NotImplemented where the operator would try the other operand, so
+# they are refused, not read as the operator.
 def _unary_slot(slot, bar):
     def slot_rrule(a):
         y = slot(a)
