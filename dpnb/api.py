@@ -11,9 +11,12 @@ import numpy as np
 
 from .core import heap as H
 from .core import higher, load, runtime
-# The passes every first gradient runs (reading the source, normalize, SSA, forward mode) load
-# with dpnb, as its core; the reverse-mode writer and each library's rules load when first needed.
+# The passes every first gradient runs (reading the source, normalize, SSA, forward mode) and the
+# array transform (plain, fwdrev, tidy: a first gradient of NumPy code runs them, and importing
+# them costs as much as a fifth of it) load with dpnb, as its core; the reverse-mode writer of
+# the general way and each library's rules load when first needed.
 from .core import forward as _forward, normalize as _normalize, parse as _parse, ssa as _ssa  # noqa: F401,E402
+from .core import plain as _plain  # noqa: F401,E402
 from .core.results import complete, field_names as _field_names, finish as _finish, own as _own
 from .rules import registry
 from .errors import DifferentiationError, NonScalarOutputError
