@@ -175,6 +175,33 @@ def name_nodes(node):
     return out
 
 
+def nodes(node):
+    """The nodes of `node`'s tree, `node` first, in a list made without a generator, but those
+    that hold nothing (`Load`, `Add`, ...): for a pass that looks at every node in no order."""
+    return scope_nodes((node,), ())
+
+
+def bfs_nodes(node):
+    """The nodes `walk(node)` gives, in the same order (breadth first), but those that hold
+    nothing (`Load`, `Add`, ...), in a list made without a generator."""
+    out = [node]
+    push = out.append
+    kids = _KIDS
+    for n in out:  # the list grows as it is read
+        d = n.__dict__
+        for field in kids[type(n)]:
+            v = d.get(field)
+            if v is None:
+                continue
+            if type(v) is list:
+                for c in v:
+                    if isinstance(c, _AST):
+                        push(c)
+            elif isinstance(v, _AST):
+                push(v)
+    return out
+
+
 class _Kids(dict):
     """node type -> its fields that may hold a node with something in it: all but `ctx`, `op`
     and `ops`, which only ever hold the node types that hold nothing (`Load`, `Add`, `Eq`, ...);

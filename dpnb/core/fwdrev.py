@@ -566,6 +566,8 @@ class _Frame:
         for s in _walk_statements(body):
             if isinstance(s, ast.Assign) and isinstance(s.value, (ast.Tuple, ast.Dict)):
                 self.star[s.targets[0].id] = s.value
+        if not self.star:
+            return
         # a literal read anywhere else is a value of its own: not one of those
         starred = [getattr(n.value, "id", None) for s in _walk_statements(body) for n in walk(s)
                    if isinstance(n, ast.Starred) or (isinstance(n, ast.keyword) and n.arg is None)]
@@ -1387,9 +1389,10 @@ def read(fn, nactive, spread=False, sigs=None, implicit=None):
     return adj, params, free, fwd, bwd, ret, ns, checks, src
 
 
-def compile_function(fn, adj, name, argnames, body, ns, src, flags=()):
+def compile_function(fn, adj, name, argnames, body, ns, src, flags=(), stored=None):
     """The function `def <name>(<argnames>, *, <flags>=False): <body>`, compiled with `fn`'s file
-    name and lines, in `fn`'s globals with the names of `ns` bound in a closure."""
+    name and lines, in `fn`'s globals with the names of `ns` bound in a closure. `stored`: the
+    names `body` assigns, where the caller has them."""
     fdef = src.node
     args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in argnames],
                          vararg=None, kwonlyargs=[ast.arg(arg=f) for f in flags], kw_defaults=[C(False) for _ in flags],
@@ -1405,7 +1408,8 @@ def compile_function(fn, adj, name, argnames, body, ns, src, flags=()):
     fix_missing_locations(module)
     compiled = compile(module, src.filename, "exec")
     fcode = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
-    stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
+    if stored is None:
+        stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
     if adj.roots & (stored | set(ns) | set(argnames) | set(flags) | {name}):
         raise Unsupported("a module name the code reads is also a name of the generated code")
     return _Built(types.FunctionType(fcode, fn.__globals__)(*ns.values()), inner)

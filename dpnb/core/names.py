@@ -6,7 +6,7 @@ built from every identifier in the function's source and hands out fresh ones.
 import ast
 import itertools
 
-from .astlib import DEFS, walk
+from .astlib import DEFS, nodes
 
 #: prefix of temporaries in the normalized forward pass
 TEMP = "_t"
@@ -22,7 +22,7 @@ _Name, _arguments = ast.Name, ast.arguments
 class Namer:
     def __init__(self, tree):
         taken = self.taken = set()
-        for n in walk(tree):  # every name, parameter and def of the tree
+        for n in nodes(tree):  # every name, parameter and def of the tree
             t = type(n)
             if t is _Name:
                 taken.add(n.id)

@@ -22,7 +22,7 @@ import re
 import textwrap
 
 from ..errors import NoSourceError, UnsupportedSyntaxError
-from .astlib import walk
+from .astlib import nodes, walk
 from .codes import CodeTable
 
 #: (filename, hash of its text) -> syntax tree, for the most recently read files only
@@ -319,7 +319,7 @@ def reject_unsupported(fdef, filename):
     """Refuse what no transform reads, naming the construct, the file and the line."""
     if isinstance(fdef, ast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("`async def`", filename, fdef.lineno)
-    if not any(type(n) in _UNSUPPORTED for n in walk(fdef)):
+    if not any(type(n) in _UNSUPPORTED for n in nodes(fdef)):
         return  # (the common case, in one quick walk; the walk below says where and what)
 
     def visit(node):

@@ -71,7 +71,9 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True
     if inplace:
         _in_place(body)
     ns = dict(ns, **_INTO, **_SHAPED, **_UNREAD_TOTALS)
-    return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src, () if wanted is None else (wanted,))
+    # (release_dead and _in_place assign no name `stored` does not hold)
+    return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src, () if wanted is None else (wanted,),
+                                   stored)
 
 
 # --- the value `gradient` drops -------------------------------------------------------------------

@@ -25,7 +25,7 @@ it raises for the user's code.
 import ast
 import copy
 
-from .astlib import copy_location, copy_renamed, copy_tree, fix_missing_locations, scope_nodes, walk
+from .astlib import bfs_nodes, copy_location, copy_renamed, copy_tree, fix_missing_locations, scope_nodes, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None
@@ -691,8 +691,8 @@ def _plain_names(body, ssa):
     """Give the first surviving version of each variable the user's own name, where it is free."""
     order = []
     seen = set()
-    module = ast.Module(body=body, type_ignores=[])
-    for node in walk(module):
+    every = bfs_nodes(ast.Module(body=body, type_ignores=[]))  # (in `walk`'s order)
+    for node in every:
         t = type(node)
         if t is _Name:
             if type(node.ctx) is _Load:
@@ -721,7 +721,7 @@ def _plain_names(body, ssa):
         used.add(orig)
     if not mapping:
         return body
-    for node in walk(module):
+    for node in every:
         t = type(node)
         if t is _Name:
             if node.id in mapping:

@@ -8,7 +8,7 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 import ast
 from collections import Counter
 
-from .astlib import _KIDS, copy_location, name_nodes, walk
+from .astlib import _KIDS, SCOPES, copy_location, name_nodes, scope_nodes, walk
 
 
 def _stores_loads(node):
@@ -78,8 +78,28 @@ def _rename(stmt, old, new):
 _AST, _Name, _Load = ast.AST, ast.Name, ast.Load
 
 
+def _has_copy(stmts):
+    """Whether a statement of `stmts`, or of a block inside one, is a copy `a = b`."""
+    for s in stmts:
+        t = type(s)
+        if t is ast.Assign:
+            if len(s.targets) == 1 and type(s.targets[0]) is _Name and type(s.value) is _Name:
+                return True
+        elif t is not ast.Expr and t is not ast.Return:
+            for field in ("body", "orelse", "finalbody"):
+                sub = getattr(s, field, None)
+                if type(sub) is list and sub and isinstance(sub[0], ast.stmt) and _has_copy(sub):
+                    return True
+            for h in getattr(s, "handlers", ()) or ():
+                if _has_copy(h.body):
+                    return True
+    return False
+
+
 def propagate_copies(fn):
     """Remove plain copies between names in function `fn` (an ast.FunctionDef), in place."""
+    if not _has_copy(fn.body):
+        return fn
     params = {a.arg for a in fn.args.args}
     init = fn.body[0] if fn.body and _is_init(fn.body[0]) else None
     init_names = {t.id for t in init.targets} if init is not None else set()
@@ -175,11 +195,15 @@ def release_dead(fn, candidates):
     straight-line code and `if` blocks are treated; a loop, `try` or `with` counts as one read of
     every name it mentions. Names a nested function reads, or `nonlocal` ones, are left alone."""
     inner, declared = set(), set()
-    for n in walk(fn):
-        if n is not fn and isinstance(n, (ast.FunctionDef, ast.Lambda)):
-            inner.update(m.id for m in name_nodes(n))
-        elif isinstance(n, (ast.Nonlocal, ast.Global)):
-            declared.update(n.names)
+    for s in scope_nodes([fn.args, *fn.decorator_list, *fn.body] + ([fn.returns] if fn.returns else [])):
+        if isinstance(s, (ast.Nonlocal, ast.Global)):
+            declared.update(s.names)
+        elif isinstance(s, SCOPES):  # what is inside a nested function or class, as `walk` finds it
+            for n in walk(s):
+                if isinstance(n, (ast.FunctionDef, ast.Lambda)):
+                    inner.update(m.id for m in name_nodes(n))
+                elif isinstance(n, (ast.Nonlocal, ast.Global)):
+                    declared.update(n.names)
     names = set(candidates) - inner - declared - {a.arg for a in fn.args.args}
     if not names:
         return fn

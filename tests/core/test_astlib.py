@@ -78,3 +78,19 @@ def test_fix_missing_locations_gives_a_shared_node_its_first_parents_position():
 def test_name_nodes_are_the_names_walk_finds():
     for tree in _trees():
         assert sorted(map(id, astlib.name_nodes(tree))) == sorted(id(n) for n in ast.walk(tree) if isinstance(n, ast.Name))
+
+
+def _holds_something(n):
+    return not isinstance(n, (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop))
+
+
+def test_bfs_nodes_are_walks_nodes_in_walks_order_but_those_that_hold_nothing():
+    for tree in _trees():
+        assert list(map(id, astlib.bfs_nodes(tree))) == [id(n) for n in ast.walk(tree) if _holds_something(n)]
+
+
+def test_nodes_are_walks_nodes_but_those_that_hold_nothing():
+    for tree in _trees():
+        got = list(map(id, astlib.nodes(tree)))
+        assert len(got) == len(set(got))
+        assert sorted(got) == sorted(id(n) for n in ast.walk(tree) if _holds_something(n))

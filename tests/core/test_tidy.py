@@ -126,3 +126,31 @@ def f(x):
     out = tidied(src)
     assert run(out, (3,)) == run(src, (3,)) == (6, 6)
     assert run(out, (-1,)) == run(src, (-1,)) == (None, None)
+
+
+def test_release_dead_leaves_alone_the_names_a_nested_function_reads_or_declares():
+    src = (
+        "def f(p):\n"
+        "    a = p * 2\n"
+        "    b = p * 3\n"
+        "    c = p * 4\n"
+        "    x = p + 1\n"
+        "    y = x * 2\n"
+        "    g = lambda: a\n"
+        "    def h(q=lambda: b):\n"
+        "        nonlocal c\n"
+        "        c = c + 1\n"
+        "        return q()\n"
+        "    z = a + b + c + y + g() + h()\n"
+        "    return z\n"
+    )
+    out = tidied(src, release=True)
+    assert "x = None" in out and "y = None" in out
+    assert not any(f"{n} = None" in out for n in "abc")
+    assert run(out, (1.0,)) == run(src, (1.0,)) == 18.0
+
+
+def test_release_dead_leaves_alone_a_nonlocal_name():
+    fn = ast.parse("def f(p):\n    nonlocal u\n    u = p * 2\n    v = u + 1\n    return v\n").body[0]
+    out = ast.unparse(ast.fix_missing_locations(tidy.release_dead(fn, {"u", "v"})))
+    assert "u = None" not in out
