@@ -111,7 +111,17 @@ def register(f, rule, *, number_closed=False):
         NUMBER_CLOSED.add(f)
     if replaced or hasattr(f, "__code__"):
         _changed(f)
+    elif not _loading[0]:
+        _new_entry()
     return rule
+
+
+def _new_entry():
+    """A rule or constant registered for a callable that had none, outside a domain's loading:
+    code built while the callable had no entry is built again. (The array transform reads a
+    callable it has a primitive for, with no entry yet, as one with dpnb's own rule, without
+    loading its domain: `fwdrev._builtin_rule`.)"""
+    generation[0] = next(_generation)
 
 
 def constant(*fs):
@@ -125,7 +135,23 @@ def constant(*fs):
         CONSTANTS.add(f)
         if replaced or hasattr(f, "__code__"):
             _changed(f)
+        elif not _loading[0]:
+            _new_entry()
     return fs[0] if len(fs) == 1 else fs
+
+
+def entry(f):
+    """`lookup(f)` as the tables are now, loading no domain: the rule registered for `f`,
+    `CONSTANT`, or None."""
+    try:
+        r = _dict_get(RULES, f)
+        if r is not None:
+            return r
+        if f in CONSTANTS:
+            return CONSTANT
+    except TypeError:  # unhashable callable
+        pass
+    return None
 
 
 def lookup(f):
