@@ -111,16 +111,16 @@ def register(f, rule, *, number_closed=False):
         NUMBER_CLOSED.add(f)
     if replaced or hasattr(f, "__code__"):
         _changed(f)
-    elif not _loading[0]:
+    else:
         _new_entry()
     return rule
 
 
 def _new_entry():
-    """A rule or constant registered for a callable that had none, outside a domain's loading:
-    code built while the callable had no entry is built again. (The array transform reads a
-    callable it has a primitive for, with no entry yet, as one with dpnb's own rule, without
-    loading its domain: `fwdrev._builtin_rule`.)"""
+    """A rule or constant registered for a callable that had none (by the user or by a domain
+    that loads, in any thread): code built while the callable had no entry is built again. (The
+    array transform reads a callable it has a primitive for and that has no entry yet as one
+    with dpnb's own rule, without loading its domain: `fwdrev._builtin_rule`.)"""
     generation[0] = next(_generation)
 
 
@@ -135,7 +135,7 @@ def constant(*fs):
         CONSTANTS.add(f)
         if replaced or hasattr(f, "__code__"):
             _changed(f)
-        elif not _loading[0]:
+        else:
             _new_entry()
     return fs[0] if len(fs) == 1 else fs
 
