@@ -42,14 +42,19 @@ _CACHE = _ByCode()
 
 
 @gc_paused
-def build(fn, nargs, sigs=None, inplace=True):
+def build(fn, nargs, sigs=None, inplace=True, tree=False):
     """The compiled `grad(*params, *cells) -> (y, bar_1, ..., bar_nargs)` of `fn`, or `Unsupported`.
     With `sigs` (`signature`), an argument that is an object, list or tuple is given as its
-    leaves, and so are their cotangents."""
+    leaves, and so are their cotangents. The code's tree is kept (`.tree`) only with `tree`
+    (`source`): kept in the cache, its thousand-odd objects would cost memory and the garbage
+    collector's time for nothing."""
     # a `*args` function is read as one of `nargs` plain parameters, as the general way does
     adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(
         fn, nargs, spread=bool(fn.__code__.co_flags & 0x04), sigs=sigs)
-    return _compile(fn, adj, adj.leaves, params[nargs:] + free, fwd, bwd, ret, ns, checks, src, inplace)
+    b = _compile(fn, adj, adj.leaves, params[nargs:] + free, fwd, bwd, ret, ns, checks, src, inplace)
+    if not tree:
+        b.tree = None
+    return b
 
 
 def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True):
@@ -583,7 +588,7 @@ _MISSING = object()
 
 
 class _ParamsBuild:
-    __slots__ = ("generation", "globals", "names", "sigs", "fn", "positions", "read", "tree")
+    __slots__ = ("generation", "globals", "names", "sigs", "fn", "positions", "read")
 
 
 def _implicit_sig(v, w):
@@ -610,7 +615,7 @@ def _params_build(fn, ids):
     b.positions = [adj.leaves.index(n) for n in adj.inputs]
     b.read = [n for n in adj.globals_read if n not in adj.implicit]
     built = _compile(fn, adj, adj.leaves, params + free, fwd, bwd, ret, ns, checks, src)
-    b.fn, b.tree = built.fn, built.tree
+    b.fn = built.fn
     return b
 
 
@@ -682,5 +687,8 @@ def source(fn, nargs=1, inplace=True):
     `inplace`, for arguments of `IN_PLACE_FROM` entries or more), or None."""
     if type(fn) is not types.FunctionType:
         return None
-    b = fwdrev.built(_CACHE, fn, (nargs, inplace), lambda f: build(f, nargs, inplace=inplace))
-    return None if b is _UNSUPPORTED else ast.unparse(b.tree)
+    try:  # (built again: the cache keeps no tree)
+        b = build(fn, nargs, inplace=inplace, tree=True)
+    except fwdrev.Unsupported:
+        return None
+    return ast.unparse(b.tree)

@@ -141,17 +141,12 @@ def constant(*fs):
 
 
 def entry(f):
-    """`lookup(f)` as the tables are now, loading no domain: the rule registered for `f`,
-    `CONSTANT`, or None."""
-    try:
-        r = _dict_get(RULES, f)
-        if r is not None:
-            return r
-        if f in CONSTANTS:
-            return CONSTANT
-    except TypeError:  # unhashable callable
-        pass
-    return None
+    """`lookup(f)` of a hashable `f` as the tables are now, loading no domain: the rule
+    registered for `f`, `CONSTANT`, or None."""
+    r = _dict_get(RULES, f)
+    if r is None and f in CONSTANTS:
+        return CONSTANT
+    return r
 
 
 def lookup(f):
