@@ -16,7 +16,7 @@ from .core import higher, load, runtime
 # them costs as much as a fifth of it) load with dpnb, as its core; the reverse-mode writer of
 # the general way and each library's rules load when first needed.
 from .core import forward as _forward, normalize as _normalize, parse as _parse, ssa as _ssa  # noqa: F401,E402
-from .core import plain as _plain  # noqa: F401,E402
+from .core import fwdrev as _fwdrev, plain as _plain  # noqa: F401,E402
 from .core.results import complete, field_names as _field_names, finish as _finish, own as _own
 from .rules import registry
 from .errors import DifferentiationError, NonScalarOutputError
@@ -666,9 +666,7 @@ def hessian(f, x):
     if np.ndim(x) == 0:
         (h,) = gradient(lambda v: gradient(f, v)[0], x)
         return 0.0 if h is None else h
-    from .core import fwdrev
-
-    h = fwdrev.hessian(f, x)  # array code without loops: forward over reverse, in one batched pass
+    h = _fwdrev.hessian(f, x)  # array code without loops: forward over reverse, in one batched pass
     if h is not None:
         return h
     (h,) = jacobian(lambda v: gradient(f, v)[0], x)

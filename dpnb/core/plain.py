@@ -31,10 +31,12 @@ import types
 import numpy as np
 
 from . import fwdrev
+from . import results
 from . import tidy
 from .astlib import name_nodes, tup, walk
 from .forward import Unsupported, _ByCode
 from .load import gc_paused
+from ..tangents import Tangent
 
 _UNSUPPORTED = fwdrev._UNSUPPORTED
 #: code -> {number of arguments: (rule generation, globals, _Built or _UNSUPPORTED)} (`fwdrev.built`)
@@ -358,7 +360,7 @@ def run(gs, fn, args, k, value=False):
         if g is None:
             return None
     r = _called(g, fn, len(args), args, _CACHE, value)
-    return None if r is None else (r[0], _results().finish_all(r[1:], args))
+    return None if r is None else (r[0], results.finish_all(r[1:], args))
 
 
 def _called(g, fn, nargs, inputs, cache, value=False):
@@ -382,19 +384,6 @@ def _called(g, fn, nargs, inputs, cache, value=False):
     if not (y is UNREAD or type(y) is float or isinstance(y, np.floating)):
         return None  # not a real scalar (an array, an int, a complex number): the general way says
     return r
-
-
-_API = []
-
-
-def _results():
-    """`results` and `Tangent`, imported on first use (this module is imported on first use)."""
-    if not _API:
-        from . import results
-        from ..tangents import Tangent
-
-        _API.extend((results, Tangent))
-    return _API[0]
 
 
 # --- objects, lists and tuples: code built for the structure of the arguments -----------------
@@ -544,7 +533,7 @@ def run_structured(_, fn, args, k=None, value=False):
     r = _called(b.fn, fn, len(args), leaves, _CACHE, value)
     if r is None:
         return None
-    it = iter(_results().finish_all(r[1:], leaves))  # each leaf's an array of its own
+    it = iter(results.finish_all(r[1:], leaves))  # each leaf's an array of its own
     return r[0], tuple(_rebuild(a, s, it) for a, s in zip(args, sigs))
 
 
@@ -568,8 +557,8 @@ def _rebuild(v, sig, it):
     for b in fields.values():
         if b is not None:
             if hasattr(cls, _DATACLASS):
-                return _results().complete(_API[1](cls, fields), v)  # the fields in their declared order
-            return _API[1](cls, fields)
+                return results.complete(Tangent(cls, fields), v)  # the fields in their declared order
+            return Tangent(cls, fields)
     return None
 
 
@@ -666,7 +655,7 @@ def params_run(fn, ps, value=False):
     if r is None:
         return None
     grads = {}
-    for pos, bar in zip(b.positions, _results().finish_all(r[1:], [leaves[i] for i in b.positions])):
+    for pos, bar in zip(b.positions, results.finish_all(r[1:], [leaves[i] for i in b.positions])):
         if bar is not None:
             grads[id(leaves[pos])] = bar
     return r[0], grads

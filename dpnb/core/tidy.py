@@ -8,7 +8,7 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 import ast
 from collections import Counter
 
-from .astlib import _KIDS, SCOPES, copy_location, name_nodes, scope_nodes, walk
+from .astlib import _KIDS, copy_location, name_nodes, nodes
 
 
 def _stores_loads(node):
@@ -195,15 +195,11 @@ def release_dead(fn, candidates):
     straight-line code and `if` blocks are treated; a loop, `try` or `with` counts as one read of
     every name it mentions. Names a nested function reads, or `nonlocal` ones, are left alone."""
     inner, declared = set(), set()
-    for s in scope_nodes([fn.args, *fn.decorator_list, *fn.body] + ([fn.returns] if fn.returns else [])):
-        if isinstance(s, (ast.Nonlocal, ast.Global)):
-            declared.update(s.names)
-        elif isinstance(s, SCOPES):  # what is inside a nested function or class, as `walk` finds it
-            for n in walk(s):
-                if isinstance(n, (ast.FunctionDef, ast.Lambda)):
-                    inner.update(m.id for m in name_nodes(n))
-                elif isinstance(n, (ast.Nonlocal, ast.Global)):
-                    declared.update(n.names)
+    for n in nodes(fn):
+        if n is not fn and isinstance(n, (ast.FunctionDef, ast.Lambda)):
+            inner.update(m.id for m in name_nodes(n))
+        elif isinstance(n, (ast.Nonlocal, ast.Global)):
+            declared.update(n.names)
     names = set(candidates) - inner - declared - {a.arg for a in fn.args.args}
     if not names:
         return fn
