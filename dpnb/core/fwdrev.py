@@ -32,6 +32,7 @@ from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_
 
 from .forward import Unsupported, _ByCode, _reads_of, _ssa_body, _ssa_of, namer_of  # one reading of the source for both
 from .load import gc_paused
+from ..rules import registry
 
 
 class Bail(Exception):
@@ -128,9 +129,19 @@ def _p_unb(g, a):
 
 def _p_unbs(g, shape):
     """`_p_unb` given the shape."""
-    gs = g.shape if type(g) is np.ndarray else np.shape(g)
-    if gs == shape:
-        return g
+    if type(g) is np.ndarray:
+        gs = g.shape
+        if gs == shape:
+            return g
+        extra = len(gs) - len(shape)
+        if extra > 0 and shape and gs[extra:] == shape and g.dtype.char == "d":
+            # summed over the leading axes only (a bias's cotangent): the reduction np.sum makes,
+            # without its dispatch, and an array of its own rather than a view of one
+            return _add_reduce(g, tuple(range(extra)))
+    else:
+        gs = np.shape(g)
+        if gs == shape:
+            return g
     if not shape:
         return np.sum(g)
     extra = len(gs) - len(shape)
@@ -239,6 +250,9 @@ def _p_tzeros(v, seed):
 
 
 def _zero_exponent(b):
+    t = type(b)
+    if t is int or t is float:
+        return b == 0
     return np.ndim(b) == 0 and b == 0
 
 
@@ -952,8 +966,6 @@ class _Adjoint:
         """`t = f(a, ...)` for a Python function `f` of the same module: its statements, here.
         A method of an object built for its structure: `first` is the object (`self`), `guard`
         the node to check is `f` when the code runs (the method, looked up on the class)."""
-        from ..rules import registry
-
         if len(self.stack) > _MAX_INLINE or f.__code__ in self.stack:
             raise Unsupported("recursion, or calls nested too deep")
         if f.__globals__ is not self.fn.__globals__ or f.__closure__ or registry.lookup(f) is not None:
@@ -1359,8 +1371,6 @@ def _builtin_rule(f):
     gradient, which calls none of them): a user's rule is in the tables from the moment it is
     registered, and one registered later builds the code again (`registry._new_entry`); with no
     entry, `f`'s rule is dpnb's own, which every such `f` has (tested)."""
-    from ..rules import registry
-
     r = registry.entry(f)
     if r is None:
         return True
@@ -1375,8 +1385,6 @@ def read(fn, nactive, spread=False, sigs=None, implicit=None):
     (adjoint, params, free, fwd, bwd, ret, namespace, checks), or `Unsupported`. `checks` test
     what the code reads from outside (the other parameters, closure cells, globals) when it runs.
     With `spread`, a `*args` function is read as one of `nactive` plain parameters."""
-    from ..rules import registry
-
     if registry.lookup(fn) is not None:
         raise Unsupported("the function has a rule of its own")
     versioned, static_value, src = _ssa_body(fn, nactive if spread else None, no_params=implicit is not None)
@@ -1449,8 +1457,6 @@ def built(cache, fn, key, make):
     """`make(fn)` kept in `cache` by `fn`'s code and `key`; `_UNSUPPORTED` where it raises
     `Unsupported`. Built again when a rule changes, or for a function of the same code in other
     globals."""
-    from ..rules import registry
-
     per = cache.get(fn.__code__)
     if per is None:
         per = cache[fn.__code__] = {}

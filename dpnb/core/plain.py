@@ -36,6 +36,7 @@ from . import tidy
 from .astlib import name_nodes, tup, walk
 from .forward import Unsupported, _ByCode
 from .load import gc_paused
+from ..rules import registry
 from ..tangents import Tangent
 
 _UNSUPPORTED = fwdrev._UNSUPPORTED
@@ -594,8 +595,6 @@ def _implicit_sig(v, w):
 
 
 def _params_build(fn, ids):
-    from ..rules import registry
-
     w = _Walk(ids)
     adj, params, free, fwd, bwd, ret, ns, checks, src = fwdrev.read(fn, 0, implicit=lambda v: _implicit_sig(v, w))
     b = _ParamsBuild()
@@ -616,8 +615,6 @@ def params_run(fn, ps, value=False):
     for p in ps:
         if type(p) is not np.ndarray or p.dtype.char != "d":
             return None
-    from ..rules import registry
-
     ids = ps._ids
     g = fn.__globals__
     code = fn.__code__
