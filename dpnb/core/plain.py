@@ -542,25 +542,29 @@ def _rebuild(v, sig, it):
     """The cotangent of `v`, from its leaves' in `it`, as `gradient` hands it back (`results.complete`
     of what the general way gives): a `Tangent` of an object, with every field in order; a list or
     tuple; None for one that got none."""
-    if sig == "a" or sig == "f":
-        return next(it)
-    if sig == "o":
-        return None
+    if type(sig) is str:
+        return None if sig == "o" else next(it)
     cls, names, kids = sig
+    got = False
     if names is None:
-        items = [_rebuild(x, k, it) for x, k in zip(v, kids)]
-        for i in items:
-            if i is not None:
-                return items if cls is list else tuple(items)
-        return None
+        items = []
+        for x, k in zip(v, kids):
+            b = (None if k == "o" else next(it)) if type(k) is str else _rebuild(x, k, it)
+            items.append(b)
+            if b is not None:
+                got = True
+        return (items if cls is list else tuple(items)) if got else None
     d = v.__dict__
-    fields = {n: _rebuild(d[n], k, it) for n, k in zip(names, kids)}
-    for b in fields.values():
+    fields = {}
+    for n, k in zip(names, kids):
+        b = fields[n] = (None if k == "o" else next(it)) if type(k) is str else _rebuild(d[n], k, it)
         if b is not None:
-            if hasattr(cls, _DATACLASS):
-                return results.complete(Tangent(cls, fields), v)  # the fields in their declared order
-            return Tangent(cls, fields)
-    return None
+            got = True
+    if not got:
+        return None
+    if hasattr(cls, _DATACLASS):
+        return results.complete(Tangent(cls, fields), v)  # the fields in their declared order
+    return Tangent(cls, fields)
 
 
 _DATACLASS = "__dataclass_fields__"
