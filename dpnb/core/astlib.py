@@ -85,6 +85,8 @@ def _copy(x, memo):
         return y
     if t is tuple:
         return tuple(v if type(v) in _ATOMS else _copy(v, memo) for v in x)
+    if t is frozenset and all(type(v) in _ATOMS for v in x):
+        return x  # immutable, atoms only: shared (deepcopy makes an equal one, 12 µs for 40 names)
     import copy
 
     return copy.deepcopy(x, memo)

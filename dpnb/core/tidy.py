@@ -8,7 +8,7 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 import ast
 from collections import Counter
 
-from .astlib import _KIDS, copy_location, name_nodes, nodes
+from .astlib import _KIDS, copy_location, name_nodes
 
 
 def _stores_loads(node):
@@ -76,6 +76,7 @@ def _rename(stmt, old, new):
 
 
 _AST, _Name, _Load = ast.AST, ast.Name, ast.Load
+_If, _FunctionDef, _Lambda, _Nonlocal, _Global = ast.If, ast.FunctionDef, ast.Lambda, ast.Nonlocal, ast.Global
 
 
 def _has_copy(stmts):
@@ -193,36 +194,79 @@ def release_dead(fn, candidates):
     so that a cotangent array is freed once it has been passed on rather than when the pullback
     returns: the backward pass then holds about as many arrays as one written by hand. Only
     straight-line code and `if` blocks are treated; a loop, `try` or `with` counts as one read of
-    every name it mentions. Names a nested function reads, or `nonlocal` ones, are left alone."""
+    every name it mentions. Names a nested function reads, or `nonlocal` ones, are left alone.
+    The tree is walked once: the names each statement reads and stores are noted on the way."""
     inner, declared = set(), set()
-    for n in nodes(fn):
-        if n is not fn and isinstance(n, (ast.FunctionDef, ast.Lambda)):
-            inner.update(m.id for m in name_nodes(n))
-        elif isinstance(n, (ast.Nonlocal, ast.Global)):
-            declared.update(n.names)
+    reads = {}  # id(statement) -> (names it loads, names it stores); an `if`: all it mentions, ()
+
+    def names_in(node):
+        loads, stores = set(), set()
+        todo = [node]
+        pop, push = todo.pop, todo.append
+        while todo:
+            n = pop()
+            t = type(n)
+            if t is _Name:
+                (loads if type(n.ctx) is _Load else stores).add(n.id)
+                continue
+            if t is _FunctionDef or t is _Lambda:
+                inner.update(m.id for m in name_nodes(n))
+            elif t is _Nonlocal or t is _Global:
+                declared.update(n.names)
+            d = n.__dict__
+            for field in _KIDS[t]:
+                v = d.get(field)
+                if type(v) is list:
+                    for c in v:
+                        if isinstance(c, _AST):
+                            push(c)
+                elif isinstance(v, _AST):
+                    push(v)
+        return loads, stores
+
+    def scan(stmts):
+        mentioned = set()
+        for s in stmts:
+            if type(s) is _If:
+                loads, _ = names_in(s.test)
+                loads |= _
+                loads |= scan(s.body)
+                loads |= scan(s.orelse)
+                reads[id(s)] = (loads, ())
+                mentioned |= loads
+            else:
+                loads, stores = reads[id(s)] = names_in(s)
+                mentioned |= loads
+                mentioned |= stores
+        return mentioned
+
+    d = fn.__dict__
+    for field in _KIDS[type(fn)]:  # the parameters' defaults and annotations, the decorators
+        if field != "body":
+            v = d.get(field)
+            for c in v if type(v) is list else (v,):
+                if isinstance(c, _AST):
+                    names_in(c)
+    scan(fn.body)
     names = set(candidates) - inner - declared - {a.arg for a in fn.args.args}
     if not names:
         return fn
-
-    def mentioned(node):
-        return {n.id for n in name_nodes(node) if n.id in names}
 
     def block(stmts, live_after):
         out = []
         live = set(live_after)
         for s in reversed(stmts):
-            if isinstance(s, ast.If):
+            loads, stores = reads[id(s)]
+            if type(s) is _If:
                 s.body = block(s.body, live)
                 s.orelse = block(s.orelse, live) if s.orelse else s.orelse
-                live |= mentioned(s)
+                live.update(n for n in loads if n in names)
                 out.append(s)
                 continue
-            stores, loads = set(), set()
-            for n in name_nodes(s):
-                (loads if type(n.ctx) is _Load else stores).add(n.id)
             dead = sorted(n for n in loads if n in names and n not in stores and n not in live)
-            live.update(n for n in stores | loads if n in names)
-            if dead and not isinstance(s, ast.Return):
+            live.update(n for n in stores if n in names)
+            live.update(n for n in loads if n in names)
+            if dead and type(s) is not ast.Return:
                 out.append(ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store()) for n in dead], value=ast.Constant(value=None)))
             out.append(s)
         out.reverse()

@@ -49,6 +49,20 @@ def test_copy_tree_keeps_sharing_and_extra_attributes_as_deepcopy_does():
     assert d[0] is d[1]  # one copy for a node met twice, as deepcopy makes
 
 
+def test_copy_tree_shares_a_frozenset_of_names_and_copies_one_holding_nodes():
+    stmt = ast.Expr(value=ast.Name(id="x", ctx=ast.Load()))
+    names = frozenset({"x", "x_1", "_t2"})
+    stmt.dpnb_taken = names
+    stmt.dpnb_marks = frozenset({("x", 1), 2.5})  # a tuple is not an atom: copied
+    inner = ast.Name(id="y", ctx=ast.Load())
+    stmt.dpnb_nodes = frozenset({inner})
+    c = astlib.copy_tree(stmt)
+    assert c.dpnb_taken is names  # immutable and of atoms: nothing to copy
+    assert c.dpnb_marks == stmt.dpnb_marks and c.dpnb_marks is not stmt.dpnb_marks
+    (copied,) = c.dpnb_nodes
+    assert copied is not inner and copied.id == "y"  # as deepcopy copies the nodes in it
+
+
 def test_fix_missing_locations_sets_the_same_positions():
     for tree in _trees():
         a, b = copy.deepcopy(tree), copy.deepcopy(tree)
