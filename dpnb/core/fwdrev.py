@@ -1405,16 +1405,18 @@ def read(fn, nactive, spread=False, sigs=None, implicit=None):
     return adj, params, free, fwd, bwd, ret, ns, checks, src
 
 
-def compile_function(fn, adj, name, argnames, body, ns, src, flags=(), stored=None):
+def compile_function(fn, adj, name, argnames, body, ns, src, flags=(), stored=None, loaded=None):
     """The function `def <name>(<argnames>, *, <flags>=False): <body>`, compiled with `fn`'s file
     name and lines, in `fn`'s globals with the names of `ns` bound in a closure. `stored`: the
-    names `body` assigns, where the caller has them."""
+    names `body` assigns, where the caller has them; `loaded`, the names it reads (or more), where
+    the caller has them: only those of `ns` are bound (a hundred-odd names, a few tens read)."""
     fdef = src.node
+    used = ns if loaded is None else {k: v for k, v in ns.items() if k in loaded}
     args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in argnames],
                          vararg=None, kwonlyargs=[ast.arg(arg=f) for f in flags], kw_defaults=[C(False) for _ in flags],
                          kwarg=None, defaults=[])
     inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
-    factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in ns], vararg=None, kwonlyargs=[],
+    factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in used], vararg=None, kwonlyargs=[],
                                  kw_defaults=[], kwarg=None, defaults=[])
     factory = ast.FunctionDef(name="_factory", args=factory_args, body=[inner, ast.Return(value=N(name))],
                               decorator_list=[], returns=None, type_comment=None)
@@ -1428,7 +1430,7 @@ def compile_function(fn, adj, name, argnames, body, ns, src, flags=(), stored=No
         stored = {n.id for n in name_nodes(inner) if isinstance(n.ctx, ast.Store)}
     if adj.roots & (stored | set(ns) | set(argnames) | set(flags) | {name}):
         raise Unsupported("a module name the code reads is also a name of the generated code")
-    return _Built(types.FunctionType(fcode, fn.__globals__)(*ns.values()), inner)
+    return _Built(types.FunctionType(fcode, fn.__globals__)(*used.values()), inner)
 
 
 @gc_paused

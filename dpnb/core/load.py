@@ -21,9 +21,9 @@ from ..errors import NoRuleError
 from ..rules import registry
 from ..rules.namespaces import foreign_code
 
-# The passes every first gradient runs (parse, normalize, ssa, forward) are imported with dpnb
-# (`dpnb.api`); the reverse-mode writer (analyze, emit, tidy) and the array transforms by the
-# first build that needs them.
+# The passes every first gradient runs (parse, normalize, ssa, forward) and the array transform
+# (plain, fwdrev, tidy) are imported with dpnb (`dpnb.api`); the reverse-mode writer (analyze,
+# emit) by the first build that needs it.
 
 _lock = threading.RLock()
 

@@ -74,14 +74,15 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True
                             vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
                             body=body, decorator_list=[], returns=None, type_comment=None)
     tidy.propagate_copies(whole)  # `_t2_bar = _c_1` read as `_c_1`
-    stored = {n.id for n in name_nodes(whole) if isinstance(n.ctx, ast.Store)}
-    body = tidy.release_dead(whole, stored).body
+    names = tidy.Names(whole)
+    body = tidy.release_dead(whole, names.stored, names).body
     if inplace:
         _in_place(body)
     ns = dict(ns, **_INTO, **_SHAPED, **_UNREAD_TOTALS)
-    # (release_dead and _in_place assign no name `stored` does not hold)
+    # (release_dead and _in_place assign no name `stored` does not hold, and read none but the
+    # `_into_` functions besides those the code read before)
     return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src, () if wanted is None else (wanted,),
-                                   stored)
+                                   names.stored, names.loaded | _INTO.keys())
 
 
 # --- the value `gradient` drops -------------------------------------------------------------------

@@ -76,7 +76,7 @@ def _rename(stmt, old, new):
 
 
 _AST, _Name, _Load = ast.AST, ast.Name, ast.Load
-_If, _FunctionDef, _Lambda, _Nonlocal, _Global = ast.If, ast.FunctionDef, ast.Lambda, ast.Nonlocal, ast.Global
+_Store, _If, _FunctionDef, _Lambda, _Nonlocal, _Global = ast.Store, ast.If, ast.FunctionDef, ast.Lambda, ast.Nonlocal, ast.Global
 
 
 def _has_copy(stmts):
@@ -189,25 +189,42 @@ def propagate_copies(fn):
     return fn
 
 
-def release_dead(fn, candidates):
-    """Set each name of `candidates` to None right after its last read in pullback `fn` (in place),
-    so that a cotangent array is freed once it has been passed on rather than when the pullback
-    returns: the backward pass then holds about as many arrays as one written by hand. Only
-    straight-line code and `if` blocks are treated; a loop, `try` or `with` counts as one read of
-    every name it mentions. Names a nested function reads, or `nonlocal` ones, are left alone.
-    The tree is walked once: the names each statement reads and stores are noted on the way."""
-    inner, declared = set(), set()
-    reads = {}  # id(statement) -> (names it loads, names it stores); an `if`: all it mentions, ()
+class Names:
+    """The names function `fn` reads and stores, from one walk of its tree: `loaded` (every name
+    loaded anywhere in it), `stored` (every name stored), and what `release_dead` needs: the
+    names each statement loads and stores (an `if`: every name it mentions, and none), the names
+    nested functions and lambdas mention, and the `nonlocal` and `global` ones."""
 
-    def names_in(node):
+    def __init__(self, fn):
+        self.loaded, self.stored = set(), set()
+        self.inner, self.declared = set(), set()
+        self.reads = {}  # id(statement) -> (names it loads, names it stores)
+        d = fn.__dict__
+        for field in _KIDS[type(fn)]:  # the parameters' defaults and annotations, the decorators
+            if field != "body":
+                v = d.get(field)
+                for c in v if type(v) is list else (v,):
+                    if isinstance(c, _AST):
+                        self.names_in(c)
+        self.scan(fn.body)
+
+    def names_in(self, node):
         loads, stores = set(), set()
+        loaded, stored, inner, declared = self.loaded, self.stored, self.inner, self.declared
         todo = [node]
         pop, push = todo.pop, todo.append
         while todo:
             n = pop()
             t = type(n)
             if t is _Name:
-                (loads if type(n.ctx) is _Load else stores).add(n.id)
+                c = type(n.ctx)
+                if c is _Load:
+                    loads.add(n.id)
+                    loaded.add(n.id)
+                else:
+                    stores.add(n.id)
+                    if c is _Store:
+                        stored.add(n.id)
                 continue
             if t is _FunctionDef or t is _Lambda:
                 inner.update(m.id for m in name_nodes(n))
@@ -224,32 +241,35 @@ def release_dead(fn, candidates):
                     push(v)
         return loads, stores
 
-    def scan(stmts):
+    def scan(self, stmts):
         mentioned = set()
         for s in stmts:
             if type(s) is _If:
-                loads, _ = names_in(s.test)
-                loads |= _
-                loads |= scan(s.body)
-                loads |= scan(s.orelse)
-                reads[id(s)] = (loads, ())
+                loads, stores = self.names_in(s.test)
+                loads |= stores
+                loads |= self.scan(s.body)
+                loads |= self.scan(s.orelse)
+                self.reads[id(s)] = (loads, ())
                 mentioned |= loads
             else:
-                loads, stores = reads[id(s)] = names_in(s)
+                loads, stores = self.reads[id(s)] = self.names_in(s)
                 mentioned |= loads
                 mentioned |= stores
         return mentioned
 
-    d = fn.__dict__
-    for field in _KIDS[type(fn)]:  # the parameters' defaults and annotations, the decorators
-        if field != "body":
-            v = d.get(field)
-            for c in v if type(v) is list else (v,):
-                if isinstance(c, _AST):
-                    names_in(c)
-    scan(fn.body)
-    names = set(candidates) - inner - declared - {a.arg for a in fn.args.args}
-    if not names:
+
+def release_dead(fn, candidates, names=None):
+    """Set each name of `candidates` to None right after its last read in pullback `fn` (in place),
+    so that a cotangent array is freed once it has been passed on rather than when the pullback
+    returns: the backward pass then holds about as many arrays as one written by hand. Only
+    straight-line code and `if` blocks are treated; a loop, `try` or `with` counts as one read of
+    every name it mentions. Names a nested function reads, or `nonlocal` ones, are left alone.
+    `names`: `Names(fn)`, where the caller has it (the tree is walked once)."""
+    if names is None:
+        names = Names(fn)
+    reads = names.reads
+    free = set(candidates) - names.inner - names.declared - {a.arg for a in fn.args.args}
+    if not free:
         return fn
 
     def block(stmts, live_after):
@@ -260,12 +280,12 @@ def release_dead(fn, candidates):
             if type(s) is _If:
                 s.body = block(s.body, live)
                 s.orelse = block(s.orelse, live) if s.orelse else s.orelse
-                live.update(n for n in loads if n in names)
+                live.update(n for n in loads if n in free)
                 out.append(s)
                 continue
-            dead = sorted(n for n in loads if n in names and n not in stores and n not in live)
-            live.update(n for n in stores if n in names)
-            live.update(n for n in loads if n in names)
+            dead = sorted(n for n in loads if n in free and n not in stores and n not in live)
+            live.update(n for n in stores if n in free)
+            live.update(n for n in loads if n in free)
             if dead and type(s) is not ast.Return:
                 out.append(ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store()) for n in dead], value=ast.Constant(value=None)))
             out.append(s)
