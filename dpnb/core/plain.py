@@ -76,13 +76,12 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True
     tidy.propagate_copies(whole)  # `_t2_bar = _c_1` read as `_c_1`
     names = tidy.Names(whole)
     body = tidy.release_dead(whole, names.stored, names).body
-    if inplace:
-        _in_place(body)
+    written = _in_place(body) if inplace else ()
     ns = dict(ns, **_INTO, **_SHAPED, **_UNREAD_TOTALS)
     # (release_dead and _in_place assign no name `stored` does not hold, and read none but the
-    # `_into_` functions besides those the code read before)
+    # `_into_` functions written besides those the code read before)
     return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src, () if wanted is None else (wanted,),
-                                   names.stored, names.loaded | _INTO.keys())
+                                   names.stored, names.loaded.union(written))
 
 
 # --- the value `gradient` drops -------------------------------------------------------------------
@@ -274,13 +273,16 @@ _SOLE = _sole_count()
 _INTO = {"_into_" + f.__name__: _into(f, op, _SOLE) for f, op in _OPS.values()}
 
 
-def _in_place(stmts):
-    """Rewrite, in place, the operations whose operand is let go by the next statement."""
+def _in_place(stmts, written=None):
+    """Rewrite, in place, the operations whose operand is let go by the next statement; the
+    names of the `_into_` functions written (added to `written`)."""
+    if written is None:
+        written = set()
     for i, st in enumerate(stmts):
         for field in ("body", "orelse"):
             inner = getattr(st, field, None)
             if isinstance(inner, list) and not isinstance(st, ast.FunctionDef):
-                _in_place(inner)
+                _in_place(inner, written)
         if i + 1 >= len(stmts) or not isinstance(st, ast.Assign) or len(st.targets) != 1:
             continue
         nxt = stmts[i + 1]
@@ -298,7 +300,9 @@ def _in_place(stmts):
             if isinstance(side, ast.Name) and side.id in freed and side.id != st.targets[0].id:
                 f = ast.Name(id="_into_" + _OPS[type(v.op)][0].__name__, ctx=ast.Load())
                 st.value = ast.Call(func=f, args=[*sides, ast.Constant(value=k)], keywords=[])
+                written.add(f.id)
                 break
+    return written
 
 
 #: arguments of up to this many entries in all take this way (the tests lower it to send a call the

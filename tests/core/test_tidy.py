@@ -154,3 +154,38 @@ def test_release_dead_leaves_alone_a_nonlocal_name():
     fn = ast.parse("def f(p):\n    nonlocal u\n    u = p * 2\n    v = u + 1\n    return v\n").body[0]
     out = ast.unparse(ast.fix_missing_locations(tidy.release_dead(fn, {"u", "v"})))
     assert "u = None" not in out
+
+
+def _by_walk(fn):
+    names = [n for n in ast.walk(fn) if isinstance(n, ast.Name)]
+    return ({n.id for n in names if isinstance(n.ctx, ast.Load)}, {n.id for n in names if isinstance(n.ctx, ast.Store)})
+
+
+@pytest.mark.parametrize("seed", range(0, 400, 7))
+def test_names_reads_and_stores_as_a_walk_finds_them(seed):
+    fn = ast.parse(_program(random.Random(seed))).body[0]
+    names = tidy.Names(fn)
+    assert (names.loaded, names.stored) == _by_walk(fn)
+    assert not names.inner and not names.declared
+
+
+def test_names_in_nested_functions_walrus_del_and_declarations():
+    src = '''
+def f(p, q=lambda z: z + k):
+    nonlocal u
+    global g
+    a = p * 2
+    if (b := a + 1) > 0:
+        del a
+        c = [w for w in range(3)]
+    def h(m):
+        return m + a + n
+    return (b, h, q)
+'''
+    fn = ast.parse(src).body[0]
+    names = tidy.Names(fn)
+    loads, stores = _by_walk(fn)
+    assert names.loaded == loads and names.stored == stores  # `del a` is neither
+    assert "a" in names.stored and "b" in names.stored and "w" in names.stored
+    assert {"m", "a", "n", "z", "k"} <= names.inner  # the def's and the default lambda's names
+    assert names.declared == {"u", "g"}
