@@ -148,9 +148,10 @@ def walk(node):
         yield node
 
 
-def name_nodes(node):
+def name_nodes(node, also=()):
     """The `Name` nodes in `node`'s tree: those `walk` gives, in another order (depth first), in a
-    list made without a generator (the transform counts and renames names everywhere)."""
+    list made without a generator (the transform counts and renames names everywhere); with
+    `also`, a tuple of node types, the nodes of those types too, each before the names in it."""
     if type(node) is _Name:
         return [node]
     out = []
@@ -163,6 +164,8 @@ def name_nodes(node):
         if t is _Name:
             found(n)
             continue  # a name holds no other name
+        if also and t in also:
+            found(n)
         d = n.__dict__
         for field in kids[t]:
             v = d.get(field)

@@ -129,22 +129,17 @@ def _p_unb(g, a):
 
 def _p_unbs(g, shape):
     """`_p_unb` given the shape."""
-    if type(g) is np.ndarray:
-        gs = g.shape
-        if gs == shape:
-            return g
-        extra = len(gs) - len(shape)
-        if extra > 0 and shape and gs[extra:] == shape and g.dtype.char == "d":
-            # summed over the leading axes only (a bias's cotangent): the reduction np.sum makes,
-            # without its dispatch, and an array of its own rather than a view of one
-            return _add_reduce(g, tuple(range(extra)))
-    else:
-        gs = np.shape(g)
-        if gs == shape:
-            return g
+    array = type(g) is np.ndarray
+    gs = g.shape if array else np.shape(g)
+    if gs == shape:
+        return g
     if not shape:
         return np.sum(g)
     extra = len(gs) - len(shape)
+    if extra > 0 and gs[extra:] == shape and array and g.dtype.char == "d":
+        # summed over the leading axes only (a bias's cotangent): the reduction np.sum makes,
+        # without its dispatch, and an array of its own rather than a view of one
+        return _add_reduce(g, tuple(range(extra)))
     axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and gs[extra + i] != 1)
     return np.sum(g, axis=axes, keepdims=True).reshape(shape)
 

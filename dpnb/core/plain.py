@@ -78,7 +78,7 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True
     body = tidy.release_dead(whole, names.stored, names).body
     written = _in_place(body) if inplace else ()
     ns = dict(ns, **_INTO, **_SHAPED, **_UNREAD_TOTALS)
-    # (release_dead and _in_place assign no name `stored` does not hold, and read none but the
+    # (release_dead and _in_place assign no name `names.stored` does not hold, and read none but the
     # `_into_` functions written besides those the code read before)
     return fwdrev.compile_function(fn, adj, name, params + free, body, ns, src, () if wanted is None else (wanted,),
                                    names.stored, names.loaded.union(written))

@@ -76,7 +76,9 @@ def _rename(stmt, old, new):
 
 
 _AST, _Name, _Load = ast.AST, ast.Name, ast.Load
-_Store, _If, _FunctionDef, _Lambda, _Nonlocal, _Global = ast.Store, ast.If, ast.FunctionDef, ast.Lambda, ast.Nonlocal, ast.Global
+_Store, _If, _Nonlocal, _Global = ast.Store, ast.If, ast.Nonlocal, ast.Global
+#: the nodes `Names` looks for besides names: nested scopes, and names declared not local
+_SCOPED = (ast.FunctionDef, ast.Lambda, ast.Nonlocal, ast.Global)
 
 
 def _has_copy(stmts):
@@ -210,35 +212,21 @@ class Names:
 
     def names_in(self, node):
         loads, stores = set(), set()
-        loaded, stored, inner, declared = self.loaded, self.stored, self.inner, self.declared
-        todo = [node]
-        pop, push = todo.pop, todo.append
-        while todo:
-            n = pop()
+        for n in name_nodes(node, _SCOPED):
             t = type(n)
             if t is _Name:
                 c = type(n.ctx)
                 if c is _Load:
                     loads.add(n.id)
-                    loaded.add(n.id)
                 else:
                     stores.add(n.id)
                     if c is _Store:
-                        stored.add(n.id)
-                continue
-            if t is _FunctionDef or t is _Lambda:
-                inner.update(m.id for m in name_nodes(n))
+                        self.stored.add(n.id)
             elif t is _Nonlocal or t is _Global:
-                declared.update(n.names)
-            d = n.__dict__
-            for field in _KIDS[t]:
-                v = d.get(field)
-                if type(v) is list:
-                    for c in v:
-                        if isinstance(c, _AST):
-                            push(c)
-                elif isinstance(v, _AST):
-                    push(v)
+                self.declared.update(n.names)
+            else:  # a nested function or lambda
+                self.inner.update(m.id for m in name_nodes(n))
+        self.loaded |= loads
         return loads, stores
 
     def scan(self, stmts):

@@ -94,6 +94,19 @@ def test_name_nodes_are_the_names_walk_finds():
         assert sorted(map(id, astlib.name_nodes(tree))) == sorted(id(n) for n in ast.walk(tree) if isinstance(n, ast.Name))
 
 
+def test_name_nodes_also_gives_the_nodes_of_the_types_asked_for():
+    also = (ast.FunctionDef, ast.Lambda, ast.Call)
+    for tree in _trees():
+        got = astlib.name_nodes(tree, also)
+        assert sorted(map(id, got)) == sorted(id(n) for n in ast.walk(tree) if isinstance(n, (ast.Name,) + also))
+        seen = set()
+        for n in got:  # a node of those types comes before the names inside it
+            if isinstance(n, ast.Name):
+                seen.add(id(n))
+            else:
+                assert not any(id(m) in seen for m in ast.walk(n) if isinstance(m, ast.Name))
+
+
 def _holds_something(n):
     return not isinstance(n, (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop))
 
