@@ -22,14 +22,19 @@ _Name, _arguments = ast.Name, ast.arguments
 class Namer:
     def __init__(self, tree):
         taken = self.taken = set()
+        scopes = 0
         for n in nodes(tree):  # every name, parameter and def of the tree
             t = type(n)
             if t is _Name:
                 taken.add(n.id)
             elif t is _arguments:
                 taken.update(a.arg for a in _all_args(n))
+                scopes += 1
             elif t in DEFS:
                 taken.add(n.name)
+        #: whether the tree holds a function or lambda inside another (each has its `arguments`):
+        #: where it does not, no pass need look for one (`ssa.SSA`)
+        self.nested = scopes > 1
         self._bars = {}
         self._counters = {}
 
@@ -39,6 +44,7 @@ class Namer:
         made: no walk of the tree)."""
         namer = cls.__new__(cls)
         namer.taken = set(taken)
+        namer.nested = True  # (not known without the walk)
         namer._bars = {}
         namer._counters = {}
         return namer

@@ -112,14 +112,6 @@ def nested_functions(stmts):
 _NESTED = (ast.FunctionDef, ast.Lambda)
 
 
-def _nonlocals(stmts):
-    names = set()
-    for s in walk_stmts(stmts):
-        if isinstance(s, Native) and isinstance(s.stmt, ast.Nonlocal):
-            names.update(s.stmt.names)
-    return names
-
-
 def walk_stmts(stmts):
     """Every statement of a normalized body, nested blocks included (not nested functions)."""
     for s in stmts:
@@ -184,13 +176,16 @@ class SSA:
         self.namer = namer
         self.params = _arg_names(fdef.args)
         body = fdef.body
-        self.nonlocals = _nonlocals(body)
+        nonlocals = self.nonlocals = set()
         assigned = set(self.params)
         for s in walk_stmts(body):
+            if type(s) is Native and isinstance(s.stmt, ast.Nonlocal):
+                nonlocals.update(s.stmt.names)
             assigned.update(assigned_names(s))
-        self.locals = assigned - self.nonlocals
+        self.locals = assigned - nonlocals
         captured = set()
-        for fn in nested_functions(body):
+        # (normalize makes no function: a tree with none inside, as the namer saw it, has none)
+        for fn in nested_functions(body) if getattr(namer, "nested", True) else ():
             captured |= free_vars(fn)
         #: locals that nested functions read late (from a cell): never versioned
         self.cellvars = self.locals & captured
@@ -201,6 +196,13 @@ class SSA:
         self.multi = set()  # versions assigned by more than one statement, or in a loop
         self.undef_reads = set()  # names read where they have no value
         self.unbound = set()  # versions that may have no value where they are read (joins)
+        #: the versions the statements read (every read of a versioned local goes through `load`),
+        #: and the join copies made, target -> sources: what `_drop_unread_joins` needs
+        self.read = set()
+        self.joins = {}
+        #: the names whose first version is the user's name, bound where `_plain_names` sees it
+        #: (an `import` binds its alias, which is no `Name`: not counted, see `native`)
+        self.plain = set()
 
     def is_cell(self, name):
         return name in self.cellvars or name in self.nonlocals
@@ -210,6 +212,7 @@ class SSA:
         if first_ok and name not in self.original.values() and name not in self.params:
             v = name
             self.namer.taken.add(v)
+            self.plain.add(v)
         else:
             v = self.namer.fresh(name.rstrip("_") + "_" if not name.endswith("_") else name)
         self.original[v] = name
@@ -223,6 +226,7 @@ class SSA:
             # no value on this path: the version named like the user's variable is unassigned here
             self.undef_reads.add(name)
             return name
+        self.read.add(v)
         return v
 
     def rename_expr(self, node, env):
@@ -264,6 +268,7 @@ class SSA:
         if like is not None:
             copy_location(node, like)
         node.dpnb_join = True
+        self.joins.setdefault(target, set()).add(source)
         return node
 
     # blocks
@@ -557,6 +562,7 @@ class SSA:
                 if bound not in self.versioned:
                     continue
                 v = self.define(bound, env, out)
+                self.plain.discard(bound)
                 if v != bound:
                     out.append(Native(stmt=copy_location(self.copy_stmt(v, bound, inner), inner)))
                 names.append(bound)
@@ -596,60 +602,15 @@ def _is_break_check(s):
     )
 
 
-def _drop_unread_joins(body, phis):
+def _drop_unread_joins(body, phis, read, joins):
     """Remove the join copies whose version no real statement needs (a join copy read only by
-    other join copies that nothing needs is dead too)."""
+    other join copies that nothing needs is dead too). `read` holds the versions the real
+    statements read, `joins` the join copies, target -> sources (`SSA.read`, `SSA.joins`).
+    Returns the body and the versions whose copies it dropped."""
     if not phis:
-        return body  # no join copies: nothing to remove
-    joins = {}  # target -> sources read by the join copies into it
-    real_loads = set()
-
-    def loads_of(node):
-        out = set()
-        for n in walk(node):
-            t = type(n)
-            if t is _Name:
-                if type(n.ctx) is _Load:
-                    out.add(n.id)
-            elif t in _MARKED:
-                for mark in _MARKS:
-                    extra = getattr(n, mark, None)
-                    if isinstance(extra, ast.Name):
-                        out.add(extra.id)
-        return out
-
-    def scan(stmts):
-        for st in stmts:
-            if getattr(st, "dpnb_join", False) and isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name):
-                joins.setdefault(st.targets[0].id, set()).add(st.value.id)
-                continue
-            if isinstance(st, (ast.If, ast.While)):
-                real_loads.update(loads_of(st.test))
-            elif isinstance(st, ast.For):
-                real_loads.update(loads_of(st.iter))
-            elif isinstance(st, ast.Try):
-                for h in st.handlers:
-                    if h.type is not None:
-                        real_loads.update(loads_of(h.type))
-            elif isinstance(st, ast.With):
-                for item in st.items:
-                    real_loads.update(loads_of(item.context_expr))
-            elif isinstance(st, (ListBuild, DictBuild)):
-                pass
-            elif isinstance(st, Append):
-                real_loads.update(loads_of(st.target) | loads_of(st.value))
-            elif isinstance(st, SetKey):
-                real_loads.update(loads_of(st.target) | loads_of(st.key) | loads_of(st.value))
-            elif isinstance(st, Native):
-                real_loads.update(loads_of(st.stmt))
-            else:
-                real_loads.update(loads_of(st))
-            for block in child_blocks(st):
-                scan(block)
-
-    scan(body)
+        return body, set()  # no join copies: nothing to remove
     live = set()
-    work = [n for n in real_loads]
+    work = list(read)
     while work:
         n = work.pop()
         if n in live:
@@ -658,7 +619,7 @@ def _drop_unread_joins(body, phis):
         work.extend(joins.get(n, ()))
     dead = {p for p in phis if p not in live}
     if not dead:
-        return body
+        return body, dead
 
     def prune(stmts):
         out = []
@@ -682,13 +643,14 @@ def _drop_unread_joins(body, phis):
             out.append(st)
         return out
 
-    body = prune(body)
-    phis -= dead
-    return body
+    return prune(body), dead
 
 
 def _plain_names(body, ssa):
     """Give the first surviving version of each variable the user's own name, where it is free."""
+    params, undef, plain = ssa.params, ssa.undef_reads, ssa.plain
+    if all(o == v or o in plain or o in params or o in undef for v, o in ssa.original.items()):
+        return body  # every user's name is bound under its own name, or may not be given
     order = []
     seen = set()
     every = bfs_nodes(ast.Module(body=body, type_ignores=[]))  # (in `walk`'s order)
@@ -745,13 +707,6 @@ def _plain_names(body, ssa):
     return body
 
 
-def _assigned_everywhere(body):
-    names = set()
-    for st in walk_stmts(body):
-        names.update(assigned_names(st))
-    return names
-
-
 def to_ssa(fdef, namer):
     """The function with versioned locals (see the module docstring), and the `SSA` record."""
     ssa = SSA(fdef, namer)
@@ -759,9 +714,10 @@ def to_ssa(fdef, namer):
     for p in ssa.params:
         ssa.original[p] = p
     body = ssa.block(fdef.body, env)
-    body = _drop_unread_joins(body, set(ssa.phis))
+    body, dead = _drop_unread_joins(body, set(ssa.phis), ssa.read, ssa.joins)
+    # (only join versions may have no value, and those are bound where a copy into them is left)
+    ssa.unbound = {p for p in ssa.unbound if p in ssa.joins and p not in dead}
     body = _plain_names(body, ssa)
-    ssa.unbound &= _assigned_everywhere(body)
     new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=body, decorator_list=[], returns=None, type_comment=None)
     copy_location(new, fdef)
     return new, ssa
