@@ -1,30 +1,37 @@
 """Small builders of AST nodes shared by the emitters."""
 import ast
 
+# The builders pass fields by position (an AST constructor takes them in the order of `_fields`,
+# in half the time it takes keywords) and share the contexts, as `ast.parse` does: a `Load` holds
+# nothing, and nothing changes one.
+_Name, _Constant, _Assign, _Call, _BinOp, _Tuple, _Attribute, _If = (
+    ast.Name, ast.Constant, ast.Assign, ast.Call, ast.BinOp, ast.Tuple, ast.Attribute, ast.If,
+)
+LOAD, STORE = ast.Load(), ast.Store()
+
 
 def N(id):
-    return ast.Name(id=id, ctx=ast.Load())
+    return _Name(id, LOAD)
 
 
 def S(id):
-    return ast.Name(id=id, ctx=ast.Store())
+    return _Name(id, STORE)
 
 
 def C(v):
-    return ast.Constant(value=v)
+    return _Constant(v)
 
 
 def assign(target, value):
-    t = S(target) if isinstance(target, str) else target
-    return ast.Assign(targets=[t], value=value)
+    return _Assign([_Name(target, STORE) if isinstance(target, str) else target], value)
 
 
 def call(f, *args):
-    return ast.Call(func=N(f) if isinstance(f, str) else f, args=list(args), keywords=[])
+    return _Call(_Name(f, LOAD) if isinstance(f, str) else f, list(args), [])
 
 
 def binop(a, op, b):
-    return ast.BinOp(left=a, op=op, right=b)
+    return _BinOp(a, op, b)
 
 
 def is_none(expr, negate=False):
@@ -32,15 +39,15 @@ def is_none(expr, negate=False):
 
 
 def tup(elts, store=False):
-    return ast.Tuple(elts=list(elts), ctx=ast.Store() if store else ast.Load())
+    return _Tuple(list(elts), STORE if store else LOAD)
 
 
 def attr(value, name):
-    return ast.Attribute(value=value, attr=name, ctx=ast.Load())
+    return _Attribute(value, name, LOAD)
 
 
 def if_(test, body, orelse=()):
-    return ast.If(test=test, body=list(body) or [ast.Pass()], orelse=list(orelse))
+    return _If(test, list(body) or [ast.Pass()], list(orelse))
 
 
 def ifexp(test, body, orelse):
@@ -231,6 +238,11 @@ def copy_location(new, old):
     one; every type with a position has the same four attributes); returns `new`."""
     if new._attributes and old._attributes:
         o, d = old.__dict__, new.__dict__
+        if "end_col_offset" in o and "end_lineno" in o:  # (the common case: all four, in one go)
+            lineno, col = o.get("lineno"), o.get("col_offset")
+            if lineno is not None and col is not None:
+                d["lineno"], d["col_offset"], d["end_lineno"], d["end_col_offset"] = lineno, col, o["end_lineno"], o["end_col_offset"]
+                return new
         for a in _POSITION:
             if a in o:
                 v = o[a]
@@ -327,22 +339,32 @@ def fix_missing_locations(node):
 def substitute(expr, mapping, y, helper_name):
     """A copy of a rule's partial `expr` (an expression in its argument names and `y`, the
     result) with each argument name replaced by a copy of `mapping`'s expression for it, `y` by a
-    copy of `y`, and every other name by `helper_name(name)` (the rule's own helpers)."""
+    copy of `y`, and every other name by `helper_name(name)` (the rule's own helpers); made in
+    one pass (a partial is a tree: no node in it is shared)."""
 
     def put(node):
-        if type(node) is _Name:
-            if node.id in mapping:
-                return copy_tree(mapping[node.id])
+        t = type(node)
+        if t is _Name:
+            e = mapping.get(node.id)
+            if e is not None:
+                return copy_tree(e)
             if node.id == "y":
                 return copy_tree(y)
             return helper_name(node.id)
-        d = node.__dict__
-        for field in node._fields:
-            v = d.get(field)
-            if type(v) is list:
-                v[:] = [put(c) if isinstance(c, _AST) else c for c in v]
-            elif isinstance(v, _AST):
-                d[field] = put(v)
-        return node
+        if not t._fields and not t._attributes:
+            return node  # Load, Add, ...: no state
+        new = t.__new__(t)
+        d = new.__dict__
+        fields = t._fields
+        for k, v in node.__dict__.items():
+            if type(v) in _ATOMS:
+                d[k] = v
+            elif k not in fields:
+                d[k] = _copy(v, {})
+            elif type(v) is list:
+                d[k] = [put(c) if isinstance(c, _AST) else c for c in v]
+            else:
+                d[k] = put(v) if isinstance(v, _AST) else _copy(v, {})
+        return new
 
-    return put(copy_tree(expr))
+    return put(expr)

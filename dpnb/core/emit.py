@@ -31,7 +31,7 @@ import types
 from ..rules import registry
 from ..rules.registry import _hashable
 from . import tidy
-from .astlib import C, N, S, assign, attr, binop, call, copy_tree, if_, ifexp, is_none, loads, name_nodes, substitute, tup, walk
+from .astlib import LOAD, STORE, C, N, S, assign, attr, binop, call, copy_tree, if_, ifexp, is_none, loads, name_nodes, substitute, tup, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import child_blocks, target_names, walk_stmts
 
@@ -170,19 +170,19 @@ class Emitter:
                 # most calls send nothing to the function they called: skip the call then, and find
                 # the context only when there is something to send (the backward pass runs in the
                 # context of the forward pass)
-                send = ast.Expr(value=call(self.helper("leaf"), call(self.helper("current")), N(atom.id), expr))
+                send = ast.Expr(call(self.helper("leaf"), call(self.helper("current")), N(atom.id), expr))
                 send = if_(is_none(copy_tree(expr), negate=True), [send])
             else:
-                send = ast.Expr(value=call(self.helper("leaf"), self.ctx(), N(atom.id), expr))
+                send = ast.Expr(call(self.helper("leaf"), self.ctx(), N(atom.id), expr))
             out.append(send)
             return
         if tk == "cell":
             writing = getattr(self, "cell_writes", {}).get(atom.id)
             if writing is not None:
                 # read by the statement that rebinds it: the cotangent is the old value's
-                out.append(ast.Expr(value=call(ast.Attribute(value=N(writing), attr="add_old", ctx=ast.Load()), expr)))
+                out.append(ast.Expr(call(ast.Attribute(N(writing), "add_old", LOAD), expr)))
             else:
-                out.append(ast.Expr(value=call(self.helper("cell_add"), self.ctx(), self.cell_object(atom.id), expr)))
+                out.append(ast.Expr(call(self.helper("cell_add"), self.ctx(), self.cell_object(atom.id), expr)))
             return
         name = atom.id
         b = self.bar(name)
@@ -286,7 +286,7 @@ class Emitter:
         if info is None:
             return None
         var, k = info
-        return ast.Compare(left=N(var), ops=[ast.GtE()], comparators=[C(k)])
+        return ast.Compare(N(var), [ast.GtE()], [C(k)])
 
     def bwd_assign(self, s, out):
         target = s.targets[0]
@@ -310,7 +310,7 @@ class Emitter:
         if form.kind == "plain":
             return
         v = s.value
-        kind = self.an.atom_kind(ast.Name(id=name, ctx=ast.Load()))
+        kind = self.an.atom_kind(ast.Name(name, LOAD))
         cellpb = form.extra.get("cell")
         if cellpb is not None:
             # a closure variable: the cotangent of the value it was given waits in its cell
@@ -318,7 +318,7 @@ class Emitter:
             b = self.bar(name)
             self.set_bar(b, call(N(cellpb)), MAYBE, out)
             self.init.add(b)
-            undo = ast.Expr(value=call(ast.Attribute(value=N(cellpb), attr="undo", ctx=ast.Load())))
+            undo = ast.Expr(call(ast.Attribute(N(cellpb), "undo", LOAD)))
             if form.kind == "copy":
                 self.acc(v, N(b), out)
                 out.append(undo)
@@ -338,7 +338,7 @@ class Emitter:
             if form.effect and form.kind == "helper" and form.pb is not None and form.kind != "inline_rule":
                 out.extend(body)
             elif body:
-                out.append(if_(ast.Compare(left=g, ops=[ast.IsNot()], comparators=[C(None)]), body))
+                out.append(if_(ast.Compare(g, [ast.IsNot()], [C(None)]), body))
                 self.merge_status(st_before)
             out.append(undo)
             return
@@ -359,7 +359,7 @@ class Emitter:
         if form.effect or gs == SET:
             out.extend(body)
         elif body:
-            out.append(if_(ast.Compare(left=g, ops=[ast.IsNot()], comparators=[C(None)]), body))
+            out.append(if_(ast.Compare(g, [ast.IsNot()], [C(None)]), body))
             self.merge_status(st_before)
 
     def merge_status(self, other):
@@ -383,7 +383,7 @@ class Emitter:
             self.acc(b, G, out, SET, cx)
         elif op is ast.Sub:
             self.acc(a, G, out, SET, cx)
-            self.acc(b, ast.UnaryOp(op=ast.USub(), operand=G), out, SET, cx)
+            self.acc(b, ast.UnaryOp(ast.USub(), G), out, SET, cx)
         elif op is ast.Mult:
             self.acc(a, binop(G, ast.Mult(), b), out, SET, cx)
             self.acc(b, binop(a, ast.Mult(), G), out, SET, cx)
@@ -392,7 +392,7 @@ class Emitter:
                 q = self.fresh("_c")
                 out.append(assign(q, binop(G, ast.Div(), b)))
                 self.acc(a, N(q), out, SET, cx)
-                self.acc(b, ast.UnaryOp(op=ast.USub(), operand=binop(N(q), ast.Mult(), t)), out, SET, cx)
+                self.acc(b, ast.UnaryOp(ast.USub(), binop(N(q), ast.Mult(), t)), out, SET, cx)
             else:
                 self.acc(a, binop(G, ast.Div(), b), out, SET, cx)
         elif op is ast.Pow and isinstance(b, ast.Constant) and type(b.value) is int and 2 <= b.value <= 16 and self.real(a):
@@ -411,12 +411,12 @@ class Emitter:
             self.acc(a, G, out, SET)
             # the builtin (a user's own `round` must not be the one called here)
             q = call(self.helper("round"), binop(binop(a, ast.Sub(), t), ast.Div(), b))
-            self.acc(b, ast.UnaryOp(op=ast.USub(), operand=binop(G, ast.Mult(), q)), out, SET)
+            self.acc(b, ast.UnaryOp(ast.USub(), binop(G, ast.Mult(), q)), out, SET)
 
     def bwd_inline_unop(self, s, form, g, gs, out):
         v = s.value
         if isinstance(v.op, ast.USub):
-            self.acc(v.operand, ast.UnaryOp(op=ast.USub(), operand=g), out, SET)
+            self.acc(v.operand, ast.UnaryOp(ast.USub(), g), out, SET)
         else:
             self.acc(v.operand, g, out, SET)
 
@@ -440,7 +440,7 @@ class Emitter:
         bars = self.fresh("_bars")
         generic.append(assign(bars, call(N(form.pb), g)))
         for i, atom in enumerate(v.args):
-            self.acc(atom, ast.Subscript(value=N(bars), slice=C(i + 1), ctx=ast.Load()), generic)
+            self.acc(atom, ast.Subscript(N(bars), C(i + 1), LOAD), generic)
         st_generic = self.status
         self.status = st_inline
         self.merge_status(st_generic)
@@ -461,7 +461,7 @@ class Emitter:
             else:
                 # an item that takes no cotangent (`L.append(4)`): the append is undone all the
                 # same, or the earlier appends' items would take the later slots' cotangents
-                short.append(ast.Expr(value=back))
+                short.append(ast.Expr(back))
             st_short = self.status
             self.status = dict(st0)
             general = []
@@ -485,7 +485,7 @@ class Emitter:
         for i, atom in form.extra["slots"]:
             if atom is None:
                 continue
-            self.acc(atom, ast.Subscript(value=N(bars), slice=C(i), ctx=ast.Load()), out)
+            self.acc(atom, ast.Subscript(N(bars), C(i), LOAD), out)
 
     def run_pb(self, form, g, gs, n):
         pb = N(form.pb)
@@ -493,7 +493,7 @@ class Emitter:
             return call(self.helper("none_run"), pb, C(n))
         if gs == SET or not form.effect:
             return call(pb, g)
-        return ifexp(ast.Compare(left=g, ops=[ast.IsNot()], comparators=[C(None)]), call(pb, g), call(self.helper("none_run"), pb, C(n)))
+        return ifexp(ast.Compare(g, [ast.IsNot()], [C(None)]), call(pb, g), call(self.helper("none_run"), pb, C(n)))
 
     def bwd_self_call(self, s, form, g, gs, out):
         self.bwd_helper(s, form, g, gs, out)
@@ -511,7 +511,7 @@ class Emitter:
                 out.append(assign(parts, call(self.helper("dict_literal_bar"), N(gd), tup([m if m is not None else C(None) for m in maps]))))
                 for i, m in enumerate(maps):
                     if m is not None:
-                        self.acc(m, ast.Subscript(value=N(parts), slice=C(i), ctx=ast.Load()), out)
+                        self.acc(m, ast.Subscript(N(parts), C(i), LOAD), out)
             for k, val in zip(v.keys, v.values):
                 if k is None:
                     continue
@@ -527,10 +527,10 @@ class Emitter:
             spec = tup([e.value if isinstance(e, ast.Starred) else C(None) for e in elts])
             out.append(assign(parts, call(self.helper("literal_bar"), g, spec)))
             for i, e in enumerate(elts):
-                self.acc(e.value if isinstance(e, ast.Starred) else e, ast.Subscript(value=N(parts), slice=C(i), ctx=ast.Load()), out)
+                self.acc(e.value if isinstance(e, ast.Starred) else e, ast.Subscript(N(parts), C(i), LOAD), out)
             return
         for i, e in enumerate(elts):
-            self.acc(e, ast.Subscript(value=g, slice=C(i), ctx=ast.Load()), out)
+            self.acc(e, ast.Subscript(g, C(i), LOAD), out)
 
     def bwd_lambda(self, s, form, g, gs, out):
         self.distribute_defaults(s.value.args, g, out)
@@ -552,9 +552,9 @@ class Emitter:
             out.append(assign(dl, call(self.helper("field_of"), g, C("__defaults__"))))
             body = []
             for i, d in enumerate(defaults):
-                self.acc(d, ast.Subscript(value=N(dl), slice=C(i), ctx=ast.Load()), body)
+                self.acc(d, ast.Subscript(N(dl), C(i), LOAD), body)
             st = dict(self.status)
-            out.append(if_(ast.Compare(left=N(dl), ops=[ast.IsNot()], comparators=[C(None)]), body))
+            out.append(if_(ast.Compare(N(dl), [ast.IsNot()], [C(None)]), body))
             self.merge_status(st)
         kwonly = [(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
         if kwonly and any(self.wants(d) for _, d in kwonly):
@@ -564,7 +564,7 @@ class Emitter:
             for k, d in kwonly:
                 self.acc(d, call(attr(N(dk), "get"), C(k)), body)
             st = dict(self.status)
-            out.append(if_(ast.Compare(left=N(dk), ops=[ast.IsNot()], comparators=[C(None)]), body))
+            out.append(if_(ast.Compare(N(dk), [ast.IsNot()], [C(None)]), body))
             self.merge_status(st)
 
     def bwd_unpack(self, s, out):
@@ -584,12 +584,12 @@ class Emitter:
         any_set = False
         for i, n in enumerate(names):
             b = self.namer.bar(n)
-            if i == star and self.an.wants(ast.Name(id=n, ctx=ast.Load())):
+            if i == star and self.an.wants(ast.Name(n, LOAD)):
                 # the starred name holds a new list: its cotangent is in the heap
                 cur = self.read_bar(b) if b in self.bar_names and self.st(b) != NONE else C(None)
                 bars.append(call(self.helper("take"), self.ctx(), N(n), cur))
                 any_set = True
-            elif b in self.bar_names and self.st(b) != NONE and self.an.wants(ast.Name(id=n, ctx=ast.Load())):
+            elif b in self.bar_names and self.st(b) != NONE and self.an.wants(ast.Name(n, LOAD)):
                 bars.append(self.read_bar(b))
                 any_set = True
             else:
@@ -606,7 +606,7 @@ class Emitter:
         form = self.forms.get(id(s))
         if form is None or form.pb is None:
             return
-        out.append(ast.Expr(value=call(N(form.pb))))
+        out.append(ast.Expr(call(N(form.pb))))
 
     def bwd_build(self, s, out):
         name = s.target.id
@@ -704,9 +704,9 @@ class Emitter:
             return
         if isinstance(s, ast.For):
             rng = call(self.helper("range"), binop(N(count), ast.Sub(), C(1)), C(-1), C(-1))
-            out.append(ast.For(target=S(k), iter=rng, body=body, orelse=[], type_comment=None))
+            out.append(ast.For(S(k), rng, body, [], None))
         else:
-            out.append(ast.For(target=S(k), iter=call(self.helper("range"), N(count)), body=body, orelse=[], type_comment=None))
+            out.append(ast.For(S(k), call(self.helper("range"), N(count)), body, [], None))
 
     # try / with
     def bwd_try(self, s, out):
@@ -722,12 +722,12 @@ class Emitter:
             eb = []
             self.bwd_block(s.orelse, eb)
             handler = N(info["handler"])
-            branches.append((ast.Compare(left=handler, ops=[ast.Eq()], comparators=[C(0)]), eb, dict(self.status)))
+            branches.append((ast.Compare(handler, [ast.Eq()], [C(0)]), eb, dict(self.status)))
             for i, h in enumerate(s.handlers, 1):
                 self.status = dict(st_after_fin)
                 hb = []
                 self.bwd_block(h.body, hb)
-                branches.append((ast.Compare(left=N(info["handler"]), ops=[ast.Eq()], comparators=[C(i)]), hb, dict(self.status)))
+                branches.append((ast.Compare(N(info["handler"]), [ast.Eq()], [C(i)]), hb, dict(self.status)))
             self.status = dict(st_after_fin)
             for _, _, stb in branches:
                 self.merge_status(stb)
@@ -744,11 +744,11 @@ class Emitter:
                 if item.optional_vars is not None:
                     b = self.namer.bar(item.optional_vars.id)
                     if b in self.bar_names and self.st(b) != NONE:
-                        code.append(ast.Expr(value=call(self.helper("with_value"), self.read_bar(b))))
+                        code.append(ast.Expr(call(self.helper("with_value"), self.read_bar(b))))
         self.merge_status(st0)
         if info["region"] is s and info["deferred"] and code:
             locals_ = [local for _, local in info["deferred"]]
-            code.insert(0, ast.Assign(targets=[tup([S(x) for x in locals_], store=True)], value=call(N(self.tape_names[2]))))
+            code.insert(0, ast.Assign([tup([S(x) for x in locals_], store=True)], call(N(self.tape_names[2]))))
         out.extend(code)
 
     # --- planning: the forward form of each statement ------------------------------------------
@@ -909,27 +909,27 @@ class Emitter:
             count = self.loop_info.get(id(s))
             if count is not None:
                 out.append(assign(count, C(0)))
-                body.insert(0, ast.AugAssign(target=S(count), op=ast.Add(), value=C(1)))
+                body.insert(0, ast.AugAssign(S(count), ast.Add(), C(1)))
             if isinstance(s, ast.For):
                 it = s.iter
                 itvar = self.iter_vars.get(id(s))
                 if itvar is not None:
                     out.append(ast.copy_location(assign(itvar, call(self.helper("iterable"), it)), s))
                     it = N(itvar)
-                node = ast.For(target=s.target, iter=it, body=body or [ast.Pass()], orelse=[], type_comment=None)
+                node = ast.For(s.target, it, body or [ast.Pass()], [], None)
             else:
-                node = ast.While(test=s.test, body=body or [ast.Pass()], orelse=[])
+                node = ast.While(s.test, body or [ast.Pass()], [])
             out.append(ast.copy_location(node, s))
         elif isinstance(s, (ListBuild, DictBuild)):
-            empty = ast.List(elts=[], ctx=ast.Load()) if isinstance(s, ListBuild) else ast.Dict(keys=[], values=[])
+            empty = ast.List([], LOAD) if isinstance(s, ListBuild) else ast.Dict([], [])
             out.append(ast.copy_location(assign(s.target.id, empty), s))
             out.extend(self.fwd_block(s.body))
         elif isinstance(s, Append):
             m = attr(copy_tree(s.target), "append")
-            out.append(ast.copy_location(ast.Expr(value=call(m, s.value)), s))
+            out.append(ast.copy_location(ast.Expr(call(m, s.value)), s))
         elif isinstance(s, SetKey):
-            tgt = ast.Subscript(value=copy_tree(s.target), slice=s.key, ctx=ast.Store())
-            out.append(ast.copy_location(ast.Assign(targets=[tgt], value=s.value), s))
+            tgt = ast.Subscript(copy_tree(s.target), s.key, STORE)
+            out.append(ast.copy_location(ast.Assign([tgt], s.value), s))
         elif isinstance(s, (ast.Try, ast.With)):
             self.fwd_try(s, out)
         elif isinstance(s, ast.Delete):
@@ -962,7 +962,7 @@ class Emitter:
     def after(self, s, out):
         for name, mode, local in self.saves.get(id(s), ()):
             if mode == "tape":
-                out.append(ast.Expr(value=call(N(self.tape_names[1]), N(name))))
+                out.append(ast.Expr(call(N(self.tape_names[1]), N(name))))
             else:
                 out.append(assign(local, N(name)))
 
@@ -990,9 +990,9 @@ class Emitter:
         if form.kind == "inline_rule":
             fvar = form.extra["fvar"]
             out.append(ast.copy_location(assign(fvar, v.func), s))
-            fast = [assign(t, ast.Call(func=N(fvar), args=v.args, keywords=[])), assign(form.pb, C(None))]
-            slow = ast.Assign(targets=[tup([S(t), S(form.pb)], store=True)], value=call(self.helper("call_num"), N(fvar), *v.args))
-            node = if_(ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(form.extra["inl"])]), fast, [slow])
+            fast = [assign(t, ast.Call(N(fvar), v.args, [])), assign(form.pb, C(None))]
+            slow = ast.Assign([tup([S(t), S(form.pb)], store=True)], call(self.helper("call_num"), N(fvar), *v.args))
+            node = if_(ast.Compare(N(fvar), [ast.Is()], [N(form.extra["inl"])]), fast, [slow])
             out.append(ast.copy_location(node, s))
             for n in walk(node):
                 ast.copy_location(n, s)
@@ -1001,18 +1001,18 @@ class Emitter:
             # a call through the compiled adjoint itself: one frame per frame of the user's code
             fn = self.fresh("_fn")
             out.append(ast.copy_location(assign(fn, call(self.helper("resolve"), v.func, *v.args)), s))
-            node = ast.Assign(targets=[tup([S(t), S(form.pb)], store=True)], value=ast.Call(func=N(fn), args=list(v.args), keywords=[]))
+            node = ast.Assign([tup([S(t), S(form.pb)], store=True)], ast.Call(N(fn), list(v.args), []))
             out.append(ast.copy_location(node, s))
             return
         rhs = self.helper_call(s, form, v)
-        node = ast.Assign(targets=[tup([S(t), S(form.pb)], store=True)], value=rhs)
+        node = ast.Assign([tup([S(t), S(form.pb)], store=True)], rhs)
         out.append(ast.copy_location(node, s))
 
     def helper_call(self, s, form, v):
         if form.kind == "self_call":
             me = self.helper(("me", self.an.code))
             return ifexp(
-                ast.Compare(left=copy_tree(v.func), ops=[ast.Is()], comparators=[N(me)]),
+                ast.Compare(copy_tree(v.func), [ast.Is()], [N(me)]),
                 call(self.forward_name, *[copy_tree(a) for a in v.args]),
                 call(self.helper("call"), v.func, *v.args),
             )
@@ -1055,10 +1055,10 @@ class Emitter:
                 out.append(assign(info["loops"], C(0)))
         body = self.fwd_block(s.body)
         if isinstance(s, ast.With):
-            node = ast.With(items=s.items, body=body or [ast.Pass()], type_comment=None)
+            node = ast.With(s.items, body or [ast.Pass()], None)
             out.append(ast.copy_location(node, s))
             if is_region and info["loops"] is not None:
-                out.append(ast.Expr(value=call(self.helper("check_loop"), N(info["loops"]), C(self.an.filename))))
+                out.append(ast.Expr(call(self.helper("check_loop"), N(info["loops"]), C(self.an.filename))))
         else:
             body.append(assign(info["handler"], C(0)))
             handlers = []
@@ -1066,17 +1066,17 @@ class Emitter:
                 hb = [assign(info["handler"], C(i))]
                 loops = self.try_info[id(info["region"])]["loops"]
                 if loops is not None:
-                    hb.append(ast.Expr(value=call(self.helper("check_loop"), N(loops), C(self.an.filename))))
+                    hb.append(ast.Expr(call(self.helper("check_loop"), N(loops), C(self.an.filename))))
                 hb += self.fwd_block(h.body)
-                handlers.append(ast.copy_location(ast.ExceptHandler(type=h.type, name=h.name, body=hb), h))
+                handlers.append(ast.copy_location(ast.ExceptHandler(h.type, h.name, hb), h))
             orelse = self.fwd_block(s.orelse)
             finalbody = self.fwd_block(s.finalbody)
             if not handlers and not finalbody:
                 finalbody = [ast.Pass()]
-            node = ast.Try(body=body or [ast.Pass()], handlers=handlers, orelse=orelse, finalbody=finalbody)
+            node = ast.Try(body or [ast.Pass()], handlers, orelse, finalbody)
             out.append(ast.copy_location(node, s))
         if is_region and info["deferred"]:
-            out.append(ast.Expr(value=call(N(self.tape_names[1]), tup([N(src) for src, _ in info["deferred"]]))))
+            out.append(ast.Expr(call(N(self.tape_names[1]), tup([N(src) for src, _ in info["deferred"]]))))
 
     def where(self, s):
         return f"{self.an.filename}, line {getattr(s, 'lineno', '?')}"
@@ -1213,7 +1213,7 @@ class Emitter:
         for name, mode in names:
             hit = self.range_item(name) if mode == "tape" else None
             if hit is not None:
-                items[name] = ast.Subscript(value=N(hit[0]), slice=N(hit[1]), ctx=ast.Load())
+                items[name] = ast.Subscript(N(hit[0]), N(hit[1]), LOAD)
                 continue
             if mode == "tape":
                 local = self.namer.fresh(name.strip("_") + "_" if not name.startswith("_t") else name + "_")
@@ -1295,18 +1295,18 @@ class Emitter:
         head = []
         if inits:
             target = [S(b) for b in inits]
-            node = ast.Assign(targets=target, value=C(None))
+            node = ast.Assign(target, C(None))
             head.append(node)
         if not self.has_effects and not self.uses_ctx:
             # nothing waits in the heap for this call: no cotangent, nothing to do
-            head.insert(0, if_(is_none(N(self.seed)), [ast.Return(value=call(self.helper("nones"), C(len(self.an.params) + 1)))]))
+            head.insert(0, if_(is_none(N(self.seed)), [ast.Return(call(self.helper("nones"), C(len(self.an.params) + 1)))]))
         if self.uses_tape:
             # the tape read from its end (a pullback may run more than once: the tape stays as it is)
             head.insert(0, assign(self.tape_names[2], call(self.helper("tape_reader"), N(self.tape_names[0]))))
-        pbody = head + bwd + [ast.Return(value=results)]
+        pbody = head + bwd + [ast.Return(results)]
         pullback = ast.FunctionDef(
             name=pb_name,
-            args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=self.seed)], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+            args=ast.arguments(posonlyargs=[], args=[ast.arg(self.seed)], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
             body=pbody,
             decorator_list=[],
             returns=None,
@@ -1327,9 +1327,9 @@ class Emitter:
         if self.uses_ctx:
             prologue.append(assign(self.ctx_name, call(self.helper("current"))))
         for var, obj in self.cell_objects.items():
-            prologue.append(assign(obj, ast.Subscript(value=attr(ast.Lambda(args=_no_args(), body=N(var)), "__closure__"), slice=C(0), ctx=ast.Load())))
+            prologue.append(assign(obj, ast.Subscript(attr(ast.Lambda(args=_no_args(), body=N(var)), "__closure__"), C(0), LOAD)))
         if self.uses_tape:
-            prologue.append(assign(self.tape_names[0], ast.List(elts=[], ctx=ast.Load())))
+            prologue.append(assign(self.tape_names[0], ast.List([], LOAD)))
             prologue.append(assign(self.tape_names[1], attr(N(self.tape_names[0]), "append")))
         unbound = sorted(self.ssa.unbound)
         if unbound:
@@ -1337,16 +1337,16 @@ class Emitter:
             # UnboundLocalError, as reading the user's variable would)
             for i in range(0, len(unbound), 20):
                 chunk = unbound[i : i + 20]
-                prologue.append(ast.Assign(targets=[S(n) for n in chunk], value=call(self.helper("unbound"), C(self.ssa.original.get(chunk[0], chunk[0])))))
+                prologue.append(ast.Assign([S(n) for n in chunk], call(self.helper("unbound"), C(self.ssa.original.get(chunk[0], chunk[0])))))
         fwd = prologue + fwd
         if objects:
             if self.uses_ctx:
                 self.weaken(fwd, pullback, ret.value)
             # and the forward pass lets go of an array once nothing further needs it
-            whole = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd + [pullback, ast.Return(value=ret.value)], decorator_list=[], returns=None, type_comment=None)
+            whole = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd + [pullback, ast.Return(ret.value)], decorator_list=[], returns=None, type_comment=None)
             fwd = tidy.release_dead(whole, objects - set(self.an.params)).body[:-2]
         fwd.append(pullback)
-        fwd.append(ast.copy_location(ast.Return(value=tup([ret.value, N(pb_name)])), ret))
+        fwd.append(ast.copy_location(ast.Return(tup([ret.value, N(pb_name)])), ret))
         new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd, decorator_list=[], returns=None, type_comment=None)
         ast.copy_location(new, fdef)
         return new
@@ -1402,7 +1402,7 @@ class Emitter:
         an = self.an
         a = self.fdef.args
         for p in an.params:
-            atom = ast.Name(id=p, ctx=ast.Load())
+            atom = ast.Name(p, LOAD)
             b = self.namer.bar(p)
             if an.is_cell(p):
                 elts.append(call(self.helper("cell_take"), self.ctx(), self.cell_object(p)))
@@ -1457,5 +1457,5 @@ def _index_expr(idx, slice_helper):
     if isinstance(idx, ast.Slice):
         return call(slice_helper, idx.lower or C(None), idx.upper or C(None), idx.step or C(None))
     if isinstance(idx, ast.Tuple):
-        return ast.Tuple(elts=[_index_expr(e, slice_helper) for e in idx.elts], ctx=ast.Load())
+        return ast.Tuple([_index_expr(e, slice_helper) for e in idx.elts], LOAD)
     return idx

@@ -25,10 +25,11 @@ import operator
 import threading
 import types
 import weakref
+from itertools import islice
 
 import numpy as np
 
-from .astlib import C, N, assign, binop, call, copy_location, copy_tree, if_, name_nodes, substitute, tup
+from .astlib import LOAD, STORE, C, N, assign, binop, call, copy_location, copy_tree, if_, name_nodes, substitute, tup
 from .names import Namer
 from .load import gc_paused
 from .runtime import Bail
@@ -44,7 +45,7 @@ def _ssa_body(fn, spread=None, no_params=False):
     a `*args` function is read as a function of that many plain parameters, as the general way
     compiles it (`load._spread_varargs`)."""
     from . import load
-    from .astlib import copy_tree
+    from .astlib import copy_tree, nodes
     from .parse import function_source, reject_unsupported
 
     code = fn.__code__
@@ -60,8 +61,9 @@ def _ssa_body(fn, spread=None, no_params=False):
     if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or (not a.args and not no_params):
         raise Unsupported("parameters other than plain ones")
     try:
-        reject_unsupported(fdef, src.filename)
-        versioned, _, namer, static_value = load.ssa_form(fn, fdef, src.filename)
+        every = nodes(fdef)  # (one walk for the passes that look at every node)
+        reject_unsupported(fdef, src.filename, every)
+        versioned, _, namer, static_value = load.ssa_form(fn, fdef, src.filename, every)
     except Exception as e:
         raise Unsupported(f"normalize: {e}") from None
     # every name of the tree is one the namer saw in the source or made (`Namer.taking`)
@@ -232,39 +234,37 @@ class _Writer:
             elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in cands:
                 uses[v.value.id] += 1
         loads = dict.fromkeys(cands, 0)
-        for n in name_nodes(ast.Module(body=self.body, type_ignores=[])):
+        for n in name_nodes(ast.Module(self.body, [])):
             if n.id in cands and isinstance(n.ctx, ast.Load):
                 loads[n.id] += 1
         lists = {n for n in cands if loads[n] == uses[n]}
         return lists, {t: x for t, x in appends.items() if x in lists}
 
     def find_active(self):
-        reads = {}  # id(value) -> the names it reads (the values are the body's: alive meanwhile)
-        changed = True
-        while changed:
-            changed = False
-            for t, v in self.assigned:
-                if t.id in self.active or v is None:
-                    continue
-                if isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)):
-                    continue
-                if t.id in self.appends:
-                    # `xs.append(a)` gives None; the list carries tangents once an `a` does
-                    xs = self.appends[t.id]
-                    if xs not in self.active and self.reads_active(v.args[0]):
-                        self.active.add(xs)
-                        changed = True
-                    continue
-                if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "len" and (
-                    isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
-                ):
-                    continue
-                names = reads.get(id(v))
-                if names is None:
-                    names = reads[id(v)] = {n.id for n in name_nodes(v)}
-                if not names.isdisjoint(self.active):
-                    self.active.add(t.id)
-                    changed = True
+        """The names that depend on x: the params given, then each name bound to a value that
+        reads one (through every assignment, whatever the path: a least fixed point, found by
+        following each name to the assignments that read it)."""
+        readers = {}  # name -> the names of the assignments whose values read it
+        for t, v in self.assigned:
+            if v is None or isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)):
+                continue
+            target = t.id
+            if target in self.appends:
+                # `xs.append(a)` gives None; the list carries tangents once an `a` does
+                target, v = self.appends[target], v.args[0]
+            elif isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "len" and (
+                isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
+            ):
+                continue
+            for n in name_nodes(v):
+                readers.setdefault(n.id, []).append(target)
+        active = self.active
+        todo = list(active)
+        while todo:
+            for target in readers.get(todo.pop(), ()):
+                if target not in active:
+                    active.add(target)
+                    todo.append(target)
 
     # --- the code -------------------------------------------------------------------------------
     def write(self):
@@ -299,15 +299,15 @@ class _Writer:
                 return tup([dy if i == pos else C(None) for i in range(self.nargs)])
 
             if name in floats:
-                out.append(ast.Return(value=grads(N(name))))
+                out.append(ast.Return(grads(N(name))))
                 return out
-            test = ast.Compare(left=call(self.helper(type, "_type"), N(name)), ops=[ast.Is()], comparators=[self.helper(float, "_float")])
-            value = ast.IfExp(test=test, body=grads(N(name)), orelse=grads(call(self.helper(_as_gradient, "_as_gradient"), N(name))))
-            out.append(ast.Return(value=value))
+            test = ast.Compare(call(self.helper(type, "_type"), N(name)), [ast.Is()], [self.helper(float, "_float")])
+            value = ast.IfExp(test, grads(N(name)), grads(call(self.helper(_as_gradient, "_as_gradient"), N(name))))
+            out.append(ast.Return(value))
         elif self.top:
-            out.append(ast.Return(value=tup([copy_tree(ret), tup([C(None), yd])])))
+            out.append(ast.Return(tup([copy_tree(ret), tup([C(None), yd])])))
         else:
-            out.append(ast.Return(value=tup([copy_tree(ret), yd])))
+            out.append(ast.Return(tup([copy_tree(ret), yd])))
         return out
 
     def block(self, stmts):
@@ -325,7 +325,7 @@ class _Writer:
         if isinstance(s, ast.While):
             if s.orelse:
                 raise Unsupported("while ... else")
-            node = ast.While(test=s.test, body=self.block(s.body) or [ast.Pass()], orelse=[])
+            node = ast.While(s.test, self.block(s.body) or [ast.Pass()], [])
             return out.append(copy_location(node, s))
         if isinstance(s, ast.For):
             if s.orelse or not isinstance(s.target, ast.Name) or s.target.id in self.active:
@@ -333,8 +333,8 @@ class _Writer:
             if not isinstance(s.iter, ast.Name) or s.iter.id in self.active:
                 raise Unsupported("a for loop over values that depend on the argument")
             # a range, tuple or list: iterating an iterator would use it up for the reverse way
-            out.append(copy_location(ast.Expr(value=call(self.helper(_check_iterable, "_iterable"), N(s.iter.id))), s))
-            node = ast.For(target=s.target, iter=s.iter, body=self.block(s.body) or [ast.Pass()], orelse=[], type_comment=None)
+            out.append(copy_location(ast.Expr(call(self.helper(_check_iterable, "_iterable"), N(s.iter.id))), s))
+            node = ast.For(s.target, s.iter, self.block(s.body) or [ast.Pass()], [], None)
             return out.append(copy_location(node, s))
         if isinstance(s, (ast.Break, ast.Continue, ast.Pass)):
             return out.append(s)
@@ -349,7 +349,7 @@ class _Writer:
             return
         if isinstance(atom, ast.Name):
             if atom.id not in self.numeric:
-                out.append(copy_location(ast.Expr(value=call(self.helper(_check, "_check"), N(atom.id))), s))
+                out.append(copy_location(ast.Expr(call(self.helper(_check, "_check"), N(atom.id))), s))
             return
         raise Unsupported("an operand that is not a name or a constant")
 
@@ -400,13 +400,13 @@ class _Writer:
                 if da is None:
                     self.checked(a, out, s)
                     da = C(0.0)
-                add = call(ast.Attribute(value=N(self.dot(xs)), attr="append", ctx=ast.Load()), da)
-                out.append(copy_location(ast.Expr(value=add), s))
+                add = call(ast.Attribute(N(self.dot(xs)), "append", LOAD), da)
+                out.append(copy_location(ast.Expr(add), s))
             return
         if t in self.lists:
             out.append(s)
             if t in self.active:
-                out.append(copy_location(assign(self.dot(t), ast.List(elts=[], ctx=ast.Load())), s))
+                out.append(copy_location(assign(self.dot(t), ast.List([], LOAD)), s))
             return
         if t in self.active and isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "sum" and (
             isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
@@ -417,7 +417,7 @@ class _Writer:
             if self.reads_active(v.slice):
                 raise Unsupported("an index that depends on the argument")
             out.append(s)
-            d = ast.Subscript(value=N(self.dot(v.value.id)), slice=copy_tree(v.slice), ctx=ast.Load())
+            d = ast.Subscript(N(self.dot(v.value.id)), copy_tree(v.slice), LOAD)
             return out.append(copy_location(assign(self.dot(t), d), s))
         if t not in self.active:
             # no tangent: the statement runs as written, if it is one that may run here
@@ -432,7 +432,7 @@ class _Writer:
                 if isinstance(v, ast.Constant) and v.value is None:
                     pass
                 elif isinstance(v, ast.Name) and v.id not in self.numeric:
-                    out.append(copy_location(ast.Expr(value=call(self.helper(_check_copy, "_check_copy"), N(v.id))), s))
+                    out.append(copy_location(ast.Expr(call(self.helper(_check_copy, "_check_copy"), N(v.id))), s))
                 else:
                     self.checked(v, out, s)
             return out.append(copy_location(assign(self.dot(t), dv if dv is not None else C(0.0)), s))
@@ -453,8 +453,8 @@ class _Writer:
             out.append(s)
             if isinstance(v.op, ast.Pow) and not (isinstance(b, ast.Constant) and type(b.value) is int):
                 # a negative number to a fractional power is complex: the reverse way says what then
-                test = ast.Compare(left=call(self.helper(type, "_type"), N(t)), ops=[ast.Is()], comparators=[self.helper(complex, "_complex")])
-                out.append(copy_location(if_(test, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
+                test = ast.Compare(call(self.helper(type, "_type"), N(t)), [ast.Is()], [self.helper(complex, "_complex")])
+                out.append(copy_location(if_(test, [ast.Raise(self.helper(Bail, "_Bail"), None)]), s))
             expr = self.binop_tangent(v.op, a, b, da, db, N(t))
             return out.append(copy_location(assign(self.dot(t), expr), s))
         if isinstance(v, ast.UnaryOp):
@@ -462,7 +462,7 @@ class _Writer:
                 raise Unsupported("a unary operator outside - +")
             out.append(s)
             da = self.d(v.operand)
-            expr = ast.UnaryOp(op=ast.USub(), operand=da) if isinstance(v.op, ast.USub) else da
+            expr = ast.UnaryOp(ast.USub(), da) if isinstance(v.op, ast.USub) else da
             return out.append(copy_location(assign(self.dot(t), expr), s))
         if isinstance(v, ast.Call):
             return self.call(s, t, v, out)
@@ -493,7 +493,7 @@ class _Writer:
             return da if db is None else binop(da, ast.Add(), db)
         if isinstance(op, ast.Sub):
             if da is None:
-                return ast.UnaryOp(op=ast.USub(), operand=db)
+                return ast.UnaryOp(ast.USub(), db)
             return da if db is None else binop(da, ast.Sub(), db)
         if isinstance(op, ast.Mult):
             terms = []
@@ -506,7 +506,7 @@ class _Writer:
             if db is None:
                 return binop(da, ast.Div(), copy_tree(b))
             num = binop(t, ast.Mult(), db)
-            num = ast.UnaryOp(op=ast.USub(), operand=num) if da is None else binop(da, ast.Sub(), num)
+            num = ast.UnaryOp(ast.USub(), num) if da is None else binop(da, ast.Sub(), num)
             return binop(num, ast.Div(), copy_tree(b))
         if isinstance(op, ast.Pow):
             from .operators import log_base, pow_base_bar
@@ -529,7 +529,7 @@ class _Writer:
                 return da
             q = call(self.helper(round, "_round"), binop(binop(copy_tree(a), ast.Sub(), t), ast.Div(), copy_tree(b)))
             term = binop(db, ast.Mult(), q)
-            return ast.UnaryOp(op=ast.USub(), operand=term) if da is None else binop(da, ast.Sub(), term)
+            return ast.UnaryOp(ast.USub(), term) if da is None else binop(da, ast.Sub(), term)
         raise Unsupported("an operator")  # pragma: no cover - _ARITH lists the ones above
 
     def callee(self, func):
@@ -593,10 +593,10 @@ class _Writer:
         # the callee's own code checks the arguments that carry no tangent where they meet ones that do
         value = call(self.helper(call_forward, "_forward"), N(fvar), C(mask), *dots, *[copy_tree(a) for a in args])
         if passive:
-            value = ast.Subscript(value=value, slice=C(0), ctx=ast.Load())
+            value = ast.Subscript(value, C(0), LOAD)
             return out.append(copy_location(assign(t, value), s))
-        targets = lambda: [tup([ast.Name(id=t, ctx=ast.Store()), ast.Name(id=self.dot(t), ctx=ast.Store())], store=True)]  # noqa: E731
-        node = ast.Assign(targets=targets(), value=value)
+        targets = lambda: [tup([ast.Name(t, STORE), ast.Name(self.dot(t), STORE)], store=True)]  # noqa: E731
+        node = ast.Assign(targets(), value)
         if g is self.fn:
             # the function calls itself: its own forward code for this mask, without a look-up
             if "_me" not in self.self_names:
@@ -607,8 +607,8 @@ class _Writer:
             if inst is None:
                 inst = self.self_masks[mask] = self.fresh("_me_forward")
                 self.helpers[inst] = None
-            direct = ast.Assign(targets=targets(), value=ast.Call(func=N(inst), args=[*dots_copy(dots), *[copy_tree(a) for a in args]], keywords=[]))
-            test = ast.Compare(left=N(fvar), ops=[ast.Is()], comparators=[N(me.id)])
+            direct = ast.Assign(targets(), ast.Call(N(inst), [*dots_copy(dots), *[copy_tree(a) for a in args]], []))
+            test = ast.Compare(N(fvar), [ast.Is()], [N(me.id)])
             return out.append(copy_location(if_(test, [direct], [node]), s))
         return out.append(copy_location(node, s))
 
@@ -676,7 +676,10 @@ def _prune(body, x, float_funcs, result):
                 names = _loads(s.test, [])
                 body_bound = scan(s.body, dict(bound))
                 orelse_bound = scan(s.orelse, dict(bound))
-                _bind(bound, [n for n in body_bound if n in orelse_bound])
+                # (the names bound before are in both: only those the branches bound are new)
+                _bind(bound, [n for n in islice(body_bound, len(bound), None) if n in orelse_bound])
+            elif t is _Raise and type(s.exc) is _Name and s.cause is None:
+                names = [s.exc.id]  # a check's `raise _Bail`
             elif t is _For or t is _While:
                 names = _loads(s.iter if t is _For else s.test, [])
                 inner = dict(bound)
@@ -759,26 +762,31 @@ def _prune(body, x, float_funcs, result):
             return is_float(v)  # float op float, or a float and a small int constant
         return False
 
+    # the statements dropped are a least fixed point too: each unread one that may go, then those
+    # the names it read assign, once their last reader is gone
     dead = set()
-    changed = True
-    while changed:
-        changed = False
-        for t, s, names in assigns:
-            if reads.get(t) or id(s) in dead or not droppable(s.value):
-                continue
-            b, k = bound_at[id(s)]
-            if all(b.get(n, k) < k for n in names):
-                dead.add(id(s))
-                changed = True
-                for n in names:
-                    reads[n] -= 1
+    assigning = {}
+    for e in assigns:
+        assigning.setdefault(e[0], []).append(e)
+    todo = [e for e in assigns if not reads.get(e[0])]
+    while todo:
+        t, s, names = todo.pop()
+        if reads.get(t) or id(s) in dead or not droppable(s.value):
+            continue
+        b, k = bound_at[id(s)]
+        if all(b.get(n, k) < k for n in names):
+            dead.add(id(s))
+            for n in names:
+                reads[n] -= 1
+                if not reads[n]:
+                    todo.extend(assigning.get(n, ()))
     if dead:
         _remove(body, dead)
     return floats
 
 
 _Name, _Load, _Constant = ast.Name, ast.Load, ast.Constant
-_Assign, _If, _For, _While = ast.Assign, ast.If, ast.For, ast.While
+_Assign, _If, _For, _While, _Raise = ast.Assign, ast.If, ast.For, ast.While, ast.Raise
 _BinOp, _UnaryOp, _Call, _Attribute, _Pow = ast.BinOp, ast.UnaryOp, ast.Call, ast.Attribute, ast.Pow
 #: the operators of floats whose results are floats (with `**` of an int constant)
 _FLOAT_OPS = frozenset({ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod})
@@ -854,7 +862,7 @@ def _fold_ones(v, is_float):
         if isinstance(v.op, ast.Mult):
             for c, e in ((v.left, v.right), (v.right, v.left)):
                 if _float_const(c) and c.value in (1.0, -1.0) and is_float(e):
-                    return e if c.value == 1.0 else ast.UnaryOp(op=ast.USub(), operand=e)
+                    return e if c.value == 1.0 else ast.UnaryOp(ast.USub(), e)
     elif isinstance(v, ast.UnaryOp):
         v.operand = _fold_ones(v.operand, is_float)
     return v
@@ -957,10 +965,10 @@ def _through_callee(fn, mask, top):
     namer = namer_of(versioned)
     me, y, dy = namer.exact("_me_forward"), namer.exact("_y"), namer.exact("_dy")
     helpers = {me: None}
-    body = [assign(tup([ast.Name(id=y, ctx=ast.Store()), ast.Name(id=dy, ctx=ast.Store())], store=True),
+    body = [assign(tup([ast.Name(y, STORE), ast.Name(dy, STORE)], store=True),
                    call(N(me), C(1.0), *[N(p) for p in params]))]
     if top == "pair":
-        body.append(ast.Return(value=tup([N(y), tup([C(None), N(dy)])])))
+        body.append(ast.Return(tup([N(y), tup([C(None), N(dy)])])))
     else:
         nargs = int(top[4:]) if top != "grad" else 1
         pos = mask.index(True)
@@ -970,8 +978,8 @@ def _through_callee(fn, mask, top):
         def grads(d):
             return tup([d if i == pos else C(None) for i in range(nargs)])
 
-        test = ast.Compare(left=call(N(kind), N(dy)), ops=[ast.Is()], comparators=[N(flt)])
-        body.append(ast.Return(value=ast.IfExp(test=test, body=grads(N(dy)), orelse=grads(call(N(as_gradient), N(dy))))))
+        test = ast.Compare(call(N(kind), N(dy)), [ast.Is()], [N(flt)])
+        body.append(ast.Return(ast.IfExp(test, grads(N(dy)), grads(call(N(as_gradient), N(dy))))))
     for st in body:
         copy_location(st, src.node)
     t = _compiled(fn, src, params, body, list(helpers), helpers)

@@ -119,13 +119,7 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
             value = n.value if n.value is not None else C(None)
             n.value = tup([N(y_name), value])
     # the seed: 1.0 for a float, else what gradient's seed gives (which refuses a non-scalar)
-    seed = ast.Assign(
-        targets=[S(seed_name)],
-        value=ast.IfExp(
-            test=ast.Compare(left=call(own["type"], N(y_name)), ops=[ast.Is()], comparators=[N(own["float"])]),
-            body=C(1.0), orelse=call(own["seed"], N(y_name)),
-        ),
-    )
+    seed = ast.Assign([S(seed_name)], ast.IfExp(ast.Compare(call(own["type"], N(y_name)), [ast.Is()], [N(own["float"])]), C(1.0), call(own["seed"], N(y_name))))
     ast.copy_location(seed, pb)
     fused.body = fused.body + [seed] + pb_copy
     if bail_names:
@@ -176,8 +170,8 @@ def _without_rebound_cases(fused, bail_name, inline_names):
 
     def change(st):
         if id(st) in rewrite:
-            test = ast.Compare(left=st.test.left, ops=[ast.IsNot()], comparators=st.test.comparators)
-            guard = ast.If(test=test, body=[ast.Expr(value=call(bail_name))], orelse=[])
+            test = ast.Compare(st.test.left, [ast.IsNot()], st.test.comparators)
+            guard = ast.If(test, [ast.Expr(call(bail_name))], [])
             ast.copy_location(guard, st)
             return [guard] + st.body[:-1]
         if id(st) in tests:

@@ -27,7 +27,7 @@ import weakref
 
 import numpy as np
 
-from .astlib import C, N, S, assign, call, copy_tree, fix_missing_locations, if_, name_nodes, tup, walk
+from .astlib import LOAD, C, N, S, assign, call, copy_tree, fix_missing_locations, if_, name_nodes, tup, walk
 
 
 from .forward import Unsupported, _ByCode, _reads_of, _ssa_body, _ssa_of, namer_of  # one reading of the source for both
@@ -857,7 +857,7 @@ class _Adjoint:
             f.subst[target] = operands[0]
             return
         if guard is not None:
-            self.fwd.append(ast.copy_location(ast.Expr(value=guard), s))
+            self.fwd.append(ast.copy_location(ast.Expr(guard), s))
         target = self.target(target)
         self.fwd.append(ast.copy_location(assign(target, value), s))
         active = kind is not None and any(self.is_active(o) for o in operands)
@@ -879,7 +879,7 @@ class _Adjoint:
             if len(v.ops) != 1 or type(v.ops[0]) not in (ast.Gt, ast.GtE, ast.Lt, ast.LtE, ast.Eq, ast.NotEq):
                 raise Unsupported("a comparison other than < <= > >= == !=")
             a, b = self.atom(v.left), self.atom(v.comparators[0])
-            return self.add_def(s, t, None, [], value=ast.Compare(left=copy_tree(a), ops=v.ops, comparators=[copy_tree(b)]))
+            return self.add_def(s, t, None, [], value=ast.Compare(copy_tree(a), v.ops, [copy_tree(b)]))
         if isinstance(v, ast.BinOp):
             inplace = getattr(v, "dpnb_inplace", None)
             if inplace not in (None, "name") or type(v.op) not in BINOPS:
@@ -887,16 +887,16 @@ class _Adjoint:
             a, b = self.atom(v.left), self.atom(v.right)
             guard = call(N("_p_mm"), a, b) if isinstance(v.op, ast.MatMult) else None
             if inplace:  # `a += b` makes a new value only for a number: an array changes in place
-                self.fwd.append(ast.copy_location(ast.Expr(value=call(N("_p_number"), copy_tree(a))), s))
-            return self.add_def(s, t, type(v.op), [a, b], value=ast.BinOp(left=copy_tree(a), op=v.op, right=copy_tree(b)), guard=guard)
+                self.fwd.append(ast.copy_location(ast.Expr(call(N("_p_number"), copy_tree(a))), s))
+            return self.add_def(s, t, type(v.op), [a, b], value=ast.BinOp(copy_tree(a), v.op, copy_tree(b)), guard=guard)
         if isinstance(v, ast.UnaryOp):
             if isinstance(v.op, ast.Not):
                 a = self.atom(v.operand)
-                return self.add_def(s, t, None, [], value=ast.UnaryOp(op=ast.Not(), operand=copy_tree(a)))
+                return self.add_def(s, t, None, [], value=ast.UnaryOp(ast.Not(), copy_tree(a)))
             if type(v.op) not in UNARY:
                 raise Unsupported("a unary operator outside - + not")
             a = self.atom(v.operand)
-            return self.add_def(s, t, type(v.op), [a], value=ast.UnaryOp(op=v.op, operand=copy_tree(a)))
+            return self.add_def(s, t, type(v.op), [a], value=ast.UnaryOp(v.op, copy_tree(a)))
         if isinstance(v, ast.Tuple):
             try:
                 value = _static_index(v)
@@ -939,7 +939,7 @@ class _Adjoint:
                 # read when the code runs (the user may change it), and checked to be a number
                 self.read_root(v)
                 self.add_def(s, t, None, [], value=copy_tree(v))
-                self.fwd.append(ast.copy_location(ast.Expr(value=call(N("_p_check"), N(self.target(t)))), s))
+                self.fwd.append(ast.copy_location(ast.Expr(call(N("_p_check"), N(self.target(t)))), s))
                 return
             if v.attr != "T":
                 raise Unsupported(f"the attribute .{v.attr}")
@@ -954,8 +954,8 @@ class _Adjoint:
         (with `root`, the module name at its root is one the code reads)."""
         if root:
             self.read_root(func)
-        test = ast.Compare(left=copy_tree(func), ops=[ast.IsNot()], comparators=[self.const(expected, "_f")])
-        self.fwd.append(ast.copy_location(if_(test, [ast.Raise(exc=N("_Bail"), cause=None)]), s))
+        test = ast.Compare(copy_tree(func), [ast.IsNot()], [self.const(expected, "_f")])
+        self.fwd.append(ast.copy_location(if_(test, [ast.Raise(N("_Bail"), None)]), s))
 
     def inline(self, s, t, v, f, first=None, guard=None):
         """`t = f(a, ...)` for a Python function `f` of the same module: its statements, here.
@@ -1011,7 +1011,7 @@ class _Adjoint:
             raise Unsupported(f"{obj.cls.__name__} has no method {attr}") from None
         if type(f) is not types.FunctionType:
             raise Unsupported(f"{obj.cls.__name__}.{attr} is not a plain function")
-        guard = ast.Attribute(value=self.const(obj.cls, "_cls"), attr=attr, ctx=ast.Load())
+        guard = ast.Attribute(self.const(obj.cls, "_cls"), attr, LOAD)
         return self.inline(s, t, v, f, first=obj, guard=guard)
 
     def call(self, s, t, v):
@@ -1056,7 +1056,7 @@ class _Adjoint:
             if len(args) != 2 or kwargs:
                 raise Unsupported("np.dot with other than two arguments")
             a, b = args
-            return self.add_def(s, t, ast.MatMult, [a, b], value=ast.BinOp(left=copy_tree(a), op=ast.MatMult(), right=copy_tree(b)),
+            return self.add_def(s, t, ast.MatMult, [a, b], value=ast.BinOp(copy_tree(a), ast.MatMult(), copy_tree(b)),
                                 guard=call(N("_p_mm"), copy_tree(a), copy_tree(b)))
         if name in ("sum", "mean"):
             if not 1 <= len(args) <= 2:
@@ -1170,7 +1170,7 @@ class _Adjoint:
             out.append(assign(name, contribution))
         else:
             name = self.fresh(operand.id + "_bar")
-            out.append(assign(name, ast.BinOp(left=N(b), op=ast.Add(), right=contribution)))
+            out.append(assign(name, ast.BinOp(N(b), ast.Add(), contribution)))
         self.bars[operand.id] = name
 
     def pull(self, out, t, kind, ops, extra, g):
@@ -1180,7 +1180,7 @@ class _Adjoint:
         if kind == "copy":
             return self.send(out, ops[0], g)
         if kind is ast.USub:
-            return self.send(out, ops[0], e(ast.UnaryOp(op=ast.USub(), operand=g)))
+            return self.send(out, ops[0], e(ast.UnaryOp(ast.USub(), g)))
         if kind is ast.UAdd:
             return self.send(out, ops[0], g)
         if kind in (ast.Add, ast.Sub):
@@ -1188,34 +1188,34 @@ class _Adjoint:
             if act[0]:
                 self.send(out, a, e(call(P("unb"), g, a)))
             if act[1]:
-                gb = g if kind is ast.Add else e(ast.UnaryOp(op=ast.USub(), operand=g))
+                gb = g if kind is ast.Add else e(ast.UnaryOp(ast.USub(), g))
                 self.send(out, b, e(call(P("unb"), gb, b)))
             return
         if kind is ast.Mult:
             a, b = ops
             if act[0]:
-                self.send(out, a, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=b)), a)))
+                self.send(out, a, e(call(P("unb"), e(ast.BinOp(g, ast.Mult(), b)), a)))
             if act[1]:
-                self.send(out, b, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=a)), b)))
+                self.send(out, b, e(call(P("unb"), e(ast.BinOp(g, ast.Mult(), a)), b)))
             return
         if kind is ast.Div:
             # a's cotangent g / b, and b's -(g / b) * t: g / b made once for both
             a, b = ops
-            q = e(ast.BinOp(left=g, op=ast.Div(), right=b))
+            q = e(ast.BinOp(g, ast.Div(), b))
             if act[0]:
                 self.send(out, a, e(call(P("unb"), q, a)))
             if act[1]:
-                qt = e(ast.BinOp(left=q, op=ast.Mult(), right=N(t)))
-                self.send(out, b, e(call(P("unb"), e(ast.UnaryOp(op=ast.USub(), operand=qt)), b)))
+                qt = e(ast.BinOp(q, ast.Mult(), N(t)))
+                self.send(out, b, e(call(P("unb"), e(ast.UnaryOp(ast.USub(), qt)), b)))
             return
         if kind is ast.Pow:
             a, b = ops
             if act[0]:
                 d = e(call(P("powd"), a, b))
-                self.send(out, a, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=d)), a)))
+                self.send(out, a, e(call(P("unb"), e(ast.BinOp(g, ast.Mult(), d)), a)))
             if act[1]:
-                q = e(ast.BinOp(left=e(call(P("log"), a)), op=ast.Mult(), right=N(t)))
-                self.send(out, b, e(call(P("unb"), e(ast.BinOp(left=g, op=ast.Mult(), right=q)), b)))
+                q = e(ast.BinOp(e(call(P("log"), a)), ast.Mult(), N(t)))
+                self.send(out, b, e(call(P("unb"), e(ast.BinOp(g, ast.Mult(), q)), b)))
             return
         if kind is ast.MatMult:
             return self.pull_matmul(out, ops, act, g)
@@ -1227,23 +1227,23 @@ class _Adjoint:
             axis, keepdims = extra
             s = e(call(P("sum_bar"), g, ops[0], C(axis), C(keepdims)))
             if kind == "mean":
-                s = e(ast.BinOp(left=s, op=ast.Div(), right=e(call(P("count"), ops[0], N(t)))))
+                s = e(ast.BinOp(s, ast.Div(), e(call(P("count"), ops[0], N(t)))))
             return self.send(out, ops[0], s)
         a = ops[0]
-        mul = lambda u, v: e(ast.BinOp(left=u, op=ast.Mult(), right=v))  # noqa: E731
+        mul = lambda u, v: e(ast.BinOp(u, ast.Mult(), v))  # noqa: E731
         if kind in ("sin", "msin"):
             return self.send(out, a, mul(g, e(call(P("cos"), a))))
         if kind in ("cos", "mcos"):
-            return self.send(out, a, e(ast.UnaryOp(op=ast.USub(), operand=mul(g, e(call(P("sin"), a))))))
+            return self.send(out, a, e(ast.UnaryOp(ast.USub(), mul(g, e(call(P("sin"), a))))))
         if kind in ("exp", "mexp"):
             return self.send(out, a, mul(g, N(t)))
         if kind in ("log", "mlog"):
-            return self.send(out, a, e(ast.BinOp(left=g, op=ast.Div(), right=a)))
+            return self.send(out, a, e(ast.BinOp(g, ast.Div(), a)))
         if kind in ("tanh", "mtanh"):
-            u = e(ast.BinOp(left=C(1.0), op=ast.Sub(), right=mul(N(t), N(t))))
+            u = e(ast.BinOp(C(1.0), ast.Sub(), mul(N(t), N(t))))
             return self.send(out, a, mul(g, u))
         if kind in ("sqrt", "msqrt"):
-            return self.send(out, a, e(ast.BinOp(left=g, op=ast.Div(), right=mul(C(2.0), N(t)))))
+            return self.send(out, a, e(ast.BinOp(g, ast.Div(), mul(C(2.0), N(t)))))
         if kind == "square":
             return self.send(out, a, mul(g, mul(C(2.0), a)))
         if kind == "abs":
@@ -1396,7 +1396,7 @@ def read(fn, nactive, spread=False, sigs=None, implicit=None):
     ns.update(adj.consts)
     if adj.user_names & set(ns):
         raise Unsupported("a name of the function is one this module uses")
-    checks = [ast.Expr(value=call(N("_p_check"), N(n))) for n in params[nactive:] + free + adj.globals_read]
+    checks = [ast.Expr(call(N("_p_check"), N(n))) for n in params[nactive:] + free + adj.globals_read]
     return adj, params, free, fwd, bwd, ret, ns, checks, src
 
 
@@ -1407,13 +1407,13 @@ def compile_function(fn, adj, name, argnames, body, ns, src, flags=(), stored=No
     the caller has them: only those of `ns` are bound (a hundred-odd names, a few tens read)."""
     fdef = src.node
     used = ns if loaded is None else {k: v for k, v in ns.items() if k in loaded}
-    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in argnames],
-                         vararg=None, kwonlyargs=[ast.arg(arg=f) for f in flags], kw_defaults=[C(False) for _ in flags],
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in argnames],
+                         vararg=None, kwonlyargs=[ast.arg(f) for f in flags], kw_defaults=[C(False) for _ in flags],
                          kwarg=None, defaults=[])
     inner = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None, type_comment=None)
-    factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in used], vararg=None, kwonlyargs=[],
+    factory_args = ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in used], vararg=None, kwonlyargs=[],
                                  kw_defaults=[], kwarg=None, defaults=[])
-    factory = ast.FunctionDef(name="_factory", args=factory_args, body=[inner, ast.Return(value=N(name))],
+    factory = ast.FunctionDef(name="_factory", args=factory_args, body=[inner, ast.Return(N(name))],
                               decorator_list=[], returns=None, type_comment=None)
     ast.copy_location(inner, fdef)
     ast.copy_location(factory, fdef)
@@ -1445,7 +1445,7 @@ def build(fn):
     body = checks + tangent(fwd + bwd, active, dot, dot(x))
     x_bar = ret.elts[1]
     result = N(dot(x_bar.id)) if isinstance(x_bar, ast.Name) and x_bar.id in active else C(None)
-    body.append(ast.Return(value=tup([copy_tree(ret.elts[0]), result])))
+    body.append(ast.Return(tup([copy_tree(ret.elts[0]), result])))
     hname = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_hvp"
     return compile_function(fn, adj, hname, [x, dot(x)] + params[1:] + free, body, ns, src)
 

@@ -418,16 +418,18 @@ def forget(fn):
         CODES.pop(id(code), None)
 
 
-def _local_names(fdef):
+def _local_names(fdef, every=None):
     """The names `fdef` binds in its own scope: its parameters, the names it assigns (not inside
-    lambdas and comprehensions), the defs and classes it holds, and what it imports."""
+    lambdas and comprehensions), the defs and classes it holds, and what it imports. `every`:
+    the nodes of `fdef` (`astlib.nodes`, `fdef` first), given where they are all in its scope."""
     from .astlib import DEFS, SCOPES_AND_COMPREHENSIONS, scope_nodes
 
     names = set()
     a = fdef.args
     for arg in a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x]:
         names.add(arg.arg)
-    for node in scope_nodes(fdef.body, SCOPES_AND_COMPREHENSIONS):  # (a def's or class's name is its own)
+    # (a def's or class's name is its own; `fdef`'s own is not one it binds)
+    for node in scope_nodes(fdef.body, SCOPES_AND_COMPREHENSIONS) if every is None else every[1:]:
         t = type(node)
         if t is ast.Name:
             if type(node.ctx) is ast.Store:
@@ -480,16 +482,17 @@ def _static_resolver(fn, local):
     return resolve
 
 
-def ssa_form(fn, fdef, filename):
+def ssa_form(fn, fdef, filename, every=None):
     """`fdef`, the definition of Python function `fn`, normalized (one operation a line) and in
     SSA form: `(versioned tree, SSA facts, its Namer, the resolver of static names)`. The first
-    stages of every transform: the reverse one here, `forward` and `fwdrev`."""
+    stages of every transform: the reverse one here, `forward` and `fwdrev`. `every`: the nodes of
+    `fdef` (`astlib.nodes`), if at hand."""
     from . import names as names_mod
     from .normalize import normalize
     from .ssa import to_ssa
 
-    namer = names_mod.Namer(fdef)
-    static_value = _static_resolver(fn, _local_names(fdef))
+    namer = names_mod.Namer(fdef, every)
+    static_value = _static_resolver(fn, _local_names(fdef, every if namer.one_scope else None))
     normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename)
     versioned, ssa = to_ssa(normalized, namer)
     return versioned, ssa, namer, static_value
@@ -498,7 +501,7 @@ def ssa_form(fn, fdef, filename):
 @gc_paused
 def build(fn, key):
     from .analyze import Analysis, kind_of_type, reject_unsupported
-    from .astlib import copy_tree, fix_missing_locations
+    from .astlib import copy_tree, fix_missing_locations, nodes
     from .emit import Emitter
     from .normalize import ITER_BUILDER, SET_BUILDER
     from .parse import GENERATED_SOURCE, function_source
@@ -506,11 +509,13 @@ def build(fn, key):
     src = function_source(fn)
     fdef = src.node
     filename = src.filename
-    reject_unsupported(fdef, filename)
+    every = nodes(fdef)  # (one walk for the passes that look at every node)
+    reject_unsupported(fdef, filename, every)
     if key and key[0] is SPREAD:
         key = key[1:]
         fdef = _spread_varargs(copy_tree(fdef), len(key))
-    versioned, ssa, namer, static_value = ssa_form(fn, fdef, filename)
+        every = None
+    versioned, ssa, namer, static_value = ssa_form(fn, fdef, filename, every)
     params = [a.arg for a in fdef.args.posonlyargs + fdef.args.args]
     arg_kinds = {p: kind_of_type(t) for p, t in zip(params, key)}
     an = Analysis(versioned, ssa, arg_kinds, fn.__globals__, fn.__code__.co_freevars, static_value, fn.__code__, filename)

@@ -16,25 +16,40 @@ BAR = "_bar"
 SEED = "y_bar"
 
 
-_Name, _arguments = ast.Name, ast.arguments
+_Name, _arguments, _Return, _ClassDef = ast.Name, ast.arguments, ast.Return, ast.ClassDef
+_SCOPED = frozenset({ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.NamedExpr})
 
 
 class Namer:
-    def __init__(self, tree):
+    def __init__(self, tree, every=None):
+        """The names of `tree` (its nodes `every`, as `astlib.nodes` gives them, if at hand), and
+        from the same walk what other passes would walk the tree again for."""
         taken = self.taken = set()
-        scopes = 0
-        for n in nodes(tree):  # every name, parameter and def of the tree
+        scopes = returns = 0
+        other_scopes = False
+        for n in nodes(tree) if every is None else every:  # every name, parameter and def of the tree
             t = type(n)
             if t is _Name:
                 taken.add(n.id)
             elif t is _arguments:
                 taken.update(a.arg for a in _all_args(n))
                 scopes += 1
+            elif t is _Return:
+                returns += 1
             elif t in DEFS:
                 taken.add(n.name)
-        #: whether the tree holds a function or lambda inside another (each has its `arguments`):
-        #: where it does not, no pass need look for one (`ssa.SSA`)
+                scopes += t is _ClassDef  # (a def has its `arguments`: a class has none)
+            elif t in _SCOPED:
+                other_scopes = True
+        #: whether the tree holds a function, lambda or class inside another: where it does not,
+        #: no pass need look for one (`ssa.SSA`)
         self.nested = scopes > 1
+        #: whether every node of the tree is in its own scope and every name it binds is bound
+        #: in the body (no nested function, lambda, class or comprehension, and no `:=`, which
+        #: may sit in a default): a pass over the body's scope may then read `every` instead
+        self.one_scope = not self.nested and not other_scopes
+        #: the `return` statements of the tree (of its scope, if `one_scope`)
+        self.returns = returns
         self._bars = {}
         self._counters = {}
 
@@ -44,7 +59,7 @@ class Namer:
         made: no walk of the tree)."""
         namer = cls.__new__(cls)
         namer.taken = set(taken)
-        namer.nested = True  # (not known without the walk)
+        namer.nested, namer.one_scope = True, False  # (not known without the walk)
         namer._bars = {}
         namer._counters = {}
         return namer

@@ -38,7 +38,7 @@ import ast
 import copy
 
 from ..errors import UnsupportedSyntaxError
-from .astlib import copy_location, copy_tree, scope_nodes, walk
+from .astlib import LOAD, STORE, copy_location, copy_tree, scope_nodes, walk
 
 
 class Append(ast.stmt):
@@ -70,22 +70,22 @@ ITER_BUILDER = "__dpnb_iter__"
 
 
 def _name(id, ctx=None):
-    return ast.Name(id=id, ctx=ctx or ast.Load())
+    return ast.Name(id, ctx or LOAD)  # (fields by position, contexts shared: see `astlib`)
 
 
 def _store(id):
-    return ast.Name(id=id, ctx=ast.Store())
+    return ast.Name(id, STORE)
 
 
 def _assign(target, value, like=None):
-    node = ast.Assign(targets=[target if not isinstance(target, str) else _store(target)], value=value)
+    node = ast.Assign([target if not isinstance(target, str) else ast.Name(target, STORE)], value)
     if like is not None:
         copy_location(node, like)
     return node
 
 
 def _const(v):
-    return ast.Constant(value=v)
+    return ast.Constant(v)
 
 
 def _located(node, like):
@@ -144,11 +144,13 @@ class Structurer:
 
     def function(self, body):
         body = list(body)
-        if _count_returns(body) == 1 and isinstance(body[-1], ast.Return):
+        # (the namer counted the tree's returns, which are the body's where it has one scope)
+        returns = self.namer.returns if getattr(self.namer, "one_scope", False) else _count_returns(body)
+        if returns == 1 and isinstance(body[-1], ast.Return):
             new, _, _ = self.block(body[:-1], tail=False)
             ret = body[-1]
             if ret.value is None:
-                ret = copy_location(ast.Return(value=_const(None)), ret)
+                ret = copy_location(ast.Return(_const(None)), ret)
             return new + [ret]
         new, exits, always = self.block(body, tail=True)
         prologue = []
@@ -156,7 +158,7 @@ class Structurer:
             prologue.append(_assign(self.ret, _const(False)))
         if not always:
             prologue.append(_assign(self.rv, _const(None)))
-        return prologue + new + [ast.Return(value=_name(self.rv))]
+        return prologue + new + [ast.Return(_name(self.rv))]
 
     def block(self, stmts, tail):
         """-> (new statements, exit kinds {'R','B','C'} they may take, always exits?)"""
@@ -178,7 +180,7 @@ class Structurer:
                     rest, last = [], True
                 body, e1, al1 = self.block(s.body, tail and last)
                 orelse, e2, al2 = self.block(s.orelse, tail and last)
-                node = ast.If(test=s.test, body=body or [ast.Pass()], orelse=orelse)
+                node = ast.If(s.test, body or [ast.Pass()], orelse)
                 out.append(_located(node, s))
                 s_exits, s_always = e1 | e2, al1 and al2
             elif isinstance(s, ast.Return):
@@ -221,9 +223,9 @@ class Structurer:
                     flags.append(_name(self.loops[-1].brk))
                 if "C" in s_exits:
                     flags.append(_name(self.loops[-1].cont))
-                test = flags[0] if len(flags) == 1 else ast.BoolOp(op=ast.Or(), values=flags)
+                test = flags[0] if len(flags) == 1 else ast.BoolOp(ast.Or(), flags)
                 guarded, e3, _ = self.block(rest, tail)
-                out.append(_located(ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=guarded, orelse=[]), s))
+                out.append(_located(ast.If(ast.UnaryOp(ast.Not(), test), guarded, []), s))
                 exits |= e3
                 return out, exits, False
             if not rest:  # the last statement, or what followed was moved into a branch
@@ -279,24 +281,24 @@ class Structurer:
             pre.append(_assign(w, _const(True), s))
             body = [
                 _located(
-                    ast.If(test=s.test, body=body or [ast.Pass()], orelse=[_assign(w, _const(False), s)]), s
+                    ast.If(s.test, body or [ast.Pass()], [_assign(w, _const(False), s)]), s
                 )
             ]
             test = _name(w)
         if loop._brk is not None:
             pre.append(_assign(loop.brk, _const(False), s))
-            body.append(ast.If(test=_name(loop.brk), body=[ast.Break()], orelse=[]))
+            body.append(ast.If(_name(loop.brk), [ast.Break()], []))
         if isinstance(s, ast.While):
-            node = ast.While(test=test, body=body, orelse=[])
+            node = ast.While(test, body, [])
         else:
-            node = ast.For(target=s.target, iter=s.iter, body=body, orelse=[], type_comment=None)
+            node = ast.For(s.target, s.iter, body, [], None)
         out = pre + [_located(node, s)]
         if s.orelse:
             orelse, e, _ = self.block(s.orelse, tail=False)
             if e:
                 raise UnsupportedSyntaxError("`return`/`break` in a loop's `else`", self.filename, s.lineno)
             if loop._brk is not None:
-                orelse = [ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_name(loop.brk)), body=orelse, orelse=[])]
+                orelse = [ast.If(ast.UnaryOp(ast.Not(), _name(loop.brk)), orelse, [])]
             out.extend(orelse)
         return out
 
@@ -310,7 +312,7 @@ class _Renamer(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.mapping:
-            return copy_location(ast.Name(id=self.mapping[node.id], ctx=node.ctx), node)
+            return copy_location(ast.Name(self.mapping[node.id], node.ctx), node)
         return node
 
     def visit_Lambda(self, node):
@@ -354,7 +356,7 @@ def _fold(a, op, b):
         v = _FOLD[type(op)](x, y)
     except (ArithmeticError, ValueError, TypeError):
         return None
-    return ast.Constant(value=v) if ok(v) else None
+    return ast.Constant(v) if ok(v) else None
 
 
 class ANF:
@@ -409,33 +411,33 @@ class ANF:
 
     def s_AnnAssign(self, s, out):
         if s.value is not None:
-            self.s_Assign(copy_location(ast.Assign(targets=[s.target], value=s.value), s), out)
+            self.s_Assign(copy_location(ast.Assign([s.target], s.value), s), out)
 
     def s_AugAssign(self, s, out):
         t = s.target
         if isinstance(t, ast.Name):
             value = self.expr(s.value, out)
-            node = ast.BinOp(left=_name(t.id), op=s.op, right=value)
+            node = ast.BinOp(_name(t.id), s.op, value)
             node.dpnb_inplace = "name"  # arrays and lists change in place, as in Python
             self.bind(node, out, s, target=t.id)
         elif isinstance(t, ast.Attribute):
             obj = self.expr(t.value, out)
-            cur = self.bind(ast.Attribute(value=obj, attr=t.attr, ctx=ast.Load()), out, s)
+            cur = self.bind(ast.Attribute(obj, t.attr, LOAD), out, s)
             value = self.expr(s.value, out)
-            node = ast.BinOp(left=cur, op=s.op, right=value)
+            node = ast.BinOp(cur, s.op, value)
             node.dpnb_inplace = "attr"
             new = self.bind(node, out, s)
-            self.emit(out, _assign(ast.Attribute(value=obj, attr=t.attr, ctx=ast.Store()), new), s)
+            self.emit(out, _assign(ast.Attribute(obj, t.attr, STORE), new), s)
         elif isinstance(t, ast.Subscript):
             obj = self.expr(t.value, out)
             idx = self.index(t.slice, out)
-            cur = self.bind(ast.Subscript(value=obj, slice=idx, ctx=ast.Load()), out, s)
+            cur = self.bind(ast.Subscript(obj, idx, LOAD), out, s)
             value = self.expr(s.value, out)
-            node = ast.BinOp(left=cur, op=s.op, right=value)
+            node = ast.BinOp(cur, s.op, value)
             node.dpnb_inplace = "item"
             node.dpnb_container = copy_tree(obj)
             new = self.bind(node, out, s)
-            self.emit(out, _assign(ast.Subscript(value=obj, slice=copy_tree(idx), ctx=ast.Store()), new), s)
+            self.emit(out, _assign(ast.Subscript(obj, copy_tree(idx), STORE), new), s)
         else:
             raise UnsupportedSyntaxError("this augmented assignment target", self.filename, s.lineno)
 
@@ -451,10 +453,10 @@ class ANF:
                 for e in target.elts:
                     tmp = self.temp()
                     temps.append((e.value if isinstance(e, ast.Starred) else e, tmp))
-                    elts.append(ast.Starred(value=_store(tmp), ctx=ast.Store()) if isinstance(e, ast.Starred) else _store(tmp))
+                    elts.append(ast.Starred(_store(tmp), STORE) if isinstance(e, ast.Starred) else _store(tmp))
                 if not isinstance(atom, ast.Name):
                     atom = self.bind(atom, out, like)
-                self.emit(out, _assign(ast.Tuple(elts=elts, ctx=ast.Store()), atom), like)
+                self.emit(out, _assign(ast.Tuple(elts, STORE), atom), like)
                 for e, tmp in temps:
                     self.assign(e, _name(tmp), out, like)
                 return
@@ -464,10 +466,10 @@ class ANF:
                 if isinstance(e, ast.Starred):
                     inner = e.value
                     if isinstance(inner, ast.Name):
-                        elts.append(ast.Starred(value=_store(inner.id), ctx=ast.Store()))
+                        elts.append(ast.Starred(_store(inner.id), STORE))
                     else:
                         tmp = self.temp()
-                        elts.append(ast.Starred(value=_store(tmp), ctx=ast.Store()))
+                        elts.append(ast.Starred(_store(tmp), STORE))
                         later.append((inner, tmp))
                 elif isinstance(e, ast.Name):
                     elts.append(_store(e.id))
@@ -477,16 +479,16 @@ class ANF:
                     later.append((e, tmp))
             if not isinstance(atom, ast.Name):
                 atom = self.bind(atom, out, like)
-            self.emit(out, _assign(ast.Tuple(elts=elts, ctx=ast.Store()), atom), like)
+            self.emit(out, _assign(ast.Tuple(elts, STORE), atom), like)
             for e, tmp in later:
                 self.assign(e, _name(tmp), out, like)
         elif isinstance(target, ast.Attribute):
             obj = self.expr(target.value, out)
-            self.emit(out, _assign(ast.Attribute(value=obj, attr=target.attr, ctx=ast.Store()), atom), like)
+            self.emit(out, _assign(ast.Attribute(obj, target.attr, STORE), atom), like)
         elif isinstance(target, ast.Subscript):
             obj = self.expr(target.value, out)
             idx = self.index(target.slice, out)
-            self.emit(out, _assign(ast.Subscript(value=obj, slice=idx, ctx=ast.Store()), atom), like)
+            self.emit(out, _assign(ast.Subscript(obj, idx, STORE), atom), like)
         elif isinstance(target, ast.Starred):
             raise UnsupportedSyntaxError("a starred assignment target outside a tuple", self.filename, like.lineno)
         else:
@@ -495,14 +497,14 @@ class ANF:
     def s_Delete(self, s, out):
         for t in s.targets:
             if isinstance(t, ast.Name):
-                node = ast.Delete(targets=[_name(t.id, ast.Del())])
+                node = ast.Delete([_name(t.id, ast.Del())])
             elif isinstance(t, ast.Attribute):
-                node = ast.Delete(targets=[ast.Attribute(value=self.expr(t.value, out), attr=t.attr, ctx=ast.Del())])
+                node = ast.Delete([ast.Attribute(self.expr(t.value, out), t.attr, ast.Del())])
             elif isinstance(t, ast.Subscript):
                 obj = self.expr(t.value, out)
-                node = ast.Delete(targets=[ast.Subscript(value=obj, slice=self.index(t.slice, out), ctx=ast.Del())])
+                node = ast.Delete([ast.Subscript(obj, self.index(t.slice, out), ast.Del())])
             elif isinstance(t, (ast.Tuple, ast.List)):
-                self.s_Delete(copy_location(ast.Delete(targets=list(t.elts)), s), out)
+                self.s_Delete(copy_location(ast.Delete(list(t.elts)), s), out)
                 continue
             else:
                 raise UnsupportedSyntaxError("this `del` target", self.filename, s.lineno)
@@ -510,7 +512,7 @@ class ANF:
 
     def s_If(self, s, out):
         test = self.expr(s.test, out)
-        node = ast.If(test=test, body=self.body(s.body) or [], orelse=self.body(s.orelse))
+        node = ast.If(test, self.body(s.body) or [], self.body(s.orelse))
         self.emit(out, node, s)
 
     def s_For(self, s, out):
@@ -519,25 +521,25 @@ class ANF:
         body = []
         self.assign(s.target, _name(e), body, s)
         body += self.body(s.body)
-        node = ast.For(target=_store(e), iter=it, body=body, orelse=[], type_comment=None)
+        node = ast.For(_store(e), it, body, [], None)
         self.emit(out, node, s)
 
     def s_While(self, s, out):
-        node = ast.While(test=s.test, body=self.body(s.body), orelse=[])
+        node = ast.While(s.test, self.body(s.body), [])
         self.emit(out, node, s)
 
     def s_Try(self, s, out):
         handlers = []
         for h in s.handlers:
             htype = self.expr(h.type, out) if h.type is not None else None
-            handlers.append(copy_location(ast.ExceptHandler(type=htype, name=h.name, body=self.body(h.body) or [ast.Pass()]), h))
+            handlers.append(copy_location(ast.ExceptHandler(htype, h.name, self.body(h.body) or [ast.Pass()]), h))
         body = self.body(s.body)
         orelse = self.body(s.orelse)
         finalbody = self.body(s.finalbody)
         if not handlers and not finalbody:  # `try: ... finally: pass`: just the body
             out.extend(body)
             return
-        node = ast.Try(body=body or [ast.Pass()], handlers=handlers, orelse=orelse, finalbody=finalbody)
+        node = ast.Try(body or [ast.Pass()], handlers, orelse, finalbody)
         self.emit(out, node, s)
 
     def s_With(self, s, out):
@@ -550,19 +552,19 @@ class ANF:
                 tmp = self.temp()
                 later.append((target, tmp))
                 target = _store(tmp)
-            items.append(ast.withitem(context_expr=ctx, optional_vars=target))
+            items.append(ast.withitem(ctx, target))
         body = []
         for target, tmp in later:
             self.assign(target, _name(tmp), body, s)
         body += self.body(s.body)
-        self.emit(out, ast.With(items=items, body=body or [ast.Pass()], type_comment=None), s)
+        self.emit(out, ast.With(items, body or [ast.Pass()], None), s)
 
     def s_Break(self, s, out):
         out.append(ast.Break())
 
     def s_Return(self, s, out):
         atom = self.expr(s.value, out) if s.value is not None else _const(None)
-        self.emit(out, ast.Return(value=atom), s)
+        self.emit(out, ast.Return(atom), s)
 
     def _native(self, s, out):
         self.emit(out, Native(stmt=s), s)
@@ -586,7 +588,7 @@ class ANF:
         node.returns = None
         self.emit(out, Native(stmt=node), s)  # closure creation
         for d in reversed(decorators):
-            self.bind(ast.Call(func=d, args=[_name(s.name)], keywords=[]), out, s, target=s.name)
+            self.bind(ast.Call(d, [_name(s.name)], []), out, s, target=s.name)
 
     # expressions -> atoms
     def bind(self, value, out, like, target=None):
@@ -608,31 +610,31 @@ class ANF:
         folded = _fold(a, e.op, b)
         if folded is not None:
             return folded
-        return self.bind(ast.BinOp(left=a, op=e.op, right=b), out, e, target)
+        return self.bind(ast.BinOp(a, e.op, b), out, e, target)
 
     def e_UnaryOp(self, e, out, target=None):
         a = self.expr(e.operand, out)
         if isinstance(a, ast.Constant) and isinstance(e.op, ast.USub):
             if isinstance(a.value, (int, float, complex)) and not isinstance(a.value, bool):
                 return _const(-a.value)
-        return self.bind(ast.UnaryOp(op=e.op, operand=a), out, e, target)
+        return self.bind(ast.UnaryOp(e.op, a), out, e, target)
 
     def e_Compare(self, e, out, target=None):
         left = self.expr(e.left, out)
         if len(e.ops) == 1:
             right = self.expr(e.comparators[0], out)
-            return self.bind(ast.Compare(left=left, ops=e.ops, comparators=[right]), out, e, target)
+            return self.bind(ast.Compare(left, e.ops, [right]), out, e, target)
         # a < b < c  ->  (a < b) and (b < c), each operand evaluated once
         result = self.temp()
         cur = left
         block = out
         for i, (op, comp) in enumerate(zip(e.ops, e.comparators)):
             right = self.expr(comp, block)
-            t = self.bind(ast.Compare(left=cur, ops=[op], comparators=[right]), block, e)
+            t = self.bind(ast.Compare(cur, [op], [right]), block, e)
             self.emit(block, _assign(_store(result), t), e)
             if i < len(e.ops) - 1:
                 nxt = []
-                self.emit(block, ast.If(test=_name(result), body=nxt, orelse=[]), e)
+                self.emit(block, ast.If(_name(result), nxt, []), e)
                 block = nxt
             cur = right
         return _name(result)
@@ -648,8 +650,8 @@ class ANF:
                 if isinstance(e.op, ast.And):
                     test = _name(result)
                 else:
-                    test = self.bind(ast.UnaryOp(op=ast.Not(), operand=_name(result)), block, e)
-                self.emit(block, ast.If(test=test, body=nxt, orelse=[]), e)
+                    test = self.bind(ast.UnaryOp(ast.Not(), _name(result)), block, e)
+                self.emit(block, ast.If(test, nxt, []), e)
                 block = nxt
         return _name(result)
 
@@ -659,7 +661,7 @@ class ANF:
         body, orelse = [], []
         self.emit(body, _assign(_store(result), self.expr(e.body, body)), e)
         self.emit(orelse, _assign(_store(result), self.expr(e.orelse, orelse)), e)
-        self.emit(out, ast.If(test=test, body=body, orelse=orelse), e)
+        self.emit(out, ast.If(test, body, orelse), e)
         return _name(result)
 
     def e_NamedExpr(self, e, out, target=None):
@@ -672,51 +674,51 @@ class ANF:
         if self.is_static(e):
             return self.bind(e, out, e, target)
         obj = self.expr(e.value, out)
-        return self.bind(ast.Attribute(value=obj, attr=e.attr, ctx=ast.Load()), out, e, target)
+        return self.bind(ast.Attribute(obj, e.attr, LOAD), out, e, target)
 
     def index(self, s, out):
         if isinstance(s, ast.Slice):
             return ast.Slice(
-                lower=self.expr(s.lower, out) if s.lower is not None else None,
-                upper=self.expr(s.upper, out) if s.upper is not None else None,
-                step=self.expr(s.step, out) if s.step is not None else None,
+                self.expr(s.lower, out) if s.lower is not None else None,
+                self.expr(s.upper, out) if s.upper is not None else None,
+                self.expr(s.step, out) if s.step is not None else None,
             )
         if isinstance(s, ast.Tuple) and any(isinstance(x, (ast.Slice, ast.Starred)) for x in s.elts):
             if any(isinstance(x, ast.Starred) for x in s.elts):
                 return self.expr(s, out)
-            return ast.Tuple(elts=[self.index(x, out) for x in s.elts], ctx=ast.Load())
+            return ast.Tuple([self.index(x, out) for x in s.elts], LOAD)
         return self.expr(s, out)
 
     def e_Subscript(self, e, out, target=None):
         obj = self.expr(e.value, out)
         idx = self.index(e.slice, out)
-        return self.bind(ast.Subscript(value=obj, slice=idx, ctx=ast.Load()), out, e, target)
+        return self.bind(ast.Subscript(obj, idx, LOAD), out, e, target)
 
     def _seq(self, elts, out):
         res = []
         for x in elts:
             if isinstance(x, ast.Starred):
-                res.append(ast.Starred(value=self.expr(x.value, out), ctx=ast.Load()))
+                res.append(ast.Starred(self.expr(x.value, out), LOAD))
             else:
                 res.append(self.expr(x, out))
         return res
 
     def e_Tuple(self, e, out, target=None):
-        return self.bind(ast.Tuple(elts=self._seq(e.elts, out), ctx=ast.Load()), out, e, target)
+        return self.bind(ast.Tuple(self._seq(e.elts, out), LOAD), out, e, target)
 
     def e_List(self, e, out, target=None):
-        return self.bind(ast.List(elts=self._seq(e.elts, out), ctx=ast.Load()), out, e, target)
+        return self.bind(ast.List(self._seq(e.elts, out), LOAD), out, e, target)
 
     def e_Set(self, e, out, target=None):
-        lst = self.bind(ast.List(elts=self._seq(e.elts, out), ctx=ast.Load()), out, e)
-        return self.bind(ast.Call(func=_name(SET_BUILDER), args=[lst], keywords=[]), out, e, target)
+        lst = self.bind(ast.List(self._seq(e.elts, out), LOAD), out, e)
+        return self.bind(ast.Call(_name(SET_BUILDER), [lst], []), out, e, target)
 
     def e_Dict(self, e, out, target=None):
         keys, values = [], []
         for k, v in zip(e.keys, e.values):
             keys.append(None if k is None else self.expr(k, out))
             values.append(self.expr(v, out))
-        return self.bind(ast.Dict(keys=keys, values=values), out, e, target)
+        return self.bind(ast.Dict(keys, values), out, e, target)
 
     def e_Call(self, e, out, target=None):
         f = e.func
@@ -731,13 +733,13 @@ class ANF:
             sup = f.value
             cls = self.expr(sup.args[0], out) if len(sup.args) == 2 else _name("__class__")
             obj = self.expr(sup.args[1], out) if len(sup.args) == 2 else _name(self.first_param)
-            func = ast.Attribute(value=obj, attr=f.attr, ctx=ast.Load())
+            func = ast.Attribute(obj, f.attr, LOAD)
             func.dpnb_super = cls
             return self._call(e, func, out, target)
         if self.is_static(f):
             func = f
         elif isinstance(f, ast.Attribute):
-            func = ast.Attribute(value=self.expr(f.value, out), attr=f.attr, ctx=ast.Load())
+            func = ast.Attribute(self.expr(f.value, out), f.attr, LOAD)
         else:
             func = self.expr(f, out)
         return self._call(e, func, out, target)
@@ -746,19 +748,15 @@ class ANF:
         simple = not e.keywords and not any(isinstance(a, ast.Starred) for a in e.args)
         if simple:
             args = [self.expr(a, out) for a in e.args]
-            return self.bind(ast.Call(func=func, args=args, keywords=[]), out, e, target)
+            return self.bind(ast.Call(func, args, []), out, e, target)
         args = self._seq(e.args, out)
-        targs = self.bind(ast.Tuple(elts=args, ctx=ast.Load()), out, e)
+        targs = self.bind(ast.Tuple(args, LOAD), out, e)
         keys, values = [], []
         for kw in e.keywords:
             keys.append(None if kw.arg is None else _const(kw.arg))
             values.append(self.expr(kw.value, out))
-        kwargs = self.bind(ast.Dict(keys=keys, values=values), out, e)
-        call = ast.Call(
-            func=func,
-            args=[ast.Starred(value=targs, ctx=ast.Load())],
-            keywords=[ast.keyword(arg=None, value=kwargs)],
-        )
+        kwargs = self.bind(ast.Dict(keys, values), out, e)
+        call = ast.Call(func, [ast.Starred(targs, LOAD)], [ast.keyword(None, kwargs)])
         if any(kw.arg == "out" for kw in e.keywords):
             call.dpnb_out = True  # writes into an argument: followed as a change in place
         return self.bind(call, out, e, target)
@@ -796,9 +794,9 @@ class ANF:
             for cond in gen.ifs:
                 c = self.expr(rename(cond, mapping), inner)
                 nxt = []
-                self.emit(inner, ast.If(test=c, body=nxt, orelse=[]), e)
+                self.emit(inner, ast.If(c, nxt, []), e)
                 inner = nxt
-            self.emit(block, ast.For(target=_store(item), iter=it_atom, body=loop_body, orelse=[], type_comment=None), e)
+            self.emit(block, ast.For(_store(item), it_atom, loop_body, [], None), e)
             block = inner
         leaf(block, mapping, result)
         self.emit(out, build(target=_store(result), body=body), e)
@@ -814,11 +812,11 @@ class ANF:
     def e_GeneratorExp(self, e, out, target=None):
         # built eagerly, handed out as an iterator (next() works on it, as on a generator)
         lst = self.e_ListComp(e, out)
-        return self.bind(ast.Call(func=_name(ITER_BUILDER), args=[lst], keywords=[]), out, e, target)
+        return self.bind(ast.Call(_name(ITER_BUILDER), [lst], []), out, e, target)
 
     def e_SetComp(self, e, out, target=None):
         lst = self.e_ListComp(e, out)
-        return self.bind(ast.Call(func=_name(SET_BUILDER), args=[lst], keywords=[]), out, e, target)
+        return self.bind(ast.Call(_name(SET_BUILDER), [lst], []), out, e, target)
 
     def e_DictComp(self, e, out, target=None):
         def leaf(block, mapping, result):
@@ -834,7 +832,5 @@ def normalize(fdef, namer, is_static, filename):
     structured = Structurer(namer, filename).function(fdef.body)
     positional = fdef.args.posonlyargs + fdef.args.args
     body = ANF(namer, is_static, filename, positional[0].arg if positional else None).body(structured)
-    new = ast.FunctionDef(
-        name=fdef.name, args=fdef.args, body=body, decorator_list=[], returns=None, type_comment=None
-    )
+    new = ast.FunctionDef(fdef.name, fdef.args, body, [], None, None)
     return copy_location(new, fdef)

@@ -186,11 +186,22 @@ def find_node(code, tree):
                     if best is None or _span_size(node) < _span_size(best):
                         best = node
         return best
-    for node in ast.walk(tree):
+    def found(node):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-            if start == first or node.lineno == first:
-                return node
+            return start == first or node.lineno == first
+        return False
+
+    # (one def matches, at most: the tree of a function's own lines holds it first, or first in
+    # the `if 1:` that gives a method its indentation)
+    head = tree.body[0] if isinstance(tree, ast.Module) and tree.body else None
+    if isinstance(head, ast.If) and head.body:
+        head = head.body[0]
+    if head is not None and found(head):
+        return head
+    for node in ast.walk(tree):
+        if found(node):
+            return node
     return None
 
 
@@ -315,11 +326,12 @@ _HINTS = {
 }
 
 
-def reject_unsupported(fdef, filename):
-    """Refuse what no transform reads, naming the construct, the file and the line."""
+def reject_unsupported(fdef, filename, every=None):
+    """Refuse what no transform reads, naming the construct, the file and the line. `every`: the
+    nodes of `fdef` (`astlib.nodes`), if at hand."""
     if isinstance(fdef, ast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("`async def`", filename, fdef.lineno)
-    if not any(type(n) in _UNSUPPORTED for n in nodes(fdef)):
+    if not any(type(n) in _UNSUPPORTED for n in (nodes(fdef) if every is None else every)):
         return  # (the common case, in one quick walk; the walk below says where and what)
 
     def visit(node):

@@ -33,7 +33,7 @@ import numpy as np
 from . import fwdrev
 from . import results
 from . import tidy
-from .astlib import name_nodes, tup, walk
+from .astlib import LOAD, STORE, name_nodes, tup, walk
 from .forward import Unsupported, _ByCode
 from .load import gc_paused
 from ..rules import registry
@@ -66,11 +66,11 @@ def _compile(fn, adj, leaves, rest, fwd, bwd, ret, ns, checks, src, inplace=True
     params, free = leaves, rest
     _shapes_only(fwd, bwd, set(params + free), adj.fresh)
     wanted = _total_if_wanted(fwd, bwd, ret, adj.fresh)
-    body = checks + fwd + bwd + [ast.Return(value=tup(ret.elts))]
+    body = checks + fwd + bwd + [ast.Return(tup(ret.elts))]
     name = "_" + (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_gradient"
     # copies read through, and each value let go right after its last read, as by hand (the peak
     # is then a few arrays, not every value and cotangent of the function at once)
-    whole = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params + free],
+    whole = ast.FunctionDef(name=name, args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params + free],
                             vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
                             body=body, decorator_list=[], returns=None, type_comment=None)
     tidy.propagate_copies(whole)  # `_t2_bar = _c_1` read as `_c_1`
@@ -131,9 +131,8 @@ def _total_if_wanted(fwd, bwd, ret, fresh):
     if len(reads) != 1:  # (the one: where it is made)
         return None
     wanted = fresh("_value")
-    unread = ast.Call(func=ast.Name(id="_p_sum_unread", ctx=ast.Load()), args=[ast.Name(id=v.args[0].id, ctx=ast.Load())],
-                      keywords=[])
-    made[0].value = ast.IfExp(test=ast.Name(id=wanted, ctx=ast.Load()), body=v, orelse=unread)
+    unread = ast.Call(ast.Name("_p_sum_unread", LOAD), [ast.Name(v.args[0].id, LOAD)], [])
+    made[0].value = ast.IfExp(ast.Name(wanted, LOAD), v, unread)
     return wanted
 
 
@@ -183,8 +182,8 @@ def _shapes_only(fwd, bwd, params, fresh):
         shape = fresh(name.lstrip("_") + "_shape")
         for node in calls:
             new, k = _BY_SHAPE[node.func.id]
-            node.func = ast.Name(id=new, ctx=ast.Load())
-            node.args[k] = ast.Name(id=shape, ctx=ast.Load())
+            node.func = ast.Name(new, LOAD)
+            node.args[k] = ast.Name(shape, LOAD)
         st = made[name]
         st.dpnb_shape = shape  # `_insert_shapes` writes `shape = _p_shape(name)` after it
     _insert_shapes(fwd)
@@ -210,8 +209,8 @@ def _insert_shapes(stmts):
                 _insert_shapes(inner)
         shape = getattr(st, "dpnb_shape", None)
         if shape is not None:
-            value = ast.Call(func=ast.Name(id="_p_shape", ctx=ast.Load()), args=[ast.Name(id=st.targets[0].id, ctx=ast.Load())], keywords=[])
-            stmts.insert(i + 1, ast.copy_location(ast.Assign(targets=[ast.Name(id=shape, ctx=ast.Store())], value=value), st))
+            value = ast.Call(ast.Name("_p_shape", LOAD), [ast.Name(st.targets[0].id, LOAD)], [])
+            stmts.insert(i + 1, ast.copy_location(ast.Assign([ast.Name(shape, STORE)], value), st))
             i += 1
         i += 1
 
@@ -293,13 +292,13 @@ def _in_place(stmts, written=None):
         if isinstance(v, ast.BinOp) and type(v.op) in _OPS:
             sides = (v.left, v.right)
         elif isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub):
-            sides = (v.operand, ast.Constant(value=None))
+            sides = (v.operand, ast.Constant(None))
         else:
             continue
         for k, side in enumerate(sides):
             if isinstance(side, ast.Name) and side.id in freed and side.id != st.targets[0].id:
-                f = ast.Name(id="_into_" + _OPS[type(v.op)][0].__name__, ctx=ast.Load())
-                st.value = ast.Call(func=f, args=[*sides, ast.Constant(value=k)], keywords=[])
+                f = ast.Name("_into_" + _OPS[type(v.op)][0].__name__, LOAD)
+                st.value = ast.Call(f, [*sides, ast.Constant(k)], [])
                 written.add(f.id)
                 break
     return written

@@ -25,7 +25,7 @@ it raises for the user's code.
 import ast
 import copy
 
-from .astlib import bfs_nodes, copy_location, copy_renamed, copy_tree, fix_missing_locations, scope_nodes, walk
+from .astlib import LOAD, STORE, bfs_nodes, copy_location, copy_renamed, copy_tree, fix_missing_locations, scope_nodes, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None
@@ -85,14 +85,14 @@ def free_vars(fn):
             visit(child)
 
     def visit_expr(e):
-        wrapper = ast.Expression(body=e)
+        wrapper = ast.Expression(e)
         visit(wrapper)
 
     if isinstance(fn, ast.Lambda):
         visit_expr(fn.body)
     else:
         for s in fn.body:
-            visit(ast.Module(body=[s], type_ignores=[]))
+            visit(ast.Module([s], []))
     free = (loads | inner) - (bound - nonlocal_names)
     return (free | nonlocal_names) - global_names
 
@@ -264,7 +264,7 @@ class SSA:
                     out.append(self.copy_stmt(m, env[name], like))
 
     def copy_stmt(self, target, source, like):
-        node = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=ast.Name(id=source, ctx=ast.Load()))
+        node = ast.Assign([ast.Name(target, STORE)], ast.Name(source, LOAD))
         if like is not None:
             copy_location(node, like)
         node.dpnb_join = True
@@ -285,7 +285,7 @@ class SSA:
             if isinstance(target, (ast.Attribute, ast.Subscript)):
                 target = self.rename_expr(target, env)
                 target.ctx = ast.Store()
-                node = copy_location(ast.Assign(targets=[target], value=value), s)
+                node = copy_location(ast.Assign([target], value), s)
                 _copy_marks(s, node)
                 out.append(node)
                 return
@@ -306,7 +306,7 @@ class SSA:
                 for n in walk(target):
                     if isinstance(n, ast.Name):
                         n.id = self.define(n.id, env, out)
-                node = copy_location(ast.Assign(targets=[target], value=value), s)
+                node = copy_location(ast.Assign([target], value), s)
                 _copy_marks(s, node)
                 out.append(node)
                 # the other names, as after any assignment: into the merged versions of enclosing
@@ -314,10 +314,10 @@ class SSA:
                 # never copied to the version read after it: NameError)
                 self.after_define(names, env, out, s)
                 for cell, tmp in later:
-                    out.append(copy_location(ast.Assign(targets=[ast.Name(id=cell, ctx=ast.Store())], value=ast.Name(id=env[tmp], ctx=ast.Load())), s))
+                    out.append(copy_location(ast.Assign([ast.Name(cell, STORE)], ast.Name(env[tmp], LOAD)), s))
                 return
             if type(target) is _Name:  # the common case: one name
-                node = copy_location(ast.Assign(targets=[ast.Name(id=self.define(target.id, env, out), ctx=ast.Store())], value=value), s)
+                node = copy_location(ast.Assign([ast.Name(self.define(target.id, env, out), STORE)], value), s)
                 _copy_marks(s, node)
                 out.append(node)
                 self.after_define([target.id], env, out, s)
@@ -331,7 +331,7 @@ class SSA:
             for n in walk(target):
                 if isinstance(n, ast.Name):
                     n.id = self.define(n.id, env, out)
-            node = copy_location(ast.Assign(targets=[target], value=value), s)
+            node = copy_location(ast.Assign([target], value), s)
             _copy_marks(s, node)
             out.append(node)
             self.after_define(names, env, out, s)
@@ -345,14 +345,14 @@ class SSA:
                 return
             t = self.rename_expr(t, env)
             t.ctx = ast.Del()
-            out.append(copy_location(ast.Delete(targets=[t]), s))
+            out.append(copy_location(ast.Delete([t]), s))
         elif isinstance(s, ast.If):
             test = self.rename_expr(s.test, env)
             e1, e2 = dict(env), dict(env)
             b1 = self.block(s.body, e1)
             b2 = self.block(s.orelse, e2)
             self.join(env, [(b1, e1), (b2, e2)], s)
-            out.append(copy_location(ast.If(test=test, body=b1 or [ast.Pass()], orelse=b2), s))
+            out.append(copy_location(ast.If(test, b1 or [ast.Pass()], b2), s))
         elif isinstance(s, (ast.For, ast.While)):
             self.loop(s, env, out)
         elif isinstance(s, (ListBuild, DictBuild)):
@@ -360,14 +360,14 @@ class SSA:
             if cell is not None:
                 tmp = self.namer.temp()
                 self.versioned.add(tmp)
-                s = type(s)(target=ast.Name(id=tmp, ctx=ast.Store()), body=_retarget(s.body, cell, tmp))
+                s = type(s)(target=ast.Name(tmp, STORE), body=_retarget(s.body, cell, tmp))
             target = self.define(s.target.id, env, out)
             body = self.block(s.body, env)
-            node = type(s)(target=ast.Name(id=target, ctx=ast.Store()), body=body)
+            node = type(s)(target=ast.Name(target, STORE), body=body)
             out.append(copy_location(node, s))
             self.after_define([s.target.id], env, out, s)
             if cell is not None:
-                out.append(copy_location(ast.Assign(targets=[ast.Name(id=cell, ctx=ast.Store())], value=ast.Name(id=target, ctx=ast.Load())), node))
+                out.append(copy_location(ast.Assign([ast.Name(cell, STORE)], ast.Name(target, LOAD)), node))
         elif isinstance(s, Append):
             out.append(copy_location(Append(target=self.rename_expr(s.target, env), value=self.rename_expr(s.value, env)), s))
         elif isinstance(s, SetKey):
@@ -380,7 +380,7 @@ class SSA:
         elif isinstance(s, Native):
             self.native(s, env, out)
         elif isinstance(s, ast.Return):
-            out.append(copy_location(ast.Return(value=self.rename_expr(s.value, env)), s))
+            out.append(copy_location(ast.Return(self.rename_expr(s.value, env)), s))
         elif isinstance(s, (ast.Break, ast.Pass)):
             out.append(s)
         else:
@@ -441,10 +441,10 @@ class SSA:
             body_env[name] = h
         body += tail
         if isinstance(s, ast.For):
-            node = ast.For(target=ast.Name(id=target, ctx=ast.Store()), iter=it, body=body, orelse=[], type_comment=None)
+            node = ast.For(ast.Name(target, STORE), it, body, [], None)
         else:
-            test = ast.Name(id=self.load(s.test.id, env), ctx=ast.Load()) if isinstance(s.test, ast.Name) else s.test
-            node = ast.While(test=test, body=body, orelse=[])
+            test = ast.Name(self.load(s.test.id, env), LOAD) if isinstance(s.test, ast.Name) else s.test
+            node = ast.While(test, body, [])
         out.append(copy_location(node, s))
         self.after_define(sorted(headers), env, out, s)
         self._mark_loop_versions(body)
@@ -490,14 +490,14 @@ class SSA:
                 hbody = self.block(h.body, henv)
                 for k, m in frame.items():
                     henv[k] = m
-                handlers.append(copy_location(ast.ExceptHandler(type=htype, name=name, body=hbody or [ast.Pass()]), h))
+                handlers.append(copy_location(ast.ExceptHandler(htype, name, hbody or [ast.Pass()]), h))
             orelse = self.block(s.orelse, env)
         finally:
             self.merges.pop()
         for name, m in frame.items():
             env[name] = m
         finalbody = self.block(s.finalbody, env)
-        node = ast.Try(body=body or [ast.Pass()], handlers=handlers, orelse=orelse, finalbody=finalbody)
+        node = ast.Try(body or [ast.Pass()], handlers, orelse, finalbody)
         out.append(copy_location(node, s))
         self.after_define(sorted(frame), env, out, s)
 
@@ -508,9 +508,9 @@ class SSA:
             ctx = self.rename_expr(item.context_expr, env)
             var = item.optional_vars
             if var is not None:
-                var = ast.Name(id=self.define(var.id, env, None), ctx=ast.Store())
+                var = ast.Name(self.define(var.id, env, None), STORE)
                 names.append(item.optional_vars.id)
-            items.append(ast.withitem(context_expr=ctx, optional_vars=var))
+            items.append(ast.withitem(ctx, var))
         frame = self._merge_frame([s.body], env, out, s)
         self.merges.append(frame)
         try:
@@ -519,7 +519,7 @@ class SSA:
             self.merges.pop()
         for name, m in frame.items():
             env[name] = m
-        out.append(copy_location(ast.With(items=items, body=body or [ast.Pass()], type_comment=None), s))
+        out.append(copy_location(ast.With(items, body or [ast.Pass()], None), s))
         self.after_define(sorted(frame) + names, env, out, s)
 
     def native(self, s, env, out):
@@ -552,7 +552,7 @@ class SSA:
             for n in walk(target):
                 if isinstance(n, ast.Name):
                     n.id = self.define(n.id, env, out)
-            out.append(copy_location(Native(stmt=copy_location(ast.Assign(targets=[target], value=value), inner)), s))
+            out.append(copy_location(Native(stmt=copy_location(ast.Assign([target], value), inner)), s))
             self.after_define(names, env, out, s)
         elif isinstance(inner, (ast.Import, ast.ImportFrom)):
             out.append(s)
@@ -653,7 +653,7 @@ def _plain_names(body, ssa):
         return body  # every user's name is bound under its own name, or may not be given
     order = []
     seen = set()
-    every = bfs_nodes(ast.Module(body=body, type_ignores=[]))  # (in `walk`'s order)
+    every = bfs_nodes(ast.Module(body, []))  # (in `walk`'s order)
     for node in every:
         t = type(node)
         if t is _Name:

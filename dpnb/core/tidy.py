@@ -8,7 +8,7 @@ parameter, or a name assigned once, earlier in that block) is never assigned aga
 import ast
 from collections import Counter
 
-from .astlib import _KIDS, copy_location, name_nodes
+from .astlib import _KIDS, STORE, copy_location, name_nodes
 
 
 def _stores_loads(node):
@@ -275,7 +275,7 @@ def release_dead(fn, candidates, names=None):
             live.update(n for n in stores if n in free)
             live.update(n for n in loads if n in free)
             if dead and type(s) is not ast.Return:
-                out.append(ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store()) for n in dead], value=ast.Constant(value=None)))
+                out.append(ast.Assign([ast.Name(n, STORE) for n in dead], ast.Constant(None)))
             out.append(s)
         out.reverse()
         return out

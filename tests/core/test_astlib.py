@@ -121,3 +121,62 @@ def test_nodes_are_walks_nodes_but_those_that_hold_nothing():
         got = list(map(id, astlib.nodes(tree)))
         assert len(got) == len(set(got))
         assert sorted(got) == sorted(id(n) for n in ast.walk(tree) if _holds_something(n))
+
+
+def test_the_builders_make_what_keyword_constructors_make():
+    """The builders pass fields by position and share the contexts: the same trees as written
+    with keywords and fresh contexts, which compile to the same code."""
+    x, y = ast.Name(id="x", ctx=ast.Load()), ast.Constant(value=2)
+    pairs = [
+        (astlib.N("a"), ast.Name(id="a", ctx=ast.Load())),
+        (astlib.S("a"), ast.Name(id="a", ctx=ast.Store())),
+        (astlib.C(1.5), ast.Constant(value=1.5)),
+        (astlib.assign("a", x), ast.Assign(targets=[ast.Name(id="a", ctx=ast.Store())], value=x)),
+        (astlib.call("f", x, y), ast.Call(func=ast.Name(id="f", ctx=ast.Load()), args=[x, y], keywords=[])),
+        (astlib.binop(x, ast.Mult(), y), ast.BinOp(left=x, op=ast.Mult(), right=y)),
+        (astlib.tup([x, y]), ast.Tuple(elts=[x, y], ctx=ast.Load())),
+        (astlib.tup([astlib.S("a")], store=True), ast.Tuple(elts=[ast.Name(id="a", ctx=ast.Store())], ctx=ast.Store())),
+        (astlib.attr(x, "T"), ast.Attribute(value=x, attr="T", ctx=ast.Load())),
+        (astlib.if_(x, [], [ast.Pass()]), ast.If(test=x, body=[ast.Pass()], orelse=[ast.Pass()])),
+    ]
+    for built, written in pairs:
+        assert _dump(built) == _dump(written)
+        assert sorted(built.__dict__) == sorted(written.__dict__)  # no field set that was not
+    assert isinstance(astlib.LOAD, ast.Load) and isinstance(astlib.STORE, ast.Store)
+    assert astlib.N("a").ctx is astlib.N("b").ctx is astlib.LOAD
+    body = [astlib.assign("a", astlib.binop(astlib.N("x"), ast.Add(), astlib.C(1))), ast.Return(value=astlib.N("a"))]
+    fdef = ast.FunctionDef(name="f", args=ast.arguments(posonlyargs=[], args=[ast.arg(arg="x")], vararg=None, kwonlyargs=[],
+                           kw_defaults=[], kwarg=None, defaults=[]), body=body, decorator_list=[], returns=None, type_comment=None)
+    ns = {}
+    exec(compile(ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[])), "<builders>", "exec"), ns)
+    assert ns["f"](2) == 3
+
+
+def _copy_location_by_loop(new, old):
+    for a in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+        if a in old.__dict__ and (old.__dict__[a] is not None or a.startswith("end")):
+            new.__dict__[a] = old.__dict__[a]
+    return new
+
+
+def test_copy_location_copies_what_ast_copy_location_copies():
+    """Its quick way (all four positions there, the first two not None) and its other ways copy
+    each position the old node holds, the start only if it is not None: what `ast.copy_location`
+    copies, but for end positions the old node does not hold (which it sets to None)."""
+    olds = [
+        dict(lineno=3, col_offset=4, end_lineno=5, end_col_offset=6),
+        dict(lineno=3, col_offset=4, end_lineno=None, end_col_offset=None),
+        dict(lineno=3, col_offset=4),
+        dict(lineno=None, col_offset=4, end_lineno=5, end_col_offset=6),
+        dict(lineno=3, col_offset=None, end_lineno=5, end_col_offset=6),
+        dict(),
+    ]
+    for pos in olds:
+        for before in (dict(), dict(lineno=9, col_offset=9, end_lineno=9, end_col_offset=9)):
+            old = ast.Name(id="o", ctx=astlib.LOAD, **pos)
+            got = astlib.copy_location(ast.Name(id="n", ctx=astlib.LOAD, **before), old)
+            want = _copy_location_by_loop(ast.Name(id="n", ctx=astlib.LOAD, **before), old)
+            assert got.__dict__ == want.__dict__, (pos, before)
+            if "end_lineno" in pos:
+                assert got.__dict__ == ast.copy_location(ast.Name(id="n", ctx=astlib.LOAD, **before), old).__dict__
+    assert astlib.copy_location(ast.Add(), ast.Name(id="o", ctx=ast.Load(), lineno=1, col_offset=0)).__dict__ == {}

@@ -266,3 +266,50 @@ def test_the_programs_have_what_the_facts_are_for():
             seen["nested"] += "def g" in src
             seen["import"] += "import math" in src
     assert all(v >= 5 for v in seen.values()), seen
+
+
+# --- what the namer's walk tells the other passes -----------------------------------------------
+
+_EXTRAS = [
+    "    h = lambda z: z + x",
+    "    c = [z * x for z in range(3)]",
+    "    if (w := x + 1) > 0:\n        x = w",
+    "    class K:\n        pass",
+    "    def g(z=(q := 2)):\n        return z",
+    "    for i in range(2):\n        if x > i:\n            return x",
+    "    with ctx() as m:\n        import math as n",
+]
+
+
+def _sources():
+    rng = random.Random(7)
+    for seed in range(60):
+        src = _program(random.Random(seed))
+        lines = src.splitlines()
+        for extra in rng.sample(_EXTRAS, rng.randint(0, 2)):
+            lines.insert(rng.randint(1, len(lines) - 1), extra)
+        if rng.random() < 0.3:
+            lines[0] = "def f(x, y=(v := 3)):"
+        yield "\n".join(lines) + "\n"
+
+
+def test_the_namers_walk_gives_what_the_scope_walks_give():
+    from dpnb.core.astlib import nodes
+    from dpnb.core.load import _local_names
+    from dpnb.core.normalize import _count_returns
+
+    kinds = {"one scope": 0, "not": 0}
+    for src in _sources():
+        try:
+            fdef = ast.parse(src).body[0]
+        except SyntaxError:  # (an extra that cannot go where it was put)
+            continue
+        every = nodes(fdef)
+        namer = Namer(fdef, every)
+        assert namer.taken == Namer(fdef).taken, src
+        assert namer.nested == bool(ssa_mod.nested_functions(fdef.body) or any(isinstance(n, ast.ClassDef) for n in every)), src
+        kinds["one scope" if namer.one_scope else "not"] += 1
+        if namer.one_scope:
+            assert _local_names(fdef, every) == _local_names(fdef), src
+            assert namer.returns == _count_returns(fdef.body), src
+    assert min(kinds.values()) >= 10, kinds
