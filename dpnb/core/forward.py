@@ -320,12 +320,12 @@ class _Writer:
         if isinstance(s, ast.Assign):
             return self.assignment(s, out)
         if isinstance(s, ast.If):
-            node = if_(s.test, self.block(s.body) or [ast.Pass()], self.block(s.orelse))
+            node = if_(copy_tree(s.test), self.block(s.body) or [ast.Pass()], self.block(s.orelse))
             return out.append(copy_location(node, s))
         if isinstance(s, ast.While):
             if s.orelse:
                 raise Unsupported("while ... else")
-            node = ast.While(s.test, self.block(s.body) or [ast.Pass()], [])
+            node = ast.While(copy_tree(s.test), self.block(s.body) or [ast.Pass()], [])
             return out.append(copy_location(node, s))
         if isinstance(s, ast.For):
             if s.orelse or not isinstance(s.target, ast.Name) or s.target.id in self.active:
@@ -334,10 +334,10 @@ class _Writer:
                 raise Unsupported("a for loop over values that depend on the argument")
             # a range, tuple or list: iterating an iterator would use it up for the reverse way
             out.append(copy_location(ast.Expr(call(self.helper(_check_iterable, "_iterable"), N(s.iter.id))), s))
-            node = ast.For(s.target, s.iter, self.block(s.body) or [ast.Pass()], [], None)
+            node = ast.For(copy_tree(s.target), copy_tree(s.iter), self.block(s.body) or [ast.Pass()], [], None)
             return out.append(copy_location(node, s))
         if isinstance(s, (ast.Break, ast.Continue, ast.Pass)):
-            return out.append(s)
+            return out.append(copy_tree(s))
         raise Unsupported(f"a statement of kind {type(s).__name__}")
 
     def checked(self, atom, out, s):
@@ -388,12 +388,15 @@ class _Writer:
         return binop(d, ast.Mult(), e) if d_first else binop(e, ast.Mult(), d)
 
     def assignment(self, s, out):
+        # a statement of the SSA tree is written as a copy: what comes after changes the code it
+        # writes (`_prune` folds `e * 1.0` for a float `e`, positions are set), and that tree is
+        # also the other forms', the inline copies' of `fwdrev` and the analysis' of `inert`
         t = s.targets[0].id
         v = s.value
         if t in self.appends:
             # `xs.append(a)` on a list of the function's own: its tangent list gets a's tangent
             xs = self.appends[t]
-            out.append(s)
+            out.append(copy_tree(s))
             if xs in self.active:
                 a = v.args[0]
                 da = self.d(a)
@@ -404,28 +407,28 @@ class _Writer:
                 out.append(copy_location(ast.Expr(add), s))
             return
         if t in self.lists:
-            out.append(s)
+            out.append(copy_tree(s))
             if t in self.active:
                 out.append(copy_location(assign(self.dot(t), ast.List([], LOAD)), s))
             return
         if t in self.active and isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "sum" and (
             isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
         ):
-            out.append(s)  # the sum of a list of the function's own: the sum of its tangents
+            out.append(copy_tree(s))  # the sum of a list of the function's own: the sum of its tangents
             return out.append(copy_location(assign(self.dot(t), call(N("sum"), N(self.dot(v.args[0].id)))), s))
         if t in self.active and isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in self.lists:
             if self.reads_active(v.slice):
                 raise Unsupported("an index that depends on the argument")
-            out.append(s)
+            out.append(copy_tree(s))
             d = ast.Subscript(N(self.dot(v.value.id)), copy_tree(v.slice), LOAD)
             return out.append(copy_location(assign(self.dot(t), d), s))
         if t not in self.active:
             # no tangent: the statement runs as written, if it is one that may run here
             if self.passive(s, v):
                 return self.call(s, t, v, out, passive=True)
-            return out.append(s)
+            return out.append(copy_tree(s))
         if isinstance(v, (ast.Name, ast.Constant)):
-            out.append(s)
+            out.append(copy_tree(s))
             dv = self.d(v)
             if dv is None:
                 # a copy: a plain number, or None (what a return not yet reached holds)
@@ -440,7 +443,7 @@ class _Writer:
             # this assignment of a name that carries a tangent elsewhere gives it none
             for atom in ((v.left, v.right) if isinstance(v, ast.BinOp) else (v.operand,)):
                 self.checked(atom, out, s)
-            out.append(s)
+            out.append(copy_tree(s))
             return out.append(copy_location(assign(self.dot(t), C(0.0)), s))
         if isinstance(v, ast.BinOp):
             if type(v.op) not in _ARITH or getattr(v, "dpnb_inplace", None) not in (None, "name"):
@@ -450,7 +453,7 @@ class _Writer:
             for atom, dd in ((a, da), (b, db)):
                 if dd is None:
                     self.checked(atom, out, s)
-            out.append(s)
+            out.append(copy_tree(s))
             if isinstance(v.op, ast.Pow) and not (isinstance(b, ast.Constant) and type(b.value) is int):
                 # a negative number to a fractional power is complex: the reverse way says what then
                 test = ast.Compare(call(self.helper(type, "_type"), N(t)), [ast.Is()], [self.helper(complex, "_complex")])
@@ -460,7 +463,7 @@ class _Writer:
         if isinstance(v, ast.UnaryOp):
             if not isinstance(v.op, (ast.USub, ast.UAdd)):
                 raise Unsupported("a unary operator outside - +")
-            out.append(s)
+            out.append(copy_tree(s))
             da = self.d(v.operand)
             expr = ast.UnaryOp(ast.USub(), da) if isinstance(v.op, ast.USub) else da
             return out.append(copy_location(assign(self.dot(t), expr), s))
@@ -559,13 +562,13 @@ class _Writer:
                 if self.d(a) is None:
                     self.checked(a, out, s)
             fvar = self.fresh("_f")
-            out.append(copy_location(assign(fvar, v.func), s))
+            out.append(copy_location(assign(fvar, copy_tree(v.func)), s))
             fname = getattr(f, "__name__", "f")
-            guard = ast.Compare(left=N(fvar), ops=[ast.IsNot()], comparators=[self.helper(f, "_" + (fname if fname.isidentifier() else "f") + "_fn")])
-            out.append(copy_location(if_(guard, [ast.Raise(exc=self.helper(Bail, "_Bail"), cause=None)]), s))
+            guard = ast.Compare(N(fvar), [ast.IsNot()], [self.helper(f, "_" + (fname if fname.isidentifier() else "f") + "_fn")])
+            out.append(copy_location(if_(guard, [ast.Raise(self.helper(Bail, "_Bail"), None)]), s))
             if _returns_float(f):
                 self.float_funcs.add(fvar)
-            out.append(copy_location(assign(t, ast.Call(func=N(fvar), args=[copy_tree(a) for a in args], keywords=[])), s))
+            out.append(copy_location(assign(t, ast.Call(N(fvar), [copy_tree(a) for a in args], [])), s))
             self.deps.add(f)
             terms = []
             mapping = {n: a for n, a in zip(rule.argnames, args)}
@@ -589,7 +592,7 @@ class _Writer:
         mask = tuple(self.d(a) is not None for a in args)
         dots = [self.d(a) for a, m in zip(args, mask) if m]
         fvar = self.fresh("_g")
-        out.append(copy_location(assign(fvar, v.func), s))
+        out.append(copy_location(assign(fvar, copy_tree(v.func)), s))
         # the callee's own code checks the arguments that carry no tangent where they meet ones that do
         value = call(self.helper(call_forward, "_forward"), N(fvar), C(mask), *dots, *[copy_tree(a) for a in args])
         if passive:
