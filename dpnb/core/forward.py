@@ -561,14 +561,15 @@ class _Writer:
             for a in args:
                 if self.d(a) is None:
                     self.checked(a, out, s)
-            fvar = self.fresh("_f")
-            out.append(copy_location(assign(fvar, copy_tree(v.func)), s))
+            # what the call names is the function the rule is for (else the reverse way): then
+            # it is called as that function
             fname = getattr(f, "__name__", "f")
-            guard = ast.Compare(N(fvar), [ast.IsNot()], [self.helper(f, "_" + (fname if fname.isidentifier() else "f") + "_fn")])
+            fn = self.helper(f, "_" + (fname if fname.isidentifier() else "f") + "_fn").id
+            guard = ast.Compare(copy_tree(v.func), [ast.IsNot()], [N(fn)])
             out.append(copy_location(if_(guard, [ast.Raise(self.helper(Bail, "_Bail"), None)]), s))
             if _returns_float(f):
-                self.float_funcs.add(fvar)
-            out.append(copy_location(assign(t, ast.Call(N(fvar), [copy_tree(a) for a in args], [])), s))
+                self.float_funcs.add(fn)
+            out.append(copy_location(assign(t, ast.Call(N(fn), [copy_tree(a) for a in args], [])), s))
             self.deps.add(f)
             terms = []
             mapping = {n: a for n, a in zip(rule.argnames, args)}
