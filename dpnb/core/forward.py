@@ -3,10 +3,12 @@
 For `gradient(f, x)` with one number `x`, the gradient is the derivative, and forward
 mode computes it alongside the value: no tape, no pullback closures, and loops,
 branches and recursion cost what they cost in `f` itself. `joined(fn, nargs)` writes
-it from `fn`'s code after `normalize` and SSA, which is still Python that rebinds
-names: after each statement that binds a name `v` whose value depends on `x`, a
-statement binds its tangent `v_d` (names that depend on `x` are found once, over the
-whole function, so a loop's names get tangents on every path). Arithmetic,
+it from `fn`'s code after `normalize` (one operation a line; no SSA form: the code is
+Python that rebinds names): after each statement that binds a name `v` whose value
+depends on `x`, a statement binds its tangent `v_d` (names that depend on `x` are found
+once, over the whole function, so a loop's names get tangents on every path). A value
+that reads its own target, and a parameter bound again, are rewritten first
+(`_own_body`). Arithmetic,
 comparisons, `math` functions (the partials of their scalar rules) and calls of the
 module's own functions (their forward code, compiled for which arguments carry
 tangents; recursion included) are written out; anything else raises `Unsupported`
@@ -20,6 +22,7 @@ code) raises `Bail`: the code is pure, so the reverse way runs it again from the
 start, and reports an error where the user's line raised it.
 """
 import ast
+import copy
 import math
 import operator
 import threading
@@ -39,11 +42,12 @@ class Unsupported(Exception):
     """The function is outside the code forward mode (or `fwdrev`) compiles."""
 
 
-def _ssa_body(fn, spread=None, no_params=False):
-    """`fn`'s source in SSA form (`load.ssa_form`): (FunctionDef, static_value, Source), for a
-    function of plain parameters (with `no_params`, of none too); `Unsupported` otherwise. With `spread` (a number of arguments),
-    a `*args` function is read as a function of that many plain parameters, as the general way
-    compiles it (`load._spread_varargs`)."""
+def _read(fn, spread, no_params, form):
+    """`fn`'s source, checked, normalized and, with `form` "ssa", in SSA form (`load.normal_form`,
+    `load.ssa_form`): (FunctionDef, static_value, Source), for a function of plain parameters
+    (with `no_params`, of none too); `Unsupported` otherwise. With `spread` (a number of
+    arguments), a `*args` function is read as a function of that many plain parameters, as the
+    general way compiles it (`load._spread_varargs`)."""
     from . import load
     from .astlib import copy_tree, nodes
     from .parse import function_source, reject_unsupported
@@ -63,16 +67,31 @@ def _ssa_body(fn, spread=None, no_params=False):
     try:
         every = nodes(fdef)  # (one walk for the passes that look at every node)
         reject_unsupported(fdef, src.filename, every)
-        versioned, _, namer, static_value = load.ssa_form(fn, fdef, src.filename, every)
+        if form == "ssa":
+            tree, _, namer, static_value = load.ssa_form(fn, fdef, src.filename, every)
+        else:
+            tree, namer, static_value = load.normal_form(fn, fdef, src.filename, every)
     except Exception as e:
         raise Unsupported(f"normalize: {e}") from None
     # every name of the tree is one the namer saw in the source or made (`Namer.taking`)
-    versioned.dpnb_taken = frozenset(namer.taken)
-    return versioned, static_value, src
+    tree.dpnb_taken = frozenset(namer.taken)
+    return tree, static_value, src
+
+
+def _ssa_body(fn, spread=None, no_params=False):
+    """`fn`'s source in SSA form (`_read`): what `fwdrev` and `inert` read."""
+    return _read(fn, spread, no_params, "ssa")
+
+
+def _normal_body(fn):
+    """`fn`'s source normalized (`_read`): what forward mode writes its code from. It need not be
+    in SSA form, since the code binds each value's tangent right after the value (see
+    `_own_body` for the two cases where that needs a rewrite)."""
+    return _read(fn, None, False, "normal")
 
 
 def _reads_of(versioned):
-    """Every name the SSA tree `versioned` holds, read once per tree."""
+    """Every name the tree `versioned` (of `_read`) holds, read once per tree."""
     got = getattr(versioned, "dpnb_names", None)
     if got is None:
         got = versioned.dpnb_names = frozenset(n.id for n in name_nodes(versioned))
@@ -80,7 +99,7 @@ def _reads_of(versioned):
 
 
 def namer_of(versioned):
-    """A `Namer` for code written from the SSA tree `versioned` (of `_ssa_body`)."""
+    """A `Namer` for code written from the tree `versioned` (of `_read`)."""
     return Namer.taking(versioned.dpnb_taken)
 
 
@@ -138,6 +157,59 @@ def _is_one(node):
     return getattr(node, "dpnb_one", False)
 
 
+def _own_body(tree, namer):
+    """The parameters and body forward mode writes from the normalized `tree`, where a name may be
+    bound more than once: each value's tangent is bound right after the value, which is right
+    but in two cases, rewritten here (new statements; the tree's are not changed):
+    - a parameter the body binds again is taken under a new name, and bound to its own name first
+      (`def f(x_1): x = x_1 ...`): the parameter stays what was given, whose tangent may be the
+      constant 1.0, and the code after binds a local;
+    - a value that reads its own target (`s = s * x`) is bound to a new name first (`_t3 = s * x`,
+      then `s = _t3`): its tangent reads `s` before `s` changes."""
+    params = [a.arg for a in tree.args.args]
+    bound = set()
+
+    def bind(stmts):
+        for st in stmts:
+            if isinstance(st, ast.Assign):
+                bound.update(n.id for n in name_nodes(st.targets[0]))
+            elif isinstance(st, ast.For):
+                bound.update(n.id for n in name_nodes(st.target))
+            for field in ("body", "orelse"):
+                inner = getattr(st, field, None)
+                if inner:
+                    bind(inner)
+
+    def own(stmts):
+        out = []
+        for st in stmts:
+            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+                t = st.targets[0].id
+                if any(n.id == t for n in name_nodes(st.value)):
+                    u = namer.temp()
+                    out.append(copy_location(ast.Assign([ast.Name(u, STORE)], st.value), st))
+                    out.append(copy_location(ast.Assign([ast.Name(t, STORE)], N(u)), st))
+                    continue
+            elif isinstance(st, (ast.If, ast.While, ast.For)):
+                st = copy.copy(st)
+                st.body = own(st.body)
+                st.orelse = own(st.orelse)
+            out.append(st)
+        return out
+
+    bind(tree.body)
+    body = own(tree.body)
+    again = [p for p in params if p in bound]
+    if again:
+        first = []
+        for p in again:
+            given = namer.fresh(p + "_")
+            params[params.index(p)] = given
+            first.append(copy_location(ast.Assign([ast.Name(p, STORE)], N(given)), tree))
+        body = first + body
+    return params, body
+
+
 class _Writer:
     def __init__(self, fn, versioned, static_value, mask, top, filename):
         self.fn = fn
@@ -145,8 +217,8 @@ class _Writer:
         self.mask = mask
         self.top = top
         self.filename = filename
-        self.params = [a.arg for a in versioned.args.args]
         self.namer = namer_of(versioned)
+        self.params, self.body = _own_body(versioned, self.namer)
         self.helpers = {}  # name in the generated code -> value
         self.dots = {}
         self.deps = set()  # callables whose scalar rules were written inline
@@ -154,7 +226,6 @@ class _Writer:
         self.float_funcs = set()  # names in the generated code of functions sure to return a float
         self.self_masks = {}  # mask of a call of the function itself -> name of its instance
         self.self_names = {}
-        self.body = versioned.body
         self.active = {p for p, m in zip(self.params, mask) if m}
         # the "grad" forms: the parameter whose tangent is 1, and how many arguments `gradient`
         # was given ("grad": one, the first; "grad<n>": n, each of the others an int)
@@ -928,8 +999,11 @@ class _ByCode:
 _UNSUPPORTED = object()
 #: code -> {(mask, top): template function, or _UNSUPPORTED} (a redefined function has new code)
 _TEMPLATES = _ByCode()
-#: code -> (the globals it was read in, its SSA form (`_ssa_body`)), for the forms and masks
-#: compiled from it and the gradients that write it inline
+#: code -> (the globals it was read in, its normalized form (`_normal_body`)), for the forms and
+#: masks compiled from it
+_NORMAL = _ByCode()
+#: code -> (the globals it was read in, its SSA form (`_ssa_body`)), for the gradients that write
+#: it inline (`fwdrev`) and `inert`'s analysis
 _SSA = _ByCode()
 #: id(function) -> (weak reference, code, defaults, {(mask, top): instance or None})
 _INSTANCES = {}
@@ -959,7 +1033,7 @@ def _through_callee(fn, mask, top):
     name = fn.__code__.co_name
     if name not in fn.__code__.co_names or fn.__globals__.get(name) is not fn:
         return None  # it reads no global of its name: it does not call itself
-    versioned, _, src = _ssa_of(fn)
+    versioned, _, src = _normal_of(fn)
     if name not in _reads_of(versioned):
         return None
     callee = _template(fn, mask, False)
@@ -993,6 +1067,17 @@ def _through_callee(fn, mask, top):
     return t
 
 
+def _normal_of(fn):
+    """`_normal_body(fn)`, read once for every mask and form (`Unsupported` where it raises). Its
+    names are resolved in `fn`'s globals: a function of the same code in other globals reads it
+    again."""
+    got = _NORMAL.get(fn.__code__)
+    if got is None or got[0] is not fn.__globals__:
+        got = (fn.__globals__, _normal_body(fn))
+        _NORMAL[fn.__code__] = got
+    return got[1]
+
+
 def _ssa_of(fn):
     """`_ssa_body(fn)`, read once for every mask and form, and for every gradient that writes `fn`
     inline (`fwdrev`, which copies it) (`Unsupported` where it raises). Its names are resolved in
@@ -1008,7 +1093,7 @@ def _ssa_of(fn):
 def _build(fn, mask, top):
     from . import load
 
-    versioned, static_value, src = _ssa_of(fn)
+    versioned, static_value, src = _normal_of(fn)
     w = _Writer(fn, versioned, static_value, mask, top, src.filename)
     body = w.write()
     params = w.params
@@ -1173,6 +1258,7 @@ def source(fn):
 
 def forget():
     _TEMPLATES.clear()
+    _NORMAL.clear()
     _SSA.clear()
     _INSTANCES.clear()
 

@@ -482,18 +482,26 @@ def _static_resolver(fn, local):
     return resolve
 
 
-def ssa_form(fn, fdef, filename, every=None):
-    """`fdef`, the definition of Python function `fn`, normalized (one operation a line) and in
-    SSA form: `(versioned tree, SSA facts, its Namer, the resolver of static names)`. The first
-    stages of every transform: the reverse one here, `forward` and `fwdrev`. `every`: the nodes of
-    `fdef` (`astlib.nodes`), if at hand."""
+def normal_form(fn, fdef, filename, every=None):
+    """`fdef`, the definition of Python function `fn`, normalized (one operation a line):
+    `(normalized tree, its Namer, the resolver of static names)`. The first stage of every
+    transform (forward mode writes its code from it). `every`: the nodes of `fdef`
+    (`astlib.nodes`), if at hand."""
     from . import names as names_mod
     from .normalize import normalize
-    from .ssa import to_ssa
 
     namer = names_mod.Namer(fdef, every)
     static_value = _static_resolver(fn, _local_names(fdef, every if namer.one_scope else None))
     normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename)
+    return normalized, namer, static_value
+
+
+def ssa_form(fn, fdef, filename, every=None):
+    """`normal_form`, then in SSA form: `(versioned tree, SSA facts, its Namer, the resolver of
+    static names)`. The first stages of the reverse transform here and of `fwdrev`."""
+    from .ssa import to_ssa
+
+    normalized, namer, static_value = normal_form(fn, fdef, filename, every)
     versioned, ssa = to_ssa(normalized, namer)
     return versioned, ssa, namer, static_value
 

@@ -1,5 +1,6 @@
-"""Forward mode writes its code from a function's SSA tree, which it keeps for the function's
-other forms and which `fwdrev` copies to write the function inline in array code. The code it
+"""Forward mode wrote its code from a function's SSA tree, which it keeps for the function's
+other forms and which `fwdrev` copies to write the function inline in array code (it now writes
+from the normalized tree, which it keeps the same way). The code it
 writes for `gradient(f, x)` of a float `x` is pruned with what holds for a float (`e * 1.0` is
 `e`); that must not change the tree. It did: `y = x * 1.0` became `y = x` in the kept tree, and
 array code that then called `f` on an int array computed in ints, and `** 40` wrapped around (a
@@ -56,7 +57,8 @@ def test_the_float_gradient_first_leaves_the_int_array_code_right(load_module):
 ])
 def test_the_kept_tree_is_what_it_was_before_the_code_was_written(load_module, body):
     m = load_module(f"def f(x):\n    {body}\n")
-    before = ast.dump(forward._ssa_of(m.f)[0], include_attributes=True)
+    kept = (forward._normal_of, forward._ssa_of)  # (what forward mode writes from; what fwdrev copies)
+    before = [ast.dump(of(m.f)[0], include_attributes=True) for of in kept]
     dpnb.gradient(m.f, 1.5)
     assert forward._template(m.f, (True,), "grad") is not None  # (forward mode wrote it)
-    assert ast.dump(forward._ssa_of(m.f)[0], include_attributes=True) == before
+    assert [ast.dump(of(m.f)[0], include_attributes=True) for of in kept] == before
