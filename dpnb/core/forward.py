@@ -167,37 +167,32 @@ def _own_body(tree, namer):
     - a value that reads its own target (`s = s * x`) is bound to a new name first (`_t3 = s * x`,
       then `s = _t3`): its tangent reads `s` before `s` changes."""
     params = [a.arg for a in tree.args.args]
-    bound = set()
-
-    def bind(stmts):
-        for st in stmts:
-            if isinstance(st, ast.Assign):
-                bound.update(n.id for n in name_nodes(st.targets[0]))
-            elif isinstance(st, ast.For):
-                bound.update(n.id for n in name_nodes(st.target))
-            for field in ("body", "orelse"):
-                inner = getattr(st, field, None)
-                if inner:
-                    bind(inner)
+    bound = set()  # every name the body binds
 
     def own(stmts):
         out = []
         for st in stmts:
-            if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
-                t = st.targets[0].id
-                if any(n.id == t for n in name_nodes(st.value)):
-                    u = namer.temp()
-                    out.append(copy_location(ast.Assign([ast.Name(u, STORE)], st.value), st))
-                    out.append(copy_location(ast.Assign([ast.Name(t, STORE)], N(u)), st))
-                    continue
-            elif isinstance(st, (ast.If, ast.While, ast.For)):
+            t = type(st)
+            if t is _Assign:
+                target = st.targets[0]
+                if len(st.targets) == 1 and type(target) is _Name:
+                    bound.add(target.id)
+                    if target.id in _loads(st.value, []):
+                        u = namer.temp()
+                        out.append(copy_location(ast.Assign([ast.Name(u, STORE)], st.value), st))
+                        out.append(copy_location(ast.Assign([ast.Name(target.id, STORE)], N(u)), st))
+                        continue
+                else:
+                    bound.update(n.id for target in st.targets for n in name_nodes(target))
+            elif t is _If or t is _While or t is _For:
+                if t is _For:
+                    bound.update(n.id for n in name_nodes(st.target))
                 st = copy.copy(st)
                 st.body = own(st.body)
                 st.orelse = own(st.orelse)
             out.append(st)
         return out
 
-    bind(tree.body)
     body = own(tree.body)
     again = [p for p in params if p in bound]
     if again:
@@ -276,7 +271,7 @@ class _Writer:
 
     # --- which names depend on x --------------------------------------------------------------
     def reads_active(self, v):
-        return any(n.id in self.active for n in name_nodes(v))
+        return not self.active.isdisjoint(_loads(v, []))
 
     def list_names(self):
         """Lists the function makes (`xs = []`, bound once) and only appends to, sums, measures
@@ -327,8 +322,8 @@ class _Writer:
                 isinstance(v.args[0], ast.Name) and v.args[0].id in self.lists
             ):
                 continue
-            for n in name_nodes(v):
-                readers.setdefault(n.id, []).append(target)
+            for n in _loads(v, []):
+                readers.setdefault(n, []).append(target)
         active = self.active
         todo = list(active)
         while todo:
@@ -459,9 +454,9 @@ class _Writer:
         return binop(d, ast.Mult(), e) if d_first else binop(e, ast.Mult(), d)
 
     def assignment(self, s, out):
-        # a statement of the SSA tree is written as a copy: what comes after changes the code it
-        # writes (`_prune` folds `e * 1.0` for a float `e`, positions are set), and that tree is
-        # also the other forms', the inline copies' of `fwdrev` and the analysis' of `inert`
+        # a statement of the kept tree (`_normal_of`) is written as a copy: what comes after
+        # changes the code it writes (`_prune` folds `e * 1.0` for a float `e`, positions are
+        # set), and that tree is also the other forms' and masks'
         t = s.targets[0].id
         v = s.value
         if t in self.appends:
@@ -1079,9 +1074,9 @@ def _normal_of(fn):
 
 
 def _ssa_of(fn):
-    """`_ssa_body(fn)`, read once for every mask and form, and for every gradient that writes `fn`
-    inline (`fwdrev`, which copies it) (`Unsupported` where it raises). Its names are resolved in
-    `fn`'s globals: a function of the same code in other globals reads it again."""
+    """`_ssa_body(fn)`, read once for every gradient that writes `fn` inline (`fwdrev`, which
+    copies it) and for `inert`'s analysis (`Unsupported` where it raises). Its names are resolved
+    in `fn`'s globals: a function of the same code in other globals reads it again."""
     got = _SSA.get(fn.__code__)
     if got is None or got[0] is not fn.__globals__:
         got = (fn.__globals__, _ssa_body(fn))
