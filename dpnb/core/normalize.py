@@ -572,18 +572,39 @@ class ANF:
     s_Raise = s_Assert = s_Import = s_ImportFrom = s_Nonlocal = _native
 
     def _atomize_defaults(self, args, out, like):
-        """Default values become atoms evaluated here, as Python evaluates them at definition time."""
+        """Default values become atoms evaluated here, as Python evaluates them at definition time;
+        the annotations go (on copies of the parameters: the source's tree is not changed), but
+        for a `:=` in one, which Python runs then too (and which no module can defer)."""
         args = copy.copy(args)
         args.defaults = [self.expr(d, out) for d in args.defaults]
         args.kw_defaults = [None if d is None else self.expr(d, out) for d in args.kw_defaults]
-        for a in args.posonlyargs + args.args + args.kwonlyargs + [x for x in (args.vararg, args.kwarg) if x]:
+
+        def bare(a):
+            if a is None:
+                return None
+            self._annotation_effects(a.annotation, out)
+            a = copy.copy(a)
             a.annotation = None
+            return a
+
+        args.posonlyargs = [bare(a) for a in args.posonlyargs]
+        args.args = [bare(a) for a in args.args]
+        args.vararg = bare(args.vararg)
+        args.kwonlyargs = [bare(a) for a in args.kwonlyargs]
+        args.kwarg = bare(args.kwarg)
         return args
+
+    def _annotation_effects(self, annotation, out):
+        """An annotation that binds a name (`t: (z := 2.0)`) is evaluated for that; the value is
+        not kept."""
+        if annotation is not None and any(isinstance(n, ast.NamedExpr) for n in walk(annotation)):
+            self.expr(annotation, out)
 
     def s_FunctionDef(self, s, out):
         decorators = [self.expr(d, out) for d in s.decorator_list]
         node = copy.copy(s)
         node.args = self._atomize_defaults(s.args, out, s)
+        self._annotation_effects(s.returns, out)
         node.decorator_list = []
         node.returns = None
         self.emit(out, Native(stmt=node), s)  # closure creation
