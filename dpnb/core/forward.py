@@ -342,7 +342,6 @@ class _Writer:
             raise Unsupported("a return that is not a name")
         out = []
         out.extend(self.block(body[:-1]))
-        y = copy_tree(ret)
         self.result_active = isinstance(ret, ast.Name) and ret.id in self.active
         if self.result_active:
             yd = self.d(ret)
@@ -1062,26 +1061,25 @@ def _through_callee(fn, mask, top):
     return t
 
 
-def _normal_of(fn):
-    """`_normal_body(fn)`, read once for every mask and form (`Unsupported` where it raises). Its
-    names are resolved in `fn`'s globals: a function of the same code in other globals reads it
-    again."""
-    got = _NORMAL.get(fn.__code__)
+def _kept(cache, read, fn):
+    """`read(fn)`, kept in `cache` by `fn`'s code (`Unsupported` where it raises). Its names are
+    resolved in `fn`'s globals: a function of the same code in other globals reads it again."""
+    got = cache.get(fn.__code__)
     if got is None or got[0] is not fn.__globals__:
-        got = (fn.__globals__, _normal_body(fn))
-        _NORMAL[fn.__code__] = got
+        got = (fn.__globals__, read(fn))
+        cache[fn.__code__] = got
     return got[1]
+
+
+def _normal_of(fn):
+    """`_normal_body(fn)`, read once for every mask and form."""
+    return _kept(_NORMAL, _normal_body, fn)
 
 
 def _ssa_of(fn):
     """`_ssa_body(fn)`, read once for every gradient that writes `fn` inline (`fwdrev`, which
-    copies it) and for `inert`'s analysis (`Unsupported` where it raises). Its names are resolved
-    in `fn`'s globals: a function of the same code in other globals reads it again."""
-    got = _SSA.get(fn.__code__)
-    if got is None or got[0] is not fn.__globals__:
-        got = (fn.__globals__, _ssa_body(fn))
-        _SSA[fn.__code__] = got
-    return got[1]
+    copies it) and for `inert`'s analysis."""
+    return _kept(_SSA, _ssa_body, fn)
 
 
 @gc_paused

@@ -145,7 +145,7 @@ class Structurer:
     def function(self, body):
         body = list(body)
         # (the namer counted the tree's returns, which are the body's where it has one scope)
-        returns = self.namer.returns if getattr(self.namer, "one_scope", False) else _count_returns(body)
+        returns = self.namer.returns if self.namer.one_scope else _count_returns(body)
         if returns == 1 and isinstance(body[-1], ast.Return):
             new, _, _ = self.block(body[:-1], tail=False)
             ret = body[-1]

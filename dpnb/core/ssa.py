@@ -185,7 +185,7 @@ class SSA:
         self.locals = assigned - nonlocals
         captured = set()
         # (normalize makes no function: a tree with none inside, as the namer saw it, has none)
-        for fn in nested_functions(body) if getattr(namer, "nested", True) else ():
+        for fn in nested_functions(body) if namer.nested else ():
             captured |= free_vars(fn)
         #: locals that nested functions read late (from a cell): never versioned
         self.cellvars = self.locals & captured

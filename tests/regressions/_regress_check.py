@@ -10,14 +10,17 @@ as zero only where `want` is zero: a gradient that silently went missing fails.
 gives them for a function of no arguments with respect to an array it reads (`Params`).
 
 `import_source(directory, name, source)` writes `source` to `directory/name.py` and imports it,
-as a user's module dpnb reads the source of.
+as a user's module dpnb reads the source of; the fixture `load_module` does so under the test's
+`tmp_path` with a name of its own each time (a test module imports it to use it).
 """
 import importlib
+import itertools
 import numbers
 import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 import dpnb
 from dpnb.testing import numerical_gradient
@@ -105,3 +108,12 @@ def import_source(directory, name, source):
     finally:
         sys.path.remove(str(directory))
         sys.modules.pop(name, None)
+
+
+_modules = itertools.count()
+
+
+@pytest.fixture
+def load_module(tmp_path):
+    """`load_module(source)`: `source` as a module of a file of its own under `tmp_path`."""
+    return lambda source: import_source(tmp_path, f"regress_module_{next(_modules)}", source)

@@ -13,15 +13,9 @@ from dpnb.core import parse
 from dpnb.testing import numerical_gradient
 
 try:
-    from ._regress_check import import_source
+    from ._regress_check import load_module  # noqa: F401 (a fixture)
 except ImportError:  # pragma: no cover - run from the directory
-    from _regress_check import import_source
-
-
-@pytest.fixture
-def load_module(tmp_path):
-    names = iter(range(10**6))
-    return lambda source: import_source(tmp_path, f"nested_ann_{next(names)}", source)
+    from _regress_check import load_module  # noqa: F401 (a fixture)
 
 
 def test_a_walrus_in_an_annotation_binds_what_python_binds(load_module):
