@@ -341,30 +341,33 @@ def substitute(expr, mapping, y, helper_name):
     result) with each argument name replaced by a copy of `mapping`'s expression for it, `y` by a
     copy of `y`, and every other name by `helper_name(name)` (the rule's own helpers); made in
     one pass (a partial is a tree: no node in it is shared)."""
+    return _put(expr, mapping, y, helper_name)
 
-    def put(node):
-        t = type(node)
-        if t is _Name:
-            e = mapping.get(node.id)
-            if e is not None:
-                return copy_tree(e)
-            if node.id == "y":
-                return copy_tree(y)
-            return helper_name(node.id)
-        if not t._fields and not t._attributes:
-            return node  # Load, Add, ...: no state
-        new = t.__new__(t)
-        d = new.__dict__
-        fields = t._fields
-        for k, v in node.__dict__.items():
-            if type(v) in _ATOMS:
-                d[k] = v
-            elif k not in fields:
-                d[k] = _copy(v, {})
-            elif type(v) is list:
-                d[k] = [put(c) if isinstance(c, _AST) else c for c in v]
-            else:
-                d[k] = put(v) if isinstance(v, _AST) else _copy(v, {})
-        return new
 
-    return put(expr)
+def _put(node, mapping, y, helper_name):
+    # (a function of the module, not one nested in `substitute`: a nested function that calls
+    # itself is a cycle, which would keep `helper_name`, and the writer it is bound to, alive
+    # until the cyclic collector runs)
+    t = type(node)
+    if t is _Name:
+        e = mapping.get(node.id)
+        if e is not None:
+            return copy_tree(e)
+        if node.id == "y":
+            return copy_tree(y)
+        return helper_name(node.id)
+    if not t._fields and not t._attributes:
+        return node  # Load, Add, ...: no state
+    new = t.__new__(t)
+    d = new.__dict__
+    fields = t._fields
+    for k, v in node.__dict__.items():
+        if type(v) in _ATOMS:
+            d[k] = v
+        elif k not in fields:
+            d[k] = _copy(v, {})
+        elif type(v) is list:
+            d[k] = [_put(c, mapping, y, helper_name) if isinstance(c, _AST) else c for c in v]
+        else:
+            d[k] = _put(v, mapping, y, helper_name) if isinstance(v, _AST) else _copy(v, {})
+    return new

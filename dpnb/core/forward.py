@@ -168,32 +168,7 @@ def _own_body(tree, namer):
       then `s = _t3`): its tangent reads `s` before `s` changes."""
     params = [a.arg for a in tree.args.args]
     bound = set()  # every name the body binds
-
-    def own(stmts):
-        out = []
-        for st in stmts:
-            t = type(st)
-            if t is _Assign:
-                target = st.targets[0]
-                if len(st.targets) == 1 and type(target) is _Name:
-                    bound.add(target.id)
-                    if target.id in _loads(st.value, []):
-                        u = namer.temp()
-                        out.append(copy_location(ast.Assign([ast.Name(u, STORE)], st.value), st))
-                        out.append(copy_location(ast.Assign([ast.Name(target.id, STORE)], N(u)), st))
-                        continue
-                else:
-                    bound.update(n.id for target in st.targets for n in name_nodes(target))
-            elif t is _If or t is _While or t is _For:
-                if t is _For:
-                    bound.update(n.id for n in name_nodes(st.target))
-                st = copy.copy(st)
-                st.body = own(st.body)
-                st.orelse = own(st.orelse)
-            out.append(st)
-        return out
-
-    body = own(tree.body)
+    body = _own(tree.body, namer, bound)
     again = [p for p in params if p in bound]
     if again:
         first = []
@@ -203,6 +178,32 @@ def _own_body(tree, namer):
             first.append(copy_location(ast.Assign([ast.Name(p, STORE)], N(given)), tree))
         body = first + body
     return params, body
+
+
+def _own(stmts, namer, bound):
+    """`_own_body`'s rewrite of the statements `stmts`, noting in `bound` the names they bind."""
+    out = []
+    for st in stmts:
+        t = type(st)
+        if t is _Assign:
+            target = st.targets[0]
+            if len(st.targets) == 1 and type(target) is _Name:
+                bound.add(target.id)
+                if target.id in _loads(st.value, []):
+                    u = namer.temp()
+                    out.append(copy_location(ast.Assign([ast.Name(u, STORE)], st.value), st))
+                    out.append(copy_location(ast.Assign([ast.Name(target.id, STORE)], N(u)), st))
+                    continue
+            else:
+                bound.update(n.id for target in st.targets for n in name_nodes(target))
+        elif t is _If or t is _While or t is _For:
+            if t is _For:
+                bound.update(n.id for n in name_nodes(st.target))
+            st = copy.copy(st)
+            st.body = _own(st.body, namer, bound)
+            st.orelse = _own(st.orelse, namer, bound)
+        out.append(st)
+    return out
 
 
 class _Writer:
@@ -729,64 +730,11 @@ def _prune(body, x, float_funcs, result):
     bound_at = {}
     reads = {result: 1}  # how often each name is read: by the other statements here, then the values
 
-    def scan(stmts, bound):
-        for s in stmts:
-            t = type(s)
-            if t is _Assign and type(s.targets[0]) is _Name:
-                name = s.targets[0].id
-                bound_at[id(s)] = (bound, len(bound))
-                bound.setdefault(name, len(bound))
-                v = s.value
-                if type(v) is _BinOp or type(v) is _UnaryOp:
-                    v = _fold(s, v)
-                assigns.append((name, s, _loads(v, [])))
-                continue
-            if t is _If:
-                names = _loads(s.test, [])
-                body_bound = scan(s.body, dict(bound))
-                orelse_bound = scan(s.orelse, dict(bound))
-                # (the names bound before are in both: only those the branches bound are new)
-                _bind(bound, [n for n in islice(body_bound, len(bound), None) if n in orelse_bound])
-            elif t is _Raise and type(s.exc) is _Name and s.cause is None:
-                names = [s.exc.id]  # a check's `raise _Bail`
-            elif t is _For or t is _While:
-                names = _loads(s.iter if t is _For else s.test, [])
-                inner = dict(bound)
-                if t is _For:
-                    bound_names = [n.id for n in name_nodes(s.target)]
-                    others.update(bound_names)
-                    _bind(inner, bound_names)
-                scan(s.body, inner)
-                scan(s.orelse, dict(bound))
-            else:
-                names = [n.id for n in name_nodes(s) if type(n.ctx) is _Load]
-                if t is _Assign:
-                    bound_names = [n.id for n in name_nodes(s.targets[0])]
-                    others.update(bound_names)
-                    _bind(bound, bound_names)
-            for n in names:
-                reads[n] = reads.get(n, 0) + 1
-        return bound
-
-    scan(body, {x: 0})
+    _scan(body, {x: 0}, (bound_at, assigns, reads, others))
     floats = {t for t, _, _ in assigns} - others
 
     def is_float(v):
-        t = type(v)
-        if t is _Name:
-            return v.id == x or v.id in floats
-        if t is _Constant:
-            return type(v.value) is float
-        if t is _BinOp:
-            op, a, b = type(v.op), v.left, v.right
-            if op in _FLOAT_OPS:
-                return (is_float(a) and (is_float(b) or _small_int(b))) or (_small_int(a) and is_float(b))
-            return op is _Pow and is_float(a) and type(b) is _Constant and type(b.value) is int
-        if t is _UnaryOp:
-            return type(v.op) in _SIGNS and is_float(v.operand)
-        if t is _Call:
-            return type(v.func) is _Name and v.func.id in float_funcs
-        return False
+        return _is_float(v, x, floats, float_funcs)
 
     # the fixed point: after the first round, only the values that read a name found not to be
     # a float in the round before are looked at again
@@ -852,6 +800,70 @@ def _prune(body, x, float_funcs, result):
     if dead:
         _remove(body, dead)
     return floats
+
+
+def _scan(stmts, bound, facts):
+    """`_prune`'s walk of the statements `stmts`, where the names of `bound` are bound: it notes
+    in `facts`, `(bound_at, assigns, reads, others)`, what `_prune` says of each."""
+    bound_at, assigns, reads, others = facts
+    for s in stmts:
+        t = type(s)
+        if t is _Assign and type(s.targets[0]) is _Name:
+            name = s.targets[0].id
+            bound_at[id(s)] = (bound, len(bound))
+            bound.setdefault(name, len(bound))
+            v = s.value
+            if type(v) is _BinOp or type(v) is _UnaryOp:
+                v = _fold(s, v)
+            assigns.append((name, s, _loads(v, [])))
+            continue
+        if t is _If:
+            names = _loads(s.test, [])
+            body_bound = _scan(s.body, dict(bound), facts)
+            orelse_bound = _scan(s.orelse, dict(bound), facts)
+            # (the names bound before are in both: only those the branches bound are new)
+            _bind(bound, [n for n in islice(body_bound, len(bound), None) if n in orelse_bound])
+        elif t is _Raise and type(s.exc) is _Name and s.cause is None:
+            names = [s.exc.id]  # a check's `raise _Bail`
+        elif t is _For or t is _While:
+            names = _loads(s.iter if t is _For else s.test, [])
+            inner = dict(bound)
+            if t is _For:
+                bound_names = [n.id for n in name_nodes(s.target)]
+                others.update(bound_names)
+                _bind(inner, bound_names)
+            _scan(s.body, inner, facts)
+            _scan(s.orelse, dict(bound), facts)
+        else:
+            names = [n.id for n in name_nodes(s) if type(n.ctx) is _Load]
+            if t is _Assign:
+                bound_names = [n.id for n in name_nodes(s.targets[0])]
+                others.update(bound_names)
+                _bind(bound, bound_names)
+        for n in names:
+            reads[n] = reads.get(n, 0) + 1
+    return bound
+
+
+def _is_float(v, x, floats, float_funcs):
+    """Whether expression `v` is sure to be a float, `x` and the names of `floats` being floats and
+    the functions named in `float_funcs` returning them."""
+    t = type(v)
+    if t is _Name:
+        return v.id == x or v.id in floats
+    if t is _Constant:
+        return type(v.value) is float
+    if t is _BinOp:
+        op, a, b = type(v.op), v.left, v.right
+        if op in _FLOAT_OPS:
+            fa, fb = _is_float(a, x, floats, float_funcs), _is_float(b, x, floats, float_funcs)
+            return (fa and (fb or _small_int(b))) or (_small_int(a) and fb)
+        return op is _Pow and type(b) is _Constant and type(b.value) is int and _is_float(a, x, floats, float_funcs)
+    if t is _UnaryOp:
+        return type(v.op) in _SIGNS and _is_float(v.operand, x, floats, float_funcs)
+    if t is _Call:
+        return type(v.func) is _Name and v.func.id in float_funcs
+    return False
 
 
 _Name, _Load, _Constant = ast.Name, ast.Load, ast.Constant
@@ -1017,13 +1029,14 @@ def _template(fn, mask, top):
     return None if t is _UNSUPPORTED else t
 
 
-def _through_callee(fn, mask, top):
+def _through_callee(fn, mask, top, trees=None):
     """For a function that reads itself by name (a recursive one: its calls of itself need the
     code of the form it calls, `(mask, False)`), the top form `top` as a few lines around that
     same code: `dy` from `(y, dy) = f_forward(1.0, *params)`, checked and placed as `top` hands it
     back. One code written and compiled where there were two, the same numbers (a tangent of 1.0
     multiplies exactly). None where the function does not read itself, or its result carries no
-    tangent (then the top form says so), or the form it calls does not apply."""
+    tangent (then the top form says so), or the form it calls does not apply. (With a list
+    `trees`, both codes are written anew and their trees appended to it: what `source` shows.)"""
     name = fn.__code__.co_name
     if name not in fn.__code__.co_names or fn.__globals__.get(name) is not fn:
         return None  # it reads no global of its name: it does not call itself
@@ -1033,6 +1046,9 @@ def _through_callee(fn, mask, top):
     callee = _template(fn, mask, False)
     if callee is None or not callee._dpnb_result_active:
         return None
+    callee_trees = []
+    if trees is not None:
+        _build(fn, mask, False, callee_trees)  # (built above: the same code again, its tree kept)
     params = [a.arg for a in versioned.args.args]
     namer = namer_of(versioned)
     me, y, dy = namer.exact("_me_forward"), namer.exact("_y"), namer.exact("_dy")
@@ -1054,7 +1070,9 @@ def _through_callee(fn, mask, top):
         body.append(ast.Return(ast.IfExp(test, grads(N(dy)), grads(call(N(as_gradient), N(dy))))))
     for st in body:
         copy_location(st, src.node)
-    t = _compiled(fn, src, params, body, list(helpers), helpers)
+    t = _compiled(fn, src, params, body, list(helpers), helpers, trees)
+    if trees is not None:
+        trees.extend(callee_trees)  # shown after the top form's
     t._dpnb_self = {me: mask}
     t._dpnb_result_active = True
     t._dpnb_callee = callee
@@ -1083,7 +1101,7 @@ def _ssa_of(fn):
 
 
 @gc_paused
-def _build(fn, mask, top):
+def _build(fn, mask, top, trees=None):
     from . import load
 
     versioned, static_value, src = _normal_of(fn)
@@ -1099,7 +1117,7 @@ def _build(fn, mask, top):
         raise Unsupported("a name of the generated code is one the function reads")
     free = list(fn.__code__.co_freevars)
     factory_params = list(w.helpers) + [v for v in free if v not in w.helpers]
-    t = _compiled(fn, src, dots + params, body, factory_params, w.helpers)
+    t = _compiled(fn, src, dots + params, body, factory_params, w.helpers, trees)
     for f in w.deps:
         try:
             load._DEPENDENTS.setdefault(f, set()).add(id(fn.__code__))
@@ -1113,10 +1131,12 @@ def _build(fn, mask, top):
     return t
 
 
-def _compiled(fn, src, params, body, factory_params, helpers):
+def _compiled(fn, src, params, body, factory_params, helpers, trees=None):
     """`def <fn>_forward(*params): body`, compiled at `fn`'s place in its file (`src`) inside a
     factory of `factory_params` (the helpers, with their values, and `fn`'s free variables),
-    named as `fn` is; its tree kept for `source`, made when asked for."""
+    named as `fn` is; its tree appended to the list `trees` if one is given. (The tree is not
+    kept: `source` writes the code again. A tree kept per function is hundreds of objects the
+    cyclic collector goes through again and again.)"""
     from . import load
 
     name = (fn.__name__ if fn.__name__.isidentifier() else "lambda") + "_forward"
@@ -1126,9 +1146,9 @@ def _compiled(fn, src, params, body, factory_params, helpers):
     copy_location(inner, src.node)
     template = load._in_factory(inner, src.node, factory_params, helpers, fn.__globals__, src.filename, False)
     code = template.__code__.replace(co_name=fn.__code__.co_name, co_qualname=fn.__code__.co_qualname + ".<forward>")
-    t = types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
-    t._dpnb_tree = inner
-    return t
+    if trees is not None:
+        trees.append(inner)
+    return types.FunctionType(code, fn.__globals__, code.co_name, None, template.__closure__)
 
 
 def instance(fn, mask, top):
@@ -1240,13 +1260,17 @@ def source(fn):
     (The value's last product and sum are gone: nothing reads them and they cannot raise; `x ** 2`
     stays, for it may raise `OverflowError` as `f` would.)
     """
-    if not isinstance(fn, types.FunctionType):
+    if not isinstance(fn, types.FunctionType) or not fn.__code__.co_argcount:
         return None
-    t = _template(fn, (True,) + (False,) * (fn.__code__.co_argcount - 1), "grad") if fn.__code__.co_argcount else None
-    if t is None:
+    mask = (True,) + (False,) * (fn.__code__.co_argcount - 1)
+    if _template(fn, mask, "grad") is None:
         return None
-    # a recursive function's: a few lines around the code its calls of itself run, shown after
-    return "\n\n".join(ast.unparse(c._dpnb_tree) for c in (t, t._dpnb_callee) if c is not None)
+    # written again (the same code: the writer depends on nothing else), its trees kept this time.
+    # A recursive function's: a few lines around the code its calls of itself run, shown after
+    trees = []
+    if _through_callee(fn, mask, "grad", trees) is None:
+        _build(fn, mask, "grad", trees)
+    return "\n\n".join(ast.unparse(t) for t in trees)
 
 
 def forget():
