@@ -1367,18 +1367,7 @@ class Emitter:
         returned = {n.id for n in name_nodes(ret_value)}
         # the names assigned once, outside loops, try and with, in the forward pass's own frame
         sites, stores = {}, {}
-
-        def scan(stmts):
-            for st in stmts:
-                if isinstance(st, ast.Assign):
-                    for t in st.targets:
-                        for m in name_nodes(t):
-                            sites[m.id] = (stmts, st)
-                elif isinstance(st, ast.If):
-                    scan(st.body)
-                    scan(st.orelse)
-
-        scan(fwd)
+        _assignment_sites(fwd, sites)
         for st in fwd:
             for m in walk(st):
                 if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Load):
@@ -1459,3 +1448,16 @@ def _index_expr(idx, slice_helper):
     if isinstance(idx, ast.Tuple):
         return ast.Tuple([_index_expr(e, slice_helper) for e in idx.elts], LOAD)
     return idx
+
+
+def _assignment_sites(stmts, sites):
+    """Note in `sites`, for each name the assignments of `stmts` and of the `if` blocks in them
+    bind, `(the block, the statement)` of the last one."""
+    for st in stmts:
+        if isinstance(st, ast.Assign):
+            for t in st.targets:
+                for m in name_nodes(t):
+                    sites[m.id] = (stmts, st)
+        elif isinstance(st, ast.If):
+            _assignment_sites(st.body, sites)
+            _assignment_sites(st.orelse, sites)

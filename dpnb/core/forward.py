@@ -22,7 +22,6 @@ code) raises `Bail`: the code is pure, so the reverse way runs it again from the
 start, and reports an error where the user's line raised it.
 """
 import ast
-import copy
 import math
 import operator
 import threading
@@ -32,7 +31,7 @@ from itertools import islice
 
 import numpy as np
 
-from .astlib import LOAD, STORE, C, N, assign, binop, call, copy_location, copy_tree, if_, name_nodes, substitute, tup
+from .astlib import LOAD, STORE, C, N, assign, binop, call, copy_location, copy_tree, if_, name_nodes, shallow_copy, substitute, tup
 from .names import Namer
 from .load import gc_paused
 from .runtime import Bail
@@ -199,7 +198,7 @@ def _own(stmts, namer, bound):
         elif t is _If or t is _While or t is _For:
             if t is _For:
                 bound.update(n.id for n in name_nodes(st.target))
-            st = copy.copy(st)
+            st = shallow_copy(st)
             st.body = _own(st.body, namer, bound)
             st.orelse = _own(st.orelse, namer, bound)
         out.append(st)

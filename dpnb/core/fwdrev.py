@@ -508,24 +508,24 @@ _METHOD_KEYS = {"sum": np.ndarray.sum, "mean": np.ndarray.mean, "dot": np.ndarra
 
 def _static_index(node):
     """The value of a constant index (`0`, `-1`, `1:3`, `::2`, `(0, None)`, `...`), as a tuple."""
-
-    def one(n):
-        if isinstance(n, ast.Slice):
-            parts = [None if p is None else one(p) for p in (n.lower, n.upper, n.step)]
-            if any(p is not None and type(p) is not int for p in parts):
-                raise Unsupported("a slice that is not made of constant integers")
-            return slice(*parts)
-        try:
-            v = ast.literal_eval(n)
-        except ValueError:
-            raise Unsupported("an index that is not a constant") from None
-        if v is not None and v is not Ellipsis and type(v) is not int:
-            raise Unsupported("an index that is not an integer, a slice, None or ...")
-        return v
-
     if isinstance(node, ast.Tuple):
-        return tuple(one(e) for e in node.elts)
-    return (one(node),)
+        return tuple(_static_index_part(e) for e in node.elts)
+    return (_static_index_part(node),)
+
+
+def _static_index_part(n):
+    if isinstance(n, ast.Slice):
+        parts = [None if p is None else _static_index_part(p) for p in (n.lower, n.upper, n.step)]
+        if any(p is not None and type(p) is not int for p in parts):
+            raise Unsupported("a slice that is not made of constant integers")
+        return slice(*parts)
+    try:
+        v = ast.literal_eval(n)
+    except ValueError:
+        raise Unsupported("an index that is not a constant") from None
+    if v is not None and v is not Ellipsis and type(v) is not int:
+        raise Unsupported("an index that is not an integer, a slice, None or ...")
+    return v
 
 
 class Struct:

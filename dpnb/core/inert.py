@@ -45,17 +45,7 @@ def int_args_inert(fn, versioned, ints):
     positions = {i for i, p in enumerate(params) if p in ints}
     reach = set(ints)
     local = set(params)
-    stmts = []
-
-    def walk(body):
-        for s in body:
-            stmts.append(s)
-            for field in ("body", "orelse"):
-                inner = getattr(s, field, None)
-                if isinstance(inner, list):
-                    walk(inner)
-
-    walk(versioned.body)
+    stmts = _statements(versioned.body, [])
     for s in stmts:
         if isinstance(s, ast.Assign):
             local.update(n.id for n in name_nodes(s.targets[0]))
@@ -114,3 +104,14 @@ def int_args_inert(fn, versioned, ints):
                     return False  # a statement of another kind: not shown
     # a parameter changed with what the ints made (a list given, appended to): the caller may read it
     return not (reach & (set(params) - set(ints)))
+
+
+def _statements(body, out):
+    """The statements of `body` and of the blocks in them (`body`, `orelse`), appended to `out`."""
+    for s in body:
+        out.append(s)
+        for field in ("body", "orelse"):
+            inner = getattr(s, field, None)
+            if isinstance(inner, list):
+                _statements(inner, out)
+    return out

@@ -452,32 +452,32 @@ def _static_resolver(fn, local):
     free = set(fn.__code__.co_freevars)
 
     def resolve(node):
-        """(True, value) if node is a module path rooted at a global module (np.linalg.norm)."""
-        if isinstance(node, ast.Attribute):
-            ok, base = resolve_base(node.value)
-            if ok and isinstance(base, types.ModuleType):
-                try:
-                    return True, getattr(base, node.attr)
-                except AttributeError:
-                    return False, None
-            if ok and isinstance(base, type) and isinstance(node.value, ast.Name):
-                # Class.method / Class.CONSTANT of a global class (object.__setattr__ too)
-                try:
-                    return True, getattr(base, node.attr)
-                except AttributeError:
-                    return False, None
-        return False, None
-
-    def resolve_base(node):
-        if isinstance(node, ast.Name):
-            if node.id in local or node.id in free:
-                return False, None
-            if node.id in g:
-                return True, g[node.id]
-            if node.id in b:
-                return True, b[node.id]
+        """(True, value) if node is a module path rooted at a global module (np.linalg.norm), or
+        an attribute of a global class (`Class.method`, `Class.CONSTANT`, `object.__setattr__`).
+        (A loop, not a function calling itself: that is a cycle, kept until the collector runs.)"""
+        chain = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node)
+            node = node.value
+        if not chain or not isinstance(node, ast.Name):
             return False, None
-        return resolve(node)
+        name = node.id
+        if name in local or name in free:
+            return False, None
+        if name in g:
+            value = g[name]
+        elif name in b:
+            value = b[name]
+        else:
+            return False, None
+        for i in range(len(chain) - 1, -1, -1):
+            if not (isinstance(value, types.ModuleType) or (isinstance(value, type) and i == len(chain) - 1)):
+                return False, None
+            try:
+                value = getattr(value, chain[i].attr)
+            except AttributeError:
+                return False, None
+        return True, value
 
     return resolve
 
@@ -724,16 +724,14 @@ def _register_nested(code, normalized):
     if not nodes:
         return
     holder = ast.Module(body=[ast.Expr(value=n) if isinstance(n, ast.Lambda) else n for n in nodes], type_ignores=[])
-
-    def walk(c):
-        for k in c.co_consts:
+    todo = [code]
+    while todo:  # every code object inside `code`, at any depth
+        for k in todo.pop().co_consts:
             if isinstance(k, types.CodeType):
                 node = find_node(k, holder)
                 if node is not None:
                     GENERATED_SOURCE[k] = node
-                walk(k)
-
-    walk(code)
+                todo.append(k)
 
 
 def adjoint_source(fn, types_key=None):

@@ -35,10 +35,9 @@ backward pass only needs which branches ran and how many iterations there were.
 Comprehension variables are renamed, as they live in their own scope.
 """
 import ast
-import copy
 
 from ..errors import UnsupportedSyntaxError
-from .astlib import LOAD, STORE, copy_location, copy_tree, scope_nodes, walk
+from .astlib import LOAD, STORE, copy_location, copy_tree, scope_nodes, shallow_copy, walk
 
 
 class Append(ast.stmt):
@@ -172,7 +171,7 @@ class Structurer:
                 a_body, a_else = _always_exits(s.body), _always_exits(s.orelse)
                 if rest and (a_body != a_else):
                     # move what follows into the branch that falls through
-                    s = copy.copy(s)
+                    s = shallow_copy(s)
                     if a_body:
                         s.orelse = list(s.orelse) + rest
                     else:
@@ -235,13 +234,13 @@ class Structurer:
     def compound(self, s):
         """try / with: their blocks are structured like any other; what they may exit through adds up."""
         exits = set()
-        node = copy.copy(s)
+        node = shallow_copy(s)
         node.body, e, _ = self.block(s.body, tail=False)
         exits |= e
         if isinstance(s, ast.Try):
             handlers = []
             for h in s.handlers:
-                h2 = copy.copy(h)
+                h2 = shallow_copy(h)
                 h2.body, e, _ = self.block(h.body, tail=False)
                 h2.body = h2.body or [ast.Pass()]
                 exits |= e
@@ -575,7 +574,7 @@ class ANF:
         """Default values become atoms evaluated here, as Python evaluates them at definition time;
         the annotations go (on copies of the parameters: the source's tree is not changed), but
         for a `:=` in one, which Python runs then too (and which no module can defer)."""
-        args = copy.copy(args)
+        args = shallow_copy(args)
         args.defaults = [self.expr(d, out) for d in args.defaults]
         args.kw_defaults = [None if d is None else self.expr(d, out) for d in args.kw_defaults]
 
@@ -583,7 +582,7 @@ class ANF:
             if a is None:
                 return None
             self._annotation_effects(a.annotation, out)
-            a = copy.copy(a)
+            a = shallow_copy(a)
             a.annotation = None
             return a
 
@@ -602,7 +601,7 @@ class ANF:
 
     def s_FunctionDef(self, s, out):
         decorators = [self.expr(d, out) for d in s.decorator_list]
-        node = copy.copy(s)
+        node = shallow_copy(s)
         node.args = self._atomize_defaults(s.args, out, s)
         self._annotation_effects(s.returns, out)
         node.decorator_list = []
@@ -783,7 +782,7 @@ class ANF:
         return self.bind(call, out, e, target)
 
     def e_Lambda(self, e, out, target=None):
-        node = copy.copy(e)
+        node = shallow_copy(e)
         node.args = self._atomize_defaults(e.args, out, e)
         return self.bind(node, out, e, target)
 

@@ -22,7 +22,7 @@ import re
 import textwrap
 
 from ..errors import NoSourceError, UnsupportedSyntaxError
-from .astlib import nodes, walk
+from .astlib import nodes, shallow_copy, walk
 from .codes import CodeTable
 
 #: (filename, hash of its text) -> syntax tree, for the most recently read files only
@@ -296,9 +296,7 @@ def as_function_def(node, name):
         return fdef
     if isinstance(node, ast.AsyncFunctionDef):
         return node  # rejected by analyze
-    import copy
-
-    fdef = copy.copy(node)
+    fdef = shallow_copy(node)
     fdef.decorator_list = []
     return fdef
 

@@ -23,9 +23,8 @@ version that is unassigned there, so Python raises the same UnboundLocalError
 it raises for the user's code.
 """
 import ast
-import copy
 
-from .astlib import LOAD, STORE, bfs_nodes, copy_location, copy_renamed, copy_tree, fix_missing_locations, scope_nodes, walk
+from .astlib import LOAD, STORE, bfs_nodes, copy_location, copy_renamed, copy_tree, fix_missing_locations, scope_nodes, shallow_copy, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 
 UNDEF = None
@@ -235,8 +234,8 @@ class SSA:
         return copy_renamed(node, lambda name: self.load(name, env), _MARKS)
 
     def rename_lambda(self, node, env):
-        node = copy.copy(node)
-        node.args = copy.copy(node.args)
+        node = shallow_copy(node)
+        node.args = shallow_copy(node.args)
         node.args.defaults = [self.rename_expr(d, env) for d in node.args.defaults]
         node.args.kw_defaults = [None if d is None else self.rename_expr(d, env) for d in node.args.kw_defaults]
         return node
@@ -525,8 +524,8 @@ class SSA:
     def native(self, s, env, out):
         inner = s.stmt
         if isinstance(inner, ast.FunctionDef):
-            node = copy.copy(inner)
-            node.args = copy.copy(inner.args)
+            node = shallow_copy(inner)
+            node.args = shallow_copy(inner.args)
             node.args.defaults = [self.rename_expr(d, env) for d in inner.args.defaults]
             node.args.kw_defaults = [None if d is None else self.rename_expr(d, env) for d in inner.args.kw_defaults]
             name = inner.name
@@ -621,29 +620,32 @@ def _drop_unread_joins(body, phis, read, joins):
     if not dead:
         return body, dead
 
-    def prune(stmts):
-        out = []
-        for st in stmts:
-            if (
-                getattr(st, "dpnb_join", False)
-                and isinstance(st, ast.Assign)
-                and isinstance(st.targets[0], ast.Name)
-                and st.targets[0].id in dead
-            ):
-                continue
-            for f in ("body", "orelse", "finalbody"):
-                if hasattr(st, f) and isinstance(getattr(st, f), list):
-                    setattr(st, f, prune(getattr(st, f)))
-            if isinstance(st, ast.Try):
-                for h in st.handlers:
-                    h.body = prune(h.body) or [ast.Pass()]
-                st.body = st.body or [ast.Pass()]
-            if isinstance(st, (ast.If, ast.For, ast.While, ast.With)) and not st.body:
-                st.body = [ast.Pass()]
-            out.append(st)
-        return out
+    return _without_joins(body, dead), dead
 
-    return prune(body), dead
+
+def _without_joins(stmts, dead):
+    """`stmts` without the join copies of the versions `dead`, in every block (a block left empty
+    gets a `pass`)."""
+    out = []
+    for st in stmts:
+        if (
+            getattr(st, "dpnb_join", False)
+            and isinstance(st, ast.Assign)
+            and isinstance(st.targets[0], ast.Name)
+            and st.targets[0].id in dead
+        ):
+            continue
+        for f in ("body", "orelse", "finalbody"):
+            if hasattr(st, f) and isinstance(getattr(st, f), list):
+                setattr(st, f, _without_joins(getattr(st, f), dead))
+        if isinstance(st, ast.Try):
+            for h in st.handlers:
+                h.body = _without_joins(h.body, dead) or [ast.Pass()]
+            st.body = st.body or [ast.Pass()]
+        if isinstance(st, (ast.If, ast.For, ast.While, ast.With)) and not st.body:
+            st.body = [ast.Pass()]
+        out.append(st)
+    return out
 
 
 def _plain_names(body, ssa):

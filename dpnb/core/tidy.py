@@ -260,25 +260,27 @@ def release_dead(fn, candidates, names=None):
     if not free:
         return fn
 
-    def block(stmts, live_after):
-        out = []
-        live = set(live_after)
-        for s in reversed(stmts):
-            loads, stores = reads[id(s)]
-            if type(s) is _If:
-                s.body = block(s.body, live)
-                s.orelse = block(s.orelse, live) if s.orelse else s.orelse
-                live.update(n for n in loads if n in free)
-                out.append(s)
-                continue
-            dead = sorted(n for n in loads if n in free and n not in stores and n not in live)
-            live.update(n for n in stores if n in free)
-            live.update(n for n in loads if n in free)
-            if dead and type(s) is not ast.Return:
-                out.append(ast.Assign([ast.Name(n, STORE) for n in dead], ast.Constant(None)))
-            out.append(s)
-        out.reverse()
-        return out
-
-    fn.body = block(fn.body, set())
+    fn.body = _release_in(fn.body, set(), reads, free)
     return fn
+
+
+def _release_in(stmts, live_after, reads, free):
+    """`release_dead`'s rewrite of the block `stmts`, after which the names `live_after` are read."""
+    out = []
+    live = set(live_after)
+    for s in reversed(stmts):
+        loads, stores = reads[id(s)]
+        if type(s) is _If:
+            s.body = _release_in(s.body, live, reads, free)
+            s.orelse = _release_in(s.orelse, live, reads, free) if s.orelse else s.orelse
+            live.update(n for n in loads if n in free)
+            out.append(s)
+            continue
+        dead = sorted(n for n in loads if n in free and n not in stores and n not in live)
+        live.update(n for n in stores if n in free)
+        live.update(n for n in loads if n in free)
+        if dead and type(s) is not ast.Return:
+            out.append(ast.Assign([ast.Name(n, STORE) for n in dead], ast.Constant(None)))
+        out.append(s)
+    out.reverse()
+    return out

@@ -9,10 +9,50 @@ from dpnb.core import astlib
 from dpnb.core.normalize import Native
 
 
+#: every node type with a field that holds names, numbers or strings only (which the walks pass
+#: by) and those with a field of the same name that holds nodes
+EVERY_KIND = """
+import a.b as c, d
+from .e import f as g, h
+from . import i
+def fn(p: int, /, q=1, *r, s, t=2, **u) -> float:
+    global G
+    x: int = 1
+    y.z: float
+    def inner():
+        nonlocal x
+        return x
+    v = [k async for k in w] if x else {k: j for k, j in w}
+    print(f"{x!r:>{y}} {z!s} {w}", x.attr, x[1:2], -x, not x, x if y else z, lambda m=1, *n, o: m)
+    match v:
+        case None | True:
+            pass
+        case [1, *rest_items]:
+            pass
+        case {"k": 1, **others}:
+            pass
+        case Point(1, y=2, z=capture) as whole:
+            pass
+        case {**everything}:
+            pass
+    try:
+        raise ValueError from x
+    except (TypeError, ValueError) as err:
+        del err
+    with open(x) as fh, y:
+        yield from fh
+    assert x, "message"
+    return (yield)
+class K(B, metaclass=M):
+    attr: int = 0
+"""
+
+
 def _trees():
     root = pathlib.Path(dpnb.__file__).parent
     for name in ("core/emit.py", "core/ssa.py", "rules/numpy/shapes.py", "api.py"):
         yield ast.parse((root / name).read_text())
+    yield ast.parse(EVERY_KIND, type_comments=True)
 
 
 def _dump(t):
@@ -180,3 +220,13 @@ def test_copy_location_copies_what_ast_copy_location_copies():
             if "end_lineno" in pos:
                 assert got.__dict__ == ast.copy_location(ast.Name(id="n", ctx=astlib.LOAD, **before), old).__dict__
     assert astlib.copy_location(ast.Add(), ast.Name(id="o", ctx=ast.Load(), lineno=1, col_offset=0)).__dict__ == {}
+
+
+def test_shallow_copy_is_copy_copy():
+    for tree in _trees():
+        for n in astlib.walk(tree):
+            n.dpnb_mark = [n]  # an attribute of the transform's own, shared as copy.copy shares it
+            a, b = copy.copy(n), astlib.shallow_copy(n)
+            assert type(a) is type(b) and a is not n and b is not n
+            assert a.__dict__.keys() == b.__dict__.keys()
+            assert all(b.__dict__[k] is v for k, v in a.__dict__.items())
