@@ -92,6 +92,7 @@ def free_vars(fn):
     else:
         for s in fn.body:
             visit(ast.Module([s], []))
+    del visit, visit_expr  # (functions that call each other are a cycle: gone now, not when the collector runs)
     free = (loads | inner) - (bound - nonlocal_names)
     return (free | nonlocal_names) - global_names
 

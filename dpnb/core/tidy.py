@@ -184,6 +184,7 @@ def propagate_copies(fn):
         return b in assigned
 
     block(fn.body)
+    del block  # (a function that calls itself is a cycle: gone now, not when the collector runs)
     if init is not None and removed:
         init.targets = [t for t in init.targets if t.id not in removed]
         if not init.targets:

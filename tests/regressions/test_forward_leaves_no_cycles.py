@@ -5,7 +5,8 @@ generation the collector then went through held the trees of the code written, k
 `forward.source`, as well (857 objects after the first gradient of a small `math` function,
 where 326 are left now). `source` writes the code again instead, and must show what runs. The
 other ways (array code written plainly, through classes, the general reverse way) had such
-cycles too: the resolver of static names, SSA's and `release_dead`'s walks, `weaken`'s."""
+cycles too: the resolver of static names, SSA's and `release_dead`'s walks, `weaken`'s,
+`free_vars`' and `propagate_copies`'."""
 import gc
 import math
 
@@ -127,6 +128,16 @@ def collected(x):
         else:
             parts.append(x ** 2)
     return sum(np.sum(p) for p in parts)
+
+def nested(x):
+    a = x * 2.0
+    b = a
+    c = b + x
+
+    def g(t):
+        return t * c
+
+    return np.sum(g(x) ** 2)
 '''
 
 
@@ -138,10 +149,11 @@ def _array_cases(m):
         "affine": (m.affine, (rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3))),
         "elementwise": (m.elementwise, (rng.normal(size=6),)),
         "collected": (m.collected, (rng.normal(size=4),)),
+        "nested": (m.nested, (rng.normal(size=3),)),
     }
 
 
-@pytest.mark.parametrize("name", ["classes", "affine", "elementwise", "collected"])
+@pytest.mark.parametrize("name", ["classes", "affine", "elementwise", "collected", "nested"])
 def test_a_first_gradient_of_array_code_leaves_no_cyclic_garbage(load_module, name):
     f, args = _array_cases(load_module(ARRAYS))[name]
     gc.collect()
