@@ -10,6 +10,7 @@ gone, so is its adjoint, so redefining a function in a notebook cell a thousand
 times keeps the cache bounded. A rule registered later wins over the
 transform, and drops the adjoints that wrote the old rule inline.
 """
+import __future__
 import ast
 import functools
 import gc
@@ -482,6 +483,10 @@ def _static_resolver(fn, local):
     return resolve
 
 
+#: `from __future__ import annotations` in a code object's flags
+_FUTURE_ANNOTATIONS = __future__.annotations.compiler_flag
+
+
 def normal_form(fn, fdef, filename, every=None):
     """`fdef`, the definition of Python function `fn`, normalized (one operation a line):
     `(normalized tree, its Namer, the resolver of static names)`. The first stage of every
@@ -492,7 +497,8 @@ def normal_form(fn, fdef, filename, every=None):
 
     namer = names_mod.Namer(fdef, every)
     static_value = _static_resolver(fn, _local_names(fdef, every if namer.one_scope else None))
-    normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename)
+    deferred = bool(fn.__code__.co_flags & _FUTURE_ANNOTATIONS)
+    normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename, deferred)
     return normalized, namer, static_value
 
 

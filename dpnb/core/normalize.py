@@ -359,8 +359,11 @@ def _fold(a, op, b):
 
 
 class ANF:
-    def __init__(self, namer, is_static, filename, first_param=None):
+    def __init__(self, namer, is_static, filename, first_param=None, deferred_annotations=False):
         self.first_param = first_param  # for super()
+        # the module's `from __future__ import annotations`: a nested `def`'s annotations are
+        # kept as strings, not evaluated
+        self.deferred_annotations = deferred_annotations
         self.namer = namer
         self.is_static = is_static  # Name/Attribute chain -> bool (a global module path)
         self.filename = filename
@@ -594,9 +597,14 @@ class ANF:
         return args
 
     def _annotation_effects(self, annotation, out):
-        """An annotation that binds a name (`t: (z := 2.0)`) is evaluated for that; the value is
-        not kept."""
-        if annotation is not None and any(isinstance(n, ast.NamedExpr) for n in walk(annotation)):
+        """A nested `def`'s annotation is evaluated where Python evaluates it (unless the module
+        defers annotations), for what it may do: bind a name (`t: (z := 2.0)`) or call something
+        (`t: acc.append(x)`); the value is not kept. (One of names, attributes, subscripts and
+        constants only, `t: np.ndarray`, `-> Optional[float]`, does nothing the code reads and is
+        left out.)"""
+        if annotation is None or self.deferred_annotations or type(annotation) in _INERT_ANNOTATION:
+            return
+        if any(type(n) is ast.NamedExpr or type(n) is ast.Call for n in walk(annotation)):
             self.expr(annotation, out)
 
     def s_FunctionDef(self, s, out):
@@ -847,10 +855,16 @@ class ANF:
         return self._comprehension(e, out, DictBuild, leaf, target)
 
 
-def normalize(fdef, namer, is_static, filename):
-    """Structure control flow, then flatten to one operation per line (see module doc)."""
+def normalize(fdef, namer, is_static, filename, deferred_annotations=False):
+    """Structure control flow, then flatten to one operation per line (see module doc).
+    `deferred_annotations`: the function's module has `from __future__ import annotations`."""
     structured = Structurer(namer, filename).function(fdef.body)
     positional = fdef.args.posonlyargs + fdef.args.args
-    body = ANF(namer, is_static, filename, positional[0].arg if positional else None).body(structured)
+    anf = ANF(namer, is_static, filename, positional[0].arg if positional else None, deferred_annotations)
+    body = anf.body(structured)
     new = ast.FunctionDef(fdef.name, fdef.args, body, [], None, None)
     return copy_location(new, fdef)
+
+
+#: annotations that cannot do anything: a name or a constant (a string: deferred by hand)
+_INERT_ANNOTATION = frozenset({ast.Name, ast.Constant})
