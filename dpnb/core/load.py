@@ -517,8 +517,9 @@ def build(fn, key):
     from .analyze import Analysis, kind_of_type, reject_unsupported
     from .astlib import copy_tree, fix_missing_locations, nodes
     from .emit import Emitter
-    from .normalize import ITER_BUILDER, SET_BUILDER
+    from .normalize import CAUGHT, ITER_BUILDER, SET_BUILDER
     from .parse import GENERATED_SOURCE, function_source
+    from .runtime import caught as runtime_caught
 
     src = function_source(fn)
     fdef = src.node
@@ -563,6 +564,7 @@ def build(fn, key):
     helper_values[SET_BUILDER] = set
     helper_names[("builtin", "iter")] = ITER_BUILDER
     helper_values[ITER_BUILDER] = iter
+    helper_values[CAUGHT] = runtime_caught
     forward_name = namer.exact("_dpnb_forward")
     emitter = Emitter(an, ssa, namer, helpers, versioned, forward_name)
     fwd = emitter.run()

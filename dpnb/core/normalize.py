@@ -66,6 +66,8 @@ class Native(ast.stmt):
 SET_BUILDER = "__dpnb_set__"
 #: the name standing for `iter` in a generator expression (a list built, then iterated)
 ITER_BUILDER = "__dpnb_iter__"
+#: the name standing for `runtime.caught`, called on an exception a handler binds and reads
+CAUGHT = "__dpnb_caught__"
 
 
 def _name(id, ctx=None):
@@ -534,7 +536,12 @@ class ANF:
         handlers = []
         for h in s.handlers:
             htype = self.expr(h.type, out) if h.type is not None else None
-            handlers.append(copy_location(ast.ExceptHandler(htype, h.name, self.body(h.body) or [ast.Pass()]), h))
+            hbody = self.body(h.body) or [ast.Pass()]
+            if h.name is not None and _reads_beyond_message(h.body, h.name):
+                # the exception the handler reads may carry numbers the gradient cannot follow
+                check = ast.Expr(ast.Call(_name(CAUGHT), [_name(h.name)], []))
+                hbody.insert(0, _located(Native(stmt=_located(check, h)), h))
+            handlers.append(copy_location(ast.ExceptHandler(htype, h.name, hbody), h))
         body = self.body(s.body)
         orelse = self.body(s.orelse)
         finalbody = self.body(s.finalbody)
@@ -571,7 +578,44 @@ class ANF:
     def _native(self, s, out):
         self.emit(out, Native(stmt=s), s)
 
-    s_Raise = s_Assert = s_Import = s_ImportFrom = s_Nonlocal = _native
+    s_Import = s_ImportFrom = s_Nonlocal = _native
+
+    # A statement run as written is not differentiated: what its expressions do to the values
+    # the gradient follows (`raise E(acc.append(x))` in a `try`) would be lost. Those that may do
+    # anything (a call, a `:=`) are evaluated as any other expression first, in Python's order.
+
+    def s_Raise(self, s, out):
+        if not _may_act(s.exc) and not _may_act(s.cause):
+            return self._native(s, out)
+        exc = self._raised(s.exc, out)
+        cause = self._raised(s.cause, out)
+        self.emit(out, Native(stmt=_located(ast.Raise(exc, cause), s)), s)
+
+    def _raised(self, e, out):
+        """What a `raise` raises (or its cause), its values evaluated first. The exception itself
+        (`E(...)`) is made as written: a user's exception raised with numbers (`MyError(x)`)
+        raises as it would (made the way the gradient follows, it would find no rule)."""
+        if not _may_act(e):
+            return e
+        if type(e) is ast.Call and not _may_act(e.func):
+            args = [self.expr(a, out) if type(a) is not ast.Starred else _located(ast.Starred(self.expr(a.value, out), LOAD), a) for a in e.args]
+            keywords = [_located(ast.keyword(k.arg, self.expr(k.value, out)), k) for k in e.keywords]
+            return _located(ast.Call(e.func, args, keywords), e)
+        return self.expr(e, out)
+
+    def s_Assert(self, s, out):
+        if not __debug__:
+            return  # (`python -O`: Python compiled no `assert`, nor its test)
+        if not _may_act(s.test) and not _may_act(s.msg):
+            return self._native(s, out)
+        test = self.expr(s.test, out)
+        if not _may_act(s.msg):
+            return self.emit(out, Native(stmt=_located(ast.Assert(test, s.msg), s)), s)
+        # the message is evaluated only when the test fails
+        failed = []
+        msg = self.expr(s.msg, failed)
+        failed.append(_located(Native(stmt=_located(ast.Assert(_const(False), msg), s)), s))
+        self.emit(out, ast.If(self.bind(ast.UnaryOp(ast.Not(), test), out, s), failed, []), s)
 
     def _atomize_defaults(self, args, out, like):
         """Default values become atoms evaluated here, as Python evaluates them at definition time;
@@ -602,9 +646,7 @@ class ANF:
         (`t: acc.append(x)`); the value is not kept. (One of names, attributes, subscripts and
         constants only, `t: np.ndarray`, `-> Optional[float]`, does nothing the code reads and is
         left out.)"""
-        if annotation is None or self.deferred_annotations or type(annotation) in _INERT_ANNOTATION:
-            return
-        if any(type(n) is ast.NamedExpr or type(n) is ast.Call for n in walk(annotation)):
+        if not self.deferred_annotations and _may_act(annotation):
             self.expr(annotation, out)
 
     def s_FunctionDef(self, s, out):
@@ -795,9 +837,23 @@ class ANF:
         return self.bind(node, out, e, target)
 
     def e_JoinedStr(self, e, out, target=None):
+        if _may_act(e):
+            e = self._formatted_atoms(e, out)
         t = target or self.temp()
         self.emit(out, Native(stmt=_located(_assign(_store(t), e), e)), e)
         return _name(t)
+
+    def _formatted_atoms(self, e, out):
+        """f-string `e` with the values it formats (and those of their format specs) evaluated
+        first, in order: only the formatting is run as written."""
+        values = []
+        for v in e.values:
+            if isinstance(v, ast.FormattedValue):
+                value = self.expr(v.value, out)
+                spec = None if v.format_spec is None else self._formatted_atoms(v.format_spec, out)
+                v = _located(ast.FormattedValue(value, v.conversion, spec), v)
+            values.append(v)
+        return _located(ast.JoinedStr(values), e)
 
     def e_Starred(self, e, out, target=None):
         raise UnsupportedSyntaxError("a starred expression here", self.filename, e.lineno)
@@ -866,5 +922,42 @@ def normalize(fdef, namer, is_static, filename, deferred_annotations=False):
     return copy_location(new, fdef)
 
 
-#: annotations that cannot do anything: a name or a constant (a string: deferred by hand)
-_INERT_ANNOTATION = frozenset({ast.Name, ast.Constant})
+def _may_act(e):
+    """Whether evaluating expression `e` (or None) may do anything but give a value: it holds a
+    call or a `:=`."""
+    if e is None or type(e) is ast.Name or type(e) is ast.Constant:
+        return False
+    return any(type(n) is ast.Call or type(n) is ast.NamedExpr for n in walk(e))
+
+
+#: calls of these builtins read of an exception no number the gradient could follow
+_MESSAGE_CALLS = frozenset({"str", "repr", "print", "type", "isinstance", "format", "id"})
+
+
+def _reads_beyond_message(body, name):
+    """Whether statements `body` read the exception `name` otherwise than for a message or to raise
+    it again: `str(e)`, `print(e)`, `f"{e}"`, `isinstance(e, T)`, `raise e`, `raise E() from e`
+    read none of the numbers it may carry."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        t = type(node)
+        if t is ast.Name:
+            if node.id == name:
+                return True
+            continue
+        if t is ast.Call and type(node.func) is ast.Name and node.func.id in _MESSAGE_CALLS:
+            todo.extend(a for a in node.args if not (type(a) is ast.Name and a.id == name))
+            todo.extend(k.value for k in node.keywords)
+            continue
+        if t is ast.FormattedValue and type(node.value) is ast.Name and node.value.id == name:
+            if node.format_spec is not None:
+                todo.append(node.format_spec)
+            continue
+        if t is ast.Raise:
+            for part in (node.exc, node.cause):
+                if part is not None and not (type(part) is ast.Name and part.id == name):
+                    todo.append(part)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return False

@@ -1255,6 +1255,33 @@ def iter_acc(ctx, seq, k, c):
     )
 
 
+def caught(e):
+    """Called first in an `except ... as e` handler that reads `e`: an exception that carries
+    numbers other than ints (its arguments or attributes: floats, complex numbers, arrays of
+    them) is refused, as what the handler reads of them is out of the gradient's sight (they were
+    given to the exception by code run as written). Read them out where they are computed instead."""
+    for v in (*getattr(e, "args", ()), *getattr(e, "__dict__", {}).values()):
+        if _carries_numbers(v):
+            raise DifferentiationError(
+                f"the {type(e).__name__} caught here carries numbers ({type(v).__name__}), which dpnb "
+                "cannot follow a gradient through; return or store the numbers rather than raising them "
+                "in an exception, or compute them outside the differentiated function"
+            ) from e
+
+
+def _carries_numbers(v):
+    t = type(v)
+    if t is float or t is complex:
+        return True
+    if t is int or t is bool or t is str or v is None:
+        return False
+    if isinstance(v, np.ndarray) or isinstance(v, np.generic):
+        return v.dtype.kind in "fc"
+    if t is tuple or t is list:
+        return any(_carries_numbers(x) for x in v)
+    return isinstance(v, (float, complex))
+
+
 def unpack_bar(ctx, value, bars, star):
     """The cotangent of `value` from those of the names it was unpacked into (a, *b, c = value)."""
     if star is not None:
