@@ -26,8 +26,12 @@ body only holds these statement forms (every operand an *atom*: a `Name` or a
     try / with                       (context managers and handlers as written, atoms inside)
     return a                         once, last
     Native(stmt)                     run as written, never differentiated: a nested `def`
-                                     (defaults atoms, decorators applied by calls after it),
-                                     raise, assert, import, nonlocal, f-strings
+                                     (defaults atoms, decorators applied by calls after it,
+                                     annotations that may act evaluated before), raise,
+                                     assert, import, nonlocal, f-strings (the values of a
+                                     raise, assert or f-string that may act are atoms: what
+                                     they do is differentiated), the check of an exception
+                                     a handler reads (`__dpnb_caught__(e)`)
 
 Control flow is structured first: `return`, `break` and `continue` set flags and
 guard what follows, so every loop iteration runs its body to the end and the
