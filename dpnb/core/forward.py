@@ -533,6 +533,16 @@ class _Writer:
             expr = ast.UnaryOp(ast.USub(), da) if isinstance(v.op, ast.USub) else da
             return out.append(copy_location(assign(self.dot(t), expr), s))
         if isinstance(v, ast.Call):
+            if not self.reads_active(v):
+                # this assignment of a name that carries a tangent elsewhere gives it none
+                # (`y = math.sin(2.0)`): the call runs as one whose value carries none, which
+                # is checked to be a number, and the tangent is 0
+                if self.passive(s, v):
+                    self.call(s, t, v, out, passive=True)
+                else:
+                    out.append(copy_tree(s))
+                out.append(copy_location(ast.Expr(call(self.helper(_check, "_check"), N(t))), s))
+                return out.append(copy_location(assign(self.dot(t), C(0.0)), s))
             return self.call(s, t, v, out)
         raise Unsupported(f"an expression of kind {type(v).__name__} that depends on the argument")
 

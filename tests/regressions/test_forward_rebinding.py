@@ -30,6 +30,11 @@ CASES = {
     "power of itself": "def f(x):\n    y = x + 0.5\n    y = y ** y\n    return y",
     "while loop rebinding the param": "def f(x):\n    n = 0\n    while n < 3:\n        x = x * 1.5 + x * x\n        n = n + 1\n    return x",
     "callee rebinding its param": "def g(a):\n    a = a * a\n    a = a - 1.0\n    return a\n\ndef f(x):\n    return g(x) * g(x * 2.0)",
+    # a name that carries a tangent elsewhere given a call of constants (its tangent 0): this
+    # raised IndexError from the writer
+    "a name given a math call of constants": "import math\ndef f(x):\n    y = x * 2.0\n    y = math.sin(2.0)\n    return y * x + y",
+    "on one branch": "import math\ndef f(x):\n    y = x * 2.0\n    if x > 1.0:\n        y = math.exp(0.5)\n    return y * x",
+    "a callee of constants": "def g(a):\n    return a * 3.0\n\ndef f(x):\n    y = x\n    y = g(2.0)\n    return y * x",
     "recursion rebinding its param": (
         "def r(x, n):\n    if n == 0:\n        return x\n    x = x * x * 0.5 + x\n    return r(x, n - 1)\n\n"
         "def f(x):\n    return r(x, 3)"
