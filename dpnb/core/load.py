@@ -493,12 +493,13 @@ def normal_form(fn, fdef, filename, every=None):
     transform (forward mode writes its code from it). `every`: the nodes of `fdef`
     (`astlib.nodes`), if at hand."""
     from . import names as names_mod
-    from .normalize import normalize
+    from .normalize import fixed_names, normalize
 
     namer = names_mod.Namer(fdef, every)
     static_value = _static_resolver(fn, _local_names(fdef, every if namer.one_scope else None))
     deferred = bool(fn.__code__.co_flags & _FUTURE_ANNOTATIONS)
-    normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename, deferred)
+    fixed = fixed_names(fn.__code__, fdef)
+    normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename, deferred, fixed)
     return normalized, namer, static_value
 
 

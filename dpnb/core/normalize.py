@@ -365,8 +365,11 @@ def _fold(a, op, b):
 
 
 class ANF:
-    def __init__(self, namer, is_static, filename, first_param=None, deferred_annotations=False):
+    def __init__(self, namer, is_static, filename, first_param=None, deferred_annotations=False, fixed=None):
         self.first_param = first_param  # for super()
+        # the names nothing but this function's own statements (and `:=`) bind: its locals no
+        # nested function rebinds (`nonlocal`); None where unknown (every name may change in a call)
+        self.fixed = fixed if fixed is not None else frozenset()
         # the module's `from __future__ import annotations`: a nested `def`'s annotations are
         # kept as strings, not evaluated
         self.deferred_annotations = deferred_annotations
@@ -424,12 +427,13 @@ class ANF:
     def s_AugAssign(self, s, out):
         t = s.target
         if isinstance(t, ast.Name):
+            cur = self.operand(t, (s.value,), out)  # (read before the value, as Python reads it)
             value = self.expr(s.value, out)
-            node = ast.BinOp(_name(t.id), s.op, value)
+            node = ast.BinOp(cur, s.op, value)
             node.dpnb_inplace = "name"  # arrays and lists change in place, as in Python
             self.bind(node, out, s, target=t.id)
         elif isinstance(t, ast.Attribute):
-            obj = self.expr(t.value, out)
+            obj = self.operand(t.value, (s.value,), out)
             cur = self.bind(ast.Attribute(obj, t.attr, LOAD), out, s)
             value = self.expr(s.value, out)
             node = ast.BinOp(cur, s.op, value)
@@ -437,8 +441,8 @@ class ANF:
             new = self.bind(node, out, s)
             self.emit(out, _assign(ast.Attribute(obj, t.attr, STORE), new), s)
         elif isinstance(t, ast.Subscript):
-            obj = self.expr(t.value, out)
-            idx = self.index(t.slice, out)
+            obj = self.operand(t.value, (t.slice, s.value), out)
+            idx = self.operand(t.slice, (s.value,), out) if type(t.slice) is ast.Name else self.index(t.slice, out)
             cur = self.bind(ast.Subscript(obj, idx, LOAD), out, s)
             value = self.expr(s.value, out)
             node = ast.BinOp(cur, s.op, value)
@@ -678,8 +682,19 @@ class ANF:
             raise UnsupportedSyntaxError(f"`{type(e).__name__}` expression", self.filename, getattr(e, "lineno", None))
         return m(e, out, target)
 
+    def operand(self, e, later, out, calls=True):
+        """`expr(e)` for an operand Python reads before it evaluates the expressions `later` (those
+        after it in the same operation). A name is an atom read where the operation is written,
+        after them: where they may bind it again (a `:=` of it; with `calls`, a call, for a name
+        other code may rebind: a global, a local a nested function rebinds) it is read into a
+        new name first, as Python reads it (`x + (x := 2 * x)` adds the old `x`)."""
+        a = self.expr(e, out)
+        if type(a) is ast.Name and type(e) in _READ_LATE and _may_rebind(a.id, later, calls and a.id not in self.fixed):
+            return self.bind(_name(a.id), out, e)
+        return a
+
     def e_BinOp(self, e, out, target=None):
-        a = self.expr(e.left, out)
+        a = self.operand(e.left, (e.right,), out)
         b = self.expr(e.right, out)
         folded = _fold(a, e.op, b)
         if folded is not None:
@@ -694,7 +709,7 @@ class ANF:
         return self.bind(ast.UnaryOp(e.op, a), out, e, target)
 
     def e_Compare(self, e, out, target=None):
-        left = self.expr(e.left, out)
+        left = self.operand(e.left, e.comparators, out)
         if len(e.ops) == 1:
             right = self.expr(e.comparators[0], out)
             return self.bind(ast.Compare(left, e.ops, [right]), out, e, target)
@@ -703,7 +718,7 @@ class ANF:
         cur = left
         block = out
         for i, (op, comp) in enumerate(zip(e.ops, e.comparators)):
-            right = self.expr(comp, block)
+            right = self.operand(comp, e.comparators[i + 1 :], block)
             t = self.bind(ast.Compare(cur, [op], [right]), block, e)
             self.emit(block, _assign(_store(result), t), e)
             if i < len(e.ops) - 1:
@@ -753,8 +768,8 @@ class ANF:
     def index(self, s, out):
         if isinstance(s, ast.Slice):
             return ast.Slice(
-                self.expr(s.lower, out) if s.lower is not None else None,
-                self.expr(s.upper, out) if s.upper is not None else None,
+                self.operand(s.lower, (s.upper, s.step), out) if s.lower is not None else None,
+                self.operand(s.upper, (s.step,), out) if s.upper is not None else None,
                 self.expr(s.step, out) if s.step is not None else None,
             )
         if isinstance(s, ast.Tuple) and any(isinstance(x, (ast.Slice, ast.Starred)) for x in s.elts):
@@ -764,17 +779,19 @@ class ANF:
         return self.expr(s, out)
 
     def e_Subscript(self, e, out, target=None):
-        obj = self.expr(e.value, out)
+        obj = self.operand(e.value, (e.slice,), out)
         idx = self.index(e.slice, out)
         return self.bind(ast.Subscript(obj, idx, LOAD), out, e, target)
 
-    def _seq(self, elts, out):
+    def _seq(self, elts, out, after=()):
+        """The atoms of `elts`, in order (`after`: what the operation evaluates after them)."""
         res = []
-        for x in elts:
+        for i, x in enumerate(elts):
+            later = (*elts[i + 1 :], *after)
             if isinstance(x, ast.Starred):
-                res.append(ast.Starred(self.expr(x.value, out), LOAD))
+                res.append(ast.Starred(self.operand(x.value, later, out), LOAD))
             else:
-                res.append(self.expr(x, out))
+                res.append(self.operand(x, later, out))
         return res
 
     def e_Tuple(self, e, out, target=None):
@@ -789,9 +806,10 @@ class ANF:
 
     def e_Dict(self, e, out, target=None):
         keys, values = [], []
-        for k, v in zip(e.keys, e.values):
-            keys.append(None if k is None else self.expr(k, out))
-            values.append(self.expr(v, out))
+        order = [x for k, v in zip(e.keys, e.values) for x in (k, v)]  # (Python's: a key, its value)
+        for i, (k, v) in enumerate(zip(e.keys, e.values)):
+            keys.append(None if k is None else self.operand(k, order[2 * i + 1 :], out))
+            values.append(self.operand(v, order[2 * i + 2 :], out))
         return self.bind(ast.Dict(keys, values), out, e, target)
 
     def e_Call(self, e, out, target=None):
@@ -810,25 +828,29 @@ class ANF:
             func = ast.Attribute(obj, f.attr, LOAD)
             func.dpnb_super = cls
             return self._call(e, func, out, target)
+        later = (*e.args, *(k.value for k in e.keywords))
+        # (the function and a method's object: read again only for a `:=` of them in the
+        # arguments, the function looked up by name as written otherwise)
         if self.is_static(f):
             func = f
         elif isinstance(f, ast.Attribute):
-            func = ast.Attribute(self.expr(f.value, out), f.attr, LOAD)
+            func = ast.Attribute(self.operand(f.value, later, out, calls=False), f.attr, LOAD)
         else:
-            func = self.expr(f, out)
+            func = self.operand(f, later, out, calls=False)
         return self._call(e, func, out, target)
 
     def _call(self, e, func, out, target):
         simple = not e.keywords and not any(isinstance(a, ast.Starred) for a in e.args)
         if simple:
-            args = [self.expr(a, out) for a in e.args]
+            args = self._seq(e.args, out)
             return self.bind(ast.Call(func, args, []), out, e, target)
-        args = self._seq(e.args, out)
+        kw_values = [kw.value for kw in e.keywords]
+        args = self._seq(e.args, out, kw_values)
         targs = self.bind(ast.Tuple(args, LOAD), out, e)
         keys, values = [], []
-        for kw in e.keywords:
+        for i, kw in enumerate(e.keywords):
             keys.append(None if kw.arg is None else _const(kw.arg))
-            values.append(self.expr(kw.value, out))
+            values.append(self.operand(kw.value, kw_values[i + 1 :], out))
         kwargs = self.bind(ast.Dict(keys, values), out, e)
         call = ast.Call(func, [ast.Starred(targs, LOAD)], [ast.keyword(None, kwargs)])
         if any(kw.arg == "out" for kw in e.keywords):
@@ -851,9 +873,10 @@ class ANF:
         """f-string `e` with the values it formats (and those of their format specs) evaluated
         first, in order: only the formatting is run as written."""
         values = []
-        for v in e.values:
+        for i, v in enumerate(e.values):
             if isinstance(v, ast.FormattedValue):
-                value = self.expr(v.value, out)
+                later = [w for w in e.values[i + 1 :] if isinstance(w, ast.FormattedValue)]
+                value = self.operand(v.value, (v.format_spec, *later), out)
                 spec = None if v.format_spec is None else self._formatted_atoms(v.format_spec, out)
                 v = _located(ast.FormattedValue(value, v.conversion, spec), v)
             values.append(v)
@@ -915,15 +938,42 @@ class ANF:
         return self._comprehension(e, out, DictBuild, leaf, target)
 
 
-def normalize(fdef, namer, is_static, filename, deferred_annotations=False):
+def normalize(fdef, namer, is_static, filename, deferred_annotations=False, fixed=None):
     """Structure control flow, then flatten to one operation per line (see module doc).
-    `deferred_annotations`: the function's module has `from __future__ import annotations`."""
+    `deferred_annotations`: the function's module has `from __future__ import annotations`;
+    `fixed`: the names only the function's own statements bind (`ANF.fixed`)."""
     structured = Structurer(namer, filename).function(fdef.body)
     positional = fdef.args.posonlyargs + fdef.args.args
-    anf = ANF(namer, is_static, filename, positional[0].arg if positional else None, deferred_annotations)
+    anf = ANF(namer, is_static, filename, positional[0].arg if positional else None, deferred_annotations, fixed)
     body = anf.body(structured)
     new = ast.FunctionDef(fdef.name, fdef.args, body, [], None, None)
     return copy_location(new, fdef)
+
+
+#: the operands whose atom is the name itself, read where the operation is written
+_READ_LATE = (ast.Name, ast.NamedExpr)
+
+
+def _may_rebind(name, later, calls):
+    """Whether evaluating the expressions `later` (None for one that is not there) may bind `name`
+    again: a `:=` of it, or (with `calls`) any call."""
+    for e in later:
+        if e is None or type(e) is ast.Name or type(e) is ast.Constant:
+            continue
+        for n in walk(e):
+            t = type(n)
+            if (t is ast.NamedExpr and n.target.id == name) or (calls and t is ast.Call):
+                return True
+    return False
+
+
+def fixed_names(code, fdef):
+    """The names of function `fdef` (compiled as `code`) that only its own statements bind: its
+    locals, and the cells of its nested functions that none of them declares `nonlocal`."""
+    cells = set(code.co_cellvars)
+    if cells:
+        cells -= {n for x in walk(fdef) if type(x) is ast.Nonlocal for n in x.names}
+    return frozenset(code.co_varnames) | cells
 
 
 def _may_act(e):
