@@ -1053,7 +1053,21 @@ class Emitter:
                 out.append(assign(var, C(value)))
             if info["loops"] is not None:
                 out.append(assign(info["loops"], C(0)))
-        body = self.fwd_block(s.body)
+        calls = not isinstance(s, ast.With) and any(type(n) is ast.Call for st in s.body for n in walk(st))
+        mark = self.namer.fresh("_changes") if calls else None
+        if mark is None:
+            body = self.fwd_block(s.body)
+        else:
+            # how many changes the forward pass had made when the body's last statement that calls
+            # something began: a handler refuses an exception that a function called there raised
+            # after it made changes (they were the callee's pullback's to send back, and it never
+            # returned one); changes the try's own statements make are followed
+            out.append(assign(mark, call(self.helper("changes_made"), self.ctx())))
+            body = []
+            for st in s.body:
+                if any(type(n) is ast.Call for n in walk(st)):
+                    body.append(assign(mark, call(self.helper("changes_made"), self.ctx())))
+                self.fwd_stmt(st, body)
         if isinstance(s, ast.With):
             node = ast.With(s.items, body or [ast.Pass()], None)
             out.append(ast.copy_location(node, s))
@@ -1064,6 +1078,9 @@ class Emitter:
             handlers = []
             for i, h in enumerate(s.handlers, 1):
                 hb = [assign(info["handler"], C(i))]
+                if mark is not None:
+                    check = call(self.helper("check_caught_changes"), self.ctx(), N(mark), C(self.an.filename), C(h.lineno))
+                    hb.append(ast.Expr(check))
                 loops = self.try_info[id(info["region"])]["loops"]
                 if loops is not None:
                     hb.append(ast.Expr(call(self.helper("check_loop"), N(loops), C(self.an.filename))))

@@ -15,6 +15,7 @@ import builtins
 import collections
 import functools
 import operator
+import sys
 import types
 import weakref
 
@@ -686,8 +687,13 @@ def append(obj, value):
     backward pass calls `mutation.append_back`); anything else is a method call like any other."""
     if type(obj) is list:
         obj.append(value)
+        _APPENDED[0] += 1  # (a change the log does not hold: `changes_made` counts it)
         return _NO_PULLBACK
     return callmethod(obj, "append", value)
+
+
+#: how many lists' appends `append` made, in every thread (`changes_made`)
+_APPENDED = [0]
 
 
 
@@ -1764,6 +1770,52 @@ def check_loop(mark, filename):
         )
 
 
+def changes_made(ctx):
+    """How many changes the forward pass has made so far (`check_caught_changes`): those its log
+    holds, and the appends to lists (made without a record)."""
+    return len(ctx.log) + _APPENDED[0]
+
+
+def check_caught_changes(ctx, mark, filename, lineno):
+    """An exception caught by a handler at `filename`, line `lineno`, of a try that began when the
+    forward pass had made `mark` changes: refused if a function the body called raised it after
+    changes were made since (a list appended to, an array written): the callee's pullback, which
+    would send their gradients back, is never made when it raises. Changes the try's own
+    statements make are followed; a function that raises before changing anything is too."""
+    if changes_made(ctx) == mark:
+        return
+    e = sys.exc_info()[1]
+    tb = e.__traceback__.tb_next if e is not None and e.__traceback__ is not None else None
+    while tb is not None:  # (the frames below the handler's, where it was raised)
+        if _users_code(tb.tb_frame.f_code):
+            raise DifferentiationError(
+                f"an exception caught at {filename}, line {lineno} was raised inside a function called in "
+                f"the try block ({tb.tb_frame.f_code.co_name}) after values the gradient follows were changed; "
+                "dpnb cannot send gradients back through a call that did not return. Catch the exception "
+                "inside that function, or check before calling it"
+            ) from e
+        tb = tb.tb_next
+
+
+def _users_code(code):
+    """Whether `code` is the user's (or code dpnb wrote from it): not dpnb's own, nor a library's."""
+    f = code.co_filename
+    return not f.startswith(_LIBRARY_DIRS) and not f.startswith("<frozen")
+
+
+def _library_dirs():
+    import os
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    dirs = {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}  # dpnb's own
+    dirs.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(k))
+    return tuple(sorted(os.path.join(d, "") for d in dirs))
+
+
+_LIBRARY_DIRS = _library_dirs()
+
+
 def with_value(bar):
     if bar is not None:
         raise DifferentiationError(
@@ -1843,6 +1895,8 @@ HELPERS = {
     "nones": _nones,
     "call_num": call_num,
     "check_loop": check_loop,
+    "changes_made": changes_made,
+    "check_caught_changes": check_caught_changes,
     "with_value": with_value,
     "range": builtins.range,
     "tape_reader": tape_reader,
