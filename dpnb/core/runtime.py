@@ -685,15 +685,16 @@ def tape_reader(tape):
 def append(obj, value):
     """obj.append(value) in a forward pass: a list's append needs no pullback of its own (the
     backward pass calls `mutation.append_back`); anything else is a method call like any other."""
+    global _APPENDED
     if type(obj) is list:
         obj.append(value)
-        _APPENDED[0] += 1  # (a change the log does not hold: `changes_made` counts it)
+        _APPENDED += 1  # (a change the log does not hold: `changes_made` counts it)
         return _NO_PULLBACK
     return callmethod(obj, "append", value)
 
 
 #: how many lists' appends `append` made, in every thread (`changes_made`)
-_APPENDED = [0]
+_APPENDED = 0
 
 
 
@@ -1773,7 +1774,7 @@ def check_loop(mark, filename):
 def changes_made(ctx):
     """How many changes the forward pass has made so far (`check_caught_changes`): those its log
     holds, and the appends to lists (made without a record)."""
-    return len(ctx.log) + _APPENDED[0]
+    return len(ctx.log) + _APPENDED
 
 
 def check_caught_changes(ctx, mark, filename, lineno):
