@@ -91,34 +91,10 @@ def test_source_shows_the_code_that_runs(m, name):
         assert len(codes) == 2 and codes[1].co_varnames == t._dpnb_callee.__code__.co_varnames
 
 
+#: array code of dpnb's own besides: the benchmark's workloads (the MLP as classes, `sum(W@x+b)`, the
+#: elementwise function), read as a fresh module
 ARRAYS = '''
 import numpy as np
-
-class Dense:
-    def __init__(self, W, b):
-        self.W = W
-        self.b = b
-
-    def __call__(self, x):
-        return np.tanh(x @ self.W + self.b)
-
-class Net:
-    def __init__(self, layers):
-        self.layers = layers
-
-    def __call__(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-def net_loss(model, x, y):
-    return np.mean((model(x) - y) ** 2)
-
-def affine(W, b, x):
-    return np.sum(W @ x + b)
-
-def elementwise(x):
-    return np.sum(np.sin(x) * np.exp(x) / (1 + x ** 2))
 
 def collected(x):
     parts = []
@@ -141,13 +117,19 @@ def nested(x):
 '''
 
 
-def _array_cases(m):
+def _array_cases(load_module):
+    import inspect
+
+    from dpnb.bench import workloads
+
+    w = load_module(inspect.getsource(workloads))
+    m = load_module(ARRAYS)
     rng = np.random.default_rng(0)
-    net = m.Net([m.Dense(rng.normal(size=(5, 4)), rng.normal(size=4)), m.Dense(rng.normal(size=(4, 2)), rng.normal(size=2))])
+    net = w.MLP([w.Linear(rng.normal(size=(5, 4)), rng.normal(size=4)), w.Linear(rng.normal(size=(4, 2)), rng.normal(size=2))])
     return {
-        "classes": (m.net_loss, (net, rng.normal(size=(3, 5)), rng.normal(size=(3, 2)))),
-        "affine": (m.affine, (rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3))),
-        "elementwise": (m.elementwise, (rng.normal(size=6),)),
+        "classes": (w.mlp_loss, (net, rng.normal(size=(3, 5)), rng.normal(size=(3, 2)))),
+        "affine": (w.affine_sum, (rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3))),
+        "elementwise": (w.elementwise, (rng.normal(size=6),)),
         "collected": (m.collected, (rng.normal(size=4),)),
         "nested": (m.nested, (rng.normal(size=3),)),
     }
@@ -155,7 +137,7 @@ def _array_cases(m):
 
 @pytest.mark.parametrize("name", ["classes", "affine", "elementwise", "collected", "nested"])
 def test_a_first_gradient_of_array_code_leaves_no_cyclic_garbage(load_module, name):
-    f, args = _array_cases(load_module(ARRAYS))[name]
+    f, args = _array_cases(load_module)[name]
     gc.collect()
     was = gc.isenabled()
     gc.disable()
