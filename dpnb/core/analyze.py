@@ -447,6 +447,8 @@ class Analysis:
         f = self.callee_value(v.func)
         if f is None or not _hashable(f):
             return False
+        if isinstance(f, np.ufunc) and len(v.args) > f.nin:
+            return False  # `np.sin(a, out)`: the output given by position
         r = registry.lookup(f)
         if r is registry.CONSTANT:
             return True

@@ -505,17 +505,14 @@ class Emitter:
         if isinstance(v, ast.Dict):
             gd = self.fresh("_g")
             out.append(assign(gd, call(self.helper("dict_cot"), g, N(s.targets[0].id))))
-            maps = [val if k is None else None for k, val in zip(v.keys, v.values)]
-            if any(m is not None for m in maps):
-                parts = self.fresh("_parts")
-                out.append(assign(parts, call(self.helper("dict_literal_bar"), N(gd), tup([m if m is not None else C(None) for m in maps]))))
-                for i, m in enumerate(maps):
-                    if m is not None:
-                        self.acc(m, ast.Subscript(N(parts), C(i), LOAD), out)
-            for k, val in zip(v.keys, v.values):
-                if k is None:
-                    continue
-                self.acc(val, call(attr(N(gd), "get"), copy_tree(k)), out)
+            # each key's cotangent goes to the entry that put it in last (a later `**m` or key
+            # equal to an earlier one overwrote it)
+            parts = self.fresh("_parts")
+            keys = tup([C(None) if k is None else copy_tree(k) for k in v.keys])
+            maps = tup([val if k is None else C(None) for k, val in zip(v.keys, v.values)])
+            out.append(assign(parts, call(self.helper("dict_literal_bar"), N(gd), keys, maps)))
+            for i, val in enumerate(v.values):
+                self.acc(val, ast.Subscript(N(parts), C(i), LOAD), out)
             return
         elts = v.elts
         if isinstance(v, ast.List):
@@ -788,6 +785,16 @@ class Emitter:
             return Form("copy") if wanted else Form("plain")
         if isinstance(v, ast.BinOp):
             inplace = getattr(v, "dpnb_inplace", None)
+            if type(v.op) is ast.BitOr and not self.num(v.left) and not self.num(v.right):
+                # `a | b` of dicts merges them (a class's `__or__` is the user's code): ints, sets
+                # and boolean arrays carry no gradient, and run as written where nothing needs one
+                slots = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)]}
+                if inplace == "name":
+                    self.has_effects = True
+                    return Form("helper", self.make(f"{name}_pb", s), True, dict(slots, op="ior"))
+                if inplace is None and wanted:
+                    return Form("helper", self.make(f"{name}_pb", s), False, dict(slots, op="or"))
+                return Form("plain")
             if type(v.op) not in _BINOP:
                 return Form("plain")
             nl, nr = self.num(v.left), self.num(v.right)

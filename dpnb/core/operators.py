@@ -362,8 +362,59 @@ _OPS = [
     ("matmul", operator.matmul, "__matmul__", "__rmatmul__"),
 ]
 
-BINOPS = {}
-INPLACE = {}
+def _or(a, b):
+    """`a | b`: a merge of dicts (each key's cotangent to the one whose value it kept), a class's
+    own `__or__` differentiated, and anything else (ints, sets, boolean arrays) a constant."""
+    if isinstance(a, dict) and isinstance(b, dict) and type(a) is dict and type(b) is dict:
+        y = a | b
+
+        def dict_or_pullback(y_bar):
+            if y_bar is None:
+                return None, None, None
+            g = dict(y_bar.items) if type(y_bar).__name__ == "Slots" else dict(y_bar)
+            a_bar = {k: c for k, c in g.items() if k in a and k not in b and c is not None}
+            b_bar = {k: c for k, c in g.items() if k in b and c is not None}
+            return None, a_bar or None, b_bar or None
+
+        return y, dict_or_pullback
+    if _is_user(a) or _is_user(b):
+        if not isinstance(a, (dict, set, frozenset)) or not isinstance(b, (dict, set, frozenset)):
+            return _user_binop(a, b, "__or__", "__ror__", operator.or_)
+    return a | b, _no_bars
+
+
+def _ior(a, b):
+    """`a |= b`: a dict updated in place (followed as `a.update(b)`), a class's own `__ior__` or
+    `__or__`; anything else rebinds to a constant."""
+    from .runtime import _class_attr, _Wrapped, call, callmethod
+
+    if type(a) is dict and isinstance(b, dict):
+        _, pb = callmethod(a, "update", b)
+        ctx = H.current()
+
+        def dict_ior_pullback(y_bar):
+            # the dict's cotangent, taken for the name it was bound to again, goes back to the
+            # heap, where update's pullback reads it
+            if y_bar is not None:
+                H.heap_add(ctx, a, y_bar)
+            return (None, *pb(None))
+
+        return a, _Wrapped(dict_ior_pullback)
+    if _is_user(a) and not isinstance(a, (set, frozenset, dict)):
+        meth = _class_attr(type(a), "__ior__")
+        if isinstance(meth, _FunctionType):
+            return call(meth, a, b)
+        return _or(a, b)
+    a |= b
+    return a, _no_bars
+
+
+def _no_bars(y_bar):
+    return None, None, None
+
+
+BINOPS = {"or": _or}
+INPLACE = {"ior": _ior}
 for _name, _op, _l, _r in _OPS:
     BINOPS[_name] = _binop(_op, _l, _r)
     BINOPS[_name + "_left"] = _binop(_op, _l, _r, 1)

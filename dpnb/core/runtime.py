@@ -168,6 +168,10 @@ def call(f, *args):
     if rule is not None:
         if rule is CONSTANT:
             return constant(f(*args), const_pb(len(args)))
+        if type(f) is np.ufunc and len(args) > f.nin:
+            # `np.sin(a, out)`: the outputs given by position are `out=`'s (written into)
+            y, pb = call_kw(f, args[: f.nin], {"out": tuple(args[f.nin :])})
+            return y, _Wrapped(lambda y_bar: (None, *pb(y_bar)[1], *(None,) * (len(args) - f.nin)))
         return _rule_call(rule, f, args)
     if type(f) is _MethodDescriptor and args and (f.__objclass__, f.__name__) in M.MUTATORS:
         # dict.update(d, other): the method that changes its object, called through its class
@@ -685,16 +689,16 @@ def tape_reader(tape):
 def append(obj, value):
     """obj.append(value) in a forward pass: a list's append needs no pullback of its own (the
     backward pass calls `mutation.append_back`); anything else is a method call like any other."""
-    global _APPENDED
     if type(obj) is list:
         obj.append(value)
-        _APPENDED += 1  # (a change the log does not hold: `changes_made` counts it)
+        _APPENDED[0] += 1  # (a change the log does not hold: `changes_made` counts it)
         return _NO_PULLBACK
     return callmethod(obj, "append", value)
 
 
-#: how many lists' appends `append` made, in every thread (`changes_made`)
-_APPENDED = 0
+#: how many lists' appends `append` made, in every thread (`changes_made`); a list, not an int
+#: the function rebinds, so that dpnb can read `append` itself (gradients of gradients)
+_APPENDED = [0]
 
 
 
@@ -1352,14 +1356,27 @@ def _seq_in_kind(p, piece):
     return M._in_kind_of(p, piece)
 
 
-def dict_literal_bar(g, maps):
-    """Split the cotangent of a dict literal with `**m` parts: maps[i] is the mapping or None."""
-    out = []
-    for m in maps:
-        if m is None or g is None:
-            out.append(None)
+def dict_literal_bar(g, keys, maps):
+    """Split the cotangent `g` of a dict literal among its entries: entry i is `keys[i]: value`,
+    or `**maps[i]` where keys[i] is None. A key's cotangent goes to the entry that put it in last
+    (a later entry with an equal key, or a later `**m` holding it, overwrote the earlier ones)."""
+    n = len(keys)
+    if g is None:
+        return (None,) * n
+    last = {}
+    for i in range(n):
+        if maps[i] is None:
+            last[keys[i]] = i
         else:
-            part = {k: g[k] for k in m if k in g and g[k] is not None}
+            for k in maps[i]:
+                last[k] = i
+    out = []
+    for i in range(n):
+        if maps[i] is None:
+            k = keys[i]
+            out.append(g.get(k) if last.get(k) == i else None)
+        else:
+            part = {k: g[k] for k in maps[i] if last.get(k) == i and g.get(k) is not None}
             out.append(part or None)
     return tuple(out)
 
@@ -1774,7 +1791,7 @@ def check_loop(mark, filename):
 def changes_made(ctx):
     """How many changes the forward pass has made so far (`check_caught_changes`): those its log
     holds, and the appends to lists (made without a record)."""
-    return len(ctx.log) + _APPENDED
+    return len(ctx.log) + _APPENDED[0]
 
 
 def check_caught_changes(ctx, mark, filename, lineno):

@@ -1,0 +1,89 @@
+"""Two kinds of code whose gradients came out wrong without a word:
+- a dict merge: `{**a, **b}`, a literal whose keys turn out equal, `a | b` and `a |= b`. Each key's
+  value is the one put in last, and so must be its gradient: the value it overwrote got one too
+  (1.0 for 0.0), and `|` and `|=` gave none at all;
+- a NumPy ufunc given its output by position (`np.sin(a, a)`, `np.multiply(x, x, out)`): the
+  write into it was not followed (a gradient of 1 for cos(x), None for 2x). `out=` by keyword
+  was right."""
+import numpy as np
+import pytest
+
+import dpnb
+from dpnb.testing import numerical_gradient
+
+try:
+    from ._regress_check import load_module  # noqa: F401 (a fixture)
+except ImportError:  # pragma: no cover - run from the directory
+    from _regress_check import load_module  # noqa: F401 (a fixture)
+
+
+SOURCE = '''
+import numpy as np
+
+def unpacked(a, b):
+    return {**{"x": a}, **{"x": b}}["x"]
+
+def repeated_key(a, b):
+    return {"x": a, "x": b}["x"]
+
+def keys_equal_when_run(a, b, k1="x", k2="x"):
+    return {k1: a, k2: b}["x"]
+
+def defaults_overridden(a, b):
+    base = {"lr": a, "mom": 0.5}
+    cfg = {**base, "lr": b}
+    return cfg["lr"] * cfg["mom"] + base["lr"]
+
+def merged(a, b):
+    d = {"w": a * 2.0, "v": b} | {"v": a}
+    return d["w"] * d["v"]
+
+def merged_in_place(a, b):
+    d = {"x": a, "y": 1.0}
+    d |= {"y": b}
+    return d["x"] * d["y"]
+
+def sets_and_ints(a, b):
+    s = {1, 2} | {3}
+    return a * len(s) + b * (5 | 2)
+
+def sin_into_itself(x):
+    a = x.copy()
+    np.sin(a, a)
+    return a.sum()
+
+def product_into(x):
+    a = np.empty(2)
+    np.multiply(x, x, a)
+    return a.sum()
+
+def both(x):
+    a = np.empty(2)
+    b = np.multiply(x, 3.0, a)
+    return b.sum() + a.sum()
+'''
+
+
+@pytest.fixture
+def m(load_module):
+    return load_module(SOURCE)
+
+
+@pytest.mark.parametrize("name", ["unpacked", "repeated_key", "keys_equal_when_run", "defaults_overridden", "merged",
+                                  "merged_in_place", "sets_and_ints"])
+@pytest.mark.parametrize("kind", ["float", "array"])
+def test_a_merged_key_has_the_gradient_of_the_value_it_kept(m, name, kind):
+    f = getattr(m, name)
+    want = numerical_gradient(f, 1.5, 2.5)
+    args = (1.5, 2.5) if kind == "float" else (np.array(1.5), np.array(2.5))
+    got = dpnb.gradient(f, *args)
+    for g, w in zip(got, want):
+        assert (0.0 if g is None else float(g)) == pytest.approx(float(w), abs=1e-8)
+
+
+@pytest.mark.parametrize("name", ["sin_into_itself", "product_into", "both"])
+def test_an_output_given_by_position_is_written_into(m, name):
+    f = getattr(m, name)
+    x = np.array([0.5, 1.0])
+    (got,) = dpnb.gradient(f, x)
+    np.testing.assert_allclose(got, numerical_gradient(f, x)[0], rtol=1e-7)
