@@ -1202,18 +1202,30 @@ _checked_items = _Checked
 
 
 class Recorded:
-    """Iteration over an iterator that is not a sequence: the items are remembered (and counted)."""
+    """Iteration over an iterator that is not a sequence: the items are remembered (and counted).
+    `of`: the object of a class of the user's that was iterated (its `__iter__` or `__getitem__`
+    gave the items, run as plain Python), or None."""
 
-    __slots__ = ("it", "items")
+    __slots__ = ("it", "items", "source")
 
     def __init__(self, it):
         self.it = iter(it)
         self.items = []
+        # a class's `__iter__` that hands out a list's iterator (`return iter(self.xs)`): the
+        # items are that list's, from where the iterator starts, and so are their cotangents
+        self.source = None
+        if type(self.it) is _LIST_ITERATOR and _is_user(it) and not hasattr(it, "__next__"):
+            r = self.it.__reduce__()
+            if len(r) == 3 and r[1] and type(r[1][0]) is list:
+                self.source = (r[1][0], r[2])
 
     def __iter__(self):
         for x in self.it:
             self.items.append(x)
             yield x
+
+
+_LIST_ITERATOR = type(iter([]))
 
 
 def iter_acc(ctx, seq, k, c):
@@ -1240,6 +1252,10 @@ def iter_acc(ctx, seq, k, c):
         # the items came out of an iterator (a class's generator `__iter__`, a generator) that
         # depends on differentiated values: dpnb cannot send their gradients back through it
         # (items that are objects got their cotangents by identity)
+        if t is Recorded and seq.source is not None:
+            lst, start = seq.source
+            H.heap_add(ctx, lst, Slots({start + k: c}))
+            return None
         it = seq.it if t is Recorded else seq
         if not isinstance(it, types.GeneratorType):
             # an iterator whose `__next__` is Python code (a class of the user's, or of dpnb's

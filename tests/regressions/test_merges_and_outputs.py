@@ -1,10 +1,12 @@
-"""Two kinds of code whose gradients came out wrong without a word:
+"""Three kinds of code whose gradients came out wrong without a word:
 - a dict merge: `{**a, **b}`, a literal whose keys turn out equal, `a | b` and `a |= b`. Each key's
   value is the one put in last, and so must be its gradient: the value it overwrote got one too
   (1.0 for 0.0), and `|` and `|=` gave none at all;
 - a NumPy ufunc given its output by position (`np.sin(a, a)`, `np.multiply(x, x, out)`): the
   write into it was not followed (a gradient of 1 for cos(x), None for 2x). `out=` by keyword
-  was right."""
+  was right;
+- a loop over an object whose `__iter__` hands out a list's iterator (`return iter(self.xs)`):
+  the items' gradients were dropped (None)."""
 import numpy as np
 import pytest
 
@@ -87,3 +89,38 @@ def test_an_output_given_by_position_is_written_into(m, name):
     x = np.array([0.5, 1.0])
     (got,) = dpnb.gradient(f, x)
     np.testing.assert_allclose(got, numerical_gradient(f, x)[0], rtol=1e-7)
+
+
+ITERABLES = '''
+class Holder:
+    def __init__(self, xs):
+        self.xs = xs
+
+    def __iter__(self):
+        return iter(self.xs)
+
+DATA = Holder([1.0, 2.0, 3.0])
+
+def loop(a):
+    s = 0.0
+    for v in Holder([a, 2.0 * a]):
+        s = s + v * v
+    return s
+
+def comprehension(a):
+    return sum([v * v for v in Holder([a, a * a])])
+
+def dataset(w):
+    return sum((w * v - 1.0) ** 2 for v in DATA)
+'''
+
+
+@pytest.mark.parametrize("name", ["loop", "comprehension", "dataset"])
+@pytest.mark.parametrize("kind", ["float", "array"])
+def test_a_loop_over_an_object_whose_iter_hands_out_a_lists_items(load_module, name, kind):
+    # the items a class's `__iter__` gives from a list it holds are that list's: their gradients
+    # go back to it (they came out None)
+    f = getattr(load_module(ITERABLES), name)
+    (want,) = numerical_gradient(f, 0.7)
+    (got,) = dpnb.gradient(f, 0.7 if kind == "float" else np.array(0.7))
+    assert float(got) == pytest.approx(want, rel=1e-6)
