@@ -449,6 +449,18 @@ def setattr_(ctx, obj, name, value):
             return bars[2] if bars else None
 
         return property_set_pullback
+    dset = _class_attr(type(desc), "__set__") if desc is not None else None
+    if isinstance(dset, type(lambda: None)):
+        # a descriptor of the user's with its own `__set__`: the assignment is that call
+        from .runtime import call
+
+        _, pb = call(dset, desc, obj, value)
+
+        def descriptor_set_pullback():
+            bars = pb(None)
+            return bars[3] if bars else None
+
+        return descriptor_set_pullback
     custom = _class_attr(t, "__setattr__")
     if custom is not None and custom is not object.__setattr__ and isinstance(custom, type(lambda: None)):
         from .runtime import call

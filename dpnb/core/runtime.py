@@ -948,6 +948,14 @@ def getattr_(obj, name):
             return bars[1]
 
         return y, _Wrapped(property_pullback)
+    user = not isinstance(obj, (type, types.ModuleType)) and _is_user(obj)
+    if user:
+        # what the class's own code computes: `__getattribute__`, a descriptor's `__get__` (a data
+        # descriptor first, one without `__set__` where the instance has no such field), and
+        # `__getattr__` for a name found nowhere else, each called as the user's code
+        got = _attribute_by_class(obj, t, name, cls_attr)
+        if got is not None:
+            return got
     if cls_attr is not None and type(cls_attr).__name__ in ("cached_property",) and name not in getattr(obj, "__dict__", {}):
         y, pb = call(cls_attr.func, obj)
         ctx = H.current()
@@ -984,6 +992,36 @@ def getattr_(obj, name):
         return Slots({name: y_bar})
 
     return value, field_pullback
+
+
+def _attribute_by_class(obj, t, name, cls_attr):
+    """(value, pullback) of `obj.name` where a class of the user's computes it with Python code of
+    its own (see `getattr_`), or None where Python reads a field or a class attribute."""
+    getattribute = _class_attr(t, "__getattribute__")
+    if isinstance(getattribute, _FunctionType):
+        return _obj_bar_of(call(getattribute, obj, name), 1)
+    if cls_attr is not None and not isinstance(cls_attr, (_FunctionType, property, staticmethod, classmethod, type)):
+        dget = _class_attr(type(cls_attr), "__get__")
+        if isinstance(dget, _FunctionType):
+            data = _class_attr(type(cls_attr), "__set__") is not None or _class_attr(type(cls_attr), "__delete__") is not None
+            if data or name not in getattr(obj, "__dict__", {}):
+                return _obj_bar_of(call(dget, cls_attr, obj, t), 2)
+    getattr_hook = _class_attr(t, "__getattr__")
+    if isinstance(getattr_hook, _FunctionType) and cls_attr is None and name not in getattr(obj, "__dict__", {}):
+        return _obj_bar_of(call(getattr_hook, obj, name), 1)
+    return None
+
+
+def _obj_bar_of(got, i):
+    """`(value, pullback)` of a call whose argument `i` is the object read: the pullback hands back
+    that argument's cotangent, as an attribute read's does."""
+    y, pb = got
+
+    def class_attribute_pullback(y_bar):
+        bars = pb(y_bar) if y_bar is not None else none_run(pb, i + 2)
+        return bars[i] if len(bars) > i else None
+
+    return y, _Wrapped(class_attribute_pullback)
 
 
 @none_ok

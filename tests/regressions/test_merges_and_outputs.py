@@ -1,4 +1,4 @@
-"""Three kinds of code whose gradients came out wrong without a word:
+"""Four kinds of code whose gradients came out wrong without a word:
 - a dict merge: `{**a, **b}`, a literal whose keys turn out equal, `a | b` and `a |= b`. Each key's
   value is the one put in last, and so must be its gradient: the value it overwrote got one too
   (1.0 for 0.0), and `|` and `|=` gave none at all;
@@ -6,7 +6,9 @@
   write into it was not followed (a gradient of 1 for cos(x), None for 2x). `out=` by keyword
   was right;
 - a loop over an object whose `__iter__` hands out a list's iterator (`return iter(self.xs)`):
-  the items' gradients were dropped (None)."""
+  the items' gradients were dropped (None);
+- an attribute a class computes with its own `__getattr__`, `__getattribute__` or a descriptor's
+  `__get__` / `__set__`, which ran as plain Python (None, or 1.0 for 3.0)."""
 import numpy as np
 import pytest
 
@@ -121,6 +123,66 @@ def test_a_loop_over_an_object_whose_iter_hands_out_a_lists_items(load_module, n
     # the items a class's `__iter__` gives from a list it holds are that list's: their gradients
     # go back to it (they came out None)
     f = getattr(load_module(ITERABLES), name)
+    (want,) = numerical_gradient(f, 0.7)
+    (got,) = dpnb.gradient(f, 0.7 if kind == "float" else np.array(0.7))
+    assert float(got) == pytest.approx(want, rel=1e-6)
+
+
+CLASS_ATTRIBUTES = '''
+class Lazy:
+    def __init__(self, x):
+        self.x = x
+
+    def __getattr__(self, name):
+        return self.x * 2.0
+
+class Logged:
+    def __init__(self, x):
+        self.x = x
+
+    def __getattribute__(self, name):
+        v = object.__getattribute__(self, name)
+        return v * 3.0 if name == "x" else v
+
+class Triple:
+    def __get__(self, obj, typ=None):
+        return obj._x * 3.0
+
+    def __set__(self, obj, v):
+        obj._x = v
+
+class Doubled:
+    def __get__(self, obj, typ=None):
+        return obj.base * 2.0
+
+class Holder:
+    x = Triple()
+    y = Doubled()
+
+    def __init__(self, x):
+        self.x = x
+        self.base = x * x
+
+def missing_name(a):
+    return Lazy(a).anything + Lazy(a).x
+
+def every_read(a):
+    return Logged(a).x
+
+def data_descriptor(a):
+    return Holder(a).x
+
+def plain_descriptor(a):
+    return Holder(a).y
+'''
+
+
+@pytest.mark.parametrize("name", ["missing_name", "every_read", "data_descriptor", "plain_descriptor"])
+@pytest.mark.parametrize("kind", ["float", "array"])
+def test_an_attribute_the_class_computes(load_module, name, kind):
+    # `__getattr__`, `__getattribute__` and a descriptor's `__get__` / `__set__` are the class's
+    # own code, called as such (the gradient was None, or 1.0 for 3.0)
+    f = getattr(load_module(CLASS_ATTRIBUTES), name)
     (want,) = numerical_gradient(f, 0.7)
     (got,) = dpnb.gradient(f, 0.7 if kind == "float" else np.array(0.7))
     assert float(got) == pytest.approx(want, rel=1e-6)
