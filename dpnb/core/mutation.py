@@ -332,7 +332,10 @@ def _in_kind_of(value, cs):
     return None
 
 
-def _array_setitem(ctx, arr, idx, value):
+def _array_setitem(ctx, arr, idx, value, exact=False):
+    """`arr[idx] = value`, followed. Values written into an array of ints are truncated, and carry
+    no gradient, but with `exact`: ints computed from ints (`a *= 2` of an int array, which
+    `gradient` differentiates as the floats they stand for)."""
     if not arr.flags.writeable:
         arr[idx] = value  # raises NumPy's own error
     old = arr[idx]
@@ -349,11 +352,11 @@ def _array_setitem(ctx, arr, idx, value):
             # part of the array's cotangent is a Dask or CuPy array: the written region's is taken
             # out the way a view's is, and stays in that library
             c = H.array_take(ctx, arr[_with_ellipsis(idx)])
-            c = _value_cot(c, value) if c is not None and arr.dtype.kind in "fc" and _has_tangent(value) else None
+            c = _value_cot(c, value) if c is not None and (exact or arr.dtype.kind in "fc") and _has_tangent(value) else None
             ctx.undo(rec)
             return c
         acc = H.array_peek_window(ctx, arr) if ctx.heap is not None and _reached(ctx, arr) else None
-        if acc is not None and arr.dtype.kind in "fc" and _has_tangent(value):
+        if acc is not None and (exact or arr.dtype.kind in "fc") and _has_tangent(value):
             if basic:
                 c = np.array(acc[idx], copy=True)
             else:
@@ -1079,7 +1082,9 @@ def ndarray_iop(opname):
             )
         if np.result_type(result) != a.dtype and not np.can_cast(np.result_type(result), a.dtype, "same_kind"):
             getattr(a, "__i" + opname.strip("_") + "__")(b)  # NumPy's own casting error
-        pb_set = _array_setitem(ctx, a, Ellipsis, result)
+        # (an int array's result is ints computed from ints: NumPy refuses to cast a float result
+        # into it, so the values written are exact)
+        pb_set = _array_setitem(ctx, a, Ellipsis, result, exact=np.result_type(result) == a.dtype)
 
         def inplace_array_pullback(y_bar):
             if y_bar is not None:

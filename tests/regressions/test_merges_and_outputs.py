@@ -1,4 +1,4 @@
-"""Four kinds of code whose gradients came out wrong without a word:
+"""Five kinds of code whose gradients came out wrong without a word:
 - a dict merge: `{**a, **b}`, a literal whose keys turn out equal, `a | b` and `a |= b`. Each key's
   value is the one put in last, and so must be its gradient: the value it overwrote got one too
   (1.0 for 0.0), and `|` and `|=` gave none at all;
@@ -8,7 +8,8 @@
 - a loop over an object whose `__iter__` hands out a list's iterator (`return iter(self.xs)`):
   the items' gradients were dropped (None);
 - an attribute a class computes with its own `__getattr__`, `__getattribute__` or a descriptor's
-  `__get__` / `__set__`, which ran as plain Python (None, or 1.0 for 3.0)."""
+  `__get__` / `__set__`, which ran as plain Python (None, or 1.0 for 3.0);
+- an int array changed in place (`a *= 2`): 0 where `a = a * 2` gives 2."""
 import numpy as np
 import pytest
 
@@ -186,3 +187,39 @@ def test_an_attribute_the_class_computes(load_module, name, kind):
     (want,) = numerical_gradient(f, 0.7)
     (got,) = dpnb.gradient(f, 0.7 if kind == "float" else np.array(0.7))
     assert float(got) == pytest.approx(want, rel=1e-6)
+
+
+INT_ARRAYS = '''
+import numpy as np
+
+def doubled_in_place(x):
+    a = x * 1
+    a *= 2
+    return np.sum(a * 1.0)
+
+def added_in_place(x):
+    a = x.copy()
+    a += x
+    return np.sum(a * 1.0)
+
+def into_zeros(x):
+    a = np.zeros(3, dtype=int)
+    a += x
+    return np.sum(a * 1.5)
+
+def truncated(x):
+    a = np.zeros(3, dtype=int)
+    a[0] = x[0] * 1.7
+    return np.sum(a * 1.0) + np.sum(x)
+'''
+
+
+@pytest.mark.parametrize("name, want", [("doubled_in_place", 2.0), ("added_in_place", 2.0), ("into_zeros", 1.5),
+                                        ("truncated", 1.0)])
+def test_an_int_array_changed_in_place_keeps_its_gradient(load_module, name, want):
+    # ints computed from ints in place are exact, as out of place (`a = a * 2`): `gradient` of an
+    # int array differentiates them as the floats they stand for (the in-place form gave 0); a
+    # float written into an int array is truncated and carries none
+    f = getattr(load_module(INT_ARRAYS), name)
+    (got,) = dpnb.gradient(f, np.array([1, 2, 3]))
+    np.testing.assert_array_equal(got, [want] * 3)
