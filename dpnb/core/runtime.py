@@ -1218,7 +1218,35 @@ def iterable(seq):
         return seq.remaining()
     if isinstance(seq, (list, tuple, dict, str, np.ndarray, range, bytes)):
         return seq
+    if _is_user(seq) and _class_attr(type(seq), "__iter__") is None:
+        getitem = _class_attr(type(seq), "__getitem__")
+        if isinstance(getitem, _FunctionType):
+            return ByIndex(seq, getitem)
     return Recorded(seq)
+
+
+class ByIndex:
+    """A loop over an object of a class of the user's that has `__getitem__` and no `__iter__`
+    (Python's older protocol: items 0, 1, 2, ... until `IndexError`): each item read by calling its
+    `__getitem__` as the user's code, its pullback kept for the item's cotangent."""
+
+    __slots__ = ("obj", "getitem", "pbs")
+
+    def __init__(self, obj, getitem):
+        self.obj = obj
+        self.getitem = getitem
+        self.pbs = []
+
+    def __iter__(self):
+        i = 0
+        while True:
+            try:
+                y, pb = call(self.getitem, self.obj, i)
+            except (IndexError, StopIteration):
+                return
+            self.pbs.append(pb)
+            i += 1
+            yield y
 
 
 class _Checked:
@@ -1285,6 +1313,11 @@ def iter_acc(ctx, seq, k, c):
         return type(seq)(*bar) if hasattr(seq, "_fields") else tuple(bar)
     if t is SeqSlice:
         H.heap_add(ctx, seq.it, Slots({seq.start + k: c}))
+        return None
+    if t is ByIndex:
+        bars = seq.pbs[k](c)
+        if bars[1] is not None:
+            H.heap_add(ctx, seq.obj, bars[1])
         return None
     if t is Recorded or hasattr(seq, "__next__"):
         # the items came out of an iterator (a class's generator `__iter__`, a generator) that

@@ -5,8 +5,8 @@
 - a NumPy ufunc given its output by position (`np.sin(a, a)`, `np.multiply(x, x, out)`): the
   write into it was not followed (a gradient of 1 for cos(x), None for 2x). `out=` by keyword
   was right;
-- a loop over an object whose `__iter__` hands out a list's iterator (`return iter(self.xs)`):
-  the items' gradients were dropped (None);
+- a loop over an object whose `__iter__` hands out a list's iterator (`return iter(self.xs)`), or
+  that has `__getitem__` and no `__iter__`: the items' gradients were dropped (None);
 - an attribute a class computes with its own `__getattr__`, `__getattribute__` or a descriptor's
   `__get__` / `__set__`, which ran as plain Python (None, or 1.0 for 3.0);
 - an int array changed in place (`a *= 2`): 0 where `a = a * 2` gives 2."""
@@ -115,14 +115,36 @@ def comprehension(a):
 
 def dataset(w):
     return sum((w * v - 1.0) ** 2 for v in DATA)
+
+class Indexed:
+    def __init__(self, xs):
+        self.xs = xs
+
+    def __getitem__(self, i):
+        return self.xs[i] * 2.0
+
+def by_index(a):
+    s = 0.0
+    for v in Indexed([a, a * a]):
+        s = s + v * v
+    return s
+
+def by_index_with_break(a):
+    s = 0.0
+    for v in Indexed([a, a * a, 5.0]):
+        if v > 4.0:
+            break
+        s = s + v
+    return s
 '''
 
 
-@pytest.mark.parametrize("name", ["loop", "comprehension", "dataset"])
+@pytest.mark.parametrize("name", ["loop", "comprehension", "dataset", "by_index", "by_index_with_break"])
 @pytest.mark.parametrize("kind", ["float", "array"])
 def test_a_loop_over_an_object_whose_iter_hands_out_a_lists_items(load_module, name, kind):
     # the items a class's `__iter__` gives from a list it holds are that list's: their gradients
-    # go back to it (they came out None)
+    # go back to it; a class with `__getitem__` alone is read item by item through it (both came
+    # out None)
     f = getattr(load_module(ITERABLES), name)
     (want,) = numerical_gradient(f, 0.7)
     (got,) = dpnb.gradient(f, 0.7 if kind == "float" else np.array(0.7))
