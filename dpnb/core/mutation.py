@@ -436,6 +436,21 @@ def raw_setattr(ctx, obj, name, value):
     return raw_setattr_pullback
 
 
+def _set_by_call(fn, args):
+    """An assignment that is the call `fn(*args)` (a property's setter, a descriptor's `__set__`, a
+    class's `__setattr__`), made as the user's code: the pullback gives the cotangent of the value
+    assigned, the last argument."""
+    from .runtime import call
+
+    _, pb = call(fn, *args)
+
+    def set_by_call_pullback():
+        bars = pb(None)
+        return bars[len(args)] if bars else None
+
+    return set_by_call_pullback
+
+
 def setattr_(ctx, obj, name, value):
     """obj.name = value; returns the pullback () -> value's cotangent."""
     t = type(obj)
@@ -443,38 +458,14 @@ def setattr_(ctx, obj, name, value):
     if isinstance(desc, property):
         if desc.fset is None:
             raise AttributeError(f"property {name!r} of {t.__name__!r} has no setter")
-        from .runtime import call
-
-        _, pb = call(desc.fset, obj, value)
-
-        def property_set_pullback():
-            bars = pb(None)
-            return bars[2] if bars else None
-
-        return property_set_pullback
+        return _set_by_call(desc.fset, (obj, value))
     dset = _class_attr(type(desc), "__set__") if desc is not None else None
     if isinstance(dset, type(lambda: None)):
         # a descriptor of the user's with its own `__set__`: the assignment is that call
-        from .runtime import call
-
-        _, pb = call(dset, desc, obj, value)
-
-        def descriptor_set_pullback():
-            bars = pb(None)
-            return bars[3] if bars else None
-
-        return descriptor_set_pullback
+        return _set_by_call(dset, (desc, obj, value))
     custom = _class_attr(t, "__setattr__")
     if custom is not None and custom is not object.__setattr__ and isinstance(custom, type(lambda: None)):
-        from .runtime import call
-
-        _, pb = call(custom, obj, name, value)
-
-        def custom_setattr_pullback():
-            bars = pb(None)
-            return bars[3] if bars else None
-
-        return custom_setattr_pullback
+        return _set_by_call(custom, (obj, name, value))
     if isinstance(obj, (type, type(np))):
         raise DifferentiationError(
             f"assigning to the attribute {name!r} of {'a class' if isinstance(obj, type) else 'a module'} "

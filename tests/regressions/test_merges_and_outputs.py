@@ -145,7 +145,10 @@ def test_a_loop_over_an_object_whose_iter_hands_out_a_lists_items(load_module, n
     # the items a class's `__iter__` gives from a list it holds are that list's: their gradients
     # go back to it; a class with `__getitem__` alone is read item by item through it (both came
     # out None)
-    f = getattr(load_module(ITERABLES), name)
+    _check_against_differences(getattr(load_module(ITERABLES), name), kind)
+
+
+def _check_against_differences(f, kind):
     (want,) = numerical_gradient(f, 0.7)
     (got,) = dpnb.gradient(f, 0.7 if kind == "float" else np.array(0.7))
     assert float(got) == pytest.approx(want, rel=1e-6)
@@ -205,10 +208,7 @@ def plain_descriptor(a):
 def test_an_attribute_the_class_computes(load_module, name, kind):
     # `__getattr__`, `__getattribute__` and a descriptor's `__get__` / `__set__` are the class's
     # own code, called as such (the gradient was None, or 1.0 for 3.0)
-    f = getattr(load_module(CLASS_ATTRIBUTES), name)
-    (want,) = numerical_gradient(f, 0.7)
-    (got,) = dpnb.gradient(f, 0.7 if kind == "float" else np.array(0.7))
-    assert float(got) == pytest.approx(want, rel=1e-6)
+    _check_against_differences(getattr(load_module(CLASS_ATTRIBUTES), name), kind)
 
 
 INT_ARRAYS = '''
