@@ -427,3 +427,7 @@ UNOPS = {
     "log_base": log_base,
     "pow_base_bar": pow_base_bar,
 }
+
+#: `abs(a)` of an object of a class of the user's: its `__abs__`, as the user's code (the rule of
+#: `abs` hands such an object here)
+user_abs = _unop(operator.abs, "__abs__")

@@ -245,3 +245,19 @@ def test_an_int_array_changed_in_place_keeps_its_gradient(load_module, name, wan
     f = getattr(load_module(INT_ARRAYS), name)
     (got,) = dpnb.gradient(f, np.array([1, 2, 3]))
     np.testing.assert_array_equal(got, [want] * 3)
+
+
+def test_abs_of_an_object_calls_its_abs(load_module):
+    # `abs` of an object of the user's class calls its `__abs__` as the user's code (the rule of
+    # `abs` compared the object with 0: a TypeError)
+    m = load_module(
+        "class A:\n"
+        "    def __init__(self, x):\n"
+        "        self.x = x\n\n"
+        "    def __abs__(self):\n"
+        "        return self.x * self.x\n\n"
+        "def f(a):\n"
+        "    return abs(A(a)) + abs(-a)\n"
+    )
+    assert dpnb.gradient(m.f, 1.5) == (4.0,)
+    assert float(dpnb.gradient(m.f, np.array(1.5))[0]) == 4.0

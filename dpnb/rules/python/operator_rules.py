@@ -219,6 +219,10 @@ def pos_rrule(a):
 
 
 def abs_rrule(x):
+    from ...core.operators import _is_user, user_abs
+
+    if _is_user(x):
+        return user_abs(x)  # a class's own `__abs__`, as the user's code
     y = abs(x)
 
     def abs_pullback(y_bar):
