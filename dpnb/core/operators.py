@@ -364,22 +364,22 @@ _OPS = [
 
 def _or(a, b):
     """`a | b`: a merge of dicts (each key's cotangent to the one whose value it kept), a class's
-    own `__or__` differentiated, and anything else (ints, sets, boolean arrays) a constant."""
-    if isinstance(a, dict) and isinstance(b, dict) and type(a) is dict and type(b) is dict:
+    own Python `__or__` / `__ror__` differentiated, and anything else (ints, sets, boolean arrays)
+    a constant."""
+    if isinstance(a, dict) and isinstance(b, dict) and not _python_method(a, b, "__or__", "__ror__"):
         y = a | b
 
         def dict_or_pullback(y_bar):
             if y_bar is None:
                 return None, None, None
-            g = dict(y_bar.items) if type(y_bar).__name__ == "Slots" else dict(y_bar)
+            g = y_bar.items if isinstance(y_bar, H.Slots) else y_bar
             a_bar = {k: c for k, c in g.items() if k in a and k not in b and c is not None}
             b_bar = {k: c for k, c in g.items() if k in b and c is not None}
             return None, a_bar or None, b_bar or None
 
         return y, dict_or_pullback
-    if _is_user(a) or _is_user(b):
-        if not isinstance(a, (dict, set, frozenset)) or not isinstance(b, (dict, set, frozenset)):
-            return _user_binop(a, b, "__or__", "__ror__", operator.or_)
+    if _python_method(a, b, "__or__", "__ror__"):
+        return _user_binop(a, b, "__or__", "__ror__", operator.or_)
     return a | b, _no_bars
 
 
@@ -388,7 +388,7 @@ def _ior(a, b):
     `__or__`; anything else rebinds to a constant."""
     from .runtime import _class_attr, _Wrapped, call, callmethod
 
-    if type(a) is dict and isinstance(b, dict):
+    if isinstance(a, dict) and isinstance(b, dict) and not _python_method(a, a, "__ior__", "__or__"):
         _, pb = callmethod(a, "update", b)
         ctx = H.current()
 
@@ -400,13 +400,21 @@ def _ior(a, b):
             return (None, *pb(None))
 
         return a, _Wrapped(dict_ior_pullback)
-    if _is_user(a) and not isinstance(a, (set, frozenset, dict)):
-        meth = _class_attr(type(a), "__ior__")
-        if isinstance(meth, _FunctionType):
-            return call(meth, a, b)
+    meth = _class_attr(type(a), "__ior__")
+    if isinstance(meth, _FunctionType):
+        return call(meth, a, b)
+    if _python_method(a, b, "__or__", "__ror__"):
         return _or(a, b)
-    a |= b
+    a |= b  # (a set changes in place, an int or a bool array as Python does it)
     return a, _no_bars
+
+
+def _python_method(a, b, name, rname):
+    """Whether `a`'s class has its own Python method `name`, or `b`'s its `rname` (a subclass of
+    dict or set that the user wrote it for)."""
+    from .runtime import _class_attr
+
+    return isinstance(_class_attr(type(a), name), _FunctionType) or isinstance(_class_attr(type(b), rname), _FunctionType)
 
 
 def _no_bars(y_bar):

@@ -23,6 +23,8 @@ except ImportError:  # pragma: no cover - run from the directory
 
 
 SOURCE = '''
+from collections import defaultdict
+
 import numpy as np
 
 def unpacked(a, b):
@@ -52,6 +54,29 @@ def sets_and_ints(a, b):
     s = {1, 2} | {3}
     return a * len(s) + b * (5 | 2)
 
+def a_subclass(a, b):
+    d = defaultdict(float, {"x": a}) | {"y": b}
+    return d["x"] * d["y"]
+
+def sets_changed_in_place(a, b):
+    s = {1, 2}
+    s |= {3}
+    m = np.array([True, False])
+    m |= np.array([False, True])
+    return a * len(s) + b * int(m.sum())
+
+class Joined:
+    def __init__(self, x):
+        self.x = x
+
+    def __or__(self, other):
+        return Joined(self.x * other.x)
+
+def a_class_of_its_own(a, b):
+    v = Joined(a)
+    v |= Joined(b)
+    return (v | Joined(3.0)).x
+
 def sin_into_itself(x):
     a = x.copy()
     np.sin(a, a)
@@ -75,7 +100,8 @@ def m(load_module):
 
 
 @pytest.mark.parametrize("name", ["unpacked", "repeated_key", "keys_equal_when_run", "defaults_overridden", "merged",
-                                  "merged_in_place", "sets_and_ints"])
+                                  "merged_in_place", "sets_and_ints", "a_subclass", "sets_changed_in_place",
+                                  "a_class_of_its_own"])
 @pytest.mark.parametrize("kind", ["float", "array"])
 def test_a_merged_key_has_the_gradient_of_the_value_it_kept(m, name, kind):
     f = getattr(m, name)
