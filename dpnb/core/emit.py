@@ -1060,8 +1060,8 @@ class Emitter:
                 out.append(assign(var, C(value)))
             if info["loops"] is not None:
                 out.append(assign(info["loops"], C(0)))
-        calls = not isinstance(s, ast.With) and any(type(n) is ast.Call for st in s.body for n in walk(st))
-        mark = self.namer.fresh("_changes") if calls else None
+        calling = [] if isinstance(s, ast.With) else [any(type(n) is ast.Call for n in walk(st)) for st in s.body]
+        mark = self.namer.fresh("_changes") if any(calling) else None
         if mark is None:
             body = self.fwd_block(s.body)
         else:
@@ -1071,8 +1071,8 @@ class Emitter:
             # returned one); changes the try's own statements make are followed
             out.append(assign(mark, call(self.helper("changes_made"), self.ctx())))
             body = []
-            for st in s.body:
-                if any(type(n) is ast.Call for n in walk(st)):
+            for st, calls in zip(s.body, calling):
+                if calls:
                     body.append(assign(mark, call(self.helper("changes_made"), self.ctx())))
                 self.fwd_stmt(st, body)
         if isinstance(s, ast.With):

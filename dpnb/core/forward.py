@@ -865,8 +865,9 @@ def _is_float(v, x, floats, float_funcs):
     if t is _BinOp:
         op, a, b = type(v.op), v.left, v.right
         if op in _FLOAT_OPS:
-            fa, fb = _is_float(a, x, floats, float_funcs), _is_float(b, x, floats, float_funcs)
-            return (fa and (fb or _small_int(b))) or (_small_int(a) and fb)
+            if _is_float(a, x, floats, float_funcs):
+                return _small_int(b) or _is_float(b, x, floats, float_funcs)
+            return _small_int(a) and _is_float(b, x, floats, float_funcs)
         return op is _Pow and type(b) is _Constant and type(b.value) is int and _is_float(a, x, floats, float_funcs)
     if t is _UnaryOp:
         return type(v.op) in _SIGNS and _is_float(v.operand, x, floats, float_funcs)

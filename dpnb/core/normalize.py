@@ -606,8 +606,9 @@ class ANF:
         if not _may_act(e):
             return e
         if type(e) is ast.Call and not _may_act(e.func):
-            args = [self.expr(a, out) if type(a) is not ast.Starred else _located(ast.Starred(self.expr(a.value, out), LOAD), a) for a in e.args]
-            keywords = [_located(ast.keyword(k.arg, self.expr(k.value, out)), k) for k in e.keywords]
+            kw_values = [k.value for k in e.keywords]
+            args = self._seq(e.args, out, kw_values)
+            keywords = [_located(ast.keyword(k.arg, self.operand(k.value, kw_values[i + 1 :], out)), k) for i, k in enumerate(e.keywords)]
             return _located(ast.Call(e.func, args, keywords), e)
         return self.expr(e, out)
 

@@ -997,18 +997,24 @@ def getattr_(obj, name):
 def _attribute_by_class(obj, t, name, cls_attr):
     """(value, pullback) of `obj.name` where a class of the user's computes it with Python code of
     its own (see `getattr_`), or None where Python reads a field or a class attribute."""
-    getattribute = _class_attr(t, "__getattribute__")
-    if isinstance(getattribute, _FunctionType):
+    # (the two hooks looked up on the class as Python looks them up, through its attribute cache:
+    # every read of a field of a user's object passes here)
+    getattribute = t.__getattribute__
+    if type(getattribute) is _FunctionType:
         return _obj_bar_of(call(getattribute, obj, name), 1)
-    if cls_attr is not None and not isinstance(cls_attr, (_FunctionType, property, staticmethod, classmethod, type)):
-        dget = _class_attr(type(cls_attr), "__get__")
+    if cls_attr is None:
+        if name not in getattr(obj, "__dict__", ()):
+            getattr_hook = getattr(t, "__getattr__", None)
+            if type(getattr_hook) is _FunctionType:
+                return _obj_bar_of(call(getattr_hook, obj, name), 1)
+        return None
+    if not isinstance(cls_attr, (_FunctionType, property, staticmethod, classmethod, type)):
+        dt = type(cls_attr)
+        dget = _class_attr(dt, "__get__")
         if isinstance(dget, _FunctionType):
-            data = _class_attr(type(cls_attr), "__set__") is not None or _class_attr(type(cls_attr), "__delete__") is not None
-            if data or name not in getattr(obj, "__dict__", {}):
+            data = _class_attr(dt, "__set__") is not None or _class_attr(dt, "__delete__") is not None
+            if data or name not in getattr(obj, "__dict__", ()):
                 return _obj_bar_of(call(dget, cls_attr, obj, t), 2)
-    getattr_hook = _class_attr(t, "__getattr__")
-    if isinstance(getattr_hook, _FunctionType) and cls_attr is None and name not in getattr(obj, "__dict__", {}):
-        return _obj_bar_of(call(getattr_hook, obj, name), 1)
     return None
 
 
@@ -1269,8 +1275,7 @@ _checked_items = _Checked
 
 class Recorded:
     """Iteration over an iterator that is not a sequence: the items are remembered (and counted).
-    `of`: the object of a class of the user's that was iterated (its `__iter__` or `__getitem__`
-    gave the items, run as plain Python), or None."""
+    `source`: (list, start) where a class's `__iter__` handed out that list's iterator, or None."""
 
     __slots__ = ("it", "items", "source")
 
@@ -1319,14 +1324,14 @@ def iter_acc(ctx, seq, k, c):
         if bars[1] is not None:
             H.heap_add(ctx, seq.obj, bars[1])
         return None
+    if t is Recorded and seq.source is not None:
+        lst, start = seq.source
+        H.heap_add(ctx, lst, Slots({start + k: c}))
+        return None
     if t is Recorded or hasattr(seq, "__next__"):
         # the items came out of an iterator (a class's generator `__iter__`, a generator) that
         # depends on differentiated values: dpnb cannot send their gradients back through it
         # (items that are objects got their cotangents by identity)
-        if t is Recorded and seq.source is not None:
-            lst, start = seq.source
-            H.heap_add(ctx, lst, Slots({start + k: c}))
-            return None
         it = seq.it if t is Recorded else seq
         if not isinstance(it, types.GeneratorType):
             # an iterator whose `__next__` is Python code (a class of the user's, or of dpnb's

@@ -14,6 +14,7 @@ of their operator (they do mutate a list or an array operand, as Python does).
 """
 import collections.abc
 import operator
+import types
 
 import numpy as np
 
@@ -219,10 +220,10 @@ def pos_rrule(a):
 
 
 def abs_rrule(x):
-    from ...core.operators import _is_user, user_abs
+    if type(getattr(type(x), "__abs__", None)) is types.FunctionType:
+        from ...core.operators import user_abs
 
-    if _is_user(x):
-        return user_abs(x)  # a class's own `__abs__`, as the user's code
+        return user_abs(x)  # a class's own Python `__abs__`, as the user's code
     y = abs(x)
 
     def abs_pullback(y_bar):
