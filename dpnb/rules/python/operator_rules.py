@@ -221,9 +221,10 @@ def pos_rrule(a):
 
 def abs_rrule(x):
     if type(getattr(type(x), "__abs__", None)) is types.FunctionType:
-        from ...core.operators import user_abs
+        from ...core.operators import _is_user, user_abs
 
-        return user_abs(x)  # a class's own Python `__abs__`, as the user's code
+        if _is_user(x):  # (a Dask or CuPy array's own Python `__abs__` is the rule's, below)
+            return user_abs(x)  # a class's own Python `__abs__`, as the user's code
     y = abs(x)
 
     def abs_pullback(y_bar):
