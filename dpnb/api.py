@@ -512,15 +512,32 @@ def jacobian(f, *args):
             pass
     out = [None] * len(args)
     rows = [[] for _ in args]
+    # a complex output of real inputs: the cotangent 1 gives the derivative of its real part, -1j
+    # that of its imaginary part (a real loss changes by Re(y_bar * dy)); a complex input's row
+    # is the derivative itself (y_bar * f'(z), for a holomorphic f)
+    seeds = (1.0, -1j) if yarr.dtype.kind == "c" else (1.0,)
     for k in range(n):
-        e = np.zeros(n, dtype=np.result_type(yarr.dtype, np.float64))
-        e[k] = 1.0
-        dy = e.reshape(ys) if ys else 1.0
-        if isinstance(y, (list, tuple)):
-            dy = type(y)(e) if isinstance(y, list) else tuple(e)
-        bars, _ = _backward(ctx, pb, dy, args)
-        for i, (b, a) in enumerate(zip(bars, args)):
-            rows[i].append(None if b is None else np.asarray(_dense(b, a), dtype=float).reshape(np.shape(a)))
+        row = [None] * len(args)
+        for seed in seeds:
+            e = np.zeros(n, dtype=np.result_type(yarr.dtype, np.float64))
+            e[k] = seed
+            dy = e.reshape(ys) if ys else e[0] if seed != 1.0 else 1.0
+            if isinstance(y, (list, tuple)):
+                dy = type(y)(e) if isinstance(y, list) else tuple(e)
+            bars, _ = _backward(ctx, pb, dy, args)
+            for i, (b, a) in enumerate(zip(bars, args)):
+                if b is None:
+                    continue
+                b = np.asarray(_dense(b, a))
+                if b.dtype.kind != "c":
+                    b = b.astype(float)
+                elif np.iscomplexobj(a) and seed != 1.0:
+                    continue  # a complex input's row came whole with the first seed
+                if seed != 1.0:
+                    b = 1j * b.real
+                row[i] = b if row[i] is None else row[i] + b
+        for i, a in enumerate(args):
+            rows[i].append(None if row[i] is None else row[i].reshape(np.shape(a)))
     for i, a in enumerate(args):
         if all(r is None for r in rows[i]):
             continue
@@ -555,7 +572,8 @@ def _jacobian_by_columns(f, args, ys):
             v = e.reshape(np.shape(a)) if isinstance(a, np.ndarray) else 1.0
             tangents = tuple(v if k == i else None for k in range(len(args)))
             _, ydot = jvp(f, args, tangents)
-            cols.append(np.broadcast_to(np.asarray(ydot, dtype=float), ys))
+            ydot = np.asarray(ydot)
+            cols.append(np.broadcast_to(ydot if ydot.dtype.kind == "c" else ydot.astype(float), ys))
         J = np.stack(cols, axis=-1).reshape(ys + np.shape(a)) if cols else np.zeros(ys + np.shape(a))
         out.append(J)
     return tuple(out)

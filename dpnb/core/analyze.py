@@ -297,6 +297,8 @@ class Analysis:
             k = self.atom_kind(v.value)
             if k in ("real", "num") and v.attr in ("real", "imag"):
                 return "real", self.atom_active(v.value)
+            if v.attr == "__dict__":
+                return "any", True  # an object's fields, which a write through the dict changes
             return "any", self.atom_active(v.value)
         if isinstance(v, ast.Subscript):
             return "any", self.atom_active(v.value)
@@ -326,6 +328,8 @@ class Analysis:
             return "any", True  # a local or unknown callable: may be a closure over anything
         if self.is_self_call(v):
             return self.return_kind, True
+        if f is vars:
+            return "any", True  # an object's fields, which a write through the dict changes
         r = registry.lookup(f) if _hashable(f) else None
         if r is registry.CONSTANT:
             # arrays made by NumPy (np.zeros(3)) carry no gradient yet, but may be changed in place

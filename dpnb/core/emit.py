@@ -43,6 +43,7 @@ _BINOP = {
 }
 _NEED_VARIANTS = {"add", "sub", "mul", "truediv", "pow", "matmul"}
 _UNARY = {ast.USub: "neg", ast.UAdd: "pos"}
+_COMPARE = {ast.Lt: "lt", ast.Gt: "gt", ast.LtE: "le", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 
 class Form:
@@ -350,13 +351,14 @@ class Emitter:
             self.reset(name, out)
             return
         g, gs = self.take(s, name, out, kind)
-        if g is None and not form.effect:
+        always = form.effect or (form.extra is not None and form.extra.get("always"))
+        if g is None and not always:
             return
         body = []
         st_before = dict(self.status)
         getattr(self, "bwd_" + form.kind)(s, form, g, gs, body)
         self.reset(name, body)
-        if form.effect or gs == SET:
+        if always or gs == SET:
             out.extend(body)
         elif body:
             out.append(if_(ast.Compare(g, [ast.IsNot()], [C(None)]), body))
@@ -403,7 +405,7 @@ class Emitter:
             self.acc(a, binop(binop(G, ast.Mult(), C(k)), ast.Mult(), p), out, SET, cx)
         elif op is ast.Pow:
             self.acc(a, call(self.helper("pow_base_bar"), G, a, b), out, SET, True)
-            self.acc(b, binop(binop(G, ast.Mult(), t), ast.Mult(), call(self.helper("log_base"), a)), out, SET, True)
+            self.acc(b, binop(binop(G, ast.Mult(), t), ast.Mult(), call(self.helper("log_base"), a, t)), out, SET, True)
         elif op is ast.FloorDiv:
             self.acc(a, binop(G, ast.Mult(), C(0)), out, SET)
             self.acc(b, binop(G, ast.Mult(), C(0)), out, SET)
@@ -491,7 +493,7 @@ class Emitter:
         pb = N(form.pb)
         if g is None:
             return call(self.helper("none_run"), pb, C(n))
-        if gs == SET or not form.effect:
+        if gs == SET or not (form.effect or form.extra.get("always")):
             return call(pb, g)
         return ifexp(ast.Compare(g, [ast.IsNot()], [C(None)]), call(pb, g), call(self.helper("none_run"), pb, C(n)))
 
@@ -733,15 +735,21 @@ class Emitter:
                 if block:
                     chain = [if_(test, block, chain)]
             code += chain
+        if isinstance(s, ast.With):
+            # the managers' exits ran last (the last one's first): their pullbacks run first
+            for w in info["managers"]:
+                code.append(ast.Expr(call(self.helper("with_exit_back"), self.ctx(), N(w))))
         body = []
         self.bwd_block(s.body, body)
         code += body
         if isinstance(s, ast.With):
-            for item in s.items:
+            for item, w in reversed(list(zip(s.items, info["managers"]))):
+                bar = C(None)
                 if item.optional_vars is not None:
                     b = self.namer.bar(item.optional_vars.id)
                     if b in self.bar_names and self.st(b) != NONE:
-                        code.append(ast.Expr(call(self.helper("with_value"), self.read_bar(b))))
+                        bar = self.read_bar(b)
+                code.append(ast.Expr(call(self.helper("with_enter_back"), self.ctx(), N(w), bar)))
         self.merge_status(st0)
         if info["region"] is s and info["deferred"] and code:
             locals_ = [local for _, local in info["deferred"]]
@@ -805,27 +813,37 @@ class Emitter:
             if inplace and not nl:
                 self.has_effects = True
                 return Form("helper", self.make(f"{name}_pb", s), True, {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": "i" + _BINOP[type(v.op)]})
-            if not wanted:
+            if not wanted and not self._maybe_user(v.left, v.right):
                 return Form("plain")
             op = _BINOP[type(v.op)]
             wl, wr = self.wants(v.left), self.wants(v.right)
             if wl != wr and op in _NEED_VARIANTS:
                 op += "_left" if wl else "_right"
-            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": op})
+            extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": op}
+            return Form("helper", self.make(f"{name}_pb", s), False, self._always(extra, v.left, v.right))
         if isinstance(v, ast.UnaryOp):
             if type(v.op) not in _UNARY:
                 return Form("plain")
-            if not wanted:
+            if not wanted and not self._maybe_user(v.operand):
                 return Form("plain")
             if self.num(v.operand):
                 return Form("inline_unop")
-            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": 2, "slots": [(1, v.operand)], "op": _UNARY[type(v.op)]})
+            extra = {"shape": "call", "nbars": 2, "slots": [(1, v.operand)], "op": _UNARY[type(v.op)]}
+            return Form("helper", self.make(f"{name}_pb", s), False, self._always(extra, v.operand))
         if isinstance(v, ast.Compare):
+            operands = (v.left, v.comparators[0])
+            if len(v.ops) == 1 and type(v.ops[0]) in _COMPARE and any(isinstance(a, ast.Name) and not self.num(a) for a in operands):
+                # an operand may be an object of the user's, whose comparison method is the
+                # user's code: run as such, its pullback run though a bool has no cotangent
+                extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.comparators[0])],
+                         "op": _COMPARE[type(v.ops[0])], "always": True}
+                return Form("helper", self.make(f"{name}_pb", s), False, extra)
             return Form("plain")
         if isinstance(v, ast.Attribute):
             if an.static_value(v)[0] or not wanted:
                 return Form("plain")
-            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": None, "obj": v.value, "op": "getattr"})
+            extra = {"shape": "single", "nbars": None, "obj": v.value, "op": "getattr"}
+            return Form("helper", self.make(f"{name}_pb", s), False, self._always(extra, v.value))
         if isinstance(v, ast.Subscript):
             if not wanted:
                 return Form("plain")
@@ -834,7 +852,8 @@ class Emitter:
                 # a key that carries gradients (np.r_[a, b]): its cotangent goes back too
                 slots = [(1, v.value)] + [(i + 2, k) for i, k in enumerate(keys)]
                 return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"})
-            return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "single", "nbars": None, "obj": v.value, "op": "getitem"})
+            extra = {"shape": "single", "nbars": None, "obj": v.value, "op": "getitem"}
+            return Form("helper", self.make(f"{name}_pb", s), False, self._always(extra, v.value))
         if isinstance(v, ast.Call):
             return self.call_form(s, name, v, wanted)
         if isinstance(v, (ast.Tuple, ast.List, ast.Dict, ast.Set)):
@@ -842,6 +861,21 @@ class Emitter:
         if isinstance(v, ast.Lambda):
             return Form("lambda") if wanted else Form("plain")
         return Form("plain")
+
+    def _maybe_user(self, *operands):
+        """Whether an operand may be an object of the user's (a name that is not a number): its
+        class's operator is the user's code, which may change what the gradient follows even
+        where its result is not needed."""
+        return any(isinstance(a, ast.Name) and not self.num(a) for a in operands)
+
+    def _always(self, extra, *operands):
+        """`extra`, marked to run its pullback even when no cotangent reached the result, if an
+        operand may be an object of the user's: its operator, `__getitem__`, property or
+        `__getattr__` may return a new object whose cotangent waits in the heap under what it
+        holds (a list or an array field), not under the object itself."""
+        if self._maybe_user(*operands):
+            extra["always"] = True
+        return extra
 
     def call_form(self, s, name, v, wanted):
         an = self.an
@@ -1026,6 +1060,8 @@ class Emitter:
         op = form.extra["op"]
         if isinstance(v, ast.BinOp):
             return call(self.helper(op), v.left, v.right)
+        if isinstance(v, ast.Compare):
+            return call(self.helper(op), v.left, v.comparators[0])
         if isinstance(v, ast.UnaryOp):
             return call(self.helper(op), v.operand)
         if isinstance(v, ast.Attribute):
@@ -1076,7 +1112,11 @@ class Emitter:
                     body.append(assign(mark, call(self.helper("changes_made"), self.ctx())))
                 self.fwd_stmt(st, body)
         if isinstance(s, ast.With):
-            node = ast.With(s.items, body or [ast.Pass()], None)
+            items = []
+            for item, w in zip(s.items, info["managers"]):
+                out.append(ast.copy_location(assign(w, call(self.helper("with_manager"), item.context_expr)), s))
+                items.append(ast.withitem(N(w), item.optional_vars))
+            node = ast.With(items, body or [ast.Pass()], None)
             out.append(ast.copy_location(node, s))
             if is_region and info["loops"] is not None:
                 out.append(ast.Expr(call(self.helper("check_loop"), N(info["loops"]), C(self.an.filename))))
@@ -1140,6 +1180,13 @@ class Emitter:
         else:
             info["handler"] = None
             blocks = [s.body]
+            # each context manager, held for the backward pass: a class's own `__enter__` and
+            # `__exit__` run as its code, and their pullbacks run there (`runtime.with_manager`)
+            info["managers"] = []
+            for _ in s.items:
+                w = self.make("_with", s)
+                info["managers"].append(w)
+                rinfo["init"].append((w, None))
         for block in blocks:
             if not block:
                 info["vars"].append(None)

@@ -598,7 +598,7 @@ class _Writer:
                 else:
                     terms.append(call(self.helper(pow_base_bar, "_pow_base_bar"), da, copy_tree(a), copy_tree(b)))
             if db is not None:
-                terms.append(binop(binop(db, ast.Mult(), t), ast.Mult(), call(self.helper(log_base, "_log_base"), copy_tree(a))))
+                terms.append(binop(binop(db, ast.Mult(), t), ast.Mult(), call(self.helper(log_base, "_log_base"), copy_tree(a), copy_tree(t))))
             return terms[0] if len(terms) == 1 else binop(terms[0], ast.Add(), terms[1])
         if isinstance(op, ast.FloorDiv):
             return binop(da if da is not None else db, ast.Mult(), C(0))

@@ -983,6 +983,14 @@ class _Adjoint:
                 raise Unsupported("a default that is not a number")
             args.append(C(d))
         self.raise_unless(s, v.func if guard is None else guard, f, root=guard is None)
+        # ... and its code and defaults are still those written here (a reload, IPython's
+        # `%autoreload`, gives a function a new `__code__` in place)
+        fk = self.const(f, "_f")
+        changed = ast.BoolOp(ast.Or(), [
+            ast.Compare(ast.Attribute(fk, "__code__", LOAD), [ast.IsNot()], [self.const(f.__code__, "_code")]),
+            ast.Compare(ast.Attribute(copy_tree(fk), "__defaults__", LOAD), [ast.IsNot()], [self.const(f.__defaults__, "_defaults")]),
+        ])
+        self.fwd.append(ast.copy_location(if_(changed, [ast.Raise(N("_Bail"), None)]), s))
         body = versioned.body
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise Unsupported("no return at the end")

@@ -28,6 +28,7 @@ records each change the forward pass made (`log`), so that the backward pass
 can undo them one by one — every pullback then sees the objects as they were
 when its operation ran — and redo them all at the end.
 """
+import functools
 import gc
 import sys
 import threading
@@ -59,7 +60,7 @@ _NO_TANGENT = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinM
 class Context:
     """The state of one differentiated call: what changed in the forward pass, and the heap."""
 
-    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "__weakref__")
+    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "owners", "__weakref__")
 
     def __init__(self, params=None, lock=None):
         self.log = []  # every change made by the forward pass, in order
@@ -69,6 +70,7 @@ class Context:
         self.leaves = None  # id -> [value, cotangent] of values read from globals and closures
         self.lock = lock  # for a pullback that several threads may call; None for a private call
         self.mutated_roots = None  # id -> array whose memory the forward pass changed (kept alive: ids stay unique)
+        self.owners = None  # id(obj.__dict__) -> (obj, obj.__dict__) for each one the code read (`own_dict`)
 
     # the backward pass
     def begin(self):
@@ -243,12 +245,26 @@ class _Entry:
         self.far = far  # an array: the Dask or CuPy part of its cotangent, shaped like it (or None)
 
 
+def own_dict(ctx, obj):
+    """`obj.__dict__` (or `vars(obj)`), read by the code: the dict is where `obj`'s fields are, so
+    its cotangent is theirs. Its entries in the heap are `obj`'s (`_entry`, `take`): a field
+    written through the dict and read by name, or the other way, has one cotangent."""
+    d = obj.__dict__
+    if ctx.owners is None:
+        ctx.owners = {}
+    ctx.owners[id(d)] = (obj, d)  # (the dict kept alive: its id names no other dict)
+    return d
+
+
 def _entry(ctx, obj, create=True):
-    """The heap entry of `obj` (an array's is its root's)."""
+    """The heap entry of `obj` (an array's is its root's; an object's `__dict__`'s is the object's)."""
     heap = ctx.heap
     if heap is None:
         raise DifferentiationError("internal: no backward pass is running")
     key = id(obj)
+    if ctx.owners is not None and key in ctx.owners:
+        obj = ctx.owners[key][0]
+        key = id(obj)
     e = heap.get(key)
     if e is None and create:
         e = heap[key] = _Entry(obj, _empty_acc(obj), True)
@@ -683,9 +699,9 @@ def heap_add(ctx, obj, c, _seen=None):
             acc[0] = accumulate(acc[0], c)
         return
     if isinstance(obj, (set, frozenset)):
-        raise DifferentiationError(
-            "a gradient reached the elements of a set, which keeps no order and no gradient; use a list or a tuple"
-        )
+        from ..rules._common import unordered_refusal
+
+        raise DifferentiationError(unordered_refusal("elements of a set"))
     # an object with fields (or a function: defaults, and closure variables by name)
     if isinstance(c, Tangent):
         fields = c.fields
@@ -753,6 +769,10 @@ def take(ctx, v, bar):
         return c
     if not managed(v):
         return bar
+    if ctx.owners is not None and id(v) in ctx.owners:
+        # an object's `__dict__`: the cotangents there are its object's fields', taken with it
+        heap_add(ctx, v, bar)
+        return None
     e = ctx.heap.pop(id(v), None) if ctx.heap is not None else None
     if e is None:
         return bar
@@ -812,6 +832,13 @@ def take_deep(ctx, v, bar, _seen=None):
                         parts = dict(c) if c is not None else {}
                     parts[k] = accumulate(parts.get(k), ck)
         return parts if parts is not None else c
+    if type(v) is functools.partial and v.keywords:
+        # the keywords are a dict of their own (not a field in `__dict__`): their cotangents there
+        ck = take(ctx, v.keywords, None)
+        if ck is not None:
+            parts = dict(c.fields) if isinstance(c, Tangent) else {}
+            parts["keywords"] = ck if parts.get("keywords") is None else accumulate(parts["keywords"], ck)
+            c = Tangent(functools.partial, parts)
     if managed(v) and not isinstance(v, (types.FunctionType, types.CellType, set, frozenset)):
         fields = getattr(v, "__dict__", None)
         if fields:

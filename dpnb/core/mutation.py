@@ -18,7 +18,7 @@ import types
 
 import numpy as np
 
-from ..errors import DifferentiationError, NoRuleError
+from ..errors import DifferentiationError, NoRuleError, user_location
 from ..tangents import AbstractZero, Tangent, accumulate
 from . import heap as H
 from ..rules.namespaces import is_foreign, library
@@ -187,7 +187,11 @@ def _log(ctx, rec):
 
 def _acc_of(ctx, obj):
     """The accumulator of heap object `obj`, or None if nothing reached it."""
-    e = ctx.heap.get(id(obj)) if ctx.heap is not None else None
+    if ctx.heap is None:
+        return None
+    if ctx.owners is not None and id(obj) in ctx.owners:
+        obj = ctx.owners[id(obj)][0]  # an object's `__dict__`: its fields' (`heap.own_dict`)
+    e = ctx.heap.get(id(obj))
     return None if e is None else e.acc
 
 
@@ -338,6 +342,11 @@ def _array_setitem(ctx, arr, idx, value, exact=False):
     `gradient` differentiates as the floats they stand for)."""
     if not arr.flags.writeable:
         arr[idx] = value  # raises NumPy's own error
+    if arr.dtype.kind == "O":
+        raise DifferentiationError(
+            f"an array of Python objects (dtype=object) is changed in place ({user_location()}); dpnb does "
+            "not follow its entries: use an array of floats, or a list"
+        )
     old = arr[idx]
     old = old.copy() if isinstance(old, np.ndarray) else old
     arr[idx] = value
@@ -647,8 +656,19 @@ def list_extend(ctx, obj, values):
 
 
 def list_iadd(ctx, obj, values):
+    """`obj += values` (the operator: its pullback gives the operator's three cotangents)."""
     _, pb = list_extend(ctx, obj, values)
     return obj, _selfish(ctx, obj, pb)
+
+
+def list_iadd_method(ctx, obj, values):
+    """`obj.__iadd__(values)` called by name: the method's cotangents (its object's, its argument's)."""
+    y, pb = list_iadd(ctx, obj, values)
+
+    def iadd_method_pullback(y_bar):
+        return pb(y_bar)[1:]
+
+    return y, iadd_method_pullback
 
 
 def _selfish(ctx, obj, pb):
@@ -1180,7 +1200,7 @@ MUTATORS = {
     (list, "clear"): list_clear,
     (list, "sort"): list_sort,
     (list, "reverse"): list_reverse,
-    (list, "__iadd__"): list_iadd,
+    (list, "__iadd__"): list_iadd_method,
     (dict, "update"): dict_update,
     (dict, "pop"): dict_pop,
     (dict, "popitem"): dict_popitem,

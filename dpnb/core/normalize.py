@@ -321,13 +321,15 @@ class _Renamer(ast.NodeTransformer):
         return node
 
     def visit_Lambda(self, node):
-        bound = {a.arg for a in walk(node.args) if isinstance(a, ast.arg)}
+        a = node.args
+        # the defaults are evaluated where the lambda is made: in the scope around it
+        a.defaults = [self.visit(d) for d in a.defaults]
+        a.kw_defaults = [None if d is None else self.visit(d) for d in a.kw_defaults]
+        params = a.posonlyargs + a.args + a.kwonlyargs + [p for p in (a.vararg, a.kwarg) if p is not None]
+        bound = {p.arg for p in params}
         inner = {k: v for k, v in self.mapping.items() if k not in bound}
-        if inner == self.mapping:
-            self.generic_visit(node)
-            return node
         saved, self.mapping = self.mapping, inner
-        self.generic_visit(node)
+        node.body = self.visit(node.body)
         self.mapping = saved
         return node
 

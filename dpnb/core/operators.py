@@ -322,12 +322,15 @@ def _unop(opfunc, name):
     return unop
 
 
-def log_base(a):
-    """log(a) for the exponent's cotangent of a ** b (0 at a == 0, nan for a < 0)."""
+def log_base(a, y=None):
+    """log(a) for the exponent's cotangent of `y = a ** b` (0 at a == 0). For a < 0 the complex
+    log where the power is complex (a float exponent that is not whole), else nan: a real power
+    of a negative base has no derivative in its exponent."""
     if isinstance(a, complex):
-        import cmath
-
-        return cmath.log(a) if a != 0 else 0
+        # (with `math`, whose functions have rules: dpnb differentiates this for second order)
+        return complex(math.log(abs(a)), math.atan2(a.imag, a.real)) if a != 0 else 0
+    if type(y) is complex and a < 0:
+        return complex(math.log(-a), math.pi)
     if a > 0:
         return math.log(a)
     if a == 0:
@@ -421,7 +424,58 @@ def _no_bars(y_bar):
     return None, None, None
 
 
+def _compare(opfunc, name, rname):
+    """`a < b` (and the other comparisons) where an operand may be an object of the user's: its
+    class's own Python method is run as the user's code (what it changes, it changes in the
+    gradient's sight: its pullback runs though its result, a bool, has no cotangent). Anything
+    else compares as Python does, with no cotangents."""
+
+    def compare(a, b):
+        if not (_is_user(a) or _is_user(b)):
+            return opfunc(a, b), _no_bars
+        from .runtime import _class_attr, _Wrapped, call, none_run
+
+        ta, tb = type(a), type(b)
+        order = []
+        if tb is not ta and issubclass(tb, ta) and _class_attr(tb, rname) is not None:
+            order.append(("r", tb))
+        order.append(("l", ta))
+        if tb is not ta:
+            order.append(("r", tb))
+        for side, t in order:
+            meth = _class_attr(t, name if side == "l" else rname)
+            if not isinstance(meth, _FunctionType) or meth.__code__.co_filename.startswith("<"):
+                continue  # a built-in's method, or one made from a string (dataclasses): run as written
+            if side == "l":
+                y, pb = call(meth, a, b)
+                if y is NotImplemented:
+                    continue
+                return y, pb
+            y, pb = call(meth, b, a)
+            if y is NotImplemented:
+                continue
+
+            def reflected_compare_pullback(y_bar, pb=pb):
+                f_bar, b_bar, a_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+                return f_bar, a_bar, b_bar
+
+            return y, _Wrapped(reflected_compare_pullback)
+        return opfunc(a, b), _no_bars
+
+    compare.__name__ = name.strip("_")
+    return compare
+
+
+#: comparisons: (helper name, method, reflected method, operator)
+COMPARISONS = {
+    "lt": ("__lt__", "__gt__", operator.lt), "gt": ("__gt__", "__lt__", operator.gt),
+    "le": ("__le__", "__ge__", operator.le), "ge": ("__ge__", "__le__", operator.ge),
+    "eq": ("__eq__", "__eq__", operator.eq), "ne": ("__ne__", "__ne__", operator.ne),
+}
+
 BINOPS = {"or": _or}
+for _name, (_m, _r, _op) in COMPARISONS.items():
+    BINOPS[_name] = _compare(_op, _m, _r)
 INPLACE = {"ior": _ior}
 for _name, _op, _l, _r in _OPS:
     BINOPS[_name] = _binop(_op, _l, _r)

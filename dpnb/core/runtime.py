@@ -14,6 +14,7 @@ cotangent (`none_run`).
 import builtins
 import collections
 import functools
+import itertools
 import operator
 import sys
 import types
@@ -627,7 +628,15 @@ def _builtin_method(owner, name, bound, args, kwargs):
     if rule is not None:
         if kwargs is None:
             y, pb = _rule_call(rule, desc, (owner,) + tuple(args))
-            return y, _method_as_call(pb, len(args), False)
+            n = len(args)
+
+            def builtin_method_pullback(y_bar):
+                # the rule's (desc_bar, owner_bar, *arg_bars) as the bound method's call protocol:
+                # (method_bar, *arg_bars), a bound method's cotangent being its object's
+                bars = pb(y_bar) if y_bar is not None or _accepts_none(pb) else None
+                return _nones(n + 1) if bars is None else tuple(bars[1:])
+
+            return y, _Wrapped(builtin_method_pullback)
         y, pb = call_kw(desc, (owner,) + tuple(args), kw)
 
         def builtin_method_kw_pullback(y_bar):
@@ -948,6 +957,9 @@ def getattr_(obj, name):
             return bars[1]
 
         return y, _Wrapped(property_pullback)
+    if name == "__dict__" and type(getattr(obj, "__dict__", None)) is dict and not isinstance(obj, types.FunctionType):
+        # the object's fields themselves: a write through the dict is a write of a field
+        return H.own_dict(H.current(), obj), _none_pullback
     user = not isinstance(obj, (type, types.ModuleType)) and _is_user(obj)
     if user:
         # what the class's own code computes: `__getattribute__`, a descriptor's `__get__` (a data
@@ -1089,7 +1101,7 @@ def getitem(obj, idx):
 
         return y, array_getitem_pullback
     elif t is dict or isinstance(obj, dict):
-        if not (t is dict or type(obj).__getitem__ is dict.__getitem__) and idx not in obj:
+        if t is not dict and type(obj).__getitem__ is dict.__getitem__ and idx not in obj:
             missing = getattr(type(obj), "__missing__", None)
             if missing is not None:
                 return _dict_missing(obj, idx)
@@ -1185,6 +1197,23 @@ def getitem_key(obj, is_tuple, *keys):
 def _dict_missing(obj, idx):
     """d[k] of a missing key in a dict subclass with __missing__ (defaultdict, Counter)."""
     ctx = H.current()
+    factory = getattr(obj, "default_factory", None)
+    if type(factory) is _FunctionType and isinstance(obj, collections.defaultdict):
+        # a default made by a function of the user's (`defaultdict(lambda: a)`), run as the user's
+        # code: the value it returns may carry a gradient, back to what the function reads
+        v, fpb = call(factory)
+        set_pb = M.setitem(ctx, obj, idx, v)
+
+        def factory_default_pullback(y_bar):
+            if y_bar is not None:
+                H.heap_add(ctx, obj, {idx: y_bar})
+            c = set_pb()
+            bars = fpb(c) if c is not None else none_run(fpb, 1)
+            if bars[0] is not None:
+                H.heap_add(ctx, factory, bars[0])
+            return None
+
+        return v, _Wrapped(factory_default_pullback)
     before = dict(obj)
     y = obj[idx]
     inserted = idx in obj
@@ -1216,6 +1245,8 @@ def iterable(seq):
     t = type(seq)
     if t is list or t is tuple or t is range or t is np.ndarray or t is dict or t is str:
         return seq
+    if t is set or t is frozenset:
+        return seq  # (`iter_acc` refuses a gradient that reaches an element)
     if hasattr(seq, "check") and isinstance(seq, list) and H.depth() == 0:
         # zip / enumerate over lists, read ahead: each item checked before the loop gets it (when
         # this loop is itself differentiated, the check has run already, in the program's own run)
@@ -1224,11 +1255,45 @@ def iterable(seq):
         return seq.remaining()
     if isinstance(seq, (list, tuple, dict, str, np.ndarray, range, bytes)):
         return seq
-    if _is_user(seq) and _class_attr(type(seq), "__iter__") is None:
-        getitem = _class_attr(type(seq), "__getitem__")
-        if isinstance(getitem, _FunctionType):
-            return ByIndex(seq, getitem)
+    if _is_user(seq):
+        it_fn = _class_attr(type(seq), "__iter__")
+        if it_fn is None:
+            getitem = _class_attr(type(seq), "__getitem__")
+            if isinstance(getitem, _FunctionType):
+                return ByIndex(seq, getitem)
+        elif type(it_fn) is _FunctionType and not it_fn.__code__.co_flags & 0x2A0:
+            # the class's own `__iter__`, run as the user's code: what it hands out is an
+            # iterator over a list it read or built (`iter(self.xs)`, `iter([self.a, self.b])`),
+            # whose items' cotangents go back through its pullback once the loop's are in
+            it, pb = call(it_fn, seq)
+            if type(it) is SeqIter:
+                return UserIter(seq, it, pb)
+            return Recorded(it, started=True)
     return Recorded(seq)
+
+
+class UserIter:
+    """A loop over an object whose class's `__iter__` (Python code, run as the user's code) handed
+    out the iterator `it` over a list or tuple: its items, from where `it` stood, and the pullback
+    of `__iter__`, run when the backward pass reaches the loop's first item (`iter_acc`)."""
+
+    __slots__ = ("obj", "it", "pb", "start")
+
+    def __init__(self, obj, it, pb):
+        self.obj = obj
+        self.it = it
+        self.pb = pb
+        self.start = it.pos
+
+    def __iter__(self):
+        return iter(self.it.remaining())
+
+    def finish(self, ctx, k):
+        if k == 0:
+            bars = self.pb(None) if _accepts_none(self.pb) else None
+            if bars is not None and bars[1] is not None:
+                H.heap_add(ctx, self.obj, bars[1])
+        return None
 
 
 class ByIndex:
@@ -1279,8 +1344,8 @@ class Recorded:
 
     __slots__ = ("it", "items", "source")
 
-    def __init__(self, it):
-        self.it = iter(it)
+    def __init__(self, it, started=False):
+        self.it = it if started else iter(it)
         self.items = []
         # a class's `__iter__` that hands out a list's iterator (`return iter(self.xs)`): the
         # items are that list's, from where the iterator starts, and so are their cotangents
@@ -1302,7 +1367,7 @@ _LIST_ITERATOR = type(iter([]))
 def iter_acc(ctx, seq, k, c):
     """Item `k` of a loop over `seq` received cotangent `c`."""
     if c is None:
-        return None
+        return seq.finish(ctx, k) if type(seq) is UserIter else None
     if type(seq) is _Checked:
         seq = seq.seq
     t = type(seq)
@@ -1319,6 +1384,9 @@ def iter_acc(ctx, seq, k, c):
     if t is SeqSlice:
         H.heap_add(ctx, seq.it, Slots({seq.start + k: c}))
         return None
+    if t is UserIter:
+        H.heap_add(ctx, seq.it, Slots({seq.start + k: c}))
+        return seq.finish(ctx, k)
     if t is ByIndex:
         bars = seq.pbs[k](c)
         if bars[1] is not None:
@@ -1347,8 +1415,17 @@ def iter_acc(ctx, seq, k, c):
             "dpnb cannot see into, such as a generator or a class's `__iter__` written with `yield`); "
             "loop over a list instead (`for v in list(...)`, or return a list from `__iter__`)"
         )
-    if t is dict or t is range or t is str:
-        return None  # keys, ints and characters carry no gradient
+    if t is dict or t is set or t is frozenset:
+        # a dict's keys, a set's elements: equal ones are one, and nothing says which number each
+        # came from; a gradient that reaches one that is a number other than an int is refused
+        el = next(itertools.islice(seq, k, None), None)
+        if not isinstance(el, (int, np.integer, str, bytes)) and _carries_numbers(el):
+            from ..rules._common import unordered_refusal
+
+            raise DifferentiationError(unordered_refusal("keys of a dict" if t is dict else "elements of a set"))
+        return None
+    if t is range or t is str:
+        return None  # ints and characters carry no gradient
     if isinstance(seq, list):
         H.heap_add(ctx, seq, Slots({k: c}))
         return None
@@ -1926,6 +2003,101 @@ def _library_dirs():
 _LIBRARY_DIRS = _library_dirs()
 
 
+class Managed:
+    """A context manager of a class of the user's (`with_manager`): its `__enter__` and `__exit__` run
+    as the user's code, their pullbacks kept for the backward pass (`with_exit_back`,
+    `with_enter_back`)."""
+
+    __slots__ = ("mgr", "enter", "exit", "enter_pb", "exit_pb")
+
+    def __init__(self, mgr, enter, exit_):
+        self.mgr = mgr
+        self.enter = enter
+        self.exit = exit_
+        self.enter_pb = self.exit_pb = None
+
+    def __enter__(self):
+        v, self.enter_pb = call(self.enter, self.mgr)
+        return v
+
+    def __exit__(self, et, ev, tb):
+        r, self.exit_pb = call(self.exit, self.mgr, et, ev, tb)
+        return r
+
+
+def with_manager(mgr):
+    """What a `with` statement enters: a manager of a class of the user's wrapped in `Managed`,
+    any other (a library's, NumPy's `errstate`) as it is, run as written."""
+    t = type(mgr)
+    if t is Managed:
+        # dpnb differentiating a gradient's own code: what the user's `__enter__` and `__exit__`
+        # compute is not followed a second time yet (refused rather than dropped)
+        code = mgr.enter.__code__
+        raise DifferentiationError(
+            f"a derivative of a gradient (hessian, jvp, a gradient inside a gradient) through a `with` statement "
+            f"whose context manager is a class of yours ({type(mgr.mgr).__name__}, {code.co_filename}, line "
+            f"{code.co_firstlineno}) is not supported; compute what it gives outside the `with` statement"
+        )
+    enter, exit_ = _class_attr(t, "__enter__"), _class_attr(t, "__exit__")
+    if type(enter) is _FunctionType and type(exit_) is _FunctionType and _is_user(mgr) and _users_code(enter) and _users_code(exit_):
+        return Managed(mgr, enter, exit_)
+    return mgr
+
+
+def _users_code(fn):
+    """Whether Python function `fn` is the user's code, not a library's (the standard library's or
+    an installed package's, whose context managers are run as written) nor made from a string."""
+    import sysconfig
+
+    filename = fn.__code__.co_filename
+    if filename.startswith("<"):
+        return filename.startswith("<ipython-input")  # (a cell of terminal IPython)
+    paths = _LIBRARY_PATHS
+    if not paths:
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            p = sysconfig.get_paths().get(key)
+            if p:
+                paths.append(p)
+        paths.append(__file__.rsplit("/core/", 1)[0])
+    return not any(filename.startswith(p) for p in paths)
+
+
+_LIBRARY_PATHS = []
+
+
+def with_manager_rrule(mgr):
+    # (which managers are the user's is a choice of what to follow, never differentiated; the
+    # manager's cotangent reaches it through the heap, by the `Managed`'s field)
+    return with_manager(mgr), _with_manager_pullback
+
+
+def _with_manager_pullback(y_bar):
+    return None, None
+
+
+registry.register(with_manager, with_manager_rrule)
+
+
+def with_exit_back(ctx, w):
+    """The pullback of a user's `__exit__` (`Managed`), which ran last in the `with` statement."""
+    if type(w) is Managed and w.exit_pb is not None:
+        bars = none_run(w.exit_pb, 5)
+        if bars[1] is not None:
+            H.heap_add(ctx, w.mgr, bars[1])
+
+
+def with_enter_back(ctx, w, bar):
+    """The pullback of a user's `__enter__` (`Managed`), given the cotangent of the value it
+    returned (`with ... as v`); for any other manager, a gradient that reached that value is
+    refused (its `__enter__` ran as written)."""
+    if type(w) is Managed and w.enter_pb is not None:
+        bars = w.enter_pb(bar) if bar is not None else none_run(w.enter_pb, 2)
+        if bars[1] is not None:
+            H.heap_add(ctx, w.mgr, bars[1])
+        return
+    with_value(bar)
+
+
 def with_value(bar):
     if bar is not None:
         raise DifferentiationError(
@@ -2008,6 +2180,9 @@ HELPERS = {
     "changes_made": changes_made,
     "check_caught_changes": check_caught_changes,
     "with_value": with_value,
+    "with_manager": with_manager,
+    "with_exit_back": with_exit_back,
+    "with_enter_back": with_enter_back,
     "range": builtins.range,
     "tape_reader": tape_reader,
     "append": append,

@@ -214,6 +214,18 @@ def zero_like(x, g=None):
     return None
 
 
+def unordered_refusal(what):
+    """The message refusing a gradient that reached the elements of a set or the keys of a dict
+    (`what`), at the user's line: equal ones are one, in no order, and nothing says which number
+    each came from."""
+    from ..errors import user_location
+
+    return (
+        f"a gradient reached the {what} ({user_location()}), which carry no gradient: equal ones "
+        "are kept once, so dpnb cannot tell which number each came from; use a list or a tuple"
+    )
+
+
 def seq_bar(x, bars):
     """Cotangents of the elements of the iterable `x`, gathered in the kind of `x`.
 
@@ -242,7 +254,14 @@ def seq_bar(x, bars):
             if b is not None:
                 out[i] = np.real(b) if not np.iscomplexobj(out) else b
         return out
-    if isinstance(x, (str, bytes, range, set, frozenset, dict)) or tx.__name__ == "dict_keys":
+    if isinstance(x, (set, frozenset, dict)) or tx.__name__ == "dict_keys":
+        # the elements of a set, the keys of a dict: a gradient that reaches one that is not an
+        # integer is refused (equal keys are one, and nothing says which number each came from)
+        for el, b in zip(x, bars):
+            if b is not None and not isinstance(el, (int, np.integer, str, bytes)):
+                raise DifferentiationError(unordered_refusal("elements of a set" if isinstance(x, (set, frozenset)) else "keys of a dict"))
+        return None
+    if isinstance(x, (str, bytes, range)):
         return None
     if tx.__name__ == "dict_values":
         return {k: b for k, b in zip(x.mapping, bars) if b is not None}
@@ -344,9 +363,14 @@ def _pow_bars_number(a, b, y, y_bar):
         a_bar = unbroadcast_to(a_bar, a)
     if has_tangent(b):
         if isinstance(y, complex) or isinstance(a, complex):
-            import cmath  # loaded by the first complex power: `import dpnb` does without it
-
-            b_bar = y_bar * y * cmath.log(a) if a != 0 else y_bar * 0
+            # the complex log, with `math` (whose functions have rules: second derivatives
+            # differentiate this too)
+            if a == 0:
+                b_bar = y_bar * 0
+            elif isinstance(a, complex):
+                b_bar = y_bar * y * complex(math.log(abs(a)), math.atan2(a.imag, a.real))
+            else:  # a negative float to a power that is not whole
+                b_bar = y_bar * y * complex(math.log(abs(a)), math.pi if a < 0 else 0.0)
         elif a > 0:
             b_bar = y_bar * y * math.log(a)
         elif a == 0:

@@ -7,7 +7,9 @@ functions, predicates, random number generators) are in `numpy.constants` and
 `numpy.random_draws`, registered with NumPy's other rules.
 
 Not here on purpose: `getattr` and `iter` (the transform handles them), `round`
-and `//` (they get a zero gradient, see `python.builtin_rules` and `python.operator_rules`).
+and `//` (they get a zero gradient, see `python.builtin_rules` and `python.operator_rules`),
+`vars` (an object's fields) and the sets (which refuse numbers that carry gradients): see
+`python.builtin_rules`.
 """
 import math
 import operator
@@ -20,16 +22,16 @@ from .registry import constant
 BUILTINS = (
     len, range, isinstance, issubclass, type, print, input, id, hash, repr, str,
     ascii, format, bool, int, callable, hasattr, ord, chr, bin, oct, hex, all, any,
-    set, frozenset, slice, dir, vars, bytes, bytearray, open,
+    slice, dir, bytes, bytearray, open,
     str.join, str.format, str.split, str.rsplit, str.strip, str.lstrip, str.rstrip,
     str.lower, str.upper, str.startswith, str.endswith, str.replace, str.find,
     str.count, str.isdigit, str.isalpha, str.splitlines, str.encode, str.title,
     str.capitalize, str.zfill, str.ljust, str.rjust, str.center, str.partition,
     bytes.decode,
     list.index, list.count, tuple.index, tuple.count,
-    dict.keys, dict.__contains__, list.__contains__, tuple.__contains__,
+    dict.__contains__, list.__contains__, tuple.__contains__,
     set.__contains__, frozenset.__contains__, str.__contains__, set.add,
-    float.is_integer, float.hex, float.fromhex, float.as_integer_ratio,
+    float.is_integer, float.hex, float.fromhex,
     int.bit_length, int.to_bytes, int.from_bytes,
 )
 constant(*BUILTINS)

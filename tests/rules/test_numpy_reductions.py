@@ -1,4 +1,4 @@
-"""The reduction table: sum, mean, var, std, prod, max/min, nansum/nanmean, cumsum/cumprod."""
+"""The reduction table: sum, mean, var, std, prod, max/min, nansum/nanmean, cumsum/cumprod, bincount."""
 import numpy as np
 
 from _tables import A, C, S, Seq, table_test
@@ -42,6 +42,12 @@ CASES += [
     C(np.average, A((2, 3, 2)), axis=(2, 0), weights=np.array([[1.0, 2.0], [0.5, 3.0]])),
     C(np.average, A((3, 2)), axis=0, weights=np.array([0.5, 1.0, 2.0]), returned=True, keepdims=True),
     C(np.average, A((3,), "complex"), 0, A((3,), "pos")),
+]
+# bincount: each weight is summed into its bin (an index that repeats, a bin that stays empty)
+CASES += [
+    C(np.bincount, np.array([0, 2, 2, 4]), A((4,))),
+    C(np.bincount, np.array([1, 1, 0]), A((3,)), minlength=4),
+    C(np.bincount, np.array([3, 0]), A((2,)), 6),
 ]
 for _f in (np.var, np.std, np.ndarray.var, np.ndarray.std):
     CASES += [

@@ -53,6 +53,9 @@ CASES += [
     C(np.power, A((3,), "pos"), A((3,), "complex")),
     C(np.power, A((3,), "cright"), S("pos")),
     C(np.ldexp, A((3,)), np.array([1, -2, 0])),
+    # the second argument is the value where the first is 0
+    C(np.heaviside, np.array([0.0, 1.5, -2.0, 0.0]), A((4,)), wrt=[1]),
+    C(np.heaviside, np.array([[0.0], [-1.0]]), A((3,)), wrt=[1]),
     C(np.sin, A((3,), "complex")),
     C(np.exp, A((2,), "complex")),
     C(np.multiply, A((2,), "complex"), A((2,), "complex")),

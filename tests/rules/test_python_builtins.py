@@ -2,6 +2,7 @@
 import functools
 import math
 import operator
+import types
 from collections import namedtuple
 from fractions import Fraction
 
@@ -61,6 +62,9 @@ CASES = [
     C(pow, 3, 4, 5, wrt=[]),
     C(float, S()), C(float, 3, wrt=[0]), C(float, np.float32(1.5)), C(float, A(())),
     C(float, "2.5"),
+    # (n, d) with n / d == x: ints, whose steps differences cannot follow; the round trip is in
+    # tests/regressions/test_values_marked_constant.py
+    C(float.as_integer_ratio, 1.5, wrt=[]),
     C(complex, S(), S()), C(complex, S("complex")), C(complex, S("complex"), S()), C(complex, S()),
     C(round, S(), wrt=[]), C(round, S(), 2, wrt=[]),
     C(divmod, S("frac"), S("gt1")),
@@ -100,6 +104,9 @@ CASES = [
     C(dict.copy, {"a": 1.5, "b": 2.5}),
     C(list.copy, Seq(list, (S(), S()))),
     C(complex.conjugate, S("complex")),
+    # a set of what carries no gradient; vars: an object's own fields (a namespace's dict here)
+    C(set, Seq(list, ("a", 2, "a")), wrt=[]), C(set, wrt=[]), C(frozenset, (1, 2, 2), wrt=[]),
+    C(vars, types.SimpleNamespace(a=1.5), wrt=[]),
 ]
 
 

@@ -59,6 +59,7 @@ CASES = [
     C(statistics.stdev, SPREAD),
     C(statistics.stdev, EVEN, S("pos")),
     C(statistics.stdev, EVEN, xbar=1.5),
+    C(statistics._mean_stdev, SPREAD),
 ]
 
 

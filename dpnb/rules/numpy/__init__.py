@@ -149,19 +149,19 @@ INDEX_TEXT = (
     ('ufuncs', (
         'absolute add angle any_foreign arccos arccosh arcsin arcsinh arctan arctan2 arctanh '
         'around cbrt conjugate copysign cos cosh deg2rad degrees divide exp exp2 expm1 fabs '
-        'float_power floor_divide fmax fmin fmod foreign_cotangent hypot imag ldexp log log10 '
-        'log1p log2 logaddexp logaddexp2 maximum minimum multiply nan_to_num negative positive '
-        'power rad2deg radians real reciprocal refuse_foreign refuse_foreign_cotangent remainder '
-        'round sin sinc sinh sqrt square subtract tan tanh '
+        'float_power floor_divide fmax fmin fmod foreign_cotangent heaviside hypot imag ldexp log '
+        'log10 log1p log2 logaddexp logaddexp2 maximum minimum multiply nan_to_num negative '
+        'positive power rad2deg radians real reciprocal refuse_foreign refuse_foreign_cotangent '
+        'remainder round sin sinc sinh sqrt square subtract tan tanh '
     )),
     ('constants', (
         'all allclose any argmax argmin argpartition argsort argwhere array_equal array_equiv '
-        'bincount bitwise_and bitwise_or bitwise_xor broadcast_shapes can_cast ceil count_nonzero '
+        'bitwise_and bitwise_or bitwise_xor broadcast_shapes can_cast ceil count_nonzero '
         'diag_indices digitize dtype empty empty_like equal eye finfo fix flatnonzero floor gcd '
-        'greater greater_equal heaviside identity iinfo indices invert isclose iscomplex '
-        'iscomplexobj isfinite isin isinf isnan isneginf isposinf isreal isrealobj isscalar '
-        'issubdtype lcm left_shift less less_equal lexsort logical_and logical_not logical_or '
-        'logical_xor min_scalar_type ndarray.all ndarray.any ndarray.argmax ndarray.argmin '
+        'greater greater_equal identity iinfo indices invert isclose iscomplex iscomplexobj '
+        'isfinite isin isinf isnan isneginf isposinf isreal isrealobj isscalar issubdtype lcm '
+        'left_shift less less_equal lexsort logical_and logical_not logical_or logical_xor '
+        'min_scalar_type ndarray.all ndarray.any ndarray.argmax ndarray.argmin '
         'ndarray.argpartition ndarray.argsort ndarray.nonzero ndarray.searchsorted ndarray:dtype '
         'ndarray:ndim ndarray:shape ndarray:size ndenumerate ndim ndindex nonzero not_equal ones '
         'ones_like promote_types ravel_multi_index result_type right_shift rint searchsorted '
@@ -169,7 +169,7 @@ INDEX_TEXT = (
         'zeros_like '
     )),
     ('reductions', (
-        'amax amin average cumprod cumsum max mean min nanmean nansum ndarray.cumprod '
+        'amax amin average bincount cumprod cumsum max mean min nanmean nansum ndarray.cumprod '
         'ndarray.cumsum ndarray.max ndarray.mean ndarray.min ndarray.prod ndarray.std ndarray.sum '
         'ndarray.var prod std sum var '
     )),

@@ -4,6 +4,9 @@ comparisons and predicates; and the attributes of arrays that are metadata (shap
 
 Not here on purpose: `np.round` (a zero gradient, see `ufuncs`); the random number generators
 are in `random_draws`, registered once the program imports `numpy.random`.
+
+`np.bincount` (its `weights` are summed) and `np.heaviside` (its second argument is the value
+at 0) carry gradients: their rules are in `reductions` and `ufuncs`.
 """
 import numpy as np
 
@@ -13,8 +16,8 @@ _NUMPY_NAMES = """
 zeros ones empty zeros_like ones_like empty_like
 eye identity tri indices diag_indices tril_indices triu_indices
 shape ndim size argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted
-lexsort unravel_index ravel_multi_index count_nonzero bincount digitize
-floor ceil trunc rint fix sign signbit heaviside spacing
+lexsort unravel_index ravel_multi_index count_nonzero digitize
+floor ceil trunc rint fix sign signbit spacing
 isnan isinf isfinite isposinf isneginf isreal iscomplex isrealobj iscomplexobj isscalar isin
 less less_equal greater greater_equal equal not_equal
 logical_and logical_or logical_xor logical_not all any

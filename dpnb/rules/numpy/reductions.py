@@ -1,5 +1,6 @@
 """Reductions: sum, mean, average (with weights), var, std, prod, max/min (ties split
-evenly), the nan-ignoring sum and mean, and the cumulative sum and product."""
+evenly), the nan-ignoring sum and mean, the cumulative sum and product, and `bincount`'s
+sums of weights."""
 import math
 
 import numpy as np
@@ -298,6 +299,24 @@ def average_rrule(*args, **kwargs):
     return y, average_pullback
 
 
+_BINCOUNT = ("x", "weights", "minlength")
+
+
+def bincount_rrule(*args, **kwargs):
+    y = np.bincount(*args, **kwargs)
+
+    def bincount_pullback(y_bar):
+        # out[k] = sum of weights[i] with x[i] == k: each weight gets the cotangent of its bin
+        p = bind(_BINCOUNT, args, kwargs, weights=None)
+        weights = p["weights"]
+        if weights is None or y_bar is None:
+            return call_bars(_BINCOUNT, args, kwargs, {})
+        w_bar = asarray(y_bar)[np.asarray(p["x"])]
+        return call_bars(_BINCOUNT, args, kwargs, {"weights": to_like(w_bar, weights)})
+
+    return y, bincount_pullback
+
+
 def cumsum_rrule(a, axis=None, *args, **kwargs):
     y = np.cumsum(a, axis, *args, **kwargs)
 
@@ -348,6 +367,7 @@ def cumprod_rrule(a, axis=None, *args, **kwargs):
 
 
 register(np.average, average_rrule, number_closed=True, generic=True)
+register(np.bincount, bincount_rrule)
 for _f in (np.cumsum, np.ndarray.cumsum):
     register(_f, cumsum_rrule, generic=True)
 # whether an entry is 0 decides the pullback: known for a NumPy operand only

@@ -119,6 +119,8 @@ BINARY = {
     np.fmod: ("1", "-rint((x1 - y) / x2)"),
     np.copysign: ("where(signbit(x1) == signbit(x2), 1, -1)", None),
     np.ldexp: ("exp2(x2)", None),
+    # x2 is the value where x1 == 0
+    np.heaviside: (None, "x1 == 0"),
 }
 
 for _f, _p in UNARY.items():

@@ -73,7 +73,7 @@ _SEQUENCES = (list, tuple, np.ndarray)
 class Source:
     """An iterable argument of a rule: its items as they are read, and their cotangents' way back."""
 
-    __slots__ = ("x", "items", "kind", "start", "ctx", "_it")
+    __slots__ = ("x", "items", "kind", "start", "ctx", "_it", "positions")
 
     def __init__(self, x):
         self.x = x
@@ -84,6 +84,7 @@ class Source:
         elif isinstance(x, _runtime()["SeqIter"]):
             self.kind = "positions"
             self.start = x.pos
+            self.positions = []  # where each item was read (another reader may take turns: zip(it, it))
             self.ctx = _runtime()["heap"].current()
         elif isinstance(x, collections.abc.Iterator):
             self.kind = "foreign"
@@ -103,6 +104,7 @@ class Source:
                 raise StopIteration
             v = x.seq[pos]
             x.pos = pos + 1
+            self.positions.append(pos)
         else:
             if self._it is None:
                 self._it = iter(self.x)
@@ -128,6 +130,7 @@ class Source:
             x = self.x
             seq = x.seq
             out = [seq[i] for i in range(x.pos, len(seq))]
+            self.positions.extend(range(x.pos, len(seq)))
             x.pos = len(seq)
             self.items.extend(out)
             return out
@@ -149,7 +152,11 @@ class Source:
             x = self.x
             if x.pos != self.start:  # the backward pass sees the iterator as it was before the call
                 self.ctx.undo(_runtime()["PosRec"](x, self.start, x.pos))
-            found = {self.start + i: b for i, b in pairs if b is not None}
+            found = {}
+            for i, b in pairs:
+                if b is not None:
+                    p = self.positions[i]
+                    found[p] = b if found.get(p) is None else found[p] + b
             return _runtime()["Slots"](found) if found else None
         if self.kind == "foreign":
             if any(b is not None for _, b in pairs):

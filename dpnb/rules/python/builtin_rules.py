@@ -1,6 +1,7 @@
 """Rules for builtins: abs, min, max, sum, pow, float, complex, round, divmod, the
 sequence builders (list, tuple, zip, enumerate, reversed, sorted), the higher-order
-map, filter and functools.reduce, dict construction and dict/list methods.
+map, filter and functools.reduce, dict construction and dict/list methods, `vars`, and sets
+(`set`, `frozenset`: a gradient that reaches an element of one is refused).
 
 Keyword arguments that carry values (`dict(a=x)`, `sum(xs, start=s)`,
 `max(xs, default=d)`) get their cotangents in a dict after the positional ones.
@@ -15,13 +16,14 @@ iterator from `iter(xs)` or from an itertools rule gets its items' cotangents by
 and `zip` stops reading at the shortest argument (so an endless `repeat` or `count` is fine).
 """
 import functools
+import types
 from fractions import Fraction
 
 import numpy as np
 
 from ...errors import DifferentiationError
 
-from .._common import accumulate, has_tangent, seq_bar, to_like, unbroadcast_to, zero_like
+from .._common import accumulate, has_tangent, seq_bar, to_like, unbroadcast_to, unordered_refusal, zero_like
 from ..registry import register, register_attribute
 from ._iterables import Source
 from .operator_rules import abs_rrule, pow_rrule
@@ -34,15 +36,34 @@ def _nones(args):
 # --- numbers ------------------------------------------------------------------------------
 
 
-def _pow3_rrule(base, exp, *mod):
-    if mod:  # modular exponentiation: integers only, no gradient
-        y = pow(base, exp, *mod)
+def _pow3_rrule(base, exp, *mod, **kw):
+    if (mod and mod[0] is not None) or kw.get("mod") is not None:
+        # modular exponentiation: integers only, no gradient
+        y = pow(base, exp, *mod, **kw)
 
         def pow_pullback(y_bar):
             return None, None, None, None
 
         return y, pow_pullback
-    return pow_rrule(base, exp)
+    if not mod and not kw:
+        return pow_rrule(base, exp)
+    y, pb = pow_rrule(base, exp)  # `mod=None`: the plain power
+
+    def pow_none_pullback(y_bar):
+        return tuple(pb(y_bar)) + ((None,) if mod else ())
+
+    return y, pow_none_pullback
+
+
+def as_integer_ratio_rrule(x):
+    # x == n / d: n moves with x (d, a power of two, only jumps), so n's cotangent times d is x's
+    y = x.as_integer_ratio()
+
+    def as_integer_ratio_pullback(y_bar):
+        n_bar = y_bar[0] if y_bar is not None else None
+        return None, None if n_bar is None else float(n_bar) * y[1]
+
+    return y, as_integer_ratio_pullback
 
 
 def float_rrule(x=0.0):
@@ -107,6 +128,7 @@ def divmod_rrule(a, b):
 register(abs, abs_rrule, number_closed=True)
 register(pow, _pow3_rrule, number_closed=True)
 register(float, float_rrule, number_closed=True)
+register(float.as_integer_ratio, as_integer_ratio_rrule)
 register(complex, _complex_rrule, number_closed=True)
 register(round, round_rrule, number_closed=True)
 register(divmod, divmod_rrule)
@@ -311,8 +333,55 @@ def sorted_rrule(iterable, **kwargs):
     return y, sorted_pullback
 
 
+def _set_rule(make):
+    def set_rrule(*iterable):
+        # the set of what the argument holds; a gradient that comes back to an element is refused
+        # (here for a frozenset, whose cotangent is a value; by the heap for a set): elements equal
+        # to one another are one, in no order, and nothing says which number each came from
+        y = make(Source(iterable[0]).read()) if iterable else make()
+
+        def set_pullback(y_bar):
+            if _reaches(y_bar):
+                raise DifferentiationError(unordered_refusal("elements of a set"))
+            return (None,) * (len(iterable) + 1)
+
+        return y, set_pullback
+
+    set_rrule.__name__ = f"{make.__name__}_rrule"
+    return set_rrule
+
+
+def _reaches(c):
+    if c is None:
+        return False
+    if isinstance(c, (list, tuple)):
+        return any(_reaches(ci) for ci in c)
+    if isinstance(c, dict):
+        return any(_reaches(ci) for ci in c.values())
+    return True
+
+
+def vars_rrule(*obj):
+    if not obj:
+        raise DifferentiationError("vars() with no argument reads the function's local variables, which dpnb renames; read them by name")
+    o = obj[0]
+    if type(getattr(o, "__dict__", None)) is not dict or isinstance(o, types.FunctionType):
+        return vars(o), _no_bars  # a module's or a class's namespace: code, not values
+    from ...core import heap
+
+    # the object's fields themselves (their cotangents are the object's: `heap.own_dict`)
+    return heap.own_dict(heap.current(), o), _no_bars
+
+
+def _no_bars(y_bar):
+    return None, None
+
+
 register(list, list_rrule)
 register(tuple, tuple_rrule)
+register(vars, vars_rrule)
+register(set, _set_rule(set))
+register(frozenset, _set_rule(frozenset))
 register(zip, zip_rrule)
 register(_read_ahead, _read_ahead_rrule)
 register(enumerate, enumerate_rrule)
@@ -462,9 +531,28 @@ def dict_items_rrule(self):
     y = list(self.items())
 
     def items_pullback(y_bar):
+        _refuse_key_bars([k for k, _ in y], [None if t is None else t[0] for t in y_bar])
         return None, {k: t[1] for (k, _), t in zip(y, y_bar) if t is not None and t[1] is not None}
 
     return y, items_pullback
+
+
+def dict_keys_rrule(self):
+    y = list(self)
+
+    def keys_pullback(y_bar):
+        _refuse_key_bars(y, y_bar)
+        return None, None
+
+    return y, keys_pullback
+
+
+def _refuse_key_bars(keys, bars):
+    """A gradient that reached a dict's key that is a number other than an int is refused: equal
+    keys are one, and nothing says which number each came from."""
+    for k, b in zip(keys, bars):
+        if b is not None and not isinstance(k, (int, np.integer, str, bytes)):
+            raise DifferentiationError(unordered_refusal("keys of a dict"))
 
 
 def dict_copy_rrule(self):
@@ -481,6 +569,7 @@ register(dict, dict_rrule)
 register(dict.get, dict_get_rrule)
 register(dict.values, dict_values_rrule)
 register(dict.items, dict_items_rrule)
+register(dict.keys, dict_keys_rrule)
 register(dict.copy, dict_copy_rrule)
 register(list.copy, list_copy_rrule)
 

@@ -223,7 +223,33 @@ pstdev_rrule = _spread_rule(statistics.pstdev, "mu", 0, root=True)
 stdev_rrule = _spread_rule(statistics.stdev, "xbar", 1, root=True)
 
 
+def mean_stdev_rrule(data):
+    # (mean, stdev) in one pass (`NormalDist.from_samples`): its square root is taken with
+    # integers (`math.isqrt` of an exact fraction), which carry no gradient
+    src = Source(data)
+    items = src.read()
+    y = statistics._mean_stdev(items)
+
+    def mean_stdev_pullback(y_bar):
+        if y_bar is None:
+            return None, None
+        m_bar, s_bar = y_bar
+        n = len(items)
+        xbar, sd = y
+        values = [0.0] * n
+        if m_bar is not None:
+            values = [v + m_bar / n for v in values]
+        if s_bar is not None and sd:
+            # d stdev / d x_i = (x_i - mean) / ((n - 1) stdev)
+            values = [v + s_bar * (float(x) - xbar) / ((n - 1) * sd) for v, x in zip(values, items)]
+        return None, _data_bar(src, items, values)
+
+    return y, mean_stdev_pullback
+
+
 register(statistics.mean, mean_rrule)
+if hasattr(statistics, "_mean_stdev"):  # Python 3.10 onwards
+    register(statistics._mean_stdev, mean_stdev_rrule)
 register(statistics.fmean, fmean_rrule)
 register(statistics.geometric_mean, geometric_mean_rrule)
 register(statistics.harmonic_mean, harmonic_mean_rrule)
