@@ -1461,13 +1461,16 @@ class Emitter:
         elts = [C(None)]
         an = self.an
         a = self.fdef.args
+        kwarg = a.kwarg.arg if a.kwarg else None
         for p in an.params:
             atom = ast.Name(p, LOAD)
             b = self.namer.bar(p)
             if an.is_cell(p):
-                elts.append(call(self.helper("cell_take"), self.ctx(), self.cell_object(p)))
+                # a **kwargs dict in a closure variable: its cotangent is in the heap too (see below)
+                take = "cell_take_made" if p == kwarg else "cell_take"
+                elts.append(call(self.helper(take), self.ctx(), self.cell_object(p)))
                 continue
-            if p == (a.kwarg.arg if a.kwarg else None):
+            if p == kwarg:
                 # **kwargs: a dict made by the call, whose cotangent is in the heap
                 cur = self.read_bar(b) if b in self.bar_names and self.st(b) != NONE else C(None)
                 elts.append(call(self.helper("take"), self.ctx(), atom, cur))

@@ -948,6 +948,19 @@ def cell_take(ctx, cell):
     return e.acc[0]
 
 
+def cell_take_made(ctx, cell):
+    """`cell_take` for a closure variable holding an object the call itself made (the dict of a
+    `**kwargs` parameter): the cell's own cotangent plus the object's heap entry, which is removed.
+    Reads through the closure left their cotangent with the object (`heap_add` of a cell), and no
+    caller can take it from there: none of them ever held that dict."""
+    c = cell_take(ctx, cell)
+    try:
+        v = cell.cell_contents
+    except ValueError:  # deleted
+        return c
+    return take(ctx, v, c)
+
+
 # --- intermediates held weakly ----------------------------------------------------------------
 # An array that owns its memory and that the pullback reads only to find its cotangent here is
 # held by a `Ref` (see `Emitter.weaken`): if no rule's pullback kept it, it is freed when the

@@ -2153,6 +2153,7 @@ HELPERS = {
     "delitem": M.delitem,
     "cell_prepare": M.cell_prepare,
     "cell_take": H.cell_take,
+    "cell_take_made": H.cell_take_made,
     "current": H.current,
     "take": H.take,
     "take_deep": H.take_deep,
