@@ -451,8 +451,8 @@ class Analysis:
         f = self.callee_value(v.func)
         if f is None or not _hashable(f):
             return False
-        if isinstance(f, np.ufunc) and len(v.args) > f.nin:
-            return False  # `np.sin(a, out)`: the output given by position
+        if _writes_by_position(v, f):
+            return False  # `np.sin(a, out)`, `np.dot(a, b, out)`: the output given by position
         r = registry.lookup(f)
         if r is registry.CONSTANT:
             return True
@@ -464,7 +464,35 @@ class Analysis:
 
     def callee_is_constant(self, v):
         f = self.callee_value(v.func)
-        return f is not None and _hashable(f) and registry.lookup(f) is registry.CONSTANT
+        if f is None or not _hashable(f):
+            return False
+        if _writes_by_position(v, f):
+            return False  # `np.floor(z, z)`, `np.fix(z, z)`: writes into the output given by position
+        return registry.lookup(f) is registry.CONSTANT
+
+
+def _outputs_by_position(v, f):
+    """Is ufunc `f` given outputs by position in call `v` (`np.sin(a, a)`, `np.add(a, b, o, where=m)`,
+    whose keyword form `f(*args, **kwargs)` counts its positional arguments in `dpnb_npos`)?"""
+    if v.keywords:
+        npos = getattr(v, "dpnb_npos", None)
+        return npos is None or npos > f.nin
+    return len(v.args) > f.nin
+
+
+def _writes_by_position(v, f):
+    """Is `f` given the array it writes into by position in call `v` (a ufunc's outputs after its
+    inputs, `out` of np.dot(a, b, out), np.clip(a, lo, hi, out), ...)?"""
+    if isinstance(f, np.ufunc):
+        return _outputs_by_position(v, f)
+    names = registry.out_params(f)
+    if names is None:
+        return False
+    k = len(names) - 1
+    if v.keywords:
+        npos = getattr(v, "dpnb_npos", None)
+        return npos is None or npos > k
+    return len(v.args) > k
 
 
 def _is_c_callable(f):

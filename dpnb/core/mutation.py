@@ -366,8 +366,8 @@ def _array_setitem(ctx, arr, idx, value, exact=False):
             return c
         acc = H.array_peek_window(ctx, arr) if ctx.heap is not None and _reached(ctx, arr) else None
         if acc is not None and (exact or arr.dtype.kind in "fc") and _has_tangent(value):
-            if basic:
-                c = np.array(acc[idx], copy=True)
+            if basic or _is_mask(idx):
+                c = np.array(acc[idx], copy=True)  # (a mask writes no entry twice)
             else:
                 c = _last_write_cot(arr, idx, acc)
             acc[idx] = 0
@@ -415,20 +415,22 @@ def _is_basic_index(idx):
     return True
 
 
+def _is_mask(idx):
+    """An index that is one boolean array (`a[mask] = v`): it picks each entry once at most."""
+    return type(idx) is np.ndarray and idx.dtype == np.bool_
+
+
 def _last_write_cot(arr, idx, acc):
     """With a fancy index an entry may be written twice: only the last write reaches the array."""
     region_shape = np.shape(arr[idx])
     n = int(np.prod(region_shape)) if region_shape else 1
     labels = np.full(arr.shape, -1, dtype=np.intp)
     labels[idx] = np.arange(n, dtype=np.intp).reshape(region_shape)
-    mask = labels >= 0
-    out = np.bincount(labels[mask], weights=None, minlength=n).astype(float) * 0
-    if acc.dtype.kind == "c":
-        out = out.astype(acc.dtype)
-        np.add.at(out, labels[mask], acc[mask])
-    else:
-        out = np.bincount(labels[mask], weights=acc[mask], minlength=n).astype(acc.dtype)
-    return out.reshape(region_shape)
+    # the entries of the region that wrote last where they point (a constant mask), and the
+    # array's cotangent read there: linear in `acc`, as a gradient of a gradient differentiates it
+    # (np.bincount's weights are not followed: jvp gave 0)
+    last = labels[idx] == np.arange(n, dtype=np.intp).reshape(region_shape)
+    return np.where(last, acc[idx], 0).astype(acc.dtype, copy=False)
 
 
 def raw_setattr(ctx, obj, name, value):

@@ -858,6 +858,8 @@ class ANF:
         call = ast.Call(func, [ast.Starred(targs, LOAD)], [ast.keyword(None, kwargs)])
         if any(kw.arg == "out" for kw in e.keywords):
             call.dpnb_out = True  # writes into an argument: followed as a change in place
+        if not any(isinstance(a, ast.Starred) for a in e.args):
+            call.dpnb_npos = len(e.args)  # (a ufunc's outputs may be given by position: `analyze`)
         return self.bind(call, out, e, target)
 
     def e_Lambda(self, e, out, target=None):

@@ -167,13 +167,18 @@ def call(f, *args):
             return adj(*args)
     rule = _lookup(f)
     if rule is not None:
-        if rule is CONSTANT:
-            return constant(f(*args), const_pb(len(args)))
-        if type(f) is np.ufunc and len(args) > f.nin:
-            # `np.sin(a, out)`: the outputs given by position are `out=`'s (written into)
-            y, pb = call_kw(f, args[: f.nin], {"out": tuple(args[f.nin :])})
-            return y, _Wrapped(lambda y_bar: (None, *pb(y_bar)[1], *(None,) * (len(args) - f.nin)))
-        return _rule_call(rule, f, args)
+        if type(f) is not np.ufunc or len(args) <= f.nin:
+            if rule is CONSTANT:
+                if len(args) > 1 and _out_params(f) is not None:
+                    r = _out_by_position(f, args)  # np.fix(z, z)
+                    if r is not None:
+                        return r
+                return constant(f(*args), const_pb(len(args)))
+            return _rule_call(rule, f, args)
+        # `np.sin(a, out)`, `np.floor(z, z)`: the outputs given by position are `out=`'s (written
+        # into, followed as a change in place: `_out_call`), for a constant as for a rule
+        y, pb = call_kw(f, args[: f.nin], {"out": tuple(args[f.nin :])})
+        return y, _Wrapped(lambda y_bar: (None, *(pb(y_bar)[1] or (None,) * f.nin), *(None,) * (len(args) - f.nin)))
     if type(f) is _MethodDescriptor and args and (f.__objclass__, f.__name__) in M.MUTATORS:
         # dict.update(d, other): the method that changes its object, called through its class
         M.mutator(args[0], f.__name__, builtin=True)  # refused for a subclass that overrides it
@@ -207,6 +212,10 @@ def resolve(f, *args):
 
 
 def _rule_call(rule, f, args):
+    if len(args) > 2 and _out_params(f) is not None:
+        r = _out_by_position(f, args)  # np.dot(a, b, o), z.clip(lo, hi, z)
+        if r is not None:
+            return r
     y, pb = rule(*args)
     t = type(y)
     if t is np.ndarray or t in H.VALUE_TYPES and t is not tuple:
@@ -243,11 +252,32 @@ def call_kw(f, args, kwargs):
     if rule is None:
         return _call_other(f, tuple(args), kwargs)
     n = len(args)
+    if type(f) is np.ufunc and n > f.nin:
+        return _outputs_by_position(f, tuple(args), kwargs)
+    if n > 1 and _out_params(f) is not None:
+        names = _out_params(f)
+        k = len(names) - 1
+        if n > k and args[k] is not None and "out" not in kwargs:
+            # np.clip(a, lo, hi, o, casting=...): the arguments from `out` on, by keyword
+            args = tuple(args)
+            _past_out(f, n, k)
+            y, pb = _out_call(f, args[:k], dict(kwargs, out=args[k]))
+            extra = (None,) * (n - k)
+
+            def out_by_position_kw_pullback(y_bar):
+                f_bar, args_bar, kw_bar = pb(y_bar)
+                if args_bar is None:
+                    return f_bar, None, kw_bar
+                return f_bar, tuple(args_bar) + extra, kw_bar
+
+            return y, _Wrapped(out_by_position_kw_pullback)
+    if "out" in kwargs and kwargs["out"] is not None:
+        # the result written into an array given (a ufunc's, a reduction's, np.dot's, a constant's
+        # as np.floor's): computed out of place, then written as a change in place (`_out_call`)
+        return _out_call(f, tuple(args), kwargs)
     if rule is CONSTANT:
         y = f(*args, **kwargs)
         return constant(y, _kw_const_pb)
-    if "out" in kwargs and kwargs["out"] is not None and isinstance(f, np.ufunc):
-        return _ufunc_out(f, args, kwargs)
     # arguments passed by keyword that are the callee's leading positional parameters are passed to
     # the rule by position, so that their cotangents come back (np.linalg.norm(x=X, axis=1))
     args, kwargs, moved = _bind_leading(f, tuple(args), kwargs)
@@ -324,23 +354,178 @@ def _kw_const_pb(y_bar):
     return None, None, None
 
 
-def _ufunc_out(f, args, kwargs):
-    """`ufunc(..., out=a)`: computed out of place, then written into `a` as `a[...] = result`."""
-    out = kwargs["out"]
-    out = out[0] if isinstance(out, tuple) else out
-    kw = {k: v for k, v in kwargs.items() if k != "out"}
-    y, pb = call_kw(f, args, kw)
-    ctx = H.current()
-    set_pb = M.setitem(ctx, out, Ellipsis, y)
+def _out_call(f, args, kwargs):
+    """`f(*args, out=o, **kw)` for `f` with a rule (or a constant): the result is computed out of
+    place by `f`'s rule, then written into `o` as the assignment `o[...] = y`, which the backward
+    pass follows as any change in place: the pullback takes the cotangent `o` has at that point
+    (the result's, and whatever later reads of `o` gave it), undoes the write (so the rule's own
+    pullback reads its inputs as they were, even when `o` is one of them or shares its memory) and
+    hands that cotangent to the rule; what `o` held before gets none.
 
-    def ufunc_out_pullback(y_bar):
-        if y_bar is not None:
-            H.array_add(ctx, out, y_bar)
-        c = set_pb()
-        f_bar, args_bar, kw_bar = pb(c) if c is not None else (None, None, None)
+    A ufunc's `where=`: only the entries where it is true are computed (the ufunc runs on those
+    entries alone, so no value outside the mask, a division by 0 there say, reaches the
+    gradient) and written (`o[mask] = y`); the others keep what `o` held, and their cotangent.
+    `out=(o1, o2)` of a ufunc of several results writes each one given."""
+    out = kwargs["out"]
+    kw = {k: v for k, v in kwargs.items() if k != "out"}
+    ufunc = type(f) is np.ufunc
+    outs = out if type(out) is tuple else (out,)
+    nout = f.nout if ufunc else 1
+    if len(outs) != nout:
+        f(*args, **kwargs)  # NumPy's own error (a wrong number of outputs)
+        raise DifferentiationError(f"{_fname(f)} was given {len(outs)} outputs, it has {nout}")
+    if all(o is None for o in outs):
+        return _without_out(f, args, kw)
+    for o in outs:
+        if o is not None and type(o) is not np.ndarray:
+            raise NoRuleError(
+                f, f"an `out=` of type {type(o).__name__}: dpnb follows a write into a NumPy array only; "
+                "compute the result out of place (`o[...] = f(...)`) instead")
+    where = kw.pop("where", True) if ufunc else True
+    masked = not (type(where) is bool and where)
+    if masked:
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args), *(o.shape for o in outs if o is not None))
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), shape)
+        y, pb = _masked_call(f, args, kw, shape, mask)
+    else:
+        y, pb = call_kw(f, args, kw)
+    ys = y if nout > 1 else (y,)
+    _check_cast(f, args, kwargs, ys, outs, kw.get("casting", "same_kind"))
+    ctx = H.current()
+    results = []
+    set_pbs = []
+    for o, yk in zip(outs, ys):
+        if o is None:
+            if masked:  # NumPy leaves the entries outside the mask as it found them: uninitialised
+                r = np.zeros(shape, dtype=np.result_type(yk))
+                set_pbs.append(M.setitem(ctx, r, mask, yk))
+            else:
+                r = yk
+                set_pbs.append(None)
+            results.append(r)
+            continue
+        set_pbs.append(M.setitem(ctx, o, mask if masked else Ellipsis, yk))
+        results.append(o)
+    result = tuple(results) if nout > 1 else results[0]
+
+    def out_call_pullback(y_bar):
+        bars = y_bar if nout > 1 else (y_bar,)
+        cs = []
+        for k in range(nout - 1, -1, -1):  # the writes undone in the reverse order
+            b = None if bars is None else bars[k]
+            set_pb = set_pbs[k]
+            if set_pb is None:
+                cs.append(b)
+                continue
+            if b is not None:
+                H.array_add(ctx, results[k], b)
+            cs.append(set_pb())
+        cs.reverse()
+        c = tuple(cs) if nout > 1 else cs[0]
+        if nout > 1 and all(ck is None for ck in cs):
+            c = None
+        f_bar, args_bar, kw_bar = pb(c) if c is not None else none_run(pb, 3)
         return f_bar, args_bar, kw_bar
 
-    return out, _Wrapped(ufunc_out_pullback)
+    return result, _Wrapped(out_call_pullback)
+
+
+_out_params = registry.out_params
+
+
+def _out_by_position(f, args):
+    """`f(..., o, ...)` given its `out` by position (np.dot(a, b, o), ndarray.clip(z, lo, hi, z),
+    np.cumsum(z, 0, None, z)): `_out_call` with the arguments from `out` on given by keyword; the
+    call protocol's pullback. None when `out` is not given (short of it, or None)."""
+    names = _out_params(f)
+    k = len(names) - 1
+    if len(args) <= k or args[k] is None:
+        return None
+    _past_out(f, len(args), k)
+    y, pb = _out_call(f, tuple(args[:k]), {"out": args[k]})
+    n = len(args)
+
+    def out_by_position_pullback(y_bar):
+        f_bar, args_bar, kw_bar = pb(y_bar)
+        bars = tuple(args_bar) if args_bar is not None else (None,) * k
+        return (f_bar, *bars, *(None,) * (n - k))
+
+    return y, _Wrapped(out_by_position_pullback)
+
+
+def _past_out(f, n, k):
+    if n > k + 1:
+        raise NoRuleError(
+            f, "arguments after `out` given by position (np.sum(a, 0, None, o, True)); give them, and `out`, by keyword")
+
+
+def _outputs_by_position(f, args, kwargs):
+    """ufunc `f(a, b, o, where=m)`: the arguments past its inputs are its outputs (`out=`)."""
+    if "out" in kwargs:
+        f(*args, **kwargs)  # NumPy's own error (`out` given twice)
+    nin = f.nin
+    y, pb = _out_call(f, args[:nin], dict(kwargs, out=tuple(args[nin:])))
+    extra = (None,) * (len(args) - nin)
+
+    def outputs_by_position_pullback(y_bar):
+        f_bar, args_bar, kw_bar = pb(y_bar)
+        if args_bar is None:
+            return f_bar, None, kw_bar
+        return f_bar, tuple(args_bar) + extra, kw_bar
+
+    return y, _Wrapped(outputs_by_position_pullback)
+
+
+def _fname(f):
+    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
+
+
+def _without_out(f, args, kw):
+    """`out=None` (or a tuple of Nones): the call without it."""
+    y, pb = call_kw(f, args, kw)
+    return y, pb
+
+
+def _check_cast(f, args, kwargs, ys, outs, casting):
+    """A result NumPy would refuse to cast into its `out` (a float into an int array, under the
+    default `same_kind`) raises NumPy's own error, as the call would."""
+    for o, yk in zip(outs, ys):
+        if o is None:
+            continue
+        dt = np.result_type(yk)
+        if dt != o.dtype and not np.can_cast(dt, o.dtype, casting=casting):
+            scratch = tuple(None if p is None else p.copy() for p in outs)
+            f(*args, **dict(kwargs, out=scratch if type(kwargs["out"]) is tuple else scratch[0]))
+            return  # NumPy allows it (an unsafe cast of a reduction): written as `o[...] = y` casts
+
+
+def _masked_call(f, args, kw, shape, mask):
+    """ufunc `f` on the entries of its broadcast arguments where `mask` is true (each array picked
+    by the mask, numbers as they are): (y over those entries, pullback in `call_kw`'s form)."""
+    picked = tuple(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[mask] for a in args)
+    y, pb = call_kw(f, picked, kw)
+
+    def masked_call_pullback(y_bar):
+        f_bar, bars, kw_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
+        if bars is None:
+            return f_bar, None, kw_bar
+        out = []
+        for a, b in zip(args, bars):
+            if b is None or np.ndim(a) == 0:
+                out.append(b)
+                continue
+            full = np.zeros(shape, dtype=np.result_type(b))
+            full[mask] = b
+            out.append(_unbroadcast_to(full, a))
+        return f_bar, tuple(out), kw_bar
+
+    return y, _Wrapped(masked_call_pullback)
+
+
+def _unbroadcast_to(g, x):
+    from ..rules._common import unbroadcast_to
+
+    return unbroadcast_to(g, x)
 
 
 def _as_keyword_protocol(result, n):
@@ -622,10 +807,10 @@ def _builtin_method(owner, name, bound, args, kwargs):
         return y, _method_as_call(pb, len(args), kwargs is not None)
     desc = _class_attr(type(owner), name)
     rule = _base_rule(type(owner), name, desc) if desc is not None else None
-    if rule is CONSTANT:
+    if rule is CONSTANT and (kwargs is None or kwargs.get("out") is None):
         y = bound(*args, **kw)
         return constant(y, _kw_const_pb if kwargs is not None else const_pb(len(args)))
-    if rule is not None:
+    if rule is not None:  # (a constant given `out=`: `call_kw` follows the write)
         if kwargs is None:
             y, pb = _rule_call(rule, desc, (owner,) + tuple(args))
             n = len(args)

@@ -149,6 +149,49 @@ def entry(f):
     return r
 
 
+_OUT_PARAMS = {}
+#: the parameters taken by position of the methods of ufuncs, up to their `out` (no signature)
+_UFUNC_METHOD_PARAMS = {
+    "reduce": ("array", "axis", "dtype", "out"),
+    "accumulate": ("array", "axis", "dtype", "out"),
+    "reduceat": ("array", "indices", "axis", "dtype", "out"),
+}
+
+
+def out_params(f):
+    """The names of `f`'s parameters that may be given by position, up to and including `out`
+    (np.dot: ("a", "b", "out"); ndarray.clip: ("self", "min", "max", "out")), or None when `f`
+    takes no `out` by position. Cached; ufuncs (whose outputs follow their `nin` inputs) are not
+    asked about."""
+    try:
+        return _OUT_PARAMS[f]
+    except KeyError:
+        pass
+    except TypeError:
+        return None
+    names = None
+    owner = getattr(f, "__self__", None)
+    if type(owner).__name__ == "ufunc" and type(owner).__module__ == "numpy":  # (NumPy not imported here)
+        names = _UFUNC_METHOD_PARAMS.get(getattr(f, "__name__", None))
+    else:
+        import inspect
+
+        try:
+            params = inspect.signature(f).parameters.values()
+        except (TypeError, ValueError):
+            params = ()
+        got = []
+        for p in params:
+            if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                break
+            got.append(p.name)
+            if p.name == "out":
+                names = tuple(got)
+                break
+    _OUT_PARAMS[f] = names
+    return names
+
+
 def lookup(f):
     """The rule for `f`, `CONSTANT` if it is constant, else None."""
     try:
