@@ -278,6 +278,12 @@ def call_kw(f, args, kwargs):
     if rule is CONSTANT:
         y = f(*args, **kwargs)
         return constant(y, _kw_const_pb)
+    dtype = kwargs.get("dtype")
+    if dtype is not None and _integer_dtype(dtype):
+        # `np.sum(x, dtype=int)`, `np.multiply(x, 2.0, dtype=int, casting="unsafe")`: each value is
+        # made an integer first, so the result is a step function of the values: no gradient
+        y = f(*args, **kwargs)
+        return constant(y, _kw_const_pb)
     # arguments passed by keyword that are the callee's leading positional parameters are passed to
     # the rule by position, so that their cotangents come back (np.linalg.norm(x=X, axis=1))
     args, kwargs, moved = _bind_leading(f, tuple(args), kwargs)
@@ -631,6 +637,13 @@ def _rule_or_constant_kw(f, args, kwargs):
         return bars[0], tuple(bars[1 : n + 1]), None
 
     return y, _Wrapped(rule_kw_pullback)
+
+
+def _integer_dtype(dtype):
+    try:
+        return np.dtype(dtype).kind in "iub"
+    except TypeError:
+        return False
 
 
 def call_defaults(f, *args):

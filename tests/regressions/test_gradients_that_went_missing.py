@@ -490,3 +490,28 @@ def test_a_second_derivative_through_a_users_manager_is_refused_not_wrong(load_m
     f = load_module(MANAGERS).value_entered
     with pytest.raises(dpnb.DifferentiationError, match="with` statement"):
         dpnb.hessian(f, 1.5)
+
+
+INTEGER_DTYPES = '''
+import numpy as np
+
+def summed_as_ints(x):
+    return np.sum(x, dtype=np.int64) * np.sum(x)
+
+def cumulated_as_ints(x):
+    return np.sum(np.cumsum(x, dtype=np.int64) * x)
+
+def multiplied_into_ints(x):
+    return np.sum(np.multiply(x, 2.0, dtype=np.int64, casting="unsafe")) * x[0]
+
+def method_as_ints(x):
+    return x.sum(dtype=int) * x[1]
+'''
+
+
+@pytest.mark.parametrize("name", ["summed_as_ints", "cumulated_as_ints", "multiplied_into_ints", "method_as_ints"])
+def test_an_integer_dtype_makes_each_value_an_int_first(load_module, name):
+    f = getattr(load_module(INTEGER_DTYPES), name)
+    x = np.array([1.3, 2.7, -0.4])
+    (g,) = dpnb.gradient(f, x)
+    np.testing.assert_allclose(g, numerical_gradient(f, x)[0], rtol=1e-6, atol=1e-8)
