@@ -238,6 +238,8 @@ class Emitter:
             # what a rule returns may hold arrays it made (divmod, svd): they were made nowhere
             # in this code, so their cotangents are collected here, with the result's
             helper = "take_deep"
+        elif form is not None and form.kind == "helper" and form.extra.get("deep"):
+            helper = "take_made"  # (see `_user_operands`)
         self.set_bar(b, call(self.helper(helper), self.ctx(), N(name), cur), MAYBE, out)
         return N(b), MAYBE
 
@@ -820,7 +822,7 @@ class Emitter:
             if wl != wr and op in _NEED_VARIANTS:
                 op += "_left" if wl else "_right"
             extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": op}
-            return Form("helper", self.make(f"{name}_pb", s), False, self._always(extra, v.left, v.right))
+            return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.left, v.right))
         if isinstance(v, ast.UnaryOp):
             if type(v.op) not in _UNARY:
                 return Form("plain")
@@ -829,7 +831,7 @@ class Emitter:
             if self.num(v.operand):
                 return Form("inline_unop")
             extra = {"shape": "call", "nbars": 2, "slots": [(1, v.operand)], "op": _UNARY[type(v.op)]}
-            return Form("helper", self.make(f"{name}_pb", s), False, self._always(extra, v.operand))
+            return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.operand))
         if isinstance(v, ast.Compare):
             operands = (v.left, v.comparators[0])
             if len(v.ops) == 1 and type(v.ops[0]) in _COMPARE and any(isinstance(a, ast.Name) and not self.num(a) for a in operands):
@@ -843,7 +845,7 @@ class Emitter:
             if an.static_value(v)[0] or not wanted:
                 return Form("plain")
             extra = {"shape": "single", "nbars": None, "obj": v.value, "op": "getattr"}
-            return Form("helper", self.make(f"{name}_pb", s), False, self._always(extra, v.value))
+            return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.value))
         if isinstance(v, ast.Subscript):
             if not wanted:
                 return Form("plain")
@@ -853,7 +855,7 @@ class Emitter:
                 slots = [(1, v.value)] + [(i + 2, k) for i, k in enumerate(keys)]
                 return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"})
             extra = {"shape": "single", "nbars": None, "obj": v.value, "op": "getitem"}
-            return Form("helper", self.make(f"{name}_pb", s), False, self._always(extra, v.value))
+            return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.value))
         if isinstance(v, ast.Call):
             return self.call_form(s, name, v, wanted)
         if isinstance(v, (ast.Tuple, ast.List, ast.Dict, ast.Set)):
@@ -868,13 +870,14 @@ class Emitter:
         where its result is not needed."""
         return any(isinstance(a, ast.Name) and not self.num(a) for a in operands)
 
-    def _always(self, extra, *operands):
-        """`extra`, marked to run its pullback even when no cotangent reached the result, if an
-        operand may be an object of the user's: its operator, `__getitem__`, property or
-        `__getattr__` may return a new object whose cotangent waits in the heap under what it
-        holds (a list or an array field), not under the object itself."""
+    def _user_operands(self, extra, wanted, *operands):
+        """`extra`, for an operation whose operand may be an object of the user's, whose operator,
+        `__getitem__`, property or `__getattr__` is the user's code. Its result may be a new
+        object whose cotangent waits in the heap under what it holds (a list or an array field),
+        not under the object itself: collected from there (`deep`). And where the result is not
+        needed, its pullback still runs (`always`): what the method changed is followed."""
         if self._maybe_user(*operands):
-            extra["always"] = True
+            extra["deep" if wanted else "always"] = True
         return extra
 
     def call_form(self, s, name, v, wanted):
@@ -1427,7 +1430,7 @@ class Emitter:
         kept by a weak reference when it is an array that owns its memory (`heap.weak`): an
         intermediate no rule's pullback needs is then freed when the forward pass returns, as in
         code written by hand."""
-        heap_ops = {self.helper(k): k for k in ("take", "take_deep", "acc")}
+        heap_ops = {self.helper(k): k for k in ("take", "take_deep", "take_made", "acc")}
         lookups = [
             n for n in walk(pullback)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in heap_ops

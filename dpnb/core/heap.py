@@ -992,6 +992,24 @@ def take_ref(ctx, r, bar):
     return bar if v is None else take(ctx, v, bar)
 
 
+def take_made(ctx, v, bar):
+    """`take` of the result of an operator, `__getitem__`, property or `__getattr__` of the user's:
+    for an object of a class (a new one the method made), with the cotangents of the heap objects in
+    its fields (`take_deep`), which is where the code after put them; for a list, a dict, an array
+    or a value, `take` (their items were not made by the method: no walk over them)."""
+    t = type(v)
+    if t is np.ndarray or t is list or t is dict or t in VALUE_TYPES:
+        return take(ctx, v, bar)
+    return take_deep(ctx, v, bar)
+
+
+def take_made_ref(ctx, r, bar):
+    if type(r) is not Ref:
+        return take_made(ctx, r, bar)
+    v = r()
+    return bar if v is None else take_made(ctx, v, bar)
+
+
 def take_deep_ref(ctx, r, bar):
     if type(r) is not Ref:
         return take_deep(ctx, r, bar)

@@ -31,7 +31,7 @@ from . import heap as H
 from . import load
 from . import mutation as M
 from .codes import CodeTable
-from .heap import MISSING, Slots, managed
+from .heap import MISSING, Slots
 
 _FunctionType = types.FunctionType
 _MethodType = types.MethodType
@@ -226,8 +226,6 @@ def _rule_call(rule, f, args):
     def rule_result_pullback(y_bar):
         if ctx.heap:
             y_bar = H.take_deep(ctx, y, y_bar)
-            if managed(y) and y_bar is not None:
-                pass
         if y_bar is None:
             return _nones(len(args) + 1)
         return pb(y_bar)
@@ -2237,30 +2235,12 @@ def with_manager(mgr):
             f"{code.co_firstlineno}) is not supported; compute what it gives outside the `with` statement"
         )
     enter, exit_ = _class_attr(t, "__enter__"), _class_attr(t, "__exit__")
-    if type(enter) is _FunctionType and type(exit_) is _FunctionType and _is_user(mgr) and _users_code(enter) and _users_code(exit_):
+    if (type(enter) is _FunctionType and type(exit_) is _FunctionType and _is_user(mgr)
+            and _users_code(enter.__code__) and _users_code(exit_.__code__)
+            and not enter.__code__.co_filename.startswith("<string")):
+        # (not a library's manager, run as written: NumPy's `errstate`, `warnings.catch_warnings`)
         return Managed(mgr, enter, exit_)
     return mgr
-
-
-def _users_code(fn):
-    """Whether Python function `fn` is the user's code, not a library's (the standard library's or
-    an installed package's, whose context managers are run as written) nor made from a string."""
-    import sysconfig
-
-    filename = fn.__code__.co_filename
-    if filename.startswith("<"):
-        return filename.startswith("<ipython-input")  # (a cell of terminal IPython)
-    paths = _LIBRARY_PATHS
-    if not paths:
-        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-            p = sysconfig.get_paths().get(key)
-            if p:
-                paths.append(p)
-        paths.append(__file__.rsplit("/core/", 1)[0])
-    return not any(filename.startswith(p) for p in paths)
-
-
-_LIBRARY_PATHS = []
 
 
 def with_manager_rrule(mgr):
@@ -2359,6 +2339,8 @@ HELPERS = {
     "weak": H.weak,
     "take_ref": H.take_ref,
     "take_deep_ref": H.take_deep_ref,
+    "take_made": H.take_made,
+    "take_made_ref": H.take_made_ref,
     "acc_ref": H.acc_ref,
     "leaf": H.leaf,
     "cell_add": H.cell_add,

@@ -101,6 +101,7 @@ CASES = [
     C(dict.get, {"a": 1.5}, "z", S()),
     C(dict.values, {"a": 1.5, "b": 2.5}),
     C(dict.items, {"a": 1.5, "b": 2.5}),
+    C(dict.keys, {"a": 1.5, "b": 2.5}, wrt=[]),
     C(dict.copy, {"a": 1.5, "b": 2.5}),
     C(list.copy, Seq(list, (S(), S()))),
     C(complex.conjugate, S("complex")),
