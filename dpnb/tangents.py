@@ -74,6 +74,9 @@ class Tangent:
         object.__setattr__(self, "fields", dict(fields) if fields else {})
 
     def __getattr__(self, name):
+        if name == "fields" or name.startswith("__"):
+            # (a slot not set yet, or Python asking for a protocol: not a field's name)
+            raise AttributeError(name)
         try:
             return self.fields[name]
         except KeyError:

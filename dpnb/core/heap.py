@@ -998,8 +998,8 @@ def take_made(ctx, v, bar):
     its fields (`take_deep`), which is where the code after put them; for a list, a dict, an array
     or a value, `take` (their items were not made by the method: no walk over them)."""
     t = type(v)
-    if t is np.ndarray or t is list or t is dict or t in VALUE_TYPES:
-        return take(ctx, v, bar)
+    if t is np.ndarray or t is list or t is dict or t in VALUE_TYPES or t.__module__.startswith("dpnb."):
+        return take(ctx, v, bar)  # (dpnb's own objects, met when it differentiates its own code)
     return take_deep(ctx, v, bar)
 
 
