@@ -2221,19 +2221,53 @@ class Managed:
         return r
 
 
+class Watched:
+    """A user's manager (`Managed`) entered while dpnb differentiates a gradient's own code: its
+    `__enter__` and `__exit__` run as they did for the gradient, which is right only if they
+    change nothing and hand out no number (`return self`): anything else is refused."""
+
+    __slots__ = ("managed",)
+
+    def __init__(self, managed):
+        self.managed = managed
+
+    def __enter__(self):
+        before = _changes_now()
+        v = self.managed.__enter__()
+        if _changes_now() != before or not (v is self.managed.mgr or v is None or type(v) in (str, bool, int)):
+            self._refuse()
+        return v
+
+    def __exit__(self, et, ev, tb):
+        before = _changes_now()
+        r = self.managed.__exit__(et, ev, tb)
+        if _changes_now() != before:
+            self._refuse()
+        return r
+
+    def _refuse(self):
+        code = self.managed.enter.__code__
+        raise DifferentiationError(
+            f"a derivative of a gradient (hessian, jvp, a gradient inside a gradient) through a `with` statement "
+            f"whose context manager is a class of yours ({type(self.managed.mgr).__name__}, {code.co_filename}, "
+            f"line {code.co_firstlineno}) that changes something or hands out a value is not supported; "
+            "compute what it gives outside the `with` statement"
+        )
+
+
+def _changes_now():
+    return len(H.current().log) + _APPENDED[0]
+
+
 def with_manager(mgr):
     """What a `with` statement enters: a manager of a class of the user's wrapped in `Managed`,
     any other (a library's, NumPy's `errstate`) as it is, run as written."""
     t = type(mgr)
     if t is Managed:
-        # dpnb differentiating a gradient's own code: what the user's `__enter__` and `__exit__`
-        # compute is not followed a second time yet (refused rather than dropped)
-        code = mgr.enter.__code__
-        raise DifferentiationError(
-            f"a derivative of a gradient (hessian, jvp, a gradient inside a gradient) through a `with` statement "
-            f"whose context manager is a class of yours ({type(mgr.mgr).__name__}, {code.co_filename}, line "
-            f"{code.co_firstlineno}) is not supported; compute what it gives outside the `with` statement"
-        )
+        # dpnb differentiating a gradient's own code: the user's `__enter__` and `__exit__` run as
+        # they did for the gradient, out of this derivative's sight: refused if they computed
+        # anything it would need (`Watched`)
+        return Watched(mgr)
     enter, exit_ = _class_attr(t, "__enter__"), _class_attr(t, "__exit__")
     if (type(enter) is _FunctionType and type(exit_) is _FunctionType and _is_user(mgr)
             and _users_code(enter.__code__) and _users_code(exit_.__code__)

@@ -470,6 +470,21 @@ def caught_outside(x):
         pass
     return sum(acc)
 
+class Scale:
+    def __init__(self, k):
+        self.k = k
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+def plain_manager(x):
+    with Scale(x) as s:
+        y = s.k * x * x
+    return y
+
 def library_managers(x):
     with np.errstate(divide="ignore"), warnings.catch_warnings():
         y = np.log(np.array([x, 0.0]))
@@ -478,7 +493,7 @@ def library_managers(x):
 
 
 @pytest.mark.parametrize("name", ["entered_and_left", "value_entered", "in_a_loop", "suppressed", "two_managers",
-                                  "caught_outside", "library_managers"])
+                                  "caught_outside", "plain_manager", "library_managers"])
 def test_a_with_statements_manager_of_the_users_class_runs_as_its_code(load_module, name):
     f = getattr(load_module(MANAGERS), name)
     y, (g,) = dpnb.withgradient(f, 1.5)
@@ -486,10 +501,16 @@ def test_a_with_statements_manager_of_the_users_class_runs_as_its_code(load_modu
     assert g is not None and float(g) == pytest.approx(numerical_gradient(f, 1.5)[0], rel=1e-7)
 
 
-def test_a_second_derivative_through_a_users_manager_is_refused_not_wrong(load_module):
-    f = load_module(MANAGERS).value_entered
+@pytest.mark.parametrize("name", ["value_entered", "entered_and_left", "suppressed"])
+def test_a_second_derivative_through_a_users_manager_that_computes_is_refused_not_wrong(load_module, name):
+    f = getattr(load_module(MANAGERS), name)
     with pytest.raises(dpnb.DifferentiationError, match="with` statement"):
         dpnb.hessian(f, 1.5)
+
+
+def test_a_second_derivative_through_a_manager_that_only_returns_itself(load_module):
+    f = load_module(MANAGERS).plain_manager
+    assert dpnb.hessian(f, 1.5) == pytest.approx(6 * 1.5)
 
 
 INTEGER_DTYPES = '''
