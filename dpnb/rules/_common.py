@@ -400,7 +400,7 @@ def abs_bar(x, y, y_bar):
         return unbroadcast_to(y_bar * np.sign(x), x)
     if isinstance(x, complex):
         return np.real(y_bar) * x.conjugate() / y if y else 0j
-    return unbroadcast_to(y_bar * ((x > 0) - (x < 0)), x)
+    return unbroadcast_to(y_bar * (int(x > 0) - int(x < 0)), x)  # (int: a NumPy bool does not subtract)
 
 
 # --- indexing and matrix products, shared by the operator and NumPy rules ----------------

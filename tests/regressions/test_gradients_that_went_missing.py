@@ -536,3 +536,20 @@ def test_an_integer_dtype_makes_each_value_an_int_first(load_module, name):
     x = np.array([1.3, 2.7, -0.4])
     (g,) = dpnb.gradient(f, x)
     np.testing.assert_allclose(g, numerical_gradient(f, x)[0], rtol=1e-6, atol=1e-8)
+
+
+def test_fabs_and_abs_of_a_numpy_float(load_module):
+    """`math.fabs(x[1])` and `abs(x[1])` of an array's entry (a NumPy float, whose comparisons give
+    NumPy bools, which do not subtract): a TypeError from the rule before."""
+    m = load_module('''
+import math
+
+def fabs_entry(x):
+    return math.fabs(x[1]) * x[0]
+
+def abs_entry(x):
+    return abs(x[1]) * x[0]
+''')
+    x = np.array([0.3, -0.9])
+    for f in (m.fabs_entry, m.abs_entry):
+        np.testing.assert_allclose(dpnb.gradient(f, x)[0], numerical_gradient(f, x)[0], rtol=1e-7)

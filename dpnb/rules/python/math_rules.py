@@ -65,7 +65,7 @@ SCALAR = {
     math.log1p: "1 / (1 + x)",
     # at 0 the slope is infinite (math raises on 1/0.0, so say it)
     math.sqrt: "0.5 / y if y else inf",
-    math.fabs: "(x > 0) - (x < 0)",
+    math.fabs: "copysign(1.0, x) if x else 0.0",
     math.degrees: "DEG_PER_RAD",
     math.radians: "RAD_PER_DEG",
     math.erf: "TWO_OVER_SQRT_PI * exp(-x * x)",
