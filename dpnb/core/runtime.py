@@ -1153,7 +1153,8 @@ def getattr_(obj, name):
             return bars[1]
 
         return y, _Wrapped(property_pullback)
-    if name == "__dict__" and type(getattr(obj, "__dict__", None)) is dict and not isinstance(obj, types.FunctionType):
+    if name == "__dict__" and type(getattr(obj, "__dict__", None)) is dict and not isinstance(obj, types.FunctionType) \
+            and _reads_fields(sys._getframe(1).f_code):
         # the object's fields themselves: a write through the dict is a write of a field
         return H.own_dict(H.current(), obj), _none_pullback
     user = not isinstance(obj, (type, types.ModuleType)) and _is_user(obj)
@@ -2197,6 +2198,16 @@ def _library_dirs():
 
 
 _LIBRARY_DIRS = _library_dirs()
+
+
+def _reads_fields(code):
+    """Whether `obj.__dict__` read by `code` is the object's fields (`heap.own_dict`): in the user's
+    code, and in `own_dict` itself when dpnb differentiates its own code; dpnb's other code (the
+    heap's walk over an object's fields, say, differentiated for a second derivative) reads the
+    dict as a value."""
+    return not code.co_filename.startswith(_DPNB_DIR) or code.co_name == "own_dict"
+
+_DPNB_DIR = __import__("os").path.join(__import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__))), "")
 
 
 class Managed:

@@ -553,3 +553,32 @@ def abs_entry(x):
     x = np.array([0.3, -0.9])
     for f in (m.fabs_entry, m.abs_entry):
         np.testing.assert_allclose(dpnb.gradient(f, x)[0], numerical_gradient(f, x)[0], rtol=1e-7)
+
+
+def test_the_second_derivative_through_a_method_that_appends_to_its_objects_list(load_module):
+    """dpnb's own code reads objects' `__dict__` when it is differentiated for a second derivative:
+    taken for the object's fields there (as `obj.__dict__` in the user's code is), the hessian
+    through a method appending to `self.h` twice came out 0."""
+    m = load_module('''
+class History:
+    def __init__(self):
+        self.h = []
+
+    def push(self, v):
+        self.h.append(v)
+
+def twice(t):
+    q = History()
+    q.push(t)
+    q.push(3.0)
+    return q.h[0] ** 3
+
+def both(t):
+    q = History()
+    q.push(t)
+    q.push(t * 2)
+    return q.h[0] ** 3 + q.h[1]
+''')
+    for f in (m.twice, m.both):
+        g = lambda s: dpnb.gradient(f, s)[0]  # noqa: E731
+        assert dpnb.hessian(f, 0.7) == pytest.approx((g(0.7 + 1e-5) - g(0.7 - 1e-5)) / 2e-5, rel=1e-6)
