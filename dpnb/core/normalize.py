@@ -892,6 +892,10 @@ class ANF:
 
     # comprehensions
     def _comprehension(self, e, out, build, leaf, target=None):
+        if target is not None and any(isinstance(n, ast.Name) and n.id == target for n in walk(e)):
+            # `xs = [v * v for v in xs]`: built apart, then bound (built into `xs` itself, the
+            # loop would read the new, empty list)
+            return self.bind(self._comprehension(e, out, build, leaf), out, e, target)
         result = target or self.temp()
         body = []  # the body of the ListBuild / DictBuild
         block = body  # where the next statements go

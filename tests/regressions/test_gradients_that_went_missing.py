@@ -582,3 +582,40 @@ def both(t):
     for f in (m.twice, m.both):
         g = lambda s: dpnb.gradient(f, s)[0]  # noqa: E731
         assert dpnb.hessian(f, 0.7) == pytest.approx((g(0.7 + 1e-5) - g(0.7 - 1e-5)) / 2e-5, rel=1e-6)
+
+
+REBOUND = '''
+def squares(x):
+    xs = [x, 2 * x]
+    xs = [v * v for v in xs]
+    return sum(xs)
+
+def shifted(x):
+    xs = [1.0, 2.0]
+    xs = [v + x for v in xs]
+    return xs[0] * xs[1]
+
+def element_reads_it(x):
+    x = [x * i for i in range(1, 3)]
+    return sum(x)
+
+def filtered(x):
+    xs = [x, -x, 3 * x]
+    xs = [v for v in xs if v > 0]
+    return sum(v * v for v in xs)
+
+def as_dict(x):
+    d = {"a": x, "b": 2 * x}
+    d = {k: v * v for k, v in d.items()}
+    return d["a"] + d["b"]
+'''
+
+
+@pytest.mark.parametrize("name", ["squares", "shifted", "element_reads_it", "filtered", "as_dict"])
+def test_a_comprehension_bound_to_the_name_it_reads(load_module, name):
+    """`xs = [v * v for v in xs]` was built into `xs` itself: the loop read the new, empty list
+    (a wrong value: 0.0, None for the gradient, or an error)."""
+    f = getattr(load_module(REBOUND), name)
+    y, (g,) = dpnb.withgradient(f, 0.7)
+    assert y == pytest.approx(f(0.7))
+    assert g is not None and float(g) == pytest.approx(numerical_gradient(f, 0.7)[0], rel=1e-7)
