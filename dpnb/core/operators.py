@@ -216,7 +216,11 @@ def _real_arrays(a, b):
     return True
 
 
-def _user_binop(a, b, name, rname, opfunc):
+def _python_operator(a, b, name, rname, sourced=False):
+    """`a <op> b` by the classes' own Python methods `name` / reflected `rname`, in Python's order
+    (a subclass's reflected method first): (y, pullback), or None where none applies (none is a
+    Python function, or each gave NotImplemented). With `sourced`, a method made from a string (a
+    dataclass's) counts as none."""
     from .runtime import _class_attr, _Wrapped, call, none_run
 
     ta, tb = type(a), type(b)
@@ -228,7 +232,7 @@ def _user_binop(a, b, name, rname, opfunc):
         order.append(("r", tb))
     for side, t in order:
         meth = _class_attr(t, name if side == "l" else rname)
-        if not isinstance(meth, _FunctionType):
+        if not isinstance(meth, _FunctionType) or (sourced and meth.__code__.co_filename.startswith("<")):
             continue  # a built-in type's own operator does not know the user's class
         if side == "l":
             y, pb = call(meth, a, b)
@@ -244,6 +248,14 @@ def _user_binop(a, b, name, rname, opfunc):
             return f_bar, a_bar, b_bar
 
         return y, _Wrapped(reflected_pullback)
+    return None
+
+
+def _user_binop(a, b, name, rname, opfunc):
+    got = _python_operator(a, b, name, rname)
+    if got is not None:
+        return got
+    ta, tb = type(a), type(b)
     # no user method: a primitive rule may still apply (e.g. Fraction)
     rule = RULES.get(opfunc)
     if rule is not None:
@@ -431,35 +443,10 @@ def _compare(opfunc, name, rname):
     else compares as Python does, with no cotangents."""
 
     def compare(a, b):
-        if not (_is_user(a) or _is_user(b)):
-            return opfunc(a, b), _no_bars
-        from .runtime import _class_attr, _Wrapped, call, none_run
-
-        ta, tb = type(a), type(b)
-        order = []
-        if tb is not ta and issubclass(tb, ta) and _class_attr(tb, rname) is not None:
-            order.append(("r", tb))
-        order.append(("l", ta))
-        if tb is not ta:
-            order.append(("r", tb))
-        for side, t in order:
-            meth = _class_attr(t, name if side == "l" else rname)
-            if not isinstance(meth, _FunctionType) or meth.__code__.co_filename.startswith("<"):
-                continue  # a built-in's method, or one made from a string (dataclasses): run as written
-            if side == "l":
-                y, pb = call(meth, a, b)
-                if y is NotImplemented:
-                    continue
-                return y, pb
-            y, pb = call(meth, b, a)
-            if y is NotImplemented:
-                continue
-
-            def reflected_compare_pullback(y_bar, pb=pb):
-                f_bar, b_bar, a_bar = pb(y_bar) if y_bar is not None else none_run(pb, 3)
-                return f_bar, a_bar, b_bar
-
-            return y, _Wrapped(reflected_compare_pullback)
+        if _is_user(a) or _is_user(b):
+            got = _python_operator(a, b, name, rname, sourced=True)  # (a dataclass's run as written)
+            if got is not None:
+                return got
         return opfunc(a, b), _no_bars
 
     compare.__name__ = name.strip("_")

@@ -260,15 +260,7 @@ def call_kw(f, args, kwargs):
             args = tuple(args)
             _past_out(f, n, k)
             y, pb = _out_call(f, args[:k], dict(kwargs, out=args[k]))
-            extra = (None,) * (n - k)
-
-            def out_by_position_kw_pullback(y_bar):
-                f_bar, args_bar, kw_bar = pb(y_bar)
-                if args_bar is None:
-                    return f_bar, None, kw_bar
-                return f_bar, tuple(args_bar) + extra, kw_bar
-
-            return y, _Wrapped(out_by_position_kw_pullback)
+            return y, _more_positional(pb, n - k)
     if "out" in kwargs and kwargs["out"] is not None:
         # the result written into an array given (a ufunc's, a reduction's, np.dot's, a constant's
         # as np.floor's): computed out of place, then written as a change in place (`_out_call`)
@@ -469,15 +461,21 @@ def _outputs_by_position(f, args, kwargs):
         f(*args, **kwargs)  # NumPy's own error (`out` given twice)
     nin = f.nin
     y, pb = _out_call(f, args[:nin], dict(kwargs, out=tuple(args[nin:])))
-    extra = (None,) * (len(args) - nin)
+    return y, _more_positional(pb, len(args) - nin)
 
-    def outputs_by_position_pullback(y_bar):
+
+def _more_positional(pb, k):
+    """A keyword-protocol pullback (f_bar, args_bar, kwargs_bar) of a call given `k` positional
+    arguments fewer than the user's (the outputs it took by keyword): None for each of those."""
+    extra = (None,) * k
+
+    def positional_outputs_pullback(y_bar):
         f_bar, args_bar, kw_bar = pb(y_bar)
         if args_bar is None:
             return f_bar, None, kw_bar
         return f_bar, tuple(args_bar) + extra, kw_bar
 
-    return y, _Wrapped(outputs_by_position_pullback)
+    return _Wrapped(positional_outputs_pullback)
 
 
 def _fname(f):
