@@ -86,6 +86,10 @@ def finish(bar, arg):
     if tb is not np.ndarray and (is_foreign(bar) or is_foreign(arg)):
         return finish_foreign(bar, arg)
     if tb is np.ndarray and type(arg) is np.ndarray:
+        if bar.dtype.kind == "c" and arg.dtype.kind in "fiub":
+            # a real argument's cotangent is the real part (a loss changes by Re(bar * dx)); one
+            # that reached it through code dpnb differentiated once more may still carry the rest
+            bar = bar.real
         # internal cotangents may be broadcast views: hand back an array of its own
         out = bar if bar.flags.writeable and bar.base is None else bar.copy()
         if out.shape != arg.shape:
@@ -93,6 +97,8 @@ def finish(bar, arg):
         return out
     if isinstance(arg, bool) or isinstance(arg, (str, bytes)):
         return None
+    if type(arg) in (float, int) and (tb is complex or isinstance(bar, np.complexfloating)):
+        return float(bar.real)  # (the real part: see above)
     if type(arg) in (float, int) and isinstance(bar, np.generic):
         return float(bar) if not np.iscomplexobj(bar) else complex(bar)
     if type(arg) in (float, int) and isinstance(bar, np.ndarray) and bar.ndim == 0:

@@ -619,3 +619,22 @@ def test_a_comprehension_bound_to_the_name_it_reads(load_module, name):
     y, (g,) = dpnb.withgradient(f, 0.7)
     assert y == pytest.approx(f(0.7))
     assert g is not None and float(g) == pytest.approx(numerical_gradient(f, 0.7)[0], rel=1e-7)
+
+
+def test_a_real_inputs_second_derivative_through_complex_numbers_is_real(load_module):
+    """The cotangent of a real argument is the real part (a loss changes by Re(bar * dx)): through
+    code dpnb differentiated once more, it reached `x` complex (hessian -6+8j for -6)."""
+    m = load_module('''
+def squared(x):
+    z = x * (1 + 2j)
+    return (z * z).real
+
+def cubed(x):
+    return abs((x + 2j * x) ** 3)
+''')
+    for f in (m.squared, m.cubed):
+        g = lambda s: dpnb.gradient(f, s)[0]  # noqa: E731
+        want = (g(0.6 + 1e-5) - g(0.6 - 1e-5)) / 2e-5
+        h = dpnb.hessian(f, 0.6)
+        assert isinstance(h, float) and h == pytest.approx(want, rel=1e-6)
+        assert dpnb.jvp(g, (0.6,), (1.0,))[1] == pytest.approx(want, rel=1e-6)
