@@ -48,21 +48,26 @@ class _CodeSet:
     remembers its answers per code object, so that the backward pass of a loop, which asks once
     per iteration, pays one dictionary look-up."""
 
-    __slots__ = ("_set", "_known")
+    __slots__ = ("_set", "_known", "_places")
 
     def __init__(self):
         self._set = CodeTable()
         self._known = {}  # id(code) -> (weak reference to the code, answer)
+        # (file, line, name) of each member: the code dpnb compiles from a member's text when it
+        # differentiates the function that defines it (a second derivative) is compiled at the
+        # same place, with other bytecode, and is a member too
+        self._places = set()
 
     def add(self, code):
         self._set[code] = True
+        self._places.add((code.co_filename, code.co_firstlineno, code.co_name))
         self._known.clear()
 
     def __contains__(self, code):
         k = self._known.get(id(code))
         if k is not None and k[0]() is code:
             return k[1]
-        r = code in self._set
+        r = code in self._set or (code.co_filename, code.co_firstlineno, code.co_name) in self._places
         known = self._known
         key = id(code)
         try:
