@@ -515,13 +515,14 @@ def jacobian(f, *args):
     # a complex output of real inputs: the cotangent 1 gives the derivative of its real part, -1j
     # that of its imaginary part (a real loss changes by Re(y_bar * dy)); a complex input's row
     # is the derivative itself (y_bar * f'(z), for a holomorphic f)
-    seeds = (1.0, -1j) if yarr.dtype.kind == "c" else (1.0,)
+    real_in = any(not np.iscomplexobj(a) for a in args)
+    seeds = (1.0, -1j) if yarr.dtype.kind == "c" and real_in else (1.0,)
     for k in range(n):
         row = [None] * len(args)
         for seed in seeds:
             e = np.zeros(n, dtype=np.result_type(yarr.dtype, np.float64))
             e[k] = seed
-            dy = e.reshape(ys) if ys else e[0] if seed != 1.0 else 1.0
+            dy = e.reshape(ys) if ys else seed
             if isinstance(y, (list, tuple)):
                 dy = type(y)(e) if isinstance(y, list) else tuple(e)
             bars, _ = _backward(ctx, pb, dy, args)

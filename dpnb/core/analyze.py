@@ -471,24 +471,17 @@ class Analysis:
         return registry.lookup(f) is registry.CONSTANT
 
 
-def _outputs_by_position(v, f):
-    """Is ufunc `f` given outputs by position in call `v` (`np.sin(a, a)`, `np.add(a, b, o, where=m)`,
-    whose keyword form `f(*args, **kwargs)` counts its positional arguments in `dpnb_npos`)?"""
-    if v.keywords:
-        npos = getattr(v, "dpnb_npos", None)
-        return npos is None or npos > f.nin
-    return len(v.args) > f.nin
-
-
 def _writes_by_position(v, f):
     """Is `f` given the array it writes into by position in call `v` (a ufunc's outputs after its
-    inputs, `out` of np.dot(a, b, out), np.clip(a, lo, hi, out), ...)?"""
+    inputs, `np.sin(a, a)`; `out` of np.dot(a, b, out), np.clip(a, lo, hi, out), ...)? A keyword
+    form `f(*args, **kwargs)` counts its positional arguments in `dpnb_npos`."""
     if isinstance(f, np.ufunc):
-        return _outputs_by_position(v, f)
-    names = registry.out_params(f)
-    if names is None:
-        return False
-    k = len(names) - 1
+        k = f.nin
+    else:
+        names = registry.out_params(f)
+        if names is None:
+            return False
+        k = len(names) - 1
     if v.keywords:
         npos = getattr(v, "dpnb_npos", None)
         return npos is None or npos > k

@@ -833,8 +833,7 @@ class Emitter:
             extra = {"shape": "call", "nbars": 2, "slots": [(1, v.operand)], "op": _UNARY[type(v.op)]}
             return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.operand))
         if isinstance(v, ast.Compare):
-            operands = (v.left, v.comparators[0])
-            if len(v.ops) == 1 and type(v.ops[0]) in _COMPARE and any(isinstance(a, ast.Name) and not self.num(a) for a in operands):
+            if len(v.ops) == 1 and type(v.ops[0]) in _COMPARE and self._maybe_user(v.left, v.comparators[0]):
                 # an operand may be an object of the user's, whose comparison method is the
                 # user's code: run as such, its pullback run though a bool has no cotangent
                 extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.comparators[0])],

@@ -256,15 +256,25 @@ def own_dict(ctx, obj):
     return d
 
 
+def keyed(ctx, obj):
+    """What holds `obj`'s entry in the heap: `obj`, or for the `__dict__` of an object that the code
+    read (`own_dict`), that object."""
+    owners = ctx.owners
+    if owners is not None:
+        o = owners.get(id(obj))
+        if o is not None:
+            return o[0]
+    return obj
+
+
 def _entry(ctx, obj, create=True):
     """The heap entry of `obj` (an array's is its root's; an object's `__dict__`'s is the object's)."""
     heap = ctx.heap
     if heap is None:
         raise DifferentiationError("internal: no backward pass is running")
+    if ctx.owners is not None:
+        obj = keyed(ctx, obj)
     key = id(obj)
-    if ctx.owners is not None and key in ctx.owners:
-        obj = ctx.owners[key][0]
-        key = id(obj)
     e = heap.get(key)
     if e is None and create:
         e = heap[key] = _Entry(obj, _empty_acc(obj), True)
@@ -769,7 +779,7 @@ def take(ctx, v, bar):
         return c
     if not managed(v):
         return bar
-    if ctx.owners is not None and id(v) in ctx.owners:
+    if ctx.owners is not None and keyed(ctx, v) is not v:
         # an object's `__dict__`: the cotangents there are its object's fields', taken with it
         heap_add(ctx, v, bar)
         return None

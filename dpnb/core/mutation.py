@@ -189,9 +189,7 @@ def _acc_of(ctx, obj):
     """The accumulator of heap object `obj`, or None if nothing reached it."""
     if ctx.heap is None:
         return None
-    if ctx.owners is not None and id(obj) in ctx.owners:
-        obj = ctx.owners[id(obj)][0]  # an object's `__dict__`: its fields' (`heap.own_dict`)
-    e = ctx.heap.get(id(obj))
+    e = ctx.heap.get(id(obj if ctx.owners is None else H.keyed(ctx, obj)))  # (an object's `__dict__`: its fields')
     return None if e is None else e.acc
 
 

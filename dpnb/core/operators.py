@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..rules._common import log_base
 from ..rules.broadcast import operand, unbroadcast
 from ..rules.namespaces import is_foreign
 from ..rules.registry import RULES
@@ -332,22 +333,6 @@ def _unop(opfunc, name):
 
     unop.__name__ = name.strip("_")
     return unop
-
-
-def log_base(a, y=None):
-    """log(a) for the exponent's cotangent of `y = a ** b` (0 at a == 0). For a < 0 the complex
-    log where the power is complex (a float exponent that is not whole), else nan: a real power
-    of a negative base has no derivative in its exponent."""
-    if isinstance(a, complex):
-        # (with `math`, whose functions have rules: dpnb differentiates this for second order)
-        return complex(math.log(abs(a)), math.atan2(a.imag, a.real)) if a != 0 else 0
-    if type(y) is complex and a < 0:
-        return complex(math.log(-a), math.pi)
-    if a > 0:
-        return math.log(a)
-    if a == 0:
-        return 0 * a
-    return math.nan
 
 
 def pow_base_bar(g, a, b):

@@ -226,6 +226,29 @@ def unordered_refusal(what):
     )
 
 
+def carries_numbers(v):
+    """Whether `v` is, or holds in a tuple or list, a number other than an int (a float, a
+    complex number, an array of them): what a gradient may reach."""
+    t = type(v)
+    if t is float or t is complex:
+        return True
+    if t is int or t is bool or t is str or v is None:
+        return False
+    if isinstance(v, np.ndarray) or isinstance(v, np.generic):
+        return v.dtype.kind in "fc"
+    if t is tuple or t is list:
+        return any(carries_numbers(x) for x in v)
+    return isinstance(v, (float, complex))
+
+
+def refuse_unordered(what, elements, bars):
+    """A cotangent in `bars` that reached a number among `elements` (of a set, or a dict's keys:
+    `what`) is refused (`unordered_refusal`)."""
+    for el, b in zip(elements, bars):
+        if b is not None and carries_numbers(el):
+            raise DifferentiationError(unordered_refusal(what))
+
+
 def seq_bar(x, bars):
     """Cotangents of the elements of the iterable `x`, gathered in the kind of `x`.
 
@@ -255,11 +278,8 @@ def seq_bar(x, bars):
                 out[i] = np.real(b) if not np.iscomplexobj(out) else b
         return out
     if isinstance(x, (set, frozenset, dict)) or tx.__name__ == "dict_keys":
-        # the elements of a set, the keys of a dict: a gradient that reaches one that is not an
-        # integer is refused (equal keys are one, and nothing says which number each came from)
-        for el, b in zip(x, bars):
-            if b is not None and not isinstance(el, (int, np.integer, str, bytes)):
-                raise DifferentiationError(unordered_refusal("elements of a set" if isinstance(x, (set, frozenset)) else "keys of a dict"))
+        # the elements of a set, the keys of a dict: a gradient that reaches a number is refused
+        refuse_unordered("elements of a set" if isinstance(x, (set, frozenset)) else "keys of a dict", x, bars)
         return None
     if isinstance(x, (str, bytes, range)):
         return None
@@ -350,6 +370,22 @@ def _pow_bars_foreign(a, b, y, y_bar):
     return a_bar, b_bar
 
 
+def log_base(a, y=None):
+    """log(a) for the exponent's cotangent of `y = a ** b` (0 at a == 0). For a < 0 the complex
+    log where the power is complex (a float exponent that is not whole), else nan: a real power
+    of a negative base has no derivative in its exponent. (Written with `math`, whose functions
+    have rules: second derivatives differentiate this too.)"""
+    if isinstance(a, complex):
+        return complex(math.log(abs(a)), math.atan2(a.imag, a.real)) if a != 0 else 0
+    if type(y) is complex and a < 0:
+        return complex(math.log(-a), math.pi)
+    if a > 0:
+        return math.log(a)
+    if a == 0:
+        return 0 * a
+    return math.nan
+
+
 def _pow_bars_number(a, b, y, y_bar):
     a_bar = b_bar = None
     if has_tangent(a):
@@ -362,21 +398,10 @@ def _pow_bars_number(a, b, y, y_bar):
                 a_bar = y_bar * b * math.inf
         a_bar = unbroadcast_to(a_bar, a)
     if has_tangent(b):
-        if isinstance(y, complex) or isinstance(a, complex):
-            # the complex log, with `math` (whose functions have rules: second derivatives
-            # differentiate this too)
-            if a == 0:
-                b_bar = y_bar * 0
-            elif isinstance(a, complex):
-                b_bar = y_bar * y * complex(math.log(abs(a)), math.atan2(a.imag, a.real))
-            else:  # a negative float to a power that is not whole
-                b_bar = y_bar * y * complex(math.log(abs(a)), math.pi if a < 0 else 0.0)
-        elif a > 0:
-            b_bar = y_bar * y * math.log(a)
-        elif a == 0:
-            b_bar = y_bar * 0 if b > 0 else y_bar * math.nan
+        if a == 0:
+            b_bar = y_bar * 0 if b > 0 or isinstance(y, complex) or isinstance(a, complex) else y_bar * math.nan
         else:
-            b_bar = y_bar * math.nan
+            b_bar = y_bar * y * log_base(a, y)
         b_bar = unbroadcast_to(b_bar, b)
     return a_bar, b_bar
 

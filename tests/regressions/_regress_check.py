@@ -6,7 +6,8 @@ and fails with the path of the first entry that differs. `None` in `got` counts
 as zero only where `want` is zero: a gradient that silently went missing fails.
 
 `check_fd(f, *args)` compares `dpnb.gradient(f, *args)` with central differences
-(`dpnb.testing.numerical_gradient`, which never calls dpnb's transform); `differences_in(f, p)`
+(`dpnb.testing.numerical_gradient`, which never calls dpnb's transform); `gradient_differences(f, x)`
+gives central differences of the gradient, for second derivatives; `differences_in(f, p)`
 gives them for a function of no arguments with respect to an array it reads (`Params`).
 
 `import_source(directory, name, source)` writes `source` to `directory/name.py` and imports it,
@@ -79,6 +80,15 @@ def check_fd(f, *args, rtol=1e-5, atol=1e-6):
     got = dpnb.gradient(f, *args)
     expect_grad(got, want, rtol, atol)
     return got
+
+
+def gradient_differences(f, x, eps=1e-5):
+    """Central differences of `dpnb.gradient(f, ·)` at `x` (a float or an array): the Hessian the
+    second-order modes are checked against, column by column for an array."""
+    g = lambda t: dpnb.gradient(f, t)[0]  # noqa: E731
+    if np.ndim(x) == 0:
+        return (g(x + eps) - g(x - eps)) / (2 * eps)
+    return np.stack([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(np.size(x)).reshape((-1,) + np.shape(x))], axis=-1)
 
 
 def differences_in(f, p):

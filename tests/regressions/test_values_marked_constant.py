@@ -18,9 +18,9 @@ import dpnb
 from dpnb.testing import numerical_gradient
 
 try:
-    from ._regress_check import load_module  # noqa: F401 (a fixture)
+    from ._regress_check import gradient_differences, load_module  # noqa: F401 (a fixture)
 except ImportError:  # pragma: no cover - run from the directory
-    from _regress_check import load_module  # noqa: F401 (a fixture)
+    from _regress_check import gradient_differences, load_module  # noqa: F401 (a fixture)
 
 
 ARRAYS = '''
@@ -72,12 +72,9 @@ def test_the_gradient_reaches_the_summed_and_written_values(arrays, name):
 def test_jvp_and_hessian_agree_with_differences_of_the_gradient(arrays, name):
     f = getattr(arrays, name)
     v = np.array([0.3, 0.5, -0.7])
-    eps = 1e-6
-    g = lambda w: dpnb.gradient(f, w)[0]  # noqa: E731
-    want_h = np.stack([(g(W + eps * e) - g(W - eps * e)) / (2 * eps) for e in np.eye(3)], axis=1)
-    np.testing.assert_allclose(dpnb.hessian(f, W), want_h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dpnb.hessian(f, W), gradient_differences(f, W, eps=1e-6), rtol=1e-5, atol=1e-6)
     _, ydot = dpnb.jvp(f, (W,), (v,))
-    assert float(ydot) == pytest.approx(float(g(W) @ v), rel=1e-9, abs=1e-9)
+    assert float(ydot) == pytest.approx(float(dpnb.gradient(f, W)[0] @ v), rel=1e-9, abs=1e-9)
 
 
 SETS = '''
@@ -244,7 +241,4 @@ def test_fields_read_and_written_through_the_objects_dict(fields, name):
 @pytest.mark.parametrize("name", FIELD_FUNCTIONS)
 def test_the_second_derivative_through_the_objects_dict(fields, name):
     f = getattr(fields, name)
-    eps = 1e-5
-    g = lambda t: dpnb.gradient(f, t)[0]  # noqa: E731
-    want = (g(1.5 + eps) - g(1.5 - eps)) / (2 * eps)
-    assert dpnb.hessian(f, 1.5) == pytest.approx(want, rel=1e-6, abs=1e-8)
+    assert dpnb.hessian(f, 1.5) == pytest.approx(gradient_differences(f, 1.5), rel=1e-6, abs=1e-8)

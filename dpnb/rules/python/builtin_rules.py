@@ -23,7 +23,7 @@ import numpy as np
 
 from ...errors import DifferentiationError
 
-from .._common import accumulate, has_tangent, seq_bar, to_like, unbroadcast_to, unordered_refusal, zero_like
+from .._common import accumulate, has_tangent, refuse_unordered, seq_bar, to_like, unbroadcast_to, unordered_refusal, zero_like
 from ..registry import register, register_attribute
 from ._iterables import Source
 from .operator_rules import abs_rrule, pow_rrule
@@ -531,7 +531,7 @@ def dict_items_rrule(self):
     y = list(self.items())
 
     def items_pullback(y_bar):
-        _refuse_key_bars([k for k, _ in y], [None if t is None else t[0] for t in y_bar])
+        refuse_unordered("keys of a dict", [k for k, _ in y], [None if t is None else t[0] for t in y_bar])
         return None, {k: t[1] for (k, _), t in zip(y, y_bar) if t is not None and t[1] is not None}
 
     return y, items_pullback
@@ -541,18 +541,10 @@ def dict_keys_rrule(self):
     y = list(self)
 
     def keys_pullback(y_bar):
-        _refuse_key_bars(y, y_bar)
+        refuse_unordered("keys of a dict", y, y_bar)
         return None, None
 
     return y, keys_pullback
-
-
-def _refuse_key_bars(keys, bars):
-    """A gradient that reached a dict's key that is a number other than an int is refused: equal
-    keys are one, and nothing says which number each came from."""
-    for k, b in zip(keys, bars):
-        if b is not None and not isinstance(k, (int, np.integer, str, bytes)):
-            raise DifferentiationError(unordered_refusal("keys of a dict"))
 
 
 def dict_copy_rrule(self):
