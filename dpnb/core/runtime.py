@@ -22,7 +22,8 @@ import weakref
 
 import numpy as np
 
-from ..errors import DifferentiationError, NoRuleError
+from ..errors import DifferentiationError, NoRuleError, describe_callable
+from ..rules._common import carries_numbers, refuse_unordered
 from ..rules import registry
 from ..rules.namespaces import any_foreign, foreign_code, is_foreign
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
@@ -374,9 +375,9 @@ def _out_call(f, args, kwargs):
     nout = f.nout if ufunc else 1
     if len(outs) != nout:
         f(*args, **kwargs)  # NumPy's own error (a wrong number of outputs)
-        raise DifferentiationError(f"{_fname(f)} was given {len(outs)} outputs, it has {nout}")
+        raise DifferentiationError(f"{describe_callable(f)} was given {len(outs)} outputs, it has {nout}")
     if all(o is None for o in outs):
-        return _without_out(f, args, kw)
+        return call_kw(f, args, kw)  # (`out=None`: the call without it)
     for o in outs:
         if o is not None and type(o) is not np.ndarray:
             raise NoRuleError(
@@ -481,16 +482,6 @@ def _more_positional(pb, k):
         return f_bar, tuple(args_bar) + extra, kw_bar
 
     return _Wrapped(positional_outputs_pullback)
-
-
-def _fname(f):
-    return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
-
-
-def _without_out(f, args, kw):
-    """`out=None` (or a tuple of Nones): the call without it."""
-    y, pb = call_kw(f, args, kw)
-    return y, pb
 
 
 def _check_cast(f, args, kwargs, ys, outs, casting):
@@ -1464,9 +1455,10 @@ def iterable(seq):
         elif type(it_fn) is _FunctionType and not it_fn.__code__.co_flags & 0x2A0:
             # the class's own `__iter__`, run as the user's code: what it hands out is an
             # iterator over a list it read or built (`iter(self.xs)`, `iter([self.a, self.b])`),
-            # whose items' cotangents go back through its pullback once the loop's are in
+            # or the list a rule made (`reversed(self.xs)`, `zip(...)`), whose items' cotangents
+            # go back through its pullback once the loop's are in
             it, pb = call(it_fn, seq)
-            if type(it) is SeqIter:
+            if type(it) is SeqIter or isinstance(it, list):
                 return UserIter(seq, it, pb)
             return Recorded(it, started=True)
     return Recorded(seq)
@@ -1474,8 +1466,9 @@ def iterable(seq):
 
 class UserIter:
     """A loop over an object whose class's `__iter__` (Python code, run as the user's code) handed
-    out the iterator `it` over a list or tuple: its items, from where `it` stood, and the pullback
-    of `__iter__`, run when the backward pass reaches the loop's first item (`iter_acc`)."""
+    out `it`: an iterator over a list or tuple (its items from where it stood) or a list (a rule's
+    result). The items' cotangents go to `it`'s slots, and the pullback of `__iter__` runs when the
+    backward pass reaches the loop's first item (`iter_acc`)."""
 
     __slots__ = ("obj", "it", "pb", "start")
 
@@ -1483,10 +1476,10 @@ class UserIter:
         self.obj = obj
         self.it = it
         self.pb = pb
-        self.start = it.pos
+        self.start = it.pos if type(it) is SeqIter else 0
 
     def __iter__(self):
-        return iter(self.it.remaining())
+        return iter(self.it.remaining()) if type(self.it) is SeqIter else iter(self.it)
 
     def finish(self, ctx, k):
         if k == 0:
@@ -1619,10 +1612,7 @@ def iter_acc(ctx, seq, k, c):
         # a dict's keys, a set's elements: equal ones are one, and nothing says which number each
         # came from; a gradient that reaches one that is a number other than an int is refused
         el = next(itertools.islice(seq, k, None), None)
-        if not isinstance(el, (int, np.integer, str, bytes)) and _carries_numbers(el):
-            from ..rules._common import unordered_refusal
-
-            raise DifferentiationError(unordered_refusal("keys of a dict" if t is dict else "elements of a set"))
+        refuse_unordered("keys of a dict" if t is dict else "elements of a set", (el,), (c,))
         return None
     if t is range or t is str:
         return None  # ints and characters carry no gradient
@@ -1641,25 +1631,12 @@ def caught(e):
     them) is refused, as what the handler reads of them is out of the gradient's sight (they were
     given to the exception by code run as written). Read them out where they are computed instead."""
     for v in (*getattr(e, "args", ()), *getattr(e, "__dict__", {}).values()):
-        if _carries_numbers(v):
+        if carries_numbers(v):
             raise DifferentiationError(
                 f"the {type(e).__name__} caught here carries numbers ({type(v).__name__}), which dpnb "
                 "cannot follow a gradient through; return or store the numbers rather than raising them "
                 "in an exception, or compute them outside the differentiated function"
             ) from e
-
-
-def _carries_numbers(v):
-    t = type(v)
-    if t is float or t is complex:
-        return True
-    if t is int or t is bool or t is str or v is None:
-        return False
-    if isinstance(v, np.ndarray) or isinstance(v, np.generic):
-        return v.dtype.kind in "fc"
-    if t is tuple or t is list:
-        return any(_carries_numbers(x) for x in v)
-    return isinstance(v, (float, complex))
 
 
 def unpack_bar(ctx, value, bars, star):
@@ -1903,6 +1880,9 @@ class _PosRec(M.Rec):
 
 
 registry.register(iter, iter_rrule)
+# `xs.__iter__()` (a class's `__iter__` may hand out its list's so) is `iter(xs)`
+for _t in (list, tuple):
+    registry.register(_t.__iter__, iter_rrule)
 registry.register(next, next_rrule)
 
 
@@ -2190,16 +2170,22 @@ def _users_code(code):
     return not f.startswith(_LIBRARY_DIRS) and not f.startswith("<frozen")
 
 
+def _dpnb_dir():
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
+
+
 def _library_dirs():
     import os
     import sysconfig
 
     paths = sysconfig.get_paths()
-    dirs = {os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}  # dpnb's own
-    dirs.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(k))
-    return tuple(sorted(os.path.join(d, "") for d in dirs))
+    dirs = {os.path.join(p, "") for k in ("stdlib", "platstdlib", "purelib", "platlib") if (p := paths.get(k))}
+    return tuple(sorted(dirs | {_DPNB_DIR}))  # (and dpnb's own)
 
 
+_DPNB_DIR = _dpnb_dir()
 _LIBRARY_DIRS = _library_dirs()
 
 
@@ -2209,8 +2195,6 @@ def _reads_fields(code):
     heap's walk over an object's fields, say, differentiated for a second derivative) reads the
     dict as a value."""
     return not code.co_filename.startswith(_DPNB_DIR) or code.co_name == "own_dict"
-
-_DPNB_DIR = __import__("os").path.join(__import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__))), "")
 
 
 class Managed:
@@ -2246,16 +2230,16 @@ class Watched:
         self.managed = managed
 
     def __enter__(self):
-        before = _changes_now()
+        before = changes_made(H.current())
         v = self.managed.__enter__()
-        if _changes_now() != before or not (v is self.managed.mgr or v is None or type(v) in (str, bool, int)):
+        if changes_made(H.current()) != before or not (v is self.managed.mgr or v is None or type(v) in (str, bool, int)):
             self._refuse()
         return v
 
     def __exit__(self, et, ev, tb):
-        before = _changes_now()
+        before = changes_made(H.current())
         r = self.managed.__exit__(et, ev, tb)
-        if _changes_now() != before:
+        if changes_made(H.current()) != before:
             self._refuse()
         return r
 
@@ -2267,10 +2251,6 @@ class Watched:
             f"line {code.co_firstlineno}) that changes something or hands out a value is not supported; "
             "compute what it gives outside the `with` statement"
         )
-
-
-def _changes_now():
-    return len(H.current().log) + _APPENDED[0]
 
 
 def with_manager(mgr):

@@ -31,9 +31,16 @@ import dpnb
 from dpnb.testing import numerical_gradient
 
 try:
-    from ._regress_check import load_module  # noqa: F401 (a fixture)
+    from ._regress_check import gradient_differences, load_module  # noqa: F401 (a fixture)
 except ImportError:  # pragma: no cover - run from the directory
-    from _regress_check import load_module  # noqa: F401 (a fixture)
+    from _regress_check import gradient_differences, load_module  # noqa: F401 (a fixture)
+
+
+def _value_and_gradient_agree(f, x, rel=1e-7, abs=None):
+    """`withgradient(f, x)` of a float: the value `f` gives, the gradient central differences give."""
+    y, (g,) = dpnb.withgradient(f, x)
+    assert y == pytest.approx(f(x), rel=1e-12)
+    assert g is not None and float(g) == pytest.approx(numerical_gradient(f, x)[0], rel=rel, abs=abs)
 
 
 SOURCE = '''
@@ -194,10 +201,7 @@ def m(load_module):
 
 @pytest.mark.parametrize("name", SCALAR)
 def test_value_and_gradient_of_a_float_function(m, name):
-    f = getattr(m, name)
-    y, (g,) = dpnb.withgradient(f, 1.5)
-    assert y == pytest.approx(f(1.5), rel=1e-12)
-    assert g is not None and float(g) == pytest.approx(numerical_gradient(f, 1.5)[0], rel=1e-6, abs=1e-9)
+    _value_and_gradient_agree(getattr(m, name), 1.5, rel=1e-6, abs=1e-9)
 
 
 @pytest.mark.parametrize("name", ARRAY)
@@ -390,10 +394,7 @@ def dataclass_order(x):
 
 @pytest.mark.parametrize("name", ["compared", "reflected", "unused_operators", "dataclass_order"])
 def test_a_classs_comparisons_and_operators_run_as_its_code(load_module, name):
-    f = getattr(load_module(SIDE_EFFECTS), name)
-    y, (g,) = dpnb.withgradient(f, 1.5)
-    assert y == pytest.approx(f(1.5))
-    assert g is not None and float(g) == pytest.approx(numerical_gradient(f, 1.5)[0], rel=1e-7)
+    _value_and_gradient_agree(getattr(load_module(SIDE_EFFECTS), name), 1.5)
 
 
 MANAGERS = '''
@@ -495,10 +496,7 @@ def library_managers(x):
 @pytest.mark.parametrize("name", ["entered_and_left", "value_entered", "in_a_loop", "suppressed", "two_managers",
                                   "caught_outside", "plain_manager", "library_managers"])
 def test_a_with_statements_manager_of_the_users_class_runs_as_its_code(load_module, name):
-    f = getattr(load_module(MANAGERS), name)
-    y, (g,) = dpnb.withgradient(f, 1.5)
-    assert y == pytest.approx(f(1.5))
-    assert g is not None and float(g) == pytest.approx(numerical_gradient(f, 1.5)[0], rel=1e-7)
+    _value_and_gradient_agree(getattr(load_module(MANAGERS), name), 1.5)
 
 
 @pytest.mark.parametrize("name", ["value_entered", "entered_and_left", "suppressed"])
@@ -580,8 +578,7 @@ def both(t):
     return q.h[0] ** 3 + q.h[1]
 ''')
     for f in (m.twice, m.both):
-        g = lambda s: dpnb.gradient(f, s)[0]  # noqa: E731
-        assert dpnb.hessian(f, 0.7) == pytest.approx((g(0.7 + 1e-5) - g(0.7 - 1e-5)) / 2e-5, rel=1e-6)
+        assert dpnb.hessian(f, 0.7) == pytest.approx(gradient_differences(f, 0.7), rel=1e-6)
 
 
 REBOUND = '''
@@ -615,10 +612,7 @@ def as_dict(x):
 def test_a_comprehension_bound_to_the_name_it_reads(load_module, name):
     """`xs = [v * v for v in xs]` was built into `xs` itself: the loop read the new, empty list
     (a wrong value: 0.0, None for the gradient, or an error)."""
-    f = getattr(load_module(REBOUND), name)
-    y, (g,) = dpnb.withgradient(f, 0.7)
-    assert y == pytest.approx(f(0.7))
-    assert g is not None and float(g) == pytest.approx(numerical_gradient(f, 0.7)[0], rel=1e-7)
+    _value_and_gradient_agree(getattr(load_module(REBOUND), name), 0.7)
 
 
 def test_a_real_inputs_second_derivative_through_complex_numbers_is_real(load_module):
@@ -633,10 +627,10 @@ def cubed(x):
     return abs((x + 2j * x) ** 3)
 ''')
     for f in (m.squared, m.cubed):
-        g = lambda s: dpnb.gradient(f, s)[0]  # noqa: E731
-        want = (g(0.6 + 1e-5) - g(0.6 - 1e-5)) / 2e-5
+        want = gradient_differences(f, 0.6)
         h = dpnb.hessian(f, 0.6)
         assert isinstance(h, float) and h == pytest.approx(want, rel=1e-6)
+        g = lambda s: dpnb.gradient(f, s)[0]  # noqa: E731
         assert dpnb.jvp(g, (0.6,), (1.0,))[1] == pytest.approx(want, rel=1e-6)
 
 
@@ -673,6 +667,54 @@ def test_second_derivatives_through_changes_undone_with_no_cotangent(load_module
     not known as one that runs so: the hessian through `np.add.at` was 0, through `pop` an IndexError."""
     f = getattr(load_module(SECOND_ORDER_CHANGES), name)
     x = np.array([0.7, 1.3, 1.9])
-    g = lambda t: dpnb.gradient(f, t)[0]  # noqa: E731
-    want = np.stack([(g(x + 1e-5 * e) - g(x - 1e-5 * e)) / 2e-5 for e in np.eye(3)], axis=1)
-    np.testing.assert_allclose(dpnb.hessian(f, x), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dpnb.hessian(f, x), gradient_differences(f, x), rtol=1e-5, atol=1e-6)
+
+
+HANDED_OUT = '''
+class Reversed:
+    def __init__(self, xs):
+        self.xs = xs
+
+    def __iter__(self):
+        return reversed(self.xs)
+
+class Paired:
+    def __init__(self, xs):
+        self.xs = xs
+
+    def __iter__(self):
+        return zip(self.xs, self.xs)
+
+class OwnIterator:
+    def __init__(self, xs):
+        self.xs = xs
+
+    def __iter__(self):
+        return self.xs.__iter__()
+
+def reversed_items(x):
+    t = 0.0
+    for v in Reversed([x, x * x]):
+        t = t + v * v
+    return t
+
+def paired_items(x):
+    t = 0.0
+    for u, v in Paired([x, x * x]):
+        t = t + u * v
+    return t
+
+def the_lists_own_iterator(x):
+    t = 0.0
+    for v in OwnIterator([x, x * x]):
+        t = t + v
+    return t
+'''
+
+
+@pytest.mark.parametrize("name", ["reversed_items", "paired_items", "the_lists_own_iterator"])
+def test_a_loop_over_what_a_classs_iter_hands_out(load_module, name):
+    """`__iter__` returning a rule's list (`reversed`, `zip`: None before) or the list's own
+    `xs.__iter__()` (a `NoRuleError` once `__iter__` ran as the user's code)."""
+    f = getattr(load_module(HANDED_OUT), name)
+    assert dpnb.gradient(f, 1.5)[0] == pytest.approx(numerical_gradient(f, 1.5)[0], rel=1e-7)
