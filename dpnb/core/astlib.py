@@ -315,49 +315,72 @@ def fix_missing_locations(node):
     """`ast.fix_missing_locations(node)`: a node with no position takes its parent's. The nodes are
     visited in the same order (depth first, a node before its children, the children in the order
     of their fields), which matters for a node that two parents share. The nodes that hold
-    nothing (`Load`, `Add`, ...) have no position and are passed by."""
-    root = node
-    stack = [(node, 1, 0, 1, 0)]
+    nothing (`Load`, `Add`, ...) have no position and are passed by. (A recursive walk, a third
+    faster than a stack of tuples; a tree deeper than the interpreter's recursion limit allows is
+    finished by the stack: the positions the first walk set are those it would set.)"""
+    try:
+        _fix(node, 1, 0, 1, 0)
+    except RecursionError:
+        _fix_deep(node)
+    return node
+
+
+def _fix(node, lineno, col_offset, end_lineno, end_col_offset):
+    d = node.__dict__
+    if node._attributes:
+        # every node type with a position has these four (the last two optional)
+        v = d.get("lineno")
+        if v is None:
+            d["lineno"] = lineno
+        else:
+            lineno = v
+        v = d.get("end_lineno")
+        if v is None:
+            d["end_lineno"] = end_lineno
+        else:
+            end_lineno = v
+        v = d.get("col_offset")
+        if v is None:
+            d["col_offset"] = col_offset
+        else:
+            col_offset = v
+        v = d.get("end_col_offset")
+        if v is None:
+            d["end_col_offset"] = end_col_offset
+        else:
+            end_col_offset = v
+    for field in _KIDS[type(node)]:
+        v = d.get(field)
+        if v is None:
+            continue
+        if type(v) is list:
+            for c in v:
+                if isinstance(c, _AST):
+                    _fix(c, lineno, col_offset, end_lineno, end_col_offset)
+        elif isinstance(v, _AST):
+            _fix(v, lineno, col_offset, end_lineno, end_col_offset)
+
+
+def _fix_deep(node):
+    stack = [(node, (1, 0, 1, 0))]
     pop, push = stack.pop, stack.append
     kids = _KIDS
     while stack:
-        node, lineno, col_offset, end_lineno, end_col_offset = pop()
+        node, pos = pop()
         d = node.__dict__
         if node._attributes:
-            # every node type with a position has these four (the last two optional)
-            v = d.get("lineno")
-            if v is None:
-                d["lineno"] = lineno
-            else:
-                lineno = v
-            v = d.get("end_lineno")
-            if v is None:
-                d["end_lineno"] = end_lineno
-            else:
-                end_lineno = v
-            v = d.get("col_offset")
-            if v is None:
-                d["col_offset"] = col_offset
-            else:
-                col_offset = v
-            v = d.get("end_col_offset")
-            if v is None:
-                d["end_col_offset"] = end_col_offset
-            else:
-                end_col_offset = v
+            pos = tuple(p if d.get(k) is None else d[k] for k, p in zip(_POSITION, pos))
+            for k, p in zip(_POSITION, pos):
+                d[k] = p
         fields = kids[type(node)]
         for i in range(len(fields) - 1, -1, -1):  # pushed last to first: popped first to last
             v = d.get(fields[i])
-            if v is None:
-                continue
             if type(v) is list:
                 for j in range(len(v) - 1, -1, -1):
-                    c = v[j]
-                    if isinstance(c, _AST):
-                        push((c, lineno, col_offset, end_lineno, end_col_offset))
+                    if isinstance(v[j], _AST):
+                        push((v[j], pos))
             elif isinstance(v, _AST):
-                push((v, lineno, col_offset, end_lineno, end_col_offset))
-    return root
+                push((v, pos))
 
 
 def substitute(expr, mapping, y, helper_name):

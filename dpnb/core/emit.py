@@ -31,7 +31,7 @@ import types
 from ..rules import registry
 from ..rules.registry import _hashable
 from . import tidy
-from .astlib import LOAD, STORE, C, N, S, assign, attr, binop, call, copy_tree, if_, ifexp, is_none, loads, name_nodes, substitute, tup, walk
+from .astlib import LOAD, STORE, C, N, S, assign, attr, binop, call, copy_location, copy_tree, if_, ifexp, is_none, loads, name_nodes, substitute, tup, walk
 from .normalize import Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import child_blocks, target_names, walk_stmts
 
@@ -946,7 +946,7 @@ class Emitter:
             if isinstance(flag, str) and flag in self.created:
                 b1.insert(0, assign(flag, C(True)))
                 b2.insert(0, assign(flag, C(False)))
-            out.append(ast.copy_location(if_(s.test, b1, b2), s))
+            out.append(copy_location(if_(s.test, b1, b2), s))
         elif isinstance(s, (ast.For, ast.While)):
             body = self.fwd_block(s.body)
             count = self.loop_info.get(id(s))
@@ -957,22 +957,22 @@ class Emitter:
                 it = s.iter
                 itvar = self.iter_vars.get(id(s))
                 if itvar is not None:
-                    out.append(ast.copy_location(assign(itvar, call(self.helper("iterable"), it)), s))
+                    out.append(copy_location(assign(itvar, call(self.helper("iterable"), it)), s))
                     it = N(itvar)
                 node = ast.For(s.target, it, body or [ast.Pass()], [], None)
             else:
                 node = ast.While(s.test, body or [ast.Pass()], [])
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
         elif isinstance(s, (ListBuild, DictBuild)):
             empty = ast.List([], LOAD) if isinstance(s, ListBuild) else ast.Dict([], [])
-            out.append(ast.copy_location(assign(s.target.id, empty), s))
+            out.append(copy_location(assign(s.target.id, empty), s))
             out.extend(self.fwd_block(s.body))
         elif isinstance(s, Append):
             m = attr(copy_tree(s.target), "append")
-            out.append(ast.copy_location(ast.Expr(call(m, s.value)), s))
+            out.append(copy_location(ast.Expr(call(m, s.value)), s))
         elif isinstance(s, SetKey):
             tgt = ast.Subscript(copy_tree(s.target), s.key, STORE)
-            out.append(ast.copy_location(ast.Assign([tgt], s.value), s))
+            out.append(copy_location(ast.Assign([tgt], s.value), s))
         elif isinstance(s, (ast.Try, ast.With)):
             self.fwd_try(s, out)
         elif isinstance(s, ast.Delete):
@@ -984,9 +984,9 @@ class Emitter:
                 else:
                     out.append(s)
             elif isinstance(t, ast.Attribute):
-                out.append(ast.copy_location(assign(form.pb, call(self.helper("delattr"), self.ctx(), t.value, C(t.attr))), s))
+                out.append(copy_location(assign(form.pb, call(self.helper("delattr"), self.ctx(), t.value, C(t.attr))), s))
             else:
-                out.append(ast.copy_location(assign(form.pb, call(self.helper("delitem"), self.ctx(), t.value, _index_expr(t.slice, self.helper("slice")))), s))
+                out.append(copy_location(assign(form.pb, call(self.helper("delitem"), self.ctx(), t.value, _index_expr(t.slice, self.helper("slice")))), s))
         elif isinstance(s, Native):
             out.append(s.stmt)
         elif isinstance(s, ast.Return):
@@ -1015,41 +1015,41 @@ class Emitter:
         v = s.value
         if isinstance(target, ast.Attribute):
             node = assign(form.pb, call(self.helper("setattr"), self.ctx(), target.value, C(target.attr), v))
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
             return
         if isinstance(target, ast.Subscript):
             node = assign(form.pb, call(self.helper("setitem"), self.ctx(), target.value, _index_expr(target.slice, self.helper("slice")), v))
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
             return
         if form is None or (form.kind in ("plain", "copy", "inline_binop", "inline_unop", "literal", "lambda", "unpack") and form.extra.get("cell") is None):
             out.append(s)
             return
         t = target.id
         if form.extra.get("cell") is not None:
-            out.append(ast.copy_location(assign(form.extra["cell"], call(self.helper("cell_prepare"), self.ctx(), self.cell_object(t))), s))
+            out.append(copy_location(assign(form.extra["cell"], call(self.helper("cell_prepare"), self.ctx(), self.cell_object(t))), s))
             if form.kind in ("plain", "copy", "inline_binop", "inline_unop", "literal", "lambda"):
                 out.append(s)
                 return
         if form.kind == "inline_rule":
             fvar = form.extra["fvar"]
-            out.append(ast.copy_location(assign(fvar, v.func), s))
+            out.append(copy_location(assign(fvar, v.func), s))
             fast = [assign(t, ast.Call(N(fvar), v.args, [])), assign(form.pb, C(None))]
             slow = ast.Assign([tup([S(t), S(form.pb)], store=True)], call(self.helper("call_num"), N(fvar), *v.args))
             node = if_(ast.Compare(N(fvar), [ast.Is()], [N(form.extra["inl"])]), fast, [slow])
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
             for n in walk(node):
-                ast.copy_location(n, s)
+                copy_location(n, s)
             return
         if form.kind == "helper" and form.extra.get("op") == "call" and not isinstance(v.func, ast.Attribute):
             # a call through the compiled adjoint itself: one frame per frame of the user's code
             fn = self.fresh("_fn")
-            out.append(ast.copy_location(assign(fn, call(self.helper("resolve"), v.func, *v.args)), s))
+            out.append(copy_location(assign(fn, call(self.helper("resolve"), v.func, *v.args)), s))
             node = ast.Assign([tup([S(t), S(form.pb)], store=True)], ast.Call(N(fn), list(v.args), []))
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
             return
         rhs = self.helper_call(s, form, v)
         node = ast.Assign([tup([S(t), S(form.pb)], store=True)], rhs)
-        out.append(ast.copy_location(node, s))
+        out.append(copy_location(node, s))
 
     def helper_call(self, s, form, v):
         if form.kind == "self_call":
@@ -1116,10 +1116,10 @@ class Emitter:
         if isinstance(s, ast.With):
             items = []
             for item, w in zip(s.items, info["managers"]):
-                out.append(ast.copy_location(assign(w, call(self.helper("with_manager"), item.context_expr)), s))
+                out.append(copy_location(assign(w, call(self.helper("with_manager"), item.context_expr)), s))
                 items.append(ast.withitem(N(w), item.optional_vars))
             node = ast.With(items, body or [ast.Pass()], None)
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
             if is_region and info["loops"] is not None:
                 out.append(ast.Expr(call(self.helper("check_loop"), N(info["loops"]), C(self.an.filename))))
         else:
@@ -1134,13 +1134,13 @@ class Emitter:
                 if loops is not None:
                     hb.append(ast.Expr(call(self.helper("check_loop"), N(loops), C(self.an.filename))))
                 hb += self.fwd_block(h.body)
-                handlers.append(ast.copy_location(ast.ExceptHandler(h.type, h.name, hb), h))
+                handlers.append(copy_location(ast.ExceptHandler(h.type, h.name, hb), h))
             orelse = self.fwd_block(s.orelse)
             finalbody = self.fwd_block(s.finalbody)
             if not handlers and not finalbody:
                 finalbody = [ast.Pass()]
             node = ast.Try(body or [ast.Pass()], handlers, orelse, finalbody)
-            out.append(ast.copy_location(node, s))
+            out.append(copy_location(node, s))
         if is_region and info["deferred"]:
             out.append(ast.Expr(call(N(self.tape_names[1]), tup([N(src) for src, _ in info["deferred"]]))))
 
@@ -1419,9 +1419,9 @@ class Emitter:
             whole = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd + [pullback, ast.Return(ret.value)], decorator_list=[], returns=None, type_comment=None)
             fwd = tidy.release_dead(whole, objects - set(self.an.params)).body[:-2]
         fwd.append(pullback)
-        fwd.append(ast.copy_location(ast.Return(tup([ret.value, N(pb_name)])), ret))
+        fwd.append(copy_location(ast.Return(tup([ret.value, N(pb_name)])), ret))
         new = ast.FunctionDef(name=fdef.name, args=fdef.args, body=fwd, decorator_list=[], returns=None, type_comment=None)
-        ast.copy_location(new, fdef)
+        copy_location(new, fdef)
         return new
 
     def weaken(self, fwd, pullback, ret_value):

@@ -18,7 +18,7 @@ function from then on.
 import ast
 import types
 
-from .astlib import C, N, S, call, copy_tree, fix_missing_locations, name_nodes, scope_nodes, tup
+from .astlib import C, N, S, call, copy_location, copy_tree, fix_missing_locations, name_nodes, scope_nodes, tup
 from .runtime import bail
 
 #: runtime helpers that neither read the context nor call the user's code through dpnb
@@ -111,7 +111,7 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
     fused = copy_tree(ast.FunctionDef(
         name=forward_name, args=shown.args, body=fwd_body, decorator_list=[], returns=None, type_comment=None,
     ), memo)
-    ast.copy_location(fused, shown)
+    copy_location(fused, shown)
     # the seed is never None: the pullback's `if y_bar is None: return ...` goes
     pb_copy = copy_tree([st for st in pb_body if not _is_none_test(st, seed_name)], memo)
     for n in scope_nodes(pb_copy):
@@ -120,7 +120,7 @@ def joined(shown, pullback_name, helper_names, forward_name, own):
             n.value = tup([N(y_name), value])
     # the seed: 1.0 for a float, else what gradient's seed gives (which refuses a non-scalar)
     seed = ast.Assign([S(seed_name)], ast.IfExp(ast.Compare(call(own["type"], N(y_name)), [ast.Is()], [N(own["float"])]), C(1.0), call(own["seed"], N(y_name))))
-    ast.copy_location(seed, pb)
+    copy_location(seed, pb)
     fused.body = fused.body + [seed] + pb_copy
     if bail_names:
         for n in name_nodes(fused):
@@ -172,7 +172,7 @@ def _without_rebound_cases(fused, bail_name, inline_names):
         if id(st) in rewrite:
             test = ast.Compare(st.test.left, [ast.IsNot()], st.test.comparators)
             guard = ast.If(test, [ast.Expr(call(bail_name))], [])
-            ast.copy_location(guard, st)
+            copy_location(guard, st)
             return [guard] + st.body[:-1]
         if id(st) in tests:
             return st.body

@@ -27,7 +27,7 @@ import weakref
 
 import numpy as np
 
-from .astlib import LOAD, C, N, S, assign, call, copy_tree, fix_missing_locations, if_, name_nodes, tup, walk
+from .astlib import LOAD, C, N, S, assign, call, copy_location, copy_tree, fix_missing_locations, if_, name_nodes, tup, walk
 
 
 from .forward import Unsupported, _ByCode, _reads_of, _ssa_body, _ssa_of, namer_of  # one reading of the source for both
@@ -841,7 +841,7 @@ class _Adjoint:
                 self.branching -= 1
             parts.append((self.fwd or [ast.Pass()], self.items))
         self.fwd, self.items = outer_fwd, outer_items
-        self.fwd.append(ast.copy_location(if_(test, parts[0][0], parts[1][0]), s))
+        self.fwd.append(copy_location(if_(test, parts[0][0], parts[1][0]), s))
         self.items.append(("if", test, parts[0][1], parts[1][1]))
 
     def add_def(self, s, target, kind, operands, extra=None, value=None, guard=None):
@@ -857,9 +857,9 @@ class _Adjoint:
             f.subst[target] = operands[0]
             return
         if guard is not None:
-            self.fwd.append(ast.copy_location(ast.Expr(guard), s))
+            self.fwd.append(copy_location(ast.Expr(guard), s))
         target = self.target(target)
-        self.fwd.append(ast.copy_location(assign(target, value), s))
+        self.fwd.append(copy_location(assign(target, value), s))
         active = kind is not None and any(self.is_active(o) for o in operands)
         if active:
             self.active.add(target)
@@ -887,7 +887,7 @@ class _Adjoint:
             a, b = self.atom(v.left), self.atom(v.right)
             guard = call(N("_p_mm"), a, b) if isinstance(v.op, ast.MatMult) else None
             if inplace:  # `a += b` makes a new value only for a number: an array changes in place
-                self.fwd.append(ast.copy_location(ast.Expr(call(N("_p_number"), copy_tree(a))), s))
+                self.fwd.append(copy_location(ast.Expr(call(N("_p_number"), copy_tree(a))), s))
             return self.add_def(s, t, type(v.op), [a, b], value=ast.BinOp(copy_tree(a), v.op, copy_tree(b)), guard=guard)
         if isinstance(v, ast.UnaryOp):
             if isinstance(v.op, ast.Not):
@@ -939,7 +939,7 @@ class _Adjoint:
                 # read when the code runs (the user may change it), and checked to be a number
                 self.read_root(v)
                 self.add_def(s, t, None, [], value=copy_tree(v))
-                self.fwd.append(ast.copy_location(ast.Expr(call(N("_p_check"), N(self.target(t)))), s))
+                self.fwd.append(copy_location(ast.Expr(call(N("_p_check"), N(self.target(t)))), s))
                 return
             if v.attr != "T":
                 raise Unsupported(f"the attribute .{v.attr}")
@@ -955,7 +955,7 @@ class _Adjoint:
         if root:
             self.read_root(func)
         test = ast.Compare(copy_tree(func), [ast.IsNot()], [self.const(expected, "_f")])
-        self.fwd.append(ast.copy_location(if_(test, [ast.Raise(N("_Bail"), None)]), s))
+        self.fwd.append(copy_location(if_(test, [ast.Raise(N("_Bail"), None)]), s))
 
     def inline(self, s, t, v, f, first=None, guard=None):
         """`t = f(a, ...)` for a Python function `f` of the same module: its statements, here.
@@ -990,7 +990,7 @@ class _Adjoint:
             ast.Compare(ast.Attribute(fk, "__code__", LOAD), [ast.IsNot()], [self.const(f.__code__, "_code")]),
             ast.Compare(ast.Attribute(copy_tree(fk), "__defaults__", LOAD), [ast.IsNot()], [self.const(f.__defaults__, "_defaults")]),
         ])
-        self.fwd.append(ast.copy_location(if_(changed, [ast.Raise(N("_Bail"), None)]), s))
+        self.fwd.append(copy_location(if_(changed, [ast.Raise(N("_Bail"), None)]), s))
         body = versioned.body
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise Unsupported("no return at the end")
@@ -1300,7 +1300,7 @@ def tangent(stmts, active, dot, seed):
                     for block in (body, orelse):
                         if not _assigns(block, dot(n)):
                             block.append(assign(dot(n), call(N("_p_tzeros"), N(n), N(seed))))
-            out.append(ast.copy_location(if_(s.test, body, orelse), s))
+            out.append(copy_location(if_(s.test, body, orelse), s))
             continue
         out.append(s)
         if not isinstance(s, ast.Assign):
@@ -1331,7 +1331,7 @@ def tangent(stmts, active, dot, seed):
             continue
         active.add(t)
         args = [N(t)] + [copy_tree(o) for o in operands] + [d if d is not None else C(None) for d in dots]
-        out.append(ast.copy_location(assign(dot(t), call(N(rule), *args)), s))
+        out.append(copy_location(assign(dot(t), call(N(rule), *args)), s))
     return out
 
 
@@ -1423,8 +1423,8 @@ def compile_function(fn, adj, name, argnames, body, ns, src, flags=(), stored=No
                                  kw_defaults=[], kwarg=None, defaults=[])
     factory = ast.FunctionDef(name="_factory", args=factory_args, body=[inner, ast.Return(N(name))],
                               decorator_list=[], returns=None, type_comment=None)
-    ast.copy_location(inner, fdef)
-    ast.copy_location(factory, fdef)
+    copy_location(inner, fdef)
+    copy_location(factory, fdef)
     module = ast.Module(body=[factory], type_ignores=[])
     fix_missing_locations(module)
     compiled = compile(module, src.filename, "exec")

@@ -622,7 +622,7 @@ def build(fn, key):
 def _in_factory(fwd, fdef, factory_params, helper_values, globals_, filename, positioned):
     """Compile function tree `fwd` inside a factory whose parameters are the helpers and the user's
     free variables; the function it returns, bound to them."""
-    from .astlib import fix_missing_locations
+    from .astlib import copy_location, fix_missing_locations
 
     factory = ast.FunctionDef(
         name="_dpnb_factory",
@@ -633,7 +633,7 @@ def _in_factory(fwd, fdef, factory_params, helper_values, globals_, filename, po
         body=[ast.Return(value=ast.Name(id=fwd.name, ctx=ast.Load()))],
         decorator_list=[], returns=None, type_comment=None,
     )
-    ast.copy_location(factory, fdef)
+    copy_location(factory, fdef)
     module = ast.Module(body=[factory], type_ignores=[])
     if positioned:
         fix_missing_locations(module)
@@ -658,7 +658,7 @@ def _spread_varargs(fdef, nargs):
     parameters: `def f(a, w_0, w_1)`, with `w = (w_0, w_1)` bound first. A call or display that
     unpacks `w` where `w` is never rebound (`g(*w, x)`) takes the parameters themselves
     (`g(w_0, w_1, x)`), so the call is a plain one; the tuple goes if nothing else reads it."""
-    from .astlib import SCOPES_AND_COMPREHENSIONS, scope_nodes, walk
+    from .astlib import SCOPES_AND_COMPREHENSIONS, copy_location, scope_nodes, walk
 
     a = fdef.args
     w = a.vararg.arg
@@ -694,14 +694,14 @@ def _spread_varargs(fdef, nargs):
                 out = []
                 for item in items:
                     if isinstance(item, ast.Starred) and isinstance(item.value, ast.Name) and item.value.id == w:
-                        out.extend(ast.copy_location(e, item) for e in elements())
+                        out.extend(copy_location(e, item) for e in elements())
                     else:
                         out.append(item)
                 setattr(node, field, out)
     still_read = any(isinstance(n, ast.Name) and n.id == w for n in walk(fdef))
     if still_read or rebound:
         bind = ast.Assign(targets=[ast.Name(id=w, ctx=ast.Store())], value=ast.Tuple(elts=elements(), ctx=ast.Load()))
-        ast.copy_location(bind, fdef.body[0])
+        copy_location(bind, fdef.body[0])
         ast.fix_missing_locations(bind)
         fdef.body.insert(0, bind)
     return fdef

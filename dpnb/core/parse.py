@@ -22,7 +22,7 @@ import re
 import textwrap
 
 from ..errors import NoSourceError, UnsupportedSyntaxError
-from .astlib import nodes, shallow_copy, walk
+from .astlib import copy_location, nodes, shallow_copy, walk
 from .codes import CodeTable
 
 #: (filename, hash of its text) -> syntax tree, for the most recently read files only
@@ -282,7 +282,7 @@ def as_function_def(node, name):
     """A copy of `node` as a FunctionDef with no decorators (a lambda gets `return <body>`)."""
     if isinstance(node, ast.Lambda):
         ret = ast.Return(value=node.body)
-        ast.copy_location(ret, node.body)
+        copy_location(ret, node.body)
         fdef = ast.FunctionDef(
             name="_lambda" if name == "<lambda>" else name,
             args=node.args,
@@ -291,7 +291,7 @@ def as_function_def(node, name):
             returns=None,
             type_comment=None,
         )
-        ast.copy_location(fdef, node)
+        copy_location(fdef, node)
         fdef.end_lineno, fdef.end_col_offset = node.end_lineno, node.end_col_offset
         return fdef
     if isinstance(node, ast.AsyncFunctionDef):
