@@ -33,7 +33,7 @@ import numpy as np
 from . import fwdrev
 from . import results
 from . import tidy
-from .astlib import LOAD, STORE, name_nodes, tup, walk
+from .astlib import LOAD, STORE, copy_location, name_nodes, tup, walk
 from .forward import Unsupported, _ByCode
 from .load import gc_paused
 from ..rules import registry
@@ -210,7 +210,7 @@ def _insert_shapes(stmts):
         shape = getattr(st, "dpnb_shape", None)
         if shape is not None:
             value = ast.Call(ast.Name("_p_shape", LOAD), [ast.Name(st.targets[0].id, LOAD)], [])
-            stmts.insert(i + 1, ast.copy_location(ast.Assign([ast.Name(shape, STORE)], value), st))
+            stmts.insert(i + 1, copy_location(ast.Assign([ast.Name(shape, STORE)], value), st))
             i += 1
         i += 1
 
@@ -408,12 +408,14 @@ _STRUCT_CLASSES = {}  # class -> whether its instances are read through (`_struc
 
 def _struct_class(cls):
     """Instances of `cls` are read through: a class of the user's whose attributes are the
-    instance's `__dict__` (no `__slots__`, `__getattr__` or `__getattribute__` of its own)."""
+    instance's `__dict__` (no `__slots__`, `__getattr__` or `__getattribute__` of its own; a
+    class written in C whose instances have no `__dict__`, such as NumPy's scalar types, is
+    not one)."""
     ok = _STRUCT_CLASSES.get(cls)
     if ok is None:
         import inspect
 
-        ok = (type(cls) is type and cls.__getattribute__ is object.__getattribute__
+        ok = (type(cls) is type and cls.__dictoffset__ != 0 and cls.__getattribute__ is object.__getattribute__
               and all(k is object or (k.__module__ != "builtins" and "__slots__" not in k.__dict__) for k in cls.__mro__)
               and inspect.getattr_static(cls, "__getattr__", None) is None)
         _STRUCT_CLASSES[cls] = ok
