@@ -8,6 +8,7 @@ needed (at the first rule look-up that misses once the program imported that sub
 - `linalg`: `sqrtm`, `expm`, `solve_sylvester`, triangular and Cholesky solves, and
   SciPy's own `inv`, `solve`, `det`, `cholesky`;
 - `signal`: `convolve`;
+- `fft`: the complex and real transforms, as `np.fft`'s rules pull them back;
 - `integrate`: `odeint`, through the adjoint ODE.
 
 Inside this package `import scipy` is an absolute import: it is SciPy, never this package.
@@ -18,5 +19,6 @@ SUBPACKAGES = (
     ("scipy.stats", ("stats", "stats_multivariate")),
     ("scipy.linalg", ("linalg",)),
     ("scipy.signal", ("signal",)),
+    ("scipy.fft", ("fft",)),
     ("scipy.integrate", ("integrate",)),
 )
