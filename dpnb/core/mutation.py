@@ -1070,6 +1070,27 @@ def ndarray_sort(ctx, obj, axis=-1, kind=None, order=None):
     return None, ndarray_sort_pullback
 
 
+def ndarray_partition(ctx, obj, *args, **kwargs):
+    """`a.partition(kth, axis=-1)`: `a[...] = np.partition(a, kth, axis)` (the same selection:
+    `np.partition` partitions a copy in place), which NumPy's `percentile` and `quantile` make
+    of a copy of their array."""
+    from .runtime import call
+
+    bound = dict(zip(("kth", "axis", "kind", "order"), args), **kwargs)
+    if bound.get("order") is not None:
+        raise DifferentiationError("`.partition(order=...)` sorts the fields of a structured array: dpnb does not differentiate it")
+    part, ppb = call(np.partition, obj.copy(), bound["kth"], bound.get("axis", -1))
+    pb = _array_setitem(ctx, obj, Ellipsis, part)
+
+    def ndarray_partition_pullback(y_bar):
+        c = pb()
+        if c is not None:
+            H.array_add(ctx, obj, ppb(c)[1])
+        return (None,) * (1 + len(args))
+
+    return None, ndarray_partition_pullback
+
+
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
             "matmul": "@"}
 
@@ -1208,6 +1229,7 @@ MUTATORS = {
     (dict, "clear"): dict_clear,
     (np.ndarray, "fill"): ndarray_fill,
     (np.ndarray, "sort"): ndarray_sort,
+    (np.ndarray, "partition"): ndarray_partition,
     (collections.Counter, "update"): _counter_update,
     (np.ufunc, "at"): ufunc_at,
     (collections.OrderedDict, "move_to_end"): dict_reorder,
@@ -1219,7 +1241,7 @@ for _name in ("append", "appendleft", "pop", "popleft", "extend", "extendleft", 
     MUTATORS[(collections.deque, _name)] = deque_change(_name)
 
 #: in-place NumPy methods with no differentiable form here
-REFUSED_ARRAY_METHODS = {"put", "itemset", "resize", "partition", "setfield", "byteswap"}
+REFUSED_ARRAY_METHODS = {"put", "itemset", "resize", "setfield", "byteswap"}
 
 
 #: [whether the shuffles of `numpy.random`'s generators still wait to join MUTATORS]: they join

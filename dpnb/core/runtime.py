@@ -370,6 +370,13 @@ def _out_call(f, args, kwargs):
     `out=(o1, o2)` of a ufunc of several results writes each one given."""
     out = kwargs["out"]
     kw = {k: v for k, v in kwargs.items() if k != "out"}
+    if out is Ellipsis:
+        # NumPy's `out=...`: the result as an array (a 0-d one where it would be a scalar), in no
+        # array given; NumPy's own `percentile` and `quantile` ask for it
+        y, pb = call_kw(f, args, kw)
+        if type(y) is tuple:
+            return tuple(np.asarray(v) if isinstance(v, np.generic) else v for v in y), pb
+        return (np.asarray(y) if isinstance(y, np.generic) else y), pb
     ufunc = type(f) is np.ufunc
     outs = out if type(out) is tuple else (out,)
     nout = f.nout if ufunc else 1
@@ -903,6 +910,10 @@ _APPENDED = [0]
 
 
 
+#: the methods of a NumPy array that change it and have a form in `mutation.MUTATORS`
+_ARRAY_MUTATORS = ("fill", "sort", "partition")
+
+
 def callmethod(obj, name, *args):
     """(y, pullback) for obj.name(*args); pullback(y_bar) -> (obj_bar, *arg_bars)."""
     t = type(obj)
@@ -910,7 +921,7 @@ def callmethod(obj, name, *args):
         return _list_append(H.current(), obj, args[0])
     if is_foreign(obj):
         return _foreign_method(obj, name, args, None)
-    if t is not np.ndarray or name in ("fill", "sort"):
+    if t is not np.ndarray or name in _ARRAY_MUTATORS:
         mut = M.mutator(obj, name)
         if mut is not None:
             ctx = H.current()
@@ -1012,7 +1023,7 @@ def callmethod_kw(obj, name, args, kwargs):
     t = type(obj)
     if is_foreign(obj):
         return _foreign_method(obj, name, args, kwargs)
-    mut = M.mutator(obj, name) if (t is not np.ndarray or name in ("fill", "sort")) else None
+    mut = M.mutator(obj, name) if (t is not np.ndarray or name in _ARRAY_MUTATORS) else None
     if mut is not None:
         ctx = H.current()
         y, pb = mut(ctx, obj, *args, **kwargs)
