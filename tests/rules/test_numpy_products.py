@@ -1,5 +1,5 @@
 """The products table: matmul, dot, inner, outer, vdot, cross (axis options, 2-vectors),
-tensordot, kron, convolve (every mode), and the diagonal family."""
+tensordot, kron, convolve and correlate (every mode), and the diagonal family."""
 import warnings
 
 import numpy as np
@@ -70,6 +70,12 @@ CASES += [
     C(np.convolve, A((4,)), A((2,)), "same"),
     C(np.convolve, A((3,), "complex"), A((2,))),
     C(np.convolve, Seq(list, (S(), S())), A((3,))),
+    C(np.correlate, A((5,)), A((3,))),
+    C(np.correlate, A((3,)), A((5,)), "same"),
+    C(np.correlate, A((4,)), A((4,)), mode="full"),
+    C(np.correlate, A((2,)), A((5,)), "valid"),
+    C(np.correlate, A((4,), "complex"), A((3,), "complex"), "full"),
+    C(np.correlate, A((3,)), A((2,), "complex")),
     C(np.trace, A((3, 3))),
     C(np.trace, A((3, 4)), 1),
     C(np.trace, A((2, 3, 3)), 0, 1, 2),

@@ -209,8 +209,8 @@ INDEX_TEXT = (
         'ndarray.round ndarray:T ndarray:imag ndarray:mT ndarray:real '
     )),
     ('products', (
-        'convolve cross diag diagonal dot inner kron matmul ndarray.diagonal ndarray.dot '
-        'ndarray.trace outer tensordot trace tril triu vdot '
+        'convolve correlate cross diag diagonal dot inner kron matmul ndarray.diagonal '
+        'ndarray.dot ndarray.trace outer tensordot trace tril triu vdot '
     )),
     ('linalg', (
         'det inv lstsq matrix_power norm pinv slogdet solve '

@@ -206,6 +206,19 @@ def convolve_rrule(a, v, mode="full"):
     return y, convolve_pullback
 
 
+def correlate_rrule(a, v, mode="valid"):
+    """`np.correlate(a, v)` is `np.convolve(a, conj(v[::-1]))` in every mode (NumPy swaps the
+    operands of either when `v` is the longer): it pulls back as that convolution."""
+    y = np.correlate(a, v, mode)
+    _, pb = convolve_rrule(a, np.conj(np.ravel(v)[::-1]), mode)
+
+    def correlate_pullback(y_bar):
+        _, a_bar, w_bar, _ = pb(y_bar)
+        return None, a_bar, to_like(np.conj(w_bar)[::-1].reshape(np.shape(v)), v), None
+
+    return y, correlate_pullback
+
+
 register(np.matmul, matmul_rrule, generic=True)
 register(np.tensordot, tensordot_rrule, generic=True)
 register(np.dot, dot_rrule, number_closed=True, generic=True)
@@ -216,6 +229,7 @@ register(np.vdot, vdot_rrule, generic=True)
 register(np.cross, cross_rrule, cotangents=True)
 register(np.kron, kron_rrule, cotangents=True)
 register(np.convolve, convolve_rrule)
+register(np.correlate, correlate_rrule)
 
 
 def _diagonal_embed(g, shape, offset, axis1, axis2, dtype, like=None):
