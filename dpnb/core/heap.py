@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import DifferentiationError
 from ..rules.namespaces import is_foreign, place, view_map
-from ..tangents import AbstractZero, Tangent, accumulate
+from ..tangents import AbstractZero, NotImplementedTangent, Tangent, accumulate
 
 _local = threading.local()
 
@@ -433,6 +433,9 @@ def array_add(ctx, v, c):
     if is_foreign(c) or (type(c) is Indexed and is_foreign(c.g)):
         _foreign_add(ctx, v, root, c)
         return
+    if type(c) is NotImplementedTangent:
+        _unknown_add(ctx, v, root, c)
+        return
     if type(c) is Indexed:
         acc = _array_acc(ctx, root)
         if root is v:
@@ -455,6 +458,20 @@ def array_add(ctx, v, c):
         np.add.at(mem, _memory_index(root, v), np.broadcast_to(c, v.shape))
     else:
         w += c
+
+
+def _unknown_add(ctx, v, root, c):
+    """A cotangent a rule could not compute (`NotImplementedTangent`) reaching array `v`: kept as
+    the array's, to be refused if anything reads it (an array made from constants, `np.eye(3)`
+    given as a draw's covariance, is never read). Met with any other cotangent of the array's
+    memory, it is used, and refused."""
+    e = ctx.heap.get(id(root))
+    if root is not v or (e is not None and e.acc is not None and type(e.acc) is not NotImplementedTangent):
+        c._used()
+    if e is None:
+        ctx.heap[id(root)] = _Entry(root, c, False)
+    else:
+        e.acc, e.owned = c, False
 
 
 def _root_add(ctx, v, c):

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import heap as H
 from ..rules.namespaces import is_foreign
-from ..tangents import AbstractZero, Tangent
+from ..tangents import AbstractZero, NotImplementedTangent, Tangent
 
 
 def finish_all(bars, args):
@@ -123,10 +123,13 @@ def finish_foreign(bar, arg):
 
 
 def complete(bar, primal):
-    """A cotangent in the shape SPEC §3 gives: objects get every field, in their order."""
+    """A cotangent in the shape SPEC §3 gives: objects get every field, in their order. One a
+    rule could not compute (`NotImplementedTangent`) that reached an argument is refused."""
     if bar is None or isinstance(bar, AbstractZero):
         return None
     t = type(bar)
+    if t is NotImplementedTangent:
+        bar._used()
     if t is H.Slots:
         if isinstance(primal, dict):
             bar = dict(bar.items)

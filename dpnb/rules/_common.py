@@ -226,6 +226,15 @@ def unordered_refusal(what):
     )
 
 
+def is_integer_valued(x):
+    """Python ints, NumPy integer scalars and integer arrays (an order or a count, not a variable)."""
+    if isinstance(x, (bool, np.bool_)):
+        return True
+    if isinstance(x, (int, np.integer)):
+        return True
+    return isinstance(x, np.ndarray) and x.dtype.kind in "biu"
+
+
 def carries_numbers(v):
     """Whether `v` is, or holds in a tuple or list, a number other than an int (a float, a
     complex number, an array of them): what a gradient may reach."""

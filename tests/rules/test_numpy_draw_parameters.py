@@ -2,7 +2,8 @@
 methods of `Generator` and `RandomState` (gradchecked: `check_rrule` copies the generator with the
 other arguments, so every call draws alike) and as functions of `np.random` (the global state is
 seeded again before every call). With the generator's state fixed a draw is a smooth function of
-its parameters; its gradient is the pathwise one."""
+its parameters; its gradient is the pathwise one. The draws with shape parameters (`beta`,
+`gamma`, ...) carry it to a location or a scale where dpnb knows it."""
 import numpy as np
 import pytest
 
@@ -23,10 +24,25 @@ for _cls, _make in ((np.random.Generator, np.random.default_rng), (np.random.Ran
         CASES.append(C(getattr(_cls, _name), _make(3), _POSITIVE, wrt=[1]))
         CASES.append(C(getattr(_cls, _name), _make(3), 1.5, size=4, wrt=[1]))
 
+#: the draws with shape parameters, with values of their parameters and the positions (the
+#: generator first) of those whose pathwise derivative dpnb knows: gamma's scale, vonmises' mu,
+#: multivariate_normal's mean; a shape parameter's cotangent is a `NotImplementedTangent`
+_SHAPED = {
+    "beta": ((2.0, 3.0), []), "gamma": ((2.5, _POSITIVE), [2]), "standard_gamma": ((2.5,), []),
+    "chisquare": ((3.0,), []), "noncentral_chisquare": ((3.0, 1.5), []), "f": ((3.0, 4.0), []),
+    "noncentral_f": ((3.0, 4.0, 1.5), []), "standard_t": ((5.0,), []), "pareto": ((2.0,), []),
+    "power": ((2.0,), []), "weibull": ((2.0,), []), "vonmises": ((A((3,)), 2.0), [1]), "wald": ((1.5, 2.0), []),
+    "triangular": ((0.0, 1.0, 3.0), []), "dirichlet": ((np.array([1.0, 2.0, 3.0]),), []),
+    "multivariate_normal": ((A((3,)), np.eye(3)), [1]),
+}
+for _cls, _make in ((np.random.Generator, np.random.default_rng), (np.random.RandomState, np.random.RandomState)):
+    for _name, (_params, _wrt) in _SHAPED.items():
+        CASES.append(C(getattr(_cls, _name), _make(3), *_params, wrt=_wrt))
+
 test_draw_method_rule = table_test(CASES, max_examples=2)
 
 GLOBAL = [getattr(np.random, n) for n in _TWO + _ONE]
-CASES = CASES + [C(f, 1.0, wrt=[]) for f in GLOBAL]
+CASES = CASES + [C(f, 1.0, wrt=[]) for f in GLOBAL] + [C(getattr(np.random, n), 2.0, wrt=[]) for n in _SHAPED]
 
 
 @pytest.mark.parametrize("f", GLOBAL, ids=lambda f: f.__name__)

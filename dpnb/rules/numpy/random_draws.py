@@ -14,7 +14,8 @@ import copy
 import numpy as np
 
 from ...errors import DifferentiationError
-from .._common import bind, call_bars, float_dtype, to_like, unpermute
+from ...tangents import NotImplementedTangent
+from .._common import bind, call_bars, float_dtype, is_integer_valued, to_like, unpermute
 from ..namespaces import is_foreign
 from ..registry import constant
 from ._base import _named, asarray, register
@@ -25,7 +26,9 @@ from ._base import _named, asarray, register
 _RANDOM_SKIP = {"permutation", "choice", "shuffle", "permuted",
                 # continuous draws with parameters: rules below
                 "normal", "laplace", "gumbel", "logistic", "uniform", "lognormal", "exponential",
-                "rayleigh"}
+                "rayleigh", "beta", "gamma", "standard_gamma", "chisquare", "noncentral_chisquare", "f",
+                "noncentral_f", "standard_t", "pareto", "power", "weibull", "vonmises", "wald", "triangular",
+                "dirichlet", "multivariate_normal"}
 RANDOM = tuple(
     getattr(np.random, n)
     for n in dir(np.random)
@@ -163,8 +166,10 @@ register(np.random.Generator.permuted, permuted_rrule, cotangents=True)
 # (what finite differences with the same seed give). Location-scale families find `z` by
 # drawing again from a copy of the generator taken before the call, with loc 0 and scale 1.
 # Draws of integers (binomial, poisson, ...) are piecewise constant in their parameters and
-# stay in the table of constants. So, for now, do the draws whose derivative in a shape
-# parameter dpnb does not know (beta, gamma, ...): see the README's limits.
+# stay in the table of constants. The other continuous draws (beta, gamma, ...) have rules
+# whose pullbacks know the pathwise derivative in a location or a scale (`_KNOWN`) and hand
+# back a `NotImplementedTangent` for a shape parameter: nothing happens while that parameter
+# is a constant, and a gradient that reaches a differentiated one is refused, naming it.
 
 _LOC_SCALE = {"normal": ("loc", "scale"), "laplace": ("loc", "scale"), "gumbel": ("loc", "scale"),
               "logistic": ("loc", "scale"), "uniform": ("low", "high"), "lognormal": ("mean", "sigma")}
@@ -232,6 +237,64 @@ def _scale_rule(name, rng_of):
     return _named(f"{name}_rrule", scale_rrule)
 
 
+#: continuous draws with shape parameters: their parameters, in order, and the others after
+_SHAPED = {
+    "beta": ("a", "b", "size"), "gamma": ("shape", "scale", "size"), "standard_gamma": ("shape", "size", "dtype", "out"),
+    "chisquare": ("df", "size"), "noncentral_chisquare": ("df", "nonc", "size"), "f": ("dfnum", "dfden", "size"),
+    "noncentral_f": ("dfnum", "dfden", "nonc", "size"), "standard_t": ("df", "size"), "pareto": ("a", "size"),
+    "power": ("a", "size"), "weibull": ("a", "size"), "vonmises": ("mu", "kappa", "size"),
+    "wald": ("mean", "scale", "size"), "triangular": ("left", "mode", "right", "size"), "dirichlet": ("alpha", "size"),
+    "multivariate_normal": ("mean", "cov", "size", "check_valid", "tol", "method"),
+}
+_NOT_PARAMETERS = ("size", "dtype", "out", "check_valid", "tol", "method")
+_NO_SHAPE_DERIVATIVE = "the derivative of the draw in this parameter, with the generator's state fixed, is not implemented"
+#: the pathwise derivatives known, (draw, parameter) -> the cotangent in the draw's shape, from the
+#: draw's cotangent g, the draw y and the parameter p: gamma(shape, scale) is scale times a draw
+#: of gamma(shape, 1); vonmises(mu, kappa) is mu plus a draw about 0, wrapped into [-pi, pi);
+#: multivariate_normal(mean, cov) is mean plus a draw about 0
+_KNOWN = {
+    ("gamma", "scale"): lambda g, y, p: g * y / p,
+    ("vonmises", "mu"): lambda g, y, p: g,
+    ("multivariate_normal", "mean"): lambda g, y, p: g,
+}
+
+
+def _unknown(value, label, p):
+    """The cotangent of shape parameter `p`: a `NotImplementedTangent` (one per item of a list or
+    tuple, whose items are the program's values), None where it is integer-valued."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_unknown(item, label, p) for item in value)
+    return None if is_integer_valued(value) else NotImplementedTangent(label, p, _NO_SHAPE_DERIVATIVE)
+
+
+def _shaped_rule(name, rng_of):
+    names = _SHAPED[name]
+    label = f"numpy.random's {name} draw"
+
+    def shaped_rrule(*args, **kwargs):
+        rng, params = rng_of(args)
+        y = getattr(rng, name)(*params, **kwargs)
+        v = bind(names, params, kwargs)
+
+        def shaped_pullback(y_bar):
+            g = asarray(y_bar)
+            bars = {}
+            for p in names:
+                if p in _NOT_PARAMETERS or p not in v:
+                    continue
+                known = _KNOWN.get((name, p))
+                if known is not None:
+                    bars[p] = _sum_to(known(g, y, v[p]), v[p])
+                else:
+                    bars[p] = _unknown(v[p], label, p)
+            out = call_bars(names, params, kwargs, bars)
+            return out[:1] + (None,) * (len(args) - len(params)) + out[1:]
+
+        return y, shaped_pullback
+
+    return _named(f"{name}_rrule", shaped_rrule)
+
+
 def _module_rng(args):
     return np.random.mtrand._rand, args
 
@@ -250,6 +313,10 @@ for _name in _SCALE_ONLY:
     register(getattr(np.random, _name), _scale_rule(_name, _module_rng), cotangents=True)
     for _cls in (np.random.Generator, np.random.RandomState):
         register(getattr(_cls, _name), _scale_rule(_name, _method_rng), cotangents=True)
+for _name in _SHAPED:
+    register(getattr(np.random, _name), _shaped_rule(_name, _module_rng), cotangents=True)
+    for _cls in (np.random.Generator, np.random.RandomState):
+        register(getattr(_cls, _name), _shaped_rule(_name, _method_rng), cotangents=True)
 
 # the generators' in-place shuffles join the runtime's table of changes now too
 from ...core import mutation as _mutation  # noqa: E402

@@ -10,21 +10,12 @@ import scipy.special
 
 from ...tangents import NotImplementedTangent
 from .. import registry
-from .._common import has_tangent, unbroadcast_to
+from .._common import has_tangent, is_integer_valued, unbroadcast_to
 from ..registry import Partials, inline_partials, partials_function
 
 #: the namespace of the partial-derivative expressions: NumPy, then `scipy.special` over it
 NS = dict(vars(np))
 NS.update({k: v for k, v in vars(scipy.special).items() if not k.startswith("_")})
-
-
-def is_integer_valued(x):
-    """Python ints, NumPy integer scalars and integer arrays (an order or a count, not a variable)."""
-    if isinstance(x, (bool, np.bool_)):
-        return True
-    if isinstance(x, (int, np.integer)):
-        return True
-    return isinstance(x, np.ndarray) and x.dtype.kind in "biu"
 
 
 def swap(A):
