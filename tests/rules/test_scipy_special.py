@@ -83,6 +83,22 @@ def test_a_real_bessel_order_gets_a_tangent_that_raises_when_used(f):
             use(v_bar)
 
 
+def _order(v):
+    return sps.jv(v, 1.3)
+
+
+def _order_in_a_list(v):
+    return sps.iv(v[0], 1.3) * 2.0
+
+
+@pytest.mark.parametrize("f, v", [(_order, 0.5), (_order_in_a_list, [0.5])], ids=["float", "list"])
+def test_an_order_as_the_argument_is_refused(f, v):
+    """The tangent of the order reaching the argument itself, untouched on the way: `gradient`
+    handed it back as the gradient (`(NotImplementedTangent(scipy.special.jv, 'v'),)`)."""
+    with pytest.raises(DifferentiationError, match=r"scipy\.special\.\w+ has no derivative rule .* 'v'"):
+        gradient(f, v)
+
+
 def test_integer_orders_get_no_tangent():
     for f, order in ((sps.polygamma, 2), (sps.jv, 3), (sps.yn, np.array([1, 2])), (sps.iv, np.int64(1))):
         _, back = RULES[f](order, np.array([1.5, 2.5]))
