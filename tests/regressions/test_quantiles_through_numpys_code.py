@@ -2,7 +2,8 @@
 them, which asks for `out=...` (NumPy's "an array, not a scalar") and partitions a copy of its
 array in place (`a.partition(kth)`); both were refused. `out=...` is now the call without an
 array given (its scalar result a 0-d array), and `a.partition(kth, axis)` the change
-`a[...] = np.partition(a, kth, axis)`. Each gradient is checked against central differences,
+`a[...] = np.partition(a, kth, axis)`. `np.ptp` (NumPy's `maximum.reduce` minus its
+`minimum.reduce`, which had no rules) was refused too. Each gradient is checked against central differences,
 the Hessian against differences of the gradient, `jvp` against the gradient."""
 import numpy as np
 import pytest
@@ -69,7 +70,11 @@ def divide_into_ellipsis(x):
     return weighted(np.divide(x, 3.0, out=...)) + float(np.add(x[0, 0], 1.5, out=...) * 0.5)
 
 
-CASES = [pct_all, pct_keepdims, pct_two_axes, quantile_grid, quantile_weibull, quantile_lower, pct_of_a_view,
+def peak_to_peak(x):
+    return weighted(np.ptp(x, axis=0)) + float(np.ptp(x[1]))
+
+
+CASES = [peak_to_peak, pct_all, pct_keepdims, pct_two_axes, quantile_grid, quantile_weibull, quantile_lower, pct_of_a_view,
          partition_in_place, partition_by_keyword, divide_into_ellipsis]
 
 

@@ -1,5 +1,5 @@
-"""The ufunc-method table: add/multiply reduce and accumulate (axis 0 by default, other axes,
-keepdims, initial=), and the outer forms of add, subtract and multiply."""
+"""The ufunc-method table: add/multiply/maximum/minimum reduce and add/multiply accumulate (axis 0
+by default, other axes, keepdims, initial=), and the outer forms of add, subtract and multiply."""
 import numpy as np
 
 from _tables import A, C, S, table_test
@@ -13,6 +13,11 @@ CASES = [
     C(np.multiply.reduce, A((3, 2), "nonzero")),
     C(np.multiply.reduce, A((2, 3), "nonzero"), axis=1, initial=2.0),
     C(np.multiply.reduce, np.array([2.0, 0.0, 3.0])),
+    C(np.maximum.reduce, A((3, 2), "distinct")),
+    C(np.maximum.reduce, A((2, 3, 2), "distinct"), 1, None, None, True),
+    C(np.maximum.reduce, A((3,), "distinct"), initial=-5.0),
+    C(np.minimum.reduce, A((2, 3), "distinct"), axis=(0, 1)),
+    C(np.minimum.reduce, A((4,), "distinct"), 0, None, None, False, 5.0),
     C(np.add.accumulate, A((3, 2))),
     C(np.add.accumulate, A((2, 3)), 1),
     C(np.multiply.accumulate, A((4,), "nonzero")),
@@ -34,4 +39,4 @@ def test_the_bound_methods_are_found_however_they_are_looked_up():
 
     add = np.add
     assert RULES.get(add.reduce) is RULES[np.add.reduce]
-    assert np.maximum.reduce not in RULES
+    assert np.logaddexp.reduce not in RULES

@@ -1,5 +1,6 @@
 """Methods of the arithmetic ufuncs: `np.add.reduce` and `np.multiply.reduce` (np.sum and
-np.prod along axis 0 by default), `np.add.accumulate` and `np.multiply.accumulate` (np.cumsum
+np.prod along axis 0 by default), `np.maximum.reduce` and `np.minimum.reduce` (np.max and np.min,
+which NumPy's own `np.ptp` calls), `np.add.accumulate` and `np.multiply.accumulate` (np.cumsum
 and np.cumprod along axis 0 by default), and the outer forms of add, subtract and multiply.
 
 They are registered for the bound methods themselves (`np.add.reduce`, ...), which compare
@@ -7,9 +8,10 @@ and hash equal each time they are looked up.
 """
 import numpy as np
 
-from .._common import has_tangent, to_like
+from ...errors import DifferentiationError
+from .._common import bind, has_tangent, to_like
 from ._base import _named, asarray, register
-from .reductions import cumprod_rrule, cumsum_rrule, prod_rrule, sum_rrule
+from .reductions import _extremum_rule, cumprod_rrule, cumsum_rrule, prod_rrule, sum_rrule
 
 
 def add_reduce_rrule(array, axis=0, *args, **kwargs):
@@ -26,6 +28,40 @@ def add_accumulate_rrule(array, axis=0, *args, **kwargs):
 
 def multiply_accumulate_rrule(array, axis=0, *args, **kwargs):
     return cumprod_rrule(array, axis, *args, **kwargs)
+
+
+_REDUCE = ("axis", "dtype", "out", "keepdims", "initial", "where")
+
+
+def _extremum_reduce_rule(ufunc, extremum):
+    """`np.maximum.reduce(a, axis=0, dtype, out, keepdims, initial, where)` as `np.max(a, axis,
+    keepdims=..., initial=..., where=...)`, its cotangents laid out as the method's."""
+    name = f"{ufunc.__name__}_reduce"
+    rule = _extremum_rule(extremum)
+
+    def reduce_rrule(array, *args, **kwargs):
+        v = bind(_REDUCE, args, kwargs)
+        if v.pop("dtype", None) is not None or v.pop("out", None) is not None:
+            raise DifferentiationError(f"np.{name} with dtype= or out=: write np.{extremum.__name__} instead")
+        axis = v.pop("axis", 0)
+        y, pb = rule(array, axis, **v)
+
+        def pullback(y_bar):
+            bars = pb(y_bar)
+            kw = bars[3] if len(bars) > 3 else None
+            out = [None, bars[1]] + [None] * len(args)
+            initial = kw.get("initial") if kw else None
+            if initial is not None:
+                if len(args) > _REDUCE.index("initial"):
+                    out[2 + _REDUCE.index("initial")] = initial
+                else:
+                    return tuple(out) + ({"initial": initial},)
+            return tuple(out)
+
+        pullback.__name__ = pullback.__qualname__ = f"{name}_pullback"
+        return y, pullback
+
+    return _named(f"{name}_rrule", reduce_rrule)
 
 
 def _outer_rule(ufunc, b_sign, product):
@@ -55,6 +91,8 @@ def _outer_rule(ufunc, b_sign, product):
 # the rules of np.sum, np.prod, np.cumsum (namespace-generic) and np.cumprod
 register(np.add.reduce, add_reduce_rrule, number_closed=True, generic=True)
 register(np.multiply.reduce, multiply_reduce_rrule, number_closed=True, generic=True)
+register(np.maximum.reduce, _extremum_reduce_rule(np.maximum, np.max), number_closed=True, generic=True)
+register(np.minimum.reduce, _extremum_reduce_rule(np.minimum, np.min), number_closed=True, generic=True)
 register(np.add.accumulate, add_accumulate_rrule, generic=True)
 register(np.multiply.accumulate, multiply_accumulate_rrule, cotangents=True)
 register(np.add.outer, _outer_rule(np.add, 1, False), generic=True)
