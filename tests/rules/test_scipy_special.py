@@ -36,6 +36,17 @@ CASES += [
     C(sps.betaln, A((3,), "pos"), A((2, 1), "pos")), C(sps.betaln, S("pos"), S("pos")),
     C(sps.xlogy, A((3,), "real"), A((3,), "pos")), C(sps.xlogy, S(), S("pos")),
     C(sps.xlogy, np.array([0.0, 0.0, 1.5]), np.array([0.0, 2.0, 0.5]), wrt=[1]),  # no slope in y where x = 0
+    C(sps.log1p, A((3,), "pos")), C(sps.expm1, A((3,), "real")),
+    C(sps.xlog1py, A((3,), "real"), A((3,), "pos")), C(sps.xlog1py, S(), S("unit")),
+    C(sps.xlog1py, np.array([0.0, 0.0, 1.5]), np.array([-0.5, 2.0, 0.5]), wrt=[1]),
+    C(sps.ndtr, A((3,), "real")), C(sps.ndtr, S()), C(sps.log_ndtr, A((3,), "real")), C(sps.log_ndtr, -12.0),
+    C(sps.ndtri, A((3,), "tiny")), C(sps.ndtri, S("tiny")), C(sps.erfcx, A((3,), "real")),
+    C(sps.entr, A((3,), "pos")), C(sps.rel_entr, A((3,), "pos"), A((3,), "pos")),
+    C(sps.kl_div, A((2, 3), "pos"), S("pos")),
+    C(sps.gammainc, 2, A((3,), "pos")), C(sps.gammainc, np.array([1, 2, 3]), S("pos")),
+    C(sps.gammaincc, 3, A((3,), "pos")),
+    C(sps.betainc, 2, 3, A((3,), "tiny")), C(sps.betainc, 1, 4, S("tiny")),
+    C(sps.binom, A((3,), "gt1"), A((3,), "tiny")), C(sps.binom, S("gt1"), 1.0),
     # Bessel functions with integer orders (an integer order gets no cotangent)
     C(sps.jv, 2, A((3,), "real")), C(sps.jv, np.array([0, 1, 3]), A((3,), "pos")), C(sps.jv, 1, S("gt1")),
     C(sps.yn, 1, A((3,), "pos")), C(sps.yn, 3, S("gt1")),

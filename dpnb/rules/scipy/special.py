@@ -1,6 +1,8 @@
 """Rules for `scipy.special`: gamma and beta functions, error functions, Bessel functions (and
-`jvp`, `yvp`, `ivp`, their derivatives), logistic functions, `xlogy`, and the reductions
-`logsumexp`, `softmax`, `log_softmax`.
+`jvp`, `yvp`, `ivp`, their derivatives), logistic functions, `xlogy` and `xlog1py`, the normal
+distribution function (`ndtr`, `log_ndtr`, `ndtri`), entropies (`entr`, `rel_entr`, `kl_div`),
+the regularized incomplete gamma and beta functions in their last argument, `binom`, and the
+reductions `logsumexp`, `softmax`, `log_softmax`.
 
 Orders: `polygamma(n, x)`, `jn(n, x)` and `yn(n, x)` take integer orders, which get no
 cotangent. The real orders of `jv`, `yv`, `iv`, `ive` (and `jvp`, `yvp`, `ivp`) have
@@ -75,6 +77,38 @@ elementwise(sps.logit, "1 / (x * (1 - x))")
 elementwise(sps.expit, "y * (1 - y)")
 # xlogy(0, y) is 0 for every y: its slope in y is 0 there too (never 0/0)
 elementwise(sps.xlogy, "log(x2)", "where(x1 == 0, 0.0, x1 / where(x1 == 0, 1.0, x2))")
+
+
+# SciPy's own log1p and expm1 (the names the partials' namespace reads: SciPy's over NumPy's)
+elementwise(sps.log1p, "1 / (1 + x)")
+elementwise(sps.expm1, "y + 1")
+# xlog1py(0, y) is 0 for every y, as xlogy's
+elementwise(sps.xlog1py, "log1p(x2)", "where(x1 == 0, 0.0, x1 / where(x1 == 0, 1.0, 1 + x2))")
+
+# --- the normal distribution function, entropies ------------------------------------------------
+
+# ndtr' is the normal density 1/sqrt(2 pi) exp(-x^2 / 2); log_ndtr' is that over ndtr, written
+# with y = log(ndtr(x)) (exp(-x^2/2 - y) stays finite far in the lower tail); ndtri' from y
+elementwise(sps.ndtr, "0.3989422804014327 * exp(-0.5 * x * x)")
+elementwise(sps.log_ndtr, "0.3989422804014327 * exp(-0.5 * x * x - y)")
+elementwise(sps.ndtri, "2.5066282746310002 * exp(0.5 * y * y)")
+elementwise(sps.erfcx, "2 * x * y - 1.1283791670955126")
+# entr(x) = -x log x, rel_entr(x, y) = x log(x / y), kl_div(x, y) = x log(x / y) - x + y
+elementwise(sps.entr, "-(log(x) + 1)")
+elementwise(sps.rel_entr, "log(x1 / x2) + 1", "-x1 / x2")
+elementwise(sps.kl_div, "log(x1 / x2)", "1 - x1 / x2")
+
+# --- incomplete gamma and beta functions, binomial coefficients ---------------------------------
+
+INCOMPLETE_SHAPE = "the derivative of an incomplete gamma or beta function in its shape has no closed form"
+# P(a, x)' in x is the gamma density x^(a-1) exp(-x) / Gamma(a); Q = 1 - P; I_x(a, b)' in x is
+# the beta density x^(a-1) (1-x)^(b-1) / B(a, b)
+elementwise(sps.gammainc, NoClosedForm("a", INCOMPLETE_SHAPE), "exp((x1 - 1) * log(x2) - x2 - gammaln(x1))")
+elementwise(sps.gammaincc, NoClosedForm("a", INCOMPLETE_SHAPE), "-exp((x1 - 1) * log(x2) - x2 - gammaln(x1))")
+elementwise(sps.betainc, NoClosedForm("a", INCOMPLETE_SHAPE), NoClosedForm("b", INCOMPLETE_SHAPE),
+            "exp((x1 - 1) * log(x3) + (x2 - 1) * log1p(-x3) - betaln(x1, x2))")
+# binom(n, k) = Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1))
+elementwise(sps.binom, "y * (psi(x1 + 1) - psi(x1 - x2 + 1))", "y * (psi(x1 - x2 + 1) - psi(x2 + 1))")
 
 
 # --- reductions ---------------------------------------------------------------------------------
