@@ -75,11 +75,32 @@ class AttrRec(Rec):
 def _setfield(obj, name, value):
     if value is MISSING:
         try:
-            object.__delattr__(obj, name)
+            _plain_delattr(obj, name)
         except AttributeError:
             pass
     else:
+        _plain_setattr(obj, name, value)
+
+
+def _plain_setattr(obj, name, value):
+    """obj.name = value past a `__setattr__` of Python code. A C type with a setter of its own,
+    which `object.__setattr__` refuses to stand in for (f2py's LAPACK routines, whose attributes
+    SciPy sets), is set through that setter."""
+    try:
         object.__setattr__(obj, name, value)
+    except TypeError:
+        if isinstance(getattr(type(obj), "__setattr__", None), type(lambda: None)):
+            raise
+        setattr(obj, name, value)
+
+
+def _plain_delattr(obj, name):
+    try:
+        object.__delattr__(obj, name)
+    except TypeError:
+        if isinstance(getattr(type(obj), "__delattr__", None), type(lambda: None)):
+            raise
+        delattr(obj, name)
 
 
 class SnapshotRec(Rec):
@@ -485,7 +506,7 @@ def setattr_(ctx, obj, name, value):
     if custom is not None and custom is not object.__setattr__:
         setattr(obj, name, value)
     else:
-        object.__setattr__(obj, name, value)
+        _plain_setattr(obj, name, value)
 
     def setattr_pullback():
         c = _slot_take(ctx, obj, name)

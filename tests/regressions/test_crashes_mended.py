@@ -1,0 +1,93 @@
+"""Calls that crashed inside dpnb, or stopped with a message that did not say what was wrong.
+
+- `sum([[a], [b]], [])`, lists (or tuples) joined by `sum`: the rule handed every list the
+  cotangent of the whole result as if the items were numbers, a wrong gradient ((6, 6) for (4, 2))
+  or a crash.
+- `scipy.linalg.svdvals`, `lu_factor`/`lu_solve`, `logm`: dpnb ran SciPy's own code, whose
+  `func.module_name = ...` on a LAPACK routine (an f2py `fortran` object) raised `TypeError: can't
+  apply this __setattr__ to fortran object`. They have rules now; another SciPy function that
+  reaches a LAPACK routine with no rule is a `NoRuleError` naming the user's line.
+"""
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import dpnb
+from dpnb.testing import numerical_gradient
+
+from _regress_check import check_fd, expect_grad, gradient_differences
+
+
+def _line_of(marker):
+    """`file, line N` of the line of this file holding `marker` (the call dpnb refuses)."""
+    with open(__file__) as f:
+        (n,) = [i for i, text in enumerate(f, 1) if marker in text and "_line_of(" not in text]
+    return f"{__file__}, line {n}"
+
+
+# --- sum of lists -------------------------------------------------------------------------------------
+
+
+def test_sum_joining_lists_gives_each_list_its_own_entries():
+    def f(a, b):
+        xs = sum([[a], [b]], [])
+        return xs[0] * xs[1] + xs[0]
+
+    expect_grad(dpnb.gradient(f, 2.0, 3.0), (4.0, 2.0))
+    check_fd(f, 2.0, 3.0)
+
+
+def test_sum_joining_lists_with_a_start_that_holds_values_and_arrays():
+    def f(a, b):
+        xs = sum([[a, b], [b * b], [np.array([a, 2.0 * b])]], [a])
+        return xs[0] * xs[1] + xs[2] * xs[3] ** 2 + np.sum(xs[4] ** 2 * xs[0])
+
+    check_fd(f, 2.0, 3.0)
+    h = dpnb.hessian(lambda v: f(v[0], v[1]), np.array([2.0, 3.0]))
+    np.testing.assert_allclose(h, gradient_differences(lambda v: f(v[0], v[1]), np.array([2.0, 3.0])), rtol=1e-5)
+
+
+def test_sum_joining_tuples_with_a_keyword_start_and_an_iterator():
+    def f(a, b):
+        xs = sum(((a,), (b, a)), start=(b,))
+        ys = sum(iter([[a], [b, a]]), [])
+        return xs[0] * xs[1] + xs[3] * 5.0 + ys[0] * ys[1] * ys[2]
+
+    check_fd(f, 2.0, 3.0)
+
+
+# --- scipy.linalg through LAPACK --------------------------------------------------------------------------
+
+_A = np.array([[2.0, 1.0, 0.3], [0.5, 3.0, 1.0], [0.2, 0.1, 4.0]])
+_PIVOTED = np.array([[0.1, 1.0, 0.3], [2.5, 0.3, 1.0], [0.2, 3.1, 0.4]])  # lu_factor swaps rows
+_W = np.arange(9.0).reshape(3, 3) / 7
+
+
+def test_svdvals_of_square_and_wide_matrices():
+    check_fd(lambda A: np.sum(sla.svdvals(A) * np.array([1.0, 2.0, 3.0])), _A)
+    check_fd(lambda A: np.sum(sla.svdvals(A) ** 3), np.random.RandomState(0).rand(2, 4))
+
+
+def test_lu_factor_then_lu_solve_for_vectors_matrices_and_transposes():
+    b, B = np.array([1.0, 2.0, 3.0]), np.array([[1.0, 2.0], [0.3, -1.0], [2.0, 1.0]])
+    check_fd(lambda A, b: np.sum(sla.lu_solve(sla.lu_factor(A), b) * b), _PIVOTED, b)
+    check_fd(lambda A, B: np.sum(sla.lu_solve(sla.lu_factor(A), B) * _W[:, :2]), _PIVOTED, B)
+    check_fd(lambda A, b: np.sum(sla.lu_solve(sla.lu_factor(A), b, trans=1) * _W[0]), _PIVOTED, b)
+    check_fd(lambda A: np.sum(sla.lu_factor(A)[0] * _W), _PIVOTED)
+
+
+def test_lu_solve_second_derivative():
+    f = lambda A: np.sum(sla.lu_solve(sla.lu_factor(A), np.array([1.0, 2.0, 3.0])) ** 2)  # noqa: E731
+    want = gradient_differences(f, _PIVOTED).reshape(3, 3, 3, 3)
+    np.testing.assert_allclose(dpnb.hessian(f, _PIVOTED), want, rtol=1e-4, atol=1e-6)
+
+
+def test_logm():
+    check_fd(lambda A: np.sum(sla.logm(A) * _W), _A)
+    check_fd(lambda A: np.sum(np.real(sla.logm(A * (1 + 0.2j))) * _W), _A)
+
+
+def test_scipy_reaching_a_lapack_routine_with_no_rule_names_the_line():
+    with pytest.raises(dpnb.NoRuleError) as e:
+        dpnb.gradient(lambda A: np.sum(sla.hessenberg(A)), _A)  # the hessenberg call
+    assert _line_of("# the hessenberg call") in str(e.value)
