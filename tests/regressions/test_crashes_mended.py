@@ -7,6 +7,12 @@
   `func.module_name = ...` on a LAPACK routine (an f2py `fortran` object) raised `TypeError: can't
   apply this __setattr__ to fortran object`. They have rules now; another SciPy function that
   reaches a LAPACK routine with no rule is a `NoRuleError` naming the user's line.
+- `jvp` through `np.linalg.eigvals` and `np.roots`: `take_along_axis`'s pullback built its index
+  grid from the indices' shape, not the result's (the indices broadcast against the array):
+  `ValueError: array is not broadcastable to correct shape`.
+- `jvp` at an int array whose function returns a NumPy integer: the point of the linear map was
+  an `np.int64` zero, which the plain path read as an object of the user's (`AttributeError:
+  'numpy.int64' object has no attribute '__dict__'`).
 """
 import numpy as np
 import pytest
@@ -91,3 +97,38 @@ def test_scipy_reaching_a_lapack_routine_with_no_rule_names_the_line():
     with pytest.raises(dpnb.NoRuleError) as e:
         dpnb.gradient(lambda A: np.sum(sla.hessenberg(A)), _A)  # the hessenberg call
     assert _line_of("# the hessenberg call") in str(e.value)
+
+
+# --- jvp --------------------------------------------------------------------------------------------------
+
+
+def _directional(f, x, t, h=1e-6):
+    return (np.asarray(f(x + h * t)) - np.asarray(f(x - h * t))) / (2 * h)
+
+
+def test_jvp_through_eigvals_real_and_complex():
+    E = np.array([[0.3, -1.0], [2.0, 0.7]])
+    for A in (np.array([[2.0, 1.0], [0.5, 3.0]]), np.array([[1.0, 2.0], [-3.0, 1.0]])):
+        y, ydot = dpnb.jvp(np.linalg.eigvals, (A,), (E,))
+        np.testing.assert_allclose(ydot, _directional(np.linalg.eigvals, A, E), rtol=1e-6, atol=1e-8)
+
+
+def test_jvp_through_roots():
+    for p in (np.array([1.0, -3.0, 2.0]), np.array([1.0, 0.0, 2.0])):
+        t = np.array([0.1, 0.2, 0.3])
+        np.testing.assert_allclose(dpnb.jvp(np.roots, (p,), (t,))[1], _directional(np.roots, p, t), rtol=1e-6, atol=1e-8)
+
+
+def test_take_along_axis_with_indices_broadcast_against_the_array():
+    V = np.arange(6.0).reshape(2, 3) + 1.0
+    order = np.array([[2, 0, 1]])  # one row of indices for both rows of V
+    check_fd(lambda V: np.sum(np.take_along_axis(V, order, axis=-1) ** 2 * np.array([1.0, 2.0, 3.0])), V)
+
+
+def test_jvp_at_an_int_array_with_an_integer_output():
+    x, t = np.array([1, 2, 3]), np.array([0.5, 1.0, 2.0])
+    y, ydot = dpnb.jvp(lambda x: np.sum(x ** 2), (x,), (t,))
+    assert y == 14 and ydot == pytest.approx(17.0)
+    y, ydot = dpnb.jvp(lambda x: np.sum(x * x), (x,), (np.array([1, 1, 1]),))
+    assert ydot == pytest.approx(12.0)
+    np.testing.assert_allclose(dpnb.jvp(np.sin, (x,), (t,))[1], np.cos(x) * t)
