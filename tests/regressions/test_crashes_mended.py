@@ -13,7 +13,12 @@
 - `jvp` at an int array whose function returns a NumPy integer: the point of the linear map was
   an `np.int64` zero, which the plain path read as an object of the user's (`AttributeError:
   'numpy.int64' object has no attribute '__dict__'`).
+- `-c`, `+c` of a `collections.Counter`: the operator's rule for numbers got the Counter's dict
+  of cotangents (`TypeError: bad operand type for unary -: 'dict'`); `c & e` (and `^`, `<<`, `>>`
+  of any class with its own Python method) ran as a constant, a gradient silently missing.
 """
+from collections import Counter
+
 import numpy as np
 import pytest
 import scipy.linalg as sla
@@ -132,3 +137,63 @@ def test_jvp_at_an_int_array_with_an_integer_output():
     y, ydot = dpnb.jvp(lambda x: np.sum(x * x), (x,), (np.array([1, 1, 1]),))
     assert ydot == pytest.approx(12.0)
     np.testing.assert_allclose(dpnb.jvp(np.sin, (x,), (t,))[1], np.cos(x) * t)
+
+
+# --- Counter's operators, bitwise operators of a class ------------------------------------------------------
+
+
+def test_counter_unary_minus_and_plus():
+    def neg(a, b):
+        d = -Counter({"x": a, "y": -b})
+        return d["y"] * a
+
+    def pos(a, b):
+        d = +Counter({"x": a, "y": -b})
+        return d["x"] * b + len(d)
+
+    expect_grad(check_fd(neg, 2.0, 3.0), (3.0, 2.0))
+    expect_grad(check_fd(pos, 2.0, 3.0), (3.0, 2.0))
+
+
+def test_counter_intersection_and_union():
+    def both(a, b):
+        c, e = Counter({"x": a, "y": b}), Counter({"x": 2 * b, "y": a * a})
+        return (c & e)["x"] * 3.0 + (c & e)["y"] * (c | e)["y"] + (c | e)["x"]
+
+    def in_place(a, b):
+        c, e = Counter({"x": a, "y": b}), Counter({"x": 2 * b, "y": a * a})
+        c &= e
+        e |= Counter({"x": 5 * a})
+        return c["x"] * c["y"] + e["x"]
+
+    expect_grad(check_fd(both, 2.0, 3.0), (3.0 + 2.0 * 2.0 * 3.0, 2.0 * 2.0 + 2.0))  # 3a + b a^2 + 2b
+    check_fd(in_place, 2.0, 3.0)
+
+
+class _Bits:
+    def __init__(self, v):
+        self.v = v
+
+    def __and__(self, o):
+        return _Bits(self.v * o.v)
+
+    def __xor__(self, o):
+        return _Bits(self.v - 2.0 * o.v)
+
+    def __lshift__(self, k):
+        return _Bits(self.v * 2.0**k)
+
+    def __rrshift__(self, k):
+        return _Bits(k * self.v)
+
+
+def test_bitwise_operators_of_a_class_are_its_code_at_first_and_second_order():
+    def f(x):
+        p = (_Bits(x[0]) & _Bits(x[1])) ^ _Bits(x[1] * x[1])
+        q = 3.0 >> (p << 2)
+        q ^= _Bits(x[0])
+        return q.v * x[0] + (_Bits(x[0]) & _Bits(x[1])).v * (1 & 3)
+
+    x = np.array([2.0, 0.5])
+    check_fd(f, x)
+    np.testing.assert_allclose(dpnb.hessian(f, x), gradient_differences(f, x), rtol=1e-5, atol=1e-6)
