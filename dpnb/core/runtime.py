@@ -1959,8 +1959,9 @@ registry.register(functools.partial, partial_rrule)
 setattr_rrule.mutates = delattr_rrule.mutates = next_rrule.mutates = True
 
 # dpnb's own bookkeeping, seen when dpnb differentiates its own generated code: finding or
-# compiling an adjoint, and the context stack, carry no gradient
-registry.constant(load.adjoint_instance, load.compiled_for, load.defaults_owner, H._orphan, H._memory_index, H._overlaps, _positional_names)
+# compiling an adjoint, the context stack, and which parameter of a callable is `out=`, carry no gradient
+registry.constant(load.adjoint_instance, load.compiled_for, load.defaults_owner, H._orphan, H._memory_index, H._overlaps, _positional_names,
+                  registry.out_params)
 
 
 def _addresses(a):

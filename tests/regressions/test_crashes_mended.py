@@ -16,6 +16,11 @@
 - `-c`, `+c` of a `collections.Counter`: the operator's rule for numbers got the Counter's dict
   of cotangents (`TypeError: bad operand type for unary -: 'dict'`); `c & e` (and `^`, `<<`, `>>`
   of any class with its own Python method) ran as a constant, a gradient silently missing.
+- `np.vectorize(pyfunc)(x)`: dpnb ran NumPy's `vectorize.__call__`, which reads `arg.flat[0]`
+  (`NoRuleError` for `ndarray.flat`). It has a rule now that differentiates `pyfunc` per entry.
+- `np.linalg.multi_dot([A, B, C])` at second order: differentiating dpnb's own `_rule_call` reached
+  `registry.out_params`, whose `inspect.signature` (a class statement inside) was refused with an
+  `UnsupportedSyntaxError` about `inspect.py`.
 """
 from collections import Counter
 
@@ -197,3 +202,40 @@ def test_bitwise_operators_of_a_class_are_its_code_at_first_and_second_order():
     x = np.array([2.0, 0.5])
     check_fd(f, x)
     np.testing.assert_allclose(dpnb.hessian(f, x), gradient_differences(f, x), rtol=1e-5, atol=1e-6)
+
+
+# --- np.vectorize, np.linalg.multi_dot ------------------------------------------------------------------
+
+
+def _kinked(t, s):
+    return t * t * s if t > 0 else -t + s
+
+
+def test_vectorize_broadcasts_and_sends_each_entry_its_cotangent():
+    x, s = np.array([[1.0, -2.0, 3.0]]), np.array([[0.5], [2.0]])
+    check_fd(lambda x, s: np.sum(np.vectorize(_kinked)(x, s) * np.arange(6.0).reshape(2, 3)), x, s)
+    check_fd(lambda x, s: np.sum(np.vectorize(_kinked, otypes=[float])(x, s)), x[0], 0.7)
+
+
+def test_vectorize_of_a_closure_and_its_second_derivative():
+    w = np.array([1.5])
+    expect_grad(check_fd(lambda w: np.sum(np.vectorize(lambda t: t * w[0])(np.array([1.0, 2.0]))), w), (np.array([3.0]),))
+    f = lambda x: np.sum(np.vectorize(_kinked)(x, 2.0) ** 2)  # noqa: E731
+    x = np.array([1.0, -2.0, 3.0])
+    np.testing.assert_allclose(dpnb.hessian(f, x), gradient_differences(f, x), rtol=1e-5, atol=1e-6)
+
+
+def test_vectorize_with_a_signature_is_refused_naming_the_line():
+    vf = np.vectorize(lambda v: v * 2.0, signature="(n)->(n)")
+    with pytest.raises(dpnb.DifferentiationError) as e:
+        dpnb.gradient(lambda x: np.sum(vf(x)), np.array([1.0, 2.0]))  # the signature call
+    assert _line_of("# the signature call") in str(e.value)
+
+
+def test_multi_dot_first_and_second_order():
+    r = np.random.RandomState(0)
+    A, B, C, D, v = r.rand(2, 3), r.rand(3, 4), r.rand(4, 2), r.rand(2, 5), r.rand(2)
+    check_fd(lambda v, A, B, C: np.linalg.multi_dot([v, A, B, C]) @ v, v, A, B, C)
+    check_fd(lambda A, B, C, D: np.sum(np.linalg.multi_dot((A, B, C, D)) ** 2), A, B, C, D)
+    f = lambda x: np.sum(np.linalg.multi_dot([x.reshape(2, 3), B, C, D]) ** 2)  # noqa: E731
+    np.testing.assert_allclose(dpnb.hessian(f, A.ravel()), gradient_differences(f, A.ravel()), rtol=1e-5, atol=1e-6)
