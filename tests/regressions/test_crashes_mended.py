@@ -21,6 +21,9 @@
 - `np.linalg.multi_dot([A, B, C])` at second order: differentiating dpnb's own `_rule_call` reached
   `registry.out_params`, whose `inspect.signature` (a class statement inside) was refused with an
   `UnsupportedSyntaxError` about `inspect.py`.
+- `z.shape = (3, 2)`: the assignment was followed as an object's field, whose pullback looked for
+  a dict of fields in the array's cotangent (`AttributeError: 'numpy.ndarray' object has no
+  attribute 'pop'`). It is followed as an in-place reshape now; `.strides` and `.dtype` are refused.
 """
 from collections import Counter
 
@@ -239,3 +242,52 @@ def test_multi_dot_first_and_second_order():
     check_fd(lambda A, B, C, D: np.sum(np.linalg.multi_dot((A, B, C, D)) ** 2), A, B, C, D)
     f = lambda x: np.sum(np.linalg.multi_dot([x.reshape(2, 3), B, C, D]) ** 2)  # noqa: E731
     np.testing.assert_allclose(dpnb.hessian(f, A.ravel()), gradient_differences(f, A.ravel()), rtol=1e-5, atol=1e-6)
+
+
+# --- an array's shape assigned ------------------------------------------------------------------------------
+
+
+def _paired(x):
+    z = x * 2.0
+    z.shape = (3, 2)
+    return np.sum(z[:, 0] * z[:, 1])
+
+
+def _reshaped_with_views(x):
+    z = np.sin(x)
+    w = z[1:]  # a view taken before the change
+    z.shape = (2, 2)
+    v = z[:]
+    v.shape = (4,)  # a view's shape
+    z[0, 1] = v[2] * w[0]
+    return np.sum(z[0] * z[1] * 3.0) + np.sum(w**2)
+
+
+def test_assigning_an_arrays_shape_first_and_second_order():
+    x = np.arange(6.0).reshape(2, 3) / 5
+    expect_grad(check_fd(_paired, x), (4 * np.array([[0.2, 0.0, 0.6], [0.4, 1.0, 0.8]]),))
+    x = np.array([0.1, 0.2, 0.3, 0.4])
+    check_fd(_reshaped_with_views, x)
+    np.testing.assert_allclose(dpnb.hessian(_reshaped_with_views, x), gradient_differences(_reshaped_with_views, x),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_an_arguments_shape_changes_as_without_dpnb():
+    def f(x):
+        x.shape = (4,)
+        return np.sum(x * x * np.arange(4.0))
+
+    x = np.ones((2, 2))
+    expect_grad(dpnb.gradient(f, x), (2.0 * np.arange(4.0).reshape(2, 2),))
+    assert x.shape == (4,)
+
+
+def test_assigning_an_arrays_strides_is_refused_naming_the_line():
+    def f(x):
+        z = x * 1.0
+        z.strides = (8, 16)  # the strides assignment
+        return np.sum(z)
+
+    with pytest.raises(dpnb.DifferentiationError) as e:
+        dpnb.gradient(f, np.ones((2, 2)))
+    assert _line_of("# the strides assignment") in str(e.value)
