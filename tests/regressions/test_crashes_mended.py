@@ -1,5 +1,9 @@
 """Calls that crashed inside dpnb, or stopped with a message that did not say what was wrong.
 
+- third derivatives through a call with keywords (`g(b=x, x=x * x)`): at third order dpnb
+  differentiates its own rules, and `Source.read` (the `dict` rule's reading of the keywords) and
+  the `zip` rule handed `Source` objects to Python's `list` and `zip`, whose items' gradients were
+  refused ("a gradient reached the items ... of class Source"). They read by position or by a loop now.
 - `sum([[a], [b]], [])`, lists (or tuples) joined by `sum`: the rule handed every list the
   cotangent of the whole result as if the items were numbers, a wrong gradient ((6, 6) for (4, 2))
   or a crash.
@@ -24,7 +28,12 @@
 - `z.shape = (3, 2)`: the assignment was followed as an object's field, whose pullback looked for
   a dict of fields in the array's cotangent (`AttributeError: 'numpy.ndarray' object has no
   attribute 'pop'`). It is followed as an in-place reshape now; `.strides` and `.dtype` are refused.
+- `enumerate(obj)` (and `zip`, `sum`, `list`, `sorted`, ...) of an object whose class has its own
+  `__iter__`: the rule read it with Python's `iter` and sent the object a list of its items'
+  cotangents ("a cotangent of type list reached an object of type Bag"). The `__iter__` runs as the
+  user's code now; one written with `yield` is refused naming the line.
 """
+import math
 from collections import Counter
 
 import numpy as np
@@ -42,6 +51,45 @@ def _line_of(marker):
     with open(__file__) as f:
         (n,) = [i for i, text in enumerate(f, 1) if marker in text and "_line_of(" not in text]
     return f"{__file__}, line {n}"
+
+
+# --- third derivatives through keyword calls -------------------------------------------------------------
+
+
+def _scaled(x, b=1.0):
+    return math.sin(x) * b
+
+
+def _third(f):
+    d1 = lambda x: dpnb.gradient(f, x)[0]  # noqa: E731
+    d2 = lambda x: dpnb.gradient(d1, x)[0]  # noqa: E731
+    return d2, lambda x: dpnb.gradient(d2, x)[0]
+
+
+def test_third_derivative_through_keywords_in_another_order():
+    d2, d3 = _third(lambda x: _scaled(b=x, x=x * x))  # sin(x^2) x
+    x, h = 0.7, 1e-4
+    s, c = math.sin(x * x), math.cos(x * x)
+    want = (6 - 8 * x**4) * c - 24 * x**2 * s  # (x sin(x^2))
+    assert d3(x) == pytest.approx(want, rel=1e-9)
+    assert d3(x) == pytest.approx((d2(x + h) - d2(x - h)) / (2 * h), rel=1e-6)
+
+
+def test_third_derivative_through_keywords_in_order():
+    _, d3 = _third(lambda x: _scaled(x, b=x * x))  # sin(x) x^2
+    x = 0.7
+    want = -math.cos(x) * x * x - 6 * x * math.sin(x) + 6 * math.cos(x)
+    assert d3(x) == pytest.approx(want, rel=1e-9)
+
+
+def test_zip_over_iterators_leaves_them_where_python_does():
+    def f(a, b):
+        it, short = iter([a, b, a * b, b]), iter([a, b])
+        pairs = list(zip(it, short))  # zip takes a third item of `it` before it finds `short` done
+        return sum(p * q for p, q in pairs) + next(it) * a
+
+    assert f(2.0, 3.0) == 2.0 * 2.0 + 3.0 * 3.0 + 3.0 * 2.0
+    expect_grad(check_fd(f, 2.0, 3.0), (2 * 2.0 + 3.0, 2 * 3.0 + 2.0))
 
 
 # --- sum of lists -------------------------------------------------------------------------------------
@@ -291,3 +339,59 @@ def test_assigning_an_arrays_strides_is_refused_naming_the_line():
     with pytest.raises(dpnb.DifferentiationError) as e:
         dpnb.gradient(f, np.ones((2, 2)))
     assert _line_of("# the strides assignment") in str(e.value)
+
+
+# --- iterating an object whose class has __iter__ ---------------------------------------------------------
+
+
+class _Bag:
+    def __init__(self, xs):
+        self.xs = xs
+
+    def __iter__(self):
+        return iter(self.xs)
+
+
+class _Reversed:
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def __iter__(self):
+        return reversed([self.a, self.b * 2.0])
+
+
+class _Yielding:
+    def __init__(self, xs):
+        self.xs = xs
+
+    def __iter__(self):
+        yield from self.xs
+
+
+def test_enumerate_zip_sum_sorted_over_an_object_with_iter():
+    def f(a, b):
+        s = 0.0
+        for i, v in enumerate(_Bag([a, b])):
+            s = s + (i + 1) * v * v
+        return s
+
+    def g(a, b):
+        r = _Reversed(a, b * a)
+        bag = _Bag(np.array([a, b]))
+        return (sum(r) * max(r) + sum(i * v for i, v in enumerate(r, 1)) + list(_Bag((a, b)))[1] * a
+                + sum(x * y for x, y in zip(bag, r)) + sorted(bag)[0] * b)
+
+    expect_grad(check_fd(f, 2.0, 3.0), (4.0, 12.0))
+    check_fd(g, 2.0, 3.0)
+    G = lambda v: g(v[0], v[1])  # noqa: E731
+    x = np.array([2.0, 3.0])
+    np.testing.assert_allclose(dpnb.hessian(G, x), gradient_differences(G, x), rtol=1e-5, atol=1e-6)
+
+
+def test_enumerate_over_an_object_whose_iter_yields_is_refused_naming_the_line():
+    def f(a, b):
+        return sum(v * v for _, v in enumerate(_Yielding([a, b])))  # the enumerate call
+
+    with pytest.raises(dpnb.DifferentiationError) as e:
+        dpnb.gradient(f, 2.0, 3.0)
+    assert _line_of("# the enumerate call") in str(e.value) and "_Yielding" in str(e.value)
