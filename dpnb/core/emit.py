@@ -43,6 +43,7 @@ _BINOP = {
 }
 _NEED_VARIANTS = {"add", "sub", "mul", "truediv", "pow", "matmul"}
 _UNARY = {ast.USub: "neg", ast.UAdd: "pos"}
+_BITWISE = {ast.BitOr: "or", ast.BitAnd: "and", ast.BitXor: "xor", ast.LShift: "lshift", ast.RShift: "rshift"}
 _COMPARE = {ast.Lt: "lt", ast.Gt: "gt", ast.LtE: "le", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 
@@ -795,15 +796,17 @@ class Emitter:
             return Form("copy") if wanted else Form("plain")
         if isinstance(v, ast.BinOp):
             inplace = getattr(v, "dpnb_inplace", None)
-            if type(v.op) is ast.BitOr and not self.num(v.left) and not self.num(v.right):
-                # `a | b` of dicts merges them (a class's `__or__` is the user's code): ints, sets
-                # and boolean arrays carry no gradient, and run as written where nothing needs one
+            if type(v.op) in _BITWISE and self._maybe_user(v.left, v.right):
+                # `a | b` of dicts merges them; a class's `__or__`, `__and__`, ... (a `Counter`'s) is
+                # the user's code: ints, sets and boolean arrays carry no gradient, and run as
+                # written where nothing needs one
+                op = _BITWISE[type(v.op)]
                 slots = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)]}
                 if inplace == "name":
                     self.has_effects = True
-                    return Form("helper", self.make(f"{name}_pb", s), True, dict(slots, op="ior"))
+                    return Form("helper", self.make(f"{name}_pb", s), True, dict(slots, op="i" + op))
                 if inplace is None and wanted:
-                    return Form("helper", self.make(f"{name}_pb", s), False, dict(slots, op="or"))
+                    return Form("helper", self.make(f"{name}_pb", s), False, dict(slots, op=op))
                 return Form("plain")
             if type(v.op) not in _BINOP:
                 return Form("plain")

@@ -29,7 +29,7 @@ def zero_like(y):
     if isinstance(y, complex):
         return 0j
     if isinstance(y, np.generic):
-        return y.dtype.type(0)
+        return y.dtype.type(0) if y.dtype.kind in "fc" else np.float64(0)
     if isinstance(y, numbers.Number):
         return 0.0
     return None

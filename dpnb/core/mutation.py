@@ -75,11 +75,32 @@ class AttrRec(Rec):
 def _setfield(obj, name, value):
     if value is MISSING:
         try:
-            object.__delattr__(obj, name)
+            _plain_delattr(obj, name)
         except AttributeError:
             pass
     else:
+        _plain_setattr(obj, name, value)
+
+
+def _plain_setattr(obj, name, value):
+    """obj.name = value past a `__setattr__` of Python code. A C type with a setter of its own,
+    which `object.__setattr__` refuses to stand in for (f2py's LAPACK routines, whose attributes
+    SciPy sets), is set through that setter."""
+    try:
         object.__setattr__(obj, name, value)
+    except TypeError:
+        if isinstance(getattr(type(obj), "__setattr__", None), type(lambda: None)):
+            raise
+        setattr(obj, name, value)
+
+
+def _plain_delattr(obj, name):
+    try:
+        object.__delattr__(obj, name)
+    except TypeError:
+        if isinstance(getattr(type(obj), "__delattr__", None), type(lambda: None)):
+            raise
+        delattr(obj, name)
 
 
 class SnapshotRec(Rec):
@@ -460,9 +481,55 @@ def _set_by_call(fn, args):
     return set_by_call_pullback
 
 
+class ShapeRec(Rec):
+    """arr.shape = new, where it was old: the same entries seen in another shape."""
+
+    __slots__ = ("arr", "old", "new")
+
+    def __init__(self, arr, old, new):
+        self.arr, self.old, self.new = arr, old, new
+
+    def undo(self):
+        self.arr.shape = self.old
+
+    def redo(self):
+        self.arr.shape = self.new
+
+
+def _array_setattr(ctx, a, name, value):
+    """`a.shape = s`, `a.reshape(s)` made in place: the pullback gives the cotangent kept for `a`
+    (when `a` owns its memory; a view's lies in its root's, which keeps its shape) `a`'s old shape
+    again. Another field of an array that reinterprets its memory (`.strides`, `.dtype`) is
+    refused."""
+    if name != "shape":
+        from ..errors import user_location
+
+        raise DifferentiationError(
+            f"assigning an array's `.{name}` reinterprets its memory ({user_location()}); dpnb does not "
+            "follow it: build a new array instead (`.view`, `np.lib.stride_tricks`, `.astype`)"
+        )
+    old = a.shape
+    a.shape = value
+    rec = _log(ctx, ShapeRec(a, old, a.shape))
+
+    def array_shape_pullback():
+        e = ctx.heap.get(id(a)) if ctx.heap is not None and H.root_of(a) is a else None
+        ctx.undo(rec)
+        if e is not None:
+            if isinstance(e.acc, np.ndarray) and e.acc.shape != old:
+                e.acc = e.acc.reshape(old)
+            if isinstance(e.far, np.ndarray) and e.far.shape != old:
+                e.far = e.far.reshape(old)
+        return None  # (a shape, a tuple of ints, has no cotangent)
+
+    return array_shape_pullback
+
+
 def setattr_(ctx, obj, name, value):
     """obj.name = value; returns the pullback () -> value's cotangent."""
     t = type(obj)
+    if t is np.ndarray:
+        return _array_setattr(ctx, obj, name, value)
     desc = _class_attr(t, name)
     if isinstance(desc, property):
         if desc.fset is None:
@@ -485,7 +552,7 @@ def setattr_(ctx, obj, name, value):
     if custom is not None and custom is not object.__setattr__:
         setattr(obj, name, value)
     else:
-        object.__setattr__(obj, name, value)
+        _plain_setattr(obj, name, value)
 
     def setattr_pullback():
         c = _slot_take(ctx, obj, name)

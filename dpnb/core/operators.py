@@ -322,9 +322,10 @@ def _list_imul(a, n):
 
 def _unop(opfunc, name):
     def unop(a):
-        if _is_user(a):
-            from .runtime import _class_attr, call
+        from .runtime import _class_attr, call
 
+        if _is_user(a) or isinstance(_class_attr(type(a), name), _FunctionType):
+            # (a subclass of dict or list with its own Python method: a `Counter`'s `-c`)
             meth = _class_attr(type(a), name)
             if meth is None:
                 raise TypeError(f"bad operand type for unary op: {type(a).__name__!r}")
@@ -381,6 +382,37 @@ def _or(a, b):
     if _python_method(a, b, "__or__", "__ror__"):
         return _user_binop(a, b, "__or__", "__ror__", operator.or_)
     return a | b, _no_bars
+
+
+def _bitwise(opfunc, name, rname):
+    """`a & b`, `a ^ b`, `a << b`, `a >> b`: a class's own Python method differentiated (a
+    `Counter`'s, a user's); anything else (ints, sets, boolean arrays) a constant."""
+
+    def bitwise(a, b):
+        if _python_method(a, b, name, rname):
+            return _user_binop(a, b, name, rname, opfunc)
+        return opfunc(a, b), _no_bars
+
+    bitwise.__name__ = name.strip("_")
+    return bitwise
+
+
+def _ibitwise(iopfunc, iname, binop, name, rname):
+    """`a &= b` (and the others of `_bitwise`): a class's own `__iand__`, or its `__and__`; anything
+    else rebinds to a constant (a set changes in place, as Python does it)."""
+
+    def ibitwise(a, b):
+        from .runtime import _class_attr, call
+
+        meth = _class_attr(type(a), iname)
+        if isinstance(meth, _FunctionType):
+            return call(meth, a, b)
+        if _python_method(a, b, name, rname):
+            return binop(a, b)
+        return iopfunc(a, b), _no_bars
+
+    ibitwise.__name__ = iname.strip("_")
+    return ibitwise
 
 
 def _ior(a, b):
@@ -446,9 +478,19 @@ COMPARISONS = {
 }
 
 BINOPS = {"or": _or}
+INPLACE = {"ior": _ior}
+#: the bitwise operators other than `|`: (helper name, method, reflected method, operator, in place)
+BITWISE = {
+    "and": ("__and__", "__rand__", operator.and_, operator.iand),
+    "xor": ("__xor__", "__rxor__", operator.xor, operator.ixor),
+    "lshift": ("__lshift__", "__rlshift__", operator.lshift, operator.ilshift),
+    "rshift": ("__rshift__", "__rrshift__", operator.rshift, operator.irshift),
+}
+for _name, (_m, _r, _op, _iop) in BITWISE.items():
+    BINOPS[_name] = _bitwise(_op, _m, _r)
+    INPLACE["i" + _name] = _ibitwise(_iop, "__i" + _m[2:], BINOPS[_name], _m, _r)
 for _name, (_m, _r, _op) in COMPARISONS.items():
     BINOPS[_name] = _compare(_op, _m, _r)
-INPLACE = {"ior": _ior}
 for _name, _op, _l, _r in _OPS:
     BINOPS[_name] = _binop(_op, _l, _r)
     BINOPS[_name + "_left"] = _binop(_op, _l, _r, 1)

@@ -406,17 +406,19 @@ MAX_NODES = 2048
 _STRUCT_CLASSES = {}  # class -> whether its instances are read through (`_struct_class`)
 
 
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement (or type())
+
+
 def _struct_class(cls):
     """Instances of `cls` are read through: a class of the user's whose attributes are the
-    instance's `__dict__` (no `__slots__`, `__getattr__` or `__getattribute__` of its own; a
-    class written in C whose instances have no `__dict__`, such as NumPy's scalar types, is
-    not one)."""
+    instance's `__dict__` (no `__slots__`, `__getattr__` or `__getattribute__` of its own), and
+    written in Python: a C type (NumPy's scalars) is not, whatever its module."""
     ok = _STRUCT_CLASSES.get(cls)
     if ok is None:
         import inspect
 
-        ok = (type(cls) is type and cls.__dictoffset__ != 0 and cls.__getattribute__ is object.__getattribute__
-              and all(k is object or (k.__module__ != "builtins" and "__slots__" not in k.__dict__) for k in cls.__mro__)
+        ok = (type(cls) is type and cls.__getattribute__ is object.__getattribute__ and cls.__dictoffset__ != 0
+              and all(k is object or (k.__flags__ & _HEAP_TYPE and "__slots__" not in k.__dict__) for k in cls.__mro__)
               and inspect.getattr_static(cls, "__getattr__", None) is None)
         _STRUCT_CLASSES[cls] = ok
     return ok

@@ -701,7 +701,7 @@ def _call_other(f, args, kwargs):
         ) and not any(_may_carry(v) for v in kw.values()):
             y = f(*args, **kw)
             return constant(y, _kw_const_pb if kwform else const_pb(len(args)))
-        raise NoRuleError(f)
+        raise NoRuleError(f, _call_site())
     raise TypeError(f"{tf.__name__!r} object is not callable")
 
 
@@ -1972,8 +1972,9 @@ registry.register(functools.partial, partial_rrule)
 setattr_rrule.mutates = delattr_rrule.mutates = next_rrule.mutates = True
 
 # dpnb's own bookkeeping, seen when dpnb differentiates its own generated code: finding or
-# compiling an adjoint, and the context stack, carry no gradient
-registry.constant(load.adjoint_instance, load.compiled_for, load.defaults_owner, H._orphan, H._memory_index, H._overlaps, _positional_names)
+# compiling an adjoint, the context stack, and which parameter of a callable is `out=`, carry no gradient
+registry.constant(load.adjoint_instance, load.compiled_for, load.defaults_owner, H._orphan, H._memory_index, H._overlaps, _positional_names,
+                  registry.out_params)
 
 
 def _addresses(a):
@@ -2181,6 +2182,24 @@ def _users_code(code):
     """Whether `code` is the user's (or code dpnb wrote from it): not dpnb's own, nor a library's."""
     f = code.co_filename
     return not f.startswith(_LIBRARY_DIRS) and not f.startswith("<frozen")
+
+
+def _call_site():
+    """Where the call being made is written, for a message: the innermost line outside dpnb, and
+    when that is a library's code, the user's own line that called into the library."""
+    frame, inner = sys._getframe(1), None
+    while frame is not None:
+        code = frame.f_code
+        if not code.co_filename.startswith(_DPNB_DIR):
+            where = f"{code.co_filename}, line {frame.f_lineno}"
+            if _users_code(code):
+                if inner is None:
+                    return f"called at {where}"
+                return (f"called at {inner}, in a library's code that {where} calls: give the function called "
+                        "there a rule, or call it on values that carry no gradient")
+            inner = inner or where
+        frame = frame.f_back
+    return f"called at {inner}" if inner else None
 
 
 def _dpnb_dir():

@@ -1,8 +1,13 @@
 """The ufunc-method table: add/multiply/maximum/minimum reduce and add/multiply accumulate (axis 0
-by default, other axes, keepdims, initial=), and the outer forms of add, subtract and multiply."""
+by default, other axes, keepdims, initial=), the outer forms of add, subtract and multiply, and
+the call of an `np.vectorize` object (its function differentiated on each entry)."""
 import numpy as np
 
 from _tables import A, C, S, table_test
+
+
+def _bump(t, s):
+    return t * s + s**2 if t > 0 else -t * s
 
 CASES = [
     C(np.add.reduce, A((2, 3))),
@@ -29,6 +34,8 @@ CASES = [
     C(np.multiply.outer, A((2,)), A((3, 2))),
     C(np.multiply.outer, S(), A((3,))),
     C(np.multiply.outer, A((2,), "complex"), A((2,))),
+    C(np.vectorize.__call__, np.vectorize(_bump), A((2, 3), "nonzero"), A((3,)), wrt=(1, 2)),
+    C(np.vectorize.__call__, np.vectorize(_bump, otypes=[float]), A((3,), "nonzero"), S(), wrt=(1, 2)),
 ]
 
 test_ufunc_method_rule = table_test(CASES)

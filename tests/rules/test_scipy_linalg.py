@@ -16,6 +16,8 @@ from dpnb.testing import gradcheck  # noqa: E402
 F32 = np.float32
 _SPD = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, -0.3], [0.5, -0.3, 2.5]])
 _CPX = np.array([[3.0 + 0.5j, 0.2 - 0.1j, -0.4j], [0.3 + 0.2j, 2.5 - 0.3j, 0.1], [-0.2 + 0.1j, 0.5j, 2.0 + 0.2j]])
+_PIVOTED = np.array([[0.1, 1.0, 0.3], [2.5, 0.3, 1.0], [0.2, 3.1, 0.4]])  # lu_factor swaps its rows
+_LU = sla.lu_factor(_PIVOTED)
 _FACTORS = [sla.cho_factor(_SPD), sla.cho_factor(_SPD, lower=True), list(sla.cho_factor(_SPD + np.eye(3)))]
 
 CASES = [
@@ -52,6 +54,10 @@ CASES = [
     C(sla.expm, A((3, 3), "real", F32), rtol=2e-3, atol=2e-4),
     C(sla.solve_sylvester, A((3, 3), "wellcond"), A((2, 2), "wellcond"), A((3, 2))),
     C(sla.solve_sylvester, A((2, 2), "spd"), A((2, 2), "wellcond"), A((2, 2))),
+    C(sla.svdvals, A((3, 3), "fullrank")), C(sla.svdvals, A((4, 2), "fullrank")), C(sla.svdvals, A((2, 3), "fullrank")),
+    C(sla.lu_factor, A((3, 3), "fullrank")), C(sla.lu_factor, _PIVOTED),
+    C(sla.lu_solve, _LU, A((3,))), C(sla.lu_solve, _LU, A((3, 2)), 1), C(sla.lu_solve, list(_LU), A((3,)), trans=2),
+    C(sla.logm, A((3, 3), "spd"), rtol=1e-4), C(sla.logm, _PIVOTED + 3 * np.eye(3), rtol=1e-4),
     # complex matrices: transposes, not conjugates
     C(sla.inv, _CPX), C(sla.det, _CPX), C(sla.det, A((3, 3), "complex")),
     C(sla.solve, _CPX, A((3,), "complex")), C(sla.solve_triangular, _CPX, A((3,), "complex"), 2),

@@ -225,7 +225,7 @@ INDEX_TEXT = (
         'geomspace gradient interp linspace logspace '
     )),
     ('ufunc_methods', (
-        'ufunc.accumulate ufunc.outer ufunc.reduce '
+        'ufunc.accumulate ufunc.outer ufunc.reduce vectorize.__call__ '
     )),
 )
 # --- end of the index ---

@@ -50,8 +50,9 @@ def take_along_axis_rrule(arr, indices, axis=-1):
         if axis is None:
             np.add.at(out.reshape(-1), indices, y_bar)
         else:
+            # the indices broadcast against `arr` along the other axes, as the result's shape says
             ax = axis % A.ndim
-            grid = list(np.ix_(*[np.arange(n) for n in indices.shape]))
+            grid = list(np.ix_(*[np.arange(n) for n in np.shape(y)]))
             grid[ax] = indices
             np.add.at(out, tuple(np.broadcast_arrays(*grid)), y_bar)
         return None, to_like(out, arr), None, None

@@ -5,11 +5,16 @@ and np.cumprod along axis 0 by default), and the outer forms of add, subtract an
 
 They are registered for the bound methods themselves (`np.add.reduce`, ...), which compare
 and hash equal each time they are looked up.
+
+Also the call of an `np.vectorize` object, a ufunc made of a Python function: the function is
+called on each entry of the broadcast arguments, each call differentiated as the user's code
+(NumPy's own `vectorize.__call__` reads its arguments by `.flat`, out of the gradient's sight).
 """
 import numpy as np
 
 from ...errors import DifferentiationError
-from .._common import bind, has_tangent, to_like
+from ...tangents import Tangent
+from .._common import bind, has_tangent, to_like, unbroadcast_to
 from ._base import _named, asarray, register
 from .reductions import _extremum_rule, cumprod_rrule, cumsum_rrule, prod_rrule, sum_rrule
 
@@ -98,3 +103,57 @@ register(np.multiply.accumulate, multiply_accumulate_rrule, cotangents=True)
 register(np.add.outer, _outer_rule(np.add, 1, False), generic=True)
 register(np.subtract.outer, _outer_rule(np.subtract, -1, False), generic=True)
 register(np.multiply.outer, _outer_rule(np.multiply, 1, True), generic=True)
+
+
+def vectorize_call_rrule(self, *args, **kwargs):
+    from ...core.runtime import call
+
+    if self.signature is not None or self.excluded or kwargs or not args:
+        from ...errors import user_location
+
+        raise DifferentiationError(
+            f"np.vectorize is differentiated for positional arguments only, with no `signature` or "
+            f"`excluded` ({user_location()}); call the function in a loop, or on the arrays themselves"
+        )
+    arrays = np.broadcast_arrays(*[np.asarray(a) for a in args])
+    shape = arrays[0].shape
+    if arrays[0].size == 0:
+        return self(*args), _named("vectorize_pullback", lambda y_bar: (None,) * (len(args) + 2))
+    # the entries as Python numbers, as NumPy hands them to the function
+    items = [np.ravel(a).tolist() for a in arrays]
+    results = [call(self.pyfunc, *entries) for entries in zip(*items)]
+    values = [r[0] for r in results]
+    if isinstance(values[0], tuple):
+        from ...errors import user_location
+
+        raise DifferentiationError(
+            f"np.vectorize of a function with several outputs is not differentiated ({user_location()}); "
+            "vectorize one function per output"
+        )
+    otype = self.otypes[0] if self.otypes else np.asarray(values[0]).dtype
+    y = np.array(values, dtype=otype).reshape(shape)
+
+    def vectorize_pullback(y_bar):
+        G = np.ravel(np.broadcast_to(np.asarray(y_bar), shape)).tolist()
+        f_bar, columns = None, [[None] * len(results) for _ in args]
+        for k, ((_, back), g) in enumerate(zip(results, G)):
+            f_b, *bars = back(g)
+            if f_b is not None:
+                f_bar = f_b if f_bar is None else f_bar + f_b
+            for column, b in zip(columns, bars):
+                column[k] = b
+        out = []
+        for a, column in zip(args, columns):
+            if all(b is None for b in column):
+                out.append(None)
+                continue
+            full = np.array([0.0 if b is None else b for b in column]).reshape(shape)
+            out.append(unbroadcast_to(full, a))
+        # the function's own cotangent (what it closes over) is the vectorize object's field's
+        self_bar = None if f_bar is None else Tangent(type(self), {"pyfunc": f_bar})
+        return (None, self_bar, *out)
+
+    return y, vectorize_pullback
+
+
+register(np.vectorize.__call__, vectorize_call_rrule)

@@ -10,6 +10,10 @@ dict {item number: cotangent}), in the kind of `x`:
 - an iterator the runtime hands out for `iter(seq)` inside differentiated code, or
   one made by a rule (both the runtime's `SeqIter`), gets `Slots` of the positions
   it handed out: items taken from it before the call (by `next`) keep theirs;
+- an object whose class has its own `__iter__` (the user's, not a generator) has it run as the
+  user's code when the rule starts: its items are those of what it hands out, and their
+  cotangents go back through its pullback; one whose `__iter__` is a generator or a library's is
+  read as Python reads it, and a gradient that reaches its items is refused, naming the line;
 - an iterator whose `__next__` is Python code (a class's: the user's, or the runtime's
   own when dpnb differentiates a gradient) is refused when its items get gradients:
   Python's `next` read it out of dpnb's sight, and they cannot be sent back;
@@ -73,9 +77,26 @@ _SEQUENCES = (list, tuple, np.ndarray)
 class Source:
     """An iterable argument of a rule: its items as they are read, and their cotangents' way back."""
 
-    __slots__ = ("x", "items", "kind", "start", "ctx", "_it", "positions")
+    __slots__ = ("x", "items", "kind", "start", "ctx", "_it", "positions", "owner", "opaque")
 
     def __init__(self, x):
+        self.owner = self.opaque = None
+        fn = _python_iter(x)
+        if fn is not None and not _runs_as_users(fn):
+            # a generator `__iter__`, or a library's: read as Python does, out of dpnb's sight (the
+            # line reading it kept for the refusal of a gradient that reaches its items)
+            from ...errors import user_location
+
+            self.opaque = user_location()
+        elif fn is not None:
+            # a class of the user's with its own `__iter__`, run as the user's code now (as
+            # Python's `iter` would be): the items are those of what it hands out, and their
+            # cotangents go back to the object through its pullback
+            from ...core.runtime import call
+
+            it, pb = call(fn, x)
+            self.owner = (x, pb)
+            x = it
         self.x = x
         self.items = []
         self._it = None
@@ -134,6 +155,13 @@ class Source:
             x.pos = len(seq)
             self.items.extend(out)
             return out
+        if self.kind == "sequence" and self._it is None:
+            # an iterable that is no iterator (a dict view, a dict, ...) read as a loop reads it: followed
+            # when dpnb differentiates this code, where Python's `next` on `self` would not be
+            out = [v for v in self.x]
+            self._it = iter(())
+            self.items.extend(out)
+            return out
         return list(self)
 
     @staticmethod
@@ -143,10 +171,51 @@ class Source:
         arguments."""
         if all(s.kind == "sequence" and type(s.x) in _SEQUENCES for s in sources):
             return [s.read() for s in sources]
-        return sources
+        counts = [s._count() for s in sources]
+        if None in counts or min(counts) >= ENDLESS:
+            return sources
+        # every argument a sequence or the runtime's iterator: what zip would read of each, read by
+        # position (a second derivative follows that read, not Python's `next` on a Source). zip
+        # stops at the first argument it finds exhausted, having taken one more item of those before it
+        n = min(counts)
+        first = counts.index(n)
+        out = []
+        for j, (s, k) in enumerate(zip(sources, counts)):
+            out.append(s.x if s.kind == "sequence" else s._take(n + 1 if j < first and k > n else n))
+        return out
+
+    def _count(self):
+        """How many items are left to read, known without reading them (None: not known)."""
+        if self.kind == "positions":
+            return len(self.x.seq) - self.x.pos
+        if self.kind == "sequence" and type(self.x) in _SEQUENCES and self._it is None:
+            return len(self.x)
+        return None
+
+    def _take(self, n):
+        """The next `n` items of the runtime's iterator, read by position."""
+        x = self.x
+        out = [x.seq[i] for i in range(x.pos, x.pos + n)]
+        self.positions.extend(range(x.pos, x.pos + n))
+        x.pos += n
+        self.items.extend(out)
+        return out
 
     def bar(self, bars):
         """The cotangent of the argument from its items' cotangents (list or {item number: cotangent})."""
+        if self.opaque is not None:
+            if any(b is not None for b in (bars.values() if isinstance(bars, dict) else bars)):
+                refuse_python_iter(self.x, self.opaque)
+            return None
+        if self.owner is not None:  # through the pullback of the class's `__iter__`
+            from ...core.runtime import none_run
+
+            _, pb = self.owner
+            it_bar = self._bar(bars)
+            return (pb(it_bar) if it_bar is not None else none_run(pb, 2))[1]
+        return self._bar(bars)
+
+    def _bar(self, bars):
         pairs = bars.items() if isinstance(bars, dict) else enumerate(bars)
         if self.kind == "positions":
             x = self.x
@@ -169,6 +238,34 @@ class Source:
         if all(b is None for b in out):
             return None
         return seq_bar(self.x, out)
+
+
+def _python_iter(x):
+    """The `__iter__` of `x`'s class when it is Python code and `x` is no iterator, else None."""
+    if type(x) in _SEQUENCES or isinstance(x, collections.abc.Iterator):
+        return None
+    fn = getattr(type(x), "__iter__", None)
+    return fn if type(fn) is type(python_next) else None
+
+
+def _runs_as_users(fn):
+    """Whether a `Source` runs the `__iter__` `fn` as the user's code: the user's own (not a
+    library's), and no generator (whose items dpnb cannot send gradients back through)."""
+    from ...core.runtime import _users_code
+
+    return not fn.__code__.co_flags & 0x2A0 and _users_code(fn.__code__)
+
+
+def refuse_python_iter(obj, where):
+    """A gradient reached items read from `obj` through its class's `__iter__`, which ran as plain
+    Python (a generator, or a library's): refused, naming the line that read them."""
+    code = type(obj).__iter__.__code__
+    kind = "is written with `yield`" if code.co_flags & 0x2A0 else "is a library's code"
+    raise DifferentiationError(
+        f"a gradient reached the items read at {where} from an object of class {type(obj).__name__}, whose "
+        f"`__iter__` ({code.co_filename}, line {code.co_firstlineno}) {kind}, which dpnb cannot send gradients "
+        "back through; return a list's iterator from `__iter__` (`return iter(self.items)`), or pass a list"
+    )
 
 
 def python_next(it):

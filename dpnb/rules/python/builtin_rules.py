@@ -195,18 +195,35 @@ def sum_rrule(iterable, *start, **kwargs):
     src = Source(iterable)
     items = src.read()
     y = sum(items, *start, **kwargs)
+    starts = (kwargs["start"],) if "start" in kwargs else start
 
     def sum_pullback(y_bar):
-        if isinstance(iterable, np.ndarray):
+        if isinstance(y, (list, tuple)):
+            # lists or tuples joined: y = start + items[0] + items[1] + ..., each its stretch of y_bar
+            bars = _stretch_bars(y_bar, list(starts) + list(items))
+            bar, start_bars = src.bar(bars[len(starts) :]), bars[: len(starts)]
+        elif isinstance(iterable, np.ndarray):
             # every row (or entry) of the array gets y_bar
             bar = to_like(np.broadcast_to(np.asarray(y_bar), iterable.shape).copy(), iterable)
+            start_bars = [_same_kind(y_bar, s) for s in starts]
         else:
             bar = src.bar([_same_kind(y_bar, item) for item in items])
+            start_bars = [_same_kind(y_bar, s) for s in starts]
         if "start" in kwargs:  # sum(xs, start=s): the keyword's cotangent, in the trailing dict
-            return None, bar, {"start": _same_kind(y_bar, kwargs["start"])}
-        return (None, bar) + tuple(_same_kind(y_bar, s) for s in start)
+            return None, bar, {"start": start_bars[0]}
+        return (None, bar) + tuple(start_bars)
 
     return y, sum_pullback
+
+
+def _stretch_bars(y_bar, parts):
+    """The cotangents of `parts` (lists or tuples) from `y_bar`, that of `parts` joined end to end."""
+    bars, k = [], 0
+    for part in parts:
+        n = len(part)
+        bars.append(None if y_bar is None else seq_bar(part, y_bar[k : k + n]))
+        k += n
+    return bars
 
 
 register(min, min_rrule)

@@ -1,6 +1,6 @@
-"""Rules for `scipy.linalg`: `sqrtm`, `expm`, `solve_sylvester`, `solve_triangular`,
-`cho_factor`/`cho_solve`, and SciPy's own `inv`, `solve`, `det`, `cholesky` (separate
-callables from NumPy's, with their own options).
+"""Rules for `scipy.linalg`: `sqrtm`, `expm`, `logm`, `solve_sylvester`, `solve_triangular`,
+`cho_factor`/`cho_solve`, `lu_factor`/`lu_solve`, `svdvals`, and SciPy's own `inv`, `solve`,
+`det`, `cholesky` (separate callables from NumPy's, with their own options).
 
 A cotangent lives where the function reads its argument: `solve_triangular` reads one
 triangle (and not the diagonal with `unit_diagonal=True`), `cholesky` and `cho_factor` one
@@ -19,8 +19,10 @@ transposes, not conjugates):
   A_bar = -Q_bar X^T, B_bar = -X^T Q_bar;
 - solves: b_bar = op(A)^-T x_bar, op(A)_bar = -b_bar x^T;
 - cholesky, A = L L^T: with P = tril(L^T L_bar) (diagonal halved), the gradient for a
-  symmetric perturbation is sym(L^-T P L^-1).
-The Cholesky rules support real matrices only.
+  symmetric perturbation is sym(L^-T P L^-1);
+- lu_factor, A[perm] = L U: see its pullback; lu_solve sends op(A)'s cotangent to the factors
+  through dA[perm] = dL U + L dU.
+The Cholesky, LU and `svdvals` rules support real matrices only.
 """
 import numpy as np
 import scipy.linalg as sla
@@ -291,6 +293,110 @@ def solve_sylvester_rrule(a, b, q):
     return x, solve_sylvester_pullback
 
 
+# --- svdvals, lu_factor, lu_solve, logm -----------------------------------------------------------------
+
+
+def svdvals_rrule(a, *args, **kwargs):
+    y = sla.svdvals(a, *args, **kwargs)
+
+    def svdvals_pullback(y_bar):
+        # s_i = u_i^T A v_i, so ds_i = u_i^T dA v_i (a subgradient where singular values repeat)
+        A = np.asarray(a)
+        _real_only(A, "svdvals")
+        U, _, Vh = np.linalg.svd(A, full_matrices=False)
+        return (None, to_like((U * np.asarray(y_bar)[..., None, :]) @ Vh, a)) + fit((), len(args))
+
+    return y, svdvals_pullback
+
+
+def _lu_parts(lu, piv):
+    """`(L, U, perm)` of `lu_factor`'s packed result: `A[perm] == L @ U`."""
+    n = lu.shape[-1]
+    perm = np.arange(lu.shape[-2])
+    for i, p in enumerate(piv):
+        perm[i], perm[p] = perm[p], perm[i]
+    return np.tril(lu, -1) + np.eye(lu.shape[-2], n), np.triu(lu), perm
+
+
+def lu_factor_rrule(a, *args, **kwargs):
+    lu, piv = y = sla.lu_factor(a, *args, **kwargs)
+
+    def lu_factor_pullback(y_bar):
+        lu_bar = y_bar[0]
+        if lu_bar is None:
+            return (None,) * (len(args) + 2)
+        A, lu_bar = np.asarray(a), np.asarray(lu_bar)
+        _real_only(A, "lu_factor")
+        if A.ndim != 2 or A.shape[0] != A.shape[1]:
+            raise DifferentiationError("scipy.linalg.lu_factor has a differentiation rule for one square matrix only")
+        # A[perm] = L U: with dL = L tril(C, -1) and dU = triu(C) U for C = L^-1 dA[perm] U^-1,
+        # A[perm]'s cotangent is L^-T (tril(L^T L_bar, -1) + triu(U_bar U^T)) U^-T
+        L, U, perm = _lu_parts(lu, piv)
+        M = np.tril(L.T @ np.tril(lu_bar, -1), -1) + np.triu(np.triu(lu_bar) @ U.T)
+        a_bar = np.empty_like(M)
+        a_bar[perm] = sla.solve_triangular(U, sla.solve_triangular(L, M, trans="T", lower=True).T).T
+        return (None, to_like(a_bar, a)) + fit((), len(args))
+
+    return y, lu_factor_pullback
+
+
+def _lu_solve_sig(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    return trans
+
+
+def lu_solve_rrule(lu_and_piv, b, *args, **kwargs):
+    x = sla.lu_solve(lu_and_piv, b, *args, **kwargs)
+    trans = _lu_solve_sig(lu_and_piv, b, *args, **kwargs)
+
+    def lu_solve_pullback(y_bar):
+        lu, piv = lu_and_piv
+        lu = np.asarray(lu)
+        _real_only(lu, "lu_solve")
+        _real_only(np.asarray(b), "lu_solve")
+        G = np.asarray(y_bar)
+        vector = G.ndim == 1
+        b_bar = sla.lu_solve((lu, piv), G, trans=0 if trans else 1)
+        X, B_bar = (x[:, None], b_bar[:, None]) if vector else (x, b_bar)
+        # op(A) x = b: b_bar = op(A)^-T x_bar and op(A)'s cotangent is -b_bar x^T
+        A_bar = -(X @ B_bar.T if trans else B_bar @ X.T)
+        # A[perm] = L U, so dA[perm] = dL U + L dU
+        L, U, perm = _lu_parts(lu, piv)
+        P_bar = A_bar[perm]
+        lu_bar = to_like(np.tril(P_bar @ U.T, -1) + np.triu(L.T @ P_bar), lu_and_piv[0])
+        pair_bar = type(lu_and_piv)((lu_bar, None)) if isinstance(lu_and_piv, (tuple, list)) else None
+        return (None, pair_bar, unbroadcast_to(b_bar, b)) + fit((), len(args))
+
+    return x, lu_solve_pullback
+
+
+def logm_rrule(A, *args, **kwargs):
+    y = sla.logm(A, *args, **kwargs)
+
+    def logm_pullback(y_bar):
+        X, G = (y[0], y_bar[0]) if isinstance(y, tuple) else (y, y_bar)
+        if G is None:
+            return (None,) * (len(args) + 2)
+        At, G = swap(np.asarray(A)), np.asarray(G)
+        if np.iscomplexobj(X) and not np.iscomplexobj(At):
+            raise DifferentiationError(
+                "scipy.linalg.logm of a real matrix whose logarithm is complex (an eigenvalue on the "
+                "negative real axis) has no differentiation rule; pass the matrix as complex"
+            )
+        # as for expm: the adjoint of the Frechet derivative L(A, .) is L(A^T, .), the upper
+        # right block of logm([[A^T, G], [0, A^T]])
+        n = At.shape[-1]
+        shape = np.broadcast_shapes(At.shape, G.shape)
+        A_bar = np.empty(shape, np.result_type(X, G))
+        for i in np.ndindex(shape[:-2]):
+            block = np.zeros((2 * n, 2 * n), np.result_type(At, G, np.float64))
+            block[:n, :n] = block[n:, n:] = At[i] if At.ndim > 2 else At
+            block[:n, n:] = G[i] if G.ndim > 2 else G
+            A_bar[i] = sla.logm(block)[:n, n:]
+        return (None, to_like(A_bar, A)) + fit((), len(args))
+
+    return y, logm_pullback
+
+
 registry.register(sla.inv, inv_rrule)
 registry.register(sla.solve, solve_rrule)
 registry.register(sla.det, det_rrule)
@@ -301,3 +407,7 @@ registry.register(sla.cho_solve, cho_solve_rrule)
 registry.register(sla.sqrtm, sqrtm_rrule)
 registry.register(sla.expm, expm_rrule)
 registry.register(sla.solve_sylvester, solve_sylvester_rrule)
+registry.register(sla.svdvals, svdvals_rrule)
+registry.register(sla.lu_factor, lu_factor_rrule)
+registry.register(sla.lu_solve, lu_solve_rrule)
+registry.register(sla.logm, logm_rrule)
