@@ -443,18 +443,26 @@ def reduce_rrule(function, iterable, *initial):
     else:
         raise TypeError("reduce() of empty iterable with no initial value")
     backs = []
+    made = []  # each call's result: an array's or an object's cotangent waits on the heap
     for item in items[first:]:
         acc, back = call(function, acc, item)
         backs.append(back)
+        made.append(acc)
     y = acc
 
     def reduce_pullback(y_bar):
+        from ...core import heap
+
+        ctx = heap.current()
         f_bar = None
         bars = [None] * len(items)
         acc_bar = y_bar
         for k in range(len(backs) - 1, -1, -1):
+            # what the next call's pullback gave the running value (the code after gave the last
+            # one its own): where the value is an array or an object, the heap holds it
+            acc_bar = heap.take_deep(ctx, made[k], acc_bar) if k < len(backs) - 1 else acc_bar
             if acc_bar is None:
-                break
+                continue
             f_b, acc_bar, item_bar = backs[k](acc_bar)
             f_bar = accumulate(f_bar, f_b)
             bars[first + k] = item_bar

@@ -285,11 +285,16 @@ def accumulate_rrule(*args, **kwargs):
             y.append(acc)
 
     def accumulate_pullback(bars):
+        from ...core import heap
+
+        ctx = heap.current()
         item_cots = {}
         f_bar = None
         g = None  # the cotangent of the running value
         for k in range(len(backs) - 1, -1, -1):
-            g = accumulate(g, bars[k + 1])
+            # the result's own, and what the next call's pullback gave it: where the value is an
+            # array or an object, the heap holds that
+            g = heap.take_deep(ctx, y[k + 1], accumulate(g, bars[k + 1]))
             if g is None:
                 continue
             fb, g, vb = backs[k](g)
