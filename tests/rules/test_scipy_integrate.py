@@ -115,3 +115,22 @@ def test_full_output_pulls_back_the_solution_only():
         sint.odeint, damped_oscillator, y0, T, args, None, 0, 1, None, None, 1e-11, 1e-12,
         wrt=[1, 3], output_tangent=(Y_bar, None),
     )
+
+
+def test_a_differentiated_value_func_reads_from_its_closure_is_refused():
+    """`lambda y, t: -a * y` with `a` differentiated: the adjoint ODE follows func's explicit
+    arguments only, and the gradient was None. A constant in the closure changes nothing."""
+    import dpnb
+
+    def decay(a):
+        return sint.odeint(lambda y, t: -a * y, 1.0, [0.0, 1.0])[-1, 0]
+
+    with pytest.raises(dpnb.DifferentiationError, match="closure.*args="):
+        gradient(decay, 0.7)
+
+    def from_y0(y0):
+        k = 0.5
+        return sint.odeint(lambda y, t: -k * y, y0, [0.0, 1.0])[-1, 0]
+
+    (g,) = gradient(from_y0, 1.3)
+    assert g == pytest.approx(np.exp(-0.5), rel=1e-5)

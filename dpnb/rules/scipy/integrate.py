@@ -14,16 +14,21 @@ Then y0_bar = a(t[0]), args_bar = b(t[0]); the times get t_bar[i] = Y_bar[i] . f
 for i > 0 and t_bar[0] = -a(t[0]) . f(y0, t[0]), a taken before Y_bar[0] is added (the
 outputs move with their own times; all move when t[0] does).
 
-`func` itself gets no cotangent: values it reads from its closure or globals are
-constants here; pass what should be differentiated through `args`. Keyword options
+`func`'s own values are not differentiated here: pass what should be through `args`. A
+number or an array `func` reads from its closure (the usual `lambda y, t: -a * y`) gets a
+`NotImplementedTangent`, so that a gradient that reaches a differentiated one is refused
+rather than dropped (it was None); values it reads from globals are constants. Keyword options
 (`rtol`, `atol`, `mxstep`, `tfirst`, `full_output`) are honoured; the backward solve uses
 the same tolerances. A parameter that is not a number or a numeric array gets no cotangent.
 """
+import types
+
 import numpy as np
 import scipy.integrate as sint
 
+from ...tangents import NotImplementedTangent
 from .. import registry
-from .._common import has_tangent, to_like
+from .._common import carries_numbers, has_tangent, to_like
 
 
 def _odeint_sig(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None, mu=None, rtol=None,
@@ -86,6 +91,24 @@ def _flat(bar, size):
     return np.real(np.asarray(bar, dtype=np.result_type(np.asarray(bar), np.float64))).reshape(-1)
 
 
+def _closure_unknown(func):
+    """The cotangent of `func`: a `NotImplementedTangent` for each closure variable of it that
+    holds numbers (by name, as a function's cotangent is), None if it has none."""
+    if not isinstance(func, types.FunctionType) or not func.__closure__:
+        return None
+    out = {}
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__):
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            continue
+        if carries_numbers(value):
+            out[name] = NotImplementedTangent(
+                "scipy.integrate.odeint", f"{name} (read by func from its closure)",
+                "the adjoint ODE differentiates only func's explicit arguments: pass it through args=")
+    return out or None
+
+
 def odeint_rrule(func, y0, t, *args, **kwargs):
     out = sint.odeint(func, y0, t, *args, **kwargs)
     params, full_output, tfirst, tolerances = _odeint_sig(func, y0, t, *args, **kwargs)
@@ -116,7 +139,7 @@ def odeint_rrule(func, y0, t, *args, **kwargs):
         for p, ok, size in zip(params, adj.numeric, adj.sizes):
             params_bar.append(to_like(b[start : start + size].reshape(np.shape(p)), p) if ok else None)
             start += size
-        bars = [None, y0_bar, to_like(t_bar.reshape(np.shape(t)), t)]
+        bars = [_closure_unknown(func), y0_bar, to_like(t_bar.reshape(np.shape(t)), t)]
         if args:
             bars.append(tuple(params_bar) if isinstance(args[0], tuple) else params_bar[0])
             bars += [None] * (len(args) - 1)
