@@ -252,10 +252,29 @@ def carries_numbers(v):
 
 def refuse_unordered(what, elements, bars):
     """A cotangent in `bars` that reached a number among `elements` (of a set, or a dict's keys:
-    `what`) is refused (`unordered_refusal`)."""
+    `what`) is refused (`unordered_refusal`); one that reached an object (a key hashed by
+    identity, a node of a graph) goes back to the object, on the heap, where the code that made
+    it takes it: the element is the object itself (it was dropped)."""
     for el, b in zip(elements, bars):
-        if b is not None and carries_numbers(el):
-            raise DifferentiationError(unordered_refusal(what))
+        if b is not None:
+            if carries_numbers(el):
+                raise DifferentiationError(unordered_refusal(what))
+            _back_to_objects(el, b)
+
+
+def _back_to_objects(el, b):
+    """Cotangent `b` of `el`, an element of a set or a dict's key that holds no number, handed to
+    the objects in it (a tuple's items one by one)."""
+    if b is None or el is None or isinstance(el, (str, bytes, int, frozenset)):
+        return
+    if isinstance(el, tuple):
+        if isinstance(b, (tuple, list)):
+            for e, c in zip(el, b):
+                _back_to_objects(e, c)
+        return
+    from ..core import heap
+
+    heap.heap_add(heap.current(), el, b)
 
 
 def seq_bar(x, bars):
