@@ -1399,7 +1399,8 @@ def getitem_key(obj, is_tuple, *keys):
 
 
 def _dict_missing(obj, idx):
-    """d[k] of a missing key in a dict subclass with __missing__ (defaultdict, Counter)."""
+    """d[k] of a missing key in a dict subclass with __missing__ (defaultdict, Counter, or one of
+    the user's)."""
     ctx = H.current()
     factory = getattr(obj, "default_factory", None)
     if type(factory) is _FunctionType and isinstance(obj, collections.defaultdict):
@@ -1418,6 +1419,17 @@ def _dict_missing(obj, idx):
             return None
 
         return v, _Wrapped(factory_default_pullback)
+    missing = type(obj).__missing__
+    if type(missing) is _FunctionType:
+        # a class's own `__missing__` (Python calls it from dict's `__getitem__`): run as the
+        # user's code, its value's gradient sent back through it
+        y, mpb = call(missing, obj, idx)
+
+        def user_missing_pullback(y_bar):
+            bars = mpb(y_bar) if y_bar is not None else none_run(mpb, 3)
+            return bars[1]
+
+        return y, _Wrapped(user_missing_pullback)
     before = dict(obj)
     y = obj[idx]
     inserted = idx in obj
