@@ -7,6 +7,7 @@ pullback, which sends each field's cotangent to the value stored in it.
 """
 import collections
 import dataclasses
+import types
 
 from ..errors import NoRuleError
 from ..tangents import Tangent
@@ -48,6 +49,27 @@ def construct(cls, args, kw, kwform):
     if cls in _CONTAINERS:
         return _CONTAINERS[cls](cls, args, kw, kwform)
     new = _class_attr(cls, "__new__")
+    own_new = new.__func__ if isinstance(new, staticmethod) and type(new.__func__) is types.FunctionType else None
+    if own_new is not None:
+        # a `__new__` of the user's (fields it sets, a value it makes): run as the user's code,
+        # then `__init__` as Python would (if `__new__` made an instance of the class)
+        from .runtime import _Wrapped, call, call_kw
+
+        if kwform:
+            obj, new_pb = call_kw(own_new, (cls,) + tuple(args), kw)
+        else:
+            obj, new_pb = call(own_new, cls, *args)
+        if not isinstance(obj, cls) or init is object.__init__ or not hasattr(init, "__code__"):
+            if isinstance(obj, cls) and init is not object.__init__:
+                init(obj, *args, **kw)  # a C __init__ (of a built-in base): Python runs it too
+            ctx = H.current()
+
+            def made_by_new_pullback(y_bar):
+                c = H.take_deep(ctx, obj, y_bar) if ctx.heap is not None else y_bar
+                return _joined_bars(None, new_pb(c), kwform, len(args))
+
+            return obj, _Wrapped(made_by_new_pullback)
+        return _run_init(obj, init, args, kw, kwform, new_pb)
     if init is object.__init__ and new in (None, object.__new__):
         if args or kw:
             cls(*args, **kw)  # raises Python's own TypeError
@@ -67,7 +89,9 @@ def construct(cls, args, kw, kwform):
     return _run_init(obj, init, args, kw, kwform)
 
 
-def _run_init(obj, init, args, kw, kwform):
+def _run_init(obj, init, args, kw, kwform, new_pb=None):
+    """`init(obj, *args, **kw)` run as the user's code; with `new_pb`, the pullback of the user's
+    `__new__` that made `obj`, which takes what the object's fields still carry after it."""
     from .runtime import _Wrapped, call, call_kw
 
     ctx = H.current()
@@ -81,6 +105,10 @@ def _run_init(obj, init, args, kw, kwform):
         if y_bar is not None and ctx.heap is not None:
             H.heap_add(ctx, obj, y_bar)
         bars = pb(None)
+        if new_pb is not None:
+            # what the fields `__new__` set carry goes back through it
+            made = new_pb(H.take_deep(ctx, obj, None) if ctx.heap is not None else None)
+            return _joined_bars(bars, made, kwform, n)
         if ctx.heap is not None:
             ctx.heap.pop(id(obj), None)  # the object did not exist before
         if kwform:
@@ -90,6 +118,28 @@ def _run_init(obj, init, args, kw, kwform):
         return (None,) + tuple(bars[2:])
 
     return obj, _Wrapped(constructor_pullback)
+
+
+def _joined_bars(init_bars, new_bars, kwform, n):
+    """The arguments' cotangents from `__init__`'s pullback (self first) and `__new__`'s (the
+    class first), added."""
+    from ..tangents import accumulate
+
+    if init_bars is None:  # (no `__init__` of the user's)
+        init_bars = (None, None, None) if kwform else (None,) * (n + 2)
+    if kwform:
+        _, ia, ik = init_bars
+        _, na, nk = new_bars
+        ia = tuple(ia)[1:] if ia is not None else (None,) * n
+        na = tuple(na)[1:] if na is not None else (None,) * n
+        args_bar = tuple(accumulate(a, b) for a, b in zip(ia, na))
+        if ik is None or nk is None:
+            kwargs_bar = ik if nk is None else nk
+        else:
+            kwargs_bar = {k: accumulate(ik.get(k), nk.get(k)) for k in set(ik) | set(nk)}
+        return None, args_bar, kwargs_bar
+    ia, na = tuple(init_bars[2:]), tuple(new_bars[2:])
+    return (None,) + tuple(accumulate(a, b) for a, b in zip(ia, na))
 
 
 def _has_source(f):
