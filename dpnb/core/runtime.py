@@ -35,6 +35,7 @@ from .codes import CodeTable
 from .heap import MISSING, Slots
 
 _FunctionType = types.FunctionType
+_TYPE_CALL = type.__call__
 _MethodType = types.MethodType
 _BuiltinMethod = types.BuiltinMethodType
 _MethodWrapper = types.MethodWrapperType
@@ -664,9 +665,28 @@ def _call_other(f, args, kwargs):
             return _builtin_method(owner, f.__name__, f, args, kwargs)
     if isinstance(f, functools.partial):
         return _partial_call(f, args, kw, kwform)
+    if f is _TYPE_CALL and args and isinstance(args[0], type):
+        # `type.__call__(cls, ...)` in a metaclass's own `__call__`: the instance made as a class
+        # call makes it (the class gets no cotangent)
+        from .objects import construct
+
+        y, pb = construct(args[0], tuple(args[1:]), kw, kwform)
+
+        def type_call_pullback(y_bar):
+            bars = pb(y_bar)
+            if kwform:
+                return None, (None,) + tuple(bars[1] or (None,) * (len(args) - 1)), bars[2]
+            return (None, None) + tuple(bars[1:])
+
+        return y, _Wrapped(type_call_pullback)
     if isinstance(f, type):
         from .objects import construct
 
+        meta_call = _class_attr(tf, "__call__") if tf is not type else None
+        if type(meta_call) is _FunctionType:
+            # a metaclass's own `__call__` (a hook around making an instance): the user's code;
+            # the `type.__call__` it reaches makes the instance as a class call does
+            return _shift(f, meta_call, args, kwargs)
         return construct(f, args, kw, kwform)
     if isinstance(f, (staticmethod, classmethod)):
         return _call_other(f.__func__, args, kwargs)
@@ -814,6 +834,12 @@ def _partial_call(p, args, kw, kwform):
 def _builtin_method(owner, name, bound, args, kwargs):
     """A method of a built-in type (list.append, ndarray.sum, str.upper, ...) called through its value."""
     kw = kwargs or {}
+    if name == "__call__" and isinstance(owner, type) and bound.__self__ is owner and type(bound) is _MethodWrapper:
+        # `type.__call__(cls, ...)`, reached by `super().__call__(...)` in a metaclass's own
+        # `__call__`: the instance made as a class call makes it
+        from .objects import construct
+
+        return construct(owner, args, kw, kwargs is not None)
     mut = M.mutator(owner, name, builtin=True)
     if mut is not None:
         ctx = H.current()
