@@ -172,8 +172,9 @@ class Source:
         if all(s.kind == "sequence" and type(s.x) in _SEQUENCES for s in sources):
             return [s.read() for s in sources]
         counts = [s._count() for s in sources]
-        if None in counts or min(counts) >= ENDLESS:
-            return sources
+        shared = len({id(s.x) for s in sources if s.kind == "positions"}) < sum(s.kind == "positions" for s in sources)
+        if None in counts or min(counts) >= ENDLESS or shared:
+            return sources  # (one iterator twice, `zip(it, it)`: read in turns, by `next`)
         # every argument a sequence or the runtime's iterator: what zip would read of each, read by
         # position (a second derivative follows that read, not Python's `next` on a Source). zip
         # stops at the first argument it finds exhausted, having taken one more item of those before it
