@@ -970,6 +970,11 @@ def dict_setdefault(ctx, obj, key, default=None):
         c = _slot_take(ctx, obj, key)
         ctx.undo(rec)
         if managed(default):
+            # a list, dict or object inserted: what the entry carried is its, on the heap, where
+            # the code that made it takes it (it was dropped)
+            g = accumulate(c, y_bar)
+            if g is not None:
+                H.heap_add(ctx, default, g)
             return None, None, None
         return None, None, accumulate(c, y_bar)
 
