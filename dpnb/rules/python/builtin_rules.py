@@ -137,6 +137,36 @@ register(divmod, divmod_rrule)
 # --- min, max, sum ------------------------------------------------------------------------
 
 
+def _called_on_each(f, values):
+    """`f(v)` of each value, run as the user's code (a key or a predicate: its value only orders or
+    selects, but what it changes, a list it appends to, is followed): [(value, pullback)]."""
+    from ...core.runtime import call
+
+    return [call(f, v) for v in values]
+
+
+def _changes_of(calls, bars):
+    """Run the pullbacks of `calls` (`_called_on_each`), whose values got no cotangent, where they
+    must (they changed something): the cotangents they give the values, added into `bars` (a dict
+    or a list by position)."""
+    from ...core.runtime import none_run
+
+    for i in range(len(calls) - 1, -1, -1):
+        b = none_run(calls[i][1], 2)[1]
+        if b is not None:
+            bars[i] = accumulate(bars.get(i) if type(bars) is dict else bars[i], b)
+    return bars
+
+
+def _run_always(pb, calls):
+    """`pb`, run even where its result gets no cotangent when it has `calls` to run back."""
+    if calls is None:
+        return pb
+    from ...core.runtime import _Wrapped
+
+    return _Wrapped(pb)
+
+
 def _extremum(pick, name):
     def rule(*args, **kwargs):
         key = kwargs.get("key")
@@ -146,23 +176,27 @@ def _extremum(pick, name):
             if len(items) == 0 and "default" in kwargs:
                 y = kwargs["default"]  # the keyword's cotangent, in the trailing dict
                 return y, _named_pullback(name, lambda y_bar: (None, None, {"default": _picked_bar(y_bar, y)}))
-            index = pick(range(len(items)), key=lambda i: items[i] if key is None else key(items[i]))
+            keyed = None if key is None else _called_on_each(key, items)
+            index = pick(range(len(items)), key=lambda i: items[i] if key is None else keyed[i][0])
             y = items[index]
 
             def pullback(y_bar):
-                return None, src.bar({index: _picked_bar(y_bar, items[index])})
+                bars = {} if y_bar is None else {index: _picked_bar(y_bar, items[index])}
+                return None, src.bar(bars if keyed is None else _changes_of(keyed, bars))
 
         else:
-            index = pick(range(len(args)), key=lambda i: args[i] if key is None else key(args[i]))
+            keyed = None if key is None else _called_on_each(key, args)
+            index = pick(range(len(args)), key=lambda i: args[i] if key is None else keyed[i][0])
             y = args[index]
 
             def pullback(y_bar):
                 bars = [None] * len(args)
-                bars[index] = _picked_bar(y_bar, args[index])
-                return (None,) + tuple(bars)
+                if y_bar is not None:
+                    bars[index] = _picked_bar(y_bar, args[index])
+                return (None,) + tuple(bars if keyed is None else _changes_of(keyed, bars))
 
         # the first of several equal values is chosen, as Python's min/max do
-        return y, _named_pullback(name, pullback)
+        return y, _run_always(_named_pullback(name, pullback), keyed)
 
     rule.__name__ = rule.__qualname__ = f"{name}_rrule"
     return rule
@@ -336,18 +370,20 @@ def sorted_rrule(iterable, **kwargs):
     src = Source(iterable)
     items = src.read()
     key = kwargs.get("key")
+    keyed = None if key is None else _called_on_each(key, items)
     # the permutation sorted() applies (stable, also with reverse=True)
     order = sorted(
         range(len(items)),
-        key=(lambda i: items[i]) if key is None else (lambda i: key(items[i])),
+        key=(lambda i: items[i]) if key is None else (lambda i: keyed[i][0]),
         reverse=kwargs.get("reverse", False),
     )
     y = [items[i] for i in order]
 
     def sorted_pullback(y_bar):
-        return None, src.bar({i: y_bar[j] for j, i in enumerate(order)})
+        bars = {} if y_bar is None else {i: y_bar[j] for j, i in enumerate(order)}
+        return None, src.bar(bars if keyed is None else _changes_of(keyed, bars))
 
-    return y, sorted_pullback
+    return y, _run_always(sorted_pullback, keyed)
 
 
 def _set_rule(make):
@@ -417,12 +453,14 @@ def map_rrule(f, *iterables):
     y = [r[0] for r in results]
 
     def map_pullback(y_bar):
+        from ...core.runtime import none_run
+
         f_bar = None
         columns = [{} for _ in srcs]
         for i, ((_, back), bar) in enumerate(zip(results, y_bar)):
-            if bar is None:
-                continue
-            f_b, *arg_bars = back(bar)
+            # (a call whose result got no cotangent runs if it must: what it changed, a list it
+            # appended to, may have one)
+            f_b, *arg_bars = back(bar) if bar is not None else none_run(back, len(srcs) + 1)
             f_bar = accumulate(f_bar, f_b)
             for j, b in enumerate(arg_bars):
                 columns[j][i] = b
@@ -452,6 +490,7 @@ def reduce_rrule(function, iterable, *initial):
 
     def reduce_pullback(y_bar):
         from ...core import heap
+        from ...core.runtime import none_run
 
         ctx = heap.current()
         f_bar = None
@@ -461,9 +500,7 @@ def reduce_rrule(function, iterable, *initial):
             # what the next call's pullback gave the running value (the code after gave the last
             # one its own): where the value is an array or an object, the heap holds it
             acc_bar = heap.take_deep(ctx, made[k], acc_bar) if k < len(backs) - 1 else acc_bar
-            if acc_bar is None:
-                continue
-            f_b, acc_bar, item_bar = backs[k](acc_bar)
+            f_b, acc_bar, item_bar = backs[k](acc_bar) if acc_bar is not None else none_run(backs[k], 3)
             f_bar = accumulate(f_bar, f_b)
             bars[first + k] = item_bar
         init_bar = ()
@@ -479,14 +516,17 @@ def reduce_rrule(function, iterable, *initial):
 def filter_rrule(function, iterable):
     src = Source(iterable)
     items = src.read()
-    # the predicate's result is only tested for truth: no gradient flows through it
-    keep = [i for i, item in enumerate(items) if (item if function is None else function(item))]
+    # the predicate's result is only tested for truth: no gradient flows through it (what it
+    # changes is followed)
+    tested = None if function is None else _called_on_each(function, items)
+    keep = [i for i, item in enumerate(items) if (item if function is None else tested[i][0])]
     y = [items[i] for i in keep]
 
     def filter_pullback(y_bar):
-        return None, None, src.bar({i: y_bar[j] for j, i in enumerate(keep)})
+        bars = {} if y_bar is None else {i: y_bar[j] for j, i in enumerate(keep)}
+        return None, None, src.bar(bars if tested is None else _changes_of(tested, bars))
 
-    return y, filter_pullback
+    return y, _run_always(filter_pullback, tested)
 
 
 register(map, map_rrule)

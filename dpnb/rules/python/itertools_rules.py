@@ -321,12 +321,13 @@ def starmap_rrule(function, iterable):
     results = [call(function, *a) for a in arg_lists]
 
     def starmap_pullback(bars):
+        from ...core.runtime import none_run
+
         f_bar = None
         item_cots = {}
         for i, ((_, back), b) in enumerate(zip(results, bars)):
-            if b is None:
-                continue
-            fb, *arg_bars = back(b)
+            # (a call whose result got no cotangent runs if it must: what it changed may have one)
+            fb, *arg_bars = back(b) if b is not None else none_run(back, len(arg_lists[i]) + 1)
             f_bar = accumulate(f_bar, fb)
             item_cots[i] = seq_bar(arg_lists[i], arg_bars)
         return None, f_bar, src.bar(item_cots)
