@@ -31,7 +31,8 @@ def mapped(x):
 
 def mapped_other_item(x):
     log, note = logging()
-    return sum(log) + list(map(note, [x, 2.0]))[1]
+    out = list(map(note, [x, 2.0]))
+    return sum(log) + out[1]
 
 
 def star_mapped(x):
@@ -41,7 +42,8 @@ def star_mapped(x):
         log.append(a * b)
         return a
 
-    return sum(log) + list(itertools.starmap(note, [(x, 2.0), (3.0, x)]))[1]
+    out = list(itertools.starmap(note, [(x, 2.0), (3.0, x)]))
+    return sum(log) + out[1]
 
 
 def reduced(x):
@@ -51,27 +53,32 @@ def reduced(x):
         log.append(a * b)
         return a + b
 
-    return sum(log) + 0 * functools.reduce(note, [x, 2.0, x])
+    total = functools.reduce(note, [x, 2.0, x])
+    return sum(log) + 0 * total
 
 
 def sorted_by_key(x):
     log, note = logging()
-    return sum(log) + sorted([x, 2.0], key=note)[0]
+    first = sorted([x, 2.0], key=note)[0]
+    return sum(log) + first
 
 
 def largest_by_key(x):
     log, note = logging()
-    return sum(log) + max([x, 2.0], key=note)
+    m = max([x, 2.0], key=note)
+    return sum(log) + m
 
 
 def smallest_by_key(x):
     log, note = logging()
-    return sum(log) + min(x, 2.0, key=note)
+    m = min(x, 2.0, key=note)
+    return sum(log) + m
 
 
 def filtered(x):
     log, note = logging()
-    return sum(log) + list(filter(note, [x, 2.0]))[0]
+    kept = list(filter(note, [x, 2.0]))
+    return sum(log) + kept[0]
 
 
 CASES = [mapped, mapped_other_item, star_mapped, reduced, sorted_by_key, largest_by_key, smallest_by_key, filtered]
