@@ -507,3 +507,18 @@ UNOPS = {
 #: `abs(a)` of an object of a class of the user's: its `__abs__`, as the user's code (the rule of
 #: `abs` hands such an object here)
 user_abs = _unop(operator.abs, "__abs__")
+
+#: the `operator` module's functions, called with an object of a class of the user's
+#: (`operator.floordiv(a, 2)`, `functools.reduce(operator.mul, objects)`, `~a`): the helpers the
+#: transform writes for the operators themselves, which run the class's own methods
+ON_OBJECTS = {
+    operator.neg: UNOPS["neg"], operator.pos: UNOPS["pos"], operator.abs: user_abs,
+    operator.invert: _unop(operator.invert, "__invert__"), operator.inv: _unop(operator.inv, "__invert__"),
+}
+for _name, _op, _l, _r in _OPS:
+    ON_OBJECTS[_op] = BINOPS[_name]
+for _name, (_m, _r, _op) in COMPARISONS.items():
+    ON_OBJECTS[_op] = BINOPS[_name]
+for _name, (_m, _r, _op, _iop) in BITWISE.items():
+    ON_OBJECTS[_op] = BINOPS[_name]
+ON_OBJECTS[operator.or_] = BINOPS["or"]

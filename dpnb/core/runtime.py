@@ -174,6 +174,8 @@ def call(f, *args):
             return adj(*args)
     rule = _lookup(f)
     if rule is not None:
+        if type(f) is _BuiltinMethod and f in _OPERATORS.ON_OBJECTS and any(map(_OPERATORS._is_user, args)):
+            return _OPERATORS.ON_OBJECTS[f](*args)  # `operator.mul(a, b)` of objects: their class's methods
         if type(f) is not np.ufunc or len(args) <= f.nin:
             if rule is CONSTANT:
                 if len(args) > 1 and _out_params(f) is not None:
@@ -2410,6 +2412,7 @@ def unbound(name):
 
 # --- the names generated code uses --------------------------------------------------------------
 
+from . import operators as _OPERATORS  # noqa: E402
 from .operators import BINOPS, INPLACE, UNOPS  # noqa: E402
 
 HELPERS = {
