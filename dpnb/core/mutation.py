@@ -604,11 +604,30 @@ def delitem(ctx, obj, idx):
 
 
 def delattr_(ctx, obj, name):
+    t = type(obj)
+    desc = _class_attr(t, name)
+    if isinstance(desc, property):
+        # `del obj.prop`: the property's deleter, as the user's code
+        if desc.fdel is None:
+            raise AttributeError(f"property {name!r} of {t.__name__!r} has no deleter")
+        from .runtime import call
+
+        _, pb = call(desc.fdel, obj)
+        return lambda: pb(None) and None
+    ddel = _class_attr(type(desc), "__delete__") if desc is not None else None
+    if isinstance(ddel, type(lambda: None)):
+        from .runtime import call
+
+        _, pb = call(ddel, desc, obj)  # a descriptor of the user's with its own `__delete__`
+        return lambda: pb(None) and None
     old = H._field(obj, name)
     delattr(obj, name)
     rec = _log(ctx, AttrRec(obj, name, old, MISSING))
 
     def delattr_pullback():
+        # what reads of the name gave it after the `del` (a class attribute it no longer hid) is
+        # not the removed value's
+        _slot_take(ctx, obj, name)
         ctx.undo(rec)
 
     return delattr_pullback
