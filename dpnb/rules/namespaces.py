@@ -47,8 +47,10 @@ def is_foreign(x):
     t = type(x)
     r = _known.get(t)
     if r is None:
+        module = getattr(t, "__module__", None)  # (a descriptor, not a str, on some C types)
         r = _known[t] = (
-            t.__module__.partition(".")[0] in FOREIGN_MODULES
+            isinstance(module, str)
+            and module.partition(".")[0] in FOREIGN_MODULES
             and hasattr(t, "__array_function__")
             and hasattr(t, "dtype")
             and hasattr(t, "shape")

@@ -98,3 +98,13 @@ def mvn_cov(c):
 def test_a_differentiated_shape_parameter_is_refused(f, x, parameter):
     with pytest.raises(dpnb.DifferentiationError, match=parameter):
         dpnb.gradient(f, x)
+
+
+def test_hessian_through_a_location_draw():
+    """The Hessian raised `AttributeError: 'getset_descriptor' object has no attribute 'partition'`:
+    the check for Dask and CuPy arrays read the `__module__` of a C type that has none of its own."""
+
+    def f(mu):
+        return np.sum(np.random.default_rng(0).normal(mu, 2.0) ** 2)
+
+    np.testing.assert_allclose(dpnb.hessian(f, np.array([0.5, 1.0])), 2 * np.eye(2))
