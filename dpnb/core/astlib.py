@@ -328,24 +328,21 @@ def fix_missing_locations(node):
 def _fix(node, lineno, col_offset, end_lineno, end_col_offset):
     d = node.__dict__
     if node._attributes:
-        # every node type with a position has these four (the last two optional)
-        v = d.get("lineno")
-        if v is None:
+        # every node type with a position has these four (the last two optional): each one it
+        # lacks is its parent's, each one it has is its children's
+        if (v := d.get("lineno")) is None:
             d["lineno"] = lineno
         else:
             lineno = v
-        v = d.get("end_lineno")
-        if v is None:
+        if (v := d.get("end_lineno")) is None:
             d["end_lineno"] = end_lineno
         else:
             end_lineno = v
-        v = d.get("col_offset")
-        if v is None:
+        if (v := d.get("col_offset")) is None:
             d["col_offset"] = col_offset
         else:
             col_offset = v
-        v = d.get("end_col_offset")
-        if v is None:
+        if (v := d.get("end_col_offset")) is None:
             d["end_col_offset"] = end_col_offset
         else:
             end_col_offset = v
