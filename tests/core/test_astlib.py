@@ -129,6 +129,21 @@ def test_fix_missing_locations_gives_a_shared_node_its_first_parents_position():
     assert b.body[0].value.left.lineno == 5
 
 
+def test_fix_missing_locations_of_a_tree_deeper_than_the_recursion_limit():
+    """The recursive walk gives way to the stack's on a tree deeper than the interpreter lets it
+    go (a sum of 3,000 terms): the same positions, none missing."""
+    e = ast.Name(id="a", ctx=ast.Load(), lineno=1, col_offset=0, end_lineno=1, end_col_offset=1)
+    for _ in range(3000):
+        e = ast.BinOp(left=e, op=ast.Add(), right=ast.Name(id="b", ctx=ast.Load()))
+    module = ast.Module(body=[ast.Expr(value=e, lineno=5, col_offset=2, end_lineno=5, end_col_offset=9)], type_ignores=[])
+    astlib.fix_missing_locations(module)
+    node, depth = module.body[0].value, 0
+    while isinstance(node, ast.BinOp):
+        assert (node.lineno, node.col_offset, node.right.lineno, node.right.end_col_offset) == (5, 2, 5, 9)
+        node, depth = node.left, depth + 1
+    assert depth == 3000 and node.lineno == 1 and node.end_col_offset == 1
+
+
 def test_name_nodes_are_the_names_walk_finds():
     for tree in _trees():
         assert sorted(map(id, astlib.name_nodes(tree))) == sorted(id(n) for n in ast.walk(tree) if isinstance(n, ast.Name))
