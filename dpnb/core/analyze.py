@@ -27,7 +27,7 @@ from ..rules import registry
 from ..rules.registry import _hashable
 from .astlib import walk
 from .parse import reject_unsupported  # noqa: F401
-from .normalize import ITER_BUILDER, SET_BUILDER, Append, DictBuild, ListBuild, Native, SetKey
+from .normalize import ITER_BUILDER, SET_BUILDER, TRUTH, Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import assigned_names, child_blocks, free_vars, target_names, walk_stmts
 
 # --- kinds --------------------------------------------------------------------------
@@ -184,6 +184,8 @@ class Analysis:
             return True, set
         if name == ITER_BUILDER:
             return True, iter
+        if name == TRUTH:
+            return True, bool
         return False, None
 
     def callee_value(self, func):
@@ -424,7 +426,7 @@ class Analysis:
                 v = s.value
                 if isinstance(v, ast.Compare) or (isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)) or (
                     isinstance(v, ast.Constant) and isinstance(v.value, bool)
-                ):
+                ) or _is_truth(v):
                     out.add(s.targets[0].id)
         # a name that is also assigned something else is not known to be a bool
         for s in walk_stmts(self.fdef.body):
@@ -437,6 +439,7 @@ class Analysis:
                         or (isinstance(s.value, ast.UnaryOp) and isinstance(s.value.op, ast.Not))
                         or (isinstance(s.value, ast.Constant) and isinstance(s.value.value, bool))
                         or (isinstance(s.value, ast.Name) and s.value.id in out)
+                        or _is_truth(s.value)
                     )
                 ):
                     out.discard(n)
@@ -486,6 +489,11 @@ def _writes_by_position(v, f):
         npos = getattr(v, "dpnb_npos", None)
         return npos is None or npos > k
     return len(v.args) > k
+
+
+def _is_truth(v):
+    """Whether expression `v` is a test's truth (`__dpnb_truth__(a)`, see `normalize.TRUTH`)."""
+    return type(v) is ast.Call and type(v.func) is ast.Name and v.func.id == TRUTH
 
 
 def _is_c_callable(f):

@@ -32,7 +32,7 @@ from ..rules import registry
 from ..rules.registry import _hashable
 from . import tidy
 from .astlib import LOAD, STORE, C, N, S, assign, attr, binop, call, copy_location, copy_tree, if_, ifexp, is_none, loads, name_nodes, substitute, tup, walk
-from .normalize import Append, DictBuild, ListBuild, Native, SetKey
+from .normalize import TRUTH, Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import child_blocks, target_names, walk_stmts
 
 NONE, SET, MAYBE = 0, 1, 2
@@ -44,6 +44,9 @@ _BINOP = {
 _NEED_VARIANTS = {"add", "sub", "mul", "truediv", "pow", "matmul"}
 _UNARY = {ast.USub: "neg", ast.UAdd: "pos"}
 _BITWISE = {ast.BitOr: "or", ast.BitAnd: "and", ast.BitXor: "xor", ast.LShift: "lshift", ast.RShift: "rshift"}
+#: builtins whose call Python answers with a method of the object's class: helper that runs it
+_IMPLICIT_CALLS = {bool: "truth", len: "len_of"}
+_IMPLICIT_OPS = frozenset(_IMPLICIT_CALLS.values())
 _COMPARE = {ast.Lt: "lt", ast.Gt: "gt", ast.LtE: "le", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 
@@ -353,7 +356,10 @@ class Emitter:
             self.acc(v, self.read_bar(b), out, self.st(b))
             self.reset(name, out)
             return
-        g, gs = self.take(s, name, out, kind)
+        if form.kind == "helper" and form.extra.get("unread"):
+            g, gs = None, NONE  # (what reached the value, an alias of an object's, stays its own)
+        else:
+            g, gs = self.take(s, name, out, kind)
         always = form.effect or (form.extra is not None and form.extra.get("always"))
         if g is None and not always:
             return
@@ -827,6 +833,9 @@ class Emitter:
             extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.right)], "op": op}
             return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.left, v.right))
         if isinstance(v, ast.UnaryOp):
+            if isinstance(v.op, ast.Not) and self._maybe_object(v.operand):
+                # `not a`: its class's `__bool__` or `__len__` may be the user's code (`runtime.truth`)
+                return self._implicit(s, name, "not_", v.operand)
             if type(v.op) not in _UNARY:
                 return Form("plain")
             if not wanted and not self._maybe_user(v.operand):
@@ -842,21 +851,30 @@ class Emitter:
                 extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.comparators[0])],
                          "op": _COMPARE[type(v.ops[0])], "always": True}
                 return Form("helper", self.make(f"{name}_pb", s), False, extra)
+            if len(v.ops) == 1 and type(v.ops[0]) in (ast.In, ast.NotIn) and self._maybe_object(v.comparators[0]):
+                # `x in a`: `a`'s class's `__contains__` may be the user's code, run as such
+                extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.comparators[0])],
+                         "op": "contains" if isinstance(v.ops[0], ast.In) else "not_in", "always": True}
+                return Form("helper", self.make(f"{name}_pb", s), False, extra)
             return Form("plain")
         if isinstance(v, ast.Attribute):
-            if an.static_value(v)[0] or not wanted:
+            if an.static_value(v)[0] or not (wanted or self._maybe_object(v.value)):
                 return Form("plain")
             extra = {"shape": "single", "nbars": None, "obj": v.value, "op": "getattr"}
+            if not wanted:
+                extra["unread"] = True  # (read for the property's or `__getattr__`'s own effects)
             return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.value))
         if isinstance(v, ast.Subscript):
-            if not wanted:
+            if not (wanted or self._maybe_object(v.value)):
                 return Form("plain")
             keys = _key_atoms(v.slice)
-            if keys is not None and any(self.wants(k) for k in keys):
+            if wanted and keys is not None and any(self.wants(k) for k in keys):
                 # a key that carries gradients (np.r_[a, b]): its cotangent goes back too
                 slots = [(1, v.value)] + [(i + 2, k) for i, k in enumerate(keys)]
                 return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"})
             extra = {"shape": "single", "nbars": None, "obj": v.value, "op": "getitem"}
+            if not wanted:
+                extra["unread"] = True  # (read for `__getitem__`'s own effects)
             return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.value))
         if isinstance(v, ast.Call):
             return self.call_form(s, name, v, wanted)
@@ -871,6 +889,18 @@ class Emitter:
         class's operator is the user's code, which may change what the gradient follows even
         where its result is not needed."""
         return any(isinstance(a, ast.Name) and not self.num(a) for a in operands)
+
+    def _maybe_object(self, a):
+        """Whether atom `a` may be an object whose class Python calls implicitly (`__bool__`,
+        `__len__`, `__contains__`, a property, `__getitem__`): a name of no known kind."""
+        return isinstance(a, ast.Name) and self.an.atom_kind(a) == "any" and a.id not in self.an.bool_vars
+
+    def _implicit(self, s, name, op, operand):
+        """The form of `t = op(operand)`, a call Python makes of a class's method implicitly (a
+        test's truth, `not`, `len`): run by the helper `op`, as the user's code where the class
+        is the user's, its pullback run though its result (a bool or an int) has no cotangent."""
+        extra = {"shape": "call", "nbars": 2, "slots": [(1, operand)], "op": op, "always": True}
+        return Form("helper", self.make(f"{name}_pb", s), False, extra)
 
     def _user_operands(self, extra, wanted, *operands):
         """`extra`, for an operation whose operand may be an object of the user's, whose operator,
@@ -887,6 +917,12 @@ class Emitter:
         func = v.func
         kw = bool(v.keywords)
         method = isinstance(func, ast.Attribute) and not an.static_value(func)[0]
+        if not method and not kw and len(v.args) == 1 and self._maybe_object(v.args[0]):
+            # a test's truth, `bool(a)`, `len(a)`: the class's method Python calls may be the user's
+            f = an.callee_value(func)  # (a test's `__dpnb_truth__` is `bool`)
+            op = _IMPLICIT_CALLS.get(f) if _hashable(f) else None
+            if op is not None:
+                return self._implicit(s, name, op, v.args[0])
         pure = an.callee_is_pure(v) and not method and not getattr(v, "dpnb_out", False)
         if not wanted and pure:
             return Form("plain")
@@ -1025,6 +1061,9 @@ class Emitter:
             out.append(copy_location(node, s))
             return
         if form is None or (form.kind in ("plain", "copy", "inline_binop", "inline_unop", "literal", "lambda", "unpack") and form.extra.get("cell") is None):
+            if form is not None and form.kind == "plain" and type(v) is ast.Call and type(v.func) is ast.Name and v.func.id == TRUTH:
+                # a test of a bool or a number: the test takes the value itself, as written
+                s = copy_location(assign(target.id, v.args[0]), s)
             out.append(s)
             return
         t = target.id
@@ -1063,6 +1102,8 @@ class Emitter:
                 call(self.helper("call"), v.func, *v.args),
             )
         op = form.extra["op"]
+        if op in _IMPLICIT_OPS and isinstance(v, ast.Call):
+            return call(self.helper(op), v.args[0])
         if isinstance(v, ast.BinOp):
             return call(self.helper(op), v.left, v.right)
         if isinstance(v, ast.Compare):

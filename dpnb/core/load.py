@@ -483,6 +483,28 @@ def _static_resolver(fn, local):
     return resolve
 
 
+def _global_resolver(fn, local, static_value):
+    """callee -> what a `Name` that no local or free name hides reads in `fn`'s globals or
+    builtins, or what a static module path names (`math.fsum`), as the transform finds them;
+    None for anything else."""
+    import builtins
+
+    g = fn.__globals__
+    b = g.get("__builtins__", builtins)
+    b = b if isinstance(b, dict) else vars(b)
+    free = set(fn.__code__.co_freevars)
+
+    def value_of(node):
+        if type(node) is ast.Name:
+            if node.id in local or node.id in free:
+                return None
+            return g[node.id] if node.id in g else b.get(node.id)
+        ok, value = static_value(node)
+        return value if ok else None
+
+    return value_of
+
+
 #: `from __future__ import annotations` in a code object's flags
 _FUTURE_ANNOTATIONS = __future__.annotations.compiler_flag
 
@@ -496,10 +518,11 @@ def normal_form(fn, fdef, filename, every=None):
     from .normalize import fixed_names, normalize
 
     namer = names_mod.Namer(fdef, every)
-    static_value = _static_resolver(fn, _local_names(fdef, every if namer.one_scope else None))
+    local = _local_names(fdef, every if namer.one_scope else None)
+    static_value = _static_resolver(fn, local)
     deferred = bool(fn.__code__.co_flags & _FUTURE_ANNOTATIONS)
     fixed = fixed_names(fn.__code__, fdef)
-    normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename, deferred, fixed)
+    normalized = normalize(fdef, namer, lambda n: static_value(n)[0], filename, deferred, fixed, _global_resolver(fn, local, static_value))
     return normalized, namer, static_value
 
 
@@ -518,7 +541,7 @@ def build(fn, key):
     from .analyze import Analysis, kind_of_type, reject_unsupported
     from .astlib import copy_tree, fix_missing_locations, nodes
     from .emit import Emitter
-    from .normalize import CAUGHT, ITER_BUILDER, SET_BUILDER
+    from .normalize import CAUGHT, ITER_BUILDER, SET_BUILDER, TRUTH
     from .parse import GENERATED_SOURCE, function_source
     from .runtime import caught as runtime_caught
 
@@ -565,6 +588,7 @@ def build(fn, key):
     helper_values[SET_BUILDER] = set
     helper_names[("builtin", "iter")] = ITER_BUILDER
     helper_values[ITER_BUILDER] = iter
+    helper_values[TRUTH] = bool
     helper_values[CAUGHT] = runtime_caught
     forward_name = namer.exact("_dpnb_forward")
     emitter = Emitter(an, ssa, namer, helpers, versioned, forward_name)

@@ -39,6 +39,8 @@ backward pass only needs which branches ran and how many iterations there were.
 Comprehension variables are renamed, as they live in their own scope.
 """
 import ast
+import math
+import types
 
 from ..errors import UnsupportedSyntaxError
 from .astlib import LOAD, STORE, copy_location, copy_tree, scope_nodes, shallow_copy, walk
@@ -70,6 +72,12 @@ class Native(ast.stmt):
 SET_BUILDER = "__dpnb_set__"
 #: the name standing for `iter` in a generator expression (a list built, then iterated)
 ITER_BUILDER = "__dpnb_iter__"
+#: the name standing for `bool` in a test (`if a:`, `while a:`, `a and b`, `x if a else y`, a
+#: comprehension's `if`): what the test's value is taken as, where the value is not already a bool
+#: (its class's `__bool__` or `__len__` may be the user's code, run as such: `runtime.truth`)
+TRUTH = "__dpnb_truth__"
+#: `any`, `all` and `next` of a generator expression: loops that stop where Python stops (`_short_circuit`)
+_SHORT_CIRCUIT = {any: "any", all: "all", next: "next"}
 #: the name standing for `runtime.caught`, called on an exception a handler binds and reads
 CAUGHT = "__dpnb_caught__"
 
@@ -116,8 +124,9 @@ def _count_returns(stmts):
 
 
 class _Loop:
-    def __init__(self, namer):
+    def __init__(self, namer, flags):
         self.namer = namer
+        self.flags = flags
         self._brk = None
         self._cont = None
 
@@ -125,12 +134,14 @@ class _Loop:
     def brk(self):
         if self._brk is None:
             self._brk = self.namer.fresh("_brk")
+            self.flags.add(self._brk)
         return self._brk
 
     @property
     def cont(self):
         if self._cont is None:
             self._cont = self.namer.fresh("_cont")
+            self.flags.add(self._cont)
         return self._cont
 
 
@@ -141,10 +152,12 @@ class Structurer:
         self.rv = namer.exact("_rv")
         self.ret = None
         self.loops = []
+        self.flags = set()  # the bools it makes: `return`, `break`, `continue` and `while` flags
 
     def ret_flag(self):
         if self.ret is None:
             self.ret = self.namer.exact("_ret")
+            self.flags.add(self.ret)
         return self.ret
 
     def function(self, body):
@@ -271,7 +284,7 @@ class Structurer:
                 )
 
     def loop(self, s):
-        loop = _Loop(self.namer)
+        loop = _Loop(self.namer, self.flags)
         self.loops.append(loop)
         try:
             body, exits, _ = self.block(s.body, tail=False)
@@ -283,6 +296,7 @@ class Structurer:
             body = [_assign(loop.cont, _const(False))] + body
         if isinstance(s, ast.While):
             w = self.namer.fresh("_while")
+            self.flags.add(w)
             pre.append(_assign(w, _const(True), s))
             body = [
                 _located(
@@ -367,8 +381,10 @@ def _fold(a, op, b):
 
 
 class ANF:
-    def __init__(self, namer, is_static, filename, first_param=None, deferred_annotations=False, fixed=None):
+    def __init__(self, namer, is_static, filename, first_param=None, deferred_annotations=False, fixed=None, global_value=None):
         self.first_param = first_param  # for super()
+        # a callee (a `Name` or a module path) -> the global or builtin it reads here, or None
+        self.global_value = global_value or (lambda node: None)
         # the names nothing but this function's own statements (and `:=`) bind: its locals no
         # nested function rebinds (`nonlocal`); None where unknown (every name may change in a call)
         self.fixed = fixed if fixed is not None else frozenset()
@@ -378,6 +394,7 @@ class ANF:
         self.namer = namer
         self.is_static = is_static  # Name/Attribute chain -> bool (a global module path)
         self.filename = filename
+        self.flags = frozenset()  # the Structurer's bool flags, tested as they are
 
     def temp(self):
         return self.namer.temp()
@@ -418,6 +435,8 @@ class ANF:
             if not (isinstance(atom, ast.Name) and atom.id == s.targets[0].id):
                 self.assign(s.targets[0], atom, out, s)
             return
+        if type(s.value) is ast.GeneratorExp and all(type(t) in (ast.Tuple, ast.List) for t in s.targets):
+            s.value.dpnb_given_to = UNPACKED  # read to its end here, as Python reads it
         atom = self.expr(s.value, out)
         for t in s.targets:
             self.assign(t, atom, out, s)
@@ -524,12 +543,39 @@ class ANF:
                 raise UnsupportedSyntaxError("this `del` target", self.filename, s.lineno)
             self.emit(out, node, s)
 
+    def test(self, e, out):
+        """The atom an `if` built for test `e` tests: a bool, as Python takes it. A comparison, a
+        `not` or a constant is one already; `a and b` (`or`) takes each operand's truth once,
+        as Python does in a test; any other value is taken as `__dpnb_truth__(a)`."""
+        if isinstance(e, ast.BoolOp):
+            result = self.temp()
+            block = out
+            for i, v in enumerate(e.values):
+                self.emit(block, _assign(_store(result), self.test(v, block)), e)
+                if i < len(e.values) - 1:
+                    nxt = []
+                    test = _name(result) if isinstance(e.op, ast.And) else self.bind(ast.UnaryOp(ast.Not(), _name(result)), block, e)
+                    self.emit(block, ast.If(test, nxt, []), e)
+                    block = nxt
+            return _name(result)
+        return self.truth_of(self.expr(e, out), e, out)
+
+    def truth_of(self, a, e, out):
+        """Atom `a`, the value of expression `e`, as a test takes it (see `test`)."""
+        if isinstance(a, ast.Constant) or isinstance(e, ast.Compare) or (isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not)):
+            return a
+        if type(e) is ast.Name and e.id in self.flags:
+            return a
+        return self.bind(ast.Call(_name(TRUTH), [a], []), out, e)
+
     def s_If(self, s, out):
-        test = self.expr(s.test, out)
+        test = self.test(s.test, out)
         node = ast.If(test, self.body(s.body) or [], self.body(s.orelse))
         self.emit(out, node, s)
 
     def s_For(self, s, out):
+        if type(s.iter) is ast.GeneratorExp:
+            s.iter.dpnb_given_to = FOR_LOOP if not _may_change(s.body, s.iter) else CHANGING_LOOP
         it = self.expr(s.iter, out)
         e = self.namer.fresh("_item")
         body = []
@@ -617,9 +663,12 @@ class ANF:
     def s_Assert(self, s, out):
         if not __debug__:
             return  # (`python -O`: Python compiled no `assert`, nor its test)
-        if not _may_act(s.test) and not _may_act(s.msg):
+        t = s.test
+        boolean = type(t) in (ast.Compare, ast.Constant) or (type(t) is ast.UnaryOp and type(t.op) is ast.Not and type(t.operand) is ast.Compare)
+        if boolean and not _may_act(t) and not _may_act(s.msg):
             return self._native(s, out)
-        test = self.expr(s.test, out)
+        # (a value that is not a bool is taken as a test takes it: its class's `__bool__` may act)
+        test = self.test(t, out)
         if not _may_act(s.msg):
             return self.emit(out, Native(stmt=_located(ast.Assert(test, s.msg), s)), s)
         # the message is evaluated only when the test fails
@@ -740,7 +789,7 @@ class ANF:
             if i < len(e.values) - 1:
                 nxt = []
                 if isinstance(e.op, ast.And):
-                    test = _name(result)
+                    test = self.truth_of(a, v, block)
                 else:
                     test = self.bind(ast.UnaryOp(ast.Not(), _name(result)), block, e)
                 self.emit(block, ast.If(test, nxt, []), e)
@@ -748,7 +797,7 @@ class ANF:
         return _name(result)
 
     def e_IfExp(self, e, out, target=None):
-        test = self.expr(e.test, out)
+        test = self.test(e.test, out)
         result = self.temp()
         body, orelse = [], []
         self.emit(body, _assign(_store(result), self.expr(e.body, body)), e)
@@ -831,6 +880,10 @@ class ANF:
             func = ast.Attribute(obj, f.attr, LOAD)
             func.dpnb_super = cls
             return self._call(e, func, out, target)
+        if type(f) is ast.Name and not e.keywords and e.args and type(e.args[0]) is ast.GeneratorExp:
+            kind = _SHORT_CIRCUIT.get(_value_key(self.global_value(f)))
+            if kind is not None and (len(e.args) == 1 or (kind == "next" and len(e.args) == 2 and type(e.args[1]) is not ast.Starred)):
+                return self._short_circuit(e, kind, out, target)
         later = (*e.args, *(k.value for k in e.keywords))
         # (the function and a method's object: read again only for a `:=` of them in the
         # arguments, the function looked up by name as written otherwise)
@@ -843,6 +896,11 @@ class ANF:
         return self._call(e, func, out, target)
 
     def _call(self, e, func, out, target):
+        for a in (*e.args, *(k.value for k in e.keywords)):
+            if type(a) is ast.Starred and type(a.value) is ast.GeneratorExp:
+                a.value.dpnb_given_to = UNPACKED  # (`f(*(...))`: read to its end before the call)
+            elif type(a) is ast.GeneratorExp:
+                a.dpnb_given_to = e.func
         simple = not e.keywords and not any(isinstance(a, ast.Starred) for a in e.args)
         if simple:
             args = self._seq(e.args, out)
@@ -912,7 +970,7 @@ class ANF:
             self.assign(rename(gen.target, mapping), _name(item), loop_body, e)
             inner = loop_body
             for cond in gen.ifs:
-                c = self.expr(rename(cond, mapping), inner)
+                c = self.test(rename(cond, mapping), inner)
                 nxt = []
                 self.emit(inner, ast.If(c, nxt, []), e)
                 inner = nxt
@@ -929,8 +987,103 @@ class ANF:
 
         return self._comprehension(e, out, ListBuild, leaf, target)
 
+    def _short_circuit(self, e, kind, out, target):
+        """`any(...)`, `all(...)`, `next(...)` or `next(..., default)` of a generator expression:
+        a loop over its items that stops at the first that decides, as Python's does (the items
+        after it are never computed)."""
+        g = e.args[0]
+        result = target or self.temp()
+        if any(isinstance(n, ast.Name) and n.id == result for n in walk(e)):
+            return self.bind(self._short_circuit(e, kind, out, None), out, e, target)
+        found = self.namer.fresh("_found")
+        first = self.expr(g.generators[0].iter, out)  # (evaluated where the generator is made)
+        default = self.expr(e.args[1], out) if len(e.args) == 2 else None
+        self.emit(out, _assign(_store(found), _const(False)), e)
+        if kind != "next":
+            self.emit(out, _assign(_store(result), _const(kind == "all")), e)
+        mapping = {}
+        block = out
+        bodies = []
+        for i, gen in enumerate(g.generators):
+            if gen.is_async:
+                raise UnsupportedSyntaxError("`async for` in a comprehension", self.filename, e.lineno)
+            it_atom = self.expr(rename(gen.iter, mapping), block) if i else first
+            for n in sorted({n.id for n in walk(gen.target) if isinstance(n, ast.Name)}):
+                mapping[n] = self.namer.fresh(f"_{n}_")
+            item = self.namer.fresh("_item")
+            body = []
+            self.assign(rename(gen.target, mapping), _name(item), body, e)
+            inner = body
+            for cond in gen.ifs:
+                c = self.test(rename(cond, mapping), inner)
+                nxt = []
+                self.emit(inner, ast.If(c, nxt, []), e)
+                inner = nxt
+            self.emit(block, ast.For(_store(item), it_atom, body, [], None), e)
+            bodies.append(body)
+            block = inner
+        if kind == "next":
+            self.emit(block, _assign(_store(result), self.expr(rename(g.elt, mapping), block)), e)
+            self.emit(block, _assign(_store(found), _const(True)), e)
+        else:
+            t = self.test(rename(g.elt, mapping), block)
+            if kind == "all":
+                t = self.bind(ast.UnaryOp(ast.Not(), t), block, e)
+            hit = [_assign(_store(result), _const(kind == "any"), e), _assign(_store(found), _const(True), e)]
+            self.emit(block, ast.If(t, hit, []), e)
+        for body in bodies:
+            body.append(_located(ast.If(_name(found), [ast.Break()], []), e))
+        if kind == "next":
+            if default is not None:
+                self.emit(out, ast.If(self.bind(ast.UnaryOp(ast.Not(), _name(found)), out, e), [_assign(_store(result), default, e)], []), e)
+            else:
+                stop = _located(ast.Raise(_name("StopIteration"), None), e)
+                self.emit(out, ast.If(self.bind(ast.UnaryOp(ast.Not(), _name(found)), out, e), [_located(Native(stmt=stop), e)], []), e)
+        return _name(result)
+
+    def _items_act(self, e):
+        """Whether computing an item of generator expression `e` may do anything but give a value:
+        a `:=`, or a call of anything but a library's function named by its module path or a
+        builtin (a function of the user's, a method)."""
+        for part in _item_parts(e):
+            for n in walk(part):
+                if type(n) is ast.NamedExpr:
+                    return True
+                if type(n) is ast.Call:
+                    f = n.func
+                    if not (self.is_static(f) or (type(f) is ast.Name and _quiet(self.global_value(f)))):
+                        return True
+        return False
+
     def e_GeneratorExp(self, e, out, target=None):
-        # built eagerly, handed out as an iterator (next() works on it, as on a generator)
+        # built eagerly, handed out as an iterator (next() works on it, as on a generator): what
+        # Python computes when the items are read, dpnb computes here. That is the same where
+        # the items are all read at once, before anything changes what they read
+        given = getattr(e, "dpnb_given_to", None)
+        if given is None:
+            raise UnsupportedSyntaxError(
+                "a generator expression kept to be read later (in a variable, returned, or inside another value)",
+                self.filename, e.lineno,
+                "dpnb computes its items where it is made, not where they are read; pass it straight "
+                "to the call that reads it (`sum(v * v for v in xs)`), or make it a list",
+            )
+        if given is CHANGING_LOOP:
+            raise UnsupportedSyntaxError(
+                "a generator expression read by a `for` loop that may change what its items read",
+                self.filename, e.lineno,
+                "dpnb computes all its items before the loop, where Python computes each as the loop "
+                "reads it; make it a list first, or loop over the values it reads",
+            )
+        if given is not UNPACKED and not _reads_all(given, self.global_value) and self._items_act(e):
+            what = given if isinstance(given, str) else f"`{ast.unparse(given)}(...)`"
+            raise UnsupportedSyntaxError(
+                f"a generator expression whose items call functions of yours or methods, given to {what}",
+                self.filename, e.lineno,
+                "dpnb computes all its items first, where Python computes each when it is read (a "
+                "loop may stop early, or change what the next item reads); make it a list, or write the loop",
+            )
+        if given is UNPACKED or given is FOR_LOOP or _reads_all(given, self.global_value, methods=False):
+            return self.e_ListComp(e, out, target)  # (read to its end: the list itself)
         lst = self.e_ListComp(e, out)
         return self.bind(ast.Call(_name(ITER_BUILDER), [lst], []), out, e, target)
 
@@ -947,13 +1100,15 @@ class ANF:
         return self._comprehension(e, out, DictBuild, leaf, target)
 
 
-def normalize(fdef, namer, is_static, filename, deferred_annotations=False, fixed=None):
+def normalize(fdef, namer, is_static, filename, deferred_annotations=False, fixed=None, global_value=None):
     """Structure control flow, then flatten to one operation per line (see module doc).
     `deferred_annotations`: the function's module has `from __future__ import annotations`;
     `fixed`: the names only the function's own statements bind (`ANF.fixed`)."""
-    structured = Structurer(namer, filename).function(fdef.body)
+    structurer = Structurer(namer, filename)
+    structured = structurer.function(fdef.body)
     positional = fdef.args.posonlyargs + fdef.args.args
-    anf = ANF(namer, is_static, filename, positional[0].arg if positional else None, deferred_annotations, fixed)
+    anf = ANF(namer, is_static, filename, positional[0].arg if positional else None, deferred_annotations, fixed, global_value)
+    anf.flags = structurer.flags
     body = anf.body(structured)
     new = ast.FunctionDef(fdef.name, fdef.args, body, [], None, None)
     return copy_location(new, fdef)
@@ -983,6 +1138,72 @@ def fixed_names(code, fdef):
     if cells:
         cells -= {n for x in walk(fdef) if type(x) is ast.Nonlocal for n in x.names}
     return frozenset(code.co_varnames) | cells
+
+
+#: what marks a generator expression read to its end by unpacking (`a, b = (... for ...)`), and
+#: one a `for` loop reads
+UNPACKED = "unpacking"
+FOR_LOOP = "a `for` loop"
+CHANGING_LOOP = "a `for` loop that changes values"
+
+
+def _may_change(body, genexp):
+    """Whether statements `body` (a loop's, over generator expression `genexp`) may change what the
+    items of `genexp` read: a call, a `:=`, a write of an item or an attribute, or a name `genexp`
+    reads bound again."""
+    reads = {n.id for n in walk(genexp) if type(n) is ast.Name}
+    for node in (n for st in body for n in walk(st)):
+        t = type(node)
+        if t is ast.Call or t is ast.NamedExpr or t is ast.Delete:
+            return True
+        if t in (ast.Subscript, ast.Attribute) and type(node.ctx) is ast.Store:
+            return True
+        if t is ast.Name and type(node.ctx) is ast.Store and node.id in reads:
+            return True
+        if t in (ast.Nonlocal, ast.Global, ast.FunctionDef, ast.Lambda):
+            return True
+    return False
+
+#: builtins that read every item of an iterable before they return, and nothing else meanwhile
+_READ_ALL = frozenset({sum, list, tuple, set, frozenset, dict, sorted, min, max, math.fsum, math.prod})
+
+
+
+def _reads_all(func, global_value, methods=True):
+    """Whether the callee `func` (an expression) reads every item it is given before it returns:
+    one of `_READ_ALL`, a string constant's `join`, or (with `methods`) a method named as a list's
+    `extend` or a set's or dict's `update` (which may be a class's own: handed an iterator still)."""
+    if _value_key(global_value(func)) in _READ_ALL:
+        return True
+    if type(func) is not ast.Attribute:
+        return False
+    return (methods and func.attr in ("extend", "update")) or (func.attr == "join" and type(func.value) is ast.Constant and type(func.value.value) is str)
+
+
+def _quiet(f):
+    """Whether calling `f` does nothing but give a value, as far as a generator expression's items
+    go: a C function (`abs`, `sin` imported from `math`), a NumPy ufunc, or a builtin type."""
+    return isinstance(f, types.BuiltinFunctionType) or type(f).__name__ == "ufunc" or (
+        isinstance(f, type) and f.__module__ == "builtins")
+
+
+def _value_key(v):
+    """`v` where it can be looked up in a table of callables, else None."""
+    try:
+        hash(v)
+    except TypeError:
+        return None
+    return v
+
+
+def _item_parts(e):
+    """The parts of generator expression `e` evaluated as its items are read: the element, the
+    conditions, and the iterables but the first."""
+    yield e.elt
+    for i, gen in enumerate(e.generators):
+        if i:
+            yield gen.iter
+        yield from gen.ifs
 
 
 def _may_act(e):

@@ -470,6 +470,91 @@ def _compare(opfunc, name, rname):
     return compare
 
 
+def _users_method(x, name):
+    """The Python function `name` of `x`'s class where it is the user's code (not a library's,
+    not dpnb's own, not made from a string as a dataclass's), else None."""
+    if not _is_user(x):
+        return None
+    from .runtime import _class_attr, _users_code
+
+    meth = _class_attr(type(x), name)
+    if type(meth) is _FunctionType and _users_code(meth.__code__):
+        f = meth.__code__.co_filename
+        if not f.startswith("<") or f.startswith("<ipython-input"):
+            return meth
+    return None
+
+
+def truth(a):
+    """`bool(a)`, as a test takes `a` (`if a:`): a class's own `__bool__`, or `__len__` where it
+    has no `__bool__`, run as the user's code (what it changes, it changes in the gradient's
+    sight); anything else as Python does. Pullback: (None, a's cotangent)."""
+    meth = _users_method(a, "__bool__")
+    if meth is not None:
+        from .runtime import call
+
+        y, pb = call(meth, a)
+        if type(y) is not bool:
+            raise TypeError(f"__bool__ should return bool, returned {type(y).__name__}")
+        return y, pb
+    if _users_method(a, "__len__") is not None:
+        from .runtime import _class_attr
+
+        if _class_attr(type(a), "__bool__") is None:
+            n, pb = len_of(a)
+            return n != 0, pb
+    return bool(a), _no_bar
+
+
+def not_(a):
+    """`not a` (see `truth`)."""
+    y, pb = truth(a)
+    return not y, pb
+
+
+def len_of(a):
+    """`len(a)`: a class's own `__len__` run as the user's code (see `truth`)."""
+    meth = _users_method(a, "__len__")
+    if meth is not None:
+        from .runtime import call
+
+        n, pb = call(meth, a)
+        n = operator.index(n)
+        if n < 0:
+            raise ValueError("__len__() should return >= 0")
+        return n, pb
+    return len(a), _no_bar
+
+
+def contains(x, a):
+    """`x in a`: `a`'s class's own `__contains__` run as the user's code (see `truth`), its result
+    taken as a test takes it. Pullback: (None, x's cotangent, a's)."""
+    meth = _users_method(a, "__contains__")
+    if meth is None:
+        return x in a, _no_bars
+    from .runtime import _Wrapped, call, none_run
+
+    y, pb = call(meth, a, x)
+    t, tpb = truth(y)
+
+    def contains_pullback(y_bar):
+        none_run(tpb, 2)
+        _, a_bar, x_bar = none_run(pb, 3)
+        return None, x_bar, a_bar
+
+    return t, _Wrapped(contains_pullback)
+
+
+def not_in(x, a):
+    """`x not in a` (see `contains`)."""
+    y, pb = contains(x, a)
+    return not y, pb
+
+
+def _no_bar(y_bar):
+    return None, None
+
+
 #: comparisons: (helper name, method, reflected method, operator)
 COMPARISONS = {
     "lt": ("__lt__", "__gt__", operator.lt), "gt": ("__gt__", "__lt__", operator.gt),
@@ -477,7 +562,7 @@ COMPARISONS = {
     "eq": ("__eq__", "__eq__", operator.eq), "ne": ("__ne__", "__ne__", operator.ne),
 }
 
-BINOPS = {"or": _or}
+BINOPS = {"or": _or, "contains": contains, "not_in": not_in}
 INPLACE = {"ior": _ior}
 #: the bitwise operators other than `|`: (helper name, method, reflected method, operator, in place)
 BITWISE = {
@@ -501,6 +586,9 @@ UNOPS = {
     "neg": _unop(operator.neg, "__neg__"),
     "pos": _unop(operator.pos, "__pos__"),
     "log_base": log_base,
+    "truth": truth,
+    "not_": not_,
+    "len_of": len_of,
     "pow_base_bar": pow_base_bar,
 }
 

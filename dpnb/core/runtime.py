@@ -13,6 +13,7 @@ cotangent (`none_run`).
 """
 import builtins
 import collections
+import contextlib
 import functools
 import itertools
 import operator
@@ -22,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from ..errors import DifferentiationError, NoRuleError, describe_callable
+from ..errors import DifferentiationError, NoRuleError, describe_callable, user_location
 from ..rules._common import carries_numbers, refuse_unordered
 from ..rules import registry
 from ..rules.namespaces import any_foreign, foreign_code, is_foreign
@@ -169,6 +170,8 @@ def call(f, *args):
     if type(f) is _FunctionType:
         if f.__code__.co_flags & 0x2A0:
             return _generator_call(f, args, None)
+        if f.__code__ is _CM_HELPER:
+            return _generator_manager_call(f, args, None)
         adj = _adjoint(f, args)
         if adj is not None:
             return adj(*args)
@@ -213,7 +216,7 @@ def _generator_call(f, args, kwargs):
 def resolve(f, *args):
     """What to call for f(*args) to get (y, pullback): the compiled adjoint itself when `f` is a
     Python function (so a recursion of depth n uses n frames, as the user's code does), else `call`."""
-    if type(f) is _FunctionType and not f.__code__.co_flags & 0x2A0:
+    if type(f) is _FunctionType and not f.__code__.co_flags & 0x2A0 and f.__code__ is not _CM_HELPER:
         adj = _adjoint(f, args)
         if adj is not None:
             return adj
@@ -247,6 +250,8 @@ def call_kw(f, args, kwargs):
     if type(f) is _FunctionType:
         if f.__code__.co_flags & 0x2A0:
             return _generator_call(f, tuple(args), kwargs)
+        if f.__code__ is _CM_HELPER:
+            return _generator_manager_call(f, tuple(args), kwargs)
         if not kwargs:
             # f(*args) filling f's parameters: the plain call (what f(a, b) would run)
             args = tuple(args)
@@ -2334,6 +2339,11 @@ def with_manager(mgr):
         # they did for the gradient, out of this derivative's sight: refused if they computed
         # anything it would need (`Watched`)
         return Watched(mgr)
+    if isinstance(mgr, contextlib._GeneratorContextManagerBase):
+        gen_fn = getattr(mgr, "func", None)
+        if type(gen_fn) is _FunctionType and _users_code(gen_fn.__code__):
+            return GeneratorManaged(mgr)  # (its generator runs as written, where that is right)
+        return mgr
     enter, exit_ = _class_attr(t, "__enter__"), _class_attr(t, "__exit__")
     if (type(enter) is _FunctionType and type(exit_) is _FunctionType and _is_user(mgr)
             and _users_code(enter.__code__) and _users_code(exit_.__code__)
@@ -2341,6 +2351,115 @@ def with_manager(mgr):
         # (not a library's manager, run as written: NumPy's `errstate`, `warnings.catch_warnings`)
         return Managed(mgr, enter, exit_)
     return mgr
+
+
+# --- context managers written with contextlib.contextmanager ---------------------------------
+
+#: the code of the function `contextlib.contextmanager` makes (one for every manager it makes)
+_CM_HELPER = contextlib.contextmanager(lambda: (yield)).__code__
+
+
+def _carrying_reads(fn, seen):
+    """What the Python function `fn` reads, outside its own arguments, that may carry a gradient:
+    the names of its closure's cells and of the globals its code names (and the same of the
+    functions of the user's it names), each with its value."""
+    if fn in seen:
+        return []
+    seen.add(fn)
+    found = []
+    code = fn.__code__
+    for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        try:
+            v = cell.cell_contents
+        except ValueError:
+            continue
+        found += _carrying_value(name, v, seen, numbers=True)  # (a cell may hold the differentiated x)
+    codes, names = [code], set()
+    while codes:
+        c = codes.pop()
+        names.update(c.co_names)
+        codes.extend(k for k in c.co_consts if type(k) is types.CodeType)
+    g = fn.__globals__
+    for name in sorted(names):
+        if name in g:
+            found += _carrying_value(name, g[name], seen)
+    return found
+
+
+def _carrying_value(name, v, seen, numbers=False):
+    """[name] if value `v` may carry a gradient; a function of the user's is looked into. Without
+    `numbers`, a number counts as a constant (a global's, or one the generator computed from what
+    was checked when it began)."""
+    if type(v) is _FunctionType:
+        return _carrying_reads(v, seen) if _users_code(v.__code__) else []
+    if not numbers and isinstance(v, (float, complex, np.floating, np.complexfloating)):
+        return []
+    if isinstance(v, (types.ModuleType, type, types.BuiltinFunctionType, types.MethodType)) or not _may_carry(v):
+        return []
+    return [name]
+
+
+def _refuse_generator_manager(gen_fn, what):
+    code = gen_fn.__code__
+    raise DifferentiationError(
+        f"a context manager written with `contextlib.contextmanager` ({gen_fn.__name__}, {code.co_filename}, "
+        f"line {code.co_firstlineno}), used in a `with` statement at {user_location()}: its generator {what}, "
+        f"which may carry a gradient, and dpnb does not differentiate a generator (what it computes or "
+        f"changes would be out of the gradient's sight); write it as a class with `__enter__` and "
+        f"`__exit__` (dpnb runs those as your code), or keep such values out of it"
+    )
+
+
+def _check_generator_manager(gen_fn, args, kwargs, frame_locals=None):
+    """Refuse a generator-based context manager whose generator may read values a gradient follows:
+    its arguments, the cells and globals it reads, or (`frame_locals`, while it waits at its
+    `yield`) its own variables."""
+    if any(_may_carry(a) for a in args) or any(_may_carry(v) for v in (kwargs or {}).values()):
+        _refuse_generator_manager(gen_fn, "is given values")
+    if frame_locals is not None:
+        names = [k for k, v in frame_locals.items() if _carrying_value(k, v, set())]
+        if names:
+            _refuse_generator_manager(gen_fn, f"holds values in {', '.join(names)}")
+    names = _carrying_reads(gen_fn, set())
+    if names:
+        _refuse_generator_manager(gen_fn, f"reads {', '.join(names)}")
+
+
+def _generator_manager_call(f, args, kwargs):
+    """`cm(*args)` of a context manager made by `contextlib.contextmanager`: its generator is run
+    as written (a constant), unless it may read values a gradient follows (refused)."""
+    gen_fn = getattr(f, "__wrapped__", None)
+    if type(gen_fn) is _FunctionType:
+        _check_generator_manager(gen_fn, args, kwargs)
+    y = f(*args, **(kwargs or {}))
+    return constant(y, _kw_const_pb if kwargs is not None else const_pb(len(args)))
+
+
+class GeneratorManaged:
+    """A `with` statement's context manager made by `contextlib.contextmanager` from the user's
+    generator, run as written: checked (`_check_generator_manager`) before it is entered and before
+    its generator runs on from its `yield`, when the `with` statement's body may have handed it
+    values a gradient follows."""
+
+    __slots__ = ("mgr", "fn", "args", "kwds")
+
+    def __init__(self, mgr):
+        # (the manager's own `func`, `args` and `kwds` are dropped once it is entered)
+        self.mgr, self.fn, self.args, self.kwds = mgr, mgr.func, mgr.args, mgr.kwds
+
+    def _check(self):
+        frame = getattr(getattr(self.mgr, "gen", None), "gi_frame", None)
+        # (while the generator waits at its `yield`, its variables: what the body may have changed)
+        frame_locals = frame.f_locals if frame is not None else None
+        _check_generator_manager(self.fn, self.args, self.kwds, frame_locals)
+
+    def __enter__(self):
+        self._check()
+        return self.mgr.__enter__()
+
+    def __exit__(self, et, ev, tb):
+        self._check()
+        return self.mgr.__exit__(et, ev, tb)
 
 
 def with_manager_rrule(mgr):
@@ -2477,3 +2596,7 @@ HELPERS = {
 HELPERS.update(BINOPS)
 HELPERS.update(UNOPS)
 HELPERS.update(INPLACE)
+
+# a generator-based manager's check is a choice of what to refuse, run as written when dpnb
+# differentiates its own code for a second derivative (refused there as in the first)
+registry.constant(_check_generator_manager)

@@ -53,6 +53,14 @@ OPERATOR = (
 )
 constant(*OPERATOR)
 
+# --- contextlib -------------------------------------------------------------------------
+
+# the decorator makes a function (the manager's generator, given values, is checked where the
+# function is called: `runtime._generator_manager_call`)
+import contextlib  # noqa: E402
+
+constant(contextlib.contextmanager)
+
 # --- math: integer-valued, predicates, combinatorics ------------------------------------
 
 MATH = (
