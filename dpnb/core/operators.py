@@ -324,7 +324,7 @@ def _unop(opfunc, name):
     def unop(a):
         from .runtime import _class_attr, call
 
-        if _is_user(a) or isinstance(_class_attr(type(a), name), _FunctionType):
+        if _is_user(a) or (not is_foreign(a) and isinstance(_class_attr(type(a), name), _FunctionType)):
             # (a subclass of dict or list with its own Python method: a `Counter`'s `-c`)
             meth = _class_attr(type(a), name)
             if meth is None:
@@ -404,7 +404,7 @@ def _ibitwise(iopfunc, iname, binop, name, rname):
     def ibitwise(a, b):
         from .runtime import _class_attr, call
 
-        meth = _class_attr(type(a), iname)
+        meth = _class_attr(type(a), iname) if not is_foreign(a) else None
         if isinstance(meth, _FunctionType):
             return call(meth, a, b)
         if _python_method(a, b, name, rname):
@@ -432,7 +432,7 @@ def _ior(a, b):
             return (None, *pb(None))
 
         return a, _Wrapped(dict_ior_pullback)
-    meth = _class_attr(type(a), "__ior__")
+    meth = _class_attr(type(a), "__ior__") if not is_foreign(a) else None
     if isinstance(meth, _FunctionType):
         return call(meth, a, b)
     if _python_method(a, b, "__or__", "__ror__"):
@@ -446,7 +446,9 @@ def _python_method(a, b, name, rname):
     dict or set that the user wrote it for)."""
     from .runtime import _class_attr
 
-    return isinstance(_class_attr(type(a), name), _FunctionType) or isinstance(_class_attr(type(b), rname), _FunctionType)
+    # (a Dask or CuPy array's methods are its library's code: NumPy's rules take its operators)
+    return (not is_foreign(a) and isinstance(_class_attr(type(a), name), _FunctionType)) or (
+        not is_foreign(b) and isinstance(_class_attr(type(b), rname), _FunctionType))
 
 
 def _no_bars(y_bar):

@@ -414,3 +414,36 @@ def iterator(items, pullback):
 from ..registry import constant as _constant  # noqa: E402
 
 _constant(_runtime)  # classes and modules: no gradient (and a class is made inside it)
+
+
+# --- functions the rules call on each item (keys, predicates) ------------------------------
+
+
+def called_on_each(f, values):
+    """`f(v)` of each value, run as the user's code (a key or a predicate: its value only orders or
+    selects, but what it changes, a list it appends to, is followed): [(value, pullback)]."""
+    from ...core.runtime import call
+
+    return [call(f, v) for v in values]
+
+
+def changes_of(calls, bars):
+    """Run the pullbacks of `calls` (`called_on_each`), whose values got no cotangent, where they
+    must (they changed something): the cotangents they give the values, added into `bars` (a dict
+    or a list by position)."""
+    from ...core.runtime import none_run
+
+    for i in range(len(calls) - 1, -1, -1):
+        b = none_run(calls[i][1], 2)[1]
+        if b is not None:
+            bars[i] = accumulate(bars.get(i) if type(bars) is dict else bars[i], b)
+    return bars
+
+
+def run_always(pb, calls):
+    """`pb`, run even where its result gets no cotangent when it has `calls` to run back."""
+    if calls is None:
+        return pb
+    from ...core.runtime import _Wrapped
+
+    return _Wrapped(pb)

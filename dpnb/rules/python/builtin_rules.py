@@ -25,7 +25,7 @@ from ...errors import DifferentiationError
 
 from .._common import accumulate, has_tangent, refuse_unordered, seq_bar, to_like, unbroadcast_to, unordered_refusal, zero_like
 from ..registry import register, register_attribute
-from ._iterables import Source
+from ._iterables import Source, called_on_each, changes_of, run_always
 from .operator_rules import abs_rrule, pow_rrule
 
 
@@ -137,36 +137,6 @@ register(divmod, divmod_rrule)
 # --- min, max, sum ------------------------------------------------------------------------
 
 
-def _called_on_each(f, values):
-    """`f(v)` of each value, run as the user's code (a key or a predicate: its value only orders or
-    selects, but what it changes, a list it appends to, is followed): [(value, pullback)]."""
-    from ...core.runtime import call
-
-    return [call(f, v) for v in values]
-
-
-def _changes_of(calls, bars):
-    """Run the pullbacks of `calls` (`_called_on_each`), whose values got no cotangent, where they
-    must (they changed something): the cotangents they give the values, added into `bars` (a dict
-    or a list by position)."""
-    from ...core.runtime import none_run
-
-    for i in range(len(calls) - 1, -1, -1):
-        b = none_run(calls[i][1], 2)[1]
-        if b is not None:
-            bars[i] = accumulate(bars.get(i) if type(bars) is dict else bars[i], b)
-    return bars
-
-
-def _run_always(pb, calls):
-    """`pb`, run even where its result gets no cotangent when it has `calls` to run back."""
-    if calls is None:
-        return pb
-    from ...core.runtime import _Wrapped
-
-    return _Wrapped(pb)
-
-
 def _extremum(pick, name):
     def rule(*args, **kwargs):
         key = kwargs.get("key")
@@ -176,16 +146,16 @@ def _extremum(pick, name):
             if len(items) == 0 and "default" in kwargs:
                 y = kwargs["default"]  # the keyword's cotangent, in the trailing dict
                 return y, _named_pullback(name, lambda y_bar: (None, None, {"default": _picked_bar(y_bar, y)}))
-            keyed = None if key is None else _called_on_each(key, items)
+            keyed = None if key is None else called_on_each(key, items)
             index = pick(range(len(items)), key=lambda i: items[i] if key is None else keyed[i][0])
             y = items[index]
 
             def pullback(y_bar):
                 bars = {} if y_bar is None else {index: _picked_bar(y_bar, items[index])}
-                return None, src.bar(bars if keyed is None else _changes_of(keyed, bars))
+                return None, src.bar(bars if keyed is None else changes_of(keyed, bars))
 
         else:
-            keyed = None if key is None else _called_on_each(key, args)
+            keyed = None if key is None else called_on_each(key, args)
             index = pick(range(len(args)), key=lambda i: args[i] if key is None else keyed[i][0])
             y = args[index]
 
@@ -193,10 +163,10 @@ def _extremum(pick, name):
                 bars = [None] * len(args)
                 if y_bar is not None:
                     bars[index] = _picked_bar(y_bar, args[index])
-                return (None,) + tuple(bars if keyed is None else _changes_of(keyed, bars))
+                return (None,) + tuple(bars if keyed is None else changes_of(keyed, bars))
 
         # the first of several equal values is chosen, as Python's min/max do
-        return y, _run_always(_named_pullback(name, pullback), keyed)
+        return y, run_always(_named_pullback(name, pullback), keyed)
 
     rule.__name__ = rule.__qualname__ = f"{name}_rrule"
     return rule
@@ -370,7 +340,7 @@ def sorted_rrule(iterable, **kwargs):
     src = Source(iterable)
     items = src.read()
     key = kwargs.get("key")
-    keyed = None if key is None else _called_on_each(key, items)
+    keyed = None if key is None else called_on_each(key, items)
     # the permutation sorted() applies (stable, also with reverse=True)
     order = sorted(
         range(len(items)),
@@ -381,9 +351,9 @@ def sorted_rrule(iterable, **kwargs):
 
     def sorted_pullback(y_bar):
         bars = {} if y_bar is None else {i: y_bar[j] for j, i in enumerate(order)}
-        return None, src.bar(bars if keyed is None else _changes_of(keyed, bars))
+        return None, src.bar(bars if keyed is None else changes_of(keyed, bars))
 
-    return y, _run_always(sorted_pullback, keyed)
+    return y, run_always(sorted_pullback, keyed)
 
 
 def _set_rule(make):
@@ -518,15 +488,15 @@ def filter_rrule(function, iterable):
     items = src.read()
     # the predicate's result is only tested for truth: no gradient flows through it (what it
     # changes is followed)
-    tested = None if function is None else _called_on_each(function, items)
+    tested = None if function is None else called_on_each(function, items)
     keep = [i for i, item in enumerate(items) if (item if function is None else tested[i][0])]
     y = [items[i] for i in keep]
 
     def filter_pullback(y_bar):
         bars = {} if y_bar is None else {i: y_bar[j] for j, i in enumerate(keep)}
-        return None, None, src.bar(bars if tested is None else _changes_of(tested, bars))
+        return None, None, src.bar(bars if tested is None else changes_of(tested, bars))
 
-    return y, _run_always(filter_pullback, tested)
+    return y, run_always(filter_pullback, tested)
 
 
 register(map, map_rrule)
