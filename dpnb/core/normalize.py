@@ -958,24 +958,9 @@ class ANF:
         body = []  # the body of the ListBuild / DictBuild
         block = body  # where the next statements go
         mapping = {}
-        for i, gen in enumerate(e.generators):
-            if gen.is_async:
-                raise UnsupportedSyntaxError("`async for` in a comprehension", self.filename, e.lineno)
-            # the first iterable is evaluated in the enclosing scope, the others inside
-            it_atom = self.expr(rename(gen.iter, mapping), block) if i else self.expr(gen.iter, out)
-            for n in sorted({n.id for n in walk(gen.target) if isinstance(n, ast.Name)}):
-                mapping[n] = self.namer.fresh(f"_{n}_")
-            item = self.namer.fresh("_item")
-            loop_body = []
-            self.assign(rename(gen.target, mapping), _name(item), loop_body, e)
-            inner = loop_body
-            for cond in gen.ifs:
-                c = self.test(rename(cond, mapping), inner)
-                nxt = []
-                self.emit(inner, ast.If(c, nxt, []), e)
-                inner = nxt
-            self.emit(block, ast.For(_store(item), it_atom, loop_body, [], None), e)
-            block = inner
+        # the first iterable is evaluated in the enclosing scope, the others inside
+        first = self._async_refused(e).expr(e.generators[0].iter, out)
+        block, _ = self._generator_loops(e, mapping, block, first)
         leaf(block, mapping, result)
         self.emit(out, build(target=_store(result), body=body), e)
         return _name(result)
@@ -986,6 +971,39 @@ class ANF:
             self.emit(block, Append(target=_name(result), value=v), e)
 
         return self._comprehension(e, out, ListBuild, leaf, target)
+
+    def _async_refused(self, e):
+        """`self`, once no generator of comprehension `e` is an `async for` (refused)."""
+        for gen in e.generators:
+            if gen.is_async:
+                raise UnsupportedSyntaxError("`async for` in a comprehension", self.filename, e.lineno)
+        return self
+
+    def _generator_loops(self, e, mapping, block, first, at=None):
+        """The nested `for` loops (and `if`s) of comprehension `e`'s generators, written into
+        `block`, the first over the atom `first` (evaluated where the comprehension is made), the
+        others over their iterables evaluated inside; the targets' names renamed into `mapping`.
+        Returns the innermost block and each loop's body."""
+        at = e if at is None else at
+        bodies = []
+        self._async_refused(e)
+        for i, gen in enumerate(e.generators):
+            it_atom = self.expr(rename(gen.iter, mapping), block) if i else first
+            for n in sorted({n.id for n in walk(gen.target) if isinstance(n, ast.Name)}):
+                mapping[n] = self.namer.fresh(f"_{n}_")
+            item = self.namer.fresh("_item")
+            body = []
+            self.assign(rename(gen.target, mapping), _name(item), body, at)
+            inner = body
+            for cond in gen.ifs:
+                c = self.test(rename(cond, mapping), inner)
+                nxt = []
+                self.emit(inner, ast.If(c, nxt, []), at)
+                inner = nxt
+            self.emit(block, ast.For(_store(item), it_atom, body, [], None), at)
+            bodies.append(body)
+            block = inner
+        return block, bodies
 
     def _short_circuit(self, e, kind, out, target):
         """`any(...)`, `all(...)`, `next(...)` or `next(..., default)` of a generator expression:
@@ -1002,26 +1020,7 @@ class ANF:
         if kind != "next":
             self.emit(out, _assign(_store(result), _const(kind == "all")), e)
         mapping = {}
-        block = out
-        bodies = []
-        for i, gen in enumerate(g.generators):
-            if gen.is_async:
-                raise UnsupportedSyntaxError("`async for` in a comprehension", self.filename, e.lineno)
-            it_atom = self.expr(rename(gen.iter, mapping), block) if i else first
-            for n in sorted({n.id for n in walk(gen.target) if isinstance(n, ast.Name)}):
-                mapping[n] = self.namer.fresh(f"_{n}_")
-            item = self.namer.fresh("_item")
-            body = []
-            self.assign(rename(gen.target, mapping), _name(item), body, e)
-            inner = body
-            for cond in gen.ifs:
-                c = self.test(rename(cond, mapping), inner)
-                nxt = []
-                self.emit(inner, ast.If(c, nxt, []), e)
-                inner = nxt
-            self.emit(block, ast.For(_store(item), it_atom, body, [], None), e)
-            bodies.append(body)
-            block = inner
+        block, bodies = self._generator_loops(g, mapping, out, first, e)
         if kind == "next":
             self.emit(block, _assign(_store(result), self.expr(rename(g.elt, mapping), block)), e)
             self.emit(block, _assign(_store(found), _const(True)), e)
