@@ -467,9 +467,10 @@ def raw_setattr(ctx, obj, name, value):
 
 
 def _set_by_call(fn, args):
-    """An assignment that is the call `fn(*args)` (a property's setter, a descriptor's `__set__`, a
-    class's `__setattr__`), made as the user's code: the pullback gives the cotangent of the value
-    assigned, the last argument."""
+    """An assignment (or a deletion) that is the call `fn(*args)` (a property's setter or deleter, a
+    descriptor's `__set__` or `__delete__`, a class's `__setattr__`), made as the user's code: the
+    pullback gives the cotangent of the last argument (the value assigned; a deletion's pullback
+    is only run)."""
     from .runtime import call
 
     _, pb = call(fn, *args)
@@ -610,16 +611,10 @@ def delattr_(ctx, obj, name):
         # `del obj.prop`: the property's deleter, as the user's code
         if desc.fdel is None:
             raise AttributeError(f"property {name!r} of {t.__name__!r} has no deleter")
-        from .runtime import call
-
-        _, pb = call(desc.fdel, obj)
-        return lambda: pb(None) and None
+        return _set_by_call(desc.fdel, (obj,))
     ddel = _class_attr(type(desc), "__delete__") if desc is not None else None
     if isinstance(ddel, type(lambda: None)):
-        from .runtime import call
-
-        _, pb = call(ddel, desc, obj)  # a descriptor of the user's with its own `__delete__`
-        return lambda: pb(None) and None
+        return _set_by_call(ddel, (desc, obj))  # a descriptor of the user's with its own `__delete__`
     old = H._field(obj, name)
     delattr(obj, name)
     rec = _log(ctx, AttrRec(obj, name, old, MISSING))

@@ -10,7 +10,7 @@ import dataclasses
 import types
 
 from ..errors import NoRuleError
-from ..tangents import Tangent
+from ..tangents import Tangent, accumulate
 from . import heap as H
 
 
@@ -123,8 +123,6 @@ def _run_init(obj, init, args, kw, kwform, new_pb=None):
 def _joined_bars(init_bars, new_bars, kwform, n):
     """The arguments' cotangents from `__init__`'s pullback (self first) and `__new__`'s (the
     class first), added."""
-    from ..tangents import accumulate
-
     if init_bars is None:  # (no `__init__` of the user's)
         init_bars = (None, None, None) if kwform else (None,) * (n + 2)
     if kwform:

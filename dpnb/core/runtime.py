@@ -24,7 +24,7 @@ import weakref
 import numpy as np
 
 from ..errors import DifferentiationError, NoRuleError, describe_callable, user_location
-from ..rules._common import carries_numbers, refuse_unordered
+from ..rules._common import carries_numbers, back_to_elements
 from ..rules import registry
 from ..rules.namespaces import any_foreign, foreign_code, is_foreign
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
@@ -1670,7 +1670,7 @@ def iter_acc(ctx, seq, k, c):
         # a dict's keys, a set's elements: equal ones are one, and nothing says which number each
         # came from; a gradient that reaches one that is a number other than an int is refused
         el = next(itertools.islice(seq, k, None), None)
-        refuse_unordered("keys of a dict" if t is dict else "elements of a set", (el,), (c,))
+        back_to_elements("keys of a dict" if t is dict else "elements of a set", (el,), (c,))
         return None
     if t is range or t is str:
         return None  # ints and characters carry no gradient

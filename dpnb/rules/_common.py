@@ -250,11 +250,11 @@ def carries_numbers(v):
     return isinstance(v, (float, complex))
 
 
-def refuse_unordered(what, elements, bars):
-    """A cotangent in `bars` that reached a number among `elements` (of a set, or a dict's keys:
-    `what`) is refused (`unordered_refusal`); one that reached an object (a key hashed by
-    identity, a node of a graph) goes back to the object, on the heap, where the code that made
-    it takes it: the element is the object itself (it was dropped)."""
+def back_to_elements(what, elements, bars):
+    """The cotangents `bars` of `elements` (of a set, or a dict's keys: `what`), sent back: one that
+    reached a number is refused (`unordered_refusal`); one that reached an object (a key hashed by
+    identity, a node of a graph) goes to the object itself, on the heap, where the code that made
+    it takes it."""
     for el, b in zip(elements, bars):
         if b is not None:
             if carries_numbers(el):
@@ -307,7 +307,7 @@ def seq_bar(x, bars):
         return out
     if isinstance(x, (set, frozenset, dict)) or tx.__name__ == "dict_keys":
         # the elements of a set, the keys of a dict: a gradient that reaches a number is refused
-        refuse_unordered("elements of a set" if isinstance(x, (set, frozenset)) else "keys of a dict", x, bars)
+        back_to_elements("elements of a set" if isinstance(x, (set, frozenset)) else "keys of a dict", x, bars)
         return None
     if isinstance(x, (str, bytes, range)):
         return None

@@ -23,7 +23,7 @@ import numpy as np
 
 from ...errors import DifferentiationError
 
-from .._common import accumulate, has_tangent, refuse_unordered, seq_bar, to_like, unbroadcast_to, unordered_refusal, zero_like
+from .._common import accumulate, has_tangent, back_to_elements, seq_bar, to_like, unbroadcast_to, unordered_refusal, zero_like
 from ..registry import register, register_attribute
 from ._iterables import Source, called_on_each, changes_of, run_always
 from .operator_rules import abs_rrule, pow_rrule
@@ -566,7 +566,7 @@ def dict_items_rrule(self):
     y = list(self.items())
 
     def items_pullback(y_bar):
-        refuse_unordered("keys of a dict", [k for k, _ in y], [None if t is None else t[0] for t in y_bar])
+        back_to_elements("keys of a dict", [k for k, _ in y], [None if t is None else t[0] for t in y_bar])
         return None, {k: t[1] for (k, _), t in zip(y, y_bar) if t is not None and t[1] is not None}
 
     return y, items_pullback
@@ -576,7 +576,7 @@ def dict_keys_rrule(self):
     y = list(self)
 
     def keys_pullback(y_bar):
-        refuse_unordered("keys of a dict", y, y_bar)
+        back_to_elements("keys of a dict", y, y_bar)
         return None, None
 
     return y, keys_pullback

@@ -21,11 +21,10 @@ _COPYING = ("__copy__", "__deepcopy__", "__reduce__", "__reduce_ex__", "__getsta
 
 def _own(cls, name):
     """The Python function a class of the user's defines (or inherits) for `name`, or None."""
-    for klass in cls.__mro__:
-        if name in klass.__dict__:
-            f = klass.__dict__[name]
-            return f if isinstance(f, types.FunctionType) else None
-    return None
+    from ...core.mutation import _class_attr
+
+    f = _class_attr(cls, name)
+    return f if isinstance(f, types.FunctionType) else None
 
 
 def _refuse(cls, how):
