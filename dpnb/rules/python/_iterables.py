@@ -37,7 +37,9 @@ the cotangents the heap holds for items that are objects made by the rule.
 ([1.0], (0.5, None, None))
 """
 import collections.abc
+import operator
 import sys
+import types
 
 import numpy as np
 
@@ -419,22 +421,49 @@ _constant(_runtime)  # classes and modules: no gradient (and a class is made ins
 # --- functions the rules call on each item (keys, predicates) ------------------------------
 
 
+#: callables of C: run on values that hold no object of the user's, they run no Python code
+_C_CALLABLES = (types.BuiltinFunctionType, types.MethodDescriptorType, types.WrapperDescriptorType,
+                types.MethodWrapperType, np.ufunc, operator.itemgetter, operator.attrgetter)
+
+
 def called_on_each(f, values):
     """`f(v)` of each value, run as the user's code (a key or a predicate: its value only orders or
-    selects, but what it changes, a list it appends to, is followed): [(value, pullback)]."""
+    selects, but what it changes, a list it appends to, is followed): (the values, their
+    pullbacks), the pullbacks None where `f` is a callable of C given no object of the user's (it
+    runs as written: `key=abs` on numbers, `key=len`), which changes nothing to follow."""
+    if isinstance(f, _C_CALLABLES) and not any(map(_holds_users, values)):
+        return [f(v) for v in values], None
     from ...core.runtime import call
 
-    return [call(f, v) for v in values]
+    calls = [call(f, v) for v in values]
+    return [c[0] for c in calls], [c[1] for c in calls]
+
+
+#: the types whose values are never objects of the user's (and hold none)
+_PLAIN = frozenset({float, int, bool, complex, str, bytes, type(None), np.ndarray, np.float64})
+
+
+def _holds_users(v):
+    """Whether `v` is, or holds in a tuple or list, an object of a class of the user's."""
+    t = type(v)
+    if t in _PLAIN:
+        return False
+    from ...core.operators import _is_user
+
+    return _is_user(v) or (t in (tuple, list) and any(map(_holds_users, v)))
 
 
 def changes_of(calls, bars):
     """Run the pullbacks of `calls` (`called_on_each`), whose values got no cotangent, where they
     must (they changed something): the cotangents they give the values, added into `bars` (a dict
     or a list by position)."""
+    pullbacks = calls[1]
+    if pullbacks is None:
+        return bars
     from ...core.runtime import none_run
 
-    for i in range(len(calls) - 1, -1, -1):
-        b = none_run(calls[i][1], 2)[1]
+    for i in range(len(pullbacks) - 1, -1, -1):
+        b = none_run(pullbacks[i], 2)[1]
         if b is not None:
             bars[i] = accumulate(bars.get(i) if type(bars) is dict else bars[i], b)
     return bars
@@ -442,7 +471,7 @@ def changes_of(calls, bars):
 
 def run_always(pb, calls):
     """`pb`, run even where its result gets no cotangent when it has `calls` to run back."""
-    if calls is None:
+    if calls is None or calls[1] is None:
         return pb
     from ...core.runtime import _Wrapped
 

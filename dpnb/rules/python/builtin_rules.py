@@ -147,7 +147,7 @@ def _extremum(pick, name):
                 y = kwargs["default"]  # the keyword's cotangent, in the trailing dict
                 return y, _named_pullback(name, lambda y_bar: (None, None, {"default": _picked_bar(y_bar, y)}))
             keyed = None if key is None else called_on_each(key, items)
-            index = pick(range(len(items)), key=lambda i: items[i] if key is None else keyed[i][0])
+            index = pick(range(len(items)), key=lambda i: items[i] if key is None else keyed[0][i])
             y = items[index]
 
             def pullback(y_bar):
@@ -156,7 +156,7 @@ def _extremum(pick, name):
 
         else:
             keyed = None if key is None else called_on_each(key, args)
-            index = pick(range(len(args)), key=lambda i: args[i] if key is None else keyed[i][0])
+            index = pick(range(len(args)), key=lambda i: args[i] if key is None else keyed[0][i])
             y = args[index]
 
             def pullback(y_bar):
@@ -344,7 +344,7 @@ def sorted_rrule(iterable, **kwargs):
     # the permutation sorted() applies (stable, also with reverse=True)
     order = sorted(
         range(len(items)),
-        key=(lambda i: items[i]) if key is None else (lambda i: keyed[i][0]),
+        key=(lambda i: items[i]) if key is None else (lambda i: keyed[0][i]),
         reverse=kwargs.get("reverse", False),
     )
     y = [items[i] for i in order]
@@ -489,7 +489,7 @@ def filter_rrule(function, iterable):
     # the predicate's result is only tested for truth: no gradient flows through it (what it
     # changes is followed)
     tested = None if function is None else called_on_each(function, items)
-    keep = [i for i, item in enumerate(items) if (item if function is None else tested[i][0])]
+    keep = [i for i, item in enumerate(items) if (item if function is None else tested[0][i])]
     y = [items[i] for i in keep]
 
     def filter_pullback(y_bar):
