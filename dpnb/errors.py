@@ -91,15 +91,19 @@ def _short(func):
 
 
 def user_location():
-    """'file, line N' of the innermost frame outside dpnb (the user's line being run)."""
-    import os
+    """'file, line N' of the innermost frame outside dpnb (the line being run); when that line is in a
+    library's code (NumPy's, the standard library's), also the user's own line that called into it."""
     import sys
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    f = sys._getframe(1)
+    from dpnb.core import runtime
+
+    f, inner = sys._getframe(1), None
     while f is not None:
-        fn = f.f_code.co_filename
-        if not os.path.abspath(fn).startswith(here):
-            return f"{fn}, line {f.f_lineno}"
+        code = f.f_code
+        if not code.co_filename.startswith(runtime._DPNB_DIR):
+            where = f"{code.co_filename}, line {f.f_lineno}"
+            if runtime._users_code(code):
+                return where if inner is None else f"{inner}, in a library's code that {where} calls"
+            inner = inner or where
         f = f.f_back
-    return "<unknown>"
+    return inner or "<unknown>"
