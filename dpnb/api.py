@@ -343,7 +343,11 @@ def pullback(f, *args):
     >>> y, back(1.0), back(2.0)
     (6.0, (3.0, 2.0), (6.0, 4.0))
     """
-    ctx = H.Context(lock=threading.RLock())  # the pullback may be called from several threads
+    return _pullback(f, args, None)
+
+
+def _pullback(f, args, forward):
+    ctx = H.Context(lock=threading.RLock(), forward=forward)  # the pullback may be called from several threads
     args, watch = _separate(f, args)
     y, pb = _run(f, args, ctx)
     _check_separate(ctx, watch, f)
@@ -572,7 +576,7 @@ def _jacobian_by_columns(f, args, ys):
             e[j] = 1.0
             v = e.reshape(np.shape(a)) if isinstance(a, np.ndarray) else 1.0
             tangents = tuple(v if k == i else None for k in range(len(args)))
-            _, ydot = jvp(f, args, tangents)
+            _, ydot = _jvp(f, args, tangents, "columns")
             ydot = np.asarray(ydot)
             cols.append(np.broadcast_to(ydot if ydot.dtype.kind == "c" else ydot.astype(float), ys))
         J = np.stack(cols, axis=-1).reshape(ys + np.shape(a)) if cols else np.zeros(ys + np.shape(a))
@@ -708,7 +712,11 @@ def jvp(f, primals, tangents):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(tangents) != len(primals):
         raise ValueError(f"jvp got {len(primals)} primals and {len(tangents)} tangents")
-    y, back = pullback(f, *primals)
+    return _jvp(f, primals, tangents, "jvp")
+
+
+def _jvp(f, primals, tangents, forward):
+    y, back = _pullback(f, primals, forward)
 
     def pairing(u):
         bars = back(u)

@@ -1,4 +1,6 @@
 """Controlling the backward pass: `ignore_derivatives`, `hook`, `checkpointed`."""
+from .core.heap import current
+from .errors import DifferentiationError
 from .rules.registry import constant, register
 
 
@@ -16,7 +18,8 @@ constant(ignore_derivatives)
 
 
 def hook(fn, x):
-    """Return `x`; in the backward pass, its gradient `g` is replaced by `fn(g)`.
+    """Return `x`; in the backward pass, its gradient `g` is replaced by `fn(g)`. Forward mode
+    (`jvp`) has no backward pass: there `x`'s tangent goes on unchanged.
 
     >>> import numpy as np
     >>> from dpnb import gradient, hook
@@ -28,10 +31,26 @@ def hook(fn, x):
 
 
 def hook_rrule(fn, x):
+    forward = current().forward
+    if forward == "jvp":
+        # forward mode has no backward pass for `fn` to change: the tangent goes through as it is
+        # (`jvp` is computed as the transpose of this pullback, which would apply `fn` to it)
+        return x, _passed_on
+    if forward == "columns":
+        raise _HookInColumns  # a Jacobian with a hook is taken by rows, where `fn` applies
+
     def hook_pullback(y_bar):
         return None, None, fn(y_bar)
 
     return x, hook_pullback
+
+
+def _passed_on(y_bar):
+    return None, None, y_bar
+
+
+class _HookInColumns(DifferentiationError):
+    """Raised in a Jacobian's column (forward-mode) pass at a `hook`: `jacobian` takes rows instead."""
 
 
 register(hook, hook_rrule)

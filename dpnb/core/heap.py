@@ -60,9 +60,10 @@ _NO_TANGENT = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinM
 class Context:
     """The state of one differentiated call: what changed in the forward pass, and the heap."""
 
-    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "owners", "__weakref__")
+    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "owners", "forward",
+                 "__weakref__")
 
-    def __init__(self, params=None, lock=None):
+    def __init__(self, params=None, lock=None, forward=None):
         self.log = []  # every change made by the forward pass, in order
         self.heap = None  # id -> [obj, accumulator, owned] while a backward pass runs
         self.undone = []  # changes the running backward pass has undone
@@ -71,6 +72,9 @@ class Context:
         self.lock = lock  # for a pullback that several threads may call; None for a private call
         self.mutated_roots = None  # id -> array whose memory the forward pass changed (kept alive: ids stay unique)
         self.owners = None  # id(obj.__dict__) -> (obj, obj.__dict__) for each one the code read (`own_dict`)
+        # the pullback is made for forward mode, as the transpose it is: "jvp" (`hook` passes the
+        # tangent on unchanged) or "columns" (a Jacobian's columns: `hook` sends it back to rows)
+        self.forward = forward
 
     # the backward pass
     def begin(self):
