@@ -2,7 +2,8 @@
 (what the transform calls for `+ - * / // % ** @`, `abs`, `a[i]`, ...), registered by
 `import dpnb`; those of `itertools` (`itertools_rules`) at the first look-up of an itertools
 callable, and those of `statistics` (`statistics_rules`) at the first look-up of a `statistics`
-callable once the program imported it (see `dpnb.rules`).
+callable once the program imported it, and those of `cmath` (`cmath_rules`) the same way (see
+`dpnb.rules`).
 
 Importing a module of this package registers its rules; it needs nothing from the other domains.
 """
@@ -13,4 +14,5 @@ from . import builtin_rules, copy_rules, math_rules, operator_rules  # noqa: F40
 LAZY = (
     (None, ("itertools",), ("itertools_rules",)),
     ("statistics", ("statistics",), ("statistics_rules",)),
+    ("cmath", ("cmath",), ("cmath_rules",)),
 )
