@@ -723,6 +723,10 @@ def _jvp(f, primals, tangents, forward):
         total = 0.0
         for b, t in zip(bars, tangents):
             total = total + higher.inner(b, t)
+        if np.iscomplexobj(total):
+            # complex values: pullbacks are transposes (not conjugate transposes), so <u, J t> is
+            # Re Σ u·(J t), the real pairing whose gradient in u (∂/∂Re u - i ∂/∂Im u) is J t
+            return np.real(total)
         return total
 
     (ydot,) = gradient(pairing, higher.zero_like(y))
