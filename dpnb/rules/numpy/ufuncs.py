@@ -86,14 +86,18 @@ UNARY = {
     np.sin: "cos(x)",
     np.cos: "-sin(x)",
     np.tan: "1 + y * y",
-    np.arcsin: "1 / sqrt(1 - x * x)",
-    np.arccos: "-1 / sqrt(1 - x * x)",
+    # the inverse functions' slopes for complex x are written in their result, on the branch
+    # NumPy took (1/sqrt(x*x - 1) had the wrong sign for arccosh left of the imaginary axis, and
+    # on a cut 1/sqrt(1 - x*x) may take the other side); for real x, the square roots (infinite
+    # at the ends of the domain)
+    np.arcsin: "1 / cos(y) if iscomplexobj(y) else 1 / sqrt(1 - x * x)",
+    np.arccos: "-1 / sin(y) if iscomplexobj(y) else -1 / sqrt(1 - x * x)",
     np.arctan: "1 / (1 + x * x)",
     np.sinh: "cosh(x)",
     np.cosh: "sinh(x)",
     np.tanh: "1 - y * y",
-    np.arcsinh: "1 / sqrt(1 + x * x)",
-    np.arccosh: "1 / sqrt(x * x - 1)",
+    np.arcsinh: "1 / cosh(y) if iscomplexobj(y) else 1 / sqrt(1 + x * x)",
+    np.arccosh: "1 / sinh(y) if iscomplexobj(y) else 1 / sqrt(x * x - 1)",
     np.arctanh: "1 / (1 - x * x)",
     np.deg2rad: "DEG",
     np.radians: "DEG",
