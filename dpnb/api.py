@@ -61,6 +61,7 @@ def _seed(y):
 
 def _run(f, args, ctx):
     """The forward pass of f(*args) under context ctx: (y, pullback)."""
+    _aliased_read(f, args)
     H.push(ctx)
     try:
         if type(f) is _FunctionType:
@@ -204,6 +205,80 @@ def _held(f, args):
     return out
 
 
+#: code object -> the global names its own bytecode loads (`_aliased_read`)
+_GLOBAL_READS = {}
+
+
+def _global_reads(code):
+    names = _GLOBAL_READS.get(code)
+    if names is None:
+        import dis
+
+        loads = {dis.opmap[n] for n in ("LOAD_GLOBAL", "LOAD_NAME") if n in dis.opmap}
+        found = []
+        for ins in dis.get_instructions(code):
+            if ins.opcode in loads:
+                name = ins.argval if isinstance(ins.argval, str) else ins.argrepr.split(" ")[-1]
+                if name not in found:
+                    found.append(name)
+        names = _GLOBAL_READS[code] = tuple(found)
+    return names
+
+
+def _aliased_read(f, args):
+    """Refuse an argument that is the very object (or the memory) that `f` itself also reads as a
+    global or closure variable, where the code that runs is not plain code (see `core.plain`).
+    There the gradient keeps cotangents per object, so the reads through the other name counted
+    as the argument's: `sum(x * A)` at `x = A` gave 2A where A is held fixed, and a `gradient`
+    nested in a differentiated function computed another value than the same call run plainly."""
+    if type(f) is not _FunctionType:
+        return
+    keys = None
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is np.ndarray or t is list or t is dict or (t not in _VALUES and H.managed(a) and not isinstance(a, _CODE)):
+            if keys is None:
+                keys = {}
+            keys.setdefault(id(H.root_of(a)) if t is np.ndarray else id(a), i)
+    if keys is None:
+        return
+    code = f.__code__
+    where = None
+    g = f.__globals__
+    for name in _global_reads(code):
+        v = g.get(name, _NOTHING)
+        if v is not _NOTHING:
+            i = keys.get(id(H.root_of(v)) if type(v) is np.ndarray else id(v))
+            if i is not None:
+                where = ("global", name, i)
+                break
+    if where is None and f.__closure__:
+        for name, cell in zip(code.co_freevars, f.__closure__):
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                continue
+            i = keys.get(id(H.root_of(v)) if type(v) is np.ndarray else id(v))
+            if i is not None:
+                where = ("closure", name, i)
+                break
+    if where is None:
+        return
+    kind, name, i = where
+    raise DifferentiationError(
+        f"argument {i + 1} of {code.co_name} ({code.co_filename}, line {code.co_firstlineno}) is the very "
+        f"{type(args[i]).__name__} that it also reads as its {kind} variable `{name}`: dpnb cannot tell "
+        f"which reads to differentiate. To hold `{name}` fixed, pass a copy as the argument "
+        f"(`{name}.copy()`); to differentiate through both, read it through the argument only"
+    )
+
+
+_VALUES = (float, int, complex, bool, str, bytes, type(None), tuple, np.float64)
+_CODE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)
+_NOTHING = object()
+registry.constant(_aliased_read)  # (a check: under a second derivative it runs as written)
+
+
 def _check_separate(ctx, watch, f):
     """`f` changed an array given (or viewed) as two arguments: their gradients are not defined."""
     roots = ctx.mutated_roots
@@ -233,6 +308,7 @@ def _direct(f, args, with_value, watch=None, forward=True):
         e = load.FUNCTIONS.get(id(f))
         if e is not None:
             e.plain.pop(len(args), None)
+    _aliased_read(f, args)
     if f.__code__.co_flags & 0x04:
         # a `*args` function runs as a function of as many plain parameters as there are arguments
         adj = load.spread_instance(f, args)
@@ -414,6 +490,8 @@ def gradient(f, *args):
         t = type(x)
         joined = e.joined.get(t)  # `load.joined_key` of one argument
         if joined:
+            if t is not float:
+                _aliased_read(f, args)
             try:
                 y, bars = joined(x)
             except runtime.Bail:
