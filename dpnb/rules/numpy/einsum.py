@@ -56,7 +56,7 @@ def _einsum_operand_bar(i, terms, out, ops, g, kwargs):
     r = np.einsum(",".join(subs) + "->" + "".join(target), *operands, **kwargs)
     # labels found nowhere else are broadcast; size-1 (broadcast) labels were summed
     order = target + [c for c in uniq if c not in target]
-    r = r.reshape(r.shape + (1,) * (len(order) - len(target)))
+    r = np.reshape(r, np.shape(r) + (1,) * (len(order) - len(target)))  # (r may be a NumPy scalar)
     r = np.broadcast_to(r, [own[c] for c in order])
     r = np.transpose(r, [order.index(c) for c in uniq])
     foreign = is_foreign(r)

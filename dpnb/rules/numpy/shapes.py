@@ -415,8 +415,8 @@ def roll_rrule(a, shift, axis=None):
     y = np.roll(a, shift, axis)
 
     def roll_pullback(y_bar):
-        back = -asarray(shift)
-        return None, to_like(np.roll(y_bar, back if back.ndim else int(back), axis), a), None, None
+        back = -asarray(shift)  # (np.ndim: a NumPy scalar, whose attributes a second derivative would not read)
+        return None, to_like(np.roll(y_bar, back if np.ndim(back) else int(back), axis), a), None, None
 
     return y, roll_pullback
 
