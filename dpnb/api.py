@@ -370,6 +370,9 @@ def _run_joined(f, joined, args):
 # a gradient being differentiated (a second derivative) takes the general path, whose every step
 # dpnb can differentiate
 registry.register(_direct, runtime.as_inner(lambda f, args, with_value, watch=None, forward=True: None))
+# and so does a gradient with respect to `Params` (plain code's runner has a loop with an `else`
+# that the transform refuses)
+registry.register(_plain.params_run, runtime.as_inner(lambda f, ps, value=False: None))
 
 
 def _backward(ctx, pb, dy, args):
