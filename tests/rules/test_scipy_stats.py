@@ -21,6 +21,7 @@ from dpnb.testing import gradcheck  # noqa: E402
 
 F32 = np.float32
 CONTINUOUS = ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf")
+INVERSE = ("ppf", "isf")
 DISCRETE = ("pmf", "logpmf", "cdf", "logcdf", "sf", "logsf")
 FROZEN = type(ss.norm())
 DISCRETE_FROZEN = type(ss.poisson(1.0))
@@ -55,6 +56,16 @@ for _m in CONTINUOUS:
         C(getattr(ss.rv_continuous, _m), ss.norm, A((3,)), S("small"), S("pos"), rtol=1e-4),
         C(getattr(ss.rv_continuous, _m), ss.gamma, A((3,), "gt1"), 2.5 if "pdf" in _m else 3, rtol=1e-4),
         C(getattr(FROZEN, _m), ss.t(3.5, 0.2, 1.5), A((3,)), rtol=1e-4),
+    ]
+for _name, (_x, _dshapes, _cshapes, _loc, _scale) in SPECS.items():
+    for _m in INVERSE:  # of probabilities in (0.1, 0.55); integer shapes (a float one has no derivative)
+        _f = getattr(getattr(ss, _name), _m)
+        CASES += [C(_f, A((3,), "tiny"), *_cshapes, _loc, _scale, rtol=1e-4), C(_f, A((3,), "tiny"), *_cshapes, rtol=1e-4)]
+for _m in INVERSE:
+    CASES += [
+        C(getattr(ss.norm, _m), S("tiny"), loc=0.5, scale=2.0, rtol=1e-4),
+        C(getattr(ss.rv_continuous, _m), ss.norm, A((3,), "tiny"), S("small"), S("pos"), rtol=1e-4),
+        C(getattr(FROZEN, _m), ss.t(4, 0.2, 1.5), A((3,), "tiny"), rtol=1e-4),
     ]
 CASES += [
     C(ss.norm.logpdf, A((3,), "real", F32), S("small"), rtol=2e-3, atol=2e-4),
@@ -293,3 +304,11 @@ def test_dirichlet_gradient_in_all_components_is_the_formulas():
     assert scipy.special.xlogy(alpha - 1, x).sum() - ss.dirichlet.logpdf(x, alpha) == pytest.approx(
         scipy.special.gammaln(alpha).sum() - scipy.special.gammaln(alpha.sum())
     )
+
+
+def test_a_quantile_of_a_float_shape_refuses_its_derivative():
+    with pytest.raises(DifferentiationError, match="shape"):
+        gradient(lambda a: float(ss.gamma.ppf(0.3, a)), 2.5)
+    # and the quantile's gradient in q and scale, through gradient, against differences
+    f = lambda q, s: float(np.sum(ss.gamma.ppf(q, 3, 0.1, s) ** 2))  # noqa: E731
+    assert gradcheck(f, np.array([0.2, 0.7]), 1.5)

@@ -1,5 +1,5 @@
 """Rules for the univariate distributions of `scipy.stats`: `pdf`, `logpdf`, `cdf`, `logcdf`, `sf`,
-`logsf` of `norm`, `t`, `gamma`, `beta`, `chi2`, and `pmf`, `logpmf`, `cdf`, `logcdf`, `sf`, `logsf`
+`logsf`, `ppf`, `isf` of `norm`, `t`, `gamma`, `beta`, `chi2`, and `pmf`, `logpmf`, `cdf`, `logcdf`, `sf`, `logsf`
 of `poisson`, with respect to the point and every parameter.
 
 `scipy.stats.norm` is an instance and `scipy.stats.norm.pdf` a bound method; a rule is
@@ -24,6 +24,8 @@ Derivatives (z = (x - loc) / scale, f0 the standard density):
   regularized incomplete gamma or beta function in its parameter, the t cdf in df) has no
   closed form: a `NotImplementedTangent`, which raises if that cotangent is used (an
   integer-valued shape, such as `t.cdf(x, 4)`'s degrees of freedom, gets no cotangent);
+- ppf (isf), the inverse of cdf (sf): d/dq = 1 / pdf(y) (its negative), d/dloc = 1, d/dscale =
+  (y - loc) / scale; a shape's derivative goes through the cdf's, a `NotImplementedTangent`;
 - poisson: d/dmu logpmf = k/mu - 1; d/dmu cdf(k) = -pmf(floor(k)); the point `k` and `loc`
   are integer-valued: no cotangent.
 Outside the support (where the density is 0) every derivative is 0.
@@ -40,7 +42,7 @@ from ...tangents import Tangent
 from .. import registry
 from ._util import NotImplementedTangent, is_integer_valued, named, unbroadcast_to
 
-CONTINUOUS = ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf")
+CONTINUOUS = ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf")
 DISCRETE = ("pmf", "logpmf", "cdf", "logcdf", "sf", "logsf")
 NO_SHAPE_DERIVATIVE = "the derivative of a distribution function with respect to a shape parameter has no closed form"
 
@@ -128,6 +130,15 @@ def _continuous_partials(fam, method, v, y):
     dist = fam.dist
     shapes = [np.asarray(v[s], dtype=float) for s in fam.shapes]
     x, loc, scale = (np.asarray(v[k], dtype=float) for k in ("x", "loc", "scale"))
+    if method in ("ppf", "isf"):
+        # the inverse of cdf (of sf): d/dq = ±1 / pdf at the result, and y = loc + scale · z
+        with np.errstate(divide="ignore", invalid="ignore"):
+            yv = np.asarray(y, dtype=float)
+            slope = 1.0 / dist.pdf(yv, *shapes, loc, scale)
+            out = {"x": slope if method == "ppf" else -slope, "loc": np.ones_like(yv), "scale": (yv - loc) / scale}
+        for name in fam.shapes:
+            out[name] = None  # through the cdf's derivative in the shape: no closed form
+        return out
     z = (x - loc) / scale
     inside = fam.inside(z, *shapes)
     zs = np.where(inside, z, 0.5)  # 0.5 lies inside every support: no warnings outside
