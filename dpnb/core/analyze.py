@@ -460,10 +460,25 @@ class Analysis:
         if r is registry.CONSTANT:
             return True
         if r is not None and not getattr(r, "mutates", False) and not isinstance(f, (types.FunctionType, type)):
-            return True
+            # Python's own functions (`abs`, `sorted`, `max`, `map`, `math.prod`) call the methods
+            # of a class of the user's, and a key or predicate of the user's, as the user's code:
+            # what those change is followed (the pullback runs though the result gets no cotangent)
+            return not (_calls_back(f) and any(self.may_run_users(a) for a in self.call_args(v)))
         if r is None and _is_c_callable(f) and not any(self.atom_active(a) for a in self.call_args(v)):
             return True
         return False
+
+    def may_run_users(self, a):
+        """Whether a builtin given atom `a` may run code of the user's: `a` may be (or hold) an
+        object of a class of the user's, or be a function of the user's (a key, a predicate)."""
+        if not isinstance(a, ast.Name):
+            return False
+        if self.atom_kind(a) == "any":
+            return True
+        if self.is_local(a.id) or self.is_cell(a.id):
+            return False
+        found, value = self.lookup_global(a.id)
+        return found and isinstance(value, (types.FunctionType, types.MethodType))
 
     def callee_is_constant(self, v):
         f = self.callee_value(v.func)
@@ -494,6 +509,16 @@ def _writes_by_position(v, f):
 def _is_truth(v):
     """Whether expression `v` is a test's truth (`__dpnb_truth__(a)`, see `normalize.TRUTH`)."""
     return type(v) is ast.Call and type(v.func) is ast.Name and v.func.id == TRUTH
+
+
+#: the modules of Python's own functions that call back into the code they are given
+_CALLING_BACK = frozenset({"builtins", "math", "cmath", "operator", "_operator", "functools", "_functools", "itertools"})
+
+
+def _calls_back(f):
+    """A function of C of Python's own that may call a method of a class of the user's, or a
+    function it is given (not NumPy's, whose rules see arrays)."""
+    return _is_c_callable(f) and not isinstance(f, np.ufunc) and getattr(f, "__module__", None) in _CALLING_BACK
 
 
 def _is_c_callable(f):

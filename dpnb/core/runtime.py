@@ -239,7 +239,7 @@ def _rule_call(rule, f, args):
         if ctx.heap:
             y_bar = H.take_deep(ctx, y, y_bar)
         if y_bar is None:
-            return _nones(len(args) + 1)
+            return none_run(pb, len(args) + 1)  # (one that called the user's code runs: `_Wrapped`)
         return pb(y_bar)
 
     return y, _Wrapped(rule_result_pullback)
@@ -300,8 +300,11 @@ def call_kw(f, args, kwargs):
         if ctx is not None and ctx.heap:
             y_bar = H.take_deep(ctx, y, y_bar)
         if y_bar is None:
-            return None, None, None
-        bars = pb(y_bar)
+            if not _accepts_none(pb):
+                return None, None, None
+            bars = pb(None)  # a rule that called the user's code (a key): what it changed
+        else:
+            bars = pb(y_bar)
         kw_bar = None
         if len(bars) == m + 2 and isinstance(bars[-1], dict):
             kw_bar = dict(bars[-1])
