@@ -83,6 +83,8 @@ def _is_constant_value(v):
     return False
 
 
+#: the comparisons a class's own method answers (`is` and `in` give a bool)
+_ORDERING = (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq, ast.NotEq)
 _REAL_RESULT_MODULES = ("math",)
 _REAL_RESULT = {abs, float, round, min, max, int, len, math.fsum}
 
@@ -283,10 +285,17 @@ class Analysis:
             kind = "real" if "num" not in (k1, k2) else "num"
             return kind, active
         if isinstance(v, ast.UnaryOp):
+            if isinstance(v.op, ast.Invert) and self.atom_kind(v.operand) == "any":
+                # `~a` of an object of the user's: its `__invert__`, whose result may carry gradients
+                return "any", self.atom_active(v.operand)
             if isinstance(v.op, (ast.Not, ast.Invert)):
                 return "const", False
             return self.atom_kind(v.operand), self.atom_active(v.operand)
         if isinstance(v, ast.Compare):
+            operands = [v.left, v.comparators[0]]
+            if len(v.ops) == 1 and type(v.ops[0]) in _ORDERING and "any" in map(self.atom_kind, operands):
+                # `a < b` of an object of the user's: its `__lt__`, which may return anything
+                return "any", any(map(self.atom_active, operands))
             return "const", False
         if isinstance(v, ast.Attribute):
             if v.attr in NONDIFF_ATTRIBUTES:

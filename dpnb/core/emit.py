@@ -836,6 +836,13 @@ class Emitter:
             if isinstance(v.op, ast.Not) and self._maybe_object(v.operand):
                 # `not a`: its class's `__bool__` or `__len__` may be the user's code (`runtime.truth`)
                 return self._implicit(s, name, "not_", v.operand)
+            if isinstance(v.op, ast.Invert) and self._maybe_object(v.operand):
+                # `~a`: its class's `__invert__` may be the user's code, whose result may carry
+                # gradients (ints and boolean arrays give none)
+                extra = {"shape": "call", "nbars": 2, "slots": [(1, v.operand)], "op": "invert", "always": True}
+                if wanted:
+                    extra["deep"] = True
+                return Form("helper", self.make(f"{name}_pb", s), False, extra)
             if type(v.op) not in _UNARY:
                 return Form("plain")
             if not wanted and not self._maybe_user(v.operand):
@@ -850,6 +857,8 @@ class Emitter:
                 # user's code: run as such, its pullback run though a bool has no cotangent
                 extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.comparators[0])],
                          "op": _COMPARE[type(v.ops[0])], "always": True}
+                if wanted:
+                    extra["deep"] = True  # (a result that is an object: its cotangent in the heap)
                 return Form("helper", self.make(f"{name}_pb", s), False, extra)
             if len(v.ops) == 1 and type(v.ops[0]) in (ast.In, ast.NotIn) and self._maybe_object(v.comparators[0]):
                 # `x in a`: `a`'s class's `__contains__` may be the user's code, run as such

@@ -217,11 +217,12 @@ def _real_arrays(a, b):
     return True
 
 
-def _python_operator(a, b, name, rname, sourced=False):
+def _python_operator(a, b, name, rname, sourced=False, compare=False):
     """`a <op> b` by the classes' own Python methods `name` / reflected `rname`, in Python's order
     (a subclass's reflected method first): (y, pullback), or None where none applies (none is a
     Python function, or each gave NotImplemented). With `sourced`, a method made from a string (a
-    dataclass's) counts as none."""
+    dataclass's) counts as none. A comparison (`compare`) tries the reflected method of an operand
+    of the same class too (`a > b` asks `b.__lt__(a)` where `a` has no `__gt__`)."""
     from .runtime import _class_attr, _Wrapped, call, none_run
 
     ta, tb = type(a), type(b)
@@ -229,7 +230,7 @@ def _python_operator(a, b, name, rname, sourced=False):
     if tb is not ta and issubclass(tb, ta) and _class_attr(tb, rname) is not None:
         order.append(("r", tb))
     order.append(("l", ta))
-    if tb is not ta:
+    if tb is not ta or compare:
         order.append(("r", tb))
     for side, t in order:
         meth = _class_attr(t, name if side == "l" else rname)
@@ -463,7 +464,7 @@ def _compare(opfunc, name, rname):
 
     def compare(a, b):
         if _is_user(a) or _is_user(b):
-            got = _python_operator(a, b, name, rname, sourced=True)  # (a dataclass's run as written)
+            got = _python_operator(a, b, name, rname, sourced=True, compare=True)  # (a dataclass's run as written)
             if got is not None:
                 return got
         return opfunc(a, b), _no_bars
@@ -584,8 +585,20 @@ for _name, _op, _l, _r in _OPS:
     BINOPS[_name + "_right"] = _binop(_op, _l, _r, 2)
     INPLACE["i" + _name] = _inplace(_name, BINOPS[_name])
 
+
+def invert(a):
+    """`~a`: a class's own `__invert__` run as the user's code; anything else (an int, a boolean
+    array) as Python does, with no cotangent."""
+    from .runtime import _class_attr, call
+
+    if not is_foreign(a) and isinstance(_class_attr(type(a), "__invert__"), _FunctionType):
+        return call(_class_attr(type(a), "__invert__"), a)
+    return ~a, _no_bar
+
+
 UNOPS = {
     "neg": _unop(operator.neg, "__neg__"),
+    "invert": invert,
     "pos": _unop(operator.pos, "__pos__"),
     "log_base": log_base,
     "truth": truth,
