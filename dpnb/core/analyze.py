@@ -19,6 +19,7 @@ import ast
 import builtins
 import fractions
 import math
+import operator
 import types
 
 import numpy as np
@@ -27,6 +28,7 @@ from ..rules import registry
 from ..rules.registry import _hashable
 from .astlib import walk
 from .parse import reject_unsupported  # noqa: F401
+from .operators import IMPLICIT_METHODS
 from .normalize import ITER_BUILDER, SET_BUILDER, TRUTH, Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import assigned_names, child_blocks, free_vars, target_names, walk_stmts
 
@@ -467,7 +469,8 @@ class Analysis:
             return False  # `np.sin(a, out)`, `np.dot(a, b, out)`: the output given by position
         r = registry.lookup(f)
         if r is registry.CONSTANT:
-            return True
+            # `str(a)`, `hash(a)`, `int(a)`: the method Python calls may be the user's code
+            return not (f in _ANSWERED_BY_METHODS and any(self.may_run_users(a) for a in self.call_args(v)))
         if r is not None and not getattr(r, "mutates", False) and not isinstance(f, (types.FunctionType, type)):
             # Python's own functions (`abs`, `sorted`, `max`, `map`, `math.prod`) call the methods
             # of a class of the user's, and a key or predicate of the user's, as the user's code:
@@ -522,6 +525,10 @@ def _is_truth(v):
 
 #: the modules of Python's own functions that call back into the code they are given
 _CALLING_BACK = frozenset({"builtins", "math", "cmath", "operator", "_operator", "functools", "_functools", "itertools"})
+
+
+#: builtins Python answers with a method of the object's class (`operators.IMPLICIT_METHODS`)
+_ANSWERED_BY_METHODS = frozenset(IMPLICIT_METHODS) | {len, bool, operator.truth, print}
 
 
 def _calls_back(f):

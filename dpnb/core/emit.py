@@ -880,10 +880,15 @@ class Emitter:
             if wanted and keys is not None and any(self.wants(k) for k in keys):
                 # a key that carries gradients (np.r_[a, b]): its cotangent goes back too
                 slots = [(1, v.value)] + [(i + 2, k) for i, k in enumerate(keys)]
-                return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"})
+                extra = {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"}
+                if any(map(self._maybe_object, keys)):
+                    extra["always"] = True  # (a key's `__index__` may be the user's code)
+                return Form("helper", self.make(f"{name}_pb", s), False, extra)
             extra = {"shape": "single", "nbars": None, "obj": v.value, "op": "getitem"}
             if not wanted:
                 extra["unread"] = True  # (read for `__getitem__`'s own effects)
+            elif keys is not None and any(map(self._maybe_object, keys)):
+                extra["always"] = True  # (a key's `__index__` may be the user's code)
             return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.value))
         if isinstance(v, ast.Call):
             return self.call_form(s, name, v, wanted)
@@ -935,7 +940,7 @@ class Emitter:
         pure = an.callee_is_pure(v) and not method and not getattr(v, "dpnb_out", False)
         if not wanted and pure:
             return Form("plain")
-        if an.callee_is_constant(v) and not method and not getattr(v, "dpnb_out", False):
+        if pure and an.callee_is_constant(v):
             return Form("plain")
         effect = not pure
         if effect:
