@@ -19,6 +19,7 @@ import ast
 import builtins
 import fractions
 import math
+import operator
 import types
 
 import numpy as np
@@ -27,6 +28,7 @@ from ..rules import registry
 from ..rules.registry import _hashable
 from .astlib import walk
 from .parse import reject_unsupported  # noqa: F401
+from .operators import IMPLICIT_METHODS
 from .normalize import ITER_BUILDER, SET_BUILDER, TRUTH, Append, DictBuild, ListBuild, Native, SetKey
 from .ssa import assigned_names, child_blocks, free_vars, target_names, walk_stmts
 
@@ -83,6 +85,8 @@ def _is_constant_value(v):
     return False
 
 
+#: the comparisons a class's own method answers (`is` and `in` give a bool)
+_ORDERING = (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq, ast.NotEq)
 _REAL_RESULT_MODULES = ("math",)
 _REAL_RESULT = {abs, float, round, min, max, int, len, math.fsum}
 
@@ -283,10 +287,17 @@ class Analysis:
             kind = "real" if "num" not in (k1, k2) else "num"
             return kind, active
         if isinstance(v, ast.UnaryOp):
+            if isinstance(v.op, ast.Invert) and self.atom_kind(v.operand) == "any":
+                # `~a` of an object of the user's: its `__invert__`, whose result may carry gradients
+                return "any", self.atom_active(v.operand)
             if isinstance(v.op, (ast.Not, ast.Invert)):
                 return "const", False
             return self.atom_kind(v.operand), self.atom_active(v.operand)
         if isinstance(v, ast.Compare):
+            operands = [v.left, v.comparators[0]]
+            if len(v.ops) == 1 and type(v.ops[0]) in _ORDERING and "any" in map(self.atom_kind, operands):
+                # `a < b` of an object of the user's: its `__lt__`, which may return anything
+                return "any", any(map(self.atom_active, operands))
             return "const", False
         if isinstance(v, ast.Attribute):
             if v.attr in NONDIFF_ATTRIBUTES:
@@ -458,12 +469,28 @@ class Analysis:
             return False  # `np.sin(a, out)`, `np.dot(a, b, out)`: the output given by position
         r = registry.lookup(f)
         if r is registry.CONSTANT:
-            return True
+            # `str(a)`, `hash(a)`, `int(a)`: the method Python calls may be the user's code
+            return not (f in _ANSWERED_BY_METHODS and any(self.may_run_users(a) for a in self.call_args(v)))
         if r is not None and not getattr(r, "mutates", False) and not isinstance(f, (types.FunctionType, type)):
-            return True
+            # Python's own functions (`abs`, `sorted`, `max`, `map`, `math.prod`) call the methods
+            # of a class of the user's, and a key or predicate of the user's, as the user's code:
+            # what those change is followed (the pullback runs though the result gets no cotangent)
+            return not (_calls_back(f) and any(self.may_run_users(a) for a in self.call_args(v)))
         if r is None and _is_c_callable(f) and not any(self.atom_active(a) for a in self.call_args(v)):
             return True
         return False
+
+    def may_run_users(self, a):
+        """Whether a builtin given atom `a` may run code of the user's: `a` may be (or hold) an
+        object of a class of the user's, or be a function of the user's (a key, a predicate)."""
+        if not isinstance(a, ast.Name):
+            return False
+        if self.atom_kind(a) == "any":
+            return True
+        if self.is_local(a.id) or self.is_cell(a.id):
+            return False
+        found, value = self.lookup_global(a.id)
+        return found and isinstance(value, (types.FunctionType, types.MethodType))
 
     def callee_is_constant(self, v):
         f = self.callee_value(v.func)
@@ -494,6 +521,20 @@ def _writes_by_position(v, f):
 def _is_truth(v):
     """Whether expression `v` is a test's truth (`__dpnb_truth__(a)`, see `normalize.TRUTH`)."""
     return type(v) is ast.Call and type(v.func) is ast.Name and v.func.id == TRUTH
+
+
+#: the modules of Python's own functions that call back into the code they are given
+_CALLING_BACK = frozenset({"builtins", "math", "cmath", "operator", "_operator", "functools", "_functools", "itertools"})
+
+
+#: builtins Python answers with a method of the object's class (`operators.IMPLICIT_METHODS`)
+_ANSWERED_BY_METHODS = frozenset(IMPLICIT_METHODS) | {len, bool, operator.truth, print}
+
+
+def _calls_back(f):
+    """A function of C of Python's own that may call a method of a class of the user's, or a
+    function it is given (not NumPy's, whose rules see arrays)."""
+    return _is_c_callable(f) and not isinstance(f, np.ufunc) and getattr(f, "__module__", None) in _CALLING_BACK
 
 
 def _is_c_callable(f):

@@ -836,6 +836,13 @@ class Emitter:
             if isinstance(v.op, ast.Not) and self._maybe_object(v.operand):
                 # `not a`: its class's `__bool__` or `__len__` may be the user's code (`runtime.truth`)
                 return self._implicit(s, name, "not_", v.operand)
+            if isinstance(v.op, ast.Invert) and self._maybe_object(v.operand):
+                # `~a`: its class's `__invert__` may be the user's code, whose result may carry
+                # gradients (ints and boolean arrays give none)
+                extra = {"shape": "call", "nbars": 2, "slots": [(1, v.operand)], "op": "invert", "always": True}
+                if wanted:
+                    extra["deep"] = True
+                return Form("helper", self.make(f"{name}_pb", s), False, extra)
             if type(v.op) not in _UNARY:
                 return Form("plain")
             if not wanted and not self._maybe_user(v.operand):
@@ -850,6 +857,8 @@ class Emitter:
                 # user's code: run as such, its pullback run though a bool has no cotangent
                 extra = {"shape": "call", "nbars": 3, "slots": [(1, v.left), (2, v.comparators[0])],
                          "op": _COMPARE[type(v.ops[0])], "always": True}
+                if wanted:
+                    extra["deep"] = True  # (a result that is an object: its cotangent in the heap)
                 return Form("helper", self.make(f"{name}_pb", s), False, extra)
             if len(v.ops) == 1 and type(v.ops[0]) in (ast.In, ast.NotIn) and self._maybe_object(v.comparators[0]):
                 # `x in a`: `a`'s class's `__contains__` may be the user's code, run as such
@@ -871,10 +880,15 @@ class Emitter:
             if wanted and keys is not None and any(self.wants(k) for k in keys):
                 # a key that carries gradients (np.r_[a, b]): its cotangent goes back too
                 slots = [(1, v.value)] + [(i + 2, k) for i, k in enumerate(keys)]
-                return Form("helper", self.make(f"{name}_pb", s), False, {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"})
+                extra = {"shape": "call", "nbars": len(keys) + 2, "slots": slots, "op": "getitem_key"}
+                if any(map(self._maybe_object, keys)):
+                    extra["always"] = True  # (a key's `__index__` may be the user's code)
+                return Form("helper", self.make(f"{name}_pb", s), False, extra)
             extra = {"shape": "single", "nbars": None, "obj": v.value, "op": "getitem"}
             if not wanted:
                 extra["unread"] = True  # (read for `__getitem__`'s own effects)
+            elif keys is not None and any(map(self._maybe_object, keys)):
+                extra["always"] = True  # (a key's `__index__` may be the user's code)
             return Form("helper", self.make(f"{name}_pb", s), False, self._user_operands(extra, wanted, v.value))
         if isinstance(v, ast.Call):
             return self.call_form(s, name, v, wanted)
@@ -926,7 +940,7 @@ class Emitter:
         pure = an.callee_is_pure(v) and not method and not getattr(v, "dpnb_out", False)
         if not wanted and pure:
             return Form("plain")
-        if an.callee_is_constant(v) and not method and not getattr(v, "dpnb_out", False):
+        if pure and an.callee_is_constant(v):
             return Form("plain")
         effect = not pure
         if effect:

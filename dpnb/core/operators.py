@@ -217,11 +217,12 @@ def _real_arrays(a, b):
     return True
 
 
-def _python_operator(a, b, name, rname, sourced=False):
+def _python_operator(a, b, name, rname, sourced=False, compare=False):
     """`a <op> b` by the classes' own Python methods `name` / reflected `rname`, in Python's order
     (a subclass's reflected method first): (y, pullback), or None where none applies (none is a
     Python function, or each gave NotImplemented). With `sourced`, a method made from a string (a
-    dataclass's) counts as none."""
+    dataclass's) counts as none. A comparison (`compare`) tries the reflected method of an operand
+    of the same class too (`a > b` asks `b.__lt__(a)` where `a` has no `__gt__`)."""
     from .runtime import _class_attr, _Wrapped, call, none_run
 
     ta, tb = type(a), type(b)
@@ -229,7 +230,7 @@ def _python_operator(a, b, name, rname, sourced=False):
     if tb is not ta and issubclass(tb, ta) and _class_attr(tb, rname) is not None:
         order.append(("r", tb))
     order.append(("l", ta))
-    if tb is not ta:
+    if tb is not ta or compare:
         order.append(("r", tb))
     for side, t in order:
         meth = _class_attr(t, name if side == "l" else rname)
@@ -463,7 +464,7 @@ def _compare(opfunc, name, rname):
 
     def compare(a, b):
         if _is_user(a) or _is_user(b):
-            got = _python_operator(a, b, name, rname, sourced=True)  # (a dataclass's run as written)
+            got = _python_operator(a, b, name, rname, sourced=True, compare=True)  # (a dataclass's run as written)
             if got is not None:
                 return got
         return opfunc(a, b), _no_bars
@@ -533,7 +534,11 @@ def contains(x, a):
     taken as a test takes it. Pullback: (None, x's cotangent, a's)."""
     meth = _users_method(a, "__contains__")
     if meth is None:
-        return x in a, _no_bars
+        from .runtime import _class_attr
+
+        if _users_method(a, "__iter__") is None or _class_attr(type(a), "__contains__") is not None:
+            return x in a, _no_bars
+        return _contains_by_iter(x, a)
     from .runtime import _Wrapped, call, none_run
 
     y, pb = call(meth, a, x)
@@ -547,6 +552,24 @@ def contains(x, a):
     return t, _Wrapped(contains_pullback)
 
 
+def _contains_by_iter(x, a):
+    """`x in a` of a class with its own `__iter__` and no `__contains__`: its `__iter__` run as the
+    user's code, then its items compared with `x` as Python does (a test: no cotangent)."""
+    from .runtime import _Wrapped, call, none_run
+
+    it, pb = call(_users_method(a, "__iter__"), a)
+    from ..rules.python._iterables import Source
+
+    src = Source(it)
+    found = any(v is x or v == x for v in src)
+
+    def contains_iter_pullback(y_bar):
+        src.bar({})
+        return None, None, none_run(pb, 2)[1]
+
+    return found, _Wrapped(contains_iter_pullback)
+
+
 def not_in(x, a):
     """`x not in a` (see `contains`)."""
     y, pb = contains(x, a)
@@ -555,6 +578,78 @@ def not_in(x, a):
 
 def _no_bar(y_bar):
     return None, None
+
+
+#: builtins Python answers with a method of the object's class: the methods it looks for, in
+#: order, each with the type its result must have (None: any) and the type Python makes of it
+_INT, _FLOAT, _STR = ("__index__", int, int), ("__float__", float, float), ("__repr__", str, str)
+IMPLICIT_METHODS = {
+    float: (_FLOAT, ("__index__", int, float)), int: (("__int__", int, int), _INT),
+    complex: (("__complex__", complex, complex), ("__float__", float, complex), ("__index__", int, complex)),
+    operator.index: (_INT,), str: (("__str__", str, str), _STR), repr: (_STR,),
+    format: (("__format__", str, str), ("__str__", str, str), _STR), hash: (("__hash__", int, hash),),
+    round: (("__round__", None, None),), math.floor: (("__floor__", None, None),),
+    math.ceil: (("__ceil__", None, None),), math.trunc: (("__trunc__", None, None),),
+}
+
+
+def print_(f, *args, **kwargs):
+    """`print(a, ...)`: the `__str__` (or `__repr__`) of each object of a class of the user's run as
+    the user's code (`implicit_call`), the strings printed as Python prints them."""
+    from .runtime import _Wrapped, none_run
+
+    shown, pbs = [], []
+    for a in args:
+        got = implicit_call(str, a) if _is_user(a) else None
+        shown.append(a if got is None else got[0])
+        if got is not None:
+            pbs.append(got[1])
+    print(*shown, **kwargs)
+
+    def print_pullback(y_bar):
+        for pb in reversed(pbs):
+            none_run(pb, 2)
+        return (None,) * (len(args) + 1)
+
+    return None, _Wrapped(print_pullback)
+
+
+def implicit_call(f, a, *rest):
+    """`f(a, ...)` (`float(a)`, `str(a)`, `hash(a)`, `format(a, spec)`, ...) where `a`'s class has
+    the method Python calls for it as the user's code: that method run as such (what it changes,
+    it changes in the gradient's sight; its result's cotangent goes back through it), (y,
+    pullback(y_bar) -> (None, a_bar, ...)); None where Python would call no method of the user's."""
+    from .runtime import _class_attr
+
+    for name, want, make in IMPLICIT_METHODS[f]:
+        meth = _users_method(a, name)
+        if meth is not None:
+            break
+        if _class_attr(type(a), name) not in (None, getattr(object, name, None)):
+            return None  # a method Python calls that is not the user's (a library's, a C type's)
+    else:
+        return None
+    if name in ("__str__", "__repr__") and f is format and rest and rest[0]:
+        return None  # (object.__format__ refuses a format spec: Python's own error)
+    from .runtime import _Wrapped, call, none_run
+
+    args = rest if name in ("__format__", "__round__") else ()
+    y, pb = call(meth, a, *args)
+    if want is not None:
+        if not isinstance(y, want):
+            raise TypeError(f"{type(a).__name__}.{name} returned non-{want.__name__} (type {type(y).__name__})")
+        if type(y) is not make:
+            y = make(y)  # (`complex(a)` of an `__float__`; Python's hash of the int `__hash__` gave)
+    n = len(args) + 2
+    real = make is complex and want is not complex  # (the real part of the cotangent is the method's)
+
+    def implicit_pullback(y_bar):
+        if real and y_bar is not None:
+            y_bar = y_bar.real
+        bars = pb(y_bar) if y_bar is not None else none_run(pb, n)
+        return (None, bars[1]) + tuple(bars[2:]) + (None,) * (len(rest) - len(args))
+
+    return y, _Wrapped(implicit_pullback)
 
 
 #: comparisons: (helper name, method, reflected method, operator)
@@ -584,8 +679,20 @@ for _name, _op, _l, _r in _OPS:
     BINOPS[_name + "_right"] = _binop(_op, _l, _r, 2)
     INPLACE["i" + _name] = _inplace(_name, BINOPS[_name])
 
+
+def invert(a):
+    """`~a`: a class's own `__invert__` run as the user's code; anything else (an int, a boolean
+    array) as Python does, with no cotangent."""
+    from .runtime import _class_attr, call
+
+    if not is_foreign(a) and isinstance(_class_attr(type(a), "__invert__"), _FunctionType):
+        return call(_class_attr(type(a), "__invert__"), a)
+    return ~a, _no_bar
+
+
 UNOPS = {
     "neg": _unop(operator.neg, "__neg__"),
+    "invert": invert,
     "pos": _unop(operator.pos, "__pos__"),
     "log_base": log_base,
     "truth": truth,
@@ -602,7 +709,7 @@ user_abs = _unop(operator.abs, "__abs__")
 #: (`operator.floordiv(a, 2)`, `functools.reduce(operator.mul, objects)`, `~a`): the helpers the
 #: transform writes for the operators themselves, which run the class's own methods
 ON_OBJECTS = {
-    operator.neg: UNOPS["neg"], operator.pos: UNOPS["pos"], operator.abs: user_abs,
+    operator.neg: UNOPS["neg"], operator.pos: UNOPS["pos"], operator.abs: user_abs, operator.truth: truth,
     operator.invert: _unop(operator.invert, "__invert__"), operator.inv: _unop(operator.inv, "__invert__"),
 }
 for _name, _op, _l, _r in _OPS:

@@ -175,6 +175,12 @@ def call(f, *args):
         adj = _adjoint(f, args)
         if adj is not None:
             return adj(*args)
+    if args and (type(f) is _BuiltinMethod or type(f) is type) and f in _IMPLICIT and any(map(_OPERATORS._is_user, args)):
+        # `float(a)`, `str(a)`, `len(a)` (given to `map`, ...): the method Python calls for it,
+        # where it is the user's, run as the user's code
+        got = _IMPLICIT[f](f, *args)
+        if got is not None:
+            return got
     rule = _lookup(f)
     if rule is not None:
         if type(f) is _BuiltinMethod and f in _OPERATORS.ON_OBJECTS and any(map(_OPERATORS._is_user, args)):
@@ -239,7 +245,7 @@ def _rule_call(rule, f, args):
         if ctx.heap:
             y_bar = H.take_deep(ctx, y, y_bar)
         if y_bar is None:
-            return _nones(len(args) + 1)
+            return none_run(pb, len(args) + 1)  # (one that called the user's code runs: `_Wrapped`)
         return pb(y_bar)
 
     return y, _Wrapped(rule_result_pullback)
@@ -260,6 +266,10 @@ def call_kw(f, args, kwargs):
                 return _as_keyword_protocol(adj(*args), len(args))
         if _lookup(f) is None:
             return _transform_kw(f, tuple(args), kwargs)
+    if f is print and any(map(_OPERATORS._is_user, args)):
+        # `print(a, end="")`: the `__str__` of an object of the user's run as the user's code
+        y, pb = _OPERATORS.print_(f, *args, **kwargs)
+        return y, _Wrapped(lambda y_bar: (None, pb(None)[1:], None))
     rule = _lookup(f)
     if rule is None:
         return _call_other(f, tuple(args), kwargs)
@@ -300,8 +310,11 @@ def call_kw(f, args, kwargs):
         if ctx is not None and ctx.heap:
             y_bar = H.take_deep(ctx, y, y_bar)
         if y_bar is None:
-            return None, None, None
-        bars = pb(y_bar)
+            if not _accepts_none(pb):
+                return None, None, None
+            bars = pb(None)  # a rule that called the user's code (a key): what it changed
+        else:
+            bars = pb(y_bar)
         kw_bar = None
         if len(bars) == m + 2 and isinstance(bars[-1], dict):
             kw_bar = dict(bars[-1])
@@ -1327,7 +1340,11 @@ def getitem(obj, idx):
                 return tuple(bar)
 
             return y, sequence_slice_pullback
+        if _OPERATORS._users_method(idx, "__index__") is not None:
+            return _by_index(obj, idx)
     elif t is np.ndarray:
+        if type(idx) not in _PLAIN_KEYS and _OPERATORS._users_method(idx, "__index__") is not None:
+            return _by_index(obj, idx)
         y = obj[idx]
         basic = M._is_basic_index(idx)
 
@@ -1389,10 +1406,33 @@ def getitem(obj, idx):
     return y, getitem_rule_pullback
 
 
+_PLAIN_KEYS = frozenset({int, slice, tuple, np.ndarray, list, type(None), type(Ellipsis), np.int64})
+
+
+def _by_index(obj, idx):
+    """`obj[idx]` of a list, tuple or array where `idx`'s class has its own `__index__`: run as
+    the user's code (what it changes, it changes in the gradient's sight), then the item read."""
+    i, ipb = call(_OPERATORS._users_method(idx, "__index__"), idx)
+    y, pb = getitem(obj, operator.index(i))
+
+    def index_getitem_pullback(y_bar):
+        none_run(ipb, 2)  # (the key's cotangent, an object's, is in the heap)
+        return pb(y_bar) if y_bar is not None else None
+
+    return y, _Wrapped(index_getitem_pullback)
+
+
 def getitem_key(obj, is_tuple, *keys):
     """obj[key] where the key itself carries gradients (`np.r_[a, b]`): (y, pullback(y_bar) ->
     (None, obj_bar, key_0_bar, ...))."""
     key = keys if is_tuple else keys[0]
+    if not is_tuple and type(obj) in (list, tuple, np.ndarray) and _OPERATORS._users_method(key, "__index__") is not None:
+        y, pb = _by_index(obj, key)
+
+        def index_key_pullback(y_bar):
+            return None, pb(y_bar), None
+
+        return y, _Wrapped(index_key_pullback)
     meth = getattr(type(obj), "__getitem__", None)
     rule = RULES.get(meth) if meth is not None else None
     if rule is None and _is_user(obj) and isinstance(_class_attr(type(obj), "__getitem__"), _FunctionType):
@@ -2533,6 +2573,13 @@ def unbound(name):
 
 from . import operators as _OPERATORS  # noqa: E402
 from .operators import BINOPS, INPLACE, UNOPS  # noqa: E402
+
+#: builtins Python answers with a method of the object's class: f -> helper(f, *args), which gives
+#: None where the class's method is not the user's
+_IMPLICIT = dict.fromkeys(_OPERATORS.IMPLICIT_METHODS, _OPERATORS.implicit_call)
+_IMPLICIT[len] = lambda f, a: _OPERATORS.len_of(a)
+_IMPLICIT[bool] = lambda f, a: _OPERATORS.truth(a)
+_IMPLICIT[print] = _OPERATORS.print_
 
 HELPERS = {
     "call": call,

@@ -453,14 +453,23 @@ def _holds_users(v):
     return _is_user(v) or (t in (tuple, list) and any(map(_holds_users, v)))
 
 
-def changes_of(calls, bars):
-    """Run the pullbacks of `calls` (`called_on_each`), whose values got no cotangent, where they
-    must (they changed something): the cotangents they give the values, added into `bars` (a dict
-    or a list by position)."""
+def changes_of(calls, bars, items):
+    """Run the pullbacks of `calls` (`called_on_each` of `items`), whose values got no cotangent,
+    where they must (they changed something): the cotangents they give the items, added into `bars`
+    (a dict or a list by position). An item that is an object (of the user's, a list) has what the
+    result gave it put back in the heap first, where the pullback of a change made to it (its
+    `__abs__` setting a field) finds it."""
     pullbacks = calls[1]
     if pullbacks is None:
         return bars
+    from ...core import heap
     from ...core.runtime import none_run
+
+    ctx = heap.current()
+    for i, b in (bars.items() if type(bars) is dict else enumerate(bars)):
+        if b is not None and heap.managed(items[i]):
+            heap.heap_add(ctx, items[i], b)
+            bars[i] = None
 
     for i in range(len(pullbacks) - 1, -1, -1):
         b = none_run(pullbacks[i], 2)[1]
@@ -470,8 +479,13 @@ def changes_of(calls, bars):
 
 
 def run_always(pb, calls):
-    """`pb`, run even where its result gets no cotangent when it has `calls` to run back."""
+    """`pb`, run even where its result gets no cotangent when it has `calls` to run back (the
+    pullbacks `calls[1]`, one of which may have changes to follow)."""
     if calls is None or calls[1] is None:
+        return pb
+    from ...core.runtime import _accepts_none
+
+    if not any(map(_accepts_none, calls[1])):
         return pb
     from ...core.runtime import _Wrapped
 

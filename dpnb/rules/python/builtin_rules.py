@@ -152,7 +152,7 @@ def _extremum(pick, name):
 
             def pullback(y_bar):
                 bars = {} if y_bar is None else {index: _picked_bar(y_bar, items[index])}
-                return None, src.bar(bars if keyed is None else changes_of(keyed, bars))
+                return None, src.bar(bars if keyed is None else changes_of(keyed, bars, items))
 
         else:
             keyed = None if key is None else called_on_each(key, args)
@@ -163,7 +163,7 @@ def _extremum(pick, name):
                 bars = [None] * len(args)
                 if y_bar is not None:
                     bars[index] = _picked_bar(y_bar, args[index])
-                return (None,) + tuple(bars if keyed is None else changes_of(keyed, bars))
+                return (None,) + tuple(bars if keyed is None else changes_of(keyed, bars, args))
 
         # the first of several equal values is chosen, as Python's min/max do
         return y, run_always(_named_pullback(name, pullback), keyed)
@@ -351,7 +351,7 @@ def sorted_rrule(iterable, **kwargs):
 
     def sorted_pullback(y_bar):
         bars = {} if y_bar is None else {i: y_bar[j] for j, i in enumerate(order)}
-        return None, src.bar(bars if keyed is None else changes_of(keyed, bars))
+        return None, src.bar(bars if keyed is None else changes_of(keyed, bars, items))
 
     return y, run_always(sorted_pullback, keyed)
 
@@ -427,7 +427,7 @@ def map_rrule(f, *iterables):
 
         f_bar = None
         columns = [{} for _ in srcs]
-        for i, ((_, back), bar) in enumerate(zip(results, y_bar)):
+        for i, ((_, back), bar) in enumerate(zip(results, y_bar or [None] * len(results))):
             # (a call whose result got no cotangent runs if it must: what it changed, a list it
             # appended to, may have one)
             f_b, *arg_bars = back(bar) if bar is not None else none_run(back, len(srcs) + 1)
@@ -436,7 +436,7 @@ def map_rrule(f, *iterables):
                 columns[j][i] = b
         return (None, f_bar) + tuple(src.bar(col) for src, col in zip(srcs, columns))
 
-    return y, map_pullback
+    return y, run_always(map_pullback, (None, [r[1] for r in results]))
 
 
 def reduce_rrule(function, iterable, *initial):
@@ -480,7 +480,7 @@ def reduce_rrule(function, iterable, *initial):
             bars[0] = acc_bar
         return (None, f_bar, src.bar(bars)) + init_bar
 
-    return y, reduce_pullback
+    return y, run_always(reduce_pullback, (None, backs))
 
 
 def filter_rrule(function, iterable):
@@ -494,7 +494,7 @@ def filter_rrule(function, iterable):
 
     def filter_pullback(y_bar):
         bars = {} if y_bar is None else {i: y_bar[j] for j, i in enumerate(keep)}
-        return None, None, src.bar(bars if tested is None else changes_of(tested, bars))
+        return None, None, src.bar(bars if tested is None else changes_of(tested, bars, items))
 
     return y, run_always(filter_pullback, tested)
 

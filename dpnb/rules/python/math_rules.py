@@ -6,10 +6,11 @@ so float constants are fine here. The non-differentiable functions of `math`
 (floor, isclose, factorial, ...) are in `constants`.
 """
 import math
+import operator
 
 from .._common import pow_bars, seq_bar, unbroadcast_to
 from ..registry import inline_partials, register, scalar_rules
-from ._iterables import Source
+from ._iterables import Source, _holds_users, run_always
 
 
 def digamma(x):
@@ -137,6 +138,8 @@ def prod_rrule(iterable, **kwargs):
     src = Source(iterable)
     items = src.read()
     start = kwargs.get("start", 1)
+    if _holds_users(start) or any(map(_holds_users, items)):
+        return _prod_of_objects(src, items, start, "start" in kwargs)
     y = math.prod(items, start=start)
 
     def prod_pullback(y_bar):
@@ -154,6 +157,22 @@ def prod_rrule(iterable, **kwargs):
         return None, src.bar(bars)
 
     return y, prod_pullback
+
+
+def _prod_of_objects(src, items, start, keyword):
+    """`math.prod` of objects of a class of the user's: `start * item0 * item1 ...`, each `*` its
+    class's own method (`__mul__`, `__rmul__`) run as the user's code, as `functools.reduce`
+    of `operator.mul` runs them."""
+    from .builtin_rules import reduce_rrule
+
+    y, pb = reduce_rrule(operator.mul, items, start)
+
+    def prod_objects_pullback(y_bar):
+        _, _, items_bar, start_bar = pb(y_bar)
+        bars = src.bar({} if items_bar is None else items_bar)
+        return (None, bars, {"start": start_bar}) if keyword else (None, bars)
+
+    return y, run_always(prod_objects_pullback, (None, [pb]))
 
 
 def fsum_rrule(iterable):
