@@ -267,7 +267,8 @@ def _aliased_read(f, args):
     kind, name, i = where
     raise DifferentiationError(
         f"argument {i + 1} of {code.co_name} ({code.co_filename}, line {code.co_firstlineno}) is the very "
-        f"{type(args[i]).__name__} that it also reads as its {kind} variable `{name}`: dpnb cannot tell "
+        f"{type(args[i]).__name__}{' (or memory)' if type(args[i]) is np.ndarray else ''} that it also reads as its "
+        f"{kind} variable `{name}`: dpnb cannot tell "
         f"which reads to differentiate. To hold `{name}` fixed, pass a copy as the argument "
         f"(`{name}.copy()`); to differentiate through both, read it through the argument only"
     )
