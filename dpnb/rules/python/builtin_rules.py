@@ -582,6 +582,28 @@ def dict_keys_rrule(self):
     return y, keys_pullback
 
 
+def dict_fromkeys_rrule(iterable, *value):
+    n = len(value)
+    value = value[0] if value else None
+    src = Source(iterable)
+    keys = src.read()
+    y = dict.fromkeys(keys, value)
+
+    def fromkeys_pullback(y_bar):
+        # every key holds the one value: its cotangent is theirs summed (an object, a list or an
+        # array held has its cotangent in the heap, where reads through the dict left it)
+        back_to_elements("keys of a dict", keys, [None] * len(keys))
+        if y_bar is None or not n or not has_tangent(value):
+            return (None, None) + (None,) * n
+        bars = y_bar.items if hasattr(y_bar, "items") and not isinstance(y_bar, dict) else y_bar
+        total = None
+        for k in y:
+            total = accumulate(total, bars.get(k) if isinstance(bars, dict) else None)
+        return None, None, None if total is None else unbroadcast_to(total, value)
+
+    return y, fromkeys_pullback
+
+
 def dict_copy_rrule(self):
     y = self.copy()
     return y, _named_pullback("copy", lambda y_bar: (None, dict(y_bar)))
@@ -598,6 +620,7 @@ register(dict.values, dict_values_rrule)
 register(dict.items, dict_items_rrule)
 register(dict.keys, dict_keys_rrule)
 register(dict.copy, dict_copy_rrule)
+register(dict.fromkeys, dict_fromkeys_rrule)
 register(list.copy, list_copy_rrule)
 
 
