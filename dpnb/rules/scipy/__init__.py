@@ -6,7 +6,8 @@ needed (at the first rule look-up that misses once the program imported that sub
   `gamma`, `beta`, `chi2` and `poisson`; `stats_multivariate`: `multivariate_normal`
   and `dirichlet`;
 - `linalg`: `sqrtm`, `expm`, `solve_sylvester`, triangular and Cholesky solves, and
-  SciPy's own `inv`, `solve`, `det`, `cholesky`;
+  SciPy's own `inv`, `solve`, `det`, `cholesky`; `decompositions`: `svd`, `eigh`, `qr`,
+  `pinv`, `lstsq` (with NumPy's rules' maths);
 - `signal`: `convolve`;
 - `fft`: the complex and real transforms, as `np.fft`'s rules pull them back;
 - `integrate`: `odeint`, through the adjoint ODE.
@@ -17,7 +18,7 @@ Inside this package `import scipy` is an absolute import: it is SciPy, never thi
 SUBPACKAGES = (
     ("scipy.special", ("special",)),
     ("scipy.stats", ("stats", "stats_multivariate")),
-    ("scipy.linalg", ("linalg",)),
+    ("scipy.linalg", ("linalg", "decompositions")),
     ("scipy.signal", ("signal",)),
     ("scipy.fft", ("fft",)),
     ("scipy.integrate", ("integrate",)),
