@@ -22,7 +22,7 @@ from .. import registry
 from .._common import to_like
 from ..numpy.decompositions import _eigh_grad, _from_triangle, qr_cotangent, svd_cotangent
 from ..numpy.linalg import _pinv_bar, full_rank, lstsq_cotangents
-from ._util import fit
+from ._util import fit, owned
 
 
 def _keeping(args, kwargs, **positions):
@@ -37,16 +37,6 @@ def _keeping(args, kwargs, **positions):
     return tuple(args), kwargs
 
 
-def _owned(y):
-    """`y` with each array that is a view or not contiguous (SciPy's stacked results can be
-    transposed buffers) copied: dpnb follows changes to such an array through the memory under it."""
-    if type(y) in (tuple, list):  # (a stack's eigh gives a list)
-        return type(y)([_owned(v) for v in y])
-    if isinstance(y, np.ndarray) and (y.base is not None or not (y.flags.c_contiguous or y.flags.f_contiguous)):
-        return y.copy()
-    return y
-
-
 def _svd_sig(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True, lapack_driver="gesdd"):
     return full_matrices, compute_uv
 
@@ -54,7 +44,7 @@ def _svd_sig(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_fi
 def svd_rrule(a, *args, **kwargs):
     full_matrices, compute_uv = _svd_sig(a, *args, **kwargs)
     kept, kept_kwargs = _keeping(args, kwargs, overwrite_a=2)
-    y = _owned(sla.svd(a, *kept, **kept_kwargs))
+    y = owned(sla.svd(a, *kept, **kept_kwargs))
 
     def svd_pullback(y_bar):
         G = svd_cotangent(np.asarray(a), y, y_bar, full_matrices, compute_uv, sla.svd)
@@ -78,7 +68,7 @@ def _eigh_sig(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, o
 def eigh_rrule(a, *args, **kwargs):
     lower, eigvals_only = _eigh_sig(a, *args, **kwargs)
     kept, kept_kwargs = _keeping(args, kwargs, overwrite_a=len(args))  # a keyword-only flag
-    y = _owned(sla.eigh(a, *kept, **kept_kwargs))
+    y = owned(sla.eigh(a, *kept, **kept_kwargs))
 
     def eigh_pullback(y_bar):
         if eigvals_only:
@@ -100,7 +90,7 @@ def _qr_sig(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check
 def qr_rrule(a, *args, **kwargs):
     mode, pivoting = _qr_sig(a, *args, **kwargs)
     kept, kept_kwargs = _keeping(args, kwargs, overwrite_a=0)
-    y = _owned(sla.qr(a, *kept, **kept_kwargs))
+    y = owned(sla.qr(a, *kept, **kept_kwargs))
 
     def qr_pullback(y_bar):
         A = np.asarray(a)
@@ -133,7 +123,7 @@ def qr_rrule(a, *args, **kwargs):
 
 
 def pinv_rrule(a, *args, **kwargs):
-    X, rank = _owned(sla.pinv(a, *args, **dict(kwargs, return_rank=True)))
+    X, rank = owned(sla.pinv(a, *args, **dict(kwargs, return_rank=True)))
     y = (X, rank) if kwargs.get("return_rank") else X
 
     def pinv_pullback(y_bar):
