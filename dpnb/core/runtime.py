@@ -299,7 +299,7 @@ def call_kw(f, args, kwargs):
     def rule_kw_pullback(y_bar):
         if ctx is not None and ctx.heap:
             y_bar = H.take_deep(ctx, y, y_bar)
-        if y_bar is None:
+        if y_bar is None and type(pb) is not _Wrapped:  # (a `_Wrapped` one runs: it may undo a change)
             return None, None, None
         bars = pb(y_bar)
         kw_bar = None

@@ -55,6 +55,7 @@ CORE = (
     "sampling",
     "constructors",
     "attributes",
+    "in_place",
 )
 #: the modules that register attribute rules (`(type, name)` keys)
 ATTRIBUTES = ("constants", "attributes")
@@ -211,6 +212,9 @@ INDEX_TEXT = (
     ('products', (
         'convolve correlate cross diag diagonal dot inner kron matmul ndarray.diagonal '
         'ndarray.dot ndarray.trace outer tensordot trace tril triu vdot '
+    )),
+    ('in_place', (
+        'copyto fill_diagonal '
     )),
     ('linalg', (
         'det inv lstsq matrix_power norm pinv slogdet solve '
