@@ -56,6 +56,7 @@ CORE = (
     "constructors",
     "attributes",
     "in_place",
+    "quantiles",
 )
 #: the modules that register attribute rules (`(type, name)` keys)
 ATTRIBUTES = ("constants", "attributes")
@@ -186,8 +187,9 @@ INDEX_TEXT = (
     )),
     ('conversions', (
         'array asanyarray asarray ascontiguousarray asfortranarray astype clongdouble complex128 '
-        'complex64 copy float16 float32 float64 int16 int32 int64 int8 longdouble ndarray.astype '
-        'ndarray.copy ndarray.item ndarray.tolist uint16 uint32 uint64 uint8 '
+        'complex64 copy float16 float32 float64 generic.astype generic.copy generic.item '
+        'generic.tolist int16 int32 int64 int8 longdouble ndarray.astype ndarray.copy '
+        'ndarray.item ndarray.tolist uint16 uint32 uint64 uint8 '
     )),
     ('decompositions', (
         'cholesky eig eigh eigvals eigvalsh qr svd '
@@ -227,6 +229,9 @@ INDEX_TEXT = (
     )),
     ('sampling', (
         'geomspace gradient interp linspace logspace '
+    )),
+    ('quantiles', (
+        'nanmedian nanpercentile nanquantile '
     )),
     ('ufunc_methods', (
         'ufunc.accumulate ufunc.outer ufunc.reduce vectorize.__call__ '
