@@ -10,7 +10,9 @@ needed (at the first rule look-up that misses once the program imported that sub
   `pinv`, `lstsq` (with NumPy's rules' maths);
 - `signal`: `convolve`;
 - `fft`: the complex and real transforms, as `np.fft`'s rules pull them back;
-- `integrate`: `odeint`, through the adjoint ODE.
+- `integrate`: `odeint`, through the adjoint ODE;
+- `ndimage`: the linear filters `correlate`, `convolve`, `gaussian_filter`, `uniform_filter` and
+  their 1-d forms, every boundary mode.
 
 Inside this package `import scipy` is an absolute import: it is SciPy, never this package.
 """
@@ -22,4 +24,5 @@ SUBPACKAGES = (
     ("scipy.signal", ("signal",)),
     ("scipy.fft", ("fft",)),
     ("scipy.integrate", ("integrate",)),
+    ("scipy.ndimage", ("ndimage",)),
 )
