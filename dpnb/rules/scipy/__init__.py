@@ -12,7 +12,9 @@ needed (at the first rule look-up that misses once the program imported that sub
 - `fft`: the complex and real transforms, as `np.fft`'s rules pull them back;
 - `integrate`: `odeint`, through the adjoint ODE;
 - `ndimage`: the linear filters `correlate`, `convolve`, `gaussian_filter`, `uniform_filter` and
-  their 1-d forms, every boundary mode.
+  their 1-d forms, every boundary mode;
+- `spatial`: `scipy.spatial.distance`'s `cdist` and `pdist` ('euclidean', 'sqeuclidean',
+  'cityblock').
 
 Inside this package `import scipy` is an absolute import: it is SciPy, never this package.
 """
@@ -25,4 +27,5 @@ SUBPACKAGES = (
     ("scipy.fft", ("fft",)),
     ("scipy.integrate", ("integrate",)),
     ("scipy.ndimage", ("ndimage",)),
+    ("scipy.spatial.distance", ("spatial",)),
 )
