@@ -1,6 +1,7 @@
 """Rules for NumPy, one file per family: ufuncs and their methods, conversions, reductions,
 shapes, indexing, products, einsum, `np.linalg` (linalg, decompositions), `np.fft`, sampled
-functions (linspace, interp, gradient), random draws, attributes.
+functions (linspace, interp, gradient), random draws, attributes, the functions that change an
+array given to them (in_place: copyto, fill_diagonal), the NaN-skipping quantiles.
 
 Conventions, as everywhere in dpnb (SPEC §3):
 
