@@ -310,7 +310,7 @@ def call_kw(f, args, kwargs):
         if ctx is not None and ctx.heap:
             y_bar = H.take_deep(ctx, y, y_bar)
         if y_bar is None:
-            if not _accepts_none(pb):
+            if not _accepts_none(pb):  # (a `_Wrapped` one runs: it may undo a change)
                 return None, None, None
             bars = pb(None)  # a rule that called the user's code (a key): what it changed
         else:

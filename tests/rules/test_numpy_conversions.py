@@ -1,7 +1,8 @@
 """The conversion table: `np.array` and its kin, scalar types, `astype`, `item`, `tolist`."""
 import numpy as np
+import pytest
 
-from _tables import A, C, S, Seq, table_test
+from _tables import A, C, N, S, Seq, table_test
 
 F32 = np.float32
 
@@ -42,7 +43,32 @@ CASES += [
     C(np.ndarray.item, A((2, 3)), 4),
     C(np.ndarray.item, A((2, 3)), (1, 2)),
     C(np.ndarray.tolist, A((2, 3))),
+    # the methods of NumPy's scalars
+    C(np.generic.astype, N(np.float64), np.float32, rtol=1e-3, atol=1e-4, eps=1e-2),
+    C(np.generic.astype, N(np.float64), np.complex128),
+    C(np.generic.astype, N(np.float64), np.int64, wrt=[]),
+    C(np.generic.copy, N(np.float64)),
+    C(np.generic.item, N(np.float64)),
+    C(np.generic.tolist, N(np.float64)),
 ]
 
 
 test_conversion_rule = table_test(CASES)
+
+
+def test_methods_of_float32_and_complex_scalars():
+    """(The table checks a float32 or complex scalar argument as a Python number, which a scalar's
+    method refuses.)"""
+    from dpnb import gradient
+
+    def f(x):
+        s = np.float32(x)
+        return s.astype(np.float64) * 3.0 + s.item() * x + s.tolist() ** 2
+
+    assert gradient(f, 0.75)[0] == pytest.approx(3.0 + 2 * 0.75 + 2 * 0.75, rel=1e-6)
+
+    def g(x):  # a complex scalar's: |(1 + 2j) x| through complex64
+        z = np.complex128(x * (1 + 2j))
+        return abs(z.astype(np.complex64).item()) + z.real
+
+    assert gradient(g, 0.75)[0] == pytest.approx(5 ** 0.5 + 1.0, rel=1e-6)

@@ -1,6 +1,7 @@
 """Rules for NumPy, one file per family: ufuncs and their methods, conversions, reductions,
 shapes, indexing, products, einsum, `np.linalg` (linalg, decompositions), `np.fft`, sampled
-functions (linspace, interp, gradient), random draws, attributes.
+functions (linspace, interp, gradient), random draws, attributes, the functions that change an
+array given to them (in_place: copyto, fill_diagonal), the NaN-skipping quantiles.
 
 Conventions, as everywhere in dpnb (SPEC §3):
 
@@ -55,6 +56,8 @@ CORE = (
     "sampling",
     "constructors",
     "attributes",
+    "in_place",
+    "quantiles",
 )
 #: the modules that register attribute rules (`(type, name)` keys)
 ATTRIBUTES = ("constants", "attributes")
@@ -185,8 +188,9 @@ INDEX_TEXT = (
     )),
     ('conversions', (
         'array asanyarray asarray ascontiguousarray asfortranarray astype clongdouble complex128 '
-        'complex64 copy float16 float32 float64 int16 int32 int64 int8 longdouble ndarray.astype '
-        'ndarray.copy ndarray.item ndarray.tolist uint16 uint32 uint64 uint8 '
+        'complex64 copy float16 float32 float64 generic.astype generic.copy generic.item '
+        'generic.tolist int16 int32 int64 int8 longdouble ndarray.astype ndarray.copy '
+        'ndarray.item ndarray.tolist uint16 uint32 uint64 uint8 '
     )),
     ('decompositions', (
         'cholesky eig eigh eigvals eigvalsh qr svd '
@@ -212,6 +216,9 @@ INDEX_TEXT = (
         'convolve correlate cross diag diagonal dot inner kron matmul ndarray.diagonal '
         'ndarray.dot ndarray.trace outer tensordot trace tril triu vdot '
     )),
+    ('in_place', (
+        'copyto fill_diagonal '
+    )),
     ('linalg', (
         'det inv lstsq matrix_power norm pinv slogdet solve '
     )),
@@ -223,6 +230,9 @@ INDEX_TEXT = (
     )),
     ('sampling', (
         'geomspace gradient interp linspace logspace '
+    )),
+    ('quantiles', (
+        'nanmedian nanpercentile nanquantile '
     )),
     ('ufunc_methods', (
         'ufunc.accumulate ufunc.outer ufunc.reduce vectorize.__call__ '

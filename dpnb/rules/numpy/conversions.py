@@ -143,3 +143,20 @@ def _stacked(bar, shape, dtype):
 
 register(np.ndarray.item, item_rrule, cotangents=True)
 register(np.ndarray.tolist, tolist_rrule, cotangents=True)
+
+
+def scalar_item_rrule(self, *args):
+    """`x.item()` and `x.tolist()` of a NumPy scalar (`np.float64(2.0).item()`): the number."""
+    y = self.item(*args)
+
+    def scalar_item_pullback(y_bar):
+        return (None, to_like(y_bar, self)) + _nones(args)
+
+    return y, scalar_item_pullback
+
+
+# the methods of NumPy's scalars (np.float64(x).astype(np.float32), ...), one descriptor for every type
+register(np.generic.astype, astype_rrule)
+register(np.generic.copy, copy_rrule)
+register(np.generic.item, scalar_item_rrule)
+register(np.generic.tolist, scalar_item_rrule)

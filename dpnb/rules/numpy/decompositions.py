@@ -133,40 +133,52 @@ def _svd_grad(U, s, Vh, gU, gs, gVh):
     return U @ inner @ Vh + out
 
 
+def svd_cotangent(A, y, y_bar, full_matrices, compute_uv, f):
+    """The gradient `G` (conjugate convention: the cotangent is `conj(G)`) of the SVD `y` of
+    `A` (`f`'s result, `(U, s, Vh)` or `s`) for its cotangent `y_bar`; shared with SciPy's
+    `svd`. With `full_matrices` and a non-square `A` the extra singular vectors are not
+    unique: refused unless their cotangents are zero."""
+    m, n = A.shape[-2:]
+    name = "np.linalg.svd" if f is np.linalg.svd else "scipy.linalg.svd"
+    if not compute_uv:
+        U, s, Vh = np.linalg.svd(A, full_matrices=False)
+        return _svd_grad(U, s, Vh, None, y_bar, None)
+    U, s, Vh = y
+    U_bar, s_bar, Vh_bar = y_bar
+    k = min(m, n)
+    if full_matrices and m != n:
+        if is_foreign(U_bar) or is_foreign(Vh_bar):  # whether they are zero is not known yet
+            raise NoRuleError(
+                f,
+                "full_matrices=True of a non-square matrix, its singular vectors' cotangents "
+                f"{type(U_bar if is_foreign(U_bar) else Vh_bar).__module__.partition('.')[0]} arrays "
+                "(the extra singular vectors are not unique); use full_matrices=False",
+            )
+        if (U_bar is not None and m > k and np.any(U_bar[..., :, k:])) or (
+            Vh_bar is not None and n > k and np.any(Vh_bar[..., k:, :])
+        ):
+            raise DifferentiationError(
+                f"{name}(full_matrices=True) of a non-square matrix: the extra singular "
+                "vectors are not unique; use full_matrices=False"
+            )
+        U, Vh = U[..., :, :k], Vh[..., :k, :]
+        U_bar = None if U_bar is None else U_bar[..., :, :k]
+        Vh_bar = None if Vh_bar is None else Vh_bar[..., :k, :]
+    gU = None if U_bar is None else np.conj(U_bar)
+    gVh = None if Vh_bar is None else np.conj(Vh_bar)
+    return _svd_grad(U, s, Vh, gU, s_bar, gVh)
+
+
 def svd_rrule(a, full_matrices=True, compute_uv=True, hermitian=False):
     y = np.linalg.svd(a, full_matrices, compute_uv, hermitian)
 
     def svd_pullback(y_bar):
         A = np.asarray(a)
-        m, n = A.shape[-2:]
-        if not compute_uv:
-            U, s, Vh = np.linalg.svd(A, full_matrices=False, hermitian=hermitian)
+        if not compute_uv and hermitian:
+            U, s, Vh = np.linalg.svd(A, full_matrices=False, hermitian=True)
             G = _svd_grad(U, s, Vh, None, y_bar, None)
         else:
-            U, s, Vh = y
-            U_bar, s_bar, Vh_bar = y_bar
-            k = min(m, n)
-            if full_matrices and m != n:
-                if is_foreign(U_bar) or is_foreign(Vh_bar):  # whether they are zero is not known yet
-                    raise NoRuleError(
-                        np.linalg.svd,
-                        "full_matrices=True of a non-square matrix, its singular vectors' cotangents "
-                        f"{type(U_bar if is_foreign(U_bar) else Vh_bar).__module__.partition('.')[0]} arrays "
-                        "(the extra singular vectors are not unique); use full_matrices=False",
-                    )
-                if (U_bar is not None and m > k and np.any(U_bar[..., :, k:])) or (
-                    Vh_bar is not None and n > k and np.any(Vh_bar[..., k:, :])
-                ):
-                    raise DifferentiationError(
-                        "np.linalg.svd(full_matrices=True) of a non-square matrix: the extra singular "
-                        "vectors are not unique; use full_matrices=False"
-                    )
-                U, Vh = U[..., :, :k], Vh[..., :k, :]
-                U_bar = None if U_bar is None else U_bar[..., :, :k]
-                Vh_bar = None if Vh_bar is None else Vh_bar[..., :k, :]
-            gU = None if U_bar is None else np.conj(U_bar)
-            gVh = None if Vh_bar is None else np.conj(Vh_bar)
-            G = _svd_grad(U, s, Vh, gU, s_bar, gVh)
+            G = svd_cotangent(A, y, y_bar, full_matrices, compute_uv, np.linalg.svd)
         if hermitian:  # computed with eigh, which reads the lower triangle
             G = _from_triangle(G)
         return None, to_like(np.conj(G), a), None, None, None
@@ -211,6 +223,22 @@ def eigvals_rrule(a):
     return y, eigvals_pullback
 
 
+def qr_cotangent(Q, R, Q_bar, R_bar):
+    """The cotangent of `A` (real, m >= n) for the reduced QR `A = Q R` and the cotangents of
+    `Q` and `R` (either may be None); shared with SciPy's `qr`."""
+    n = R.shape[-1]
+    M = 0
+    if R_bar is not None:
+        M = M + R @ _swap(R_bar)
+    if Q_bar is not None:
+        M = M - _swap(Q_bar) @ Q
+    M = np.tril(asarray(M) * np.ones((n, n)))
+    copyltu = M + _swap(np.tril(M, -1))
+    B = Q @ copyltu if Q_bar is None else Q_bar + Q @ copyltu
+    # A_bar = B R^-T
+    return _swap(_solve(R, _swap(B)))
+
+
 def qr_rrule(a, mode="reduced"):
     y = np.linalg.qr(a, mode)
 
@@ -226,17 +254,7 @@ def qr_rrule(a, mode="reduced"):
         else:
             Q, R = y
             Q_bar, R_bar = y_bar
-        M = 0
-        if R_bar is not None:
-            M = M + R @ _swap(R_bar)
-        if Q_bar is not None:
-            M = M - _swap(Q_bar) @ Q
-        M = np.tril(asarray(M) * np.ones((n, n)))
-        copyltu = M + _swap(np.tril(M, -1))
-        B = Q @ copyltu if Q_bar is None else Q_bar + Q @ copyltu
-        # A_bar = B R^-T
-        r = _swap(_solve(R, _swap(B)))
-        return None, to_like(r, a), None
+        return None, to_like(qr_cotangent(Q, R, Q_bar, R_bar), a), None
 
     return y, qr_pullback
 

@@ -175,42 +175,75 @@ def _pinv_bar(A, P, P_bar):
     return np.conj(grad)
 
 
+def full_rank(rank, A, what):
+    """Refuse a rank-deficient `A` (rank below min(m, n)): `pinv` jumps there (a perturbation
+    raises the rank), so no derivative exists."""
+    if np.any(np.asarray(rank) < min(A.shape[-2:])):
+        raise DifferentiationError(
+            f"{what} of a rank-deficient matrix (rank {np.min(rank)} of {min(A.shape[-2:])}) has no "
+            "derivative: the result jumps when the matrix is perturbed"
+        )
+
+
+def _pinv_rank(A, args, kwargs):
+    """The rank `np.linalg.pinv(A, *args, **kwargs)` keeps (singular values above its cut-off)."""
+    rcond = args[0] if args else kwargs.get("rcond")
+    if rcond is None:
+        if "rtol" not in kwargs:
+            rcond = 1e-15
+        else:
+            rtol = kwargs["rtol"]
+            rcond = max(A.shape[-2:]) * np.finfo(float_dtype(A)).eps if rtol is None else rtol
+    s = np.linalg.svd(A, compute_uv=False)
+    return np.sum(s > np.asarray(rcond)[..., None] * s[..., :1], axis=-1)
+
+
 def pinv_rrule(a, *args, **kwargs):
     X = np.linalg.pinv(a, *args, **kwargs)
 
     def pinv_pullback(y_bar):
-        return (None, to_like(_pinv_bar(np.asarray(a), X, asarray(y_bar)), a)) + _nones(args)
+        A = np.asarray(a)
+        full_rank(_pinv_rank(A, args, kwargs), A, "np.linalg.pinv")
+        return (None, to_like(_pinv_bar(A, X, asarray(y_bar)), a)) + _nones(args)
 
     return X, pinv_pullback
+
+
+def lstsq_cotangents(A, B, y, y_bar):
+    """The cotangents `(A_bar, B_bar)` of a least-squares solve of a full-rank 2-d `A`:
+    `y = (x, residuals, rank, s)` and its cotangent `y_bar`; shared with SciPy's `lstsq`
+    (whose `s` is None with the gelsy driver, and residuals of a vector `b` a number)."""
+    # x = pinv(A) b (A of full rank); the residuals |A x - b|^2 are stationary in x, so
+    # only their explicit dependence on A and b counts; s are A's singular values
+    x_bar, res_bar, _, s_bar = y_bar
+    x, residuals = y[0], y[1]
+    vector = B.ndim == 1
+    X, Bm = (x[:, None], B[:, None]) if vector else (x, B)
+    A_bar = np.zeros(A.shape, np.result_type(A, B, np.float64))
+    B_bar = np.zeros(Bm.shape, A_bar.dtype)
+    if x_bar is not None:
+        P = np.linalg.pinv(A)
+        Xb = asarray(x_bar)[:, None] if vector else asarray(x_bar)
+        A_bar = A_bar + _pinv_bar(A, P, Xb @ Bm.T)
+        B_bar = B_bar + P.T @ Xb
+    if res_bar is not None and np.size(residuals):
+        R = A @ X - Bm
+        W = 2 * np.conj(R) * np.real(res_bar)
+        A_bar = A_bar + W @ X.T
+        B_bar = B_bar - W
+    if s_bar is not None:
+        U, s, Vh = np.linalg.svd(A, full_matrices=False)
+        A_bar = A_bar + np.conj(_svd_grad(U, s, Vh, None, s_bar, None))
+    return A_bar, B_bar[:, 0] if vector else B_bar
 
 
 def lstsq_rrule(a, b, *args, **kwargs):
     y = np.linalg.lstsq(a, b, *args, **kwargs)
 
     def lstsq_pullback(y_bar):
-        # x = pinv(A) b (A of full rank); the residuals |A x - b|^2 are stationary in x, so
-        # only their explicit dependence on A and b counts; s are A's singular values
-        x_bar, res_bar, _, s_bar = y_bar
         A, B = np.asarray(a), np.asarray(b)
-        x, residuals = y[0], y[1]
-        vector = B.ndim == 1
-        X, Bm = (x[:, None], B[:, None]) if vector else (x, B)
-        A_bar = np.zeros(A.shape, np.result_type(A, B, np.float64))
-        B_bar = np.zeros(Bm.shape, A_bar.dtype)
-        if x_bar is not None:
-            P = np.linalg.pinv(A)
-            Xb = asarray(x_bar)[:, None] if vector else asarray(x_bar)
-            A_bar = A_bar + _pinv_bar(A, P, Xb @ Bm.T)
-            B_bar = B_bar + P.T @ Xb
-        if res_bar is not None and np.size(residuals):
-            R = A @ X - Bm
-            W = 2 * np.conj(R) * np.real(res_bar)
-            A_bar = A_bar + W @ X.T
-            B_bar = B_bar - W
-        if s_bar is not None:
-            U, s, Vh = np.linalg.svd(A, full_matrices=False)
-            A_bar = A_bar + np.conj(_svd_grad(U, s, Vh, None, s_bar, None))
-        B_bar = B_bar[:, 0] if vector else B_bar
+        full_rank(y[2], A, "np.linalg.lstsq")
+        A_bar, B_bar = lstsq_cotangents(A, B, y, y_bar)
         return (None, to_like(A_bar, a), to_like(B_bar, b)) + _nones(args)
 
     return y, lstsq_pullback

@@ -23,6 +23,16 @@ def swap(A):
     return np.swapaxes(A, -1, -2)
 
 
+def owned(y):
+    """`y` with each array that is a view or not contiguous (SciPy's stacked results can be
+    transposed buffers) copied: dpnb follows changes to such an array through the memory under it."""
+    if type(y) in (tuple, list):  # (a stack's eigh gives a list)
+        return type(y)([owned(v) for v in y])
+    if isinstance(y, np.ndarray) and (y.base is not None or not (y.flags.c_contiguous or y.flags.f_contiguous)):
+        return y.copy()
+    return y
+
+
 def fit(bars, n):
     """The first `n` positional cotangents of `bars`, `None` for the rest (defaults not passed)."""
     bars = tuple(bars)
@@ -97,6 +107,7 @@ __all__ = [
     "fit",
     "is_integer_valued",
     "named",
+    "owned",
     "swap",
     "unbroadcast_to",
 ]

@@ -30,7 +30,7 @@ import scipy.linalg as sla
 from ...errors import DifferentiationError
 from .. import registry
 from .._common import to_like, unbroadcast_to
-from ._util import fit, swap
+from ._util import fit, owned, swap
 
 _GENERAL = (None, "general", "gen")
 _SYMMETRIC = ("sym", "symmetric", "pos", "positive definite", "her", "hermitian")
@@ -150,7 +150,7 @@ def _solve_triangular_sig(a, b, trans=0, lower=False, unit_diagonal=False, overw
 
 
 def solve_triangular_rrule(a, b, *args, **kwargs):
-    x = sla.solve_triangular(a, b, *args, **kwargs)
+    x = owned(sla.solve_triangular(a, b, *args, **kwargs))
     trans, lower, unit_diagonal = _solve_triangular_sig(a, b, *args, **kwargs)
 
     def solve_triangular_pullback(y_bar):
@@ -189,7 +189,7 @@ def _cholesky_sig(a, lower=False, overwrite_a=False, check_finite=True):
 
 
 def cholesky_rrule(a, *args, **kwargs):
-    y = sla.cholesky(a, *args, **kwargs)
+    y = owned(sla.cholesky(a, *args, **kwargs))
     lower = _cholesky_sig(a, *args, **kwargs)
 
     def cholesky_pullback(y_bar):
@@ -205,7 +205,8 @@ def _cho_factor_sig(a, lower=False, overwrite_a=False, check_finite=True):
 
 
 def cho_factor_rrule(a, *args, **kwargs):
-    c, lower = y = sla.cho_factor(a, *args, **kwargs)
+    y = owned(sla.cho_factor(a, *args, **kwargs))
+    c, lower = y[0], bool(_cho_factor_sig(a, *args, **kwargs))  # (a stack's flag is an array of them)
 
     def cho_factor_pullback(y_bar):
         c_bar = y_bar[0]
