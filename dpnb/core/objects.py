@@ -43,6 +43,15 @@ def construct(cls, args, kw, kwform):
             return (None,) + tuple(bars[:n])
 
         return y, _Wrapped(namedtuple_pullback)
+    if cls is super and len(args) == 2 and not kw:
+        # `super(C, obj)`: a view of `obj` whose attributes are looked up past `C`; what is read
+        # through it (`runtime.getattr_`) sends its cotangent to `obj`
+        from .runtime import _Wrapped
+
+        def super_pullback(y_bar):
+            return (None, (None, y_bar), {}) if kwform else (None, None, y_bar)
+
+        return super(*args), _Wrapped(super_pullback)
     init = _class_attr(cls, "__init__")
     if dataclasses.is_dataclass(cls) and not _has_source(init):
         return _construct_dataclass(cls, args, kw, kwform)

@@ -1184,6 +1184,8 @@ def getattr_(obj, name):
         if _class_attr(np.ndarray, name) is None or name in ("shape", "ndim", "size", "dtype", "nbytes", "itemsize"):
             return constant(value, _none_pullback)  # metadata: shape, dtype, chunks, device, ...
         raise NoRuleError(_Attr(t, name), "an attribute of a Dask or CuPy array")
+    if t is super and obj.__self__ is not None and name not in ("__self__", "__self_class__", "__thisclass__"):
+        return _super_attribute(obj, name)
     cls_attr = _class_attr(t, name)
     if isinstance(cls_attr, property) and cls_attr.fget is not None:
         y, pb = call(cls_attr.fget, obj)
@@ -1241,6 +1243,33 @@ def getattr_(obj, name):
         return Slots({name: y_bar})
 
     return value, field_pullback
+
+
+def _super_attribute(sup, name):
+    """(value, pullback) of `super(C, obj).name`: what the classes after `C` in the order of `obj`'s
+    class define, read as Python reads it (a property's getter and a descriptor's `__get__` run as
+    the user's code); the super object's cotangent is `obj`'s (see `objects.construct`)."""
+    obj, start = sup.__self__, sup.__thisclass__
+    mro = type(obj).__mro__ if isinstance(obj, sup.__self_class__) and not isinstance(obj, type) else ()
+    found = None
+    for k in mro[mro.index(start) + 1 :] if start in mro else ():
+        if name in k.__dict__:
+            found = k.__dict__[name]
+            break
+    if isinstance(found, property) and found.fget is not None:
+        y, pb = call(found.fget, obj)
+
+        def super_property_pullback(y_bar):
+            return (pb(y_bar) if y_bar is not None else none_run(pb, 2))[1]
+
+        return y, _Wrapped(super_property_pullback)
+    if type(found) is _FunctionType:
+        return _MethodType(found, obj), _self_pullback  # a bound method's cotangent is its object's
+    if found is not None and not isinstance(found, (staticmethod, classmethod, type)):
+        dget = _class_attr(type(found), "__get__")
+        if isinstance(dget, _FunctionType):
+            return _obj_bar_of(call(dget, found, obj, type(obj)), 2)
+    return constant(getattr(sup, name), _none_pullback)
 
 
 def _attribute_by_class(obj, t, name, cls_attr):

@@ -1,0 +1,93 @@
+"""Valid Python that dpnb crashed on, or refused without need.
+
+- `super().prop` in a property of a subclass (or `s = super()` kept in a variable): the zero-argument
+  `super()` ran in the adjoint, which has no `__class__` cell (`RuntimeError: super(): __class__ cell
+  not found`). It is given its class and object now, and an attribute read through a `super` object
+  runs the property's getter (or a descriptor's `__get__`) as the user's code.
+- The Hessian through `super().__init__(...)` in a plain class hierarchy: at second order dpnb
+  differentiates its own `callmethod_super`, whose `super(cls, obj)` had no rule (`NoRuleError:
+  super`). `super(C, obj)` is followed now: what is read through it is `obj`'s.
+"""
+import numpy as np
+import pytest
+
+import dpnb
+
+from _regress_check import check_fd, expect_grad, gradient_differences
+
+
+# --- super() outside a method call ---------------------------------------------------------------------
+
+
+class _Base:
+    def __init__(self, x):
+        self.x = x
+
+    @property
+    def val(self):
+        return self.x * 2.0
+
+
+class _Sub(_Base):
+    @property
+    def val(self):
+        return super().val + self.x**2
+
+
+class _Kept(_Base):
+    @property
+    def val(self):
+        s = super()
+        return s.val * self.x
+
+
+class _Explicit(_Base):
+    @property
+    def val(self):
+        return super(_Explicit, self).val - self.x**3
+
+
+def test_super_property_in_a_subclass_property():
+    # 2x + x^2: 2 + 2x
+    expect_grad(dpnb.gradient(lambda x: _Sub(x).val, 1.5), (5.0,))
+    check_fd(lambda x: _Sub(x).val * x, 0.8)
+
+
+def test_super_kept_in_a_variable():
+    # 2x^2: 4x
+    expect_grad(dpnb.gradient(lambda x: _Kept(x).val, 1.5), (6.0,))
+
+
+def test_super_with_its_arguments_written():
+    # 2x - x^3: 2 - 3x^2
+    expect_grad(dpnb.gradient(lambda x: _Explicit(x).val, 1.5), (2.0 - 3 * 1.5**2,))
+
+
+def test_hessian_through_a_super_property():
+    f = lambda v: _Sub(v[0] * v[1]).val * v[0]  # noqa: E731  (2 x0^2 x1 + x0^3 x1^2)
+    x = np.array([1.2, 0.7])
+    a, b = x
+    want = np.array([[4 * b + 6 * a * b * b, 4 * a + 6 * a * a * b], [4 * a + 6 * a * a * b, 2 * a**3]])
+    expect_grad(dpnb.hessian(f, x), want)
+    expect_grad(dpnb.hessian(f, x), gradient_differences(f, x), rtol=1e-5)
+
+
+# --- the Hessian through super().__init__ --------------------------------------------------------------
+
+
+class _Plain:
+    def __init__(self, v):
+        self.v = v
+
+
+class _Doubled(_Plain):
+    def __init__(self, v):
+        super().__init__(v * 2.0)
+
+
+def test_hessian_through_super_init():
+    f = lambda v: _Doubled(v[0] * v[1]).v * v[0]  # noqa: E731  (2 x0^2 x1)
+    x = np.array([1.2, 0.7])
+    want = np.array([[4 * x[1], 4 * x[0]], [4 * x[0], 0.0]])
+    expect_grad(dpnb.hessian(f, x), want)
+    expect_grad(dpnb.hessian(f, x), gradient_differences(f, x), rtol=1e-5)
