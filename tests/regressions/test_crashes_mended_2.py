@@ -7,7 +7,12 @@
 - The Hessian through `super().__init__(...)` in a plain class hierarchy: at second order dpnb
   differentiates its own `callmethod_super`, whose `super(cls, obj)` had no rule (`NoRuleError:
   super`). `super(C, obj)` is followed now: what is read through it is `obj`'s.
+- A dataclass with an `InitVar` and `__post_init__`: the `InitVar` was taken for no parameter and
+  `__post_init__` called without it (`TypeError: __post_init__() missing 1 required positional
+  argument`). It gets the values Python gives it, and their gradients go back to the arguments.
 """
+from dataclasses import InitVar, dataclass, field
+
 import numpy as np
 import pytest
 
@@ -91,3 +96,41 @@ def test_hessian_through_super_init():
     want = np.array([[4 * x[1], 4 * x[0]], [4 * x[0], 0.0]])
     expect_grad(dpnb.hessian(f, x), want)
     expect_grad(dpnb.hessian(f, x), gradient_differences(f, x), rtol=1e-5)
+
+
+# --- a dataclass with InitVar ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Scaled:
+    a: float
+    scale: InitVar[float]
+    shift: InitVar[float] = 0.5
+    b: float = field(init=False)
+
+    def __post_init__(self, scale, shift):
+        self.b = self.a * scale + shift
+
+
+def test_dataclass_initvar_given_a_constant():
+    # 3x^2 + 0.5x: 6x + 0.5
+    expect_grad(dpnb.gradient(lambda x: _Scaled(x, 3.0).b * x, 1.5), (9.5,))
+
+
+def test_dataclass_initvar_carrying_the_gradient():
+    f = lambda x, s: _Scaled(x, s, shift=s * s).b * x  # noqa: E731  (x^2 s + s^2 x)
+    x, s = 1.5, 0.7
+    expect_grad(dpnb.gradient(f, x, s), (2 * x * s + s * s, x * x + 2 * s * x))
+    check_fd(lambda x, s: _Scaled(a=x, scale=s).b + _Scaled(s, x, s).b, x, s)
+
+
+def test_dataclass_initvar_hessian():
+    f = lambda v: _Scaled(v[0], v[1], v[0]).b * v[1]  # noqa: E731  (x0 x1^2 + x0 x1)
+    x = np.array([1.2, 0.7])
+    want = np.array([[0.0, 2 * x[1] + 1], [2 * x[1] + 1, 2 * x[0]]])
+    expect_grad(dpnb.hessian(f, x), want)
+
+
+def test_dataclass_initvar_missing_is_pythons_error():
+    with pytest.raises(TypeError, match="scale"):
+        dpnb.gradient(lambda x: _Scaled(x).b, 1.5)
