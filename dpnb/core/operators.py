@@ -328,6 +328,7 @@ def _unop(opfunc, name):
             # (a subclass of dict or list with its own Python method: a `Counter`'s `-c`)
             meth = _class_attr(type(a), name)
             if meth is None:
+                opfunc(a)  # raises Python's own TypeError (the class has no such method: nothing runs)
                 raise TypeError(f"bad operand type for unary op: {type(a).__name__!r}")
             return call(meth, a)
         return RULES[opfunc](a)
@@ -612,3 +613,23 @@ for _name, (_m, _r, _op) in COMPARISONS.items():
 for _name, (_m, _r, _op, _iop) in BITWISE.items():
     ON_OBJECTS[_op] = BINOPS[_name]
 ON_OBJECTS[operator.or_] = BINOPS["or"]
+
+
+def _builtin_pow(base, exp, *mod):
+    """`pow(a, b)` of an object of a class of the user's: `a ** b`, its class's `__pow__` (or the
+    other's `__rpow__`); with a modulus, the class's three-argument `__pow__` as the user's code."""
+    if not mod:
+        return BINOPS["pow"](base, exp)
+    (mod,) = mod
+    if mod is None:
+        y, pb = BINOPS["pow"](base, exp)
+        return y, lambda y_bar: (*pb(y_bar), None)
+    from .runtime import _class_attr, call
+
+    meth = _class_attr(type(base), "__pow__")
+    if not _is_user(base) or not isinstance(meth, _FunctionType):
+        return pow(base, exp, mod), lambda y_bar: (None, None, None, None)  # raises Python's TypeError
+    return call(meth, base, exp, mod)
+
+
+ON_OBJECTS[pow] = _builtin_pow

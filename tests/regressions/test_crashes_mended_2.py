@@ -10,7 +10,13 @@
 - A dataclass with an `InitVar` and `__post_init__`: the `InitVar` was taken for no parameter and
   `__post_init__` called without it (`TypeError: __post_init__() missing 1 required positional
   argument`). It gets the values Python gives it, and their gradients go back to the arguments.
+- `pow(obj, 2)` of a class with `__pow__`: the rule of `pow` for numbers multiplied the object by a
+  float (`TypeError: unsupported operand type(s) for *: 'float' and 'P'`). It runs the class's
+  `__pow__` (or the other operand's `__rpow__`) as `obj ** 2` does. `operator.abs(obj)` and `+obj` of
+  a class without the method raised a TypeError of dpnb's words ("bad operand type for unary op");
+  they raise Python's own now.
 """
+import operator
 from dataclasses import InitVar, dataclass, field
 
 import numpy as np
@@ -134,3 +140,55 @@ def test_dataclass_initvar_hessian():
 def test_dataclass_initvar_missing_is_pythons_error():
     with pytest.raises(TypeError, match="scale"):
         dpnb.gradient(lambda x: _Scaled(x).b, 1.5)
+
+
+# --- pow() and unary operators of a class of the user's ---------------------------------------------------
+
+
+class _Powered:
+    def __init__(self, v):
+        self.v = v
+
+    def __pow__(self, n, mod=None):
+        if mod is not None:
+            return _Powered(self.v**n % mod)
+        return _Powered(self.v**n)
+
+    def __rpow__(self, base):
+        return _Powered(base**self.v)
+
+
+def test_builtin_pow_of_an_object():
+    # x^3: 3x^2
+    expect_grad(dpnb.gradient(lambda x: pow(_Powered(x), 3).v, 1.5), (3 * 1.5**2,))
+    # 2^x: 2^x ln 2
+    expect_grad(dpnb.gradient(lambda x: pow(2.0, _Powered(x)).v, 1.5), (2**1.5 * np.log(2),))
+    expect_grad(dpnb.gradient(lambda x: pow(_Powered(x), 2, None).v, 1.5), (3.0,))
+    check_fd(lambda x, n: pow(_Powered(x), n).v + pow(n, _Powered(x)).v, 1.3, 2.2)
+
+
+def test_builtin_pow_of_an_object_with_a_modulus():
+    # (x^2 mod 2): 2x where x^2 < 2
+    expect_grad(dpnb.gradient(lambda x: pow(_Powered(x), 2, 2.0).v, 1.2), (2.4,))
+
+
+def test_builtin_pow_of_an_object_jvp_and_hessian():
+    f = lambda v: pow(_Powered(v[0] * v[1]), 2).v  # noqa: E731  (x0^2 x1^2)
+    x = np.array([1.2, 0.7])
+    a, b = x
+    expect_grad(dpnb.hessian(f, x), np.array([[2 * b * b, 4 * a * b], [4 * a * b, 2 * a * a]]))
+    expect_grad(dpnb.jvp(lambda x: pow(_Powered(x), 3).v, (1.5,), (1.0,))[1], 3 * 1.5**2)
+
+
+class _NoMethods:
+    def __init__(self, v):
+        self.v = v
+
+
+@pytest.mark.parametrize("op", [abs, operator.abs, operator.pos, operator.neg, operator.invert, lambda o: +o, lambda o: -o])
+def test_unary_operator_missing_is_pythons_error(op):
+    with pytest.raises(TypeError) as python_error:
+        op(_NoMethods(1.5))
+    with pytest.raises(TypeError) as dpnb_error:
+        dpnb.gradient(lambda x: op(_NoMethods(x)), 1.5)
+    assert str(dpnb_error.value) == str(python_error.value)
