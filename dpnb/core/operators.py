@@ -232,6 +232,15 @@ def _python_operator(a, b, name, rname, sourced=False):
     if tb is not ta:
         order.append(("r", tb))
     for side, t in order:
+        ufunc = _UFUNC_OF.get(name)
+        if ufunc is not None and issubclass(t, (np.ndarray, np.generic)):
+            # an array's operator is its ufunc, which an operand with an `__array_ufunc__` of its
+            # own takes over (`x * obj` runs `obj.__array_ufunc__(np.multiply, "__call__", x, obj)`)
+            from .runtime import _array_ufunc_override
+
+            got = _array_ufunc_override(ufunc, (a, b), None)
+            if got is not None:
+                return got
         meth = _class_attr(t, name if side == "l" else rname)
         if not isinstance(meth, _FunctionType) or (sourced and meth.__code__.co_filename.startswith("<")):
             continue  # a built-in type's own operator does not know the user's class
@@ -363,6 +372,13 @@ _OPS = [
     ("pow", operator.pow, "__pow__", "__rpow__"),
     ("matmul", operator.matmul, "__matmul__", "__rmatmul__"),
 ]
+
+#: the ufunc an array's arithmetic operator calls
+_UFUNC_OF = {
+    "__add__": np.add, "__sub__": np.subtract, "__mul__": np.multiply, "__truediv__": np.true_divide,
+    "__floordiv__": np.floor_divide, "__mod__": np.remainder, "__pow__": np.power, "__matmul__": np.matmul,
+}
+
 
 def _or(a, b):
     """`a | b`: a merge of dicts (each key's cotangent to the one whose value it kept), a class's

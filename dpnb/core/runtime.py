@@ -175,6 +175,10 @@ def call(f, *args):
         adj = _adjoint(f, args)
         if adj is not None:
             return adj(*args)
+    if type(f) is np.ufunc:
+        over = _array_ufunc_override(f, args, None)
+        if over is not None:
+            return over
     rule = _lookup(f)
     if rule is not None:
         if type(f) is _BuiltinMethod and f in _OPERATORS.ON_OBJECTS and any(map(_OPERATORS._is_user, args)):
@@ -200,6 +204,64 @@ def call(f, *args):
 
 
 _MethodDescriptor = type(dict.update)
+
+
+def _array_ufunc_override(f, args, kwargs):
+    """`f(*args, **kwargs)` of a ufunc given an object whose class has an `__array_ufunc__` of its
+    own, (y, pullback) as `call` (or, with `kwargs`, `call_kw`) gives them: NumPy hands the call to
+    that method, run as the user's code; None where no argument overrides the ufunc."""
+    out = (kwargs or {}).get("out", ())
+    operands = [*args, *(out if isinstance(out, tuple) else (out,))]
+    owners = []
+    for a in operands:
+        if not _is_user(a):
+            continue
+        t = type(a)
+        meth = _class_attr(t, "__array_ufunc__")
+        if meth is None and not hasattr(t, "__array_ufunc__"):
+            continue
+        if type(meth) is not _FunctionType:
+            return None  # (`__array_ufunc__ = None` and C methods: NumPy's own call says what happens)
+        if all(type(b) is not t for b in owners):
+            later = [i for i, b in enumerate(owners) if issubclass(t, type(b))]
+            owners.insert(later[0] if later else len(owners), a)  # (a subclass before its base)
+    if not owners:
+        return None
+    kw = dict(kwargs or {})
+    runs = []
+    y = NotImplemented
+    for obj in owners:
+        meth = _class_attr(type(obj), "__array_ufunc__")
+        y, pb = call_kw(meth, (obj, f, "__call__", *args), kw)
+        runs.append((obj, pb))
+        if y is not NotImplemented:
+            break
+    if y is NotImplemented:
+        names = ", ".join(repr(type(a).__name__) for a in operands)
+        raise TypeError(f"operand type(s) all returned NotImplemented from __array_ufunc__({f!r}, '__call__', ...): {names}")
+    n = len(args)
+
+    def array_ufunc_pullback(y_bar):
+        bars = [None] * n
+        kw_bars = {}
+        for i, (obj, pb) in enumerate(reversed(runs)):
+            _, m_args_bar, m_kw_bar = pb(y_bar if i == 0 else None)
+            m_args_bar = m_args_bar or (None,) * (n + 3)
+            for j in range(n):
+                if m_args_bar[3 + j] is not None:
+                    bars[j] = accumulate(bars[j], m_args_bar[3 + j])
+            if m_args_bar[0] is not None:  # (the object itself, as `self`)
+                j = next(j for j, a in enumerate(args) if a is obj) if any(a is obj for a in args) else None
+                if j is not None:
+                    bars[j] = accumulate(bars[j], m_args_bar[0])
+            for k, v in (m_kw_bar or {}).items():
+                if v is not None:
+                    kw_bars[k] = accumulate(kw_bars.get(k), v)
+        if kwargs is not None:
+            return None, tuple(bars), kw_bars
+        return (None, *bars)
+
+    return y, _Wrapped(array_ufunc_pullback)
 
 
 def _generator_call(f, args, kwargs):
@@ -260,6 +322,10 @@ def call_kw(f, args, kwargs):
                 return _as_keyword_protocol(adj(*args), len(args))
         if _lookup(f) is None:
             return _transform_kw(f, tuple(args), kwargs)
+    if type(f) is np.ufunc:
+        over = _array_ufunc_override(f, tuple(args), kwargs)
+        if over is not None:
+            return over
     rule = _lookup(f)
     if rule is None:
         return _call_other(f, tuple(args), kwargs)

@@ -15,6 +15,9 @@
   `__pow__` (or the other operand's `__rpow__`) as `obj ** 2` does. `operator.abs(obj)` and `+obj` of
   a class without the method raised a TypeError of dpnb's words ("bad operand type for unary op");
   they raise Python's own now.
+- A class with `__array_ufunc__`: `np.sin(obj)` ran the rule of `np.sin` on the object (`TypeError:
+  unsupported operand type(s) for *: 'float' and 'U'`), and `x * obj` of an array `x` crashed in the
+  rule of `*`. NumPy hands both to the class's `__array_ufunc__`, which runs as the user's code now.
 """
 import operator
 from dataclasses import InitVar, dataclass, field
@@ -192,3 +195,56 @@ def test_unary_operator_missing_is_pythons_error(op):
     with pytest.raises(TypeError) as dpnb_error:
         dpnb.gradient(lambda x: op(_NoMethods(x)), 1.5)
     assert str(dpnb_error.value) == str(python_error.value)
+
+
+# --- __array_ufunc__ ------------------------------------------------------------------------------------
+
+
+class _Wrapped:
+    def __init__(self, v):
+        self.v = v
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method != "__call__":
+            return NotImplemented
+        return _Wrapped(ufunc(*[i.v if isinstance(i, _Wrapped) else i for i in inputs], **kwargs))
+
+
+class _Declines:
+    def __init__(self, v):
+        self.v = v
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return NotImplemented
+
+
+def test_array_ufunc_of_an_object():
+    # sin(x): cos(x)
+    expect_grad(dpnb.gradient(lambda x: np.sin(_Wrapped(x)).v, 0.4), (np.cos(0.4),))
+    x = np.array([0.3, 0.9])
+    # sum(x * x + 2x): 2x + 2
+    expect_grad(dpnb.gradient(lambda x: np.add(np.multiply(x, _Wrapped(x)), 2.0 * x).v.sum(), x), (2 * x + 2,))
+    check_fd(lambda x, y: np.power(_Wrapped(x), y, dtype=float).v.sum() + np.exp(_Wrapped(y)).v, x, 0.7)
+
+
+def test_array_operator_with_an_array_ufunc_object():
+    x = np.array([0.3, 0.9])
+    # sum(x * x / (x + 1)): the array's operators hand the object to its __array_ufunc__
+    f = lambda x: np.divide(x * _Wrapped(x), np.ones(2) + _Wrapped(x)).v.sum()  # noqa: E731
+    check_fd(f, x)
+    expect_grad(dpnb.gradient(f, x), ((2 * x * (x + 1) - x * x) / (x + 1) ** 2,))
+
+
+def test_array_ufunc_jvp_and_hessian():
+    expect_grad(dpnb.jvp(lambda x: np.sin(_Wrapped(x)).v, (0.4,), (1.0,))[1], np.cos(0.4))
+    expect_grad(dpnb.hessian(lambda x: np.sin(_Wrapped(x)).v, 0.4), -np.sin(0.4))
+    f = lambda x: (x * _Wrapped(x * x)).v.sum()  # noqa: E731  (sum x^3)
+    x = np.array([0.3, 0.9])
+    expect_grad(dpnb.hessian(f, x), np.diag(6 * x))
+
+
+def test_array_ufunc_all_not_implemented_is_a_type_error():
+    with pytest.raises(TypeError, match="NotImplemented"):
+        np.sin(_Declines(0.4))
+    with pytest.raises(TypeError, match="NotImplemented"):
+        dpnb.gradient(lambda x: np.sin(_Declines(x)), 0.4)
