@@ -93,9 +93,16 @@ def construct(cls, args, kw, kwform):
         raise NoRuleError(cls, "its __init__ has no Python source")
     if new in (None, object.__new__):
         obj = object.__new__(cls)
+    elif new in _EMPTY_NEW:
+        obj = new(cls)  # (an empty container: its `__new__` reads none of the arguments)
     else:
         obj = cls.__new__(cls, *args, **kw)
     return _run_init(obj, init, args, kw, kwform)
+
+
+#: the `__new__` of built-in containers, which makes an empty one whatever it is given (`__init__`
+#: fills it): called without the arguments, so that no value that may carry a gradient reaches it
+_EMPTY_NEW = {dict.__new__, list.__new__, set.__new__, bytearray.__new__, collections.deque.__new__, collections.defaultdict.__new__}
 
 
 def _run_init(obj, init, args, kw, kwform, new_pb=None):

@@ -7,6 +7,10 @@
 - The Hessian through `super().__init__(...)` in a plain class hierarchy: at second order dpnb
   differentiates its own `callmethod_super`, whose `super(cls, obj)` had no rule (`NoRuleError:
   super`). `super(C, obj)` is followed now: what is read through it is `obj`'s.
+- The Hessian through a subclass of `dict` (or `list`) whose `__init__` calls `super().__init__()`:
+  differentiating dpnb's own `objects.construct` reached `dict.__new__(cls, *args)` given the
+  arguments, which carry gradients (`NoRuleError: type.__new__`); a built-in container's `__new__`
+  reads none of them, and is called without them now.
 - A dataclass with an `InitVar` and `__post_init__`: the `InitVar` was taken for no parameter and
   `__post_init__` called without it (`TypeError: __post_init__() missing 1 required positional
   argument`). It gets the values Python gives it, and their gradients go back to the arguments.
@@ -97,6 +101,34 @@ class _Plain:
 class _Doubled(_Plain):
     def __init__(self, v):
         super().__init__(v * 2.0)
+
+
+class _Record(dict):
+    def __init__(self, v):
+        super().__init__()
+        self["a"] = v
+
+
+class _Stack(list):
+    def __init__(self, v, w):
+        super().__init__()
+        self.append(v)
+        self.append(w)
+
+
+def test_hessian_through_a_dict_subclass():
+    f = lambda v: _Record(v[0] * v[1])["a"] * v[0]  # noqa: E731  (x0^2 x1)
+    x = np.array([1.2, 0.7])
+    want = np.array([[2 * x[1], 2 * x[0]], [2 * x[0], 0.0]])
+    expect_grad(dpnb.hessian(f, x), want)
+    expect_grad(dpnb.hessian(f, x), gradient_differences(f, x), rtol=1e-5)
+
+
+def test_hessian_through_a_list_subclass():
+    f = lambda v: (lambda s: s[0] * s[1] * s[0])(_Stack(v[0], v[1] * v[1]))  # noqa: E731  (x0^2 x1^2)
+    x = np.array([1.2, 0.7])
+    a, b = x
+    expect_grad(dpnb.hessian(f, x), np.array([[2 * b * b, 4 * a * b], [4 * a * b, 2 * a * a]]))
 
 
 def test_hessian_through_super_init():
