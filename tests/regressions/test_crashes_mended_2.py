@@ -22,6 +22,10 @@
 - A class with `__array_ufunc__`: `np.sin(obj)` ran the rule of `np.sin` on the object (`TypeError:
   unsupported operand type(s) for *: 'float' and 'U'`), and `x * obj` of an array `x` crashed in the
   rule of `*`. NumPy hands both to the class's `__array_ufunc__`, which runs as the user's code now.
+- `o = object.__new__(cls)` written out (in a user's `__new__`, or any function), then `o.v = x`:
+  the analysis took the call of a C function given no differentiable value for a constant, so the
+  cotangent reaching the returned object was dropped, a wrong gradient without a word (1.5 for 3.0
+  of `N(x).v * x` at 1.5). A built-in `__new__` makes a new object now, followed like a class call.
 """
 import operator
 from dataclasses import InitVar, dataclass, field
@@ -280,3 +284,53 @@ def test_array_ufunc_all_not_implemented_is_a_type_error():
         np.sin(_Declines(0.4))
     with pytest.raises(TypeError, match="NotImplemented"):
         dpnb.gradient(lambda x: np.sin(_Declines(x)), 0.4)
+
+
+# --- object.__new__ written out --------------------------------------------------------------------------
+
+
+class _MadeByNew:
+    def __new__(cls, v):
+        o = object.__new__(cls)
+        o.v = v
+        return o
+
+
+class _MadeByNewThenInit:
+    def __new__(cls, v):
+        o = object.__new__(cls)
+        o.v = v
+        return o
+
+    def __init__(self, v):
+        self.w = v * 2.0
+
+
+class _Empty:
+    pass
+
+
+def _make(v):
+    o = object.__new__(_Empty)
+    o.v = v
+    return o
+
+
+def test_object_new_in_a_user_new():
+    # x^2: 2x
+    expect_grad(dpnb.gradient(lambda x: _MadeByNew(x).v * x, 1.5), (3.0,))
+    # x * 2x: 4x
+    expect_grad(dpnb.gradient(lambda x: _MadeByNewThenInit(x).v * _MadeByNewThenInit(x).w, 1.5), (6.0,))
+    check_fd(lambda x, y: _MadeByNew(x * y).v * _MadeByNewThenInit(y).v, 1.5, 0.4)
+
+
+def test_object_new_in_a_function():
+    expect_grad(dpnb.gradient(lambda x: _make(x).v * x, 1.5), (3.0,))
+    expect_grad(dpnb.gradient(lambda x: _MadeByNew.__new__(_MadeByNew, x).v * x, 1.5), (3.0,))
+
+
+def test_object_new_jvp_and_hessian():
+    expect_grad(dpnb.jvp(lambda x: _make(x).v * x, (1.5,), (1.0,))[1], 3.0)
+    f = lambda v: _MadeByNew(v[0] * v[1]).v * _make(v[0]).v  # noqa: E731  (x0^2 x1)
+    x = np.array([1.2, 0.7])
+    expect_grad(dpnb.hessian(f, x), np.array([[2 * x[1], 2 * x[0]], [2 * x[0], 0.0]]))
