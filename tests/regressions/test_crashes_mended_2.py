@@ -26,6 +26,9 @@
   the analysis took the call of a C function given no differentiable value for a constant, so the
   cotangent reaching the returned object was dropped, a wrong gradient without a word (1.5 for 3.0
   of `N(x).v * x` at 1.5). A built-in `__new__` makes a new object now, followed like a class call.
+- `np.linalg.det` at an exactly singular matrix: its pullback inverted the matrix
+  (`LinAlgError: Singular matrix`). The gradient there is the cofactor matrix (the adjugate's
+  transpose), finite: it is computed from the SVD where the inverse does not exist.
 """
 import operator
 from dataclasses import InitVar, dataclass, field
@@ -334,3 +337,45 @@ def test_object_new_jvp_and_hessian():
     f = lambda v: _MadeByNew(v[0] * v[1]).v * _make(v[0]).v  # noqa: E731  (x0^2 x1)
     x = np.array([1.2, 0.7])
     expect_grad(dpnb.hessian(f, x), np.array([[2 * x[1], 2 * x[0]], [2 * x[0], 0.0]]))
+
+
+# --- det at a singular matrix ----------------------------------------------------------------------------
+
+
+def _cofactor_matrix(A):
+    n = A.shape[0]
+    return np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(A, i, 0), j, 1)) for j in range(n)] for i in range(n)])
+
+
+@pytest.mark.parametrize("A", [
+    np.array([[1.0, 2.0], [2.0, 4.0]]),
+    np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]),
+    np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]]),
+    np.zeros((3, 3)),
+])
+def test_det_gradient_at_a_singular_matrix(A):
+    (g,) = dpnb.gradient(np.linalg.det, A)
+    expect_grad(g, _cofactor_matrix(A), atol=1e-12)
+    # det is a polynomial: central differences are exact up to rounding
+    check_fd(lambda A: np.linalg.det(A) * 2.0, A)
+
+
+def test_det_gradient_of_a_stack_with_a_singular_matrix():
+    A = np.array([[[1.0, 2.0], [2.0, 4.0]], [[1.0, 2.0], [3.0, 4.0]]])
+    (g,) = dpnb.gradient(lambda A: np.linalg.det(A) @ np.array([1.0, 3.0]), A)
+    expect_grad(g, np.stack([_cofactor_matrix(A[0]), 3 * _cofactor_matrix(A[1])]))
+
+
+def test_det_complex_singular():
+    A = np.array([[1.0, 2j], [1j, -2.0]])  # det = 0
+    (g,) = dpnb.gradient(lambda A: np.linalg.det(A).real, A)
+    expect_grad(g, np.array([[-2.0, -1j], [-2j, 1.0]]), atol=1e-12)
+
+
+def test_det_jvp_and_hessian_at_a_singular_matrix():
+    A = np.array([[1.0, 2.0], [2.0, 4.0]])
+    dA = np.array([[0.5, -1.0], [2.0, 1.5]])
+    expect_grad(dpnb.jvp(np.linalg.det, (A,), (dA,))[1], np.sum(_cofactor_matrix(A) * dA))
+    f = lambda v: np.linalg.det(v.reshape(2, 2))  # noqa: E731  (v0 v3 - v1 v2)
+    want = np.array([[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0.0]])
+    expect_grad(dpnb.hessian(f, A.ravel()), want, atol=1e-12)
