@@ -466,8 +466,9 @@ def _unknown_add(ctx, v, root, c):
     given as a draw's covariance, is never read). Met with any other cotangent of the array's
     memory, it is used, and refused."""
     e = ctx.heap.get(id(root))
-    if root is not v or (e is not None and e.acc is not None and type(e.acc) is not NotImplementedTangent):
+    if (root is not v and v.size != root.size) or (e is not None and (e.acc is not None or e.far is not None) and type(e.acc) is not NotImplementedTangent):
         c._used()
+    # (a view of all of its root's memory, `np.linspace`'s result: the root's, taken with the view)
     if e is None:
         ctx.heap[id(root)] = _Entry(root, c, False)
     else:
@@ -619,6 +620,9 @@ def array_take(ctx, v):
     e = heap.get(id(root))
     if e is None:
         return None
+    if type(e.acc) is NotImplementedTangent:
+        heap.pop(id(root))
+        return e.acc
     far = None
     if e.far is not None and v.size:
         m = _view_map(root, v, e.far)

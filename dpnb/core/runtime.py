@@ -28,7 +28,7 @@ from ..rules._common import carries_numbers, back_to_elements
 from ..rules import registry
 from ..rules.namespaces import any_foreign, foreign_code, is_foreign
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
-from ..tangents import AbstractZero, Tangent, accumulate
+from ..tangents import AbstractZero, NotImplementedTangent, Tangent, accumulate
 from . import heap as H
 from . import load
 from . import mutation as M
@@ -292,6 +292,8 @@ def _rule_call(rule, f, args):
             return r
     y, pb = rule(*args)
     t = type(y)
+    if t is np.ndarray and type(pb) is _FunctionType and pb.__code__ not in NONE_OK:
+        return y, _PassingUnknown(pb, args)
     if t is np.ndarray or t in H.VALUE_TYPES and t is not tuple:
         return y, pb
     # a rule's result may hold heap objects it made: their cotangents go in with the result's
@@ -305,6 +307,29 @@ def _rule_call(rule, f, args):
         return pb(y_bar)
 
     return y, _Wrapped(rule_result_pullback)
+
+
+class _PassingUnknown:
+    """The pullback of a rule that made an array: a cotangent no rule could compute
+    (`NotImplementedTangent`, a draw's shape parameter) that reaches the array, and that the rule
+    cannot take, goes on to each of its arguments that holds numbers other than ints, to be
+    refused only where it reaches a value a gradient is asked of (`rng.gamma(np.full(3, 2.5))`:
+    the constant 2.5 drops it)."""
+
+    __slots__ = ("pb", "args")
+
+    def __init__(self, pb, args):
+        self.pb, self.args = pb, args
+
+    def __call__(self, y_bar):
+        if type(y_bar) is not NotImplementedTangent:
+            return self.pb(y_bar)
+        try:
+            return self.pb(y_bar)
+        except DifferentiationError as e:
+            if str(e) != y_bar.message():
+                raise
+        return (None, *[y_bar if carries_numbers(a) else None for a in self.args])
 
 
 def call_kw(f, args, kwargs):

@@ -29,6 +29,11 @@
 - `np.linalg.det` at an exactly singular matrix: its pullback inverted the matrix
   (`LinAlgError: Singular matrix`). The gradient there is the cofactor matrix (the adjugate's
   transpose), finite: it is computed from the SVD where the inverse does not exist.
+- A draw's shape parameter the differentiated code computes from constants with NumPy
+  (`rng.gamma(np.full(3, 2.5), x)`, `np.linspace(1.0, 2.0, 3)`): the marker of the unknown derivative
+  reached the rule of `np.full`, which refused it, as it could not tell 2.5 from a differentiated
+  value. A rule that made an array now hands the marker on to its float arguments, and the constant
+  drops it; it is refused only where it reaches a value a gradient is asked of.
 """
 import operator
 from dataclasses import InitVar, dataclass, field
@@ -379,3 +384,50 @@ def test_det_jvp_and_hessian_at_a_singular_matrix():
     f = lambda v: np.linalg.det(v.reshape(2, 2))  # noqa: E731  (v0 v3 - v1 v2)
     want = np.array([[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0.0]])
     expect_grad(dpnb.hessian(f, A.ravel()), want, atol=1e-12)
+
+
+# --- a draw's shape parameter computed from constants -----------------------------------------------------
+
+
+def _gamma_full(x):
+    rng = np.random.default_rng(0)
+    return rng.gamma(np.full(3, 2.5), x).sum()
+
+
+def _gamma_named(x):
+    rng = np.random.default_rng(0)
+    shape = np.full(3, 2.5)
+    return rng.gamma(shape, x).sum()
+
+
+def _gamma_linspace(x):
+    rng = np.random.default_rng(0)
+    return rng.gamma(np.linspace(1.0, 2.0, 3), x * x).sum()
+
+
+def _gamma_of_x(x):
+    rng = np.random.default_rng(0)
+    return rng.gamma(np.full(3, x), 1.0).sum()
+
+
+def _gamma_of_linspace_x(x):
+    rng = np.random.default_rng(0)
+    return rng.gamma(np.linspace(1.0, x, 3), 2.0).sum()
+
+
+def _gamma_of_scaled(x):
+    rng = np.random.default_rng(0)
+    return rng.gamma(np.full(3, 2.5) * x, 1.0).sum()
+
+
+@pytest.mark.parametrize("f", [_gamma_full, _gamma_named, _gamma_linspace])
+def test_constant_shape_made_with_numpy(f):
+    (g,) = check_fd(f, 1.5)
+    # the scale's pathwise derivative: y / scale, summed (times 2x / x^2 for a scale x^2)
+    assert g == pytest.approx(f(1.5) / 1.5 * (2 if f is _gamma_linspace else 1), rel=1e-9)
+
+
+@pytest.mark.parametrize("f", [_gamma_of_x, _gamma_of_linspace_x, _gamma_of_scaled])
+def test_shape_made_with_numpy_from_x_is_still_refused(f):
+    with pytest.raises(dpnb.DifferentiationError, match="shape"):
+        dpnb.gradient(f, 1.5)
