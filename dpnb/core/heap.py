@@ -60,7 +60,7 @@ _NO_TANGENT = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinM
 class Context:
     """The state of one differentiated call: what changed in the forward pass, and the heap."""
 
-    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "owners", "__weakref__")
+    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "owners", "sets", "__weakref__")
 
     def __init__(self, params=None, lock=None):
         self.log = []  # every change made by the forward pass, in order
@@ -71,6 +71,7 @@ class Context:
         self.lock = lock  # for a pullback that several threads may call; None for a private call
         self.mutated_roots = None  # id -> array whose memory the forward pass changed (kept alive: ids stay unique)
         self.owners = None  # id(obj.__dict__) -> (obj, obj.__dict__) for each one the code read (`own_dict`)
+        self.sets = None  # id(s) -> (s, ids of its elements) of each set `made_set` was told of
 
     # the backward pass
     def begin(self):
@@ -97,6 +98,23 @@ def current():
         return _local.stack[-1]
     except (AttributeError, IndexError):
         return _orphan()
+
+
+def made_set(s):
+    """Set `s` was made, by the rule of `set` or `frozenset`, of the items of what it was given:
+    while it holds those very elements, a gradient that reaches its numbers can go back to them
+    (`same_set`)."""
+    ctx = current()
+    if ctx.sets is None:
+        ctx.sets = {}
+    ctx.sets[id(s)] = (s, frozenset(map(id, s)))
+
+
+def same_set(s):
+    """Does set `s` hold the very elements it was made of (`made_set`)?"""
+    sets = current().sets
+    made = sets.get(id(s)) if sets is not None else None
+    return made is not None and made[0] is s and frozenset(map(id, s)) == made[1]
 
 
 def _orphan():
@@ -686,6 +704,11 @@ def heap_add(ctx, obj, c, _seen=None):
             acc.extend([None] * (len(items) - len(acc)))
         if isinstance(c, Slots):
             pairs = c.items.items()
+        elif type(c) is NotImplementedTangent:
+            # (a set's marker, from the set made of the list: each number of it gets the marker)
+            from ..rules._common import carries_numbers
+
+            pairs = [(i, c) for i, el in enumerate(items) if carries_numbers(el)]
         elif isinstance(c, np.ndarray):
             pairs = enumerate(c) if c.ndim else ()
         elif isinstance(c, (list, tuple)):
@@ -730,6 +753,9 @@ def heap_add(ctx, obj, c, _seen=None):
             acc[0] = accumulate(acc[0], c)
         return
     if isinstance(obj, (set, frozenset)):
+        if type(c) is NotImplementedTangent:  # (`unordered_marker`: refused where it is used)
+            acc[""] = accumulate(acc.get(""), c)
+            return
         from ..rules._common import unordered_refusal
 
         raise DifferentiationError(unordered_refusal("elements of a set"))
@@ -823,6 +849,8 @@ def external(obj, acc):
         return acc[0]
     if not acc:
         return None
+    if isinstance(obj, (set, frozenset)):
+        return acc.get("")  # (the marker of a gradient that reached its numbers)
     return Tangent(type(obj), acc)
 
 

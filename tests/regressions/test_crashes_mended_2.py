@@ -34,6 +34,11 @@
   reached the rule of `np.full`, which refused it, as it could not tell 2.5 from a differentiated
   value. A rule that made an array now hands the marker on to its float arguments, and the constant
   drops it; it is refused only where it reaches a value a gradient is asked of.
+- A set of constant floats (`sum({1.0, 2.0}) * x`, in a loop or not): the gradient that reached its
+  numbers was refused at once, though they came from constants. A set made by `set`'s rule (a
+  literal, `set(list)`, `frozenset(list)`) that still holds the very elements it was made of hands
+  a marker back to the items of its list now, refused only where it reaches a value a gradient is
+  asked of (`{x, 2.0}`); a set changed since (`s.add(x)`) or made otherwise is refused as before.
 """
 import operator
 from dataclasses import InitVar, dataclass, field
@@ -430,4 +435,76 @@ def test_constant_shape_made_with_numpy(f):
 @pytest.mark.parametrize("f", [_gamma_of_x, _gamma_of_linspace_x, _gamma_of_scaled])
 def test_shape_made_with_numpy_from_x_is_still_refused(f):
     with pytest.raises(dpnb.DifferentiationError, match="shape"):
+        dpnb.gradient(f, 1.5)
+
+
+# --- sets of constants --------------------------------------------------------------------------------
+
+
+def _set_in_a_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + sum({1.0, 2.0}) * x
+    return s
+
+
+def _set_kept(x):
+    s = 0.0
+    for i in range(3):
+        c = {1.5, 2.0}
+        s = s + max(c) * x * i
+    return s
+
+
+def _frozen(x):
+    return sum(frozenset([1.0, 2.5])) * x * x
+
+
+def _set_of_a_list(x):
+    items = [1.0, 2.0, 2.0]
+    return sum(set(items)) * x
+
+
+@pytest.mark.parametrize("f, want", [
+    (lambda x: sum({1.0, 2.0}) * x, 3.0),
+    (_set_in_a_loop, 9.0),
+    (_set_kept, 6.0),
+    (_frozen, 7.0 * 1.5),
+    (_set_of_a_list, 3.0),
+])
+def test_set_of_constants(f, want):
+    expect_grad(dpnb.gradient(f, 1.5), (want,))
+    check_fd(f, 1.5)
+
+
+def _set_of_x(x):
+    return sum({x, 2.0}) * x
+
+
+def _set_of_x_from_a_list(x):
+    items = [x, 2.0]
+    return sum(set(items)) * x
+
+
+def _set_changed(x):
+    s = {1.0, 2.0}
+    s.add(x)
+    return sum(s) * x
+
+
+def _set_swapped(x):
+    s = {1.0, 2.0}
+    s.discard(1.0)
+    s.add(x - x + 1.0)
+    return sum(s) * x
+
+
+def _set_joined(x):
+    return sum({1.0} | {x}) * x
+
+
+@pytest.mark.parametrize("f", [_set_of_x, _set_of_x_from_a_list, _set_changed, _set_swapped, _set_joined,
+                               lambda x: sum(frozenset([x, 3.0]))])
+def test_set_that_holds_x_is_still_refused(f):
+    with pytest.raises(dpnb.DifferentiationError, match="elements of a set"):
         dpnb.gradient(f, 1.5)

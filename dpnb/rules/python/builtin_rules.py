@@ -22,6 +22,8 @@ from fractions import Fraction
 import numpy as np
 
 from ...errors import DifferentiationError
+from ...core.heap import made_set
+from ...tangents import NotImplementedTangent
 
 from .._common import accumulate, has_tangent, back_to_elements, seq_bar, to_like, unbroadcast_to, unordered_refusal, zero_like
 from ..registry import register, register_attribute
@@ -362,8 +364,14 @@ def _set_rule(make):
         # (here for a frozenset, whose cotangent is a value; by the heap for a set): elements equal
         # to one another are one, in no order, and nothing says which number each came from
         y = make(Source(iterable[0]).read()) if iterable else make()
+        if iterable and isinstance(iterable[0], list):
+            made_set(y)  # (a gradient that reaches its numbers goes back to the list's items)
 
         def set_pullback(y_bar):
+            if type(y_bar) is NotImplementedTangent:
+                # a gradient reached numbers of the set: refused where it reaches a value a
+                # gradient is asked of, through the items of what the set was made of
+                return (None, y_bar) if iterable else (None,)
             if _reaches(y_bar):
                 raise DifferentiationError(unordered_refusal("elements of a set"))
             return (None,) * (len(iterable) + 1)
