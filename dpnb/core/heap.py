@@ -111,10 +111,13 @@ def made_set(s):
 
 
 def same_set(s):
-    """Does set `s` hold the very elements it was made of (`made_set`)?"""
-    sets = current().sets
-    made = sets.get(id(s)) if sets is not None else None
-    return made is not None and made[0] is s and frozenset(map(id, s)) == made[1]
+    """Does set `s` hold the very elements it was made of (`made_set`, in this differentiated call
+    or one it runs inside: a derivative of a derivative)?"""
+    for ctx in (*reversed(getattr(_local, "stack", ())), current()):
+        made = ctx.sets.get(id(s)) if ctx.sets is not None else None
+        if made is not None and made[0] is s:
+            return frozenset(map(id, s)) == made[1]
+    return False
 
 
 def _orphan():

@@ -1790,8 +1790,15 @@ def iter_acc(ctx, seq, k, c):
         # a dict's keys, a set's elements: equal ones are one, and nothing says which number each
         # came from; a gradient that reaches one that is a number other than an int is refused
         el = next(itertools.islice(seq, k, None), None)
-        back_to_elements("keys of a dict" if t is dict else "elements of a set", (el,), (c,))
-        return None
+        if t is dict or not H.same_set(seq):
+            back_to_elements("keys of a dict" if t is dict else "elements of a set", (el,), (c,))
+            return None
+        # (a set made of a list's items, holding them still: `_common.seq_bar`)
+        marker = back_to_elements("elements of a set", (el,), (c,), lazy=True)
+        if marker is not None and t is set:
+            H.heap_add(ctx, seq, marker)
+            return None
+        return marker
     if t is range or t is str:
         return None  # ints and characters carry no gradient
     if isinstance(seq, list):

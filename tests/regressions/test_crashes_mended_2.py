@@ -465,16 +465,30 @@ def _set_of_a_list(x):
     return sum(set(items)) * x
 
 
+def _loop_over_a_set(x):
+    s = 0.0
+    for i in range(3):
+        for v in {1.0, 2.5}:
+            s = s + v * x
+    return s
+
+
 @pytest.mark.parametrize("f, want", [
     (lambda x: sum({1.0, 2.0}) * x, 3.0),
     (_set_in_a_loop, 9.0),
     (_set_kept, 6.0),
     (_frozen, 7.0 * 1.5),
     (_set_of_a_list, 3.0),
+    (_loop_over_a_set, 10.5),
 ])
 def test_set_of_constants(f, want):
     expect_grad(dpnb.gradient(f, 1.5), (want,))
     check_fd(f, 1.5)
+
+
+def test_set_of_constants_hessian():
+    expect_grad(dpnb.hessian(_frozen, 1.5), 7.0)
+    expect_grad(dpnb.hessian(lambda x: sum({1.0, 2.0}) * x * x * x, 1.5), 18 * 1.5)
 
 
 def _set_of_x(x):
@@ -503,8 +517,15 @@ def _set_joined(x):
     return sum({1.0} | {x}) * x
 
 
+def _loop_over_a_set_of_x(x):
+    s = 0.0
+    for v in {x, 2.5}:
+        s = s + v * x
+    return s
+
+
 @pytest.mark.parametrize("f", [_set_of_x, _set_of_x_from_a_list, _set_changed, _set_swapped, _set_joined,
-                               lambda x: sum(frozenset([x, 3.0]))])
+                               _loop_over_a_set_of_x, lambda x: sum(frozenset([x, 3.0]))])
 def test_set_that_holds_x_is_still_refused(f):
     with pytest.raises(dpnb.DifferentiationError, match="elements of a set"):
         dpnb.gradient(f, 1.5)
