@@ -144,16 +144,19 @@ class NotImplementedTangent:
     dpnb.errors.DifferentiationError: scipy.special.jv has no derivative rule for its argument 'v' (no closed form in the order); make that argument a constant (an integer, or dpnb.ignore_derivatives(...))
     """
 
-    __slots__ = ("function", "argument", "reason")
+    __slots__ = ("function", "argument", "reason", "text")
     __array_ufunc__ = None  # NumPy hands `array * t` to `t.__rmul__`, which raises
     __hash__ = object.__hash__
 
-    def __init__(self, function, argument, reason):
+    def __init__(self, function, argument, reason, text=None):
         self.function = function
         self.argument = argument
         self.reason = reason
+        self.text = text  # (a refusal of its own words: a gradient that reached a set's number)
 
     def message(self):
+        if self.text is not None:
+            return self.text
         return (
             f"{self.function} has no derivative rule for its argument {self.argument!r} ({self.reason}); "
             "make that argument a constant (an integer, or dpnb.ignore_derivatives(...))"

@@ -356,6 +356,8 @@ class Analysis:
                     return "real", active
                 return "num", active
             return "any", active
+        if _makes_an_object(f):
+            return "any", True  # `object.__new__(cls)`: a new object, whose fields may be set next
         if _is_c_callable(f):
             # a C function with no rule: a constant when nothing it is given can carry a gradient
             return ("any", True) if active else ("const", False)
@@ -476,7 +478,7 @@ class Analysis:
             # of a class of the user's, and a key or predicate of the user's, as the user's code:
             # what those change is followed (the pullback runs though the result gets no cotangent)
             return not (_calls_back(f) and any(self.may_run_users(a) for a in self.call_args(v)))
-        if r is None and _is_c_callable(f) and not any(self.atom_active(a) for a in self.call_args(v)):
+        if r is None and _is_c_callable(f) and not _makes_an_object(f) and not any(self.atom_active(a) for a in self.call_args(v)):
             return True
         return False
 
@@ -541,6 +543,12 @@ def _is_c_callable(f):
     """A function or method implemented in C (no Python source to transform)."""
     return isinstance(f, (types.BuiltinFunctionType, types.BuiltinMethodType, types.MethodWrapperType,
                           types.WrapperDescriptorType, types.MethodDescriptorType, np.ufunc))
+
+
+def _makes_an_object(f):
+    """A built-in `__new__` (`object.__new__`, `dict.__new__`): it makes a new object of the class it
+    is given, whose fields or items the code may set next, so its result is no constant."""
+    return _is_c_callable(f) and getattr(f, "__name__", None) == "__new__"
 
 
 def _real_result(f):

@@ -60,7 +60,7 @@ _NO_TANGENT = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinM
 class Context:
     """The state of one differentiated call: what changed in the forward pass, and the heap."""
 
-    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "owners", "forward",
+    __slots__ = ("log", "heap", "undone", "params", "leaves", "lock", "mutated_roots", "owners", "forward", "sets",
                  "__weakref__")
 
     def __init__(self, params=None, lock=None, forward=None):
@@ -75,6 +75,7 @@ class Context:
         # the pullback is made for forward mode, as the transpose it is: "jvp" (`hook` passes the
         # tangent on unchanged) or "columns" (a Jacobian's columns: `hook` sends it back to rows)
         self.forward = forward
+        self.sets = None  # id(s) -> (s, ids of its elements) of each set `made_set` was told of
 
     # the backward pass
     def begin(self):
@@ -101,6 +102,26 @@ def current():
         return _local.stack[-1]
     except (AttributeError, IndexError):
         return _orphan()
+
+
+def made_set(s):
+    """Set `s` was made, by the rule of `set` or `frozenset`, of the items of what it was given:
+    while it holds those very elements, a gradient that reaches its numbers can go back to them
+    (`same_set`)."""
+    ctx = current()
+    if ctx.sets is None:
+        ctx.sets = {}
+    ctx.sets[id(s)] = (s, frozenset(map(id, s)))
+
+
+def same_set(s):
+    """Does set `s` hold the very elements it was made of (`made_set`, in this differentiated call
+    or one it runs inside: a derivative of a derivative)?"""
+    for ctx in (*reversed(getattr(_local, "stack", ())), current()):
+        made = ctx.sets.get(id(s)) if ctx.sets is not None else None
+        if made is not None and made[0] is s:
+            return frozenset(map(id, s)) == made[1]
+    return False
 
 
 def _orphan():
@@ -470,8 +491,9 @@ def _unknown_add(ctx, v, root, c):
     given as a draw's covariance, is never read). Met with any other cotangent of the array's
     memory, it is used, and refused."""
     e = ctx.heap.get(id(root))
-    if root is not v or (e is not None and e.acc is not None and type(e.acc) is not NotImplementedTangent):
+    if (root is not v and v.size != root.size) or (e is not None and (e.acc is not None or e.far is not None) and type(e.acc) is not NotImplementedTangent):
         c._used()
+    # (a view of all of its root's memory, `np.linspace`'s result: the root's, taken with the view)
     if e is None:
         ctx.heap[id(root)] = _Entry(root, c, False)
     else:
@@ -623,6 +645,9 @@ def array_take(ctx, v):
     e = heap.get(id(root))
     if e is None:
         return None
+    if type(e.acc) is NotImplementedTangent:
+        heap.pop(id(root))
+        return e.acc
     far = None
     if e.far is not None and v.size:
         m = _view_map(root, v, e.far)
@@ -686,6 +711,11 @@ def heap_add(ctx, obj, c, _seen=None):
             acc.extend([None] * (len(items) - len(acc)))
         if isinstance(c, Slots):
             pairs = c.items.items()
+        elif type(c) is NotImplementedTangent:
+            # (a set's marker, from the set made of the list: each number of it gets the marker)
+            from ..rules._common import carries_numbers
+
+            pairs = [(i, c) for i, el in enumerate(items) if carries_numbers(el)]
         elif isinstance(c, np.ndarray):
             pairs = enumerate(c) if c.ndim else ()
         elif isinstance(c, (list, tuple)):
@@ -730,6 +760,9 @@ def heap_add(ctx, obj, c, _seen=None):
             acc[0] = accumulate(acc[0], c)
         return
     if isinstance(obj, (set, frozenset)):
+        if type(c) is NotImplementedTangent:  # (`unordered_marker`: refused where it is used)
+            acc[""] = accumulate(acc.get(""), c)
+            return
         from ..rules._common import unordered_refusal
 
         raise DifferentiationError(unordered_refusal("elements of a set"))
@@ -823,6 +856,8 @@ def external(obj, acc):
         return acc[0]
     if not acc:
         return None
+    if isinstance(obj, (set, frozenset)):
+        return acc.get("")  # (the marker of a gradient that reached its numbers)
     return Tangent(type(obj), acc)
 
 

@@ -880,6 +880,10 @@ class ANF:
             func = ast.Attribute(obj, f.attr, LOAD)
             func.dpnb_super = cls
             return self._call(e, func, out, target)
+        if type(f) is ast.Name and f.id == "super" and not e.args and not e.keywords and self.first_param:
+            # `super()` not called at once (`super().prop`, `s = super()`): the adjoint has no
+            # `__class__` cell of its own to find, so it is given the class and the object
+            e = ast.Call(f, [_name("__class__"), _name(self.first_param)], [])
         if type(f) is ast.Name and not e.keywords and e.args and type(e.args[0]) is ast.GeneratorExp:
             kind = _SHORT_CIRCUIT.get(_value_key(self.global_value(f)))
             if kind is not None and (len(e.args) == 1 or (kind == "next" and len(e.args) == 2 and type(e.args[1]) is not ast.Starred)):

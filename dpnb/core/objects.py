@@ -43,6 +43,15 @@ def construct(cls, args, kw, kwform):
             return (None,) + tuple(bars[:n])
 
         return y, _Wrapped(namedtuple_pullback)
+    if cls is super and len(args) == 2 and not kw:
+        # `super(C, obj)`: a view of `obj` whose attributes are looked up past `C`; what is read
+        # through it (`runtime.getattr_`) sends its cotangent to `obj`
+        from .runtime import _Wrapped
+
+        def super_pullback(y_bar):
+            return (None, (None, y_bar), {}) if kwform else (None, None, y_bar)
+
+        return super(*args), _Wrapped(super_pullback)
     init = _class_attr(cls, "__init__")
     if dataclasses.is_dataclass(cls) and not _has_source(init):
         return _construct_dataclass(cls, args, kw, kwform)
@@ -84,9 +93,16 @@ def construct(cls, args, kw, kwform):
         raise NoRuleError(cls, "its __init__ has no Python source")
     if new in (None, object.__new__):
         obj = object.__new__(cls)
+    elif new in _EMPTY_NEW:
+        obj = new(cls)  # (an empty container: its `__new__` reads none of the arguments)
     else:
         obj = cls.__new__(cls, *args, **kw)
     return _run_init(obj, init, args, kw, kwform)
+
+
+#: the `__new__` of built-in containers, which makes an empty one whatever it is given (`__init__`
+#: fills it): called without the arguments, so that no value that may carry a gradient reaches it
+_EMPTY_NEW = {dict.__new__, list.__new__, set.__new__, bytearray.__new__, collections.deque.__new__, collections.defaultdict.__new__}
 
 
 def _run_init(obj, init, args, kw, kwform, new_pb=None):
@@ -154,24 +170,28 @@ def _class_attr(t, name):
 
 def _construct_dataclass(cls, args, kw, kwform):
     """A dataclass whose generated __init__ has no source: the fields are set here, and
-    `__post_init__` (which may change them) is transformed like any method."""
+    `__post_init__` (which may change them) is transformed like any method, given the values of
+    the `InitVar` pseudo-fields as Python gives them."""
     from .runtime import _Wrapped, call
 
     ctx = H.current()
-    fields = [f for f in dataclasses.fields(cls) if f.init]
+    initvar = dataclasses._FIELD_INITVAR
+    params = [f for f in cls.__dataclass_fields__.values() if f.init and f._field_type in (dataclasses._FIELD, initvar)]
+    positional = [f for f in params if not f.kw_only]
+    params = positional + [f for f in params if f.kw_only]  # (the generated __init__'s order)
     values = {}
-    for i, f in enumerate(fields):
-        if i < len(args):
+    for i, f in enumerate(params):
+        if i < len(positional) and i < len(args):
             values[f.name] = args[i]
         elif f.name in kw:
             values[f.name] = kw[f.name]
         elif f.default is not dataclasses.MISSING:
             values[f.name] = f.default
-        elif f.default_factory is not dataclasses.MISSING:
+        elif f.default_factory is not dataclasses.MISSING and f._field_type is not initvar:
             values[f.name] = f.default_factory()
         else:
             cls(*args, **kw)  # raises Python's own TypeError
-    if len(args) > len(fields):
+    if len(args) > len(positional) or any(k not in values for k in kw):
         cls(*args, **kw)
     obj = object.__new__(cls)
     for f in dataclasses.fields(cls):
@@ -183,21 +203,23 @@ def _construct_dataclass(cls, args, kw, kwform):
             object.__setattr__(obj, f.name, f.default_factory())
     post = _class_attr(cls, "__post_init__")
     pb = None
+    initvars = [f.name for f in params if f._field_type is initvar]
     if post is not None:
-        _, pb = call(post, obj)
-    names = [f.name for f in fields]
+        _, pb = call(post, obj, *[values[name] for name in initvars])
+    names = [f.name for f in params]
     n = len(args)
 
     def dataclass_constructor_pullback(y_bar):
         if y_bar is not None and ctx.heap is not None:
             H.heap_add(ctx, obj, y_bar)
-        if pb is not None:
-            pb(None)
+        post_bars = pb(None) if pb is not None else None
         g = H.take(ctx, obj, None) if ctx.heap is not None else None
-        bars = [_field_bar(g, name, i) for i, name in enumerate(names)]
+        bars = {name: _field_bar(g, name, i) for i, name in enumerate(names) if name not in initvars}
+        for name, b in zip(initvars, (post_bars or ())[2:]):
+            bars[name] = b
         if kwform:
-            return None, tuple(bars[:n]), {k: bars[names.index(k)] for k in kw if k in names}
-        return (None,) + tuple(bars[:n])
+            return None, tuple(bars.get(name) for name in names[:n]), {k: bars.get(k) for k in kw}
+        return (None,) + tuple(bars.get(name) for name in names[:n])
 
     return obj, _Wrapped(dataclass_constructor_pullback)
 

@@ -233,6 +233,15 @@ def _python_operator(a, b, name, rname, sourced=False, compare=False):
     if tb is not ta or compare:
         order.append(("r", tb))
     for side, t in order:
+        ufunc = _UFUNC_OF.get(name)
+        if ufunc is not None and issubclass(t, (np.ndarray, np.generic)):
+            # an array's operator is its ufunc, which an operand with an `__array_ufunc__` of its
+            # own takes over (`x * obj` runs `obj.__array_ufunc__(np.multiply, "__call__", x, obj)`)
+            from .runtime import _array_ufunc_override
+
+            got = _array_ufunc_override(ufunc, (a, b), None)
+            if got is not None:
+                return got
         meth = _class_attr(t, name if side == "l" else rname)
         if not isinstance(meth, _FunctionType) or (sourced and meth.__code__.co_filename.startswith("<")):
             continue  # a built-in type's own operator does not know the user's class
@@ -329,6 +338,7 @@ def _unop(opfunc, name):
             # (a subclass of dict or list with its own Python method: a `Counter`'s `-c`)
             meth = _class_attr(type(a), name)
             if meth is None:
+                opfunc(a)  # raises Python's own TypeError (the class has no such method: nothing runs)
                 raise TypeError(f"bad operand type for unary op: {type(a).__name__!r}")
             return call(meth, a)
         return RULES[opfunc](a)
@@ -363,6 +373,13 @@ _OPS = [
     ("pow", operator.pow, "__pow__", "__rpow__"),
     ("matmul", operator.matmul, "__matmul__", "__rmatmul__"),
 ]
+
+#: the ufunc an array's arithmetic operator calls
+_UFUNC_OF = {
+    "__add__": np.add, "__sub__": np.subtract, "__mul__": np.multiply, "__truediv__": np.true_divide,
+    "__floordiv__": np.floor_divide, "__mod__": np.remainder, "__pow__": np.power, "__matmul__": np.matmul,
+}
+
 
 def _or(a, b):
     """`a | b`: a merge of dicts (each key's cotangent to the one whose value it kept), a class's
@@ -719,3 +736,23 @@ for _name, (_m, _r, _op) in COMPARISONS.items():
 for _name, (_m, _r, _op, _iop) in BITWISE.items():
     ON_OBJECTS[_op] = BINOPS[_name]
 ON_OBJECTS[operator.or_] = BINOPS["or"]
+
+
+def _builtin_pow(base, exp, *mod):
+    """`pow(a, b)` of an object of a class of the user's: `a ** b`, its class's `__pow__` (or the
+    other's `__rpow__`); with a modulus, the class's three-argument `__pow__` as the user's code."""
+    if not mod:
+        return BINOPS["pow"](base, exp)
+    (mod,) = mod
+    if mod is None:
+        y, pb = BINOPS["pow"](base, exp)
+        return y, lambda y_bar: (*pb(y_bar), None)
+    from .runtime import _class_attr, call
+
+    meth = _class_attr(type(base), "__pow__")
+    if not _is_user(base) or not isinstance(meth, _FunctionType):
+        return pow(base, exp, mod), lambda y_bar: (None, None, None, None)  # raises Python's TypeError
+    return call(meth, base, exp, mod)
+
+
+ON_OBJECTS[pow] = _builtin_pow

@@ -28,7 +28,7 @@ from ..rules._common import carries_numbers, back_to_elements
 from ..rules import registry
 from ..rules.namespaces import any_foreign, foreign_code, is_foreign
 from ..rules.registry import ATTRIBUTE_RULES, CONSTANT, CONSTANT_ATTRIBUTES, RULES
-from ..tangents import AbstractZero, Tangent, accumulate
+from ..tangents import AbstractZero, NotImplementedTangent, Tangent, accumulate
 from . import heap as H
 from . import load
 from . import mutation as M
@@ -181,6 +181,10 @@ def call(f, *args):
         got = _IMPLICIT[f](f, *args)
         if got is not None:
             return got
+    if type(f) is np.ufunc:
+        over = _array_ufunc_override(f, args, None)
+        if over is not None:
+            return over
     rule = _lookup(f)
     if rule is not None:
         if type(f) is _BuiltinMethod and f in _OPERATORS.ON_OBJECTS and any(map(_OPERATORS._is_user, args)):
@@ -206,6 +210,64 @@ def call(f, *args):
 
 
 _MethodDescriptor = type(dict.update)
+
+
+def _array_ufunc_override(f, args, kwargs):
+    """`f(*args, **kwargs)` of a ufunc given an object whose class has an `__array_ufunc__` of its
+    own, (y, pullback) as `call` (or, with `kwargs`, `call_kw`) gives them: NumPy hands the call to
+    that method, run as the user's code; None where no argument overrides the ufunc."""
+    out = (kwargs or {}).get("out", ())
+    operands = [*args, *(out if isinstance(out, tuple) else (out,))]
+    owners = []
+    for a in operands:
+        if not _is_user(a):
+            continue
+        t = type(a)
+        meth = _class_attr(t, "__array_ufunc__")
+        if meth is None and not hasattr(t, "__array_ufunc__"):
+            continue
+        if type(meth) is not _FunctionType:
+            return None  # (`__array_ufunc__ = None` and C methods: NumPy's own call says what happens)
+        if all(type(b) is not t for b in owners):
+            later = [i for i, b in enumerate(owners) if issubclass(t, type(b))]
+            owners.insert(later[0] if later else len(owners), a)  # (a subclass before its base)
+    if not owners:
+        return None
+    kw = dict(kwargs or {})
+    runs = []
+    y = NotImplemented
+    for obj in owners:
+        meth = _class_attr(type(obj), "__array_ufunc__")
+        y, pb = call_kw(meth, (obj, f, "__call__", *args), kw)
+        runs.append((obj, pb))
+        if y is not NotImplemented:
+            break
+    if y is NotImplemented:
+        names = ", ".join(repr(type(a).__name__) for a in operands)
+        raise TypeError(f"operand type(s) all returned NotImplemented from __array_ufunc__({f!r}, '__call__', ...): {names}")
+    n = len(args)
+
+    def array_ufunc_pullback(y_bar):
+        bars = [None] * n
+        kw_bars = {}
+        for i, (obj, pb) in enumerate(reversed(runs)):
+            _, m_args_bar, m_kw_bar = pb(y_bar if i == 0 else None)
+            m_args_bar = m_args_bar or (None,) * (n + 3)
+            for j in range(n):
+                if m_args_bar[3 + j] is not None:
+                    bars[j] = accumulate(bars[j], m_args_bar[3 + j])
+            if m_args_bar[0] is not None:  # (the object itself, as `self`)
+                j = next(j for j, a in enumerate(args) if a is obj) if any(a is obj for a in args) else None
+                if j is not None:
+                    bars[j] = accumulate(bars[j], m_args_bar[0])
+            for k, v in (m_kw_bar or {}).items():
+                if v is not None:
+                    kw_bars[k] = accumulate(kw_bars.get(k), v)
+        if kwargs is not None:
+            return None, tuple(bars), kw_bars
+        return (None, *bars)
+
+    return y, _Wrapped(array_ufunc_pullback)
 
 
 def _generator_call(f, args, kwargs):
@@ -236,6 +298,8 @@ def _rule_call(rule, f, args):
             return r
     y, pb = rule(*args)
     t = type(y)
+    if t is np.ndarray and type(pb) is _FunctionType and pb.__code__ not in NONE_OK:
+        return y, _PassingUnknown(pb, args)
     if t is np.ndarray or t in H.VALUE_TYPES and t is not tuple:
         return y, pb
     # a rule's result may hold heap objects it made: their cotangents go in with the result's
@@ -249,6 +313,29 @@ def _rule_call(rule, f, args):
         return pb(y_bar)
 
     return y, _Wrapped(rule_result_pullback)
+
+
+class _PassingUnknown:
+    """The pullback of a rule that made an array: a cotangent no rule could compute
+    (`NotImplementedTangent`, a draw's shape parameter) that reaches the array, and that the rule
+    cannot take, goes on to each of its arguments that holds numbers other than ints, to be
+    refused only where it reaches a value a gradient is asked of (`rng.gamma(np.full(3, 2.5))`:
+    the constant 2.5 drops it)."""
+
+    __slots__ = ("pb", "args")
+
+    def __init__(self, pb, args):
+        self.pb, self.args = pb, args
+
+    def __call__(self, y_bar):
+        if type(y_bar) is not NotImplementedTangent:
+            return self.pb(y_bar)
+        try:
+            return self.pb(y_bar)
+        except DifferentiationError as e:
+            if str(e) != y_bar.message():
+                raise
+        return (None, *[y_bar if carries_numbers(a) else None for a in self.args])
 
 
 def call_kw(f, args, kwargs):
@@ -270,6 +357,10 @@ def call_kw(f, args, kwargs):
         # `print(a, end="")`: the `__str__` of an object of the user's run as the user's code
         y, pb = _OPERATORS.print_(f, *args, **kwargs)
         return y, _Wrapped(lambda y_bar: (None, pb(None)[1:], None))
+    if type(f) is np.ufunc:
+        over = _array_ufunc_override(f, tuple(args), kwargs)
+        if over is not None:
+            return over
     rule = _lookup(f)
     if rule is None:
         return _call_other(f, tuple(args), kwargs)
@@ -1197,6 +1288,8 @@ def getattr_(obj, name):
         if _class_attr(np.ndarray, name) is None or name in ("shape", "ndim", "size", "dtype", "nbytes", "itemsize"):
             return constant(value, _none_pullback)  # metadata: shape, dtype, chunks, device, ...
         raise NoRuleError(_Attr(t, name), "an attribute of a Dask or CuPy array")
+    if t is super and obj.__self__ is not None and name not in ("__self__", "__self_class__", "__thisclass__"):
+        return _super_attribute(obj, name)
     cls_attr = _class_attr(t, name)
     if isinstance(cls_attr, property) and cls_attr.fget is not None:
         y, pb = call(cls_attr.fget, obj)
@@ -1254,6 +1347,33 @@ def getattr_(obj, name):
         return Slots({name: y_bar})
 
     return value, field_pullback
+
+
+def _super_attribute(sup, name):
+    """(value, pullback) of `super(C, obj).name`: what the classes after `C` in the order of `obj`'s
+    class define, read as Python reads it (a property's getter and a descriptor's `__get__` run as
+    the user's code); the super object's cotangent is `obj`'s (see `objects.construct`)."""
+    obj, start = sup.__self__, sup.__thisclass__
+    mro = type(obj).__mro__ if isinstance(obj, sup.__self_class__) and not isinstance(obj, type) else ()
+    found = None
+    for k in mro[mro.index(start) + 1 :] if start in mro else ():
+        if name in k.__dict__:
+            found = k.__dict__[name]
+            break
+    if isinstance(found, property) and found.fget is not None:
+        y, pb = call(found.fget, obj)
+
+        def super_property_pullback(y_bar):
+            return (pb(y_bar) if y_bar is not None else none_run(pb, 2))[1]
+
+        return y, _Wrapped(super_property_pullback)
+    if type(found) is _FunctionType:
+        return _MethodType(found, obj), _self_pullback  # a bound method's cotangent is its object's
+    if found is not None and not isinstance(found, (staticmethod, classmethod, type)):
+        dget = _class_attr(type(found), "__get__")
+        if isinstance(dget, _FunctionType):
+            return _obj_bar_of(call(dget, found, obj, type(obj)), 2)
+    return constant(getattr(sup, name), _none_pullback)
 
 
 def _attribute_by_class(obj, t, name, cls_attr):
@@ -1710,8 +1830,15 @@ def iter_acc(ctx, seq, k, c):
         # a dict's keys, a set's elements: equal ones are one, and nothing says which number each
         # came from; a gradient that reaches one that is a number other than an int is refused
         el = next(itertools.islice(seq, k, None), None)
-        back_to_elements("keys of a dict" if t is dict else "elements of a set", (el,), (c,))
-        return None
+        if t is dict or not H.same_set(seq):
+            back_to_elements("keys of a dict" if t is dict else "elements of a set", (el,), (c,))
+            return None
+        # (a set made of a list's items, holding them still: `_common.seq_bar`)
+        marker = back_to_elements("elements of a set", (el,), (c,), lazy=True)
+        if marker is not None and t is set:
+            H.heap_add(ctx, seq, marker)
+            return None
+        return marker
     if t is range or t is str:
         return None  # ints and characters carry no gradient
     if isinstance(seq, list):

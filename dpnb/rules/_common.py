@@ -250,16 +250,31 @@ def carries_numbers(v):
     return isinstance(v, (float, complex))
 
 
-def back_to_elements(what, elements, bars):
+def back_to_elements(what, elements, bars, lazy=False):
     """The cotangents `bars` of `elements` (of a set, or a dict's keys: `what`), sent back: one that
     reached a number is refused (`unordered_refusal`); one that reached an object (a key hashed by
     identity, a node of a graph) goes to the object itself, on the heap, where the code that made
-    it takes it."""
+    it takes it. With `lazy`, the refusal is a marker returned (`unordered_marker`), None if none."""
+    marker = None
     for el, b in zip(elements, bars):
         if b is not None:
             if carries_numbers(el):
-                raise DifferentiationError(unordered_refusal(what))
+                if not lazy:
+                    raise DifferentiationError(unordered_refusal(what))
+                if marker is None:
+                    marker = unordered_marker(what)
+                continue
             _back_to_objects(el, b)
+    return marker
+
+
+def unordered_marker(what):
+    """The cotangent of a set whose numbers a gradient reached: a `NotImplementedTangent` that
+    refuses (`unordered_refusal`, at this line) only where it reaches a value a gradient is asked
+    of; the set of constants (`sum({1.0, 2.0}) * x`) drops it."""
+    from ..tangents import NotImplementedTangent
+
+    return NotImplementedTangent("set", "elements", "", unordered_refusal(what))
 
 
 def _back_to_objects(el, b):
@@ -307,7 +322,12 @@ def seq_bar(x, bars):
         return out
     if isinstance(x, (set, frozenset, dict)) or tx.__name__ == "dict_keys":
         # the elements of a set, the keys of a dict: a gradient that reaches a number is refused
-        back_to_elements("elements of a set" if isinstance(x, (set, frozenset)) else "keys of a dict", x, bars)
+        if isinstance(x, (set, frozenset)):
+            from ..core.heap import same_set
+
+            # (lazily only for a set made of what its rule's pullback hands the marker back to)
+            return back_to_elements("elements of a set", x, bars, lazy=same_set(x))
+        back_to_elements("keys of a dict", x, bars)
         return None
     if isinstance(x, (str, bytes, range)):
         return None

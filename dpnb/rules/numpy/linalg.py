@@ -138,10 +138,25 @@ def det_rrule(a):
     y = np.linalg.det(a)
 
     def det_pullback(y_bar):
+        try:
+            inv = np.linalg.inv(a)
+        except np.linalg.LinAlgError:  # an exactly singular matrix: its cofactors are finite still
+            return None, to_like(asarray(y_bar)[..., None, None] * _cofactors(a), a)
         g = asarray(y_bar * y)[..., None, None]
-        return None, to_like(g * _swap(np.linalg.inv(a)), a)
+        return None, to_like(g * _swap(inv), a)
 
     return y, det_pullback
+
+
+def _cofactors(a):
+    """The cofactor matrix of `a` (d det(A) / dA), from the SVD A = U S Vh without an inverse:
+    det(U) det(Vh) conj(U) diag(p) conj(Vh), p_i the product of the singular values but the i-th."""
+    U, s, Vh = np.linalg.svd(np.asarray(a))
+    ones = np.ones(s.shape[:-1] + (1,))
+    left = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    right = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    c = np.linalg.det(U) * np.linalg.det(Vh)
+    return c[..., None, None] * (np.conj(U) * (left * right)[..., None, :]) @ np.conj(Vh)
 
 
 def slogdet_rrule(a):

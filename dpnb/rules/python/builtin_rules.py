@@ -22,9 +22,11 @@ from fractions import Fraction
 import numpy as np
 
 from ...errors import DifferentiationError
+from ...core.heap import made_set, same_set
+from ...tangents import NotImplementedTangent
 
-from .._common import accumulate, has_tangent, back_to_elements, seq_bar, to_like, unbroadcast_to, unordered_refusal, zero_like
-from ..registry import register, register_attribute
+from .._common import accumulate, has_tangent, back_to_elements, seq_bar, to_like, unbroadcast_to, unordered_marker, unordered_refusal, zero_like
+from ..registry import constant, register, register_attribute
 from ._iterables import Source, called_on_each, changes_of, run_always
 from .operator_rules import abs_rrule, pow_rrule
 
@@ -126,6 +128,10 @@ def divmod_rrule(a, b):
 
 
 register(abs, abs_rrule, number_closed=True)
+# (run as written where dpnb differentiates its own rules, a derivative of a derivative: they keep
+# the record of the sets made, and name the user's line)
+for _f in (made_set, same_set, unordered_marker, unordered_refusal):
+    constant(_f)
 register(pow, _pow3_rrule, number_closed=True)
 register(float, float_rrule, number_closed=True)
 register(float.as_integer_ratio, as_integer_ratio_rrule)
@@ -362,8 +368,14 @@ def _set_rule(make):
         # (here for a frozenset, whose cotangent is a value; by the heap for a set): elements equal
         # to one another are one, in no order, and nothing says which number each came from
         y = make(Source(iterable[0]).read()) if iterable else make()
+        if iterable and isinstance(iterable[0], list):
+            made_set(y)  # (a gradient that reaches its numbers goes back to the list's items)
 
         def set_pullback(y_bar):
+            if type(y_bar) is NotImplementedTangent:
+                # a gradient reached numbers of the set: refused where it reaches a value a
+                # gradient is asked of, through the items of what the set was made of
+                return (None, y_bar) if iterable else (None,)
             if _reaches(y_bar):
                 raise DifferentiationError(unordered_refusal("elements of a set"))
             return (None,) * (len(iterable) + 1)
