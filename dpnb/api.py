@@ -374,6 +374,9 @@ registry.register(_direct, runtime.as_inner(lambda f, args, with_value, watch=No
 # and so does a gradient with respect to `Params` (plain code's runner has a loop with an `else`
 # that the transform refuses)
 registry.register(_plain.params_run, runtime.as_inner(lambda f, ps, value=False: None))
+# and `hessian`'s batched forward over reverse (its cache of built code is not the program's): a
+# Hessian being differentiated is the Jacobian of the gradient
+registry.register(_fwdrev.hessian, runtime.as_inner(lambda f, x: None))
 
 
 def _backward(ctx, pb, dy, args):
