@@ -7,7 +7,7 @@ callable once the program imported it, and those of `cmath` (`cmath_rules`) the 
 
 Importing a module of this package registers its rules; it needs nothing from the other domains.
 """
-from . import builtin_rules, copy_rules, math_rules, operator_rules  # noqa: F401
+from . import builtin_rules, copy_rules, dict_rules, math_rules, operator_rules  # noqa: F401
 
 #: the modules of rules registered when first needed: (module whose import they wait for, or
 #: None, the modules whose look-ups concern them, or None, the modules of rules)

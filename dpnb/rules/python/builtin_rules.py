@@ -1,7 +1,8 @@
 """Rules for builtins: abs, min, max, sum, pow, float, complex, round, divmod, the
 sequence builders (list, tuple, zip, enumerate, reversed, sorted), the higher-order
-map, filter and functools.reduce, dict construction and dict/list methods, `vars`, and sets
-(`set`, `frozenset`: a gradient that reaches an element of one is refused).
+map, filter and functools.reduce, `vars`, and sets (`set`, `frozenset`: a gradient that
+reaches an element of one is refused). Dict construction and the dict and list methods are in
+`dict_rules`.
 
 Keyword arguments that carry values (`dict(a=x)`, `sum(xs, start=s)`,
 `max(xs, default=d)`) get their cotangents in a dict after the positional ones.
@@ -9,7 +10,6 @@ Keyword arguments that carry values (`dict(a=x)`, `sum(xs, start=s)`,
 `zip`, `enumerate`, `reversed`, `map` and `filter` return iterators in Python; their rules
 return a materialized list (iterating it behaves the same) so that the pullback
 can hand each argument the cotangents of its elements, in the argument's kind.
-`dict.items()` and `dict.values()` likewise return lists.
 
 Iterable arguments are read through `_iterables.Source`, as far as Python reads them: an
 iterator from `iter(xs)` or from an itertools rule gets its items' cotangents by position,
@@ -25,7 +25,7 @@ from ...errors import DifferentiationError
 from ...core.heap import made_set, same_set
 from ...tangents import NotImplementedTangent
 
-from .._common import accumulate, has_tangent, back_to_elements, seq_bar, to_like, unbroadcast_to, unordered_marker, unordered_refusal, zero_like
+from .._common import accumulate, has_tangent, seq_bar, to_like, unbroadcast_to, unordered_marker, unordered_refusal, zero_like
 from ..registry import constant, register, register_attribute
 from ._iterables import Source, called_on_each, changes_of, run_always
 from .operator_rules import abs_rrule, pow_rrule
@@ -514,126 +514,6 @@ def filter_rrule(function, iterable):
 register(map, map_rrule)
 register(filter, filter_rrule)
 register(functools.reduce, reduce_rrule)
-
-
-# --- dicts and list methods ---------------------------------------------------------------
-
-
-def dict_rrule(*args, **kwargs):
-    source = args[0] if args else None
-    src = pairs = None
-    if args and not isinstance(source, dict):
-        src = Source(source)
-        pairs = src.read()
-        y = dict(pairs, **kwargs)
-    else:
-        y = dict(*args, **kwargs)
-
-    def dict_pullback(y_bar):
-        # dict(source, k=v): the keywords win over the source's entries of the same key, and
-        # their cotangents come in the trailing dict
-        kw_bars = {k: y_bar[k] for k in kwargs if y_bar.get(k) is not None}
-        out = (None,)
-        if args:
-            if src is None:
-                out = (None, {k: v for k, v in y_bar.items() if k in source and k not in kwargs})
-            else:
-                # with repeated keys the last pair wins, so only the last one gets the gradient
-                last = {k: i for i, (k, _) in enumerate(pairs)}
-                bars = [
-                    (None, y_bar.get(k)) if last[k] == i and k not in kwargs and y_bar.get(k) is not None else None
-                    for i, (k, _) in enumerate(pairs)
-                ]
-                out = (None, src.bar(bars))
-        if kw_bars:
-            return out + (kw_bars,)
-        return out
-
-    return y, dict_pullback
-
-
-def dict_get_rrule(self, key, *default):
-    found = key in self
-    y = self.get(key, *default)
-
-    def get_pullback(y_bar):
-        if found:
-            return (None, {key: y_bar}, None) + _nones(default)
-        return (None, None, None) + tuple(y_bar for _ in default)
-
-    return y, get_pullback
-
-
-def dict_values_rrule(self):
-    keys = list(self)
-    y = [self[k] for k in keys]
-
-    def values_pullback(y_bar):
-        return None, {k: b for k, b in zip(keys, y_bar) if b is not None}
-
-    return y, values_pullback
-
-
-def dict_items_rrule(self):
-    y = list(self.items())
-
-    def items_pullback(y_bar):
-        back_to_elements("keys of a dict", [k for k, _ in y], [None if t is None else t[0] for t in y_bar])
-        return None, {k: t[1] for (k, _), t in zip(y, y_bar) if t is not None and t[1] is not None}
-
-    return y, items_pullback
-
-
-def dict_keys_rrule(self):
-    y = list(self)
-
-    def keys_pullback(y_bar):
-        back_to_elements("keys of a dict", y, y_bar)
-        return None, None
-
-    return y, keys_pullback
-
-
-def dict_fromkeys_rrule(iterable, *value):
-    n = len(value)
-    value = value[0] if value else None
-    src = Source(iterable)
-    keys = src.read()
-    y = dict.fromkeys(keys, value)
-
-    def fromkeys_pullback(y_bar):
-        # every key holds the one value: its cotangent is theirs summed (an object, a list or an
-        # array held has its cotangent in the heap, where reads through the dict left it)
-        back_to_elements("keys of a dict", keys, [None] * len(keys))
-        if y_bar is None or not n or not has_tangent(value):
-            return (None, None) + (None,) * n
-        bars = y_bar.items if hasattr(y_bar, "items") and not isinstance(y_bar, dict) else y_bar
-        total = None
-        for k in y:
-            total = accumulate(total, bars.get(k) if isinstance(bars, dict) else None)
-        return None, None, None if total is None else unbroadcast_to(total, value)
-
-    return y, fromkeys_pullback
-
-
-def dict_copy_rrule(self):
-    y = self.copy()
-    return y, _named_pullback("copy", lambda y_bar: (None, dict(y_bar)))
-
-
-def list_copy_rrule(self):
-    y = self.copy()
-    return y, _named_pullback("copy", lambda y_bar: (None, list(y_bar)))
-
-
-register(dict, dict_rrule)
-register(dict.get, dict_get_rrule)
-register(dict.values, dict_values_rrule)
-register(dict.items, dict_items_rrule)
-register(dict.keys, dict_keys_rrule)
-register(dict.copy, dict_copy_rrule)
-register(dict.fromkeys, dict_fromkeys_rrule)
-register(list.copy, list_copy_rrule)
 
 
 # --- attributes and methods of complex numbers --------------------------------------------
