@@ -19,6 +19,7 @@ import math
 
 from .._common import unbroadcast_to
 from ..registry import constant, register
+from .math_rules import log_rule
 
 __all__ = []
 
@@ -75,22 +76,6 @@ for _f, _slope in HOLOMORPHIC.items():
     register(_f, _holomorphic_rule(_f, _slope))
 
 
-def log_rrule(z, *base):
-    y = cmath.log(z, *base)
-
-    def log_pullback(y_bar):
-        if y_bar is None:
-            return (None,) * (2 + len(base))
-        ln_b = cmath.log(base[0]) if base else 1.0
-        z_bar = unbroadcast_to(y_bar / (z * ln_b), z)
-        if not base:
-            return None, z_bar
-        b = base[0]
-        return None, z_bar, unbroadcast_to(-y_bar * y / (b * ln_b), b)
-
-    return y, log_pullback
-
-
 def _phase_slope(z):
     # phase(z) = atan2(Im z, Re z): ∂/∂x - i ∂/∂y = (-y - ix) / |z|² = -i / z (0 at 0)
     return -1j / z if z else 0.0
@@ -136,7 +121,7 @@ def rect_rrule(r, phi):
     return y, rect_pullback
 
 
-register(cmath.log, log_rrule)
+register(cmath.log, log_rule(cmath.log))
 register(cmath.phase, phase_rrule)
 register(cmath.polar, polar_rrule)
 register(cmath.rect, rect_rrule)

@@ -88,18 +88,28 @@ if hasattr(math, "cbrt"):
 scalar_rules(SCALAR, NS)
 
 
-def log_rrule(x, *base):
-    y = math.log(x, *base)
+def log_rule(log):
+    """The rule of `log(x)` and `log(x, base)`, for `math.log` and `cmath.log`."""
 
-    def log_pullback(y_bar):
-        ln_b = math.log(base[0]) if base else 1.0
-        x_bar = unbroadcast_to(y_bar / (x * ln_b), x)
-        if not base:
-            return None, x_bar
-        b = base[0]
-        return None, x_bar, unbroadcast_to(-y_bar * y / (b * ln_b), b)
+    def log_rrule(x, *base):
+        y = log(x, *base)
 
-    return y, log_pullback
+        def log_pullback(y_bar):
+            if y_bar is None:
+                return (None,) * (2 + len(base))
+            ln_b = log(base[0]) if base else 1.0
+            x_bar = unbroadcast_to(y_bar / (x * ln_b), x)
+            if not base:
+                return None, x_bar
+            b = base[0]
+            return None, x_bar, unbroadcast_to(-y_bar * y / (b * ln_b), b)
+
+        return y, log_pullback
+
+    return log_rrule
+
+
+log_rrule = log_rule(math.log)
 
 
 def pow_rrule(x, y_):
