@@ -1206,6 +1206,14 @@ def callmethod_super(cls, obj, name, *args):
     if name == "__init__" and not args:  # object.__init__: nothing to do
         m()
         return None, _drop_first(const_pb(1), 1)
+    if name == "__init__" and len(args) == 1 and not len(obj) and (
+        (isinstance(obj, list) and getattr(m, "__objclass__", None) is list)
+        or (isinstance(obj, dict) and getattr(m, "__objclass__", None) is dict)
+    ):
+        # a built-in container's __init__ given its items, on the empty object a subclass's own
+        # __init__ is making: the change it makes is `extend` (`update`), which is followed
+        y, pb = callmethod(obj, "extend" if isinstance(obj, list) else "update", args[0])
+        return None, _Wrapped(lambda y_bar: pb(None))
     y, pb = call(m, *args)
     n = len(args)
 
