@@ -215,12 +215,7 @@ def _global_reads(code):
         import dis
 
         loads = {dis.opmap[n] for n in ("LOAD_GLOBAL", "LOAD_NAME") if n in dis.opmap}
-        found = []
-        for ins in dis.get_instructions(code):
-            if ins.opcode in loads:
-                name = ins.argval if isinstance(ins.argval, str) else ins.argrepr.split(" ")[-1]
-                if name not in found:
-                    found.append(name)
+        found = dict.fromkeys(ins.argval for ins in dis.get_instructions(code) if ins.opcode in loads)
         names = _GLOBAL_READS[code] = tuple(found)
     return names
 
@@ -239,29 +234,18 @@ def _aliased_read(f, args):
         if t is np.ndarray or t is list or t is dict or (t not in _VALUES and H.managed(a) and not isinstance(a, _CODE)):
             if keys is None:
                 keys = {}
-            keys.setdefault(id(H.root_of(a)) if t is np.ndarray else id(a), i)
+            keys.setdefault(_identity(a), i)
     if keys is None:
         return
     code = f.__code__
-    where = None
     g = f.__globals__
-    for name in _global_reads(code):
-        v = g.get(name, _NOTHING)
-        if v is not _NOTHING:
-            i = keys.get(id(H.root_of(v)) if type(v) is np.ndarray else id(v))
-            if i is not None:
-                where = ("global", name, i)
-                break
-    if where is None and f.__closure__:
-        for name, cell in zip(code.co_freevars, f.__closure__):
-            try:
-                v = cell.cell_contents
-            except ValueError:
-                continue
-            i = keys.get(id(H.root_of(v)) if type(v) is np.ndarray else id(v))
-            if i is not None:
-                where = ("closure", name, i)
-                break
+    read = [("global", name, g.get(name, _NOTHING)) for name in _global_reads(code)]
+    for name, cell in zip(code.co_freevars, f.__closure__ or ()):
+        try:
+            read.append(("closure", name, cell.cell_contents))
+        except ValueError:  # an empty cell
+            pass
+    where = next(((kind, name, keys[_identity(v)]) for kind, name, v in read if _identity(v) in keys), None)
     if where is None:
         return
     kind, name, i = where
@@ -277,6 +261,13 @@ def _aliased_read(f, args):
 _VALUES = (float, int, complex, bool, str, bytes, type(None), tuple, np.float64)
 _CODE = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type, types.ModuleType)
 _NOTHING = object()
+
+
+def _identity(v):
+    """What makes two values one variable for the heap: an array's memory, any other object itself."""
+    return id(H.root_of(v)) if type(v) is np.ndarray else id(v)
+
+
 registry.constant(_aliased_read)  # (a check: under a second derivative it runs as written)
 
 
