@@ -97,13 +97,7 @@ def user_location():
 
     from dpnb.core import runtime
 
-    f, inner = sys._getframe(1), None
-    while f is not None:
-        code = f.f_code
-        if not code.co_filename.startswith(runtime._DPNB_DIR):
-            where = f"{code.co_filename}, line {f.f_lineno}"
-            if runtime._users_code(code):
-                return where if inner is None else f"{inner}, in a library's code that {where} calls"
-            inner = inner or where
-        f = f.f_back
-    return inner or "<unknown>"
+    inner, users = runtime.lines_run(sys._getframe(1))
+    if inner is None:
+        return "<unknown>"
+    return inner if users is None else f"{inner}, in a library's code that {users} calls"

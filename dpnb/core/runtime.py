@@ -2404,22 +2404,31 @@ def _users_code(code):
     return not f.startswith(_LIBRARY_DIRS) and not f.startswith("<frozen")
 
 
-def _call_site():
-    """Where the call being made is written, for a message: the innermost line outside dpnb, and
-    when that is a library's code, the user's own line that called into the library."""
-    frame, inner = sys._getframe(1), None
+def lines_run(frame):
+    """('file, line N' of the innermost frame from `frame` out that is not dpnb's, or None; and when
+    that is a library's code, 'file, line N' of the user's own line that called into it, or None)."""
+    inner = None
     while frame is not None:
         code = frame.f_code
         if not code.co_filename.startswith(_DPNB_DIR):
             where = f"{code.co_filename}, line {frame.f_lineno}"
             if _users_code(code):
-                if inner is None:
-                    return f"called at {where}"
-                return (f"called at {inner}, in a library's code that {where} calls: give the function called "
-                        "there a rule, or call it on values that carry no gradient")
+                return (where, None) if inner is None else (inner, where)
             inner = inner or where
         frame = frame.f_back
-    return f"called at {inner}" if inner else None
+    return inner, None
+
+
+def _call_site():
+    """Where the call being made is written, for a message: the innermost line outside dpnb, and
+    when that is a library's code, the user's own line that called into the library."""
+    inner, users = lines_run(sys._getframe(1))
+    if inner is None:
+        return None
+    if users is None:
+        return f"called at {inner}"
+    return (f"called at {inner}, in a library's code that {users} calls: give the function called "
+            "there a rule, or call it on values that carry no gradient")
 
 
 def _dpnb_dir():
